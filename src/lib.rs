@@ -1,0 +1,15 @@
+//! tokenbench: opaque session tokens against signed JWTs, measured.
+//!
+//! - [`scheme`]: the [`TokenScheme`](scheme::TokenScheme) trait and its two families.
+//! - [`store`]: the [`SessionStore`](store::SessionStore) trait and the embedded stores.
+//! - [`denylist`]: `jti` revocation lists for JWTs.
+//! - [`claims`]: the claim sets shared by both families.
+//! - [`clock`]: injectable time.
+//! - [`crypto`]: which crypto library backs `jsonwebtoken` in this process.
+
+pub mod claims;
+pub mod clock;
+pub mod crypto;
+pub mod denylist;
+pub mod scheme;
+pub mod store;

@@ -1,0 +1,129 @@
+//! The pairing at the heart of tokenbench: one [`TokenScheme`] trait, two families.
+//!
+//! - [`SessionScheme`]: an opaque random ID; the claims live in a [`SessionStore`](crate::store::SessionStore).
+//! - [`JwtScheme`]: the claims travel inside a signed JWT; the server keeps only keys
+//!   (and, optionally, a `jti` denylist).
+//!
+//! Every workload takes `&dyn TokenScheme` and knows nothing about which family it drives.
+
+pub mod jwt;
+pub mod session;
+
+pub use jwt::{JwtAlg, JwtConfig, JwtScheme, RevocationStrategy};
+pub use session::{SessionConfig, SessionScheme};
+
+use crate::claims::Claims;
+use crate::store::StoreError;
+
+/// Upper bound on any token a scheme will look at, in bytes, unless configured otherwise.
+pub const DEFAULT_MAX_TOKEN_BYTES: usize = 8 * 1024;
+
+/// Who a valid token belongs to, as the server learns it from `validate`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Principal {
+    /// The user's claims.
+    pub claims: Claims,
+    /// Unix seconds at which this token stops being accepted (JWT `exp`, or the session's
+    /// earlier of idle and absolute deadline).
+    pub expires_at_secs: u64,
+}
+
+/// Why `validate` refused a token. Every refusal is one of these; none is a panic.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Rejection {
+    /// The empty string.
+    #[error("empty token")]
+    Empty,
+    /// Longer than the scheme's cap; rejected before any parsing.
+    #[error("token of {len} bytes exceeds the {max}-byte cap")]
+    Oversized {
+        /// Length of the offered token in bytes.
+        len: usize,
+        /// The cap in force.
+        max: usize,
+    },
+    /// Not in this scheme's syntax (wrong alphabet, padding, segment count, JSON...).
+    #[error("malformed token: {0}")]
+    Malformed(String),
+    /// The token's algorithm is not the one this verifier allows (includes `alg: none`
+    /// and algorithm confusion).
+    #[error("algorithm not allowed: {0}")]
+    AlgorithmNotAllowed(String),
+    /// The signature does not verify with this verifier's key.
+    #[error("bad signature")]
+    BadSignature,
+    /// A required claim is missing or has the wrong issuer/audience/format.
+    #[error("invalid claims: {0}")]
+    InvalidClaims(String),
+    /// Past its expiry (`exp` for a JWT, the absolute deadline for a session).
+    #[error("expired")]
+    Expired,
+    /// A session not used within its idle timeout.
+    #[error("idle timeout elapsed")]
+    IdleExpired,
+    /// The token was revoked (JWT `jti` on the denylist).
+    #[error("revoked")]
+    Revoked,
+    /// No such session (never issued, revoked by deletion, or rotated away).
+    #[error("unknown session")]
+    UnknownSession,
+    /// The store or denylist needed to decide could not be reached: fail closed.
+    #[error("cannot verify, store unavailable: {0}")]
+    StoreUnavailable(String),
+}
+
+impl From<StoreError> for Rejection {
+    fn from(e: StoreError) -> Self {
+        Rejection::StoreUnavailable(e.to_string())
+    }
+}
+
+/// Why `issue` or `revoke` failed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SchemeError {
+    /// The backing store or denylist failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// Signing or encoding the token failed.
+    #[error("cannot sign token: {0}")]
+    Signing(String),
+    /// This scheme cannot revoke individual tokens (JWT without a denylist): the token
+    /// stays valid until it expires.
+    #[error("this scheme cannot revoke tokens before they expire")]
+    RevocationUnsupported,
+    /// The token to revoke is not a valid token of this scheme.
+    #[error("cannot revoke: {0}")]
+    NotRevocable(Rejection),
+}
+
+/// A way of turning claims into a bearer token and back.
+///
+/// Implementations are `Send + Sync` so validator threads can share one instance.
+///
+/// ```
+/// use std::sync::Arc;
+/// use tokenbench::claims::ClaimSet;
+/// use tokenbench::clock::SystemClock;
+/// use tokenbench::scheme::{SessionConfig, SessionScheme, TokenScheme};
+/// use tokenbench::store::MemoryStore;
+///
+/// let scheme = SessionScheme::new(MemoryStore::new(), SessionConfig::default(), Arc::new(SystemClock));
+/// let claims = ClaimSet::Typical.claims("user-1");
+/// let token = scheme.issue(&claims).unwrap();
+/// assert_eq!(scheme.validate(&token).unwrap().claims, claims);
+/// scheme.revoke(&token).unwrap();
+/// assert!(scheme.validate(&token).is_err());
+/// ```
+pub trait TokenScheme: Send + Sync {
+    /// Name used in results, e.g. `session-memory` or `jwt-HS256`.
+    fn name(&self) -> String;
+
+    /// Issues a fresh token carrying `claims`.
+    fn issue(&self, claims: &Claims) -> Result<String, SchemeError>;
+
+    /// Checks `token` and returns its principal, or why it is refused.
+    fn validate(&self, token: &str) -> Result<Principal, Rejection>;
+
+    /// Makes `token` invalid before its expiry.
+    fn revoke(&self, token: &str) -> Result<(), SchemeError>;
+}

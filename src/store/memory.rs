@@ -1,0 +1,69 @@
+//! The embedded default store: a sharded concurrent hash map.
+
+use dashmap::DashMap;
+
+use super::{SessionRecord, SessionStore, StoreResult};
+
+/// Session records in a [`DashMap`]: lookups on different shards never contend.
+#[derive(Debug, Default)]
+pub struct MemoryStore {
+    map: DashMap<String, SessionRecord>,
+}
+
+impl MemoryStore {
+    /// An empty store.
+    pub fn new() -> Self {
+        Self::default()
+    }
+}
+
+impl SessionStore for MemoryStore {
+    fn name(&self) -> &'static str {
+        "memory"
+    }
+
+    fn get(&self, id: &str) -> StoreResult<Option<SessionRecord>> {
+        Ok(self.map.get(id).map(|r| r.value().clone()))
+    }
+
+    fn put(&self, id: &str, record: &SessionRecord) -> StoreResult<()> {
+        self.map.insert(id.to_owned(), record.clone());
+        Ok(())
+    }
+
+    fn touch(&self, id: &str, last_seen_ms: u64, idle_deadline_ms: u64) -> StoreResult<bool> {
+        Ok(match self.map.get_mut(id) {
+            Some(mut r) => {
+                r.last_seen_ms = last_seen_ms;
+                r.idle_deadline_ms = idle_deadline_ms;
+                true
+            }
+            None => false,
+        })
+    }
+
+    fn delete(&self, id: &str) -> StoreResult<bool> {
+        Ok(self.map.remove(id).is_some())
+    }
+
+    fn rename(
+        &self,
+        old: &str,
+        new: &str,
+        update: &dyn Fn(&mut SessionRecord),
+    ) -> StoreResult<bool> {
+        // Removing first makes the old ID dead before the new one is usable.
+        Ok(match self.map.remove(old) {
+            Some((_, mut record)) => {
+                update(&mut record);
+                self.map.insert(new.to_owned(), record);
+                true
+            }
+            None => false,
+        })
+    }
+
+    fn len(&self) -> StoreResult<usize> {
+        Ok(self.map.len())
+    }
+}

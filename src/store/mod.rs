@@ -1,0 +1,90 @@
+//! Where session records live: the [`SessionStore`] trait and its implementations.
+//!
+//! - [`MemoryStore`]: a sharded concurrent map (DashMap), the embedded default.
+//! - [`RwLockStore`]: one `RwLock<HashMap>`, kept as the baseline that shows why sharding matters.
+
+mod memory;
+mod rwlock;
+
+pub use memory::MemoryStore;
+pub use rwlock::RwLockStore;
+
+use serde::{Deserialize, Serialize};
+
+use crate::claims::Claims;
+
+/// Why a store operation failed. Callers that validate tokens must fail closed on any of these.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum StoreError {
+    /// The store could not be reached or did not answer in time.
+    #[error("session store unavailable: {0}")]
+    Unavailable(String),
+    /// The store answered with data that is not a session record.
+    #[error("corrupt session record: {0}")]
+    Corrupt(String),
+}
+
+/// Result of a store operation.
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// A session as kept on the server. Times are milliseconds since the Unix epoch.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionRecord {
+    /// What the session knows about its user (the same claims a JWT would carry).
+    pub claims: Claims,
+    /// When the session was created (login).
+    pub created_ms: u64,
+    /// When the session was last used (updated on validate when sliding expiry is on).
+    pub last_seen_ms: u64,
+    /// The session dies at this time unless used again (idle timeout).
+    pub idle_deadline_ms: u64,
+    /// The session dies at this time whatever happens (absolute timeout).
+    pub absolute_deadline_ms: u64,
+    /// Synchronizer CSRF token bound to this session (base64url, 256 bits).
+    pub csrf_token: String,
+}
+
+/// A server-side map from session ID to [`SessionRecord`].
+///
+/// Stores hold data only; expiry policy lives in [`SessionScheme`](crate::scheme::SessionScheme).
+/// A store may drop records after their absolute deadline (Redis does, with a TTL).
+///
+/// ```
+/// use tokenbench::store::{MemoryStore, SessionStore};
+/// let store = MemoryStore::new();
+/// assert_eq!(store.get("no-such-id").unwrap(), None);
+/// ```
+pub trait SessionStore: Send + Sync + 'static {
+    /// Short name used in results (`memory`, `rwlock`, `redis`).
+    fn name(&self) -> &'static str;
+
+    /// The record for `id`, if any.
+    fn get(&self, id: &str) -> StoreResult<Option<SessionRecord>>;
+
+    /// Inserts or replaces the record for `id`.
+    fn put(&self, id: &str, record: &SessionRecord) -> StoreResult<()>;
+
+    /// Records use of `id`: sets `last_seen_ms` and `idle_deadline_ms`.
+    /// Returns false when there is no such session.
+    fn touch(&self, id: &str, last_seen_ms: u64, idle_deadline_ms: u64) -> StoreResult<bool>;
+
+    /// Removes `id`. Returns whether it existed.
+    fn delete(&self, id: &str) -> StoreResult<bool>;
+
+    /// Atomically moves the record from `old` to `new` after applying `update`:
+    /// once this returns, `old` no longer exists. Returns false when `old` did not exist.
+    fn rename(
+        &self,
+        old: &str,
+        new: &str,
+        update: &dyn Fn(&mut SessionRecord),
+    ) -> StoreResult<bool>;
+
+    /// Number of records held (for memory accounting and tests).
+    fn len(&self) -> StoreResult<usize>;
+
+    /// True when the store holds no records.
+    fn is_empty(&self) -> StoreResult<bool> {
+        Ok(self.len()? == 0)
+    }
+}

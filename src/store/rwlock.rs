@@ -1,0 +1,82 @@
+//! The baseline store: one reader-writer lock around a `HashMap`.
+//!
+//! Kept to show, in the scale workload, what a single lock costs under concurrency.
+
+use std::collections::HashMap;
+use std::sync::{PoisonError, RwLock};
+
+use super::{SessionRecord, SessionStore, StoreResult};
+
+/// Session records in a `RwLock<HashMap>`.
+#[derive(Debug, Default)]
+pub struct RwLockStore {
+    map: RwLock<HashMap<String, SessionRecord>>,
+}
+
+impl RwLockStore {
+    /// An empty store.
+    pub fn new() -> Self {
+        Self::default()
+    }
+}
+
+// A panic while holding the lock cannot leave a half-written record (every mutation is a
+// single map operation), so a poisoned lock is safe to keep using.
+impl SessionStore for RwLockStore {
+    fn name(&self) -> &'static str {
+        "rwlock"
+    }
+
+    fn get(&self, id: &str) -> StoreResult<Option<SessionRecord>> {
+        let map = self.map.read().unwrap_or_else(PoisonError::into_inner);
+        Ok(map.get(id).cloned())
+    }
+
+    fn put(&self, id: &str, record: &SessionRecord) -> StoreResult<()> {
+        let mut map = self.map.write().unwrap_or_else(PoisonError::into_inner);
+        map.insert(id.to_owned(), record.clone());
+        Ok(())
+    }
+
+    fn touch(&self, id: &str, last_seen_ms: u64, idle_deadline_ms: u64) -> StoreResult<bool> {
+        let mut map = self.map.write().unwrap_or_else(PoisonError::into_inner);
+        Ok(match map.get_mut(id) {
+            Some(r) => {
+                r.last_seen_ms = last_seen_ms;
+                r.idle_deadline_ms = idle_deadline_ms;
+                true
+            }
+            None => false,
+        })
+    }
+
+    fn delete(&self, id: &str) -> StoreResult<bool> {
+        let mut map = self.map.write().unwrap_or_else(PoisonError::into_inner);
+        Ok(map.remove(id).is_some())
+    }
+
+    fn rename(
+        &self,
+        old: &str,
+        new: &str,
+        update: &dyn Fn(&mut SessionRecord),
+    ) -> StoreResult<bool> {
+        let mut map = self.map.write().unwrap_or_else(PoisonError::into_inner);
+        Ok(match map.remove(old) {
+            Some(mut record) => {
+                update(&mut record);
+                map.insert(new.to_owned(), record);
+                true
+            }
+            None => false,
+        })
+    }
+
+    fn len(&self) -> StoreResult<usize> {
+        Ok(self
+            .map
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .len())
+    }
+}

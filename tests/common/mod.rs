@@ -1,0 +1,157 @@
+//! Shared fixtures for the conformance suites: one [`Subject`] per scheme under test,
+//! and helpers that forge the attack tokens.
+#![allow(dead_code)]
+
+pub mod suite;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use base64::Engine;
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use jsonwebtoken::{Algorithm, EncodingKey, Header};
+use serde_json::{Value, json};
+use tokenbench::clock::{Clock, ManualClock};
+use tokenbench::denylist::MemoryDenylist;
+use tokenbench::scheme::{
+    JwtAlg, JwtConfig, JwtScheme, RevocationStrategy, SessionConfig, SessionScheme, TokenScheme,
+};
+use tokenbench::store::SessionStore;
+
+/// Which family a subject belongs to, for the cases where the right reason differs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Family {
+    Session,
+    Jwt(JwtAlg),
+}
+
+/// A scheme under test with the clock that drives it.
+pub struct Subject {
+    pub scheme: Arc<dyn TokenScheme>,
+    pub clock: Arc<ManualClock>,
+    pub family: Family,
+    /// Time from issue until an unused token dies (JWT lifetime, session idle timeout).
+    pub lifetime: Duration,
+    /// A second scheme of the same kind with its own keys or store.
+    pub twin: Arc<dyn TokenScheme>,
+    /// Public key bytes of an asymmetric JWT scheme.
+    pub public_key: Option<Vec<u8>>,
+}
+
+pub fn session_config() -> SessionConfig {
+    SessionConfig {
+        idle_timeout: Duration::from_secs(30 * 60),
+        absolute_timeout: Duration::from_secs(8 * 3600),
+        ..SessionConfig::default()
+    }
+}
+
+pub fn session_subject<S: SessionStore>(make_store: impl Fn() -> S) -> Subject {
+    let clock = Arc::new(ManualClock::starting_now());
+    let config = session_config();
+    Subject {
+        scheme: Arc::new(SessionScheme::new(
+            make_store(),
+            config.clone(),
+            clock.clone(),
+        )),
+        twin: Arc::new(SessionScheme::new(
+            make_store(),
+            config.clone(),
+            clock.clone(),
+        )),
+        clock,
+        family: Family::Session,
+        lifetime: config.idle_timeout,
+        public_key: None,
+    }
+}
+
+pub fn jwt_subject(alg: JwtAlg) -> Subject {
+    let clock = Arc::new(ManualClock::starting_now());
+    let config = JwtConfig::default();
+    let denylist = || RevocationStrategy::CentralDenylist(Arc::new(MemoryDenylist::new()));
+    let scheme = JwtScheme::new(alg, config.clone(), denylist(), clock.clone()).unwrap();
+    let twin = JwtScheme::new(alg, config.clone(), denylist(), clock.clone()).unwrap();
+    Subject {
+        public_key: scheme.keys().public_key_bytes().map(<[u8]>::to_vec),
+        scheme: Arc::new(scheme),
+        twin: Arc::new(twin),
+        clock,
+        family: Family::Jwt(alg),
+        lifetime: config.lifetime,
+    }
+}
+
+impl Subject {
+    /// A JWT to attack: the subject's own token when it issues JWTs, else one from a
+    /// foreign HS256 issuer with the default issuer and audience.
+    pub fn jwt_to_attack(&self) -> String {
+        match self.family {
+            Family::Jwt(_) => self.scheme.issue(&typical()).unwrap(),
+            Family::Session => {
+                let claims = valid_wire_claims(self.clock.now().as_secs());
+                sign(
+                    Algorithm::HS256,
+                    &claims,
+                    &EncodingKey::from_secret(b"foreign"),
+                )
+            }
+        }
+    }
+
+    /// The reason every JWT-shaped forgery gets from a session scheme.
+    pub fn is_session(&self) -> bool {
+        self.family == Family::Session
+    }
+}
+
+pub fn typical() -> tokenbench::claims::Claims {
+    tokenbench::claims::ClaimSet::Typical.claims("user-42")
+}
+
+/// Claims that pass every check but the signature: right iss, aud, sub, exp in the future.
+pub fn valid_wire_claims(now: u64) -> Value {
+    let c = JwtConfig::default();
+    json!({
+        "iss": c.issuer, "aud": c.audience, "sub": "user-42", "iat": now,
+        "exp": now + 600, "jti": "forged-jti", "roles": ["admin"],
+    })
+}
+
+pub fn sign(alg: Algorithm, claims: &Value, key: &EncodingKey) -> String {
+    tokenbench::crypto::active();
+    jsonwebtoken::encode(&Header::new(alg), claims, key).unwrap()
+}
+
+pub fn b64(bytes: &[u8]) -> String {
+    URL_SAFE_NO_PAD.encode(bytes)
+}
+
+pub fn segments(token: &str) -> Vec<String> {
+    token.split('.').map(str::to_owned).collect()
+}
+
+/// Decodes a JWT segment as JSON.
+pub fn segment_json(segment: &str) -> Value {
+    serde_json::from_slice(&URL_SAFE_NO_PAD.decode(segment).unwrap()).unwrap()
+}
+
+/// Replaces the character at `i` by another character of the base64url alphabet.
+pub fn flip_char(s: &str, i: usize) -> String {
+    let mut bytes = s.as_bytes().to_vec();
+    bytes[i] = if bytes[i] == b'A' { b'B' } else { b'A' };
+    String::from_utf8(bytes).unwrap()
+}
+
+/// Re-encodes a base64url segment with the standard alphabet and padding.
+pub fn to_standard_padded(segment: &str) -> String {
+    STANDARD.encode(URL_SAFE_NO_PAD.decode(segment).unwrap())
+}
+
+/// An `alg` header with no signature, in the given casing of "none".
+pub fn alg_none_token(casing: &str, now: u64) -> String {
+    let header = b64(json!({"alg": casing, "typ": "JWT"}).to_string().as_bytes());
+    let payload = b64(valid_wire_claims(now).to_string().as_bytes());
+    format!("{header}.{payload}.")
+}
