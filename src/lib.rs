@@ -6,10 +6,12 @@
 //! - [`claims`]: the claim sets shared by both families.
 //! - [`clock`]: injectable time.
 //! - [`crypto`]: which crypto library backs `jsonwebtoken` in this process.
+//! - [`inspect`]: what anyone holding a token can read from it, and JWK verification.
 
 pub mod claims;
 pub mod clock;
 pub mod crypto;
 pub mod denylist;
+pub mod inspect;
 pub mod scheme;
 pub mod store;

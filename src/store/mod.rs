@@ -4,9 +4,11 @@
 //! - [`RwLockStore`]: one `RwLock<HashMap>`, kept as the baseline that shows why sharding matters.
 
 mod memory;
+mod redis;
 mod rwlock;
 
 pub use memory::MemoryStore;
+pub use redis::RedisStore;
 pub use rwlock::RwLockStore;
 
 use serde::{Deserialize, Serialize};

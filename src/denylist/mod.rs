@@ -1,6 +1,10 @@
 //! Revocation lists for JWTs: a set of revoked `jti` values, each kept until the token
 //! it names would have expired anyway.
 
+mod redis;
+
+pub use redis::RedisDenylist;
+
 use dashmap::DashMap;
 
 use crate::store::StoreResult;
