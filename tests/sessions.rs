@@ -115,7 +115,7 @@ macro_rules! session_behaviour {
                 let new = s.rotate(&old).unwrap();
                 assert_ne!(old, new);
                 assert_eq!(s.validate(&old).unwrap_err(), Rejection::UnknownSession);
-                assert_eq!(s.validate(&new).unwrap().claims, claims);
+                assert_eq!(*s.validate(&new).unwrap().claims, claims);
                 assert_ne!(s.csrf_token(&new).unwrap(), old_csrf, "CSRF token renewed");
                 // A rotated-away ID cannot be rotated again (or revived).
                 assert!(matches!(
@@ -219,7 +219,7 @@ session_behaviour!(rwlock, RwLockStore::new());
 
 fn record(user: &str) -> SessionRecord {
     SessionRecord {
-        claims: ClaimSet::Typical.claims(user),
+        claims: std::sync::Arc::new(ClaimSet::Typical.claims(user)),
         created_ms: 1,
         last_seen_ms: 2,
         idle_deadline_ms: 3,
@@ -263,7 +263,7 @@ macro_rules! store_contract {
                         .unwrap()
                 );
                 assert_eq!(store.get("old").unwrap(), None);
-                assert_eq!(store.get("new").unwrap().unwrap().csrf_token, "d");
+                assert_eq!(store.get("new").unwrap().unwrap().csrf_token.as_ref(), "d");
                 assert!(
                     !store
                         .rename("old", "newer", &|_: &mut SessionRecord| {})

@@ -435,11 +435,11 @@ impl TokenScheme for JwtScheme {
         }
         Ok(Principal {
             expires_at_secs: wire.exp,
-            claims: Claims {
+            claims: Arc::new(Claims {
                 user_id: wire.sub,
                 roles: wire.roles,
                 profile: wire.profile,
-            },
+            }),
         })
     }
 

@@ -12,6 +12,8 @@ pub mod session;
 pub use jwt::{JwtAlg, JwtConfig, JwtScheme, RevocationStrategy};
 pub use session::{SessionConfig, SessionScheme};
 
+use std::sync::Arc;
+
 use crate::claims::Claims;
 use crate::store::StoreError;
 
@@ -21,8 +23,8 @@ pub const DEFAULT_MAX_TOKEN_BYTES: usize = 8 * 1024;
 /// Who a valid token belongs to, as the server learns it from `validate`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Principal {
-    /// The user's claims.
-    pub claims: Claims,
+    /// The user's claims (shared with the session record, so a lookup does not copy them).
+    pub claims: Arc<Claims>,
     /// Unix seconds at which this token stops being accepted (JWT `exp`, or the session's
     /// earlier of idle and absolute deadline).
     pub expires_at_secs: u64,
@@ -110,7 +112,7 @@ pub enum SchemeError {
 /// let scheme = SessionScheme::new(MemoryStore::new(), SessionConfig::default(), Arc::new(SystemClock));
 /// let claims = ClaimSet::Typical.claims("user-1");
 /// let token = scheme.issue(&claims).unwrap();
-/// assert_eq!(scheme.validate(&token).unwrap().claims, claims);
+/// assert_eq!(*scheme.validate(&token).unwrap().claims, claims);
 /// scheme.revoke(&token).unwrap();
 /// assert!(scheme.validate(&token).is_err());
 /// ```

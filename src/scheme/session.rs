@@ -17,13 +17,16 @@ use crate::store::{SessionRecord, SessionStore};
 /// Fewest random bytes a session ID may have (128 bits, OWASP's floor).
 pub const MIN_ID_BYTES: usize = 16;
 
+/// Most random bytes a session ID may have (512 bits).
+pub const MAX_ID_BYTES: usize = 64;
+
 /// Bytes of randomness in a CSRF token.
 const CSRF_BYTES: usize = 32;
 
 /// How sessions are issued and expired.
 #[derive(Debug, Clone)]
 pub struct SessionConfig {
-    /// Random bytes per session ID; values below [`MIN_ID_BYTES`] are raised to it.
+    /// Random bytes per session ID, clamped to [`MIN_ID_BYTES`]..=[`MAX_ID_BYTES`].
     pub id_bytes: usize,
     /// A session unused for this long is dead.
     pub idle_timeout: Duration,
@@ -64,7 +67,7 @@ pub struct SessionScheme<S: SessionStore> {
 impl<S: SessionStore> SessionScheme<S> {
     /// A scheme storing sessions in `store`.
     pub fn new(store: S, mut config: SessionConfig, clock: Arc<dyn Clock>) -> Self {
-        config.id_bytes = config.id_bytes.max(MIN_ID_BYTES);
+        config.id_bytes = config.id_bytes.clamp(MIN_ID_BYTES, MAX_ID_BYTES);
         Self {
             store,
             config,
@@ -105,7 +108,7 @@ impl<S: SessionStore> SessionScheme<S> {
         let new = self.new_id();
         let now = self.now_ms();
         let idle = millis(self.config.idle_timeout);
-        let csrf = random_b64(CSRF_BYTES);
+        let csrf: Arc<str> = random_b64(CSRF_BYTES).into();
         let moved = self.store.rename(old, &new, &|r: &mut SessionRecord| {
             r.last_seen_ms = now;
             r.idle_deadline_ms = now.saturating_add(idle).min(r.absolute_deadline_ms);
@@ -123,7 +126,7 @@ impl<S: SessionStore> SessionScheme<S> {
     pub fn csrf_token(&self, id: &str) -> Result<String, Rejection> {
         self.check_id(id)?;
         let record = self.store.get(id)?.ok_or(Rejection::UnknownSession)?;
-        Ok(record.csrf_token)
+        Ok(record.csrf_token.to_string())
     }
 
     /// True when `presented` is the CSRF token of a live session `id`, compared in
@@ -203,9 +206,11 @@ impl<S: SessionStore> SessionScheme<S> {
                 self.token_len()
             )));
         }
-        // Canonical decoding rejects padding, the standard alphabet and non-zero trailing bits.
-        match URL_SAFE_NO_PAD.decode(id) {
-            Ok(bytes) if bytes.len() == self.config.id_bytes => Ok(()),
+        // Canonical decoding rejects padding, the standard alphabet and non-zero trailing
+        // bits; decoding into a stack buffer keeps the hot path free of allocation.
+        let mut buf = [0u8; MAX_ID_BYTES];
+        match URL_SAFE_NO_PAD.decode_slice(id, &mut buf) {
+            Ok(n) if n == self.config.id_bytes => Ok(()),
             _ => Err(Rejection::Malformed("session ID is not base64url".into())),
         }
     }
@@ -248,14 +253,14 @@ impl<S: SessionStore> TokenScheme for SessionScheme<S> {
         let now = self.now_ms();
         let absolute = now.saturating_add(millis(self.config.absolute_timeout));
         let record = SessionRecord {
-            claims: claims.clone(),
+            claims: Arc::new(claims.clone()),
             created_ms: now,
             last_seen_ms: now,
             idle_deadline_ms: now
                 .saturating_add(millis(self.config.idle_timeout))
                 .min(absolute),
             absolute_deadline_ms: absolute,
-            csrf_token: random_b64(CSRF_BYTES),
+            csrf_token: random_b64(CSRF_BYTES).into(),
         };
         self.store.put(&id, &record)?;
         Ok(id)

@@ -11,6 +11,8 @@ pub use memory::MemoryStore;
 pub use redis::RedisStore;
 pub use rwlock::RwLockStore;
 
+use std::sync::Arc;
+
 use serde::{Deserialize, Serialize};
 
 use crate::claims::Claims;
@@ -30,10 +32,13 @@ pub enum StoreError {
 pub type StoreResult<T> = Result<T, StoreError>;
 
 /// A session as kept on the server. Times are milliseconds since the Unix epoch.
+///
+/// Cloning is cheap (two reference-count increments), so in-process stores can hand out
+/// copies without allocating on the lookup path.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SessionRecord {
     /// What the session knows about its user (the same claims a JWT would carry).
-    pub claims: Claims,
+    pub claims: Arc<Claims>,
     /// When the session was created (login).
     pub created_ms: u64,
     /// When the session was last used (updated on validate when sliding expiry is on).
@@ -43,7 +48,7 @@ pub struct SessionRecord {
     /// The session dies at this time whatever happens (absolute timeout).
     pub absolute_deadline_ms: u64,
     /// Synchronizer CSRF token bound to this session (base64url, 256 bits).
-    pub csrf_token: String,
+    pub csrf_token: Arc<str>,
 }
 
 /// A server-side map from session ID to [`SessionRecord`].
