@@ -13,5 +13,8 @@ pub mod clock;
 pub mod crypto;
 pub mod denylist;
 pub mod inspect;
+pub mod measure;
+pub mod results;
 pub mod scheme;
+pub mod stats;
 pub mod store;

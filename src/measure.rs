@@ -1,0 +1,178 @@
+//! The timing engine shared by the workloads: warm-up, batching so that timer overhead is
+//! negligible, wall and thread-CPU time per operation.
+
+use std::hint::black_box;
+use std::time::{Duration, Instant};
+
+use serde::{Deserialize, Serialize};
+
+use crate::stats::Summary;
+
+/// How long to warm up and measure one operation.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Budget {
+    /// Time spent running the operation before measuring.
+    pub warmup: Duration,
+    /// Time spent measuring.
+    pub measure: Duration,
+    /// Target duration of one timed batch; long enough that the two clock reads around it
+    /// are a negligible share of it.
+    pub batch: Duration,
+}
+
+impl Budget {
+    /// Budget of `--quick` runs.
+    pub const QUICK: Budget = Budget {
+        warmup: Duration::from_millis(50),
+        measure: Duration::from_millis(200),
+        batch: Duration::from_micros(100),
+    };
+    /// Budget of full runs.
+    pub const FULL: Budget = Budget {
+        warmup: Duration::from_millis(200),
+        measure: Duration::from_millis(1500),
+        batch: Duration::from_micros(200),
+    };
+}
+
+/// Per-operation cost of one measured operation.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Measurement {
+    /// Operations per timed batch.
+    pub batch_size: u64,
+    /// Operations timed in total.
+    pub ops: u64,
+    /// Wall time per operation, one sample per batch.
+    pub wall: Summary,
+    /// Thread CPU time per operation, one sample per batch.
+    pub cpu: Summary,
+    /// Raw wall-time samples (ns per operation, one per batch), in measurement order.
+    pub wall_samples_ns: Vec<f64>,
+    /// Cost of one `Instant::now()` pair, as a share of the median batch time.
+    pub timer_overhead_share: f64,
+}
+
+/// Thread CPU time consumed so far by the calling thread.
+pub fn thread_cpu_time() -> Duration {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: `ts` is a valid, writable timespec and CLOCK_THREAD_CPUTIME_ID is supported
+    // on every Linux and macOS this tool targets; on failure ts stays zero.
+    let rc = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
+    if rc != 0 {
+        return Duration::ZERO;
+    }
+    Duration::new(
+        ts.tv_sec.max(0) as u64,
+        ts.tv_nsec.clamp(0, 999_999_999) as u32,
+    )
+}
+
+/// Cost of reading the monotonic clock twice, in nanoseconds (median of many tries).
+pub fn timer_pair_ns() -> f64 {
+    let mut v: Vec<f64> = (0..2001)
+        .map(|_| {
+            let a = Instant::now();
+            let b = Instant::now();
+            (b - a).as_nanos() as f64
+        })
+        .collect();
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
+
+/// Measures `op`, which must do one operation per call. The result of `op` is passed
+/// through `black_box` so the work cannot be optimised away.
+pub fn measure<T>(budget: Budget, mut op: impl FnMut() -> T) -> Measurement {
+    // Warm-up, which also estimates the cost per operation.
+    let start = Instant::now();
+    let mut warm_ops = 0u64;
+    while start.elapsed() < budget.warmup || warm_ops < 8 {
+        for _ in 0..8 {
+            black_box(op());
+        }
+        warm_ops += 8;
+    }
+    let est_ns = (start.elapsed().as_nanos() as f64 / warm_ops as f64).max(0.1);
+    let batch_size = ((budget.batch.as_nanos() as f64 / est_ns).ceil() as u64).max(1);
+
+    let mut wall = Vec::new();
+    let mut cpu = Vec::new();
+    let mut ops = 0u64;
+    let measure_start = Instant::now();
+    while measure_start.elapsed() < budget.measure || wall.len() < 10 {
+        let c0 = thread_cpu_time();
+        let t0 = Instant::now();
+        for _ in 0..batch_size {
+            black_box(op());
+        }
+        let t1 = Instant::now();
+        let c1 = thread_cpu_time();
+        wall.push((t1 - t0).as_nanos() as f64 / batch_size as f64);
+        cpu.push((c1 - c0).as_nanos() as f64 / batch_size as f64);
+        ops += batch_size;
+    }
+    let wall_summary = Summary::from_samples(&wall).unwrap_or_else(empty);
+    let batch_ns = wall_summary.median_ns * batch_size as f64;
+    Measurement {
+        batch_size,
+        ops,
+        cpu: Summary::from_samples(&cpu).unwrap_or_else(empty),
+        timer_overhead_share: if batch_ns > 0.0 {
+            timer_pair_ns() / batch_ns
+        } else {
+            0.0
+        },
+        wall: wall_summary,
+        wall_samples_ns: wall,
+    }
+}
+
+fn empty() -> Summary {
+    Summary {
+        samples: 0,
+        min_ns: 0.0,
+        median_ns: 0.0,
+        p90_ns: 0.0,
+        p99_ns: 0.0,
+        p999_ns: 0.0,
+        max_ns: 0.0,
+        mean_ns: 0.0,
+        median_ci95_ns: [0.0, 0.0],
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn batches_cheap_operations_and_orders_costs() {
+        let budget = Budget {
+            warmup: Duration::from_millis(5),
+            measure: Duration::from_millis(20),
+            batch: Duration::from_micros(50),
+        };
+        let cheap = measure(budget, || black_box(1u64) + 1);
+        let dear = measure(budget, || {
+            (0..black_box(2000u64)).map(black_box).sum::<u64>()
+        });
+        assert!(cheap.batch_size > dear.batch_size);
+        assert!(cheap.wall.samples >= 10 && cheap.ops >= 10 * cheap.batch_size);
+        // A ratio within one run, not an absolute time.
+        assert!(dear.wall.median_ns > cheap.wall.median_ns);
+        assert_eq!(cheap.wall_samples_ns.len() as u64, cheap.wall.samples);
+    }
+
+    #[test]
+    fn thread_cpu_time_advances_with_work() {
+        let a = thread_cpu_time();
+        let mut x = 0u64;
+        while thread_cpu_time() - a < Duration::from_millis(2) {
+            x = x.wrapping_add(black_box(1));
+        }
+        assert!(thread_cpu_time() > a && x > 0);
+    }
+}

@@ -1,0 +1,172 @@
+//! `meta.json`: what machine, toolchain and command produced a run.
+
+use std::process::Command;
+
+use serde::{Deserialize, Serialize};
+
+/// Machine and provenance of a run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Meta {
+    /// On-disk format version ([`super::SCHEMA_VERSION`]).
+    pub schema_version: u32,
+    /// tokenbench's version.
+    pub tokenbench_version: String,
+    /// The command line, as typed.
+    pub command_line: Vec<String>,
+    /// Start of the run (RFC 3339, UTC).
+    pub started_utc: String,
+    /// End of the run (RFC 3339, UTC); `None` while running.
+    pub finished_utc: Option<String>,
+    /// Whether this was a `--quick` run.
+    pub quick: bool,
+    /// Seed of the workload inputs.
+    pub seed: u64,
+    /// CPU model name.
+    pub cpu_model: String,
+    /// Logical cores available to the process.
+    pub cores: usize,
+    /// Operating system and architecture.
+    pub os: String,
+    /// Kernel release, when known.
+    pub kernel: Option<String>,
+    /// The compiler that built this binary.
+    pub rustc: String,
+    /// Build profile (`release` or `debug`): debug figures are not comparable.
+    pub profile: String,
+    /// Versions of the crates whose code is measured.
+    pub crate_versions: Vec<CrateVersion>,
+    /// Git commit of the source tree, when run from a checkout.
+    pub git_commit: Option<String>,
+    /// jsonwebtoken crypto backend of the main process.
+    pub crypto_backend: String,
+}
+
+/// A dependency and its version.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CrateVersion {
+    /// Crate name.
+    pub name: String,
+    /// Version from Cargo.lock.
+    pub version: String,
+}
+
+/// Crates whose versions matter for the figures.
+const MEASURED_CRATES: [&str; 9] = [
+    "jsonwebtoken",
+    "aws-lc-rs",
+    "rsa",
+    "p256",
+    "ed25519-dalek",
+    "dashmap",
+    "redis",
+    "serde_json",
+    "hdrhistogram",
+];
+
+impl Meta {
+    /// Collects metadata about this machine and process.
+    pub fn collect(command_line: Vec<String>, started_utc: String, quick: bool, seed: u64) -> Meta {
+        Meta {
+            schema_version: super::SCHEMA_VERSION,
+            tokenbench_version: env!("CARGO_PKG_VERSION").to_owned(),
+            command_line,
+            started_utc,
+            finished_utc: None,
+            quick,
+            seed,
+            cpu_model: cpu_model(),
+            cores: std::thread::available_parallelism().map_or(1, usize::from),
+            os: format!("{} {}", std::env::consts::OS, std::env::consts::ARCH),
+            kernel: std::fs::read_to_string("/proc/sys/kernel/osrelease")
+                .ok()
+                .map(|s| s.trim().to_owned()),
+            rustc: env!("TOKENBENCH_RUSTC").to_owned(),
+            profile: if cfg!(debug_assertions) {
+                "debug"
+            } else {
+                "release"
+            }
+            .to_owned(),
+            crate_versions: crate_versions(include_str!("../../Cargo.lock")),
+            git_commit: git_commit(),
+            crypto_backend: crate::crypto::active().name().to_owned(),
+        }
+    }
+}
+
+fn cpu_model() -> String {
+    std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("model name"))
+                .and_then(|l| l.split_once(':'))
+                .map(|(_, v)| v.trim().to_owned())
+        })
+        .unwrap_or_else(|| "unknown".to_owned())
+}
+
+fn git_commit() -> Option<String> {
+    let out = Command::new("git")
+        .args(["rev-parse", "HEAD"])
+        .stderr(std::process::Stdio::null())
+        .output()
+        .ok()?;
+    if !out.status.success() {
+        return None;
+    }
+    let commit = String::from_utf8(out.stdout).ok()?.trim().to_owned();
+    let dirty = Command::new("git")
+        .args(["status", "--porcelain", "--untracked-files=no"])
+        .output()
+        .map(|o| !o.stdout.is_empty())
+        .unwrap_or(false);
+    Some(if dirty {
+        format!("{commit}-dirty")
+    } else {
+        commit
+    })
+}
+
+/// Versions of [`MEASURED_CRATES`] from the text of Cargo.lock.
+fn crate_versions(lock: &str) -> Vec<CrateVersion> {
+    let mut out = Vec::new();
+    let mut name: Option<&str> = None;
+    for line in lock.lines() {
+        if let Some(n) = line.strip_prefix("name = ") {
+            name = Some(n.trim_matches('"'));
+        } else if let (Some(v), Some(n)) = (line.strip_prefix("version = "), name.take())
+            && MEASURED_CRATES.contains(&n)
+        {
+            out.push(CrateVersion {
+                name: n.to_owned(),
+                version: v.trim_matches('"').to_owned(),
+            });
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn crate_versions_come_from_the_lock_file() {
+        let v = crate_versions(include_str!("../../Cargo.lock"));
+        assert!(
+            v.iter()
+                .any(|c| c.name == "jsonwebtoken" && c.version.starts_with("11.")),
+            "{v:?}"
+        );
+        assert!(v.iter().any(|c| c.name == "dashmap"));
+    }
+
+    #[test]
+    fn collect_fills_machine_fields() {
+        let m = Meta::collect(vec!["tokenbench".into()], "x".into(), true, 7);
+        assert!(m.cores >= 1);
+        assert!(m.rustc.starts_with("rustc "), "{}", m.rustc);
+        assert_eq!(m.schema_version, super::super::SCHEMA_VERSION);
+    }
+}

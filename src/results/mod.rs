@@ -1,0 +1,354 @@
+//! Results on disk: one folder per run, every path built by [`RunDir::path`], every write
+//! atomic (temporary file in the same folder, then rename).
+//!
+//! ```text
+//! results/
+//!   2026-11-26T15-04-05Z-mylabel/
+//!     INCOMPLETE        present until the run finished; a killed run keeps it
+//!     meta.json         machine, toolchain, command line
+//!     size.json  validate.json  revoke.json  scale.json
+//!     summary.csv
+//!   latest -> 2026-11-26T15-04-05Z-mylabel   updated last, only for complete runs
+//! ```
+
+pub mod meta;
+
+use std::fs;
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+pub use meta::Meta;
+
+/// Version of the on-disk format; bumped on any incompatible change.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// The four workloads, in run order.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum WorkloadKind {
+    /// Token and header bytes, server memory per session.
+    Size,
+    /// Per-request cost of validate and issue.
+    Validate,
+    /// Time until every validator rejects a revoked token.
+    Revoke,
+    /// Throughput and latency as threads and working sets grow.
+    Scale,
+}
+
+impl WorkloadKind {
+    /// All workloads in run order.
+    pub const ALL: [WorkloadKind; 4] = [
+        WorkloadKind::Size,
+        WorkloadKind::Validate,
+        WorkloadKind::Revoke,
+        WorkloadKind::Scale,
+    ];
+
+    /// Name used in file names and on the command line.
+    pub fn name(self) -> &'static str {
+        match self {
+            WorkloadKind::Size => "size",
+            WorkloadKind::Validate => "validate",
+            WorkloadKind::Revoke => "revoke",
+            WorkloadKind::Scale => "scale",
+        }
+    }
+}
+
+/// A file (or folder) belonging to a run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Artifact {
+    /// `meta.json`.
+    Meta,
+    /// `<workload>.json`.
+    Workload(WorkloadKind),
+    /// `summary.csv`.
+    SummaryCsv,
+    /// Marker present while the run is unfinished.
+    IncompleteMarker,
+    /// `charts/` folder.
+    ChartsDir,
+    /// `charts/<name>.<ext>`.
+    Chart {
+        /// Chart name without extension.
+        name: String,
+        /// `svg` or `png`.
+        ext: &'static str,
+    },
+    /// `report.md`.
+    ReportMd,
+    /// `report.html`.
+    ReportHtml,
+}
+
+/// Errors reading or writing results.
+#[derive(Debug, thiserror::Error)]
+pub enum ResultsError {
+    /// A file could not be read or written.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file concerned.
+        path: PathBuf,
+        /// What went wrong.
+        source: io::Error,
+    },
+    /// A file exists but does not hold what it should.
+    #[error("{path}: not a valid tokenbench results file: {reason}")]
+    Corrupt {
+        /// The file concerned.
+        path: PathBuf,
+        /// What is wrong with it.
+        reason: String,
+    },
+}
+
+fn io_err(path: &Path) -> impl FnOnce(io::Error) -> ResultsError + '_ {
+    move |source| ResultsError::Io {
+        path: path.to_owned(),
+        source,
+    }
+}
+
+/// One run's folder.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RunDir {
+    root: PathBuf,
+}
+
+impl RunDir {
+    /// An existing run folder (for reading).
+    pub fn open(root: impl Into<PathBuf>) -> Result<RunDir, ResultsError> {
+        let root = root.into();
+        if !root.is_dir() {
+            return Err(ResultsError::Io {
+                source: io::Error::new(io::ErrorKind::NotFound, "no such run folder"),
+                path: root,
+            });
+        }
+        Ok(RunDir { root })
+    }
+
+    /// Creates `<base>/<timestamp>[-label]/`, marked incomplete until [`RunDir::finish`].
+    pub fn create(
+        base: &Path,
+        timestamp: &str,
+        label: Option<&str>,
+    ) -> Result<RunDir, ResultsError> {
+        let name = match label {
+            Some(l) => format!("{timestamp}-{}", sanitize_label(l)),
+            None => timestamp.to_owned(),
+        };
+        fs::create_dir_all(base).map_err(io_err(base))?;
+        // Never reuse a folder: add a counter when two runs start in the same second.
+        let mut root = base.join(&name);
+        let mut n = 1;
+        while root.exists() {
+            n += 1;
+            root = base.join(format!("{name}.{n}"));
+        }
+        fs::create_dir(&root).map_err(io_err(&root))?;
+        let dir = RunDir { root };
+        dir.write_bytes(&Artifact::IncompleteMarker, b"this run has not finished\n")?;
+        Ok(dir)
+    }
+
+    /// The folder itself.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// The one place that turns an artifact into a path.
+    pub fn path(&self, artifact: &Artifact) -> PathBuf {
+        match artifact {
+            Artifact::Meta => self.root.join("meta.json"),
+            Artifact::Workload(w) => self.root.join(format!("{}.json", w.name())),
+            Artifact::SummaryCsv => self.root.join("summary.csv"),
+            Artifact::IncompleteMarker => self.root.join("INCOMPLETE"),
+            Artifact::ChartsDir => self.root.join("charts"),
+            Artifact::Chart { name, ext } => self.root.join("charts").join(format!("{name}.{ext}")),
+            Artifact::ReportMd => self.root.join("report.md"),
+            Artifact::ReportHtml => self.root.join("report.html"),
+        }
+    }
+
+    /// True while the run has not finished (or was killed).
+    pub fn is_incomplete(&self) -> bool {
+        self.path(&Artifact::IncompleteMarker).exists()
+    }
+
+    /// Writes `bytes` to `artifact` atomically.
+    pub fn write_bytes(&self, artifact: &Artifact, bytes: &[u8]) -> Result<PathBuf, ResultsError> {
+        let path = self.path(artifact);
+        write_atomic(&path, bytes)?;
+        Ok(path)
+    }
+
+    /// Writes `value` as pretty JSON to `artifact` atomically.
+    pub fn write_json<T: Serialize>(
+        &self,
+        artifact: &Artifact,
+        value: &T,
+    ) -> Result<PathBuf, ResultsError> {
+        let path = self.path(artifact);
+        let mut bytes = serde_json::to_vec_pretty(value).map_err(|e| ResultsError::Corrupt {
+            path: path.clone(),
+            reason: e.to_string(),
+        })?;
+        bytes.push(b'\n');
+        write_atomic(&path, &bytes)?;
+        Ok(path)
+    }
+
+    /// Reads `artifact` as JSON of type `T`; a missing or malformed file names itself.
+    pub fn read_json<T: DeserializeOwned>(&self, artifact: &Artifact) -> Result<T, ResultsError> {
+        let path = self.path(artifact);
+        let bytes = fs::read(&path).map_err(io_err(&path))?;
+        serde_json::from_slice(&bytes).map_err(|e| ResultsError::Corrupt {
+            path,
+            reason: e.to_string(),
+        })
+    }
+
+    /// Marks the run complete and points `<base>/latest` at it (last step of a run).
+    pub fn finish(&self) -> Result<(), ResultsError> {
+        let marker = self.path(&Artifact::IncompleteMarker);
+        match fs::remove_file(&marker) {
+            Ok(()) => {}
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+            Err(e) => return Err(io_err(&marker)(e)),
+        }
+        if let (Some(base), Some(name)) = (self.root.parent(), self.root.file_name()) {
+            update_latest(base, Path::new(name))?;
+        }
+        Ok(())
+    }
+}
+
+/// `<base>/latest`: a symbolic link replaced atomically (new link, then rename over).
+fn update_latest(base: &Path, target: &Path) -> Result<(), ResultsError> {
+    let latest = base.join("latest");
+    let tmp = base.join(format!(".latest.{}", std::process::id()));
+    let _ = fs::remove_file(&tmp);
+    #[cfg(unix)]
+    std::os::unix::fs::symlink(target, &tmp).map_err(io_err(&tmp))?;
+    #[cfg(not(unix))]
+    fs::write(&tmp, target.to_string_lossy().as_bytes()).map_err(io_err(&tmp))?;
+    fs::rename(&tmp, &latest).map_err(io_err(&latest))
+}
+
+/// Writes `bytes` to `path` through a temporary file in the same folder and a rename, so
+/// readers see the old content or the new, never a torn file.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), ResultsError> {
+    let dir = path.parent().unwrap_or_else(|| Path::new("."));
+    fs::create_dir_all(dir).map_err(io_err(dir))?;
+    let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(io_err(dir))?;
+    tmp.write_all(bytes).map_err(io_err(path))?;
+    tmp.as_file().sync_all().map_err(io_err(path))?;
+    tmp.persist(path).map_err(|e| io_err(path)(e.error))?;
+    Ok(())
+}
+
+fn sanitize_label(label: &str) -> String {
+    label
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .take(64)
+        .collect()
+}
+
+/// `YYYY-MM-DDTHH-MM-SSZ` for a Unix time, safe in file names on every OS.
+pub fn utc_timestamp(unix_secs: u64) -> String {
+    let (y, mo, d, h, mi, s) = civil(unix_secs);
+    format!("{y:04}-{mo:02}-{d:02}T{h:02}-{mi:02}-{s:02}Z")
+}
+
+/// RFC 3339 (`YYYY-MM-DDTHH:MM:SSZ`) for a Unix time.
+pub fn rfc3339(unix_secs: u64) -> String {
+    let (y, mo, d, h, mi, s) = civil(unix_secs);
+    format!("{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{s:02}Z")
+}
+
+/// Gregorian date and time of day for a Unix time (Howard Hinnant's days-to-civil).
+fn civil(unix_secs: u64) -> (i64, u32, u32, u32, u32, u32) {
+    let days = (unix_secs / 86_400) as i64;
+    let rem = unix_secs % 86_400;
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    (
+        y,
+        m,
+        d,
+        (rem / 3600) as u32,
+        (rem % 3600 / 60) as u32,
+        (rem % 60) as u32,
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timestamps_are_utc_calendar_dates() {
+        assert_eq!(utc_timestamp(0), "1970-01-01T00-00-00Z");
+        assert_eq!(rfc3339(1_795_705_641), "2026-11-26T15:07:21Z");
+        assert_eq!(rfc3339(951_782_400), "2000-02-29T00:00:00Z");
+    }
+
+    #[test]
+    fn run_folder_lifecycle() {
+        let base = tempfile::tempdir().unwrap();
+        let a = RunDir::create(base.path(), "2026-01-01T00-00-00Z", Some("my run/1")).unwrap();
+        assert!(a.root().ends_with("2026-01-01T00-00-00Z-my_run_1"));
+        assert!(a.is_incomplete());
+        a.write_json(&Artifact::Meta, &serde_json::json!({"x": 1}))
+            .unwrap();
+        let v: serde_json::Value = a.read_json(&Artifact::Meta).unwrap();
+        assert_eq!(v["x"], 1);
+        assert!(!base.path().join("latest").exists());
+        a.finish().unwrap();
+        assert!(!a.is_incomplete());
+        assert_eq!(
+            fs::canonicalize(base.path().join("latest")).unwrap(),
+            fs::canonicalize(a.root()).unwrap()
+        );
+        // Same second, same label: a new folder, never the old one.
+        let b = RunDir::create(base.path(), "2026-01-01T00-00-00Z", Some("my run/1")).unwrap();
+        assert_ne!(a.root(), b.root());
+        // A corrupt file is named in the error.
+        fs::write(b.path(&Artifact::Meta), b"{ not json").unwrap();
+        let err = b
+            .read_json::<serde_json::Value>(&Artifact::Meta)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("meta.json") && err.contains("not a valid"),
+            "{err}"
+        );
+        // No temporary files are left behind.
+        let leftovers: Vec<_> = fs::read_dir(a.root())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(leftovers.len(), 1, "{leftovers:?}");
+    }
+}
