@@ -18,3 +18,4 @@ pub mod results;
 pub mod scheme;
 pub mod stats;
 pub mod store;
+pub mod workload;
