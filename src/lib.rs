@@ -8,6 +8,7 @@
 //! - [`crypto`]: which crypto library backs `jsonwebtoken` in this process.
 //! - [`inspect`]: what anyone holding a token can read from it, and JWK verification.
 
+pub mod alloc;
 pub mod claims;
 pub mod clock;
 pub mod crypto;

@@ -147,16 +147,12 @@ impl<S: SessionStore> SessionScheme<S> {
     /// (limits CSRF), `Path=/`, no `Domain` (host-only), and a `Max-Age` equal to the
     /// absolute timeout.
     pub fn set_cookie(&self, token: &str) -> String {
-        Cookie::build((self.config.cookie_name.as_str(), token))
-            .http_only(true)
-            .secure(true)
-            .same_site(self.config.same_site)
-            .path("/")
-            .max_age(cookie::time::Duration::seconds(
-                i64::try_from(self.config.absolute_timeout.as_secs()).unwrap_or(i64::MAX),
-            ))
-            .build()
-            .to_string()
+        set_cookie(
+            &self.config.cookie_name,
+            token,
+            self.config.same_site,
+            self.config.absolute_timeout,
+        )
     }
 
     /// The `Set-Cookie` value that makes a browser discard the session cookie (logout).
@@ -279,6 +275,22 @@ impl<S: SessionStore> TokenScheme for SessionScheme<S> {
         self.store.delete(token)?;
         Ok(())
     }
+}
+
+/// A hardened `Set-Cookie` header value carrying `token` in cookie `name`: `HttpOnly`,
+/// `Secure`, `SameSite`, `Path=/`, no `Domain`, `Max-Age` = `max_age`. Used for sessions,
+/// and by the size workload for JWTs carried in a cookie, so both are rendered alike.
+pub fn set_cookie(name: &str, token: &str, same_site: SameSite, max_age: Duration) -> String {
+    Cookie::build((name, token))
+        .http_only(true)
+        .secure(true)
+        .same_site(same_site)
+        .path("/")
+        .max_age(cookie::time::Duration::seconds(
+            i64::try_from(max_age.as_secs()).unwrap_or(i64::MAX),
+        ))
+        .build()
+        .to_string()
 }
 
 /// `n` bytes from the thread-local CSPRNG, base64url without padding.

@@ -38,6 +38,9 @@ pub enum WorkloadError {
     /// A scheme could not be built or failed where it must not.
     #[error(transparent)]
     Scheme(#[from] SchemeError),
+    /// A session store failed.
+    #[error(transparent)]
+    Store(#[from] crate::store::StoreError),
     /// A token that must validate was refused (the measurement would be meaningless).
     #[error("{scheme}: {what}")]
     Broken {

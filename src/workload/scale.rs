@@ -1,1 +1,312 @@
-//! placeholder
+//! Workload 4, scale: throughput and latency of `validate` as threads and working sets grow.
+//!
+//! For each scheme, thread count and working set (live sessions; JWTs are stateless, so
+//! they draw from a fixed pool of valid tokens), every thread validates uniformly random
+//! tokens of the set for a fixed time. Throughput is total operations over wall time;
+//! latency percentiles come from short batches (the batch mean, so that timer reads stay
+//! a small share of cheap operations; the batch size is recorded).
+
+use std::sync::Arc;
+use std::sync::Barrier;
+use std::time::{Duration, Instant};
+
+use rand::RngExt;
+use serde::{Deserialize, Serialize};
+
+use super::{
+    Options, Progress, SchemeSpec, SummaryRow, WorkloadError, WorkloadResult, build, issue_many,
+};
+use crate::claims::ClaimSet;
+use crate::clock::SystemClock;
+use crate::measure::{Budget, measure};
+use crate::scheme::{RevocationStrategy, SessionConfig, TokenScheme};
+use crate::stats::{Summary, encode_histogram, histogram};
+
+/// Valid JWTs each point draws from (a JWT validator holds no per-token state).
+pub const JWT_POOL: usize = 1_000;
+
+/// Target duration of one latency batch.
+const BATCH_TARGET: Duration = Duration::from_micros(2);
+
+/// One point: a scheme at a thread count and working set.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ScalePoint {
+    /// Scheme name.
+    pub scheme: String,
+    /// jsonwebtoken crypto backend for JWT points.
+    pub backend: Option<String>,
+    /// Validating threads.
+    pub threads: usize,
+    /// Live sessions in the store; `None` for JWTs.
+    pub sessions: Option<usize>,
+    /// Distinct tokens drawn from.
+    pub token_pool: usize,
+    /// Operations completed.
+    pub ops: u64,
+    /// Wall time of the point, seconds.
+    pub duration_s: f64,
+    /// Throughput, operations per second (all threads).
+    pub ops_per_sec: f64,
+    /// Per-operation latency (batch means), ns.
+    pub latency: Summary,
+    /// HdrHistogram of per-operation latency in ns (V2 deflate, base64).
+    pub latency_histogram: String,
+    /// Operations per latency batch.
+    pub batch_size: u64,
+    /// Validations that failed (must be zero).
+    pub errors: u64,
+}
+
+/// Everything the scale workload measured.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ScaleResults {
+    /// Logical cores of the machine.
+    pub cores: usize,
+    /// Measuring time per point, ms.
+    pub duration_per_point_ms: f64,
+    /// Session expiry mode while scaling (lookups only; sliding adds a write).
+    pub session_sliding: bool,
+    /// All points, including the other crypto backend's when it was run.
+    pub points: Vec<ScalePoint>,
+}
+
+impl ScaleResults {
+    /// Adds another process's points (the second crypto backend).
+    pub fn merge(&mut self, other: ScaleResults) {
+        self.points.extend(other.points);
+    }
+
+    /// Headline rows for `summary.csv`.
+    pub fn summary_rows(&self) -> Vec<SummaryRow> {
+        self.points
+            .iter()
+            .flat_map(|p| {
+                let param = match p.sessions {
+                    Some(n) => format!("{}t/{n}", p.threads),
+                    None => format!("{}t", p.threads),
+                };
+                let b = p.backend.as_deref().unwrap_or("");
+                [
+                    SummaryRow::new(
+                        "scale",
+                        &p.scheme,
+                        b,
+                        &param,
+                        "ops_per_sec",
+                        p.ops_per_sec,
+                        "ops/s",
+                    ),
+                    SummaryRow::new(
+                        "scale",
+                        &p.scheme,
+                        b,
+                        &param,
+                        "latency_p50",
+                        p.latency.median_ns,
+                        "ns",
+                    ),
+                    SummaryRow::new(
+                        "scale",
+                        &p.scheme,
+                        b,
+                        &param,
+                        "latency_p99",
+                        p.latency.p99_ns,
+                        "ns",
+                    ),
+                    SummaryRow::new(
+                        "scale",
+                        &p.scheme,
+                        b,
+                        &param,
+                        "latency_p999",
+                        p.latency.p999_ns,
+                        "ns",
+                    ),
+                ]
+            })
+            .collect()
+    }
+}
+
+/// Runs the scale workload.
+pub fn run(opts: &Options, progress: &dyn Progress) -> WorkloadResult<ScaleResults> {
+    let schemes = opts.schemes();
+    let per_scheme = |s: &SchemeSpec| if s.is_jwt() { 1 } else { opts.sessions.len() };
+    let total: usize = schemes
+        .iter()
+        .map(|s| per_scheme(s) * opts.threads.len())
+        .sum();
+    progress.start("scale", total as u64);
+    let clock = Arc::new(SystemClock);
+    let config = SessionConfig {
+        sliding: false,
+        ..SessionConfig::default()
+    };
+    let backend = opts.backend.name().to_owned();
+    let mut points = Vec::new();
+    for spec in &schemes {
+        let sets: Vec<Option<usize>> = if spec.is_jwt() {
+            vec![None]
+        } else {
+            opts.sessions.iter().map(|&n| Some(n)).collect()
+        };
+        for sessions in sets {
+            let scheme = build(
+                spec,
+                opts,
+                config.clone(),
+                RevocationStrategy::None,
+                clock.clone(),
+            )?;
+            let mut rng = opts.rng(4);
+            let pool = sessions.unwrap_or(JWT_POOL);
+            let tokens = Arc::new(issue_many(
+                scheme.as_ref(),
+                pool,
+                ClaimSet::Typical,
+                &mut rng,
+            )?);
+            let batch = batch_size(scheme.as_ref(), &tokens[0]);
+            for &threads in &opts.threads {
+                progress.step(&format!(
+                    "{spec} {threads} threads {}",
+                    sessions.map_or("pool".into(), |n| n.to_string())
+                ));
+                let mut p = point(scheme.clone(), tokens.clone(), threads, batch, opts)?;
+                p.sessions = sessions;
+                p.backend = spec.is_jwt().then(|| backend.clone());
+                points.push(p);
+            }
+        }
+    }
+    progress.finish();
+    Ok(ScaleResults {
+        cores: std::thread::available_parallelism().map_or(1, usize::from),
+        duration_per_point_ms: opts.scale_duration.as_secs_f64() * 1e3,
+        session_sliding: config.sliding,
+        points,
+    })
+}
+
+/// Operations per latency batch so that one batch lasts about [`BATCH_TARGET`].
+fn batch_size(scheme: &dyn TokenScheme, token: &str) -> u64 {
+    let probe = Budget {
+        warmup: Duration::from_millis(5),
+        measure: Duration::from_millis(20),
+        batch: Duration::from_micros(50),
+    };
+    let est = measure(probe, || scheme.validate(token))
+        .wall
+        .median_ns
+        .max(1.0);
+    ((BATCH_TARGET.as_nanos() as f64 / est).ceil() as u64).clamp(1, 1024)
+}
+
+fn point(
+    scheme: Arc<dyn TokenScheme>,
+    tokens: Arc<Vec<String>>,
+    threads: usize,
+    batch: u64,
+    opts: &Options,
+) -> WorkloadResult<ScalePoint> {
+    let barrier = Barrier::new(threads + 1);
+    let duration = opts.scale_duration;
+    let (workers, wall) = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..threads)
+            .map(|t| {
+                let (scheme, tokens, barrier) = (&scheme, &tokens, &barrier);
+                let mut rng = opts.rng(100 + t as u64);
+                s.spawn(move || {
+                    let mut hist = histogram(60_000_000_000);
+                    let (mut ops, mut errors) = (0u64, 0u64);
+                    barrier.wait();
+                    let end = Instant::now() + duration;
+                    while Instant::now() < end {
+                        let t0 = Instant::now();
+                        for _ in 0..batch {
+                            let tok = &tokens[rng.random_range(0..tokens.len())];
+                            if scheme.validate(tok).is_err() {
+                                errors += 1;
+                            }
+                        }
+                        let per_op = t0.elapsed().as_nanos() as u64 / batch;
+                        let _ = hist.record(per_op.max(1));
+                        ops += batch;
+                    }
+                    (ops, errors, hist)
+                })
+            })
+            .collect();
+        barrier.wait();
+        let start = Instant::now();
+        let out: Vec<_> = handles.into_iter().filter_map(|h| h.join().ok()).collect();
+        (out, start.elapsed())
+    });
+    if workers.len() != threads {
+        return Err(WorkloadError::Other(format!(
+            "{} of {threads} validator threads panicked",
+            threads - workers.len()
+        )));
+    }
+    let mut merged = histogram(60_000_000_000);
+    let (mut ops, mut errors) = (0, 0);
+    for (o, e, h) in &workers {
+        ops += o;
+        errors += e;
+        let _ = merged.add(h);
+    }
+    let duration_s = wall.as_secs_f64();
+    Ok(ScalePoint {
+        scheme: scheme.name(),
+        backend: None,
+        threads,
+        sessions: None,
+        token_pool: tokens.len(),
+        ops,
+        duration_s,
+        ops_per_sec: ops as f64 / duration_s,
+        latency: Summary::from_histogram(&merged, 1.0)
+            .ok_or_else(|| WorkloadError::Other("no latency recorded".into()))?,
+        latency_histogram: encode_histogram(&merged),
+        batch_size: batch,
+        errors,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scheme::JwtAlg;
+    use crate::workload::{NoProgress, StoreSpec};
+
+    #[test]
+    fn tiny_scale_run_has_every_point_without_errors() {
+        let mut opts = Options::defaults(true);
+        opts.threads = vec![1, 2];
+        opts.sessions = vec![50, 200];
+        opts.algs = vec![JwtAlg::HS256];
+        opts.stores = vec![StoreSpec::Memory, StoreSpec::RwLock];
+        opts.scale_duration = Duration::from_millis(20);
+        let r = run(&opts, &NoProgress).unwrap();
+        // 2 stores x 2 working sets x 2 thread counts + 1 JWT x 2 thread counts.
+        assert_eq!(r.points.len(), 10);
+        for p in &r.points {
+            assert_eq!(p.errors, 0, "{p:?}");
+            assert!(p.ops > 0 && p.ops_per_sec > 0.0);
+            assert!(
+                crate::stats::decode_histogram(&p.latency_histogram)
+                    .unwrap()
+                    .len()
+                    > 0
+            );
+        }
+        assert!(
+            r.points
+                .iter()
+                .any(|p| p.scheme == "jwt-HS256" && p.sessions.is_none())
+        );
+        let back: ScaleResults = serde_json::from_str(&serde_json::to_string(&r).unwrap()).unwrap();
+        assert!(back == r);
+    }
+}

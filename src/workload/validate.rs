@@ -1,1 +1,638 @@
-//! placeholder
+//! Workload 2, validate: the per-request cost of each scheme.
+//!
+//! Per scheme and claim set: `validate` of a valid token and `issue`; per scheme the
+//! rejection paths (unknown / forged, revoked). Reference rows measured in the same run
+//! put the figures in context: a bare map get of the same key, a bare
+//! `jsonwebtoken::decode`, a bare HMAC-SHA256 of the signing input, and where a JWT's time
+//! goes (header decode, claims decode, signature check).
+
+use std::sync::Arc;
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use dashmap::DashMap;
+use serde::{Deserialize, Serialize};
+
+use super::{
+    Options, Progress, SchemeSpec, StoreSpec, SummaryRow, WorkloadError, WorkloadResult, build,
+    claims, expect_rejected, expect_valid, issue_many,
+};
+use crate::claims::ClaimSet;
+use crate::clock::SystemClock;
+use crate::denylist::MemoryDenylist;
+use crate::measure::{Measurement, measure};
+use crate::scheme::jwt::{JwtKeys, WireClaims};
+use crate::scheme::{
+    JwtAlg, JwtScheme, RevocationStrategy, SessionConfig, SessionScheme, TokenScheme,
+};
+use crate::store::{MemoryStore, SessionRecord, SessionStore};
+
+/// What a row measures.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Operation {
+    /// `validate` of a valid token (sessions: fixed idle deadline, no store write).
+    Validate,
+    /// `validate` of a valid session with sliding expiry (a store write per request).
+    ValidateSliding,
+    /// `issue` of a new token.
+    Issue,
+    /// `validate` of a token the scheme never issued (session: unknown ID; JWT: signed
+    /// with another key).
+    RejectUnknown,
+    /// `validate` of a revoked token (JWT: with a central in-memory denylist).
+    RejectRevoked,
+    /// Reference: `DashMap::get` of the same key, cloning the record handle.
+    RefMapGet,
+    /// Reference: bare `jsonwebtoken::decode` with the scheme's own validation.
+    RefJwtDecode,
+    /// Reference: HMAC-SHA256 of the signing input (`jsonwebtoken::crypto::sign`).
+    RefHmacSha256,
+    /// Breakdown: `jsonwebtoken::decode_header`.
+    JwtHeaderDecode,
+    /// Breakdown: base64url decode and JSON parse of the claims.
+    JwtClaimsDecode,
+    /// Breakdown: signature check (`jsonwebtoken::crypto::verify`).
+    JwtSignatureCheck,
+}
+
+impl Operation {
+    /// Name used in results and CSV.
+    pub fn name(self) -> &'static str {
+        match self {
+            Operation::Validate => "validate",
+            Operation::ValidateSliding => "validate_sliding",
+            Operation::Issue => "issue",
+            Operation::RejectUnknown => "reject_unknown",
+            Operation::RejectRevoked => "reject_revoked",
+            Operation::RefMapGet => "ref_map_get",
+            Operation::RefJwtDecode => "ref_jwt_decode",
+            Operation::RefHmacSha256 => "ref_hmac_sha256",
+            Operation::JwtHeaderDecode => "jwt_header_decode",
+            Operation::JwtClaimsDecode => "jwt_claims_decode",
+            Operation::JwtSignatureCheck => "jwt_signature_check",
+        }
+    }
+}
+
+/// One measured operation.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ValidateRow {
+    /// Scheme name (for references, the scheme they stand beside).
+    pub scheme: String,
+    /// jsonwebtoken crypto backend for JWT rows; `None` for sessions and map references.
+    pub backend: Option<String>,
+    /// The operation.
+    pub operation: Operation,
+    /// Claim set of the token.
+    pub claims: ClaimSet,
+    /// Cost per operation.
+    pub measurement: Measurement,
+}
+
+/// A budget from the issue tracker, checked in this run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BudgetCheck {
+    /// What is compared.
+    pub name: String,
+    /// Measured ratio (median / median).
+    pub ratio: f64,
+    /// The ratio must not exceed this.
+    pub limit: f64,
+    /// Whether it held.
+    pub pass: bool,
+}
+
+/// Everything the validate workload measured.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ValidateResults {
+    /// Sessions live in each store while measuring.
+    pub live_sessions: usize,
+    /// Median cost of two `Instant::now()` reads (timer overhead), ns.
+    pub timer_pair_ns: f64,
+    /// All rows, including the other crypto backend's when it was run.
+    pub rows: Vec<ValidateRow>,
+    /// Ratios checked against the budgets.
+    pub budget_checks: Vec<BudgetCheck>,
+}
+
+impl ValidateResults {
+    /// The row for (scheme, operation, claims, backend), if measured.
+    pub fn find(
+        &self,
+        scheme: &str,
+        op: Operation,
+        claims: ClaimSet,
+        backend: Option<&str>,
+    ) -> Option<&ValidateRow> {
+        self.rows.iter().find(|r| {
+            r.scheme == scheme
+                && r.operation == op
+                && r.claims == claims
+                && r.backend.as_deref() == backend
+        })
+    }
+
+    /// Adds another process's rows (the second crypto backend) and recomputes budgets.
+    pub fn merge(&mut self, other: ValidateResults) {
+        self.rows.extend(other.rows);
+        self.budget_checks = budget_checks(&self.rows);
+    }
+
+    /// Headline rows for `summary.csv`.
+    pub fn summary_rows(&self) -> Vec<SummaryRow> {
+        self.rows
+            .iter()
+            .flat_map(|r| {
+                let b = r.backend.as_deref().unwrap_or("");
+                let p = r.claims.name();
+                [
+                    SummaryRow::new(
+                        "validate",
+                        &r.scheme,
+                        b,
+                        p,
+                        &format!("{}_median", r.operation.name()),
+                        r.measurement.wall.median_ns,
+                        "ns/op",
+                    ),
+                    SummaryRow::new(
+                        "validate",
+                        &r.scheme,
+                        b,
+                        p,
+                        &format!("{}_p99", r.operation.name()),
+                        r.measurement.wall.p99_ns,
+                        "ns/op",
+                    ),
+                    SummaryRow::new(
+                        "validate",
+                        &r.scheme,
+                        b,
+                        p,
+                        &format!("{}_cpu_median", r.operation.name()),
+                        r.measurement.cpu.median_ns,
+                        "ns/op",
+                    ),
+                ]
+            })
+            .collect()
+    }
+}
+
+/// Runs the validate workload for the schemes in `opts` on this process's crypto backend.
+pub fn run(opts: &Options, progress: &dyn Progress) -> WorkloadResult<ValidateResults> {
+    let schemes = opts.schemes();
+    progress.start("validate", schemes.len() as u64 + 1);
+    let mut rows = Vec::new();
+    let backend = opts.backend.name().to_owned();
+    for spec in &schemes {
+        progress.step(&spec.name());
+        match spec {
+            SchemeSpec::Session(store) => rows.extend(session_rows(store, opts)?),
+            SchemeSpec::Jwt(alg) => rows.extend(jwt_rows(*alg, opts, &backend)?),
+        }
+    }
+    progress.step("references");
+    if schemes
+        .iter()
+        .any(|s| matches!(s, SchemeSpec::Session(StoreSpec::Memory)))
+    {
+        rows.push(map_get_reference(opts)?);
+    }
+    if schemes.contains(&SchemeSpec::Jwt(JwtAlg::HS256)) {
+        rows.extend(jwt_references(opts, &backend)?);
+    }
+    progress.finish();
+    Ok(ValidateResults {
+        live_sessions: opts.live_sessions,
+        timer_pair_ns: crate::measure::timer_pair_ns(),
+        budget_checks: budget_checks(&rows),
+        rows,
+    })
+}
+
+fn row(
+    scheme: &str,
+    backend: Option<&str>,
+    operation: Operation,
+    claims: ClaimSet,
+    m: Measurement,
+) -> ValidateRow {
+    ValidateRow {
+        scheme: scheme.to_owned(),
+        backend: backend.map(str::to_owned),
+        operation,
+        claims,
+        measurement: m,
+    }
+}
+
+fn session_rows(store: &StoreSpec, opts: &Options) -> WorkloadResult<Vec<ValidateRow>> {
+    let spec = SchemeSpec::Session(store.clone());
+    let name = spec.name();
+    let mut out = Vec::new();
+    let fixed = SessionConfig {
+        sliding: false,
+        ..SessionConfig::default()
+    };
+    let sliding = SessionConfig {
+        sliding: true,
+        ..SessionConfig::default()
+    };
+    let clock = Arc::new(SystemClock);
+    for set in ClaimSet::ALL {
+        let mut rng = opts.rng(2);
+        for (op, config) in [
+            (Operation::Validate, &fixed),
+            (Operation::ValidateSliding, &sliding),
+        ] {
+            let scheme = build(
+                &spec,
+                opts,
+                config.clone(),
+                RevocationStrategy::None,
+                clock.clone(),
+            )?;
+            let tokens = issue_many(scheme.as_ref(), opts.live_sessions.max(1), set, &mut rng)?;
+            let token = &tokens[tokens.len() / 2];
+            expect_valid(scheme.as_ref(), token)?;
+            out.push(row(
+                &name,
+                None,
+                op,
+                set,
+                measure(opts.budget, || scheme.validate(token)),
+            ));
+        }
+        let scheme = build(
+            &spec,
+            opts,
+            fixed.clone(),
+            RevocationStrategy::None,
+            clock.clone(),
+        )?;
+        let input = claims(set, &mut rng);
+        out.push(row(
+            &name,
+            None,
+            Operation::Issue,
+            set,
+            measure(opts.budget, || scheme.issue(&input)),
+        ));
+    }
+    // Rejections, typical claims, in a store holding the same live sessions.
+    let mut rng = opts.rng(2);
+    let scheme = build(&spec, opts, fixed, RevocationStrategy::None, clock)?;
+    let tokens = issue_many(
+        scheme.as_ref(),
+        opts.live_sessions.max(1),
+        ClaimSet::Typical,
+        &mut rng,
+    )?;
+    let unknown = URL_SAFE_NO_PAD.encode([0x5a_u8; 16]);
+    expect_rejected(scheme.as_ref(), &unknown)?;
+    out.push(row(
+        &name,
+        None,
+        Operation::RejectUnknown,
+        ClaimSet::Typical,
+        measure(opts.budget, || scheme.validate(&unknown)),
+    ));
+    let revoked = &tokens[0];
+    scheme.revoke(revoked)?;
+    expect_rejected(scheme.as_ref(), revoked)?;
+    out.push(row(
+        &name,
+        None,
+        Operation::RejectRevoked,
+        ClaimSet::Typical,
+        measure(opts.budget, || scheme.validate(revoked)),
+    ));
+    Ok(out)
+}
+
+fn jwt_rows(alg: JwtAlg, opts: &Options, backend: &str) -> WorkloadResult<Vec<ValidateRow>> {
+    let name = SchemeSpec::Jwt(alg).name();
+    let b = Some(backend);
+    let clock = Arc::new(SystemClock);
+    let mut rng = opts.rng(3);
+    let keys = Arc::new(JwtKeys::generate(alg)?);
+    let scheme = JwtScheme::with_keys(
+        keys.clone(),
+        opts.jwt_config(),
+        RevocationStrategy::None,
+        clock.clone(),
+    );
+    let mut out = Vec::new();
+    for set in ClaimSet::ALL {
+        let input = claims(set, &mut rng);
+        let token = scheme.issue(&input)?;
+        expect_valid(&scheme, &token)?;
+        out.push(row(
+            &name,
+            b,
+            Operation::Validate,
+            set,
+            measure(opts.budget, || scheme.validate(&token)),
+        ));
+        out.push(row(
+            &name,
+            b,
+            Operation::Issue,
+            set,
+            measure(opts.budget, || scheme.issue(&input)),
+        ));
+    }
+    // Rejections: a token signed with another key, and a revoked token.
+    let input = claims(ClaimSet::Typical, &mut rng);
+    let stranger = JwtScheme::new(
+        alg,
+        opts.jwt_config(),
+        RevocationStrategy::None,
+        clock.clone(),
+    )?;
+    let forged = stranger.issue(&input)?;
+    expect_rejected(&scheme, &forged)?;
+    out.push(row(
+        &name,
+        b,
+        Operation::RejectUnknown,
+        ClaimSet::Typical,
+        measure(opts.budget, || scheme.validate(&forged)),
+    ));
+    let with_denylist = JwtScheme::with_keys(
+        keys.clone(),
+        opts.jwt_config(),
+        RevocationStrategy::CentralDenylist(Arc::new(MemoryDenylist::new())),
+        clock,
+    );
+    let revoked = with_denylist.issue(&input)?;
+    with_denylist.revoke(&revoked)?;
+    expect_rejected(&with_denylist, &revoked)?;
+    out.push(row(
+        &name,
+        b,
+        Operation::RejectRevoked,
+        ClaimSet::Typical,
+        measure(opts.budget, || with_denylist.validate(&revoked)),
+    ));
+    // Where the time goes.
+    let token = scheme.issue(&input)?;
+    let (message, signature) = token
+        .rsplit_once('.')
+        .ok_or_else(|| WorkloadError::Other("issued JWT has no '.'".into()))?;
+    let payload = message.split('.').nth(1).unwrap_or_default();
+    let decoding = keys.decoding_key();
+    if !jsonwebtoken::crypto::verify(signature, message.as_bytes(), decoding, alg.algorithm())
+        .unwrap_or(false)
+    {
+        return Err(WorkloadError::Broken {
+            scheme: name,
+            what: "breakdown: signature does not verify".into(),
+        });
+    }
+    out.push(row(
+        &name,
+        b,
+        Operation::JwtHeaderDecode,
+        ClaimSet::Typical,
+        measure(opts.budget, || jsonwebtoken::decode_header(&token)),
+    ));
+    out.push(row(
+        &name,
+        b,
+        Operation::JwtClaimsDecode,
+        ClaimSet::Typical,
+        measure(opts.budget, || {
+            URL_SAFE_NO_PAD
+                .decode(payload)
+                .ok()
+                .and_then(|bytes| serde_json::from_slice::<WireClaims>(&bytes).ok())
+        }),
+    ));
+    out.push(row(
+        &name,
+        b,
+        Operation::JwtSignatureCheck,
+        ClaimSet::Typical,
+        measure(opts.budget, || {
+            jsonwebtoken::crypto::verify(signature, message.as_bytes(), decoding, alg.algorithm())
+        }),
+    ));
+    Ok(out)
+}
+
+/// A bare DashMap get of the same key, in a map holding as many records as the store.
+fn map_get_reference(opts: &Options) -> WorkloadResult<ValidateRow> {
+    let mut rng = opts.rng(2);
+    let scheme = SessionScheme::new(
+        MemoryStore::new(),
+        SessionConfig {
+            sliding: false,
+            ..SessionConfig::default()
+        },
+        Arc::new(SystemClock),
+    );
+    let tokens = issue_many(
+        &scheme,
+        opts.live_sessions.max(1),
+        ClaimSet::Typical,
+        &mut rng,
+    )?;
+    let map: DashMap<String, SessionRecord> = DashMap::new();
+    for t in &tokens {
+        if let Some(r) = scheme.store().get(t)? {
+            map.insert(t.clone(), r);
+        }
+    }
+    let key = tokens[tokens.len() / 2].clone();
+    if map.get(&key).is_none() {
+        return Err(WorkloadError::Other("reference map lost its key".into()));
+    }
+    let m = measure(opts.budget, || {
+        map.get(key.as_str()).map(|r| r.value().clone())
+    });
+    Ok(row(
+        "session-memory",
+        None,
+        Operation::RefMapGet,
+        ClaimSet::Typical,
+        m,
+    ))
+}
+
+/// Bare `jsonwebtoken::decode` and HMAC-SHA256 beside the HS256 scheme.
+fn jwt_references(opts: &Options, backend: &str) -> WorkloadResult<Vec<ValidateRow>> {
+    let mut rng = opts.rng(3);
+    let scheme = JwtScheme::new(
+        JwtAlg::HS256,
+        opts.jwt_config(),
+        RevocationStrategy::None,
+        Arc::new(SystemClock),
+    )?;
+    let token = scheme.issue(&claims(ClaimSet::Typical, &mut rng))?;
+    let key = scheme.keys().decoding_key();
+    let validation = scheme.validation();
+    if jsonwebtoken::decode::<WireClaims>(&token, key, validation).is_err() {
+        return Err(WorkloadError::Broken {
+            scheme: scheme.name(),
+            what: "bare decode refused the token".into(),
+        });
+    }
+    let message = token
+        .rsplit_once('.')
+        .map(|(m, _)| m.to_owned())
+        .unwrap_or_default();
+    let enc = scheme.keys().encoding_key();
+    let b = Some(backend);
+    Ok(vec![
+        row(
+            "jwt-HS256",
+            b,
+            Operation::RefJwtDecode,
+            ClaimSet::Typical,
+            measure(opts.budget, || {
+                jsonwebtoken::decode::<WireClaims>(&token, key, validation)
+            }),
+        ),
+        row(
+            "jwt-HS256",
+            b,
+            Operation::RefHmacSha256,
+            ClaimSet::Typical,
+            measure(opts.budget, || {
+                jsonwebtoken::crypto::sign(message.as_bytes(), enc, jsonwebtoken::Algorithm::HS256)
+            }),
+        ),
+    ])
+}
+
+/// The budgets of the issue tracker, as ratios within one run.
+fn budget_checks(rows: &[ValidateRow]) -> Vec<BudgetCheck> {
+    let median = |scheme: &str, op: Operation, backend: Option<&str>| {
+        rows.iter()
+            .find(|r| {
+                r.scheme == scheme
+                    && r.operation == op
+                    && r.claims == ClaimSet::Typical
+                    && r.backend.as_deref() == backend
+            })
+            .map(|r| r.measurement.wall.median_ns)
+    };
+    let mut out = Vec::new();
+    if let (Some(v), Some(r)) = (
+        median("session-memory", Operation::Validate, None),
+        median("session-memory", Operation::RefMapGet, None),
+    ) {
+        out.push(BudgetCheck {
+            name: "session-memory validate / bare DashMap get".into(),
+            ratio: v / r,
+            limit: 1.5,
+            pass: v / r <= 1.5,
+        });
+    }
+    let backends: Vec<Option<&str>> = {
+        let mut b: Vec<Option<&str>> = rows
+            .iter()
+            .filter(|r| r.operation == Operation::RefJwtDecode)
+            .map(|r| r.backend.as_deref())
+            .collect();
+        b.dedup();
+        b
+    };
+    for b in backends {
+        if let (Some(v), Some(r)) = (
+            median("jwt-HS256", Operation::Validate, b),
+            median("jwt-HS256", Operation::RefJwtDecode, b),
+        ) {
+            out.push(BudgetCheck {
+                name: format!(
+                    "jwt-HS256 validate / bare jsonwebtoken::decode ({})",
+                    b.unwrap_or("?")
+                ),
+                ratio: v / r,
+                limit: 1.1,
+                pass: v / r <= 1.1,
+            });
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+    use crate::measure::Budget;
+    use crate::workload::{Family, NoProgress};
+
+    #[test]
+    fn tiny_validate_run_has_every_row_and_round_trips() {
+        let mut opts = Options::defaults(true);
+        opts.budget = Budget {
+            warmup: Duration::from_millis(1),
+            measure: Duration::from_millis(5),
+            batch: Duration::from_micros(20),
+        };
+        opts.live_sessions = 50;
+        opts.algs = vec![JwtAlg::HS256, JwtAlg::EdDSA];
+        opts.stores = vec![StoreSpec::Memory];
+        opts.families = vec![Family::Session, Family::Jwt];
+        let r = run(&opts, &NoProgress).unwrap();
+        let backend = Some("aws-lc-rs");
+        for set in ClaimSet::ALL {
+            assert!(
+                r.find("session-memory", Operation::Validate, set, None)
+                    .is_some()
+            );
+            assert!(
+                r.find("session-memory", Operation::ValidateSliding, set, None)
+                    .is_some()
+            );
+            assert!(
+                r.find("jwt-EdDSA", Operation::Issue, set, backend)
+                    .is_some()
+            );
+        }
+        for op in [
+            Operation::RejectUnknown,
+            Operation::RejectRevoked,
+            Operation::JwtSignatureCheck,
+            Operation::RefJwtDecode,
+        ] {
+            assert!(
+                r.find("jwt-HS256", op, ClaimSet::Typical, backend)
+                    .is_some(),
+                "{op:?}"
+            );
+        }
+        assert!(
+            r.find(
+                "session-memory",
+                Operation::RefMapGet,
+                ClaimSet::Typical,
+                None
+            )
+            .is_some()
+        );
+        assert_eq!(r.budget_checks.len(), 2);
+        let back: ValidateResults =
+            serde_json::from_str(&serde_json::to_string(&r).unwrap()).unwrap();
+        assert!(back == r, "JSON round trip changed the results");
+        // Ordering within one run: an EdDSA signature check costs more than a map get.
+        let ed = r
+            .find("jwt-EdDSA", Operation::Validate, ClaimSet::Typical, backend)
+            .unwrap();
+        let get = r
+            .find(
+                "session-memory",
+                Operation::RefMapGet,
+                ClaimSet::Typical,
+                None,
+            )
+            .unwrap();
+        assert!(ed.measurement.wall.median_ns > get.measurement.wall.median_ns);
+    }
+}
