@@ -1,1 +1,868 @@
-//! placeholder
+//! Workload `revoke`: how long a revoked token keeps being accepted, and what each way of
+//! revoking costs on every request.
+//!
+//! K validator nodes (threads, `Options::validators`) validate the same token continuously;
+//! at t0 node 0 revokes it. The revocation latency of a trial is the time from t0 until the
+//! **last** node rejects the token. Every strategy runs `Options::trials` trials, each with a
+//! fresh token:
+//!
+//! | strategy | nodes | window |
+//! |---|---|---|
+//! | `session-central` | one [`SessionScheme`] on a [`MemoryStore`], looked up on every request | none |
+//! | `session-cache` | a [`CachedScheme`] of lifetime T per node in front of that scheme | T = `cache_ttl` |
+//! | `jwt-expiry-only` | JWTs that cannot be revoked: accepted until `exp` (virtual clock) | the lifetime |
+//! | `jwt-denylist-central` | one [`MemoryDenylist`] shared by all nodes | none |
+//! | `jwt-denylist-pushed` | a [`PushedDenylist`] copy per node, revocations pushed over channels | none |
+//! | `jwt-denylist-polled` | a [`PolledDenylist`] copy per node, refreshed from a central list every P | P = `poll_interval` |
+//!
+//! How a trial runs (wall-clock strategies):
+//! - Each node validates, then sleeps [`REQUEST_GAP`] (the OS rounds it up to some tens of
+//!   microseconds), so the nodes stay off the CPU between requests and background threads
+//!   (pollers, push receivers) are not starved on small machines. Latencies below about
+//!   0.1 ms are therefore at the resolution of the request rate, not of the strategy.
+//! - t0 is taken just before `revoke`, and only once every node has accepted the token at
+//!   least once. Each node records the [`Instant`] of its first rejection; a rejection
+//!   before t0, or of an unexpected kind, makes the trial an error.
+//! - Windowed strategies sample their whole window with independent per-node phases, as
+//!   nodes of a real fleet have: with a cache, node i starts validating after a seeded
+//!   delay uniform in [0, T) (so its entry is filled then) and the token is revoked T after
+//!   the trial began, when every entry has a uniformly distributed remaining life; with
+//!   polling, each node's poller has a seeded phase uniform in [0, P), and the token is
+//!   revoked after a seeded sleep uniform in [0, P) once the nodes are warm. Either way the
+//!   latency is the maximum over K nodes of a uniform delay in the window, so it grows
+//!   toward the window as K grows.
+//! - Every wait is bounded (10 × window + 5 s): a trial that does not converge is counted
+//!   in `errors`, and after [`MAX_CONSECUTIVE_ERRORS`] failed trials in a row the strategy's
+//!   remaining trials are counted as errors too, so a broken strategy cannot hang the run.
+//!
+//! `jwt-expiry-only` runs on a [`ManualClock`] shared by the nodes: the token is issued at
+//! virtual time t, revocation is attempted (and refused) at t + u with u seeded and uniform
+//! in the lifetime, then the clock advances in 1 s steps, every node validating at each step,
+//! until all reject. Its latency is virtual time (`clock: "virtual"`).
+//!
+//! All JWT strategies use HS256, the cheapest verification, so that the strategy's own cost
+//! stands out, with one key shared by all nodes. The per-request cost of each strategy is the
+//! wall-time median of validating a valid token on one node, minus that of the family's
+//! baseline (`session-central`, `jwt-expiry-only`).
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc;
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use rand::RngExt;
+use rand::rngs::StdRng;
+use serde::{Deserialize, Serialize};
+
+use super::{
+    Family, Options, Progress, SummaryRow, WorkloadError, WorkloadResult, claims, expect_valid,
+};
+use crate::claims::ClaimSet;
+use crate::clock::{Clock, ManualClock, SystemClock};
+use crate::denylist::{MemoryDenylist, PolledDenylist, PushedDenylist};
+use crate::measure::{Measurement, measure};
+use crate::scheme::jwt::JwtKeys;
+use crate::scheme::{
+    CachedScheme, JwtAlg, JwtScheme, Rejection, RevocationStrategy, SchemeError, SessionConfig,
+    SessionScheme, TokenScheme,
+};
+use crate::stats::Summary;
+use crate::store::MemoryStore;
+
+/// Pause of each validator node between two requests.
+pub const REQUEST_GAP: Duration = Duration::from_micros(20);
+
+/// Failed trials in a row after which a strategy's remaining trials are given up.
+pub const MAX_CONSECUTIVE_ERRORS: u64 = 3;
+
+/// Virtual time between two rounds of validation in `jwt-expiry-only`.
+const VIRTUAL_STEP: Duration = Duration::from_secs(1);
+
+/// The JWT algorithm of every JWT strategy.
+const JWT_ALG: JwtAlg = JwtAlg::HS256;
+
+/// Random stream of this workload (`Options::rng`); each strategy adds its index.
+const RNG_STREAM: u64 = 0x7265_766f_6b65_0000;
+
+/// Results of the revoke workload: the on-disk schema of `revoke.json`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RevokeResults {
+    /// Validator nodes (threads) per strategy.
+    pub validators: usize,
+    /// Trials requested per strategy.
+    pub trials: usize,
+    /// Per-node cache lifetime T of `session-cache`, in milliseconds.
+    pub cache_ttl_ms: f64,
+    /// Polling period P of `jwt-denylist-polled`, in milliseconds.
+    pub poll_interval_ms: f64,
+    /// JWT lifetime (`exp - iat`), in seconds.
+    pub jwt_lifetime_s: f64,
+    /// Signature algorithm of every JWT strategy.
+    pub jwt_alg: String,
+    /// One entry per strategy run, sessions first.
+    pub strategies: Vec<StrategyResult>,
+}
+
+/// Revocation latency and per-request cost of one strategy.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StrategyResult {
+    /// Strategy name, e.g. `session-cache` or `jwt-denylist-pushed`.
+    pub strategy: String,
+    /// Token family: `session` or `jwt`.
+    pub family: String,
+    /// Clock the latencies are measured on: `wall` (real time) or `virtual` (simulated time).
+    pub clock: String,
+    /// The strategy's staleness window in milliseconds (cache lifetime T, polling period P,
+    /// or the JWT lifetime), or `None` when it has none.
+    pub window_ms: Option<f64>,
+    /// Summary of the revocation latencies, in nanoseconds.
+    pub latency: Summary,
+    /// Raw revocation latencies in nanoseconds, one per successful trial, in trial order.
+    pub latencies_ns: Vec<f64>,
+    /// Cost of one `validate` of a valid token under this strategy, on one thread.
+    pub validate_cost: Measurement,
+    /// Median wall time of `validate_cost` minus that of the family baseline
+    /// (`session-central` or `jwt-expiry-only`), in nanoseconds; 0 for the baselines.
+    pub added_cost_ns: f64,
+    /// Trials that failed (did not converge in time, rejected too early or for the wrong
+    /// reason, or could not start).
+    pub errors: u64,
+}
+
+impl RevokeResults {
+    /// Headline figures for `summary.csv`: latency p50 / p99 / max in milliseconds and the
+    /// added per-request cost in nanoseconds, per strategy.
+    pub fn summary_rows(&self) -> Vec<SummaryRow> {
+        let mut rows = Vec::new();
+        for s in &self.strategies {
+            let param = match s.window_ms {
+                Some(w) => format!("clock={} window={}", s.clock, fmt_ms(w)),
+                None => format!("clock={}", s.clock),
+            };
+            let row = |metric: &str, value: f64, unit: &str| {
+                SummaryRow::new("revoke", &s.strategy, "", &param, metric, value, unit)
+            };
+            rows.push(row("latency_p50", s.latency.median_ns / 1e6, "ms"));
+            rows.push(row("latency_p99", s.latency.p99_ns / 1e6, "ms"));
+            rows.push(row("latency_max", s.latency.max_ns / 1e6, "ms"));
+            rows.push(row("added_cost", s.added_cost_ns, "ns"));
+        }
+        rows
+    }
+
+    /// The result of strategy `name`, if it was run.
+    pub fn strategy(&self, name: &str) -> Option<&StrategyResult> {
+        self.strategies.iter().find(|s| s.strategy == name)
+    }
+}
+
+/// `250ms`, `1s`, `900s`: a window for humans.
+fn fmt_ms(ms: f64) -> String {
+    if ms >= 1000.0 && (ms / 1000.0).fract() == 0.0 {
+        format!("{}s", ms / 1000.0)
+    } else {
+        format!("{ms}ms")
+    }
+}
+
+/// The six ways of revoking, in report order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Strategy {
+    /// Sessions in one central store, looked up on every request.
+    SessionCentral,
+    /// Sessions behind a per-node cache of lifetime T.
+    SessionCache,
+    /// JWTs without revocation: valid until `exp`.
+    JwtExpiryOnly,
+    /// JWTs checked against one shared denylist on every request.
+    JwtDenylistCentral,
+    /// JWTs checked against per-node denylist copies kept in sync by push.
+    JwtDenylistPushed,
+    /// JWTs checked against per-node denylist copies refreshed by polling every P.
+    JwtDenylistPolled,
+}
+
+impl Strategy {
+    /// Every strategy, in report order.
+    pub const ALL: [Strategy; 6] = [
+        Strategy::SessionCentral,
+        Strategy::SessionCache,
+        Strategy::JwtExpiryOnly,
+        Strategy::JwtDenylistCentral,
+        Strategy::JwtDenylistPushed,
+        Strategy::JwtDenylistPolled,
+    ];
+
+    /// Name in results.
+    pub fn name(self) -> &'static str {
+        match self {
+            Strategy::SessionCentral => "session-central",
+            Strategy::SessionCache => "session-cache",
+            Strategy::JwtExpiryOnly => "jwt-expiry-only",
+            Strategy::JwtDenylistCentral => "jwt-denylist-central",
+            Strategy::JwtDenylistPushed => "jwt-denylist-pushed",
+            Strategy::JwtDenylistPolled => "jwt-denylist-polled",
+        }
+    }
+
+    /// Token family.
+    pub fn family(self) -> Family {
+        match self {
+            Strategy::SessionCentral | Strategy::SessionCache => Family::Session,
+            _ => Family::Jwt,
+        }
+    }
+
+    /// The strategy whose per-request cost the others of its family are compared with.
+    pub fn baseline(self) -> Strategy {
+        match self.family() {
+            Family::Session => Strategy::SessionCentral,
+            Family::Jwt => Strategy::JwtExpiryOnly,
+        }
+    }
+
+    /// The refusal a node must give once the revocation has reached it.
+    fn expected(self, r: &Rejection) -> bool {
+        match self {
+            Strategy::SessionCentral | Strategy::SessionCache => *r == Rejection::UnknownSession,
+            Strategy::JwtExpiryOnly => *r == Rejection::Expired,
+            _ => *r == Rejection::Revoked,
+        }
+    }
+}
+
+/// Runs every selected strategy: `opts.trials` revocations each, plus the per-request cost.
+pub fn run(opts: &Options, progress: &dyn Progress) -> WorkloadResult<RevokeResults> {
+    let strategies: Vec<Strategy> = Strategy::ALL
+        .into_iter()
+        .filter(|s| opts.families.contains(&s.family()))
+        .collect();
+    let k = opts.validators.max(1);
+    let keys = if strategies.iter().any(|s| s.family() == Family::Jwt) {
+        Some(Arc::new(JwtKeys::generate(JWT_ALG)?))
+    } else {
+        None
+    };
+
+    progress.start("revoke", strategies.len() as u64);
+    let mut results = Vec::with_capacity(strategies.len());
+    for (index, &strategy) in strategies.iter().enumerate() {
+        let mut rng = opts.rng(RNG_STREAM + index as u64);
+        let result = match (strategy, &keys) {
+            (Strategy::JwtExpiryOnly, Some(keys)) => run_expiry_only(opts, keys, k, &mut rng)?,
+            (_, keys) => {
+                let cluster = Cluster::build(strategy, opts, keys.as_ref(), k, &mut rng)?;
+                run_wall(strategy, &cluster, opts, &mut rng)?
+            }
+        };
+        results.push(result);
+        progress.step(strategy.name());
+    }
+    progress.finish();
+
+    // Added cost against the family baseline, once every strategy has been measured.
+    let baseline_ns = |s: Strategy| {
+        results
+            .iter()
+            .find(|r| r.strategy == s.baseline().name())
+            .map(|r| r.validate_cost.wall.median_ns)
+    };
+    let added: Vec<f64> = strategies
+        .iter()
+        .zip(&results)
+        .map(|(&s, r)| baseline_ns(s).map_or(0.0, |b| r.validate_cost.wall.median_ns - b))
+        .collect();
+    for (r, a) in results.iter_mut().zip(added) {
+        r.added_cost_ns = a;
+    }
+
+    Ok(RevokeResults {
+        validators: k,
+        trials: opts.trials,
+        cache_ttl_ms: opts.cache_ttl.as_secs_f64() * 1e3,
+        poll_interval_ms: opts.poll_interval.as_secs_f64() * 1e3,
+        jwt_lifetime_s: opts.jwt_lifetime.as_secs_f64(),
+        jwt_alg: JWT_ALG.name().to_owned(),
+        strategies: results,
+    })
+}
+
+/// A uniform draw in [0, window).
+fn uniform(rng: &mut StdRng, window: Duration) -> Duration {
+    let nanos = u64::try_from(window.as_nanos()).unwrap_or(u64::MAX);
+    if nanos == 0 {
+        Duration::ZERO
+    } else {
+        Duration::from_nanos(rng.random_range(0..nanos))
+    }
+}
+
+/// A summary with no samples, for a strategy whose every trial failed.
+fn empty_summary() -> Summary {
+    Summary {
+        samples: 0,
+        min_ns: 0.0,
+        median_ns: 0.0,
+        p90_ns: 0.0,
+        p99_ns: 0.0,
+        p999_ns: 0.0,
+        max_ns: 0.0,
+        mean_ns: 0.0,
+        median_ci95_ns: [0.0, 0.0],
+    }
+}
+
+/// Issues a fresh token on `node`, checks it validates, and measures `validate` of it.
+fn validate_cost(
+    node: &dyn TokenScheme,
+    opts: &Options,
+    rng: &mut StdRng,
+) -> WorkloadResult<Measurement> {
+    let token = node.issue(&claims(ClaimSet::Typical, rng))?;
+    expect_valid(node, &token)?;
+    let m = measure(opts.budget, || node.validate(&token));
+    // Still valid: the figure is the cost of accepting, not of refusing.
+    expect_valid(node, &token)?;
+    Ok(m)
+}
+
+fn broken(strategy: Strategy, what: impl Into<String>) -> WorkloadError {
+    WorkloadError::Broken {
+        scheme: strategy.name().into(),
+        what: what.into(),
+    }
+}
+
+/// The validator nodes of one wall-clock strategy.
+struct Cluster {
+    /// One scheme per node; node 0 also issues and revokes.
+    nodes: Vec<Arc<dyn TokenScheme>>,
+    /// The staleness window, if the strategy has one.
+    window: Option<Duration>,
+    /// Node i starts validating a trial's token after a delay uniform in [0, stagger).
+    stagger: Option<Duration>,
+    /// Once warm, sleep uniform in [0, phase) before revoking.
+    phase: Option<Duration>,
+}
+
+impl Cluster {
+    fn build(
+        strategy: Strategy,
+        opts: &Options,
+        keys: Option<&Arc<JwtKeys>>,
+        k: usize,
+        rng: &mut StdRng,
+    ) -> WorkloadResult<Cluster> {
+        let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+        let session = || -> Arc<dyn TokenScheme> {
+            Arc::new(SessionScheme::new(
+                MemoryStore::new(),
+                SessionConfig::default(),
+                clock.clone(),
+            ))
+        };
+        let jwt = |revocation: RevocationStrategy| -> WorkloadResult<Arc<dyn TokenScheme>> {
+            let keys = keys.ok_or_else(|| broken(strategy, "no JWT keys"))?;
+            Ok(Arc::new(JwtScheme::with_keys(
+                keys.clone(),
+                opts.jwt_config(),
+                revocation,
+                clock.clone(),
+            )))
+        };
+        let spawn_err = |e: std::io::Error| broken(strategy, format!("cannot start thread: {e}"));
+        let plain = |nodes| Cluster {
+            nodes,
+            window: None,
+            stagger: None,
+            phase: None,
+        };
+        Ok(match strategy {
+            Strategy::SessionCentral => plain(vec![session(); k]),
+            Strategy::SessionCache => {
+                let central = session();
+                let ttl = opts.cache_ttl;
+                Cluster {
+                    nodes: (0..k)
+                        .map(|_| {
+                            Arc::new(CachedScheme::new(central.clone(), ttl, clock.clone()))
+                                as Arc<dyn TokenScheme>
+                        })
+                        .collect(),
+                    window: Some(ttl),
+                    stagger: Some(ttl),
+                    phase: None,
+                }
+            }
+            Strategy::JwtDenylistCentral => {
+                let node = jwt(RevocationStrategy::CentralDenylist(Arc::new(
+                    MemoryDenylist::new(),
+                )))?;
+                plain(vec![node; k])
+            }
+            Strategy::JwtDenylistPushed => plain(
+                PushedDenylist::cluster(k)
+                    .map_err(spawn_err)?
+                    .into_iter()
+                    .map(|d| jwt(RevocationStrategy::CentralDenylist(Arc::new(d))))
+                    .collect::<WorkloadResult<_>>()?,
+            ),
+            Strategy::JwtDenylistPolled => {
+                let central = Arc::new(MemoryDenylist::new());
+                let p = opts.poll_interval;
+                let mut nodes = Vec::with_capacity(k);
+                for _ in 0..k {
+                    let first = uniform(rng, p);
+                    let d =
+                        PolledDenylist::with_phase(central.clone(), p, first).map_err(spawn_err)?;
+                    nodes.push(jwt(RevocationStrategy::CentralDenylist(Arc::new(d)))?);
+                }
+                Cluster {
+                    nodes,
+                    window: Some(p),
+                    stagger: None,
+                    phase: Some(p),
+                }
+            }
+            Strategy::JwtExpiryOnly => {
+                return Err(broken(
+                    strategy,
+                    "runs on the virtual clock, not as a cluster",
+                ));
+            }
+        })
+    }
+}
+
+/// One revocation trial as the validator nodes see it.
+struct Trial {
+    token: String,
+    /// When each node starts validating.
+    starts: Vec<Instant>,
+    /// Set by the coordinator when the trial is over (or abandoned).
+    stop: AtomicBool,
+    /// Each node's first acceptance.
+    first_ok: Vec<OnceLock<Instant>>,
+    /// Each node's first refusal, and why.
+    first_reject: Vec<OnceLock<(Instant, Rejection)>>,
+}
+
+impl Trial {
+    fn all_warm(&self) -> bool {
+        self.first_ok.iter().all(|c| c.get().is_some())
+    }
+
+    fn any_rejected(&self) -> Option<&Rejection> {
+        self.first_reject
+            .iter()
+            .find_map(|c| c.get().map(|(_, r)| r))
+    }
+
+    fn rejected(&self) -> usize {
+        self.first_reject
+            .iter()
+            .filter(|c| c.get().is_some())
+            .count()
+    }
+}
+
+/// What the coordinator posts for the nodes.
+#[derive(Default)]
+struct BoardState {
+    generation: u64,
+    trial: Option<Arc<Trial>>,
+    shutdown: bool,
+}
+
+#[derive(Default)]
+struct Board {
+    state: Mutex<BoardState>,
+    changed: Condvar,
+}
+
+impl Board {
+    fn lock(&self) -> MutexGuard<'_, BoardState> {
+        // The state is plain data that stays consistent even if a holder panicked.
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn post(&self, trial: Arc<Trial>) {
+        let mut s = self.lock();
+        s.generation += 1;
+        s.trial = Some(trial);
+        self.changed.notify_all();
+    }
+
+    fn shut_down(&self) {
+        self.lock().shutdown = true;
+        self.changed.notify_all();
+    }
+
+    /// Blocks until a trial newer than `seen` is posted; `None` on shutdown.
+    fn next(&self, seen: &mut u64) -> Option<Arc<Trial>> {
+        let mut s = self.lock();
+        loop {
+            if s.shutdown {
+                return None;
+            }
+            if s.generation != *seen
+                && let Some(t) = &s.trial
+            {
+                *seen = s.generation;
+                return Some(t.clone());
+            }
+            s = self.changed.wait(s).unwrap_or_else(|e| e.into_inner());
+        }
+    }
+}
+
+/// A validator node: validates each posted trial's token until it is refused.
+fn validator(i: usize, node: &dyn TokenScheme, board: &Board) {
+    let mut seen = 0;
+    while let Some(trial) = board.next(&mut seen) {
+        let start = trial.starts[i];
+        loop {
+            let now = Instant::now();
+            if trial.stop.load(Ordering::SeqCst) {
+                break;
+            }
+            if now >= start {
+                validate_until_refused(i, node, &trial);
+                break;
+            }
+            // Short naps so an abandoned trial releases the node quickly.
+            std::thread::sleep((start - now).min(Duration::from_millis(2)));
+        }
+    }
+}
+
+fn validate_until_refused(i: usize, node: &dyn TokenScheme, trial: &Trial) {
+    while !trial.stop.load(Ordering::SeqCst) {
+        match node.validate(&trial.token) {
+            Ok(_) => {
+                if trial.first_ok[i].get().is_none() {
+                    let _ = trial.first_ok[i].set(Instant::now());
+                }
+            }
+            Err(r) => {
+                let _ = trial.first_reject[i].set((Instant::now(), r));
+                return;
+            }
+        }
+        std::thread::sleep(REQUEST_GAP);
+    }
+}
+
+/// Polls `done` until it holds or `deadline` passes; true when it held.
+fn wait_until(deadline: Instant, mut done: impl FnMut() -> bool) -> bool {
+    loop {
+        if done() {
+            return true;
+        }
+        if Instant::now() >= deadline {
+            return false;
+        }
+        std::thread::sleep(Duration::from_micros(200));
+    }
+}
+
+fn sleep_until(at: Instant) {
+    let now = Instant::now();
+    if at > now {
+        std::thread::sleep(at - now);
+    }
+}
+
+/// Runs the trials of a wall-clock strategy on its cluster's nodes.
+fn run_wall(
+    strategy: Strategy,
+    cluster: &Cluster,
+    opts: &Options,
+    rng: &mut StdRng,
+) -> WorkloadResult<StrategyResult> {
+    let k = cluster.nodes.len();
+    // Measured first, while the validator threads do not exist yet.
+    let cost = validate_cost(cluster.nodes[0].as_ref(), opts, rng)?;
+
+    let board = Arc::new(Board::default());
+    let (exited_tx, exited_rx) = mpsc::channel::<usize>();
+    let mut handles: Vec<Option<JoinHandle<()>>> = Vec::with_capacity(k);
+    let mut spawn_error = None;
+    for (i, node) in cluster.nodes.iter().enumerate() {
+        let (node, board, exited) = (node.clone(), board.clone(), exited_tx.clone());
+        let spawned = std::thread::Builder::new()
+            .name(format!("revoke-node-{i}"))
+            .spawn(move || {
+                validator(i, node.as_ref(), &board);
+                let _ = exited.send(i);
+            });
+        match spawned {
+            Ok(h) => handles.push(Some(h)),
+            Err(e) => {
+                spawn_error = Some(broken(strategy, format!("cannot start node {i}: {e}")));
+                break;
+            }
+        }
+    }
+
+    let window = cluster.window.unwrap_or(Duration::ZERO);
+    let bound = window * 10 + Duration::from_secs(5);
+    let mut latencies = Vec::with_capacity(opts.trials);
+    let mut errors = 0u64;
+    if spawn_error.is_none() {
+        let mut in_a_row = 0u64;
+        for done in 0..opts.trials {
+            if in_a_row >= MAX_CONSECUTIVE_ERRORS {
+                errors += (opts.trials - done) as u64;
+                break;
+            }
+            match wall_trial(strategy, cluster, &board, bound, rng) {
+                Ok(ns) => {
+                    latencies.push(ns);
+                    in_a_row = 0;
+                }
+                Err(_) => {
+                    errors += 1;
+                    in_a_row += 1;
+                }
+            }
+        }
+    }
+
+    // Stop the nodes; one that does not exit in time is left detached and counted.
+    board.shut_down();
+    let deadline = Instant::now() + bound;
+    let mut exited = 0;
+    while exited < handles.len() {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match exited_rx.recv_timeout(left) {
+            Ok(i) => {
+                if let Some(h) = handles[i].take() {
+                    let _ = h.join();
+                }
+                exited += 1;
+            }
+            Err(_) => {
+                errors += (handles.len() - exited) as u64;
+                break;
+            }
+        }
+    }
+    if let Some(e) = spawn_error {
+        return Err(e);
+    }
+
+    Ok(StrategyResult {
+        strategy: strategy.name().into(),
+        family: family_name(strategy),
+        clock: "wall".into(),
+        window_ms: cluster.window.map(|w| w.as_secs_f64() * 1e3),
+        latency: Summary::from_samples(&latencies).unwrap_or_else(empty_summary),
+        latencies_ns: latencies,
+        validate_cost: cost,
+        added_cost_ns: 0.0,
+        errors,
+    })
+}
+
+fn family_name(strategy: Strategy) -> String {
+    match strategy.family() {
+        Family::Session => "session",
+        Family::Jwt => "jwt",
+    }
+    .into()
+}
+
+/// One wall-clock trial: fresh token, nodes warm, revoke on node 0, wait for every node to
+/// refuse. Returns the latency in nanoseconds, or why the trial failed.
+fn wall_trial(
+    strategy: Strategy,
+    cluster: &Cluster,
+    board: &Board,
+    bound: Duration,
+    rng: &mut StdRng,
+) -> Result<f64, String> {
+    let k = cluster.nodes.len();
+    let issuer = cluster.nodes[0].as_ref();
+    let token = issuer
+        .issue(&claims(ClaimSet::Typical, rng))
+        .map_err(|e| format!("issue: {e}"))?;
+    let started = Instant::now();
+    let starts = (0..k)
+        .map(|_| started + cluster.stagger.map_or(Duration::ZERO, |w| uniform(rng, w)))
+        .collect();
+    let trial = Arc::new(Trial {
+        token,
+        starts,
+        stop: AtomicBool::new(false),
+        first_ok: (0..k).map(|_| OnceLock::new()).collect(),
+        first_reject: (0..k).map(|_| OnceLock::new()).collect(),
+    });
+    board.post(trial.clone());
+    let outcome = drive(strategy, cluster, &trial, started, bound, rng);
+    trial.stop.store(true, Ordering::SeqCst);
+    outcome
+}
+
+fn drive(
+    strategy: Strategy,
+    cluster: &Cluster,
+    trial: &Trial,
+    started: Instant,
+    bound: Duration,
+    rng: &mut StdRng,
+) -> Result<f64, String> {
+    let k = cluster.nodes.len();
+    let warm = wait_until(started + bound, || {
+        trial.all_warm() || trial.any_rejected().is_some()
+    });
+    if let Some(r) = trial.any_rejected() {
+        return Err(format!("refused before revocation: {r}"));
+    }
+    if !warm {
+        return Err(format!("nodes not warm within {bound:?}"));
+    }
+    // With staggered starts every node's cache entry has a uniform remaining life at
+    // `started + stagger`; otherwise sample the phase against the pollers by sleeping.
+    let revoke_at = match (cluster.stagger, cluster.phase) {
+        (Some(w), _) => started + w,
+        (None, Some(p)) => Instant::now() + uniform(rng, p),
+        (None, None) => Instant::now(),
+    };
+    sleep_until(revoke_at);
+
+    let t0 = Instant::now();
+    cluster.nodes[0]
+        .revoke(&trial.token)
+        .map_err(|e| format!("revoke: {e}"))?;
+    if !wait_until(t0 + bound, || trial.rejected() == k) {
+        return Err(format!(
+            "{} of {k} nodes refused within {bound:?}",
+            trial.rejected()
+        ));
+    }
+    let mut last = t0;
+    for cell in &trial.first_reject {
+        let (at, r) = cell.get().ok_or("a node's refusal vanished")?;
+        if *at < t0 {
+            return Err(format!("refused before revocation: {r}"));
+        }
+        if !strategy.expected(r) {
+            return Err(format!("refused for the wrong reason: {r}"));
+        }
+        last = last.max(*at);
+    }
+    Ok((last - t0).as_nanos() as f64)
+}
+
+/// `jwt-expiry-only` on a virtual clock: the window is the token's remaining lifetime.
+fn run_expiry_only(
+    opts: &Options,
+    keys: &Arc<JwtKeys>,
+    k: usize,
+    rng: &mut StdRng,
+) -> WorkloadResult<StrategyResult> {
+    let strategy = Strategy::JwtExpiryOnly;
+    let config = opts.jwt_config();
+    // The cost is measured on the system clock, like every other strategy's.
+    let cost = validate_cost(
+        &JwtScheme::with_keys(
+            keys.clone(),
+            config.clone(),
+            RevocationStrategy::None,
+            Arc::new(SystemClock),
+        ),
+        opts,
+        rng,
+    )?;
+
+    let clock = Arc::new(ManualClock::starting_now());
+    let nodes: Vec<JwtScheme> = (0..k)
+        .map(|_| {
+            JwtScheme::with_keys(
+                keys.clone(),
+                config.clone(),
+                RevocationStrategy::None,
+                clock.clone(),
+            )
+        })
+        .collect();
+    // `exp` is `iat` plus whole seconds.
+    let lifetime = Duration::from_secs(config.lifetime.as_secs());
+    let max_steps = lifetime.as_secs().saturating_add(2);
+
+    let mut latencies = Vec::with_capacity(opts.trials);
+    let mut errors = 0u64;
+    let mut in_a_row = 0u64;
+    for done in 0..opts.trials {
+        if in_a_row >= MAX_CONSECUTIVE_ERRORS {
+            errors += (opts.trials - done) as u64;
+            break;
+        }
+        match virtual_trial(&nodes, &clock, lifetime, max_steps, rng) {
+            Ok(ns) => {
+                latencies.push(ns);
+                in_a_row = 0;
+            }
+            Err(_) => {
+                errors += 1;
+                in_a_row += 1;
+            }
+        }
+    }
+
+    Ok(StrategyResult {
+        strategy: strategy.name().into(),
+        family: family_name(strategy),
+        clock: "virtual".into(),
+        window_ms: Some(lifetime.as_secs_f64() * 1e3),
+        latency: Summary::from_samples(&latencies).unwrap_or_else(empty_summary),
+        latencies_ns: latencies,
+        validate_cost: cost,
+        added_cost_ns: 0.0,
+        errors,
+    })
+}
+
+fn virtual_trial(
+    nodes: &[JwtScheme],
+    clock: &ManualClock,
+    lifetime: Duration,
+    max_steps: u64,
+    rng: &mut StdRng,
+) -> Result<f64, String> {
+    // Issue on a whole second, so `iat` is exactly the virtual issue time.
+    clock.set(Duration::from_secs(clock.now_secs().saturating_add(1)));
+    let token = nodes[0]
+        .issue(&claims(ClaimSet::Typical, rng))
+        .map_err(|e| format!("issue: {e}"))?;
+    for node in nodes {
+        node.validate(&token)
+            .map_err(|r| format!("refused at issue: {r}"))?;
+    }
+    clock.advance(uniform(rng, lifetime));
+    match nodes[0].revoke(&token) {
+        Err(SchemeError::RevocationUnsupported) => {}
+        other => return Err(format!("revoke should be impossible, got {other:?}")),
+    }
+    let t0 = clock.now();
+    let mut refused: Vec<Option<Duration>> = vec![None; nodes.len()];
+    for _ in 0..max_steps {
+        clock.advance(VIRTUAL_STEP);
+        for (node, cell) in nodes.iter().zip(refused.iter_mut()) {
+            if cell.is_none() {
+                match node.validate(&token) {
+                    Ok(_) => {}
+                    Err(Rejection::Expired) => *cell = Some(clock.now()),
+                    Err(r) => return Err(format!("refused for the wrong reason: {r}")),
+                }
+            }
+        }
+        if refused.iter().all(Option::is_some) {
+            let last = refused.iter().flatten().max().copied().unwrap_or(t0);
+            return Ok((last - t0).as_nanos() as f64);
+        }
+    }
+    Err(format!("still accepted {max_steps} virtual seconds later"))
+}
