@@ -1,8 +1,12 @@
 //! Revocation lists for JWTs: a set of revoked `jti` values, each kept until the token
 //! it names would have expired anyway.
 
+mod polled;
+mod pushed;
 mod redis;
 
+pub use polled::PolledDenylist;
+pub use pushed::PushedDenylist;
 pub use redis::RedisDenylist;
 
 use dashmap::DashMap;

@@ -6,9 +6,11 @@
 //!
 //! Every workload takes `&dyn TokenScheme` and knows nothing about which family it drives.
 
+pub mod cached;
 pub mod jwt;
 pub mod session;
 
+pub use cached::CachedScheme;
 pub use jwt::{JwtAlg, JwtConfig, JwtScheme, RevocationStrategy};
 pub use session::{SessionConfig, SessionScheme};
 
