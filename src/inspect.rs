@@ -180,7 +180,8 @@ pub enum Verdict {
 
 impl Inspection {
     /// Process exit code for the CLI: 0 when no JWK was given or the signature is valid,
-    /// 1 when a JWK was given and the signature is invalid.
+    /// 1 when a JWK was given and the signature is invalid (an opaque token has no
+    /// signature, so with a JWK it counts as invalid).
     pub fn exit_code(&self) -> i32 {
         match &self.signature {
             Some(SignatureCheck {
@@ -206,7 +207,7 @@ impl Inspection {
                 let _ = writeln!(out, "{}", pretty(&jwt.header));
                 let _ = writeln!(out, "claims (readable by anyone holding the token):");
                 let _ = writeln!(out, "{}", pretty(&jwt.claims));
-                let _ = writeln!(out, "expiry: {} (reported, not enforced)", jwt.expiry);
+                let _ = writeln!(out, "expiry: {}; reported, not enforced", jwt.expiry);
             }
             TokenView::Opaque(o) => {
                 let _ = writeln!(out, "token: opaque ({} characters)", self.chars);
@@ -305,6 +306,15 @@ pub fn inspect(
     let (view, verdict) = if segments == 3 {
         let jwt = read_jwt(trimmed, now_secs, &mut notes)?;
         let verdict = key.as_ref().map(|k| k.verify(trimmed, &jwt.header));
+        if let Some(k) = &key
+            && let (Some(jwk_kid), Some(token_kid)) = (&k.kid, jwt.header.get("kid"))
+            && token_kid.as_str() != Some(jwk_kid.as_str())
+        {
+            notes.push(format!(
+                "the token's header names kid {token_kid}, the JWK is kid {jwk_kid:?}: \
+                 probably not the key it was signed with"
+            ));
+        }
         (TokenView::Jwt(jwt), verdict)
     } else {
         if segments == 5 && segment_json(trimmed.split('.').next().unwrap_or("")).is_some() {

@@ -653,6 +653,23 @@ fn private_jwk_is_used_for_its_public_part_with_a_warning() {
 }
 
 #[test]
+fn kid_mismatch_is_noted_but_the_signature_decides() {
+    let pair = ES256KeyPair::generate().with_key_id("signing-key");
+    let token = pair.sign(foreign_claims()).unwrap();
+    let mut jwk: Value = serde_json::from_str(&pair.public_key().to_jwk()).unwrap();
+    jwk["kid"] = json!("some-other-kid");
+    let i = assert_valid(&token, &jwk.to_string(), "ES256");
+    assert!(
+        i.notes.iter().any(|n| n.contains("\"signing-key\"")),
+        "{:?}",
+        i.notes
+    );
+    jwk["kid"] = json!("signing-key");
+    let i = assert_valid(&token, &jwk.to_string(), "ES256");
+    assert!(i.notes.is_empty(), "{:?}", i.notes);
+}
+
+#[test]
 fn serialises_for_json_output() {
     let f = foreign("EdDSA");
     let jwk: Value = serde_json::from_str(&f.jwk).unwrap();
