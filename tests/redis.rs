@@ -1,0 +1,857 @@
+//! The Redis store and denylist against a real server.
+//!
+//! Tests that need a running server use `TOKENBENCH_REDIS_URL` (e.g.
+//! `TOKENBENCH_REDIS_URL=redis://127.0.0.1:6379/ cargo test --test redis`); without it they
+//! print `skipped: TOKENBENCH_REDIS_URL not set` and pass. With it set, an unreachable server
+//! fails them. Every key lives under a random per-store prefix and is deleted by the store's
+//! cleanup (run on drop); nothing here flushes a database.
+//!
+//! Tests that need no shared server always run: fail-closed behaviour against a port where
+//! nothing listens, malformed URLs, and a kill-and-restart of a private `redis-server`
+//! (skipped only when `redis-server` is not on `PATH`).
+
+mod common;
+
+use std::net::TcpListener;
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use common::suite::*;
+use tokenbench::clock::{ManualClock, SystemClock};
+use tokenbench::crypto::CryptoBackend;
+use tokenbench::denylist::{Denylist, MemoryDenylist, RedisDenylist};
+use tokenbench::scheme::{
+    JwtConfig, JwtScheme, RevocationStrategy, SessionConfig, SessionScheme, TokenScheme,
+};
+use tokenbench::store::{RedisStore, SessionRecord, SessionStore, StoreError};
+
+const ENV: &str = "TOKENBENCH_REDIS_URL";
+
+/// The shared server's URL, or `None` after printing why the test is skipped.
+fn redis_url() -> Option<String> {
+    match std::env::var(ENV) {
+        Ok(url) if !url.trim().is_empty() => Some(url),
+        _ => {
+            eprintln!("skipped: {ENV} not set");
+            None
+        }
+    }
+}
+
+/// A store on the shared server; panics (fails the test) when the variable is set but the
+/// server cannot be reached.
+fn connect(url: &str) -> RedisStore {
+    RedisStore::connect(url)
+        .unwrap_or_else(|e| panic!("{ENV}={url} is set but Redis is unreachable: {e}"))
+}
+
+fn store() -> Option<RedisStore> {
+    redis_url().map(|url| connect(&url))
+}
+
+fn redis_session_subject() -> Option<Subject> {
+    let url = redis_url()?;
+    Some(session_subject(|| connect(&url)))
+}
+
+scheme_conformance!(
+    optional session_redis,
+    CryptoBackend::AwsLc,
+    redis_session_subject()
+);
+
+fn now_ms() -> u64 {
+    u64::try_from(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .expect("clock after 1970")
+            .as_millis(),
+    )
+    .expect("milliseconds fit in u64")
+}
+
+/// A record that Redis keeps for an hour (a deadline in the past would be dropped at once).
+fn record(user: &str) -> SessionRecord {
+    let now = now_ms();
+    SessionRecord {
+        claims: Arc::new(ClaimSet::Typical.claims(user)),
+        created_ms: now,
+        last_seen_ms: now,
+        idle_deadline_ms: now + 60_000,
+        absolute_deadline_ms: now + 3_600_000,
+        csrf_token: "c".into(),
+    }
+}
+
+/// A raw connection for looking behind the store's back.
+fn raw(url: &str) -> redis::Connection {
+    redis::Client::open(url)
+        .and_then(|c| c.get_connection())
+        .expect("raw connection")
+}
+
+fn raw_keys(url: &str, prefix: &str) -> Vec<String> {
+    let mut conn = raw(url);
+    let mut keys = Vec::new();
+    let mut cursor = 0u64;
+    loop {
+        let (next, batch): (u64, Vec<String>) = redis::cmd("SCAN")
+            .arg(cursor)
+            .arg("MATCH")
+            .arg(format!("{prefix}*"))
+            .arg("COUNT")
+            .arg(1000)
+            .query(&mut conn)
+            .expect("SCAN");
+        keys.extend(batch);
+        if next == 0 {
+            return keys;
+        }
+        cursor = next;
+    }
+}
+
+fn pttl(url: &str, key: &str) -> i64 {
+    redis::cmd("PTTL")
+        .arg(key)
+        .query(&mut raw(url))
+        .expect("PTTL")
+}
+
+// ---------------------------------------------------------------------------------------
+// The store contract, as `store_contract!` in tests/sessions.rs.
+
+#[test]
+fn store_get_put_touch_delete() {
+    let Some(store) = store() else { return };
+    assert_eq!(store.name(), "redis");
+    assert_eq!(store.get("x").unwrap(), None);
+    assert!(store.is_empty().unwrap());
+    let a = record("a");
+    store.put("x", &a).unwrap();
+    assert_eq!(store.get("x").unwrap(), Some(a.clone()));
+    assert!(store.touch("x", 20, 30).unwrap());
+    let r = store.get("x").unwrap().unwrap();
+    assert_eq!((r.last_seen_ms, r.idle_deadline_ms), (20, 30));
+    assert_eq!(
+        SessionRecord {
+            last_seen_ms: a.last_seen_ms,
+            idle_deadline_ms: a.idle_deadline_ms,
+            ..r
+        },
+        a,
+        "touch changes nothing else"
+    );
+    assert!(!store.touch("nope", 1, 1).unwrap());
+    store.put("x", &record("b")).unwrap();
+    assert_eq!(store.get("x").unwrap().unwrap().claims.user_id, "b");
+    assert_eq!(store.len().unwrap(), 1);
+    assert!(store.delete("x").unwrap());
+    assert!(!store.delete("x").unwrap());
+    assert_eq!(store.get("x").unwrap(), None);
+    assert_eq!(store.cleanup().unwrap(), 0);
+}
+
+#[test]
+fn store_rename_moves_and_updates_atomically() {
+    let Some(store) = store() else { return };
+    store.put("old", &record("a")).unwrap();
+    assert!(
+        store
+            .rename("old", "new", &|r: &mut SessionRecord| r.csrf_token =
+                "d".into())
+            .unwrap()
+    );
+    assert_eq!(store.get("old").unwrap(), None);
+    assert_eq!(store.get("new").unwrap().unwrap().csrf_token.as_ref(), "d");
+    assert!(
+        !store
+            .rename("old", "newer", &|_: &mut SessionRecord| {})
+            .unwrap()
+    );
+    assert_eq!(store.get("newer").unwrap(), None);
+    assert_eq!(store.len().unwrap(), 1);
+    // Renaming onto itself only applies the update.
+    assert!(
+        store
+            .rename("new", "new", &|r: &mut SessionRecord| r.csrf_token =
+                "e".into())
+            .unwrap()
+    );
+    assert_eq!(store.get("new").unwrap().unwrap().csrf_token.as_ref(), "e");
+}
+
+#[test]
+fn store_concurrent_writers_and_readers_agree() {
+    let Some(store) = store() else { return };
+    let store = Arc::new(store);
+    std::thread::scope(|scope| {
+        for t in 0..4 {
+            let store = store.clone();
+            scope.spawn(move || {
+                for i in 0..500 {
+                    let id = format!("{t}-{i}");
+                    store.put(&id, &record(&id)).unwrap();
+                    assert_eq!(store.get(&id).unwrap().unwrap().claims.user_id, id);
+                    if i % 2 == 0 {
+                        assert!(store.delete(&id).unwrap());
+                    }
+                }
+            });
+        }
+    });
+    assert_eq!(store.len().unwrap(), 4 * 250);
+    assert_eq!(store.cleanup().unwrap(), 4 * 250);
+    assert!(store.is_empty().unwrap());
+}
+
+#[test]
+fn ttl_is_the_absolute_deadline_and_touch_keeps_it() {
+    let Some(url) = redis_url() else { return };
+    let store = connect(&url);
+    let mut r = record("ttl");
+    r.absolute_deadline_ms = now_ms() + 600_000;
+    store.put("t", &r).unwrap();
+    let check = |what: &str| {
+        let left = pttl(&url, &store.key("t"));
+        let expected = i64::try_from(r.absolute_deadline_ms - now_ms()).unwrap();
+        assert!(left > 0, "{what}: PTTL {left}");
+        assert!(
+            (left - expected).abs() < 2_000,
+            "{what}: PTTL {left} ms, deadline in {expected} ms"
+        );
+    };
+    check("after put");
+    assert!(store.touch("t", now_ms(), now_ms() + 1000).unwrap());
+    check("after touch");
+    let new_deadline = r.absolute_deadline_ms;
+    assert!(store.rename("t", "u", &|_: &mut SessionRecord| {}).unwrap());
+    let left = pttl(&url, &store.key("u"));
+    let expected = i64::try_from(new_deadline - now_ms()).unwrap();
+    assert!(
+        (left - expected).abs() < 2_000,
+        "after rename: {left} vs {expected}"
+    );
+    // A deadline already past: Redis drops the record at once.
+    let mut dead = record("dead");
+    dead.absolute_deadline_ms = now_ms() - 1;
+    store.put("d", &dead).unwrap();
+    assert_eq!(store.get("d").unwrap(), None);
+}
+
+#[test]
+fn touch_does_not_resurrect_a_deleted_session() {
+    let Some(url) = redis_url() else { return };
+    let store = connect(&url);
+    store.put("gone", &record("a")).unwrap();
+    assert!(store.delete("gone").unwrap());
+    assert!(!store.touch("gone", 1, 2).unwrap());
+    assert_eq!(store.get("gone").unwrap(), None);
+    assert!(raw_keys(&url, store.prefix()).is_empty());
+
+    // Touches racing with deletes: once both are done, every session is gone.
+    let store = Arc::new(store);
+    let ids: Vec<String> = (0..300).map(|i| format!("race-{i}")).collect();
+    for id in &ids {
+        store.put(id, &record(id)).unwrap();
+    }
+    std::thread::scope(|scope| {
+        for _ in 0..3 {
+            let (store, ids) = (store.clone(), &ids);
+            scope.spawn(move || {
+                for id in ids {
+                    store.touch(id, 5, 6).unwrap();
+                }
+            });
+        }
+        let (store, ids) = (store.clone(), &ids);
+        scope.spawn(move || {
+            for id in ids {
+                assert!(store.delete(id).unwrap());
+            }
+        });
+    });
+    assert_eq!(store.len().unwrap(), 0);
+}
+
+#[test]
+fn rename_under_concurrent_touches_keeps_the_old_id_dead() {
+    let Some(store) = store() else { return };
+    let store = Arc::new(store);
+    for round in 0..50 {
+        let old = format!("old-{round}");
+        let new = format!("new-{round}");
+        store.put(&old, &record("r")).unwrap();
+        std::thread::scope(|scope| {
+            let toucher = {
+                let (store, old) = (store.clone(), old.clone());
+                scope.spawn(move || {
+                    for i in 0..20 {
+                        // Either touches the live record or sees it gone; never revives it.
+                        let _ = store.touch(&old, i, i + 1).unwrap();
+                    }
+                })
+            };
+            assert!(
+                store
+                    .rename(&old, &new, &|r: &mut SessionRecord| r.csrf_token =
+                        "n".into())
+                    .unwrap()
+            );
+            toucher.join().unwrap();
+        });
+        assert_eq!(store.get(&old).unwrap(), None, "round {round}");
+        assert_eq!(store.get(&new).unwrap().unwrap().csrf_token.as_ref(), "n");
+    }
+    assert_eq!(store.len().unwrap(), 50);
+}
+
+#[test]
+fn corrupt_records_are_reported_not_panicked_on() {
+    let Some(url) = redis_url() else { return };
+    let store = connect(&url);
+    let mut conn = raw(&url);
+    let _: () = redis::cmd("SET")
+        .arg(store.key("bad"))
+        .arg("{not json")
+        .query(&mut conn)
+        .unwrap();
+    let _: () = redis::cmd("SET")
+        .arg(store.key("odd"))
+        .arg("{}")
+        .query(&mut conn)
+        .unwrap();
+    let _: () = redis::cmd("HSET")
+        .arg(store.key("hash"))
+        .arg("f")
+        .arg("v")
+        .query(&mut conn)
+        .unwrap();
+    assert!(matches!(store.get("bad"), Err(StoreError::Corrupt(_))));
+    assert!(matches!(
+        store.touch("odd", 1, 2),
+        Err(StoreError::Corrupt(_))
+    ));
+    assert!(matches!(store.get("hash"), Err(StoreError::Corrupt(_))));
+    assert!(matches!(
+        store.rename("bad", "x", &|_: &mut SessionRecord| {}),
+        Err(StoreError::Corrupt(_))
+    ));
+    // The connection survives a server error reply.
+    assert_eq!(store.get("missing").unwrap(), None);
+    assert_eq!(store.cleanup().unwrap(), 3);
+}
+
+#[test]
+fn cleanup_and_drop_delete_every_key_of_the_prefix_and_no_other() {
+    let Some(url) = redis_url() else { return };
+    let a = connect(&url);
+    let b = connect(&url);
+    assert_ne!(a.prefix(), b.prefix());
+    assert!(a.prefix().starts_with("tokenbench:") && a.prefix().ends_with(':'));
+    for i in 0..2500 {
+        a.put(&format!("s{i}"), &record("a")).unwrap();
+    }
+    b.put("keep", &record("b")).unwrap();
+    assert_eq!(a.len().unwrap(), 2500);
+    assert_eq!(a.cleanup().unwrap(), 2500);
+    assert!(raw_keys(&url, a.prefix()).is_empty());
+    assert_eq!(b.len().unwrap(), 1);
+    let prefix = b.prefix().to_owned();
+    drop(b);
+    assert!(raw_keys(&url, &prefix).is_empty(), "drop cleans up");
+
+    // A chosen prefix with glob characters only matches itself.
+    let tag = &a.prefix()["tokenbench:".len()..];
+    let star = RedisStore::connect_with_prefix(&url, &format!("tokenbench:{tag}*:")).unwrap();
+    let plain = RedisStore::connect_with_prefix(&url, &format!("tokenbench:{tag}x:")).unwrap();
+    star.put("1", &record("s")).unwrap();
+    plain.put("1", &record("p")).unwrap();
+    assert_eq!(star.len().unwrap(), 1);
+    assert_eq!(star.cleanup().unwrap(), 1);
+    assert_eq!(plain.get("1").unwrap().unwrap().claims.user_id, "p");
+
+    // Sharing a prefix: only the owner cleans up on drop.
+    let shared = RedisStore::connect_with_prefix(&url, plain.prefix())
+        .unwrap()
+        .with_cleanup_on_drop(false);
+    drop(shared);
+    assert_eq!(plain.len().unwrap(), 1);
+    assert!(RedisStore::connect_with_prefix(&url, "").is_err());
+}
+
+#[test]
+fn introspection_for_the_workloads() {
+    let Some(url) = redis_url() else { return };
+    let store = connect(&url).with_pool_size(2);
+    assert_eq!(store.pool_size(), 2);
+    assert!(store.url().starts_with("redis://"), "{}", store.url());
+    assert!(
+        store
+            .server_info("server")
+            .unwrap()
+            .contains("redis_version")
+    );
+    assert_eq!(store.memory_usage("absent").unwrap(), None);
+    store.put("m", &record("m")).unwrap();
+    let bytes = store.memory_usage("m").unwrap().unwrap();
+    let json_len = serde_json::to_string(&record("m")).unwrap().len() as u64;
+    assert!(
+        bytes >= json_len,
+        "{bytes} bytes for {json_len} bytes of JSON"
+    );
+    assert!(format!("{store:?}").contains(store.prefix()));
+}
+
+#[test]
+fn url_never_shows_the_password() {
+    // The password is checked only when connecting, so a lazy store shows the URL offline.
+    let store = RedisStore::connect_lazy("redis://user:hunter2@127.0.0.1:1/3").unwrap();
+    assert_eq!(store.url(), "redis://user:***@127.0.0.1:1/3");
+    assert!(!format!("{store:?}").contains("hunter2"));
+}
+
+// ---------------------------------------------------------------------------------------
+// The session scheme on Redis.
+
+#[test]
+fn rotate_kills_the_old_id_on_redis() {
+    let Some(url) = redis_url() else { return };
+    let clock = Arc::new(ManualClock::starting_now());
+    let s = SessionScheme::new(connect(&url), session_config(), clock.clone());
+    let claims = ClaimSet::Large.claims("u-9");
+    let old = s.issue(&claims).unwrap();
+    let old_csrf = s.csrf_token(&old).unwrap();
+    let new = s.rotate(&old).unwrap();
+    assert_eq!(s.validate(&old).unwrap_err(), Rejection::UnknownSession);
+    assert_eq!(*s.validate(&new).unwrap().claims, claims);
+    assert_ne!(s.csrf_token(&new).unwrap(), old_csrf);
+    assert!(matches!(
+        s.rotate(&old),
+        Err(SchemeError::NotRevocable(Rejection::UnknownSession))
+    ));
+    assert_eq!(s.store().len().unwrap(), 1);
+    assert!(
+        raw_keys(&url, s.store().prefix())
+            .iter()
+            .all(|k| k.ends_with(&new))
+    );
+    // Sliding expiry writes through to Redis.
+    clock.advance(Duration::from_secs(20 * 60));
+    assert!(s.validate(&new).is_ok());
+    clock.advance(Duration::from_secs(20 * 60));
+    assert!(s.validate(&new).is_ok(), "idle deadline moved by the touch");
+    clock.advance(Duration::from_secs(30 * 60));
+    assert_eq!(s.validate(&new).unwrap_err(), Rejection::IdleExpired);
+    assert!(
+        s.store().is_empty().unwrap(),
+        "an expired session is deleted"
+    );
+}
+
+// ---------------------------------------------------------------------------------------
+// The denylist.
+
+fn jwt_with(denylist: Arc<dyn Denylist>) -> JwtScheme {
+    tokenbench::crypto::install(CryptoBackend::AwsLc).expect("one backend per test binary");
+    JwtScheme::new(
+        JwtAlg::HS256,
+        JwtConfig::default(),
+        RevocationStrategy::CentralDenylist(denylist),
+        Arc::new(SystemClock),
+    )
+    .unwrap()
+}
+
+#[test]
+fn jwt_central_denylist_on_redis_revokes() {
+    let Some(url) = redis_url() else { return };
+    let denylist = Arc::new(RedisDenylist::connect(&url).unwrap());
+    let jwt = jwt_with(denylist.clone());
+    // A second validator node sharing the same denylist through Redis.
+    let shared = RedisDenylist::connect_with_prefix(&url, denylist.prefix())
+        .unwrap()
+        .with_cleanup_on_drop(false);
+    let other_node = JwtScheme::with_keys(
+        jwt.keys().clone(),
+        JwtConfig::default(),
+        RevocationStrategy::CentralDenylist(Arc::new(shared)),
+        Arc::new(SystemClock),
+    );
+    let keep = jwt.issue(&typical()).unwrap();
+    let gone = jwt.issue(&typical()).unwrap();
+    assert!(other_node.validate(&gone).is_ok());
+    jwt.revoke(&gone).unwrap();
+    assert_eq!(jwt.validate(&gone).unwrap_err(), Rejection::Revoked);
+    assert_eq!(other_node.validate(&gone).unwrap_err(), Rejection::Revoked);
+    assert!(jwt.validate(&keep).is_ok());
+    assert_eq!(denylist.len(), 1);
+    assert_eq!(denylist.name(), "redis");
+
+    // The entry expires with the token: Redis TTL at exp, `contains` honours `now`.
+    let (jti, exp) = denylist.fetch_all().unwrap().remove(0);
+    let left = pttl(&url, &format!("{}{jti}", denylist.prefix()));
+    let expected = i64::try_from(exp * 1000).unwrap() - i64::try_from(now_ms()).unwrap();
+    assert!(
+        left > 0 && (left - expected).abs() < 2_000,
+        "{left} vs {expected}"
+    );
+    assert!(denylist.contains(&jti, exp - 1).unwrap());
+    assert!(!denylist.contains(&jti, exp).unwrap());
+    assert_eq!(denylist.cleanup().unwrap(), 1);
+    assert_eq!(denylist.try_len().unwrap(), 0);
+}
+
+#[test]
+fn denylist_snapshot_and_fetch_all_copy_every_entry() {
+    let Some(url) = redis_url() else { return };
+    let denylist = RedisDenylist::connect(&url).unwrap();
+    let exp = now_ms() / 1000 + 600;
+    for i in 0..1500 {
+        denylist.insert(&format!("jti {i}"), exp + i).unwrap();
+    }
+    let all = denylist.fetch_all().unwrap();
+    assert_eq!(all.len(), 1500);
+    assert!(all.contains(&("jti 7".to_owned(), exp + 7)));
+    let copy = denylist.snapshot().unwrap();
+    assert_eq!(copy.len(), 1500);
+    assert!(copy.contains("jti 1499", exp).unwrap());
+    assert!(!copy.contains("jti 0", exp).unwrap(), "expired at exp");
+}
+
+/// Polls `cond` every 5 ms for up to `limit`.
+fn eventually(limit: Duration, mut cond: impl FnMut() -> bool) -> bool {
+    let start = Instant::now();
+    while start.elapsed() < limit {
+        if cond() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    cond()
+}
+
+#[test]
+fn denylist_pub_sub_pushes_revocations_to_local_copies() {
+    let Some(url) = redis_url() else { return };
+    let central = RedisDenylist::connect(&url).unwrap();
+    let nodes: Vec<Arc<MemoryDenylist>> = (0..3).map(|_| Arc::new(MemoryDenylist::new())).collect();
+    let subs = nodes
+        .iter()
+        .map(|n| central.subscribe(n.clone()))
+        .collect::<Result<Vec<_>, _>>()
+        .unwrap();
+    assert!(subs.iter().all(|s| s.is_connected()));
+    let exp = now_ms() / 1000 + 600;
+    central.insert("revoked jti", exp).unwrap();
+    assert_eq!(
+        central.publish("revoked jti", exp).unwrap(),
+        3,
+        "three subscribers"
+    );
+    for (i, node) in nodes.iter().enumerate() {
+        assert!(
+            eventually(Duration::from_secs(2), || node
+                .contains("revoked jti", 0)
+                .unwrap()),
+            "node {i} never heard of the revocation"
+        );
+    }
+    assert!(subs.iter().all(|s| s.received() == 1));
+    // Another denylist's channel does not leak in.
+    let other = RedisDenylist::connect(&url).unwrap();
+    assert_eq!(other.publish("x", exp).unwrap(), 0);
+    drop(subs);
+    assert_eq!(
+        central.publish("late", exp).unwrap(),
+        0,
+        "stopped subscribers leave"
+    );
+    assert!(!nodes[0].contains("late", 0).unwrap());
+}
+
+// ---------------------------------------------------------------------------------------
+// Fail closed, without any server.
+
+/// A local port where nothing listens (bound, then released).
+fn dead_port() -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind an ephemeral port");
+    listener.local_addr().expect("local address").port()
+}
+
+#[test]
+fn nothing_listening_fails_quickly_and_closed() {
+    let url = format!("redis://127.0.0.1:{}/", dead_port());
+    let start = Instant::now();
+    let err = RedisStore::connect(&url).unwrap_err();
+    assert!(matches!(err, StoreError::Unavailable(_)), "{err:?}");
+    assert!(err.to_string().contains("127.0.0.1"), "{err}");
+    assert!(matches!(
+        RedisDenylist::connect(&url).unwrap_err(),
+        StoreError::Unavailable(_)
+    ));
+
+    // A store created while Redis is down rejects everything it cannot check.
+    let clock = Arc::new(ManualClock::starting_now());
+    let sessions = SessionScheme::new(
+        RedisStore::connect_lazy(&url).unwrap(),
+        SessionConfig::default(),
+        clock,
+    );
+    let id = b(&rand_bytes());
+    assert!(matches!(
+        sessions.validate(&id),
+        Err(Rejection::StoreUnavailable(_))
+    ));
+    assert!(matches!(
+        sessions.issue(&typical()),
+        Err(SchemeError::Store(StoreError::Unavailable(_)))
+    ));
+    assert!(matches!(
+        sessions.revoke(&id),
+        Err(SchemeError::Store(StoreError::Unavailable(_)))
+    ));
+    assert!(!sessions.verify_csrf(&id, "anything"));
+
+    let denylist = Arc::new(RedisDenylist::connect_lazy(&url).unwrap());
+    let jwt = jwt_with(denylist.clone());
+    let token = jwt.issue(&typical()).unwrap();
+    assert!(matches!(
+        jwt.validate(&token),
+        Err(Rejection::StoreUnavailable(_))
+    ));
+    assert!(matches!(jwt.revoke(&token), Err(SchemeError::Store(_))));
+    assert!(denylist.try_len().is_err());
+    assert_eq!(denylist.len(), 0);
+    assert!(denylist.subscribe(Arc::new(MemoryDenylist::new())).is_err());
+    drop((sessions, jwt, denylist));
+    assert!(
+        start.elapsed() < Duration::from_secs(5),
+        "took {:?}",
+        start.elapsed()
+    );
+}
+
+#[test]
+fn malformed_urls_give_a_clear_error() {
+    for url in [
+        "notaurl",
+        "redis://",
+        "",
+        "http://127.0.0.1:6379/",
+        "redis://127.0.0.1:notaport/",
+    ] {
+        let start = Instant::now();
+        let err = RedisStore::connect(url).unwrap_err();
+        assert!(start.elapsed() < Duration::from_secs(1), "{url:?}");
+        let text = err.to_string();
+        assert!(
+            matches!(err, StoreError::Unavailable(_)) && text.contains("invalid Redis URL"),
+            "{url:?}: {text}"
+        );
+        assert!(RedisStore::connect_lazy(url).is_err(), "{url:?}");
+        assert!(RedisDenylist::connect(url).is_err(), "{url:?}");
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// A private server, killed and restarted.
+
+/// A `redis-server` child on its own port, killed on drop.
+struct PrivateServer {
+    child: Child,
+    port: u16,
+    dir: tempfile::TempDir,
+}
+
+impl PrivateServer {
+    fn available() -> bool {
+        Command::new("redis-server")
+            .arg("--version")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success())
+    }
+
+    fn start(port: u16, dir: tempfile::TempDir) -> Self {
+        let child = Command::new("redis-server")
+            .args(["--port", &port.to_string()])
+            .args(["--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
+            .args(["--daemonize", "no"])
+            .arg("--dir")
+            .arg(dir.path())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawn redis-server");
+        let server = Self { child, port, dir };
+        let url = server.url();
+        let up = eventually(Duration::from_secs(5), || {
+            redis::Client::open(url.as_str())
+                .and_then(|c| c.get_connection_with_timeout(Duration::from_millis(200)))
+                .is_ok()
+        });
+        assert!(up, "redis-server on port {port} did not come up");
+        server
+    }
+
+    fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}/", self.port)
+    }
+
+    /// SIGKILL, then wait: no goodbye to clients.
+    fn kill(mut self) -> (u16, tempfile::TempDir) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let port = self.port;
+        // Move the directory out; Drop below only reaps the (already dead) child.
+        let dir = std::mem::replace(&mut self.dir, tempfile::tempdir().expect("tempdir"));
+        (port, dir)
+    }
+}
+
+impl Drop for PrivateServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn validation_fails_closed_while_redis_is_down_and_recovers_after_restart() {
+    if !PrivateServer::available() {
+        eprintln!("skipped: redis-server not on PATH");
+        return;
+    }
+    let server = PrivateServer::start(dead_port(), tempfile::tempdir().expect("tempdir"));
+    let url = server.url();
+    let clock = Arc::new(ManualClock::starting_now());
+    let s = SessionScheme::new(
+        RedisStore::connect(&url).unwrap(),
+        session_config(),
+        clock.clone(),
+    );
+    let central = RedisDenylist::connect(&url).unwrap();
+    let local = Arc::new(MemoryDenylist::new());
+    let subscription = central.subscribe(local.clone()).unwrap();
+    let token = s.issue(&typical()).unwrap();
+    // Use several pooled connections, so that several go stale at once.
+    std::thread::scope(|scope| {
+        for _ in 0..4 {
+            scope.spawn(|| {
+                for _ in 0..50 {
+                    assert!(s.validate(&token).is_ok());
+                }
+            });
+        }
+    });
+
+    let (port, dir) = server.kill();
+    let down = Instant::now();
+    let mut attempts = 0;
+    while down.elapsed() < Duration::from_millis(500) {
+        let start = Instant::now();
+        match s.validate(&token) {
+            Err(Rejection::StoreUnavailable(_)) => {}
+            other => panic!("validated {other:?} while Redis was down"),
+        }
+        assert!(start.elapsed() < Duration::from_secs(5));
+        attempts += 1;
+    }
+    assert!(attempts > 2);
+    assert!(
+        eventually(Duration::from_secs(2), || !subscription.is_connected()),
+        "the subscriber noticed"
+    );
+
+    let server = PrivateServer::start(port, dir);
+    // Nothing was persisted: the old session is unknown, never accepted.
+    assert_eq!(s.validate(&token).unwrap_err(), Rejection::UnknownSession);
+    let fresh = s
+        .issue(&typical())
+        .expect("the first write after the restart succeeds");
+    assert!(s.validate(&fresh).is_ok());
+    assert!(s.store().touch(&fresh, 1, 2).unwrap());
+    assert_eq!(s.store().len().unwrap(), 1);
+
+    // The subscriber comes back and replays what was stored while it was away.
+    let exp = now_ms() / 1000 + 600;
+    central.insert("while-away", exp).unwrap();
+    assert!(
+        eventually(Duration::from_secs(5), || local
+            .contains("while-away", 0)
+            .unwrap()),
+        "replayed after reconnect"
+    );
+    assert!(subscription.is_connected());
+    assert!(subscription.reconnects() >= 1);
+    central.publish("pushed", exp).unwrap();
+    assert!(eventually(Duration::from_secs(2), || local
+        .contains("pushed", 0)
+        .unwrap()));
+    drop(subscription);
+    drop(s);
+    drop(central);
+    assert!(
+        raw_keys(&url, "tokenbench:").is_empty(),
+        "everything cleaned up"
+    );
+    drop(server);
+}
+
+// ---------------------------------------------------------------------------------------
+// Measurement behind the pool size (see the module docs of the Redis store).
+
+/// Median `get` throughput per (threads, pool size), rounds interleaved so that load from
+/// elsewhere on the machine hits every pool size alike. Run with
+/// `TOKENBENCH_REDIS_URL=redis://127.0.0.1:6379/ CARGO_PROFILE_DEV_OPT_LEVEL=2 \
+///  cargo test --test redis -- --ignored --nocapture connection_pool_throughput`.
+#[test]
+#[ignore = "a measurement, not a test"]
+fn connection_pool_throughput() {
+    let Some(url) = redis_url() else { return };
+    const GETS_PER_ROUND: usize = 4_000;
+    const ROUNDS: usize = 7;
+    let pools = [1, 4, 8, 16];
+    println!(
+        "| threads | {} |",
+        pools.map(|p| format!("pool of {p}")).join(" | ")
+    );
+    for threads in [1, 2, 4, 8, 16] {
+        let stores: Vec<Arc<RedisStore>> = pools
+            .iter()
+            .map(|&p| Arc::new(connect(&url).with_pool_size(p)))
+            .collect();
+        let mut samples = vec![Vec::new(); pools.len()];
+        for round in 0..=ROUNDS {
+            for (i, store) in stores.iter().enumerate() {
+                store.put("hot", &record("hot")).unwrap();
+                let per_thread = GETS_PER_ROUND / threads;
+                let start = Instant::now();
+                std::thread::scope(|scope| {
+                    for _ in 0..threads {
+                        scope.spawn(|| {
+                            for _ in 0..per_thread {
+                                assert!(store.get("hot").unwrap().is_some());
+                            }
+                        });
+                    }
+                });
+                // Round 0 only opens the connections.
+                if round > 0 {
+                    samples[i].push((per_thread * threads) as f64 / start.elapsed().as_secs_f64());
+                }
+            }
+        }
+        let medians: Vec<String> = samples
+            .iter_mut()
+            .map(|s| {
+                s.sort_by(f64::total_cmp);
+                format!("{:.0}", s[s.len() / 2])
+            })
+            .collect();
+        println!("| {threads} | {} |", medians.join(" | "));
+    }
+}
