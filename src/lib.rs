@@ -10,6 +10,7 @@
 
 pub mod alloc;
 pub mod claims;
+pub mod cli;
 pub mod clock;
 pub mod crypto;
 pub mod denylist;

@@ -23,8 +23,8 @@ pub struct Budget {
 impl Budget {
     /// Budget of `--quick` runs.
     pub const QUICK: Budget = Budget {
-        warmup: Duration::from_millis(50),
-        measure: Duration::from_millis(200),
+        warmup: Duration::from_millis(20),
+        measure: Duration::from_millis(80),
         batch: Duration::from_micros(100),
     };
     /// Budget of full runs.

@@ -1,0 +1,228 @@
+//! The command line as a user meets it: help, bad input (exit 2, never a panic), tiny real
+//! runs, and a run killed midway.
+
+use std::fs;
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use assert_cmd::prelude::*;
+use predicates::prelude::*;
+use tokenbench::results::{Artifact, Meta, RunDir, WorkloadKind};
+use tokenbench::workload::size::SizeResults;
+
+fn tb() -> Command {
+    Command::cargo_bin("tokenbench").unwrap()
+}
+
+/// Flags that make a full `run` finish in seconds, sessions only.
+const TINY: [&str; 16] = [
+    "--quick",
+    "--schemes",
+    "session",
+    "--stores",
+    "memory",
+    "--threads",
+    "1",
+    "--sessions",
+    "100",
+    "--trials",
+    "2",
+    "--cache-ttl",
+    "20ms",
+    "--poll-interval",
+    "20ms",
+    "--single-backend",
+];
+
+#[test]
+fn help_shows_examples() {
+    tb().arg("--help")
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("Examples:"));
+    tb().args(["run", "--help"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("--quick"));
+}
+
+#[test]
+fn bad_values_exit_2_with_a_message_and_no_panic() {
+    for args in [
+        vec!["run", "--threads", "0"],
+        vec!["run", "--threads", "two"],
+        vec!["run", "--algs", "none"],
+        vec!["run", "--schemes", "cookies"],
+        vec!["run", "--cache-ttl", "5h"],
+        vec!["run", "--sessions", "-1"],
+        vec!["validate", "--crypto", "openssl"],
+        vec!["frobnicate"],
+        vec!["issue", "--scheme", "jwt", "--count", "0"],
+    ] {
+        tb().args(&args).assert().code(2).stderr(
+            predicate::str::contains("error").and(predicate::str::contains("panicked").not()),
+        );
+    }
+}
+
+#[test]
+fn runtime_errors_exit_1_with_a_clear_message() {
+    let dir = tempfile::tempdir().unwrap();
+    // The output folder cannot be created under a regular file.
+    let file = dir.path().join("file");
+    fs::write(&file, b"x").unwrap();
+    tb().args(["size", "--out"])
+        .arg(&file)
+        .args(TINY)
+        .assert()
+        .code(1)
+        .stderr(
+            predicate::str::contains("tokenbench: error")
+                .and(predicate::str::contains("panicked").not()),
+        );
+    tb().args(["inspect", "abc", "--jwk"])
+        .arg(dir.path().join("missing.json"))
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("missing.json"));
+}
+
+#[test]
+fn issue_prints_one_token_per_line() {
+    let out = tb()
+        .args(["issue", "--scheme", "session", "--count", "3"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let lines: Vec<_> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(str::to_owned)
+        .collect();
+    assert_eq!(lines.len(), 3);
+    assert!(lines.iter().all(|l| l.len() == 22));
+    let jwt = tb()
+        .args([
+            "issue", "--scheme", "jwt", "--alg", "ES256", "--claims", "large",
+        ])
+        .output()
+        .unwrap();
+    let token = String::from_utf8(jwt.stdout).unwrap();
+    assert_eq!(token.trim().split('.').count(), 3);
+    tb().args(["inspect", token.trim()])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("ES256"));
+}
+
+fn only_run(base: &Path) -> RunDir {
+    let runs: Vec<_> = fs::read_dir(base)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.is_dir() && !p.ends_with("latest"))
+        .collect();
+    assert_eq!(runs.len(), 1, "{runs:?}");
+    RunDir::open(&runs[0]).unwrap()
+}
+
+#[test]
+fn a_tiny_run_writes_every_file_and_moves_latest() {
+    let base = tempfile::tempdir().unwrap();
+    tb().args(["run", "--label", "tiny", "--out"])
+        .arg(base.path())
+        .args(TINY)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("results:"));
+    let run = only_run(base.path());
+    assert!(!run.is_incomplete());
+    assert!(run.root().to_string_lossy().ends_with("-tiny"));
+    let meta: Meta = run.read_json(&Artifact::Meta).unwrap();
+    assert!(meta.quick && meta.finished_utc.is_some() && meta.cores >= 1);
+    for kind in WorkloadKind::ALL {
+        let v: serde_json::Value = run.read_json(&Artifact::Workload(kind)).unwrap();
+        assert!(v.is_object(), "{kind:?}");
+    }
+    let size: SizeResults = run
+        .read_json(&Artifact::Workload(WorkloadKind::Size))
+        .unwrap();
+    // The binary installs the counting allocator: memory per session is measured.
+    let mem = size
+        .memory
+        .iter()
+        .find(|m| m.scheme == "session-memory")
+        .expect("memory row");
+    assert!(mem.bytes_per_entry > 100.0, "{mem:?}");
+    let csv = fs::read_to_string(run.path(&Artifact::SummaryCsv)).unwrap();
+    assert!(csv.starts_with("workload,scheme,backend,param,metric,value,unit\n"));
+    assert!(csv.contains("validate,session-memory,"));
+    assert_eq!(
+        fs::canonicalize(base.path().join("latest")).unwrap(),
+        fs::canonicalize(run.root()).unwrap()
+    );
+}
+
+#[test]
+fn a_killed_run_leaves_earlier_runs_and_latest_intact() {
+    let base = tempfile::tempdir().unwrap();
+    tb().args(["size", "--out"])
+        .arg(base.path())
+        .args(TINY)
+        .assert()
+        .success();
+    let first = only_run(base.path());
+    let first_size = fs::read(first.path(&Artifact::Workload(WorkloadKind::Size))).unwrap();
+
+    // A long run, killed once it has started writing.
+    let mut child = tb()
+        .args([
+            "run",
+            "--quick",
+            "--label",
+            "killed",
+            "--single-backend",
+            "--out",
+        ])
+        .arg(base.path())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let killed = loop {
+        let started = fs::read_dir(base.path())
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .find(|p| p.to_string_lossy().ends_with("-killed"));
+        if let Some(p) = started.filter(|p| p.join("meta.json").exists()) {
+            break p;
+        }
+        assert!(Instant::now() < deadline, "the run never started");
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    child.kill().unwrap();
+    child.wait().unwrap();
+
+    let killed = RunDir::open(killed).unwrap();
+    assert!(
+        killed.is_incomplete(),
+        "a killed run stays marked INCOMPLETE"
+    );
+    assert_eq!(
+        fs::read(first.path(&Artifact::Workload(WorkloadKind::Size))).unwrap(),
+        first_size
+    );
+    assert_eq!(
+        fs::canonicalize(base.path().join("latest")).unwrap(),
+        fs::canonicalize(first.root()).unwrap(),
+        "latest still points at the last complete run"
+    );
+    // No half-written files: everything present parses.
+    for entry in fs::read_dir(killed.root()).unwrap() {
+        let p = entry.unwrap().path();
+        if p.extension().is_some_and(|e| e == "json") {
+            serde_json::from_slice::<serde_json::Value>(&fs::read(&p).unwrap()).unwrap();
+        }
+    }
+}
