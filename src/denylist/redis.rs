@@ -81,7 +81,7 @@ impl RedisDenylist {
         }
     }
 
-    /// Whether dropping this denylist (and every [`Subscription`] made from it) deletes its
+    /// Whether dropping this denylist (and every `Subscription` made from it) deletes its
     /// entries (on by default).
     pub fn with_cleanup_on_drop(self, cleanup: bool) -> Self {
         self.store.set_cleanup_on_drop(cleanup);
@@ -152,7 +152,7 @@ impl RedisDenylist {
     /// published on this denylist's channel. The channel is subscribed when this returns,
     /// so no later publication is missed. If the connection drops, the thread dials again
     /// every 100 ms; once subscribed again it replays [`fetch_all`](Self::fetch_all) through
-    /// `on_revoked` to cover what was published meanwhile. Dropping the [`Subscription`]
+    /// `on_revoked` to cover what was published meanwhile. Dropping the `Subscription`
     /// stops the thread.
     pub fn subscribe_with(
         &self,
