@@ -41,9 +41,13 @@
 //! until all reject. Its latency is virtual time (`clock: "virtual"`).
 //!
 //! All JWT strategies use HS256, the cheapest verification, so that the strategy's own cost
-//! stands out, with one key shared by all nodes. The per-request cost of each strategy is the
-//! wall-time median of validating a valid token on one node, minus that of the family's
-//! baseline (`session-central`, `jwt-expiry-only`).
+//! stands out, with one key shared by all nodes.
+//!
+//! The per-request cost of each strategy is the wall time of validating a valid token on one
+//! of its nodes, on one thread, measured once every strategy's trials are over and no
+//! validator runs: [`COST_ROUNDS`] short rounds interleave the strategies, and each keeps
+//! its round with the lowest median (see `validate_costs` for why). `added_cost_ns` is its median minus that of the family's baseline
+//! (`session-central`, `jwt-expiry-only`). For a cache it is negative: a hit skips the store.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
@@ -61,7 +65,7 @@ use super::{
 use crate::claims::ClaimSet;
 use crate::clock::{Clock, ManualClock, SystemClock};
 use crate::denylist::{MemoryDenylist, PolledDenylist, PushedDenylist};
-use crate::measure::{Measurement, measure};
+use crate::measure::{Budget, Measurement, measure};
 use crate::scheme::jwt::JwtKeys;
 use crate::scheme::{
     CachedScheme, JwtAlg, JwtScheme, Rejection, RevocationStrategy, SchemeError, SessionConfig,
@@ -75,6 +79,12 @@ pub const REQUEST_GAP: Duration = Duration::from_micros(20);
 
 /// Failed trials in a row after which a strategy's remaining trials are given up.
 pub const MAX_CONSECUTIVE_ERRORS: u64 = 3;
+
+/// Interleaved rounds in which every strategy's `validate` cost is measured; the best counts.
+pub const COST_ROUNDS: u32 = 5;
+
+/// Random stream of the cost phase, after the strategies' own streams.
+const COST_STREAM: u64 = 0x100;
 
 /// Virtual time between two rounds of validation in `jwt-expiry-only`.
 const VIRTUAL_STEP: Duration = Duration::from_secs(1);
@@ -246,36 +256,51 @@ pub fn run(opts: &Options, progress: &dyn Progress) -> WorkloadResult<RevokeResu
     };
 
     progress.start("revoke", strategies.len() as u64);
-    let mut results = Vec::with_capacity(strategies.len());
+    let mut ran = Vec::with_capacity(strategies.len());
     for (index, &strategy) in strategies.iter().enumerate() {
         let mut rng = opts.rng(RNG_STREAM + index as u64);
-        let result = match (strategy, &keys) {
-            (Strategy::JwtExpiryOnly, Some(keys)) => run_expiry_only(opts, keys, k, &mut rng)?,
+        ran.push(match (strategy, &keys) {
+            (Strategy::JwtExpiryOnly, Some(keys)) => run_expiry_only(opts, keys, k, &mut rng),
             (_, keys) => {
                 let cluster = Cluster::build(strategy, opts, keys.as_ref(), k, &mut rng)?;
                 run_wall(strategy, &cluster, opts, &mut rng)?
             }
-        };
-        results.push(result);
+        });
         progress.step(strategy.name());
     }
+    let probes: Vec<&dyn TokenScheme> = ran.iter().map(|r| r.probe.as_ref()).collect();
+    let costs = validate_costs(&probes, opts, &mut opts.rng(RNG_STREAM + COST_STREAM))?;
     progress.finish();
 
-    // Added cost against the family baseline, once every strategy has been measured.
-    let baseline_ns = |s: Strategy| {
-        results
-            .iter()
-            .find(|r| r.strategy == s.baseline().name())
-            .map(|r| r.validate_cost.wall.median_ns)
-    };
-    let added: Vec<f64> = strategies
+    let medians: Vec<(Strategy, f64)> = ran
         .iter()
-        .zip(&results)
-        .map(|(&s, r)| baseline_ns(s).map_or(0.0, |b| r.validate_cost.wall.median_ns - b))
+        .zip(&costs)
+        .map(|(r, c)| (r.strategy, c.wall.median_ns))
         .collect();
-    for (r, a) in results.iter_mut().zip(added) {
-        r.added_cost_ns = a;
-    }
+    let median = |s: Strategy| medians.iter().find(|(x, _)| *x == s).map(|(_, m)| *m);
+    let results = ran
+        .into_iter()
+        .zip(costs)
+        .map(|(r, cost)| {
+            // Against the family baseline; a strategy without one (not run) adds nothing.
+            let added = median(r.strategy.baseline()).map_or(0.0, |b| cost.wall.median_ns - b);
+            StrategyResult {
+                strategy: r.strategy.name().into(),
+                family: match r.strategy.family() {
+                    Family::Session => "session",
+                    Family::Jwt => "jwt",
+                }
+                .into(),
+                clock: r.clock.into(),
+                window_ms: r.window.map(|w| w.as_secs_f64() * 1e3),
+                latency: Summary::from_samples(&r.latencies_ns).unwrap_or_else(empty_summary),
+                latencies_ns: r.latencies_ns,
+                validate_cost: cost,
+                added_cost_ns: added,
+                errors: r.errors,
+            }
+        })
+        .collect();
 
     Ok(RevokeResults {
         validators: k,
@@ -313,18 +338,63 @@ fn empty_summary() -> Summary {
     }
 }
 
-/// Issues a fresh token on `node`, checks it validates, and measures `validate` of it.
-fn validate_cost(
-    node: &dyn TokenScheme,
+/// What the trials of one strategy left: latencies, failures, and a node to measure.
+struct Ran {
+    strategy: Strategy,
+    /// `wall` or `virtual`.
+    clock: &'static str,
+    window: Option<Duration>,
+    latencies_ns: Vec<f64>,
+    errors: u64,
+    /// A node of this strategy, on the system clock, whose `validate` cost is measured.
+    probe: Arc<dyn TokenScheme>,
+}
+
+/// Per-request `validate` cost of a fresh valid token on each node of `probes`, measured
+/// in [`COST_ROUNDS`] interleaved rounds of an equal share of the budget each (the starting
+/// node rotating), keeping for each node the round with the lowest median. On a shared
+/// machine the cost of the same code jumps between levels for hundreds of milliseconds at
+/// a time (a busy sibling hyperthread, frequency changes): one long measurement per
+/// strategy would compare strategies measured at different levels, while the best of
+/// several short interleaved rounds compares every strategy at its least disturbed.
+fn validate_costs(
+    probes: &[&dyn TokenScheme],
     opts: &Options,
     rng: &mut StdRng,
-) -> WorkloadResult<Measurement> {
-    let token = node.issue(&claims(ClaimSet::Typical, rng))?;
-    expect_valid(node, &token)?;
-    let m = measure(opts.budget, || node.validate(&token));
-    // Still valid: the figure is the cost of accepting, not of refusing.
-    expect_valid(node, &token)?;
-    Ok(m)
+) -> WorkloadResult<Vec<Measurement>> {
+    let tokens = probes
+        .iter()
+        .map(|node| {
+            let token = node.issue(&claims(ClaimSet::Typical, rng))?;
+            expect_valid(*node, &token)?;
+            Ok(token)
+        })
+        .collect::<WorkloadResult<Vec<_>>>()?;
+    let budget = Budget {
+        warmup: opts.budget.warmup / COST_ROUNDS,
+        measure: opts.budget.measure / COST_ROUNDS,
+        batch: opts.budget.batch,
+    };
+    let n = probes.len();
+    let mut rounds: Vec<Vec<Measurement>> = vec![Vec::new(); n];
+    for round in 0..COST_ROUNDS as usize {
+        for j in 0..n {
+            let i = (j + round) % n;
+            let (node, token) = (probes[i], tokens[i].as_str());
+            rounds[i].push(measure(budget, || node.validate(token)));
+        }
+    }
+    for (node, token) in probes.iter().zip(&tokens) {
+        // Still valid: the figures are the cost of accepting, not of refusing.
+        expect_valid(*node, token)?;
+    }
+    Ok(rounds
+        .into_iter()
+        .filter_map(|ms| {
+            ms.into_iter()
+                .min_by(|a, b| a.wall.median_ns.total_cmp(&b.wall.median_ns))
+        })
+        .collect())
 }
 
 fn broken(strategy: Strategy, what: impl Into<String>) -> WorkloadError {
@@ -580,11 +650,8 @@ fn run_wall(
     cluster: &Cluster,
     opts: &Options,
     rng: &mut StdRng,
-) -> WorkloadResult<StrategyResult> {
+) -> WorkloadResult<Ran> {
     let k = cluster.nodes.len();
-    // Measured first, while the validator threads do not exist yet.
-    let cost = validate_cost(cluster.nodes[0].as_ref(), opts, rng)?;
-
     let board = Arc::new(Board::default());
     let (exited_tx, exited_rx) = mpsc::channel::<usize>();
     let mut handles: Vec<Option<JoinHandle<()>>> = Vec::with_capacity(k);
@@ -653,25 +720,14 @@ fn run_wall(
         return Err(e);
     }
 
-    Ok(StrategyResult {
-        strategy: strategy.name().into(),
-        family: family_name(strategy),
-        clock: "wall".into(),
-        window_ms: cluster.window.map(|w| w.as_secs_f64() * 1e3),
-        latency: Summary::from_samples(&latencies).unwrap_or_else(empty_summary),
+    Ok(Ran {
+        strategy,
+        clock: "wall",
+        window: cluster.window,
         latencies_ns: latencies,
-        validate_cost: cost,
-        added_cost_ns: 0.0,
         errors,
+        probe: cluster.nodes[0].clone(),
     })
-}
-
-fn family_name(strategy: Strategy) -> String {
-    match strategy.family() {
-        Family::Session => "session",
-        Family::Jwt => "jwt",
-    }
-    .into()
 }
 
 /// One wall-clock trial: fresh token, nodes warm, revoke on node 0, wait for every node to
@@ -757,25 +813,8 @@ fn drive(
 }
 
 /// `jwt-expiry-only` on a virtual clock: the window is the token's remaining lifetime.
-fn run_expiry_only(
-    opts: &Options,
-    keys: &Arc<JwtKeys>,
-    k: usize,
-    rng: &mut StdRng,
-) -> WorkloadResult<StrategyResult> {
-    let strategy = Strategy::JwtExpiryOnly;
+fn run_expiry_only(opts: &Options, keys: &Arc<JwtKeys>, k: usize, rng: &mut StdRng) -> Ran {
     let config = opts.jwt_config();
-    // The cost is measured on the system clock, like every other strategy's.
-    let cost = validate_cost(
-        &JwtScheme::with_keys(
-            keys.clone(),
-            config.clone(),
-            RevocationStrategy::None,
-            Arc::new(SystemClock),
-        ),
-        opts,
-        rng,
-    )?;
 
     let clock = Arc::new(ManualClock::starting_now());
     let nodes: Vec<JwtScheme> = (0..k)
@@ -812,17 +851,20 @@ fn run_expiry_only(
         }
     }
 
-    Ok(StrategyResult {
-        strategy: strategy.name().into(),
-        family: family_name(strategy),
-        clock: "virtual".into(),
-        window_ms: Some(lifetime.as_secs_f64() * 1e3),
-        latency: Summary::from_samples(&latencies).unwrap_or_else(empty_summary),
+    Ran {
+        strategy: Strategy::JwtExpiryOnly,
+        clock: "virtual",
+        window: Some(lifetime),
         latencies_ns: latencies,
-        validate_cost: cost,
-        added_cost_ns: 0.0,
         errors,
-    })
+        // The cost is measured on the system clock, like every other strategy's.
+        probe: Arc::new(JwtScheme::with_keys(
+            keys.clone(),
+            config,
+            RevocationStrategy::None,
+            Arc::new(SystemClock),
+        )),
+    }
 }
 
 fn virtual_trial(
