@@ -46,8 +46,10 @@
 //! The per-request cost of each strategy is the wall time of validating a valid token on one
 //! of its nodes, on one thread, measured once every strategy's trials are over and no
 //! validator runs: [`COST_ROUNDS`] short rounds interleave the strategies, and each keeps
-//! its round with the lowest median (see `validate_costs` for why). `added_cost_ns` is its median minus that of the family's baseline
-//! (`session-central`, `jwt-expiry-only`). For a cache it is negative: a hit skips the store.
+//! its round with the lowest median (see `validate_costs` for why). `added_cost_ns` is its
+//! median minus that of the family's baseline (`session-central`, `jwt-expiry-only`); for
+//! the cache it is usually negative, since a hit skips the store (and its sliding-expiry
+//! write). Differences of tens of nanoseconds are within the noise of a shared machine.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
@@ -130,7 +132,8 @@ pub struct StrategyResult {
     pub latency: Summary,
     /// Raw revocation latencies in nanoseconds, one per successful trial, in trial order.
     pub latencies_ns: Vec<f64>,
-    /// Cost of one `validate` of a valid token under this strategy, on one thread.
+    /// Cost of one `validate` of a valid token under this strategy, on one thread: the best
+    /// (lowest median) of `COST_ROUNDS` short rounds interleaved with the other strategies.
     pub validate_cost: Measurement,
     /// Median wall time of `validate_cost` minus that of the family baseline
     /// (`session-central` or `jwt-expiry-only`), in nanoseconds; 0 for the baselines.
