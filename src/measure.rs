@@ -83,9 +83,12 @@ pub fn timer_pair_ns() -> f64 {
     v[v.len() / 2]
 }
 
-/// Measures `op`, which must do one operation per call. The result of `op` is passed
-/// through `black_box` so the work cannot be optimised away.
+/// Measures `op`, which must do one operation per call. `op` is called through an opaque
+/// function pointer and its result passed through `black_box`, so the work can be neither
+/// optimised away nor hoisted out of the batch loop (a loop-invariant key would otherwise
+/// let the compiler hash it once per batch instead of once per call).
 pub fn measure<T>(budget: Budget, mut op: impl FnMut() -> T) -> Measurement {
+    let op: &mut dyn FnMut() -> T = black_box(&mut op);
     // Warm-up, which also estimates the cost per operation.
     let start = Instant::now();
     let mut warm_ops = 0u64;
@@ -130,6 +133,66 @@ pub fn measure<T>(budget: Budget, mut op: impl FnMut() -> T) -> Measurement {
     }
 }
 
+/// The cost of `a` relative to `b`, measured interleaved: rounds alternate a batch of `a`
+/// and a batch of `b` (order swapped every round), so both see the same machine state, and
+/// the ratio is the median of per-round ratios. On a shared, noisy machine this is far
+/// steadier than dividing two separately measured medians.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Ratio {
+    /// Median of the per-round ratios `a / b`.
+    pub median: f64,
+    /// 95% confidence interval of that median (order statistics).
+    pub ci95: [f64; 2],
+    /// Rounds measured.
+    pub rounds: u64,
+}
+
+/// Measures `a / b` interleaved (see [`Ratio`]).
+pub fn interleaved_ratio<TA, TB>(
+    budget: Budget,
+    mut a: impl FnMut() -> TA,
+    mut b: impl FnMut() -> TB,
+) -> Ratio {
+    let size_a = measure(calibration(budget), &mut a).batch_size;
+    let size_b = measure(calibration(budget), &mut b).batch_size;
+    let time = |n: u64, f: &mut dyn FnMut()| {
+        let t0 = Instant::now();
+        for _ in 0..n {
+            f();
+        }
+        t0.elapsed().as_nanos() as f64 / n as f64
+    };
+    let mut ratios = Vec::new();
+    let start = Instant::now();
+    while start.elapsed() < budget.measure || ratios.len() < 20 {
+        let (ta, tb) = if ratios.len() % 2 == 0 {
+            let ta = time(size_a, &mut || drop(black_box(a())));
+            (ta, time(size_b, &mut || drop(black_box(b()))))
+        } else {
+            let tb = time(size_b, &mut || drop(black_box(b())));
+            (time(size_a, &mut || drop(black_box(a()))), tb)
+        };
+        if tb > 0.0 {
+            ratios.push(ta / tb);
+        }
+    }
+    let s = Summary::from_samples(&ratios).unwrap_or_else(empty);
+    Ratio {
+        median: s.median_ns,
+        ci95: s.median_ci95_ns,
+        rounds: s.samples,
+    }
+}
+
+/// A short warm-up-and-size pass.
+fn calibration(budget: Budget) -> Budget {
+    Budget {
+        warmup: budget.warmup,
+        measure: Duration::from_millis(5),
+        batch: budget.batch,
+    }
+}
+
 fn empty() -> Summary {
     Summary {
         samples: 0,
@@ -164,6 +227,23 @@ mod tests {
         // A ratio within one run, not an absolute time.
         assert!(dear.wall.median_ns > cheap.wall.median_ns);
         assert_eq!(cheap.wall_samples_ns.len() as u64, cheap.wall.samples);
+    }
+
+    #[test]
+    fn interleaved_ratio_orders_costs() {
+        let budget = Budget {
+            warmup: Duration::from_millis(2),
+            measure: Duration::from_millis(20),
+            batch: Duration::from_micros(50),
+        };
+        let r = interleaved_ratio(
+            budget,
+            || (0..black_box(4000u64)).map(black_box).sum::<u64>(),
+            || (0..black_box(100u64)).map(black_box).sum::<u64>(),
+        );
+        assert!(r.rounds >= 20);
+        assert!(r.median > 2.0, "{r:?}");
+        assert!(r.ci95[0] <= r.median && r.median <= r.ci95[1]);
     }
 
     #[test]

@@ -17,7 +17,7 @@ use super::{
     Options, Progress, SchemeSpec, SummaryRow, WorkloadError, WorkloadResult, build, issue_many,
 };
 use crate::claims::ClaimSet;
-use crate::clock::SystemClock;
+use crate::clock::CoarseClock;
 use crate::measure::{Budget, measure};
 use crate::scheme::{RevocationStrategy, SessionConfig, TokenScheme};
 use crate::stats::{Summary, encode_histogram, histogram};
@@ -139,7 +139,7 @@ pub fn run(opts: &Options, progress: &dyn Progress) -> WorkloadResult<ScaleResul
         .map(|s| per_scheme(s) * opts.threads.len())
         .sum();
     progress.start("scale", total as u64);
-    let clock = Arc::new(SystemClock);
+    let clock = Arc::new(CoarseClock);
     let config = SessionConfig {
         sliding: false,
         ..SessionConfig::default()

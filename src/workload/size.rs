@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use super::{Options, Progress, SchemeSpec, SummaryRow, WorkloadResult, build, claims};
 use crate::alloc;
 use crate::claims::ClaimSet;
-use crate::clock::SystemClock;
+use crate::clock::CoarseClock;
 use crate::denylist::{Denylist, MemoryDenylist};
 use crate::scheme::jwt::peek;
 use crate::scheme::session::set_cookie;
@@ -157,7 +157,7 @@ impl SizeResults {
 pub fn run(opts: &Options, progress: &dyn Progress) -> WorkloadResult<SizeResults> {
     let schemes = opts.schemes();
     progress.start("size", (schemes.len() * 2) as u64);
-    let clock = Arc::new(SystemClock);
+    let clock = Arc::new(CoarseClock);
     let mut rng = opts.rng(1);
     let mut rows = Vec::new();
     let mut memory = Vec::new();
@@ -245,7 +245,7 @@ fn memory_rows(
     } else {
         opts.memory_sessions.max(1)
     };
-    let clock = Arc::new(SystemClock);
+    let clock = Arc::new(CoarseClock);
     let mut out = Vec::new();
     // Typical claims: the per-session record cost for an ordinary login.
     let set = ClaimSet::Typical;
