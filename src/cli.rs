@@ -75,8 +75,9 @@ pub struct RunArgs {
     /// Token families: session, jwt.
     #[arg(long, value_delimiter = ',', value_parser = parse_family)]
     pub schemes: Option<Vec<Family>>,
-    /// Session stores: memory, rwlock.
-    #[arg(long, value_delimiter = ',', value_parser = parse_store)]
+    /// Session stores: memory (default), rwlock, redis://HOST:PORT[/DB], or redis (URL
+    /// from TOKENBENCH_REDIS_URL). Repeat or separate with commas to compare.
+    #[arg(long, alias = "store", value_delimiter = ',', value_parser = parse_store)]
     pub stores: Option<Vec<StoreSpec>>,
     /// JWT algorithms: HS256, RS256, ES256, EdDSA.
     #[arg(long, value_delimiter = ',', value_parser = parse_alg)]
@@ -290,6 +291,12 @@ fn run(args: &RunArgs, kinds: &[WorkloadKind]) -> anyhow::Result<ExitCode> {
     let opts = args.options();
     if opts.schemes().is_empty() {
         bail!("no scheme selected: --schemes, --stores and --algs leave nothing to run");
+    }
+    // An unreachable store is an error now, not after minutes of measuring.
+    for store in opts.stores.iter().filter(|s| s.is_remote()) {
+        if let StoreSpec::Redis(url) = store {
+            crate::store::RedisStore::connect(url).with_context(|| format!("--store {url}"))?;
+        }
     }
     if let Some(path) = &args.emit {
         // Child mode: one workload, its JSON to `path`, nothing else.

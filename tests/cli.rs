@@ -59,6 +59,8 @@ fn bad_values_exit_2_with_a_message_and_no_panic() {
         vec!["validate", "--crypto", "openssl"],
         vec!["frobnicate"],
         vec!["issue", "--scheme", "jwt", "--count", "0"],
+        vec!["run", "--store", "ftp://example"],
+        vec!["run", "--store", "redis://"],
     ] {
         tb().args(&args).assert().code(2).stderr(
             predicate::str::contains("error").and(predicate::str::contains("panicked").not()),
@@ -86,6 +88,32 @@ fn runtime_errors_exit_1_with_a_clear_message() {
         .assert()
         .code(1)
         .stderr(predicate::str::contains("missing.json"));
+}
+
+#[test]
+fn an_unreachable_redis_is_a_clear_error_within_seconds() {
+    // A port nothing listens on: bind, note the port, close.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let base = tempfile::tempdir().unwrap();
+    let start = Instant::now();
+    tb().args(["validate", "--schemes", "session", "--store"])
+        .arg(format!("redis://127.0.0.1:{port}/"))
+        .arg("--out")
+        .arg(base.path())
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("redis").and(predicate::str::contains("panicked").not()));
+    assert!(
+        start.elapsed() < Duration::from_secs(10),
+        "took {:?}",
+        start.elapsed()
+    );
+    // Nothing was measured, so no run folder was left behind.
+    assert_eq!(fs::read_dir(base.path()).unwrap().count(), 0);
 }
 
 #[test]

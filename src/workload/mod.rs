@@ -30,7 +30,7 @@ use crate::scheme::{
     JwtAlg, JwtConfig, JwtScheme, RevocationStrategy, SchemeError, SessionConfig, SessionScheme,
     TokenScheme,
 };
-use crate::store::{MemoryStore, RwLockStore};
+use crate::store::{MemoryStore, RedisStore, RwLockStore};
 
 /// Errors that stop a workload.
 #[derive(Debug, thiserror::Error)]
@@ -57,6 +57,9 @@ pub enum WorkloadError {
 /// Result of a workload.
 pub type WorkloadResult<T> = Result<T, WorkloadError>;
 
+/// Environment variable naming the Redis server when `--store redis` gives no URL.
+pub const REDIS_URL_ENV: &str = "TOKENBENCH_REDIS_URL";
+
 /// Where session records are kept.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum StoreSpec {
@@ -64,6 +67,8 @@ pub enum StoreSpec {
     Memory,
     /// One `RwLock<HashMap>`, the baseline.
     RwLock,
+    /// A real Redis server at this URL (`redis://HOST:PORT[/DB]`).
+    Redis(String),
 }
 
 impl StoreSpec {
@@ -72,18 +77,43 @@ impl StoreSpec {
         match self {
             StoreSpec::Memory => "memory",
             StoreSpec::RwLock => "rwlock",
+            StoreSpec::Redis(_) => "redis",
         }
+    }
+
+    /// True for stores outside the process.
+    pub fn is_remote(&self) -> bool {
+        matches!(self, StoreSpec::Redis(_))
     }
 }
 
 impl FromStr for StoreSpec {
     type Err = String;
 
+    /// `memory`, `rwlock`, `redis://HOST:PORT[/DB]`, or `redis` (URL from
+    /// `TOKENBENCH_REDIS_URL`).
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s.to_ascii_lowercase().as_str() {
+        let lower = s.to_ascii_lowercase();
+        match lower.as_str() {
             "memory" | "dashmap" => Ok(StoreSpec::Memory),
             "rwlock" => Ok(StoreSpec::RwLock),
-            _ => Err(format!("unknown store '{s}' (expected memory or rwlock)")),
+            "redis" => match std::env::var(REDIS_URL_ENV) {
+                Ok(url) if !url.trim().is_empty() => Ok(StoreSpec::Redis(url.trim().to_owned())),
+                _ => Err(format!(
+                    "--store redis needs a URL: give redis://HOST:PORT or set {REDIS_URL_ENV}"
+                )),
+            },
+            _ if lower.starts_with("redis://") || lower.starts_with("rediss://") => {
+                if s.len() <= "redis://".len() {
+                    return Err(format!(
+                        "'{s}' has no host (expected redis://HOST:PORT[/DB])"
+                    ));
+                }
+                Ok(StoreSpec::Redis(s.to_owned()))
+            }
+            _ => Err(format!(
+                "unknown store '{s}' (expected memory, rwlock, redis or redis://HOST:PORT[/DB])"
+            )),
         }
     }
 }
@@ -280,6 +310,11 @@ pub fn build(
         SchemeSpec::Session(StoreSpec::RwLock) => {
             Arc::new(SessionScheme::new(RwLockStore::new(), session, clock))
         }
+        SchemeSpec::Session(StoreSpec::Redis(url)) => Arc::new(SessionScheme::new(
+            RedisStore::connect(url)?,
+            session,
+            clock,
+        )),
         SchemeSpec::Jwt(alg) => {
             Arc::new(JwtScheme::new(*alg, opts.jwt_config(), revocation, clock)?)
         }
