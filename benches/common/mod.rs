@@ -1,0 +1,193 @@
+//! Setup shared by the criterion benches: the schemes under test, pre-issued tokens, the
+//! criterion configuration and the checks that make sure a bench measures what it claims.
+//!
+//! Included from each bench with `#[path = "common/mod.rs"] mod common;`. Not every bench
+//! uses every helper, hence the `dead_code` allowance.
+#![allow(dead_code)]
+
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+
+use criterion::Criterion;
+use tokenbench::claims::{ClaimSet, Claims};
+use tokenbench::clock::{Clock, SystemClock};
+use tokenbench::scheme::jwt::JwtKeys;
+use tokenbench::scheme::{
+    JwtAlg, JwtConfig, JwtScheme, Principal, Rejection, RevocationStrategy, SessionConfig,
+    SessionScheme, TokenScheme,
+};
+use tokenbench::store::{MemoryStore, RwLockStore};
+
+/// Sessions held by a session store while it is benchmarked (besides the token under test),
+/// so lookups hit a map of realistic size rather than a one-entry map.
+pub const BACKGROUND_SESSIONS: usize = 10_000;
+
+/// Criterion settings for every bench: modest, so that a full `cargo bench` on a shared
+/// two-core machine stays within minutes. Command-line flags still override them.
+pub fn config() -> Criterion {
+    Criterion::default()
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(3))
+        .sample_size(30)
+}
+
+/// The real clock, as the CLI uses it: reading it is part of every validate.
+pub fn clock() -> Arc<dyn Clock> {
+    Arc::new(SystemClock)
+}
+
+/// One key pair per algorithm for the whole bench process (RSA generation is slow).
+pub fn keys(alg: JwtAlg) -> Arc<JwtKeys> {
+    static KEYS: OnceLock<Vec<Arc<JwtKeys>>> = OnceLock::new();
+    let all = KEYS.get_or_init(|| {
+        JwtAlg::ALL
+            .into_iter()
+            .map(|a| Arc::new(JwtKeys::generate(a).expect("JWT key generation")))
+            .collect()
+    });
+    let i = JwtAlg::ALL
+        .iter()
+        .position(|a| *a == alg)
+        .expect("JwtAlg::ALL lists every algorithm");
+    Arc::clone(&all[i])
+}
+
+/// A JWT scheme with the default configuration and the shared keys of `alg`.
+pub fn jwt(alg: JwtAlg, revocation: RevocationStrategy) -> JwtScheme {
+    JwtScheme::with_keys(keys(alg), JwtConfig::default(), revocation, clock())
+}
+
+/// A session scheme on the embedded DashMap store.
+pub fn session_memory(config: SessionConfig) -> SessionScheme<MemoryStore> {
+    SessionScheme::new(MemoryStore::new(), config, clock())
+}
+
+/// A session scheme on the single-lock baseline store.
+pub fn session_rwlock(config: SessionConfig) -> SessionScheme<RwLockStore> {
+    SessionScheme::new(RwLockStore::new(), config, clock())
+}
+
+/// Which family a scheme belongs to, for the benches whose setup differs between them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Family {
+    /// Opaque session ID, claims in a store.
+    Session,
+    /// Signed JWT.
+    Jwt,
+}
+
+/// A scheme under test with the name it reports (`session-memory`, `jwt-RS256`, ...).
+pub struct Subject {
+    pub name: String,
+    pub family: Family,
+    pub scheme: Arc<dyn TokenScheme>,
+}
+
+impl Subject {
+    fn new(family: Family, scheme: Arc<dyn TokenScheme>) -> Self {
+        Self {
+            name: scheme.name(),
+            family,
+            scheme,
+        }
+    }
+}
+
+/// The session configuration the CLI measures with: defaults, but a fixed idle deadline
+/// (no sliding), so a validate is a lookup only. Sliding expiry is measured on its own in
+/// `revocation_check_cost`.
+pub fn fixed_sessions() -> SessionConfig {
+    SessionConfig {
+        sliding: false,
+        ..SessionConfig::default()
+    }
+}
+
+/// Every scheme: sessions on both embedded stores with [`fixed_sessions`], each holding
+/// `background` sessions, then JWT with every algorithm and `revocation()`.
+pub fn subjects(background: usize, revocation: impl Fn() -> RevocationStrategy) -> Vec<Subject> {
+    let mut out = vec![
+        Subject::new(Family::Session, Arc::new(session_memory(fixed_sessions()))),
+        Subject::new(Family::Session, Arc::new(session_rwlock(fixed_sessions()))),
+    ];
+    for s in &out {
+        issue_many(s.scheme.as_ref(), ClaimSet::Typical, background);
+    }
+    out.extend(
+        JwtAlg::ALL
+            .into_iter()
+            .map(|alg| Subject::new(Family::Jwt, Arc::new(jwt(alg, revocation())))),
+    );
+    out
+}
+
+/// The claims of `set` for a fixed bench user.
+pub fn claims(set: ClaimSet) -> Claims {
+    set.claims("bench-user-0001")
+}
+
+/// The user id of the `i`-th token of [`issue_many`].
+pub fn user(i: usize) -> String {
+    format!("bench-user-{i:07}")
+}
+
+/// Issues `n` tokens carrying `set`'s claims for users `user(0)`, `user(1)`, ..., checking
+/// each issue succeeds.
+pub fn issue_many(scheme: &dyn TokenScheme, set: ClaimSet, n: usize) -> Vec<String> {
+    (0..n)
+        .map(|i| {
+            scheme
+                .issue(&set.claims(&user(i)))
+                .unwrap_or_else(|e| panic!("{}: issue failed: {e}", scheme.name()))
+        })
+        .collect()
+}
+
+/// True when `p` carries exactly `claims` (works whether the principal owns or shares them).
+pub fn same_claims(p: &Principal, claims: &Claims) -> bool {
+    p.claims.user_id == claims.user_id
+        && p.claims.roles == claims.roles
+        && p.claims.profile == claims.profile
+}
+
+/// Panics unless `token` validates to `claims`: run before timing a hit path.
+pub fn assert_valid(scheme: &dyn TokenScheme, token: &str, claims: &Claims) {
+    match scheme.validate(token) {
+        Ok(p) => assert!(
+            same_claims(&p, claims),
+            "{}: validate returned other claims",
+            scheme.name()
+        ),
+        Err(e) => panic!("{}: a valid token was rejected: {e}", scheme.name()),
+    }
+}
+
+/// Panics unless `token` is rejected with exactly `expected`: run before timing a reject path.
+pub fn assert_rejected(scheme: &dyn TokenScheme, token: &str, expected: &Rejection) {
+    match scheme.validate(token) {
+        Ok(_) => panic!("{}: a bad token was accepted", scheme.name()),
+        Err(e) => assert_eq!(
+            &e,
+            expected,
+            "{}: rejected for the wrong reason",
+            scheme.name()
+        ),
+    }
+}
+
+/// A session ID of the right length and alphabet that `scheme` never issued: one issued by
+/// a throwaway scheme of the same configuration.
+pub fn unknown_session_id() -> String {
+    session_memory(fixed_sessions())
+        .issue(&claims(ClaimSet::Minimal))
+        .expect("issue on a fresh memory store")
+}
+
+/// `token` with the first character of its signature segment changed: still well-formed
+/// base64url of the right length, but the signature no longer verifies.
+pub fn tamper_signature(token: &str) -> String {
+    let sig_start = token.rfind('.').expect("a JWT has three segments") + 1;
+    let mut bytes = token.as_bytes().to_vec();
+    bytes[sig_start] = if bytes[sig_start] == b'A' { b'B' } else { b'A' };
+    String::from_utf8(bytes).expect("base64url is ASCII")
+}
