@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Regenerates the committed reference run in results/reference/: the full `run` (all four
+# workloads, every scheme, both crypto backends) and, when a Redis server answers at
+# $TOKENBENCH_REDIS_URL (default redis://127.0.0.1:6379/), the Redis store beside the
+# embedded ones. Extra arguments go to `tokenbench run` (e.g. --quick to try it out).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+url="${TOKENBENCH_REDIS_URL:-redis://127.0.0.1:6379/}"
+stores="memory,rwlock"
+if command -v redis-cli >/dev/null 2>&1 && redis-cli -u "$url" ping >/dev/null 2>&1; then
+  stores="$stores,$url"
+else
+  echo "note: no Redis at $url; the reference run will have the embedded stores only" >&2
+fi
+
+cargo build --release
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+./target/release/tokenbench run --label reference --store "$stores" --out "$work" "$@"
+rm -rf results/reference
+cp -r "$(readlink -f "$work/latest")" results/reference
+rm -f results/reference/INCOMPLETE
+echo "reference run written to results/reference/ (report: results/reference/report.html)"
