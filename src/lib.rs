@@ -16,6 +16,8 @@ pub mod crypto;
 pub mod denylist;
 pub mod inspect;
 pub mod measure;
+pub mod plot;
+pub mod report;
 pub mod results;
 pub mod scheme;
 pub mod stats;

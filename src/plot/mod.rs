@@ -1,0 +1,222 @@
+//! Charts of a run, drawn with plotters from the result structs alone (never from live
+//! timings). Each chart is a [`Figure`] rendered twice, as SVG text and as PNG bytes
+//! ([`Rendered`]); writing files is the report's job ([`crate::report`]).
+//!
+//! - [`size`]: (a) `size_headers`: token and header bytes per scheme and claim set, with the
+//!   4096-byte cookie limit and the 8 KiB header limit.
+//! - [`validate`]: (b) `validate_cost`: validate median and p99 per scheme; (c)
+//!   `jwt_breakdown`: header decode, claims decode and signature check per algorithm.
+//! - [`revoke`]: (d) `revoke_latency`: revocation latency per strategy, with each
+//!   strategy's staleness window (the JWT lifetime for expiry-only).
+//! - [`scale`]: (e) `scale_throughput`: ops/s against threads; (f) `scale_percentiles`:
+//!   latency percentiles at the most threads.
+//! - [`units`]: numbers with their units, shared with the report.
+//!
+//! Text is laid out with plotters' default `ttf` feature, which finds a system
+//! `sans-serif` font through fontconfig (DejaVu Sans on the project's image). Without one,
+//! rendering fails with a [`PlotError`] naming the chart; nothing here panics.
+
+mod canvas;
+pub mod revoke;
+pub mod scale;
+pub mod size;
+pub mod units;
+pub mod validate;
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+
+use plotters::coord::Shift;
+use plotters::prelude::*;
+
+use canvas::{DrawResult, HBarChart, LineChart, VBarChart};
+
+/// Width of every chart, px: readable as is on an 800-px-wide page.
+pub const WIDTH: u32 = 800;
+/// Height of line and grouped-bar charts, px (horizontal bar charts grow with their rows).
+pub const HEIGHT: u32 = 520;
+
+/// A chart that could not be drawn.
+#[derive(Debug, thiserror::Error)]
+#[error("chart {chart} ({format}): {reason}")]
+pub struct PlotError {
+    /// Name of the chart (file stem).
+    pub chart: String,
+    /// `svg` or `png`.
+    pub format: &'static str,
+    /// What went wrong.
+    pub reason: String,
+}
+
+/// A chart drawn in both formats.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Rendered {
+    /// File stem, e.g. `validate_cost`.
+    pub name: String,
+    /// Title drawn on the chart.
+    pub title: String,
+    /// What the chart shows, one sentence for the report.
+    pub caption: String,
+    /// The SVG document.
+    pub svg: String,
+    /// The PNG file.
+    pub png: Vec<u8>,
+}
+
+/// One chart, before rendering: its name and its drawing.
+#[derive(Debug, Clone)]
+pub struct Figure {
+    /// File stem.
+    pub name: String,
+    /// One sentence saying what is drawn and how to read it.
+    pub caption: String,
+    kind: Kind,
+}
+
+#[derive(Debug, Clone)]
+enum Kind {
+    HBar(HBarChart),
+    VBar(VBarChart),
+    Line(LineChart),
+}
+
+impl Figure {
+    fn new(name: &str, caption: impl Into<String>, kind: Kind) -> Figure {
+        Figure {
+            name: name.to_owned(),
+            caption: caption.into(),
+            kind,
+        }
+    }
+
+    /// The title drawn on the chart.
+    pub fn title(&self) -> &str {
+        match &self.kind {
+            Kind::HBar(c) => &c.title,
+            Kind::VBar(c) => &c.title,
+            Kind::Line(c) => &c.title,
+        }
+    }
+
+    /// Size in pixels.
+    pub fn size(&self) -> (u32, u32) {
+        match &self.kind {
+            Kind::HBar(c) => (WIDTH, c.height()),
+            Kind::VBar(_) => (WIDTH, HEIGHT),
+            // Room for a legend of three entries per row under the plot.
+            Kind::Line(c) => (WIDTH, HEIGHT + 22 * (c.series.len() as u32).div_ceil(3)),
+        }
+    }
+
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult<DB> {
+        match &self.kind {
+            Kind::HBar(c) => c.draw(root),
+            Kind::VBar(c) => c.draw(root),
+            Kind::Line(c) => c.draw(root),
+        }
+    }
+
+    /// Draws the figure as SVG and as PNG.
+    pub fn render(&self) -> Result<Rendered, PlotError> {
+        Ok(Rendered {
+            name: self.name.clone(),
+            title: self.title().to_owned(),
+            caption: self.caption.clone(),
+            svg: self.render_svg()?,
+            png: self.render_png()?,
+        })
+    }
+
+    fn error(&self, format: &'static str, reason: impl Into<String>) -> PlotError {
+        PlotError {
+            chart: self.name.clone(),
+            format,
+            reason: reason.into(),
+        }
+    }
+
+    /// Runs `f`, turning a panic inside plotters into an error naming the chart.
+    fn guarded<T>(
+        &self,
+        format: &'static str,
+        f: impl FnOnce() -> Result<T, String>,
+    ) -> Result<T, PlotError> {
+        match catch_unwind(AssertUnwindSafe(f)) {
+            Ok(Ok(v)) => Ok(v),
+            Ok(Err(reason)) => Err(self.error(format, font_hint(reason))),
+            Err(panic) => {
+                let what = panic
+                    .downcast_ref::<&str>()
+                    .map(|s| (*s).to_owned())
+                    .or_else(|| panic.downcast_ref::<String>().cloned())
+                    .unwrap_or_else(|| "unknown panic".to_owned());
+                Err(self.error(format, format!("plotters panicked: {what}")))
+            }
+        }
+    }
+
+    /// The SVG document.
+    pub fn render_svg(&self) -> Result<String, PlotError> {
+        self.guarded("svg", || {
+            let mut svg = String::new();
+            {
+                let root = SVGBackend::with_string(&mut svg, self.size()).into_drawing_area();
+                self.draw(&root).map_err(|e| e.to_string())?;
+                root.present().map_err(|e| e.to_string())?;
+            }
+            Ok(svg)
+        })
+    }
+
+    /// The PNG file (drawn through a temporary file: plotters encodes PNG only to a path).
+    pub fn render_png(&self) -> Result<Vec<u8>, PlotError> {
+        self.guarded("png", || {
+            let tmp = tempfile::Builder::new()
+                .prefix("tokenbench-chart-")
+                .suffix(".png")
+                .tempfile()
+                .map_err(|e| format!("temporary file: {e}"))?;
+            {
+                let root = BitMapBackend::new(tmp.path(), self.size()).into_drawing_area();
+                self.draw(&root).map_err(|e| e.to_string())?;
+                root.present().map_err(|e| e.to_string())?;
+            }
+            std::fs::read(tmp.path()).map_err(|e| format!("reading the PNG back: {e}"))
+        })
+    }
+}
+
+/// Adds what to do when the error is a missing font.
+fn font_hint(reason: String) -> String {
+    if reason.to_ascii_lowercase().contains("font") {
+        format!(
+            "{reason} (chart text needs a system sans-serif font found by fontconfig, e.g. the fonts-dejavu-core package)"
+        )
+    } else {
+        reason
+    }
+}
+
+/// Every figure the results allow, in report order: size, validate, revoke, scale.
+pub fn figures(
+    size: Option<&crate::workload::size::SizeResults>,
+    validate: Option<&crate::workload::validate::ValidateResults>,
+    revoke: Option<&crate::workload::revoke::RevokeResults>,
+    scale: Option<&crate::workload::scale::ScaleResults>,
+) -> Vec<Figure> {
+    let mut out = Vec::new();
+    if let Some(s) = size {
+        out.extend(size::header_bytes(s));
+    }
+    if let Some(v) = validate {
+        out.extend(validate::cost(v));
+        out.extend(validate::jwt_breakdown(v));
+    }
+    if let Some(r) = revoke {
+        out.extend(revoke::latency(r));
+    }
+    if let Some(s) = scale {
+        out.extend(scale::throughput(s));
+        out.extend(scale::percentiles(s));
+    }
+    out
+}

@@ -1,0 +1,170 @@
+//! Numbers for humans, shared by the charts and the report: durations from nanoseconds,
+//! byte counts, throughputs and ratios, always with their unit.
+
+/// Three significant figures, trailing zeros kept (`7.10`, `38.6`, `162`).
+fn sig3(x: f64) -> String {
+    let a = x.abs();
+    if a == 0.0 {
+        "0".to_owned()
+    } else if a >= 100.0 {
+        format!("{x:.0}")
+    } else if a >= 10.0 {
+        format!("{x:.1}")
+    } else {
+        format!("{x:.2}")
+    }
+}
+
+/// Drops trailing zeros after a decimal point (`1.00` -> `1`, `2.50` -> `2.5`).
+fn trim(s: String) -> String {
+    if s.contains('.') {
+        s.trim_end_matches('0').trim_end_matches('.').to_owned()
+    } else {
+        s
+    }
+}
+
+/// The unit and scale of a duration given in nanoseconds.
+fn ns_unit(ns: f64) -> (f64, &'static str) {
+    let a = ns.abs();
+    if a < 1e3 {
+        (1.0, "ns")
+    } else if a < 1e6 {
+        (1e3, "µs")
+    } else if a < 1e9 {
+        (1e6, "ms")
+    } else {
+        (1e9, "s")
+    }
+}
+
+/// A duration in nanoseconds with three significant figures: `162 ns`, `7.10 µs`, `395 s`.
+pub fn ns(ns: f64) -> String {
+    if !ns.is_finite() {
+        return "n/a".to_owned();
+    }
+    let (scale, unit) = ns_unit(ns);
+    format!("{} {unit}", sig3(ns / scale))
+}
+
+/// A duration in nanoseconds for an axis tick: `1 µs`, `10 ms`, `2.5 s`.
+pub fn ns_tick(ns: f64) -> String {
+    if !ns.is_finite() {
+        return String::new();
+    }
+    let (scale, unit) = ns_unit(ns);
+    format!("{} {unit}", trim(sig3(ns / scale)))
+}
+
+/// A signed difference in nanoseconds: `+67 ns`, `-64 ns`.
+pub fn ns_delta(delta: f64) -> String {
+    if delta >= 0.0 {
+        format!("+{}", ns(delta))
+    } else {
+        format!("-{}", ns(-delta))
+    }
+}
+
+/// A byte count: `34 B`, `1731 B`; fractional per-entry figures keep one decimal.
+pub fn bytes(b: f64) -> String {
+    if !b.is_finite() {
+        "n/a".to_owned()
+    } else if b.fract() == 0.0 {
+        format!("{b:.0} B")
+    } else {
+        format!("{b:.1} B")
+    }
+}
+
+/// A count with a k / M suffix: `2.39 M`, `107 k`, `950`.
+pub fn count(x: f64) -> String {
+    if !x.is_finite() {
+        return "n/a".to_owned();
+    }
+    let a = x.abs();
+    if a >= 1e9 {
+        format!("{} G", sig3(x / 1e9))
+    } else if a >= 1e6 {
+        format!("{} M", sig3(x / 1e6))
+    } else if a >= 1e3 {
+        format!("{} k", sig3(x / 1e3))
+    } else {
+        format!("{x:.0}")
+    }
+}
+
+/// A count for an axis tick: `1 k`, `10 M`.
+pub fn count_tick(x: f64) -> String {
+    if !x.is_finite() {
+        return String::new();
+    }
+    let a = x.abs();
+    let (scale, suffix) = if a >= 1e9 {
+        (1e9, " G")
+    } else if a >= 1e6 {
+        (1e6, " M")
+    } else if a >= 1e3 {
+        (1e3, " k")
+    } else {
+        (1.0, "")
+    };
+    format!("{}{suffix}", trim(sig3(x / scale)))
+}
+
+/// A ratio: `×1.31`, `×44.0`, `×240`, `×4.01 M`.
+pub fn ratio(r: f64) -> String {
+    if !r.is_finite() {
+        "n/a".to_owned()
+    } else if r.abs() >= 1e4 {
+        format!("×{}", count(r))
+    } else {
+        format!("×{}", sig3(r))
+    }
+}
+
+/// A share as a percentage: `41%`, `1.8%`.
+pub fn percent(share: f64) -> String {
+    if !share.is_finite() {
+        return "n/a".to_owned();
+    }
+    let p = share * 100.0;
+    if p.abs() >= 10.0 {
+        format!("{p:.0}%")
+    } else {
+        format!("{p:.1}%")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_pick_their_unit() {
+        assert_eq!(ns(161.8), "162 ns");
+        assert_eq!(ns(7096.9), "7.10 µs");
+        assert_eq!(ns(38_637.0), "38.6 µs");
+        assert_eq!(ns(1_783_447.0), "1.78 ms");
+        assert_eq!(ns(395e9), "395 s");
+        assert_eq!(ns_tick(1e3), "1 µs");
+        assert_eq!(ns_tick(2.5e9), "2.5 s");
+        assert_eq!(ns_delta(-63.7), "-63.7 ns");
+        assert_eq!(ns(f64::NAN), "n/a");
+    }
+
+    #[test]
+    fn counts_bytes_and_ratios() {
+        assert_eq!(count(2_385_232.0), "2.39 M");
+        assert_eq!(count(107_026.0), "107 k");
+        assert_eq!(count(950.0), "950");
+        assert_eq!(count_tick(1e6), "1 M");
+        assert_eq!(bytes(1731.0), "1731 B");
+        assert_eq!(bytes(1230.3824), "1230.4 B");
+        assert_eq!(ratio(1.3134), "×1.31");
+        assert_eq!(ratio(4_010_804.0), "×4.01 M");
+        assert_eq!(ns(0.0), "0 ns");
+        assert_eq!(ns_delta(0.0), "+0 ns");
+        assert_eq!(percent(0.41), "41%");
+        assert_eq!(percent(0.018), "1.8%");
+    }
+}

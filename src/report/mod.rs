@@ -1,0 +1,212 @@
+//! The report of a run, rebuilt from the run's files alone: nothing is measured again and
+//! no figure is typed in by hand.
+//!
+//! [`write_report`] reads `meta.json` and whichever of `size.json`, `validate.json`,
+//! `revoke.json` and `scale.json` exist (a run of one workload is legal), draws the charts
+//! ([`crate::plot`]) and writes, through [`RunDir::path`] and atomic writes:
+//!
+//! ```text
+//! charts/<name>.svg  charts/<name>.png   one pair per chart the results allow
+//! report.md                              Markdown, charts linked
+//! report.html                            one self-contained page, charts inline
+//! ```
+//!
+//! - [`verdict`]: the rule and the computed verdict of each row of the seed table.
+//! - [`seed`]: the seven rows with the figures per scheme.
+//! - [`sections`]: the whole document, section by section.
+//! - [`document`], [`markdown`], [`html`]: the document model and its two renderings.
+//! - [`criterion`]: criterion's estimates, shown beside the CLI's figures when present.
+
+pub mod criterion;
+pub mod document;
+pub mod html;
+pub mod markdown;
+pub mod sections;
+pub mod seed;
+pub mod verdict;
+
+use std::io;
+use std::path::{Path, PathBuf};
+
+use crate::plot::{self, PlotError, Rendered};
+use crate::results::{Artifact, Meta, ResultsError, RunDir, SCHEMA_VERSION, WorkloadKind};
+use crate::workload::revoke::RevokeResults;
+use crate::workload::scale::ScaleResults;
+use crate::workload::size::SizeResults;
+use crate::workload::validate::ValidateResults;
+
+/// Where `cargo bench` leaves criterion's estimates, relative to the current directory.
+pub const DEFAULT_CRITERION_ROOT: &str = "target/criterion";
+
+/// Why a report could not be made.
+#[derive(Debug, thiserror::Error)]
+pub enum ReportError {
+    /// The folder has no `meta.json`: not a run folder.
+    #[error("{path}: missing; every tokenbench run folder has one (is {dir} a run folder?)")]
+    MissingMeta {
+        /// The run folder.
+        dir: PathBuf,
+        /// The `meta.json` expected.
+        path: PathBuf,
+    },
+    /// A run written by an incompatible version.
+    #[error("{path}: schema version {found}, this tokenbench reads version {expected}")]
+    Schema {
+        /// The `meta.json` read.
+        path: PathBuf,
+        /// Its version.
+        found: u32,
+        /// The version this build reads.
+        expected: u32,
+    },
+    /// A file of the run could not be read or parsed (the message names it).
+    #[error("reading the run: {0}")]
+    Read(#[source] ResultsError),
+    /// A chart could not be drawn (the message names it).
+    #[error("drawing the charts: {0}")]
+    Chart(#[from] PlotError),
+    /// A report file could not be written (the message names it).
+    #[error("writing the report: {0}")]
+    Write(#[source] ResultsError),
+}
+
+/// Everything a report is made from.
+#[derive(Debug, Clone)]
+pub struct Run {
+    /// The run folder.
+    pub dir: RunDir,
+    /// `meta.json`.
+    pub meta: Meta,
+    /// Whether the run left its INCOMPLETE marker (killed or still running).
+    pub incomplete: bool,
+    /// `size.json`, when the workload ran.
+    pub size: Option<SizeResults>,
+    /// `validate.json`, when the workload ran.
+    pub validate: Option<ValidateResults>,
+    /// `revoke.json`, when the workload ran.
+    pub revoke: Option<RevokeResults>,
+    /// `scale.json`, when the workload ran.
+    pub scale: Option<ScaleResults>,
+    /// Criterion's estimates, when a criterion root was given.
+    pub criterion: criterion::Estimates,
+}
+
+/// Reads `artifact` when the file exists; a file that exists but does not parse is an error.
+fn optional<T: serde::de::DeserializeOwned>(
+    dir: &RunDir,
+    kind: WorkloadKind,
+) -> Result<Option<T>, ReportError> {
+    let artifact = Artifact::Workload(kind);
+    if !dir.path(&artifact).exists() {
+        return Ok(None);
+    }
+    dir.read_json(&artifact)
+        .map(Some)
+        .map_err(ReportError::Read)
+}
+
+impl Run {
+    /// Reads the run's files, and criterion's estimates under `criterion_root` if given.
+    pub fn load(dir: &RunDir, criterion_root: Option<&Path>) -> Result<Run, ReportError> {
+        let meta_path = dir.path(&Artifact::Meta);
+        let meta: Meta = match dir.read_json(&Artifact::Meta) {
+            Ok(m) => m,
+            Err(ResultsError::Io { source, .. }) if source.kind() == io::ErrorKind::NotFound => {
+                return Err(ReportError::MissingMeta {
+                    dir: dir.root().to_owned(),
+                    path: meta_path,
+                });
+            }
+            Err(e) => return Err(ReportError::Read(e)),
+        };
+        if meta.schema_version != SCHEMA_VERSION {
+            return Err(ReportError::Schema {
+                path: meta_path,
+                found: meta.schema_version,
+                expected: SCHEMA_VERSION,
+            });
+        }
+        Ok(Run {
+            meta,
+            incomplete: dir.is_incomplete(),
+            size: optional(dir, WorkloadKind::Size)?,
+            validate: optional(dir, WorkloadKind::Validate)?,
+            revoke: optional(dir, WorkloadKind::Revoke)?,
+            scale: optional(dir, WorkloadKind::Scale)?,
+            criterion: criterion::scan(criterion_root),
+            dir: dir.clone(),
+        })
+    }
+
+    /// Every chart the results allow, drawn.
+    pub fn charts(&self) -> Result<Vec<Rendered>, PlotError> {
+        plot::figures(
+            self.size.as_ref(),
+            self.validate.as_ref(),
+            self.revoke.as_ref(),
+            self.scale.as_ref(),
+        )
+        .iter()
+        .map(plot::Figure::render)
+        .collect()
+    }
+}
+
+/// The report's files, made but not written.
+#[derive(Debug, Clone)]
+pub struct Report {
+    /// The charts.
+    pub charts: Vec<Rendered>,
+    /// `report.md`.
+    pub markdown: String,
+    /// `report.html`.
+    pub html: String,
+}
+
+/// Builds the charts, the Markdown and the HTML of `run`.
+pub fn render(run: &Run) -> Result<Report, ReportError> {
+    let charts = run.charts()?;
+    let doc = sections::document(run, &charts);
+    Ok(Report {
+        markdown: markdown::render(&doc),
+        html: html::render(&doc),
+        charts,
+    })
+}
+
+/// Writes the charts, `report.md` and `report.html` of the run in `dir`, looking for
+/// criterion estimates under [`DEFAULT_CRITERION_ROOT`]; returns the paths written.
+pub fn write_report(dir: &RunDir) -> Result<Vec<PathBuf>, ReportError> {
+    write_report_with(dir, Some(Path::new(DEFAULT_CRITERION_ROOT)))
+}
+
+/// [`write_report`] with the criterion root given (`None`: do not look for estimates).
+pub fn write_report_with(
+    dir: &RunDir,
+    criterion_root: Option<&Path>,
+) -> Result<Vec<PathBuf>, ReportError> {
+    let run = Run::load(dir, criterion_root)?;
+    let report = render(&run)?;
+    let mut written = Vec::new();
+    for chart in &report.charts {
+        for (ext, bytes) in [("svg", chart.svg.as_bytes()), ("png", chart.png.as_slice())] {
+            let artifact = Artifact::Chart {
+                name: chart.name.clone(),
+                ext,
+            };
+            written.push(
+                dir.write_bytes(&artifact, bytes)
+                    .map_err(ReportError::Write)?,
+            );
+        }
+    }
+    written.push(
+        dir.write_bytes(&Artifact::ReportMd, report.markdown.as_bytes())
+            .map_err(ReportError::Write)?,
+    );
+    written.push(
+        dir.write_bytes(&Artifact::ReportHtml, report.html.as_bytes())
+            .map_err(ReportError::Write)?,
+    );
+    Ok(written)
+}

@@ -1,0 +1,1059 @@
+//! The report, built from a hand-made fixture run (round, plausible, made-up numbers; no
+//! live timings, no clock): snapshot of `report.md` and of one chart's SVG, a
+//! self-contained HTML page, every chart in both formats, errors that name the file, a run
+//! of one workload, and the verdict rules (swapping figures flips a verdict).
+//!
+//! Snapshots live in `tests/fixtures/report/`; after an intended change, rewrite them with
+//! `UPDATE_SNAPSHOTS=1 cargo test --test report` and review the diff. The SVG snapshot
+//! depends on the system font's metrics (plotters lays text out with fontconfig's
+//! `sans-serif`), which the project's image fixes.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use tokenbench::claims::ClaimSet;
+use tokenbench::measure::Measurement;
+use tokenbench::report::verdict::{self, Verdict};
+use tokenbench::report::{self, ReportError, sections};
+use tokenbench::results::meta::CrateVersion;
+use tokenbench::results::{Artifact, Meta, RunDir, SCHEMA_VERSION, WorkloadKind};
+use tokenbench::stats::Summary;
+use tokenbench::workload::revoke::{RevokeResults, StrategyResult};
+use tokenbench::workload::scale::{ScalePoint, ScaleResults};
+use tokenbench::workload::size::{MemoryRow, SizeResults, SizeRow};
+use tokenbench::workload::validate::{BudgetCheck, Operation, ValidateResults, ValidateRow};
+
+// ---------------------------------------------------------------------------------------
+// The fixture.
+
+/// A summary around `median` with round, fixed spreads.
+fn summary(median: f64) -> Summary {
+    Summary {
+        samples: 100,
+        min_ns: median * 0.8,
+        median_ns: median,
+        p90_ns: median * 1.5,
+        p99_ns: median * 3.0,
+        p999_ns: median * 5.0,
+        max_ns: median * 10.0,
+        mean_ns: median * 1.1,
+        median_ci95_ns: [median * 0.95, median * 1.05],
+    }
+}
+
+fn measurement(median: f64) -> Measurement {
+    Measurement {
+        batch_size: 100,
+        ops: 100_000,
+        wall: summary(median),
+        cpu: summary(median * 0.9),
+        wall_samples_ns: Vec::new(),
+        timer_overhead_share: 0.001,
+    }
+}
+
+fn meta() -> Meta {
+    Meta {
+        schema_version: SCHEMA_VERSION,
+        tokenbench_version: "0.1.0".into(),
+        command_line: ["tokenbench", "run", "--quick", "--out", "results"]
+            .map(String::from)
+            .to_vec(),
+        started_utc: "2026-01-01T00:00:00Z".into(),
+        finished_utc: Some("2026-01-01T00:01:30Z".into()),
+        quick: true,
+        seed: 42,
+        cpu_model: "Fixture CPU @ 3.00GHz".into(),
+        cores: 4,
+        os: "linux x86_64".into(),
+        kernel: Some("6.1.0".into()),
+        rustc: "rustc 1.89.0 (fixture)".into(),
+        profile: "release".into(),
+        crate_versions: vec![
+            CrateVersion {
+                name: "jsonwebtoken".into(),
+                version: "11.1.0".into(),
+            },
+            CrateVersion {
+                name: "dashmap".into(),
+                version: "6.1.0".into(),
+            },
+        ],
+        git_commit: Some("0123456789abcdef0123456789abcdef01234567".into()),
+        crypto_backend: "aws-lc-rs".into(),
+    }
+}
+
+const JWTS: [&str; 4] = ["jwt-HS256", "jwt-RS256", "jwt-ES256", "jwt-EdDSA"];
+
+fn size_row(scheme: &str, claims: ClaimSet, token: usize, readable: usize) -> SizeRow {
+    let names: Vec<String> = if readable == 0 {
+        Vec::new()
+    } else {
+        ["aud", "exp", "iat", "iss", "jti", "roles", "sub"]
+            .map(String::from)
+            .to_vec()
+    };
+    SizeRow {
+        scheme: scheme.into(),
+        claims,
+        token_bytes: token,
+        cookie_header_bytes: token + 12,
+        authorization_header_bytes: token + 22,
+        set_cookie_header_bytes: token + 71,
+        readable_payload_bytes: readable,
+        readable_claims: names,
+        random_bits: 128,
+        fits_cookie_limit: token + 59 <= 4096,
+    }
+}
+
+fn size() -> SizeResults {
+    let mut rows = Vec::new();
+    for set in ClaimSet::ALL {
+        rows.push(size_row("session-memory", set, 22, 0));
+    }
+    let tokens = [
+        [300, 460, 1720],
+        [600, 760, 2020],
+        [350, 500, 1760],
+        [350, 500, 1760],
+    ];
+    for (scheme, t) in JWTS.iter().zip(tokens) {
+        for (i, set) in ClaimSet::ALL.into_iter().enumerate() {
+            rows.push(size_row(scheme, set, t[i], [170, 280, 1230][i]));
+        }
+    }
+    let memory = |scheme: &str, entry: &str, per: f64| MemoryRow {
+        scheme: scheme.into(),
+        entry: entry.into(),
+        claims: ClaimSet::Typical,
+        entries: 10_000,
+        heap_bytes: (per * 10_000.0) as i64,
+        allocations: if per > 0.0 { 170_000 } else { 0 },
+        bytes_per_entry: per,
+    };
+    SizeResults {
+        rows,
+        memory: vec![
+            memory("session-memory", "session", 1200.0),
+            memory("jwt-HS256", "issued-jwt", 0.0),
+            memory("jwt-HS256+denylist-memory", "denylist-entry", 80.0),
+        ],
+        memory_method: "counting global allocator (fixture)".into(),
+        cookie_limit_bytes: 4096,
+        header_limit_bytes: 8192,
+    }
+}
+
+fn vrow(
+    scheme: &str,
+    backend: Option<&str>,
+    op: Operation,
+    claims: ClaimSet,
+    median: f64,
+) -> ValidateRow {
+    ValidateRow {
+        scheme: scheme.into(),
+        backend: backend.map(String::from),
+        operation: op,
+        claims,
+        measurement: measurement(median),
+    }
+}
+
+fn validate() -> ValidateResults {
+    use ClaimSet::{Large, Minimal, Typical};
+    let mut rows = Vec::new();
+    let s = "session-memory";
+    for (set, v, i) in [
+        (Minimal, 150.0, 1000.0),
+        (Typical, 160.0, 2000.0),
+        (Large, 170.0, 5000.0),
+    ] {
+        rows.push(vrow(s, None, Operation::Validate, set, v));
+        rows.push(vrow(s, None, Operation::ValidateSliding, set, v + 60.0));
+        rows.push(vrow(s, None, Operation::Issue, set, i));
+    }
+    rows.push(vrow(s, None, Operation::RejectUnknown, Typical, 90.0));
+    rows.push(vrow(s, None, Operation::RejectRevoked, Typical, 90.0));
+    let aws = Some("aws-lc-rs");
+    let costs: [(&str, [f64; 3], f64, f64); 4] = [
+        ("jwt-HS256", [6000.0, 7000.0, 20000.0], 4000.0, 1200.0),
+        (
+            "jwt-RS256",
+            [35000.0, 40000.0, 55000.0],
+            1_800_000.0,
+            30000.0,
+        ),
+        ("jwt-ES256", [90000.0, 95000.0, 105000.0], 45000.0, 82000.0),
+        ("jwt-EdDSA", [60000.0, 65000.0, 80000.0], 30000.0, 53000.0),
+    ];
+    for (scheme, validate, issue, signature) in costs {
+        for (set, v) in ClaimSet::ALL.into_iter().zip(validate) {
+            rows.push(vrow(scheme, aws, Operation::Validate, set, v));
+            rows.push(vrow(scheme, aws, Operation::Issue, set, issue));
+        }
+        rows.push(vrow(
+            scheme,
+            aws,
+            Operation::RejectUnknown,
+            Typical,
+            signature + 2000.0,
+        ));
+        rows.push(vrow(
+            scheme,
+            aws,
+            Operation::RejectRevoked,
+            Typical,
+            validate[1],
+        ));
+        rows.push(vrow(
+            scheme,
+            aws,
+            Operation::JwtHeaderDecode,
+            Typical,
+            900.0,
+        ));
+        rows.push(vrow(
+            scheme,
+            aws,
+            Operation::JwtClaimsDecode,
+            Typical,
+            2500.0,
+        ));
+        rows.push(vrow(
+            scheme,
+            aws,
+            Operation::JwtSignatureCheck,
+            Typical,
+            signature,
+        ));
+    }
+    let rc = Some("rust-crypto");
+    rows.push(vrow("jwt-HS256", rc, Operation::Validate, Typical, 6500.0));
+    rows.push(vrow(
+        "jwt-RS256",
+        rc,
+        Operation::Validate,
+        Typical,
+        340_000.0,
+    ));
+    rows.push(vrow(s, None, Operation::RefMapGet, Typical, 50.0));
+    rows.push(vrow(
+        "jwt-HS256",
+        aws,
+        Operation::RefJwtDecode,
+        Typical,
+        6500.0,
+    ));
+    rows.push(vrow(
+        "jwt-HS256",
+        aws,
+        Operation::RefHmacSha256,
+        Typical,
+        1200.0,
+    ));
+    ValidateResults {
+        live_sessions: 1000,
+        timer_pair_ns: 30.0,
+        rows,
+        budget_checks: vec![
+            BudgetCheck {
+                name: "session-memory validate / bare DashMap get".into(),
+                ratio: 3.0,
+                ratio_ci95: [2.8, 3.2],
+                limit: 1.5,
+                pass: false,
+            },
+            BudgetCheck {
+                name: "jwt-HS256 validate / bare jsonwebtoken::decode (aws-lc-rs)".into(),
+                ratio: 1.05,
+                ratio_ci95: [1.0, 1.1],
+                limit: 1.1,
+                pass: true,
+            },
+        ],
+    }
+}
+
+fn strategy(
+    name: &str,
+    clock: &str,
+    window_ms: Option<f64>,
+    p50: f64,
+    p99: f64,
+    cost: f64,
+    added: f64,
+) -> StrategyResult {
+    StrategyResult {
+        strategy: name.into(),
+        family: if name.starts_with("jwt") {
+            "jwt"
+        } else {
+            "session"
+        }
+        .into(),
+        clock: clock.into(),
+        window_ms,
+        latency: Summary {
+            samples: 20,
+            p99_ns: p99,
+            p999_ns: p99,
+            max_ns: p99 * 1.1,
+            ..summary(p50)
+        },
+        latencies_ns: vec![p50 * 0.9, p50, p99],
+        validate_cost: measurement(cost),
+        added_cost_ns: added,
+        errors: 0,
+    }
+}
+
+fn revoke() -> RevokeResults {
+    RevokeResults {
+        validators: 4,
+        trials: 20,
+        cache_ttl_ms: 250.0,
+        poll_interval_ms: 250.0,
+        jwt_lifetime_s: 900.0,
+        jwt_alg: "HS256".into(),
+        strategies: vec![
+            strategy("session-central", "wall", None, 80e3, 100e3, 200.0, 0.0),
+            strategy(
+                "session-cache",
+                "wall",
+                Some(250.0),
+                190e6,
+                245e6,
+                150.0,
+                -50.0,
+            ),
+            strategy(
+                "jwt-expiry-only",
+                "virtual",
+                Some(900e3),
+                450e9,
+                890e9,
+                4500.0,
+                0.0,
+            ),
+            strategy(
+                "jwt-denylist-central",
+                "wall",
+                None,
+                90e3,
+                200e3,
+                4580.0,
+                80.0,
+            ),
+            strategy(
+                "jwt-denylist-pushed",
+                "wall",
+                None,
+                150e3,
+                300e3,
+                4620.0,
+                120.0,
+            ),
+            strategy(
+                "jwt-denylist-polled",
+                "wall",
+                Some(250.0),
+                180e6,
+                248e6,
+                4590.0,
+                90.0,
+            ),
+        ],
+    }
+}
+
+fn point(
+    scheme: &str,
+    backend: Option<&str>,
+    sessions: Option<usize>,
+    threads: usize,
+    ops: f64,
+) -> ScalePoint {
+    ScalePoint {
+        scheme: scheme.into(),
+        backend: backend.map(String::from),
+        threads,
+        sessions,
+        token_pool: sessions.unwrap_or(100),
+        ops: (ops * 0.25) as u64,
+        duration_s: 0.25,
+        ops_per_sec: ops,
+        latency: summary(1e9 * threads as f64 / ops),
+        latency_histogram: String::new(),
+        batch_size: if sessions.is_some() { 12 } else { 1 },
+        errors: 0,
+    }
+}
+
+fn scale() -> ScaleResults {
+    let mut points = Vec::new();
+    for (n, one, eight) in [(1_000, 2.4e6, 8.0e6), (100_000, 0.55e6, 1.6e6)] {
+        points.push(point("session-memory", None, Some(n), 1, one));
+        points.push(point("session-memory", None, Some(n), 8, eight));
+    }
+    for (scheme, one, eight) in [
+        ("jwt-HS256", 110e3, 400e3),
+        ("jwt-RS256", 22e3, 80e3),
+        ("jwt-ES256", 7e3, 26e3),
+        ("jwt-EdDSA", 15e3, 55e3),
+    ] {
+        points.push(point(scheme, Some("aws-lc-rs"), None, 1, one));
+        points.push(point(scheme, Some("aws-lc-rs"), None, 8, eight));
+    }
+    ScaleResults {
+        cores: 4,
+        duration_per_point_ms: 250.0,
+        session_sliding: false,
+        points,
+    }
+}
+
+/// Which workload files the fixture run holds.
+#[derive(Clone, Copy)]
+struct Files {
+    size: bool,
+    validate: bool,
+    revoke: bool,
+    scale: bool,
+}
+
+const ALL: Files = Files {
+    size: true,
+    validate: true,
+    revoke: true,
+    scale: true,
+};
+
+/// A finished fixture run in a fresh temporary folder, always named the same.
+fn fixture_run(files: Files) -> (tempfile::TempDir, RunDir) {
+    let base = tempfile::tempdir().unwrap();
+    let dir = RunDir::create(base.path(), "2026-01-01T00-00-00Z", Some("fixture")).unwrap();
+    dir.write_json(&Artifact::Meta, &meta()).unwrap();
+    let workload = |kind| Artifact::Workload(kind);
+    if files.size {
+        dir.write_json(&workload(WorkloadKind::Size), &size())
+            .unwrap();
+    }
+    if files.validate {
+        dir.write_json(&workload(WorkloadKind::Validate), &validate())
+            .unwrap();
+    }
+    if files.revoke {
+        dir.write_json(&workload(WorkloadKind::Revoke), &revoke())
+            .unwrap();
+    }
+    if files.scale {
+        dir.write_json(&workload(WorkloadKind::Scale), &scale())
+            .unwrap();
+    }
+    dir.finish().unwrap();
+    (base, dir)
+}
+
+fn snapshot(name: &str, actual: &str) {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/report")
+        .join(name);
+    if std::env::var_os("UPDATE_SNAPSHOTS").is_some() {
+        fs::create_dir_all(path.parent().unwrap()).unwrap();
+        fs::write(&path, actual).unwrap();
+        return;
+    }
+    let expected = fs::read_to_string(&path).unwrap_or_else(|e| {
+        panic!(
+            "{}: {e}; create it with UPDATE_SNAPSHOTS=1 cargo test --test report",
+            path.display()
+        )
+    });
+    if expected != actual {
+        let line = expected
+            .lines()
+            .zip(actual.lines())
+            .position(|(a, b)| a != b)
+            .unwrap_or(expected.lines().count().min(actual.lines().count()));
+        panic!(
+            "{} differs from the snapshot from line {}:\n  expected: {:?}\n  actual:   {:?}\n\
+             (UPDATE_SNAPSHOTS=1 cargo test --test report rewrites it)",
+            path.display(),
+            line + 1,
+            expected.lines().nth(line),
+            actual.lines().nth(line)
+        );
+    }
+}
+
+fn read(dir: &RunDir, artifact: Artifact) -> String {
+    fs::read_to_string(dir.path(&artifact)).unwrap()
+}
+
+// ---------------------------------------------------------------------------------------
+// The report as a whole.
+
+#[test]
+fn report_md_and_a_chart_match_their_snapshots() {
+    let (_tmp, dir) = fixture_run(ALL);
+    report::write_report_with(&dir, None).unwrap();
+    snapshot("report.md", &read(&dir, Artifact::ReportMd));
+    let svg = read(
+        &dir,
+        Artifact::Chart {
+            name: "revoke_latency".into(),
+            ext: "svg",
+        },
+    );
+    snapshot("revoke_latency.svg", &svg);
+}
+
+#[test]
+fn the_report_is_deterministic() {
+    let (_a, one) = fixture_run(ALL);
+    let (_b, two) = fixture_run(ALL);
+    report::write_report_with(&one, None).unwrap();
+    report::write_report_with(&two, None).unwrap();
+    for artifact in [
+        Artifact::ReportMd,
+        Artifact::ReportHtml,
+        Artifact::Chart {
+            name: "scale_throughput".into(),
+            ext: "svg",
+        },
+    ] {
+        assert_eq!(read(&one, artifact.clone()), read(&two, artifact));
+    }
+}
+
+#[test]
+fn every_chart_is_written_as_svg_and_png() {
+    let (_tmp, dir) = fixture_run(ALL);
+    let written = report::write_report_with(&dir, None).unwrap();
+    let charts = [
+        "size_headers",
+        "validate_cost",
+        "jwt_breakdown",
+        "revoke_latency",
+        "scale_throughput",
+        "scale_percentiles",
+    ];
+    for name in charts {
+        let svg = dir.path(&Artifact::Chart {
+            name: name.into(),
+            ext: "svg",
+        });
+        let png = dir.path(&Artifact::Chart {
+            name: name.into(),
+            ext: "png",
+        });
+        assert!(written.contains(&svg) && written.contains(&png), "{name}");
+        let text = fs::read_to_string(&svg).unwrap();
+        assert!(text.trim_start().starts_with("<svg"), "{name}.svg");
+        assert!(text.contains("<text"), "{name}.svg has no text");
+        let bytes = fs::read(&png).unwrap();
+        assert!(bytes.starts_with(b"\x89PNG\r\n\x1a\n"), "{name}.png");
+        assert!(bytes.len() > 5_000, "{name}.png is nearly empty");
+    }
+    assert!(written.contains(&dir.path(&Artifact::ReportMd)));
+    assert!(written.contains(&dir.path(&Artifact::ReportHtml)));
+    assert_eq!(written.len(), charts.len() * 2 + 2, "{written:?}");
+    // Every written file is where RunDir says, and no temporary file is left beside them.
+    let in_charts = fs::read_dir(dir.path(&Artifact::ChartsDir))
+        .unwrap()
+        .count();
+    assert_eq!(in_charts, charts.len() * 2);
+}
+
+#[test]
+fn report_html_is_self_contained() {
+    let (_tmp, dir) = fixture_run(ALL);
+    report::write_report_with(&dir, None).unwrap();
+    let html = read(&dir, Artifact::ReportHtml);
+    for banned in [
+        "src=\"http",
+        "src='http",
+        "<script",
+        "<link",
+        "url(http",
+        "url(//",
+        "@import",
+        "<img",
+        "<iframe",
+    ] {
+        assert!(!html.contains(banned), "report.html contains {banned}");
+    }
+    // Every chart is inline, and the seed table made it in.
+    assert_eq!(html.matches("<svg").count(), 6);
+    assert!(html.contains("<strong class=\"v-confirmed\">confirmed</strong>"));
+    assert!(html.starts_with("<!DOCTYPE html>") && html.trim_end().ends_with("</html>"));
+}
+
+#[test]
+fn report_md_holds_every_section_and_the_figures_of_the_run() {
+    let (_tmp, dir) = fixture_run(ALL);
+    report::write_report_with(&dir, None).unwrap();
+    let md = read(&dir, Artifact::ReportMd);
+    for needle in [
+        "## Machine and run",
+        "## The comparison table, rebuilt from this run",
+        "## Size",
+        "## Validate",
+        "## Revoke",
+        "## Scale",
+        "## Security considerations",
+        "## Reproduce",
+        "tokenbench run --quick --out results",
+        "Fixture CPU @ 3.00GHz",
+        // Budget checks as measured, the missed one included.
+        "| session-memory validate / bare DashMap get | 3.000 | [2.800, 3.200] | ≤ 1.5 | **missed** |",
+        "| pass |",
+        "![Cookie: request header bytes per scheme and claim set](charts/size_headers.svg)",
+    ] {
+        assert!(md.contains(needle), "report.md lacks {needle:?}");
+    }
+    // Seven rows, each with a computed verdict and its rule.
+    for n in 1..=7 {
+        assert!(md.contains(&format!("\n| {n} | ")), "row {n}");
+    }
+    assert!(
+        !md.contains("not measured"),
+        "the full fixture measures everything"
+    );
+}
+
+// ---------------------------------------------------------------------------------------
+// Missing and broken files.
+
+#[test]
+fn a_missing_meta_json_is_an_error_naming_the_file() {
+    let (_tmp, dir) = fixture_run(ALL);
+    fs::remove_file(dir.path(&Artifact::Meta)).unwrap();
+    let err = report::write_report_with(&dir, None).unwrap_err();
+    assert!(matches!(err, ReportError::MissingMeta { .. }), "{err:?}");
+    let msg = err.to_string();
+    assert!(
+        msg.contains("meta.json") && msg.contains("missing"),
+        "{msg}"
+    );
+    assert!(!dir.path(&Artifact::ReportMd).exists());
+}
+
+#[test]
+fn a_corrupt_validate_json_is_an_error_naming_the_file() {
+    let (_tmp, dir) = fixture_run(ALL);
+    fs::write(
+        dir.path(&Artifact::Workload(WorkloadKind::Validate)),
+        b"{ \"live_sessions\": ",
+    )
+    .unwrap();
+    let err = report::write_report_with(&dir, None).unwrap_err();
+    let msg = err.to_string();
+    assert!(
+        msg.contains("validate.json") && msg.contains("not a valid"),
+        "{msg}"
+    );
+    // A file of the wrong shape is named too.
+    fs::write(
+        dir.path(&Artifact::Workload(WorkloadKind::Validate)),
+        b"{\"rows\": 3}",
+    )
+    .unwrap();
+    let msg = report::write_report_with(&dir, None)
+        .unwrap_err()
+        .to_string();
+    assert!(msg.contains("validate.json"), "{msg}");
+    assert!(!dir.path(&Artifact::ReportMd).exists());
+}
+
+#[test]
+fn a_corrupt_meta_json_is_an_error_naming_the_file() {
+    let (_tmp, dir) = fixture_run(ALL);
+    fs::write(dir.path(&Artifact::Meta), b"not json").unwrap();
+    let msg = report::write_report_with(&dir, None)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        msg.contains("meta.json") && msg.contains("not a valid"),
+        "{msg}"
+    );
+}
+
+#[test]
+fn a_run_with_only_size_json_reports_the_other_rows_as_not_measured() {
+    let (_tmp, dir) = fixture_run(Files {
+        size: true,
+        validate: false,
+        revoke: false,
+        scale: false,
+    });
+    let written = report::write_report_with(&dir, None).unwrap();
+    // One chart (two files), report.md and report.html.
+    assert_eq!(written.len(), 4, "{written:?}");
+    let md = read(&dir, Artifact::ReportMd);
+    let rows = tokenbench::report::seed::rows(&report::Run::load(&dir, None).unwrap());
+    let verdicts: Vec<Verdict> = rows.iter().map(|r| r.judgement.verdict).collect();
+    assert_eq!(
+        verdicts,
+        [
+            Verdict::Confirmed,
+            Verdict::NotMeasured,
+            Verdict::NotMeasured,
+            Verdict::Confirmed,
+            Verdict::NotMeasured,
+            Verdict::NotMeasured,
+            Verdict::Nuanced,
+        ]
+    );
+    for name in ["CPU usage", "Scalability", "Revocation", "Expiry"] {
+        let line = md
+            .lines()
+            .find(|l| l.starts_with("| ") && l.contains(&format!(" | {name} | ")))
+            .unwrap_or_else(|| panic!("no row {name}"));
+        assert!(line.contains("**not measured in this run**"), "{line}");
+    }
+    for section in ["no `validate.json`", "no `revoke.json`", "no `scale.json`"] {
+        assert!(md.contains(section), "{section}");
+    }
+    // No figure is made up for what was not measured.
+    assert!(
+        !md.contains(" ns"),
+        "a duration appears in a size-only report"
+    );
+}
+
+// ---------------------------------------------------------------------------------------
+// Criterion estimates.
+
+fn write_estimate(root: &Path, group: &str, function: &str, value: &str, median: f64) {
+    let dir = root.join(group).join(function).join(value).join("new");
+    fs::create_dir_all(&dir).unwrap();
+    let est = serde_json::json!({
+        "mean": {"point_estimate": median * 1.1, "standard_error": 1.0,
+                 "confidence_interval": {"confidence_level": 0.95, "lower_bound": median, "upper_bound": median * 1.2}},
+        "median": {"point_estimate": median, "standard_error": 1.0,
+                   "confidence_interval": {"confidence_level": 0.95, "lower_bound": median * 0.9, "upper_bound": median * 1.1}},
+    });
+    fs::write(dir.join("estimates.json"), est.to_string()).unwrap();
+    let bench = serde_json::json!({
+        "group_id": group, "function_id": function, "value_str": value,
+        "full_id": format!("{group}/{function}/{value}"),
+    });
+    fs::write(dir.join("benchmark.json"), bench.to_string()).unwrap();
+}
+
+#[test]
+fn criterion_estimates_are_shown_beside_the_cli_figures() {
+    let (_tmp, dir) = fixture_run(ALL);
+    let crit = tempfile::tempdir().unwrap();
+    write_estimate(crit.path(), "validate", "session-memory", "typical", 180.0);
+    write_estimate(crit.path(), "validate", "jwt-HS256", "typical", 7700.0);
+    // An older estimate and a broken file are not mistaken for current ones.
+    let base = crit.path().join("validate/jwt-RS256/typical/base");
+    fs::create_dir_all(&base).unwrap();
+    fs::write(base.join("estimates.json"), "{}").unwrap();
+    let broken = crit.path().join("issue/jwt-ES256/typical/new");
+    fs::create_dir_all(&broken).unwrap();
+    fs::write(broken.join("estimates.json"), "{ broken").unwrap();
+
+    report::write_report_with(&dir, Some(crit.path())).unwrap();
+    let md = read(&dir, Artifact::ReportMd);
+    assert!(
+        md.contains("| `validate/session-memory/typical` | 160 ns | 180 ns | 198 ns | ×1.12 |"),
+        "{md}"
+    );
+    assert!(md.contains("| `validate/jwt-HS256/typical` | 7.00 µs | 7.70 µs |"));
+    assert!(!md.contains("validate/jwt-RS256/typical`"));
+    assert!(md.contains("ignored `") && md.contains("estimates.json"));
+
+    // No criterion folder: the report says so and still renders.
+    report::write_report_with(&dir, Some(&crit.path().join("absent"))).unwrap();
+    assert!(read(&dir, Artifact::ReportMd).contains("No criterion estimate under"));
+}
+
+// ---------------------------------------------------------------------------------------
+// The verdict rules: the fixture's verdicts, and figures swapped to flip them.
+
+#[test]
+fn the_fixture_verdicts() {
+    let (s, v, r, c) = (size(), validate(), revoke(), scale());
+    assert_eq!(verdict::bandwidth(Some(&s)).verdict, Verdict::Confirmed);
+    assert_eq!(verdict::cpu(Some(&v)).verdict, Verdict::Confirmed);
+    assert_eq!(
+        verdict::scalability(Some(&c), Some(&s)).verdict,
+        Verdict::Nuanced
+    );
+    assert_eq!(verdict::privacy(Some(&s)).verdict, Verdict::Confirmed);
+    assert_eq!(verdict::revocation(Some(&r)).verdict, Verdict::Nuanced);
+    assert_eq!(verdict::expiry(Some(&v)).verdict, Verdict::Confirmed);
+    assert_eq!(verdict::cross_domain(Some(&s)).verdict, Verdict::Nuanced);
+    for n in 1..=7 {
+        assert!(!verdict::rule(n).is_empty(), "rule {n}");
+    }
+}
+
+#[test]
+fn missing_results_are_not_measured_never_guessed() {
+    assert_eq!(verdict::bandwidth(None).verdict, Verdict::NotMeasured);
+    assert_eq!(verdict::cpu(None).verdict, Verdict::NotMeasured);
+    assert_eq!(
+        verdict::scalability(None, Some(&size())).verdict,
+        Verdict::NotMeasured
+    );
+    assert_eq!(verdict::privacy(None).verdict, Verdict::NotMeasured);
+    assert_eq!(verdict::revocation(None).verdict, Verdict::NotMeasured);
+    assert_eq!(verdict::expiry(None).verdict, Verdict::NotMeasured);
+    assert_eq!(verdict::cross_domain(None).verdict, Verdict::NotMeasured);
+    // One family only: nothing to compare.
+    let mut s = size();
+    s.rows.retain(|r| r.scheme.starts_with("jwt-"));
+    assert_eq!(verdict::bandwidth(Some(&s)).verdict, Verdict::NotMeasured);
+    // A single thread count: no scaling to compare.
+    let mut c = scale();
+    c.points.retain(|p| p.threads == 1);
+    assert_eq!(
+        verdict::scalability(Some(&c), None).verdict,
+        Verdict::NotMeasured
+    );
+}
+
+#[test]
+fn bandwidth_flips_with_the_header_sizes() {
+    let mut s = size();
+    // One JWT smaller than the session for one claim set: nuanced.
+    s.rows
+        .iter_mut()
+        .filter(|r| r.scheme == "jwt-HS256" && r.claims == ClaimSet::Minimal)
+        .for_each(|r| r.cookie_header_bytes = 20);
+    assert_eq!(verdict::bandwidth(Some(&s)).verdict, Verdict::Nuanced);
+    // Every JWT no larger than the session: contradicted.
+    s.rows
+        .iter_mut()
+        .filter(|r| r.scheme.starts_with("jwt-"))
+        .for_each(|r| r.cookie_header_bytes = 30);
+    assert_eq!(verdict::bandwidth(Some(&s)).verdict, Verdict::Contradicted);
+}
+
+fn set_median(
+    v: &mut ValidateResults,
+    scheme: &str,
+    op: Operation,
+    backend: Option<&str>,
+    ns: f64,
+) {
+    for r in v.rows.iter_mut().filter(|r| {
+        r.scheme == scheme
+            && r.operation == op
+            && r.claims == ClaimSet::Typical
+            && r.backend.as_deref() == backend
+    }) {
+        r.measurement.wall.median_ns = ns;
+    }
+}
+
+#[test]
+fn cpu_flips_with_the_validate_medians() {
+    // HS256 within the factor of a session lookup: nuanced.
+    let mut v = validate();
+    set_median(
+        &mut v,
+        "jwt-HS256",
+        Operation::Validate,
+        Some("aws-lc-rs"),
+        250.0,
+    );
+    let j = verdict::cpu(Some(&v));
+    assert_eq!(j.verdict, Verdict::Nuanced, "{}", j.because);
+    assert!(j.because.contains("within ×2"), "{}", j.because);
+    // The crypto library matters more than the scheme: nuanced.
+    let mut v = validate();
+    set_median(
+        &mut v,
+        "jwt-RS256",
+        Operation::Validate,
+        Some("rust-crypto"),
+        40_000.0 * 300.0,
+    );
+    assert_eq!(verdict::cpu(Some(&v)).verdict, Verdict::Nuanced);
+    // Sessions costlier than every JWT: contradicted (swap the session and HS256 figures).
+    let mut v = validate();
+    set_median(&mut v, "session-memory", Operation::Validate, None, 1e7);
+    assert_eq!(verdict::cpu(Some(&v)).verdict, Verdict::Contradicted);
+}
+
+fn set_ops(c: &mut ScaleResults, jwt: bool, threads: usize, factor: f64) {
+    for p in c
+        .points
+        .iter_mut()
+        .filter(|p| p.scheme.starts_with("jwt-") == jwt && p.threads == threads)
+    {
+        p.ops_per_sec *= factor;
+    }
+}
+
+#[test]
+fn scalability_flips_with_the_scaling_ratios() {
+    let s = size();
+    // Sessions barely scale while JWTs do: confirmed.
+    let mut c = scale();
+    set_ops(&mut c, false, 8, 0.4);
+    assert_eq!(
+        verdict::scalability(Some(&c), Some(&s)).verdict,
+        Verdict::Confirmed
+    );
+    // Swapped: JWTs barely scale: contradicted.
+    let mut c = scale();
+    set_ops(&mut c, true, 8, 0.4);
+    assert_eq!(
+        verdict::scalability(Some(&c), Some(&s)).verdict,
+        Verdict::Contradicted
+    );
+    // Sessions scale worse but the server keeps as much per JWT: contradicted.
+    let mut c = scale();
+    set_ops(&mut c, false, 8, 0.4);
+    let mut s2 = size();
+    s2.memory
+        .iter_mut()
+        .filter(|m| m.entry == "issued-jwt")
+        .for_each(|m| m.bytes_per_entry = 5000.0);
+    assert_eq!(
+        verdict::scalability(Some(&c), Some(&s2)).verdict,
+        Verdict::Contradicted
+    );
+}
+
+#[test]
+fn privacy_flips_with_what_an_outsider_reads() {
+    let mut s = size();
+    s.rows
+        .iter_mut()
+        .filter(|r| r.scheme == "session-memory")
+        .for_each(|r| r.random_bits = 64);
+    assert_eq!(verdict::privacy(Some(&s)).verdict, Verdict::Nuanced);
+    let mut s = size();
+    s.rows
+        .iter_mut()
+        .filter(|r| r.scheme == "session-memory")
+        .for_each(|r| r.readable_payload_bytes = 100);
+    assert_eq!(verdict::privacy(Some(&s)).verdict, Verdict::Contradicted);
+    let mut s = size();
+    s.rows
+        .iter_mut()
+        .filter(|r| r.scheme.starts_with("jwt-"))
+        .for_each(|r| r.readable_payload_bytes = 0);
+    assert_eq!(verdict::privacy(Some(&s)).verdict, Verdict::Contradicted);
+}
+
+#[test]
+fn revocation_flips_with_the_latencies() {
+    // No fast denylist (all slow or costly): confirmed.
+    let mut r = revoke();
+    for s in r.strategies.iter_mut() {
+        match s.strategy.as_str() {
+            "jwt-denylist-central" => s.added_cost_ns = 4000.0,
+            "jwt-denylist-pushed" => s.latency.p99_ns = 50e6,
+            _ => {}
+        }
+    }
+    assert_eq!(verdict::revocation(Some(&r)).verdict, Verdict::Confirmed);
+    // A fast denylist that failed trials does not count.
+    let mut r = revoke();
+    for s in r.strategies.iter_mut() {
+        match s.strategy.as_str() {
+            "jwt-denylist-central" => s.errors = 2,
+            "jwt-denylist-pushed" => s.latency.p99_ns = 50e6,
+            _ => {}
+        }
+    }
+    assert_eq!(verdict::revocation(Some(&r)).verdict, Verdict::Confirmed);
+    // Expiry-only as quick as a deleted session: contradicted.
+    let mut r = revoke();
+    for s in r.strategies.iter_mut() {
+        if s.strategy == "jwt-expiry-only" {
+            s.latency.median_ns = 100e3;
+        }
+    }
+    assert_eq!(verdict::revocation(Some(&r)).verdict, Verdict::Contradicted);
+}
+
+#[test]
+fn expiry_flips_with_the_sliding_cost() {
+    let mut v = validate();
+    set_median(
+        &mut v,
+        "session-memory",
+        Operation::ValidateSliding,
+        None,
+        400.0,
+    );
+    assert_eq!(verdict::expiry(Some(&v)).verdict, Verdict::Nuanced);
+    set_median(
+        &mut v,
+        "session-memory",
+        Operation::ValidateSliding,
+        None,
+        8000.0,
+    );
+    assert_eq!(verdict::expiry(Some(&v)).verdict, Verdict::Contradicted);
+}
+
+#[test]
+fn cross_domain_flips_with_the_header_limit() {
+    let mut s = size();
+    s.rows
+        .iter_mut()
+        .filter(|r| r.scheme == "jwt-RS256" && r.claims == ClaimSet::Large)
+        .for_each(|r| r.authorization_header_bytes = 9000);
+    let j = verdict::cross_domain(Some(&s));
+    assert_eq!(j.verdict, Verdict::Contradicted);
+    assert!(j.because.contains("jwt-RS256 large"), "{}", j.because);
+    // Only a JWT fits the limits (session tokens would not): confirmed.
+    let mut s = size();
+    s.rows
+        .iter_mut()
+        .filter(|r| r.scheme == "session-memory")
+        .for_each(|r| r.authorization_header_bytes = 9000);
+    assert_eq!(verdict::cross_domain(Some(&s)).verdict, Verdict::Confirmed);
+}
+
+// ---------------------------------------------------------------------------------------
+// The security section cites real tests.
+
+#[test]
+fn every_test_cited_by_the_report_exists() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    for (file, name) in sections::CITED_TESTS {
+        let text = fs::read_to_string(root.join(file)).unwrap();
+        assert!(
+            text.contains(&format!("fn {name}(")),
+            "{file} has no test {name}"
+        );
+    }
+    let (_tmp, dir) = fixture_run(ALL);
+    report::write_report_with(&dir, None).unwrap();
+    let md = read(&dir, Artifact::ReportMd);
+    for (_, name) in sections::CITED_TESTS {
+        assert!(
+            md.contains(&format!("`{name}`")),
+            "report.md does not cite {name}"
+        );
+    }
+}
+
+/// Writes the report of a real run: `TOKENBENCH_REPORT_DIR=results/latest cargo test --test
+/// report -- --ignored real_run`.
+#[test]
+#[ignore = "needs TOKENBENCH_REPORT_DIR, a real run folder"]
+fn report_of_a_real_run() {
+    let Some(folder) = std::env::var_os("TOKENBENCH_REPORT_DIR") else {
+        return;
+    };
+    let dir = RunDir::open(PathBuf::from(folder)).unwrap();
+    let written = report::write_report(&dir).unwrap();
+    for p in &written {
+        println!("{}", p.display());
+    }
+}
