@@ -1057,3 +1057,39 @@ fn report_of_a_real_run() {
         println!("{}", p.display());
     }
 }
+
+// ---------------------------------------------------------------------------------------
+// Charts never panic.
+
+#[test]
+fn degenerate_figures_still_render() {
+    use tokenbench::plot;
+    // Zero, negative, huge and non-finite figures; a strategy without a successful trial.
+    let mut v = validate();
+    for (i, r) in v.rows.iter_mut().enumerate() {
+        r.measurement.wall.median_ns = [0.0, -5.0, f64::NAN, f64::INFINITY, 1e15][i % 5];
+        r.measurement.wall.p99_ns = f64::NAN;
+    }
+    let mut r = revoke();
+    r.strategies[1].latency = Summary {
+        samples: 0,
+        ..summary(0.0)
+    };
+    let mut c = scale();
+    c.points.iter_mut().for_each(|p| p.ops_per_sec = 0.0);
+    let mut s = size();
+    s.rows.truncate(1);
+    let figures = plot::figures(Some(&s), Some(&v), Some(&r), Some(&c));
+    assert_eq!(figures.len(), 6);
+    for f in &figures {
+        let out = f.render().unwrap_or_else(|e| panic!("{e}"));
+        assert!(out.png.starts_with(b"\x89PNG"), "{}", f.name);
+    }
+    // Empty results draw nothing rather than an empty frame.
+    let empty = ScaleResults {
+        points: Vec::new(),
+        ..scale()
+    };
+    assert!(plot::scale::throughput(&empty).is_none());
+    assert!(plot::scale::percentiles(&empty).is_none());
+}

@@ -126,12 +126,17 @@ fn intro(doc: &mut Document, run: &Run) {
             run.meta.profile
         ));
     }
-    if run.incomplete || run.meta.finished_utc.is_none() {
-        warnings.push(
-            "The run did not finish (its INCOMPLETE marker is present or it has no finish time): some \
-             workloads may be missing."
-                .to_owned(),
-        );
+    // meta.json gets its finish time once every workload is on disk; the INCOMPLETE marker
+    // goes later, possibly after this report, so only a missing finish time means a cut run.
+    if run.meta.finished_utc.is_none() {
+        warnings.push(format!(
+            "The run did not finish (`meta.json` has no finish time{}): some workloads may be missing.",
+            if run.incomplete {
+                ", and its INCOMPLETE marker is present"
+            } else {
+                ""
+            }
+        ));
     }
     doc.bullets(warnings);
 }

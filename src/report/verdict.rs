@@ -121,7 +121,9 @@ pub fn rule(n: usize) -> String {
             "Δ = validate with sliding expiry − validate with a fixed deadline, per session store (typical \
              claims). Confirmed if Δ ≤ {} of the fixed-deadline validate for every store; contradicted if \
              a sliding-expiry validate costs at least the cheapest JWT validate; nuanced otherwise. \
-             Enforcement at the deadline is shown by tests, not by this run",
+             Enforcement at the deadline is shown by tests, not by this run: \
+             `expiry_boundary_accepts_just_before_and_rejects_at_and_after` (every scheme), \
+             `exp_equal_to_now_is_expired_at_zero_leeway` (JWT)",
             units::percent(SLIDING_SHARE)
         ),
         7 => "contradicted if a JWT's `Authorization: Bearer` header exceeds the header limit; confirmed \
