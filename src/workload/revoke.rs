@@ -15,6 +15,23 @@
 //! | `jwt-denylist-pushed` | a [`PushedDenylist`] copy per node, revocations pushed over channels | none |
 //! | `jwt-denylist-polled` | a [`PolledDenylist`] copy per node, refreshed from a central list every P | P = `poll_interval` |
 //!
+//! With a Redis store selected (`--store redis://...`), four more strategies put the shared
+//! state on that server, each node with its own connection pool, as separate servers would:
+//!
+//! | strategy | nodes | window |
+//! |---|---|---|
+//! | `session-central-redis` | a [`SessionScheme`] per node on its own [`RedisStore`], all under one key prefix | none |
+//! | `jwt-denylist-central-redis` | a [`RedisDenylist`] per node, all under one prefix, looked up on every request | none |
+//! | `jwt-denylist-pushed-redis` | a local [`MemoryDenylist`] per node fed by Redis pub/sub; a revocation is stored (`SET`) and published | none |
+//! | `jwt-denylist-polled-redis` | a local copy per node, replaced every P by [`RedisDenylist::fetch_all`] | P = `poll_interval` |
+//!
+//! They fail closed: a node whose lookup cannot reach Redis refuses with
+//! [`Rejection::StoreUnavailable`]; a pushed copy refuses while its subscription is down
+//! (it may be missing revocations); a polled copy refuses once its last successful refresh
+//! is older than 2 P. A trial during which Redis is unreachable fails and is counted in
+//! `errors`; the workload then waits for Redis (see [`super::remote`]) and carries on, or
+//! ends with an error naming the server if it does not come back.
+//!
 //! How a trial runs (wall-clock strategies):
 //! - Each node validates, then sleeps [`REQUEST_GAP`] (the OS rounds it up to some tens of
 //!   microseconds), so the nodes stay off the CPU between requests and background threads
@@ -51,9 +68,10 @@
 //! the cache it is usually negative, since a hit skips the store (and its sliding-expiry
 //! write). Differences of tens of nanoseconds are within the noise of a shared machine.
 
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc;
-use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock};
+use std::sync::mpsc::{self, RecvTimeoutError};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock, RwLock};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
@@ -61,12 +79,11 @@ use rand::RngExt;
 use rand::rngs::StdRng;
 use serde::{Deserialize, Serialize};
 
-use super::{
-    Family, Options, Progress, SummaryRow, WorkloadError, WorkloadResult, claims, expect_valid,
-};
+use super::remote::{Remote, check_valid, selected_redis};
+use super::{Family, Options, Progress, SummaryRow, WorkloadError, WorkloadResult, claims};
 use crate::claims::ClaimSet;
 use crate::clock::{Clock, ManualClock, SystemClock};
-use crate::denylist::{MemoryDenylist, PolledDenylist, PushedDenylist};
+use crate::denylist::{Denylist, MemoryDenylist, PolledDenylist, PushedDenylist, RedisDenylist};
 use crate::measure::{Budget, Measurement, measure};
 use crate::scheme::jwt::JwtKeys;
 use crate::scheme::{
@@ -74,7 +91,7 @@ use crate::scheme::{
     SessionScheme, TokenScheme,
 };
 use crate::stats::Summary;
-use crate::store::MemoryStore;
+use crate::store::{MemoryStore, RedisStore, StoreError, StoreResult};
 
 /// Pause of each validator node between two requests.
 pub const REQUEST_GAP: Duration = Duration::from_micros(20);
@@ -96,6 +113,9 @@ const JWT_ALG: JwtAlg = JwtAlg::HS256;
 
 /// Random stream of this workload (`Options::rng`); each strategy adds its index.
 const RNG_STREAM: u64 = 0x7265_766f_6b65_0000;
+
+/// Connections of each Redis node's pool: one validator thread, plus node 0's coordinator.
+const REDIS_NODE_POOL: usize = 2;
 
 /// Results of the revoke workload: the on-disk schema of `revoke.json`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -194,6 +214,14 @@ pub enum Strategy {
     JwtDenylistPushed,
     /// JWTs checked against per-node denylist copies refreshed by polling every P.
     JwtDenylistPolled,
+    /// Sessions in Redis, looked up on every request by every node.
+    SessionCentralRedis,
+    /// JWTs checked against one denylist in Redis on every request.
+    JwtDenylistCentralRedis,
+    /// JWTs checked against per-node copies fed by Redis pub/sub.
+    JwtDenylistPushedRedis,
+    /// JWTs checked against per-node copies refreshed from Redis every P.
+    JwtDenylistPolledRedis,
 }
 
 impl Strategy {
@@ -207,6 +235,34 @@ impl Strategy {
         Strategy::JwtDenylistPolled,
     ];
 
+    /// The strategies whose shared state is on a Redis server, in report order; run when
+    /// a Redis store is selected.
+    pub const REDIS: [Strategy; 4] = [
+        Strategy::SessionCentralRedis,
+        Strategy::JwtDenylistCentralRedis,
+        Strategy::JwtDenylistPushedRedis,
+        Strategy::JwtDenylistPolledRedis,
+    ];
+
+    /// Every strategy, in-process and Redis, in report order (sessions first).
+    pub const EVERY: [Strategy; 10] = [
+        Strategy::SessionCentral,
+        Strategy::SessionCache,
+        Strategy::SessionCentralRedis,
+        Strategy::JwtExpiryOnly,
+        Strategy::JwtDenylistCentral,
+        Strategy::JwtDenylistPushed,
+        Strategy::JwtDenylistPolled,
+        Strategy::JwtDenylistCentralRedis,
+        Strategy::JwtDenylistPushedRedis,
+        Strategy::JwtDenylistPolledRedis,
+    ];
+
+    /// True when the strategy's shared state is on a Redis server.
+    pub fn is_redis(self) -> bool {
+        Strategy::REDIS.contains(&self)
+    }
+
     /// Name in results.
     pub fn name(self) -> &'static str {
         match self {
@@ -216,13 +272,19 @@ impl Strategy {
             Strategy::JwtDenylistCentral => "jwt-denylist-central",
             Strategy::JwtDenylistPushed => "jwt-denylist-pushed",
             Strategy::JwtDenylistPolled => "jwt-denylist-polled",
+            Strategy::SessionCentralRedis => "session-central-redis",
+            Strategy::JwtDenylistCentralRedis => "jwt-denylist-central-redis",
+            Strategy::JwtDenylistPushedRedis => "jwt-denylist-pushed-redis",
+            Strategy::JwtDenylistPolledRedis => "jwt-denylist-polled-redis",
         }
     }
 
     /// Token family.
     pub fn family(self) -> Family {
         match self {
-            Strategy::SessionCentral | Strategy::SessionCache => Family::Session,
+            Strategy::SessionCentral | Strategy::SessionCache | Strategy::SessionCentralRedis => {
+                Family::Session
+            }
             _ => Family::Jwt,
         }
     }
@@ -238,7 +300,9 @@ impl Strategy {
     /// The refusal a node must give once the revocation has reached it.
     fn expected(self, r: &Rejection) -> bool {
         match self {
-            Strategy::SessionCentral | Strategy::SessionCache => *r == Rejection::UnknownSession,
+            Strategy::SessionCentral | Strategy::SessionCache | Strategy::SessionCentralRedis => {
+                *r == Rejection::UnknownSession
+            }
             Strategy::JwtExpiryOnly => *r == Rejection::Expired,
             _ => *r == Rejection::Revoked,
         }
@@ -247,9 +311,10 @@ impl Strategy {
 
 /// Runs every selected strategy: `opts.trials` revocations each, plus the per-request cost.
 pub fn run(opts: &Options, progress: &dyn Progress) -> WorkloadResult<RevokeResults> {
-    let strategies: Vec<Strategy> = Strategy::ALL
+    let redis = selected_redis(opts);
+    let strategies: Vec<Strategy> = Strategy::EVERY
         .into_iter()
-        .filter(|s| opts.families.contains(&s.family()))
+        .filter(|s| opts.families.contains(&s.family()) && (redis.is_some() || !s.is_redis()))
         .collect();
     let k = opts.validators.max(1);
     let keys = if strategies.iter().any(|s| s.family() == Family::Jwt) {
@@ -265,14 +330,27 @@ pub fn run(opts: &Options, progress: &dyn Progress) -> WorkloadResult<RevokeResu
         ran.push(match (strategy, &keys) {
             (Strategy::JwtExpiryOnly, Some(keys)) => run_expiry_only(opts, keys, k, &mut rng),
             (_, keys) => {
-                let cluster = Cluster::build(strategy, opts, keys.as_ref(), k, &mut rng)?;
-                run_wall(strategy, &cluster, opts, &mut rng)?
+                let remote = match (strategy.is_redis(), redis) {
+                    (true, Some(url)) => Remote::for_url(url),
+                    _ => Remote::none(),
+                };
+                let cluster = remote
+                    .retry(&format!("revoke {}: connecting", strategy.name()), || {
+                        Cluster::build(strategy, opts, keys.as_ref(), redis, k, &mut rng)
+                    })?;
+                run_wall(strategy, &cluster, opts, &remote, &mut rng)?
             }
         });
         progress.step(strategy.name());
     }
     let probes: Vec<&dyn TokenScheme> = ran.iter().map(|r| r.probe.as_ref()).collect();
-    let costs = validate_costs(&probes, opts, &mut opts.rng(RNG_STREAM + COST_STREAM))?;
+    let cost_remote = match redis {
+        Some(url) if ran.iter().any(|r| r.strategy.is_redis()) => Remote::for_url(url),
+        _ => Remote::none(),
+    };
+    let costs = cost_remote.retry("revoke: measuring validate costs", || {
+        validate_costs(&probes, opts, &mut opts.rng(RNG_STREAM + COST_STREAM))
+    })?;
     progress.finish();
 
     let medians: Vec<(Strategy, f64)> = ran
@@ -369,7 +447,7 @@ fn validate_costs(
         .iter()
         .map(|node| {
             let token = node.issue(&claims(ClaimSet::Typical, rng))?;
-            expect_valid(*node, &token)?;
+            check_valid(*node, &token)?;
             Ok(token)
         })
         .collect::<WorkloadResult<Vec<_>>>()?;
@@ -389,7 +467,7 @@ fn validate_costs(
     }
     for (node, token) in probes.iter().zip(&tokens) {
         // Still valid: the figures are the cost of accepting, not of refusing.
-        expect_valid(*node, token)?;
+        check_valid(*node, token)?;
     }
     Ok(rounds
         .into_iter()
@@ -424,6 +502,7 @@ impl Cluster {
         strategy: Strategy,
         opts: &Options,
         keys: Option<&Arc<JwtKeys>>,
+        redis: Option<&str>,
         k: usize,
         rng: &mut StdRng,
     ) -> WorkloadResult<Cluster> {
@@ -504,7 +583,273 @@ impl Cluster {
                     "runs on the virtual clock, not as a cluster",
                 ));
             }
+            Strategy::SessionCentralRedis
+            | Strategy::JwtDenylistCentralRedis
+            | Strategy::JwtDenylistPushedRedis
+            | Strategy::JwtDenylistPolledRedis => {
+                let url = redis.ok_or_else(|| broken(strategy, "no Redis store selected"))?;
+                return redis_cluster(strategy, opts, url, k, &jwt, rng);
+            }
         })
+    }
+}
+
+/// The nodes of a Redis strategy: node 0 owns the key prefix (and deletes it when dropped),
+/// the others connect to the same prefix with pools of their own.
+fn redis_cluster(
+    strategy: Strategy,
+    opts: &Options,
+    url: &str,
+    k: usize,
+    jwt: &dyn Fn(RevocationStrategy) -> WorkloadResult<Arc<dyn TokenScheme>>,
+    rng: &mut StdRng,
+) -> WorkloadResult<Cluster> {
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let plain = |nodes| Cluster {
+        nodes,
+        window: None,
+        stagger: None,
+        phase: None,
+    };
+    // Denylists for k nodes sharing one prefix; the first cleans it up.
+    let denylists = || -> WorkloadResult<Vec<RedisDenylist>> {
+        let first = RedisDenylist::connect(url)?;
+        let prefix = first.prefix().to_owned();
+        let mut out = vec![first];
+        for _ in 1..k {
+            out.push(RedisDenylist::connect_with_prefix(url, &prefix)?.with_cleanup_on_drop(false));
+        }
+        Ok(out)
+    };
+    Ok(match strategy {
+        Strategy::SessionCentralRedis => {
+            let first = RedisStore::connect(url)?.with_pool_size(REDIS_NODE_POOL);
+            let prefix = first.prefix().to_owned();
+            let mut stores = vec![first];
+            for _ in 1..k {
+                stores.push(
+                    RedisStore::connect_with_prefix(url, &prefix)?
+                        .with_pool_size(REDIS_NODE_POOL)
+                        .with_cleanup_on_drop(false),
+                );
+            }
+            plain(
+                stores
+                    .into_iter()
+                    .map(|store| {
+                        Arc::new(SessionScheme::new(
+                            store,
+                            SessionConfig::default(),
+                            clock.clone(),
+                        )) as Arc<dyn TokenScheme>
+                    })
+                    .collect(),
+            )
+        }
+        Strategy::JwtDenylistCentralRedis => plain(
+            denylists()?
+                .into_iter()
+                .map(|d| jwt(RevocationStrategy::CentralDenylist(Arc::new(d))))
+                .collect::<WorkloadResult<_>>()?,
+        ),
+        Strategy::JwtDenylistPushedRedis => {
+            let mut nodes = Vec::with_capacity(k);
+            for central in denylists()? {
+                let local = Arc::new(MemoryDenylist::new());
+                let subscription = central.subscribe(local.clone())?;
+                let node = RedisPushed {
+                    subscription,
+                    connected: |s| s.is_connected(),
+                    central,
+                    local,
+                };
+                nodes.push(jwt(RevocationStrategy::CentralDenylist(Arc::new(node)))?);
+            }
+            plain(nodes)
+        }
+        Strategy::JwtDenylistPolledRedis => {
+            let p = opts.poll_interval;
+            let mut nodes = Vec::with_capacity(k);
+            for central in denylists()? {
+                let first = uniform(rng, p);
+                let node = RedisPolled::start(central, p, first)
+                    .map_err(|e| broken(strategy, format!("cannot start poller: {e}")))?;
+                nodes.push(jwt(RevocationStrategy::CentralDenylist(Arc::new(node)))?);
+            }
+            Cluster {
+                nodes,
+                window: Some(p),
+                stagger: None,
+                phase: Some(p),
+            }
+        }
+        _ => return Err(broken(strategy, "not a Redis strategy")),
+    })
+}
+
+/// One node's copy of a denylist pushed through Redis pub/sub: a revocation is stored in
+/// Redis (for late and reconnecting subscribers), applied locally and published; every
+/// node's subscription applies it to that node's copy. Lookups read the local copy only,
+/// and fail closed while the subscription is down (the copy may be missing revocations).
+struct RedisPushed<S> {
+    /// The node's subscription (`Subscription`, stopped when dropped).
+    subscription: S,
+    /// Whether `subscription` is receiving right now.
+    connected: fn(&S) -> bool,
+    central: RedisDenylist,
+    local: Arc<MemoryDenylist>,
+}
+
+impl<S: Send + Sync + 'static> Denylist for RedisPushed<S> {
+    fn name(&self) -> &'static str {
+        "pushed-redis"
+    }
+
+    fn insert(&self, jti: &str, expires_at_secs: u64) -> StoreResult<()> {
+        self.central.insert(jti, expires_at_secs)?;
+        self.local.insert(jti, expires_at_secs)?;
+        self.central.publish(jti, expires_at_secs)?;
+        Ok(())
+    }
+
+    fn contains(&self, jti: &str, now_secs: u64) -> StoreResult<bool> {
+        if !(self.connected)(&self.subscription) {
+            return Err(StoreError::Unavailable(format!(
+                "redis {}: not subscribed to {}, the local denylist copy may be stale",
+                self.central.url(),
+                self.central.channel()
+            )));
+        }
+        self.local.contains(jti, now_secs)
+    }
+
+    fn len(&self) -> usize {
+        self.local.len()
+    }
+}
+
+/// The local copy of a polled Redis denylist and when it was last refreshed.
+#[derive(Debug)]
+struct PolledCopy {
+    entries: RwLock<HashMap<String, u64>>,
+    refreshed: Mutex<Instant>,
+}
+
+impl PolledCopy {
+    /// Replaces the copy with every entry now in `central`.
+    fn refresh(&self, central: &RedisDenylist) -> StoreResult<()> {
+        let fresh: HashMap<String, u64> = central.fetch_all()?.into_iter().collect();
+        *self.entries.write().unwrap_or_else(|e| e.into_inner()) = fresh;
+        *self.refreshed.lock().unwrap_or_else(|e| e.into_inner()) = Instant::now();
+        Ok(())
+    }
+}
+
+/// One node's copy of a Redis denylist, replaced every P by a poller thread with
+/// [`RedisDenylist::fetch_all`]. `insert` goes to Redis only (visible here at the next
+/// poll); lookups read the copy and fail closed once it is older than 2 P (polls failing).
+struct RedisPolled {
+    central: Arc<RedisDenylist>,
+    copy: Arc<PolledCopy>,
+    interval: Duration,
+    /// Dropping it wakes the poller, which then ends.
+    stop: Option<mpsc::Sender<()>>,
+    poller: Option<JoinHandle<()>>,
+}
+
+impl RedisPolled {
+    /// Copies `central` now, then after `first_poll_in`, then every `interval`.
+    fn start(
+        central: RedisDenylist,
+        interval: Duration,
+        first_poll_in: Duration,
+    ) -> Result<RedisPolled, String> {
+        let central = Arc::new(central);
+        let copy = Arc::new(PolledCopy {
+            entries: RwLock::new(HashMap::new()),
+            refreshed: Mutex::new(Instant::now()),
+        });
+        copy.refresh(&central).map_err(|e| e.to_string())?;
+        let (stop, stopped) = mpsc::channel::<()>();
+        let poller = {
+            let (copy, central) = (copy.clone(), central.clone());
+            let interval = interval.max(Duration::from_micros(1));
+            std::thread::Builder::new()
+                .name("denylist-poll-redis".into())
+                .spawn(move || {
+                    // A fixed schedule so the phase does not drift, as PolledDenylist.
+                    let mut next = Instant::now() + first_poll_in;
+                    loop {
+                        let wait = next.saturating_duration_since(Instant::now());
+                        match stopped.recv_timeout(wait) {
+                            Err(RecvTimeoutError::Timeout) => {
+                                // A failed poll keeps the old copy; lookups refuse once it
+                                // is too old.
+                                let _ = copy.refresh(&central);
+                                next += interval;
+                                let now = Instant::now();
+                                while next <= now {
+                                    next += interval;
+                                }
+                            }
+                            Ok(()) | Err(RecvTimeoutError::Disconnected) => return,
+                        }
+                    }
+                })
+                .map_err(|e| e.to_string())?
+        };
+        Ok(RedisPolled {
+            central,
+            copy,
+            interval,
+            stop: Some(stop),
+            poller: Some(poller),
+        })
+    }
+}
+
+impl Denylist for RedisPolled {
+    fn name(&self) -> &'static str {
+        "polled-redis"
+    }
+
+    fn insert(&self, jti: &str, expires_at_secs: u64) -> StoreResult<()> {
+        self.central.insert(jti, expires_at_secs)
+    }
+
+    fn contains(&self, jti: &str, now_secs: u64) -> StoreResult<bool> {
+        let age = self
+            .copy
+            .refreshed
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .elapsed();
+        if age > self.interval * 2 {
+            return Err(StoreError::Unavailable(format!(
+                "redis {}: denylist copy not refreshed for {age:?} (polling every {:?})",
+                self.central.url(),
+                self.interval
+            )));
+        }
+        let entries = self.copy.entries.read().unwrap_or_else(|e| e.into_inner());
+        Ok(entries.get(jti).is_some_and(|exp| *exp > now_secs))
+    }
+
+    fn len(&self) -> usize {
+        self.copy
+            .entries
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .len()
+    }
+}
+
+impl Drop for RedisPolled {
+    fn drop(&mut self) {
+        drop(self.stop.take());
+        if let Some(handle) = self.poller.take() {
+            let _ = handle.join();
+        }
     }
 }
 
@@ -652,6 +997,7 @@ fn run_wall(
     strategy: Strategy,
     cluster: &Cluster,
     opts: &Options,
+    remote: &Remote,
     rng: &mut StdRng,
 ) -> WorkloadResult<Ran> {
     let k = cluster.nodes.len();
@@ -680,6 +1026,7 @@ fn run_wall(
     let bound = window * 10 + Duration::from_secs(5);
     let mut latencies = Vec::with_capacity(opts.trials);
     let mut errors = 0u64;
+    let mut fatal = None;
     if spawn_error.is_none() {
         let mut in_a_row = 0u64;
         for done in 0..opts.trials {
@@ -692,9 +1039,19 @@ fn run_wall(
                     latencies.push(ns);
                     in_a_row = 0;
                 }
-                Err(_) => {
+                Err(why) => {
                     errors += 1;
                     in_a_row += 1;
+                    // A server that went away: wait for it, then carry on with the trials.
+                    if remote.is_remote() && !remote.reachable() {
+                        match remote.ensure_back(&format!("revoke {}", strategy.name()), &why) {
+                            Ok(()) => in_a_row = 0,
+                            Err(e) => {
+                                fatal = Some(e);
+                                break;
+                            }
+                        }
+                    }
                 }
             }
         }
@@ -719,7 +1076,7 @@ fn run_wall(
             }
         }
     }
-    if let Some(e) = spawn_error {
+    if let Some(e) = spawn_error.or(fatal) {
         return Err(e);
     }
 

@@ -5,6 +5,16 @@
 //! tokens of the set for a fixed time. Throughput is total operations over wall time;
 //! latency percentiles come from short batches (the batch mean, so that timer reads stay
 //! a small share of cheap operations; the batch size is recorded).
+//!
+//! `session-redis` runs the same points: every validator thread shares one [`RedisStore`]
+//! and its connection pool (the deployment under test), and each lookup is a round trip.
+//! Working sets above [`REDIS_MAX_SESSIONS`] are cut to it for Redis (each session is a
+//! round trip to create and about a kilobyte of server memory); the point records the size
+//! used. A lookup refused because Redis is unreachable counts in the point's `errors`
+//! (fail closed); after such a point the workload waits for Redis to answer again, and ends
+//! with an error naming the server if it does not (see [`super::remote`]).
+//!
+//! [`RedisStore`]: crate::store::RedisStore
 
 use std::sync::Arc;
 use std::sync::Barrier;
@@ -13,9 +23,8 @@ use std::time::{Duration, Instant};
 use rand::RngExt;
 use serde::{Deserialize, Serialize};
 
-use super::{
-    Options, Progress, SchemeSpec, SummaryRow, WorkloadError, WorkloadResult, build, issue_many,
-};
+use super::remote::Remote;
+use super::{Options, Progress, SchemeSpec, SummaryRow, WorkloadError, WorkloadResult, build};
 use crate::claims::ClaimSet;
 use crate::clock::CoarseClock;
 use crate::measure::{Budget, measure};
@@ -25,6 +34,9 @@ use crate::stats::{Summary, encode_histogram, histogram};
 /// Valid JWTs each point draws from (a JWT validator holds no per-token state); a tenth
 /// of this in quick runs.
 pub const JWT_POOL: usize = 1_000;
+
+/// Largest working set issued into a Redis store; larger sets are cut to this.
+pub const REDIS_MAX_SESSIONS: usize = 100_000;
 
 /// Target duration of one latency batch.
 const BATCH_TARGET: Duration = Duration::from_micros(2);
@@ -147,27 +159,27 @@ pub fn run(opts: &Options, progress: &dyn Progress) -> WorkloadResult<ScaleResul
     let backend = opts.backend.name().to_owned();
     let mut points = Vec::new();
     for spec in &schemes {
-        let sets: Vec<Option<usize>> = if spec.is_jwt() {
-            vec![None]
-        } else {
-            opts.sessions.iter().map(|&n| Some(n)).collect()
-        };
+        let remote = Remote::for_spec(spec);
+        let sets = working_sets(spec, opts);
+        // Steps of working sets merged by the Redis cap still count for the progress bar.
+        let skipped = per_scheme(spec).saturating_sub(sets.len()) * opts.threads.len();
+        for _ in 0..skipped {
+            progress.step(&format!("{spec}: working set cut to {REDIS_MAX_SESSIONS}"));
+        }
         for sessions in sets {
-            let scheme = build(
-                spec,
-                opts,
-                config.clone(),
-                RevocationStrategy::None,
-                clock.clone(),
-            )?;
+            let scheme = remote.retry(&format!("scale {spec}: connecting"), || {
+                build(
+                    spec,
+                    opts,
+                    config.clone(),
+                    RevocationStrategy::None,
+                    clock.clone(),
+                )
+            })?;
             let mut rng = opts.rng(4);
             let pool = sessions.unwrap_or(if opts.quick { JWT_POOL / 10 } else { JWT_POOL });
-            let tokens = Arc::new(issue_many(
-                scheme.as_ref(),
-                pool,
-                ClaimSet::Typical,
-                &mut rng,
-            )?);
+            let tokens =
+                Arc::new(remote.issue_many(scheme.as_ref(), pool, ClaimSet::Typical, &mut rng)?);
             let batch = batch_size(scheme.as_ref(), &tokens[0]);
             for &threads in &opts.threads {
                 progress.step(&format!(
@@ -177,6 +189,12 @@ pub fn run(opts: &Options, progress: &dyn Progress) -> WorkloadResult<ScaleResul
                 let mut p = point(scheme.clone(), tokens.clone(), threads, batch, opts)?;
                 p.sessions = sessions;
                 p.backend = spec.is_jwt().then(|| backend.clone());
+                if p.errors > 0 {
+                    remote.ensure_back(
+                        &format!("scale {spec} at {threads} threads"),
+                        &format!("{} of {} validations failed", p.errors, p.ops),
+                    )?;
+                }
                 points.push(p);
             }
         }
@@ -188,6 +206,43 @@ pub fn run(opts: &Options, progress: &dyn Progress) -> WorkloadResult<ScaleResul
         session_sliding: config.sliding,
         points,
     })
+}
+
+/// The working sets of `spec`: none for JWTs (a pool), `opts.sessions` for sessions, cut
+/// to [`REDIS_MAX_SESSIONS`] (without repeats) for a Redis store.
+fn working_sets(spec: &SchemeSpec, opts: &Options) -> Vec<Option<usize>> {
+    if spec.is_jwt() {
+        return vec![None];
+    }
+    let cap = if super::remote::redis_url(spec).is_some() {
+        REDIS_MAX_SESSIONS
+    } else {
+        usize::MAX
+    };
+    let mut sets: Vec<Option<usize>> = Vec::new();
+    for &n in &opts.sessions {
+        let n = Some(n.min(cap));
+        if !sets.contains(&n) {
+            sets.push(n);
+        }
+    }
+    sets
+}
+
+/// One point of `scheme` at `threads` threads over `tokens`, for `opts.scale_duration`:
+/// what [`run`] measures at each thread count, for callers that build their own scheme
+/// (tests wrap one to watch every answer).
+pub fn run_point(
+    scheme: Arc<dyn TokenScheme>,
+    tokens: Arc<Vec<String>>,
+    threads: usize,
+    opts: &Options,
+) -> WorkloadResult<ScalePoint> {
+    let first = tokens
+        .first()
+        .ok_or_else(|| WorkloadError::Other("no tokens to validate".into()))?;
+    let batch = batch_size(scheme.as_ref(), first);
+    point(scheme, tokens, threads.max(1), batch, opts)
 }
 
 /// Operations per latency batch so that one batch lasts about [`BATCH_TARGET`].

@@ -4,6 +4,16 @@
 //! `Set-Cookie:` header bytes, and what an outsider can read from the token. Per store:
 //! heap bytes per live session, measured with the counting allocator over inserting many
 //! sessions (JWT: per issued token, which should be zero, and per denylist entry).
+//!
+//! A Redis store keeps its sessions in another process, so the counting allocator sees
+//! nothing of them: the server is asked instead. After issuing N sessions (at most
+//! [`REDIS_MEMORY_SESSIONS`], from several threads, since each is a round trip), two rows:
+//! `MEMORY USAGE` of each key in a sample of [`MEMORY_USAGE_SAMPLE`] (key, value and
+//! per-key overhead, averaged), and the growth of the server's `INFO memory` `used_memory`
+//! over the N inserts, divided by N (which also counts the key's entry in the expiry table
+//! and the growth of the hash tables, but also anything other clients did meanwhile). With
+//! JWTs selected beside a Redis store, a `MEMORY USAGE` row per `jti` on a Redis denylist
+//! too. Each row's `method` says which.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -11,14 +21,18 @@ use std::time::Duration;
 use cookie::SameSite;
 use serde::{Deserialize, Serialize};
 
-use super::{Options, Progress, SchemeSpec, SummaryRow, WorkloadResult, build, claims};
+use super::remote::{Remote, info_store, selected_redis, used_memory};
+use super::{
+    Options, Progress, SchemeSpec, SummaryRow, WorkloadError, WorkloadResult, build, claims,
+};
 use crate::alloc;
 use crate::claims::ClaimSet;
 use crate::clock::CoarseClock;
-use crate::denylist::{Denylist, MemoryDenylist};
+use crate::denylist::{Denylist, MemoryDenylist, RedisDenylist};
 use crate::scheme::jwt::peek;
 use crate::scheme::session::set_cookie;
-use crate::scheme::{RevocationStrategy, SessionConfig};
+use crate::scheme::{RevocationStrategy, SessionConfig, SessionScheme};
+use crate::store::RedisStore;
 
 /// Name of the cookie carrying either token, so both families pay the same name bytes.
 pub const COOKIE_NAME: &str = "sid";
@@ -26,6 +40,13 @@ pub const COOKIE_NAME: &str = "sid";
 pub const COOKIE_LIMIT_BYTES: usize = 4096;
 /// A common default limit on one request header line (e.g. nginx large_client_header_buffers).
 pub const HEADER_LIMIT_BYTES: usize = 8192;
+/// Most sessions (or denylist entries) inserted into Redis to measure its memory.
+pub const REDIS_MEMORY_SESSIONS: usize = 10_000;
+/// Keys whose `MEMORY USAGE` is read and averaged.
+pub const MEMORY_USAGE_SAMPLE: usize = 1_000;
+
+/// How in-process rows are measured.
+const ALLOC_METHOD: &str = "counting global allocator: net usable heap bytes (glibc malloc_usable_size) after inserting N entries, divided by N";
 
 /// Sizes of one scheme's token for one claim set.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -69,6 +90,12 @@ pub struct MemoryRow {
     pub allocations: i64,
     /// `heap_bytes / entries`.
     pub bytes_per_entry: f64,
+    /// How this row was measured: the counting allocator (in-process stores), or for a Redis
+    /// store `redis MEMORY USAGE ...` (then `entries` is the sample size and `heap_bytes`
+    /// the sum over it) or `redis INFO used_memory delta ...` (then `heap_bytes` is the
+    /// server's growth). `allocations` is 0 for Redis rows (not observable).
+    #[serde(default)]
+    pub method: Option<String>,
 }
 
 /// Everything the size workload measured.
@@ -163,33 +190,54 @@ pub fn run(opts: &Options, progress: &dyn Progress) -> WorkloadResult<SizeResult
     let mut memory = Vec::new();
     for spec in &schemes {
         progress.step(&format!("{spec}: token sizes"));
-        let scheme = build(
-            spec,
-            opts,
-            SessionConfig::default(),
-            RevocationStrategy::None,
-            clock.clone(),
-        )?;
+        let remote = Remote::for_spec(spec);
+        let scheme = remote.retry(&format!("size {spec}: connecting"), || {
+            build(
+                spec,
+                opts,
+                SessionConfig::default(),
+                RevocationStrategy::None,
+                clock.clone(),
+            )
+        })?;
         let max_age = match spec {
             SchemeSpec::Session(_) => SessionConfig::default().absolute_timeout,
             SchemeSpec::Jwt(_) => opts.jwt_lifetime,
         };
         for set in ClaimSet::ALL {
-            let token = scheme.issue(&claims(set, &mut rng))?;
-            super::expect_valid(scheme.as_ref(), &token)?;
+            let input = claims(set, &mut rng);
+            let token = remote.retry(&format!("size {spec}: issuing"), || {
+                let token = scheme.issue(&input)?;
+                super::remote::check_valid(scheme.as_ref(), &token)?;
+                Ok(token)
+            })?;
             rows.push(size_row(spec, set, &token, max_age));
         }
+        drop(scheme);
         progress.step(&format!("{spec}: server memory"));
-        memory.extend(memory_rows(spec, opts, &mut rng)?);
+        match super::remote::redis_url(spec) {
+            Some(url) => memory.extend(redis_session_rows(spec, url, opts, &mut rng)?),
+            None => memory.extend(memory_rows(spec, opts, &mut rng)?),
+        }
+        if let (true, Some(url)) = (spec.is_jwt(), selected_redis(opts)) {
+            memory.push(redis_denylist_row(spec, url, opts)?);
+        }
     }
     progress.finish();
+    let mut memory_method = if alloc::installed() {
+        ALLOC_METHOD.to_owned()
+    } else {
+        "not measured: the counting allocator is not installed in this process".to_owned()
+    };
+    if memory.iter().any(|m| m.scheme.contains("redis")) {
+        memory_method.push_str(
+            "; Redis rows: the server's own figures, MEMORY USAGE of each key in a sample and the \
+             INFO used_memory growth over N inserts, divided by N (each row's method says which)",
+        );
+    }
     Ok(SizeResults {
         rows,
-        memory_method: if alloc::installed() {
-            "counting global allocator: net usable heap bytes (glibc malloc_usable_size) after inserting N entries, divided by N".into()
-        } else {
-            "not measured: the counting allocator is not installed in this process".into()
-        },
+        memory_method,
         memory,
         cookie_limit_bytes: COOKIE_LIMIT_BYTES,
         header_limit_bytes: HEADER_LIMIT_BYTES,
@@ -281,6 +329,7 @@ fn memory_rows(
             heap_bytes: d.bytes,
             allocations: d.allocations,
             bytes_per_entry: d.bytes as f64 / issued as f64,
+            method: Some(ALLOC_METHOD.into()),
         });
     }
     drop(scheme);
@@ -303,11 +352,126 @@ fn memory_rows(
                 heap_bytes: d.bytes,
                 allocations: d.allocations,
                 bytes_per_entry: d.bytes as f64 / n as f64,
+                method: Some(ALLOC_METHOD.into()),
             });
         }
         let _ = denylist.len();
     }
     Ok(out)
+}
+
+/// Server memory per session in Redis: `MEMORY USAGE` over a sample, and the `used_memory`
+/// growth over all inserts (see the module docs).
+fn redis_session_rows(
+    spec: &SchemeSpec,
+    url: &str,
+    opts: &Options,
+    rng: &mut rand::rngs::StdRng,
+) -> WorkloadResult<Vec<MemoryRow>> {
+    let n = opts.memory_sessions.clamp(1, REDIS_MEMORY_SESSIONS);
+    let set = ClaimSet::Typical;
+    let remote = Remote::for_url(url);
+    let connect = || -> WorkloadResult<(SessionScheme<RedisStore>, RedisStore)> {
+        Ok((
+            SessionScheme::new(
+                RedisStore::connect(url)?,
+                SessionConfig::default(),
+                Arc::new(CoarseClock),
+            ),
+            info_store(url)?,
+        ))
+    };
+    let (scheme, info) = remote.retry(&format!("size {spec}: connecting"), connect)?;
+    let before = remote.retry("size: INFO memory", || Ok(used_memory(&info)?))?;
+    let tokens = remote.issue_many(&scheme, n, set, rng)?;
+    let after = remote.retry("size: INFO memory", || Ok(used_memory(&info)?))?;
+    let step = (tokens.len() / MEMORY_USAGE_SAMPLE).max(1);
+    let sample: Vec<&String> = tokens
+        .iter()
+        .step_by(step)
+        .take(MEMORY_USAGE_SAMPLE)
+        .collect();
+    let usage = remote.retry(&format!("size {spec}: MEMORY USAGE"), || {
+        let mut sum = 0u64;
+        for id in &sample {
+            sum += scheme
+                .store()
+                .memory_usage(id)?
+                .ok_or_else(|| WorkloadError::Broken {
+                    scheme: spec.name(),
+                    what: "a session vanished from Redis while measuring its memory".into(),
+                })?;
+        }
+        Ok(sum)
+    })?;
+    let delta = after as i64 - before as i64;
+    Ok(vec![
+        MemoryRow {
+            scheme: spec.name(),
+            entry: "session".into(),
+            claims: set,
+            entries: sample.len(),
+            heap_bytes: usage as i64,
+            allocations: 0,
+            bytes_per_entry: usage as f64 / sample.len() as f64,
+            method: Some(format!(
+                "redis MEMORY USAGE of {} session keys (of {n}), averaged: key, JSON value and per-key overhead",
+                sample.len()
+            )),
+        },
+        MemoryRow {
+            scheme: spec.name(),
+            entry: "session".into(),
+            claims: set,
+            entries: tokens.len(),
+            heap_bytes: delta,
+            allocations: 0,
+            bytes_per_entry: delta as f64 / tokens.len() as f64,
+            method: Some(format!(
+                "redis INFO used_memory delta over inserting {} sessions, divided by {}: includes the expiry-table entry and hash-table growth, and whatever other clients did meanwhile",
+                tokens.len(),
+                tokens.len()
+            )),
+        },
+    ])
+}
+
+/// Server memory per `jti` on a Redis denylist (`MEMORY USAGE` over a sample).
+fn redis_denylist_row(spec: &SchemeSpec, url: &str, opts: &Options) -> WorkloadResult<MemoryRow> {
+    let n = opts
+        .memory_sessions
+        .clamp(1, REDIS_MEMORY_SESSIONS)
+        .min(MEMORY_USAGE_SAMPLE);
+    let remote = Remote::for_url(url);
+    // 22-character jtis (128 bits, base64url), as the JWT scheme issues; exp an hour ahead.
+    let jtis: Vec<String> = (0..n).map(|i| format!("{i:022}")).collect();
+    let exp = crate::clock::Clock::now_secs(&crate::clock::SystemClock) + 3600;
+    let sum = remote.retry(&format!("size {spec}: Redis denylist"), || {
+        let denylist = RedisDenylist::connect(url)?;
+        let probe = RedisStore::connect_with_prefix(url, denylist.prefix())?
+            .with_pool_size(1)
+            .with_cleanup_on_drop(false);
+        let mut sum = 0u64;
+        for j in &jtis {
+            denylist.insert(j, exp)?;
+        }
+        for j in &jtis {
+            sum += probe.memory_usage(j)?.unwrap_or(0);
+        }
+        Ok(sum)
+    })?;
+    Ok(MemoryRow {
+        scheme: format!("{}+denylist-redis", spec.name()),
+        entry: "denylist-entry".into(),
+        claims: ClaimSet::Typical,
+        entries: n,
+        heap_bytes: sum as i64,
+        allocations: 0,
+        bytes_per_entry: sum as f64 / n as f64,
+        method: Some(format!(
+            "redis MEMORY USAGE of {n} denylist keys (22-character jti, value exp), averaged"
+        )),
+    })
 }
 
 #[cfg(test)]

@@ -5,14 +5,28 @@
 //! put the figures in context: a bare map get of the same key, a bare
 //! `jsonwebtoken::decode`, a bare HMAC-SHA256 of the signing input, and where a JWT's time
 //! goes (header decode, claims decode, signature check).
+//!
+//! A session store outside the process (`session-redis`) gets the same rows. Their wall time
+//! includes the round trip to the server, their `cpu` is this client thread's CPU only, and
+//! `server_cpu_ns_per_op` adds the server's side: the growth of the server's
+//! `used_cpu_sys + used_cpu_user` (`INFO cpu`) over a counted run of the operation, less
+//! what the server used over the same time while this process sent nothing (its cron, other
+//! clients), divided by the count. A lookup that fails because the server is unreachable is
+//! refused by the scheme (fail closed) and counted in the row's `errors`; the workload then
+//! waits for the server (see [`super::remote`]) and gives up with an error naming it if it
+//! does not come back.
 
+use std::cell::Cell;
+use std::hint::black_box;
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use dashmap::DashMap;
 use serde::{Deserialize, Serialize};
 
+use super::remote::{Remote, check_valid, info_store, server_cpu_secs};
 use super::{
     Options, Progress, SchemeSpec, StoreSpec, SummaryRow, WorkloadError, WorkloadResult, build,
     claims, expect_rejected, expect_valid, issue_many,
@@ -23,9 +37,12 @@ use crate::denylist::MemoryDenylist;
 use crate::measure::{Measurement, interleaved_ratio, measure};
 use crate::scheme::jwt::{JwtKeys, WireClaims};
 use crate::scheme::{
-    JwtAlg, JwtScheme, RevocationStrategy, SessionConfig, SessionScheme, TokenScheme,
+    JwtAlg, JwtScheme, Rejection, RevocationStrategy, SessionConfig, SessionScheme, TokenScheme,
 };
-use crate::store::{MemoryStore, SessionRecord, SessionStore};
+use crate::store::{MemoryStore, RedisStore, SessionRecord, SessionStore};
+
+/// Fewest operations counted for one server-CPU figure.
+const MIN_SERVER_OPS: u64 = 1_000;
 
 /// What a row measures.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -94,6 +111,18 @@ pub struct ValidateRow {
     pub claims: ClaimSet,
     /// Cost per operation.
     pub measurement: Measurement,
+    /// Server CPU per operation in ns, for schemes whose store is a server (`session-redis`):
+    /// the growth of the server's `used_cpu_sys + used_cpu_user` (`INFO cpu`) over a counted
+    /// run of the operation, less the server's CPU over the same time with this process idle,
+    /// divided by the count. `None` for in-process schemes (all their CPU is in
+    /// `measurement.cpu`) and when `INFO` could not be read.
+    #[serde(default)]
+    pub server_cpu_ns_per_op: Option<f64>,
+    /// Operations that did not end as expected while measuring: a valid token refused, an
+    /// issue that failed, or a refusal because the store was unreachable (fail closed).
+    /// Must be 0; a token that must be refused and was accepted stops the workload instead.
+    #[serde(default)]
+    pub errors: u64,
 }
 
 /// A budget from the issue tracker, checked in this run.
@@ -154,7 +183,7 @@ impl ValidateResults {
             .flat_map(|r| {
                 let b = r.backend.as_deref().unwrap_or("");
                 let p = r.claims.name();
-                [
+                let rows = [
                     SummaryRow::new(
                         "validate",
                         &r.scheme,
@@ -182,7 +211,31 @@ impl ValidateResults {
                         r.measurement.cpu.median_ns,
                         "ns/op",
                     ),
-                ]
+                ];
+                let mut rows = rows.to_vec();
+                if let Some(server) = r.server_cpu_ns_per_op {
+                    rows.push(SummaryRow::new(
+                        "validate",
+                        &r.scheme,
+                        b,
+                        p,
+                        &format!("{}_server_cpu", r.operation.name()),
+                        server,
+                        "ns/op",
+                    ));
+                }
+                if r.errors > 0 {
+                    rows.push(SummaryRow::new(
+                        "validate",
+                        &r.scheme,
+                        b,
+                        p,
+                        &format!("{}_errors", r.operation.name()),
+                        r.errors as f64,
+                        "count",
+                    ));
+                }
+                rows
             })
             .collect()
     }
@@ -238,12 +291,160 @@ fn row(
         operation,
         claims,
         measurement: m,
+        server_cpu_ns_per_op: None,
+        errors: 0,
     }
+}
+
+/// How one call of a measured operation ended, against what the row expects.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Verdict {
+    /// As expected (accepted a valid token, refused an invalid one, issued a token).
+    Expected,
+    /// Did not happen as expected (e.g. refused because the store was unreachable).
+    Failed,
+    /// Accepted a token that must be refused: never allowed.
+    Accepted,
+}
+
+/// `validate` of a token that must be accepted.
+fn accept(r: &Result<crate::scheme::Principal, Rejection>) -> Verdict {
+    if r.is_ok() {
+        Verdict::Expected
+    } else {
+        Verdict::Failed
+    }
+}
+
+/// `validate` of a token that must be refused (for any reason but an unreachable store).
+fn refuse(r: &Result<crate::scheme::Principal, Rejection>) -> Verdict {
+    match r {
+        Ok(_) => Verdict::Accepted,
+        Err(Rejection::StoreUnavailable(_)) => Verdict::Failed,
+        Err(_) => Verdict::Expected,
+    }
+}
+
+/// `issue`.
+fn issued(r: &Result<String, crate::scheme::SchemeError>) -> Verdict {
+    if r.is_ok() {
+        Verdict::Expected
+    } else {
+        Verdict::Failed
+    }
+}
+
+/// The server's CPU per operation, for a scheme whose store is a Redis server.
+struct ServerCpu {
+    info: RedisStore,
+    /// Server CPU seconds per wall second while this process sends nothing.
+    idle_per_sec: f64,
+}
+
+impl ServerCpu {
+    /// `None` for an in-process scheme. Measures the server's background CPU first.
+    fn new(remote: &Remote, opts: &Options) -> WorkloadResult<Option<ServerCpu>> {
+        let Some(url) = remote.url() else {
+            return Ok(None);
+        };
+        let info = remote.retry("validate: connecting to read INFO", || Ok(info_store(url)?))?;
+        let span = opts.budget.measure.max(Duration::from_millis(200));
+        let idle_per_sec = remote.retry("validate: reading INFO cpu", || {
+            let c0 = server_cpu_secs(&info)?;
+            let t0 = Instant::now();
+            std::thread::sleep(span);
+            let c1 = server_cpu_secs(&info)?;
+            Ok(((c1 - c0) / t0.elapsed().as_secs_f64()).max(0.0))
+        })?;
+        Ok(Some(ServerCpu { info, idle_per_sec }))
+    }
+
+    /// Runs `op` for the measuring budget (at least [`MIN_SERVER_OPS`] times, unless that
+    /// takes four budgets) between two `INFO cpu` reads; ns of server CPU per call.
+    fn per_op(&self, opts: &Options, op: &mut dyn FnMut()) -> Option<f64> {
+        let span = opts.budget.measure;
+        let c0 = server_cpu_secs(&self.info).ok()?;
+        let t0 = Instant::now();
+        let mut n = 0u64;
+        loop {
+            let elapsed = t0.elapsed();
+            if elapsed >= span && (n >= MIN_SERVER_OPS || elapsed >= span * 4) {
+                break;
+            }
+            op();
+            n += 1;
+        }
+        let wall = t0.elapsed().as_secs_f64();
+        let c1 = server_cpu_secs(&self.info).ok()?;
+        let busy = (c1 - c0 - self.idle_per_sec * wall).max(0.0);
+        Some(busy / n as f64 * 1e9)
+    }
+}
+
+/// Measures `f` (one operation per call) into a row: wall and thread-CPU time, the server's
+/// CPU when `server` is given, and the calls that did not end as `judge` expects. A call
+/// that accepted a token that must be refused fails the workload; failed calls are counted,
+/// after which the workload waits for an unreachable server to come back (or gives up).
+#[allow(clippy::too_many_arguments)]
+fn timed<T>(
+    scheme: &str,
+    operation: Operation,
+    claims: ClaimSet,
+    opts: &Options,
+    remote: &Remote,
+    server: Option<&ServerCpu>,
+    judge: impl Fn(&T) -> Verdict,
+    mut f: impl FnMut() -> T,
+) -> WorkloadResult<ValidateRow> {
+    let (failed, accepted) = (Cell::new(0u64), Cell::new(0u64));
+    let mut counted = || {
+        let r = f();
+        match judge(&r) {
+            Verdict::Expected => {}
+            Verdict::Failed => failed.set(failed.get() + 1),
+            Verdict::Accepted => accepted.set(accepted.get() + 1),
+        }
+        r
+    };
+    let measurement = measure(opts.budget, &mut counted);
+    let server_cpu_ns_per_op = server.and_then(|s| {
+        s.per_op(opts, &mut || {
+            black_box(counted());
+        })
+    });
+    if accepted.get() > 0 {
+        return Err(WorkloadError::Broken {
+            scheme: scheme.to_owned(),
+            what: format!(
+                "{}: {} tokens that must be refused were accepted",
+                operation.name(),
+                accepted.get()
+            ),
+        });
+    }
+    if failed.get() > 0 {
+        remote.ensure_back(
+            &format!("validate {scheme} {}", operation.name()),
+            &format!("{} operations failed", failed.get()),
+        )?;
+    }
+    Ok(ValidateRow {
+        scheme: scheme.to_owned(),
+        backend: None,
+        operation,
+        claims,
+        measurement,
+        server_cpu_ns_per_op,
+        errors: failed.get(),
+    })
 }
 
 fn session_rows(store: &StoreSpec, opts: &Options) -> WorkloadResult<Vec<ValidateRow>> {
     let spec = SchemeSpec::Session(store.clone());
     let name = spec.name();
+    let remote = Remote::for_spec(&spec);
+    let server = ServerCpu::new(&remote, opts)?;
+    let server = server.as_ref();
     let mut out = Vec::new();
     let fixed = SessionConfig {
         sliding: false,
@@ -254,50 +455,58 @@ fn session_rows(store: &StoreSpec, opts: &Options) -> WorkloadResult<Vec<Validat
         ..SessionConfig::default()
     };
     let clock = Arc::new(CoarseClock);
+    let connect = |config: &SessionConfig| {
+        remote.retry(&format!("validate {name}: connecting"), || {
+            build(
+                &spec,
+                opts,
+                config.clone(),
+                RevocationStrategy::None,
+                clock.clone(),
+            )
+        })
+    };
     for set in ClaimSet::ALL {
         let mut rng = opts.rng(2);
         for (op, config) in [
             (Operation::Validate, &fixed),
             (Operation::ValidateSliding, &sliding),
         ] {
-            let scheme = build(
-                &spec,
-                opts,
-                config.clone(),
-                RevocationStrategy::None,
-                clock.clone(),
-            )?;
-            let tokens = issue_many(scheme.as_ref(), opts.live_sessions.max(1), set, &mut rng)?;
+            let scheme = connect(config)?;
+            let tokens =
+                remote.issue_many(scheme.as_ref(), opts.live_sessions.max(1), set, &mut rng)?;
             let token = &tokens[tokens.len() / 2];
-            expect_valid(scheme.as_ref(), token)?;
-            out.push(row(
+            remote.retry("validate: checking the token", || {
+                check_valid(scheme.as_ref(), token)
+            })?;
+            out.push(timed(
                 &name,
-                None,
                 op,
                 set,
-                measure(opts.budget, || scheme.validate(token)),
-            ));
+                opts,
+                &remote,
+                server,
+                accept,
+                || scheme.validate(token),
+            )?);
         }
-        let scheme = build(
-            &spec,
-            opts,
-            fixed.clone(),
-            RevocationStrategy::None,
-            clock.clone(),
-        )?;
+        let scheme = connect(&fixed)?;
         let input = claims(set, &mut rng);
-        out.push(row(
+        out.push(timed(
             &name,
-            None,
             Operation::Issue,
             set,
-            measure(opts.budget, || scheme.issue(&input)),
-        ));
+            opts,
+            &remote,
+            server,
+            issued,
+            || scheme.issue(&input),
+        )?);
     }
     // Rejections, typical claims, in a store holding the same live sessions.
     let mut rng = opts.rng(2);
-    let scheme = build(&spec, opts, fixed, RevocationStrategy::None, clock)?;
-    let tokens = issue_many(
+    let scheme = connect(&fixed)?;
+    let tokens = remote.issue_many(
         scheme.as_ref(),
         opts.live_sessions.max(1),
         ClaimSet::Typical,
@@ -305,23 +514,29 @@ fn session_rows(store: &StoreSpec, opts: &Options) -> WorkloadResult<Vec<Validat
     )?;
     let unknown = URL_SAFE_NO_PAD.encode([0x5a_u8; 16]);
     expect_rejected(scheme.as_ref(), &unknown)?;
-    out.push(row(
+    out.push(timed(
         &name,
-        None,
         Operation::RejectUnknown,
         ClaimSet::Typical,
-        measure(opts.budget, || scheme.validate(&unknown)),
-    ));
+        opts,
+        &remote,
+        server,
+        refuse,
+        || scheme.validate(&unknown),
+    )?);
     let revoked = &tokens[0];
-    scheme.revoke(revoked)?;
+    remote.retry("validate: revoking", || Ok(scheme.revoke(revoked)?))?;
     expect_rejected(scheme.as_ref(), revoked)?;
-    out.push(row(
+    out.push(timed(
         &name,
-        None,
         Operation::RejectRevoked,
         ClaimSet::Typical,
-        measure(opts.budget, || scheme.validate(revoked)),
-    ));
+        opts,
+        &remote,
+        server,
+        refuse,
+        || scheme.validate(revoked),
+    )?);
     Ok(out)
 }
 
