@@ -132,6 +132,7 @@ fn size() -> SizeResults {
         heap_bytes: (per * 10_000.0) as i64,
         allocations: if per > 0.0 { 170_000 } else { 0 },
         bytes_per_entry: per,
+        method: None,
     };
     SizeResults {
         rows,
@@ -159,6 +160,8 @@ fn vrow(
         operation: op,
         claims,
         measurement: measurement(median),
+        server_cpu_ns_per_op: None,
+        errors: 0,
     }
 }
 
