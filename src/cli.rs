@@ -129,6 +129,13 @@ pub struct IssueArgs {
     /// How many tokens.
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..=10_000_000))]
     pub count: u64,
+    /// Internal (scripts/redis-crosscheck.sh): issue sessions into this Redis store and keep
+    /// them there after exiting, under the key prefix given by --redis-prefix.
+    #[arg(long, hide = true, value_parser = parse_store, requires = "redis_prefix")]
+    pub store: Option<StoreSpec>,
+    /// Internal: key prefix of --store; the caller deletes the keys when done.
+    #[arg(long, hide = true, requires = "store")]
+    pub redis_prefix: Option<String>,
 }
 
 /// Options of `inspect`.
@@ -552,13 +559,27 @@ fn issue(a: &IssueArgs) -> anyhow::Result<ExitCode> {
         Family::Session => SchemeSpec::Session(StoreSpec::Memory),
         Family::Jwt => SchemeSpec::Jwt(a.alg),
     };
-    let scheme = workload::build(
-        &spec,
-        &opts,
-        SessionConfig::default(),
-        RevocationStrategy::None,
-        Arc::new(SystemClock),
-    )?;
+    let scheme = match (&a.store, &a.redis_prefix) {
+        (None, None) => workload::build(
+            &spec,
+            &opts,
+            SessionConfig::default(),
+            RevocationStrategy::None,
+            Arc::new(SystemClock),
+        )?,
+        (Some(StoreSpec::Redis(url)), Some(prefix)) if a.scheme == Family::Session => {
+            // Kept after exit for external tools (redis-benchmark); the caller deletes them.
+            let store = crate::store::RedisStore::connect_with_prefix(url, prefix)
+                .with_context(|| format!("--store {url}"))?
+                .with_cleanup_on_drop(false);
+            Arc::new(crate::scheme::SessionScheme::new(
+                store,
+                SessionConfig::default(),
+                Arc::new(SystemClock),
+            ))
+        }
+        _ => bail!("--store and --redis-prefix go together, with --scheme session and a redis:// store"),
+    };
     let mut rng = opts.rng(7);
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
