@@ -260,6 +260,16 @@ enum Outcome {
 }
 
 impl Outcome {
+    /// Operations or trials that failed (e.g. Redis unreachable), one line each.
+    fn error_notes(&self) -> Vec<String> {
+        match self {
+            Outcome::Size(_) => Vec::new(),
+            Outcome::Validate(r) => r.error_notes(),
+            Outcome::Revoke(r) => r.error_notes(),
+            Outcome::Scale(r) => r.error_notes(),
+        }
+    }
+
     fn summary_rows(&self) -> Vec<SummaryRow> {
         match self {
             Outcome::Size(r) => r.summary_rows(),
@@ -535,6 +545,13 @@ fn summary_table(outcomes: &[Outcome]) -> String {
                     ));
                 }
             }
+        }
+    }
+    let notes: Vec<String> = outcomes.iter().flat_map(Outcome::error_notes).collect();
+    if !notes.is_empty() {
+        s.push_str("\nfailures (counted in the results; tokens were refused, never accepted):\n");
+        for n in notes {
+            s.push_str(&format!("  {n}\n"));
         }
     }
     s

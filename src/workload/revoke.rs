@@ -164,6 +164,21 @@ pub struct StrategyResult {
 }
 
 impl RevokeResults {
+    /// One line per strategy with failed trials (e.g. Redis unreachable during a trial), for
+    /// the end of a run; empty when none failed.
+    pub fn error_notes(&self) -> Vec<String> {
+        self.strategies
+            .iter()
+            .filter(|s| s.errors > 0)
+            .map(|s| {
+                format!(
+                    "revoke {}: {} of {} trials failed",
+                    s.strategy, s.errors, self.trials
+                )
+            })
+            .collect()
+    }
+
     /// Headline figures for `summary.csv`: latency p50 / p99 / max in milliseconds and the
     /// added per-request cost in nanoseconds, per strategy.
     pub fn summary_rows(&self) -> Vec<SummaryRow> {

@@ -89,6 +89,26 @@ impl ScaleResults {
         self.points.extend(other.points);
     }
 
+    /// One line per point where validations failed (e.g. refused because Redis was
+    /// unreachable: fail closed), for the end of a run; empty when none did.
+    pub fn error_notes(&self) -> Vec<String> {
+        self.points
+            .iter()
+            .filter(|p| p.errors > 0)
+            .map(|p| {
+                format!(
+                    "scale {} at {} threads{}: {} of {} validations failed (refused, fail closed)",
+                    p.scheme,
+                    p.threads,
+                    p.sessions
+                        .map_or(String::new(), |n| format!(", {n} sessions")),
+                    p.errors,
+                    p.ops
+                )
+            })
+            .collect()
+    }
+
     /// Headline rows for `summary.csv`.
     pub fn summary_rows(&self) -> Vec<SummaryRow> {
         self.points

@@ -176,6 +176,31 @@ impl ValidateResults {
         self.budget_checks.extend(other.budget_checks);
     }
 
+    /// One line per scheme whose operations failed while measuring (e.g. refused because
+    /// Redis was unreachable: fail closed), for the end of a run; empty when none did.
+    pub fn error_notes(&self) -> Vec<String> {
+        let mut per_scheme: Vec<(&str, u64, u64)> = Vec::new();
+        for r in &self.rows {
+            match per_scheme.iter_mut().find(|(s, _, _)| *s == r.scheme) {
+                Some((_, errors, ops)) => {
+                    *errors += r.errors;
+                    *ops += r.measurement.ops;
+                }
+                None => per_scheme.push((&r.scheme, r.errors, r.measurement.ops)),
+            }
+        }
+        per_scheme
+            .into_iter()
+            .filter(|(_, errors, _)| *errors > 0)
+            .map(|(scheme, errors, ops)| {
+                format!(
+                    "validate {scheme}: {errors} operations failed while measuring (refused, \
+                     fail closed; about {ops} timed), see `errors` in validate.json"
+                )
+            })
+            .collect()
+    }
+
     /// Headline rows for `summary.csv`.
     pub fn summary_rows(&self) -> Vec<SummaryRow> {
         self.rows
