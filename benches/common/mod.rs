@@ -23,12 +23,17 @@ use tokenbench::store::{MemoryStore, RwLockStore};
 pub const BACKGROUND_SESSIONS: usize = 10_000;
 
 /// Criterion settings for every bench: modest, so that a full `cargo bench` on a shared
-/// two-core machine stays within minutes. Command-line flags still override them.
+/// two-core machine stays within about ten minutes. Command-line flags still override them.
+///
+/// HTML plots are off by default: rendering them costs more than measuring (about 4 s per
+/// benchmark with the plotters backend). Estimates are still written under
+/// `target/criterion/`; add `-- --plotting-backend plotters` to get the HTML report.
 pub fn config() -> Criterion {
     Criterion::default()
-        .warm_up_time(Duration::from_secs(1))
+        .warm_up_time(Duration::from_millis(500))
         .measurement_time(Duration::from_secs(3))
         .sample_size(30)
+        .without_plots()
 }
 
 /// The real clock, as the CLI uses it: reading it is part of every validate.
