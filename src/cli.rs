@@ -54,6 +54,8 @@ pub enum Cmd {
     Revoke(RunArgs),
     /// Throughput and latency as threads and working sets grow.
     Scale(RunArgs),
+    /// Rebuild charts, report.md and report.html from a run folder (no measuring).
+    Report(ReportArgs),
     /// Print fresh tokens, one per line, for external tools.
     Issue(IssueArgs),
     /// Say what a token reveals; verify a JWT with a JWK.
@@ -112,6 +114,14 @@ pub struct RunArgs {
     /// Internal: run one workload and write its JSON to this file, nothing else.
     #[arg(long, hide = true)]
     pub emit: Option<PathBuf>,
+}
+
+/// Options of `report`.
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// The run folder.
+    #[arg(default_value = "results/latest")]
+    pub dir: PathBuf,
 }
 
 /// Options of `issue`.
@@ -246,6 +256,7 @@ pub fn main() -> anyhow::Result<ExitCode> {
         Cmd::Validate(a) => run(&a, &[WorkloadKind::Validate]),
         Cmd::Revoke(a) => run(&a, &[WorkloadKind::Revoke]),
         Cmd::Scale(a) => run(&a, &[WorkloadKind::Scale]),
+        Cmd::Report(a) => report(&a),
         Cmd::Issue(a) => issue(&a),
         Cmd::Inspect(a) => inspect(&a),
     }
@@ -373,8 +384,45 @@ fn run(args: &RunArgs, kinds: &[WorkloadKind]) -> anyhow::Result<ExitCode> {
     meta.finished_utc = Some(rfc3339(SystemClock.now_secs()));
     dir.write_json(&Artifact::Meta, &meta)?;
     print!("{}", summary_table(&outcomes));
+    // The measurements are complete and on disk whatever happens to the report, which can
+    // be rebuilt from them with `tokenbench report DIR`.
+    let report = crate::report::write_report(&dir);
     dir.finish()?;
     println!("results: {}", dir.root().display());
+    match report {
+        Ok(paths) => {
+            if let Some(html) = paths
+                .iter()
+                .find(|p| p.extension().is_some_and(|e| e == "html"))
+            {
+                println!("report:  {}", html.display());
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(e) => {
+            eprintln!("tokenbench: error: the report could not be built: {e}");
+            eprintln!(
+                "tokenbench: the measurements are saved; retry with: tokenbench report {}",
+                dir.root().display()
+            );
+            Ok(ExitCode::FAILURE)
+        }
+    }
+}
+
+fn report(a: &ReportArgs) -> anyhow::Result<ExitCode> {
+    let dir =
+        RunDir::open(&a.dir).with_context(|| format!("opening run folder {}", a.dir.display()))?;
+    if dir.is_incomplete() {
+        eprintln!(
+            "tokenbench: warning: {} is marked INCOMPLETE (the run did not finish)",
+            a.dir.display()
+        );
+    }
+    let paths = crate::report::write_report(&dir)?;
+    for p in paths {
+        println!("{}", p.display());
+    }
     Ok(ExitCode::SUCCESS)
 }
 
@@ -595,7 +643,9 @@ fn issue(a: &IssueArgs) -> anyhow::Result<ExitCode> {
                 Arc::new(SystemClock),
             ))
         }
-        _ => bail!("--store and --redis-prefix go together, with --scheme session and a redis:// store"),
+        _ => bail!(
+            "--store and --redis-prefix go together, with --scheme session and a redis:// store"
+        ),
     };
     let mut rng = opts.rng(7);
     let stdout = std::io::stdout();

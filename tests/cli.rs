@@ -189,6 +189,30 @@ fn a_tiny_run_writes_every_file_and_moves_latest() {
         fs::canonicalize(base.path().join("latest")).unwrap(),
         fs::canonicalize(run.root()).unwrap()
     );
+    // run builds the report; `report` rebuilds it from the files alone.
+    assert!(run.path(&Artifact::ReportHtml).exists());
+    let md = run.path(&Artifact::ReportMd);
+    fs::remove_file(&md).unwrap();
+    tb().arg("report")
+        .arg(base.path().join("latest"))
+        .assert()
+        .success();
+    assert!(md.exists());
+}
+
+#[test]
+fn report_on_a_missing_or_corrupt_run_names_the_problem() {
+    let base = tempfile::tempdir().unwrap();
+    tb().arg("report")
+        .arg(base.path().join("nope"))
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("nope"));
+    let run = RunDir::create(base.path(), "2026-01-01T00-00-00Z", None).unwrap();
+    fs::write(run.path(&Artifact::Meta), b"{ broken").unwrap();
+    tb().arg("report").arg(run.root()).assert().code(1).stderr(
+        predicate::str::contains("meta.json").and(predicate::str::contains("panicked").not()),
+    );
 }
 
 #[test]

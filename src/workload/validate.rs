@@ -132,7 +132,8 @@ pub struct BudgetCheck {
     pub name: String,
     /// Measured ratio, interleaved (see [`crate::measure::Ratio`]).
     pub ratio: f64,
-    /// 95% confidence interval of the ratio.
+    /// 95% confidence interval of the ratio (absent in files written before it existed).
+    #[serde(default)]
     pub ratio_ci95: [f64; 2],
     /// The ratio must not exceed this.
     pub limit: f64,
