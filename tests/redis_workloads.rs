@@ -550,3 +550,58 @@ fn url_port(url: &str) -> &str {
     url.trim_start_matches("redis://127.0.0.1:")
         .trim_end_matches('/')
 }
+
+#[test]
+fn revoke_counts_failed_trials_during_an_outage_and_carries_on() {
+    if !Server::available() {
+        eprintln!("skipped: redis-server not on PATH");
+        return;
+    }
+    let server = Server::start(spare_port(), tempfile::tempdir().expect("tempdir"));
+    let mut opts = Options::defaults(true);
+    opts.stores = vec![StoreSpec::Redis(server.url())];
+    opts.families = vec![Family::Jwt];
+    opts.validators = 2;
+    opts.trials = 60;
+    opts.poll_interval = Duration::from_millis(50);
+    opts.budget = Budget {
+        warmup: Duration::from_millis(2),
+        measure: Duration::from_millis(20),
+        batch: Duration::from_micros(50),
+    };
+
+    // Kill the server while the pushed-Redis nodes are subscribed; start it again.
+    let killer = std::thread::spawn(move || {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while subscribers(&server) == 0 {
+            assert!(Instant::now() < deadline, "no subscriber ever appeared");
+            std::thread::sleep(Duration::from_millis(2));
+        }
+        std::thread::sleep(Duration::from_millis(10));
+        let (port, dir) = server.kill();
+        std::thread::sleep(Duration::from_millis(300));
+        Server::start(port, dir)
+    });
+    let r = revoke::run(&opts, &NoProgress).expect("the run recovers");
+    let server = killer.join().expect("killer thread");
+    let pushed = r.strategy("jwt-denylist-pushed-redis").expect("ran");
+    assert!(pushed.errors > 0, "the outage was counted: {pushed:?}");
+    assert!(
+        pushed.latencies_ns.len() + pushed.errors as usize == opts.trials
+            && !pushed.latencies_ns.is_empty(),
+        "the strategy carried on after the restart: {pushed:?}"
+    );
+    let polled = r.strategy("jwt-denylist-polled-redis").expect("ran");
+    assert_eq!(polled.errors, 0, "later strategies are unaffected");
+    round_trip(&r);
+    assert_eq!(server.keys(), 0, "cleaned up");
+}
+
+/// Clients of `server` subscribed to a channel right now.
+fn subscribers(server: &Server) -> usize {
+    redis::Client::open(server.url())
+        .and_then(|c| c.get_connection_with_timeout(Duration::from_millis(200)))
+        .and_then(|mut c| redis::cmd("CLIENT").arg("LIST").query::<String>(&mut c))
+        .map(|list| list.lines().filter(|l| l.contains("cmd=subscribe")).count())
+        .unwrap_or(0)
+}

@@ -114,6 +114,10 @@ const JWT_ALG: JwtAlg = JwtAlg::HS256;
 /// Random stream of this workload (`Options::rng`); each strategy adds its index.
 const RNG_STREAM: u64 = 0x7265_766f_6b65_0000;
 
+/// Pause after a failed trial of a Redis strategy, beyond its window: time for subscribers
+/// to subscribe again after Redis came back.
+const REDIS_SETTLE: Duration = Duration::from_millis(250);
+
 /// Connections of each Redis node's pool: one validator thread, plus node 0's coordinator.
 const REDIS_NODE_POOL: usize = 2;
 
@@ -1057,15 +1061,20 @@ fn run_wall(
                 Err(why) => {
                     errors += 1;
                     in_a_row += 1;
-                    // A server that went away: wait for it, then carry on with the trials.
-                    if remote.is_remote() && !remote.reachable() {
-                        match remote.ensure_back(&format!("revoke {}", strategy.name()), &why) {
-                            Ok(()) => in_a_row = 0,
-                            Err(e) => {
-                                fatal = Some(e);
-                                break;
+                    if remote.is_remote() {
+                        // A server that went away: wait for it, then carry on with the trials.
+                        if !remote.reachable() {
+                            match remote.ensure_back(&format!("revoke {}", strategy.name()), &why) {
+                                Ok(()) => in_a_row = 0,
+                                Err(e) => {
+                                    fatal = Some(e);
+                                    break;
+                                }
                             }
                         }
+                        // Subscribers dial again every 100 ms and pollers refresh within P:
+                        // give them that long before the next trial.
+                        std::thread::sleep(window + REDIS_SETTLE);
                     }
                 }
             }
