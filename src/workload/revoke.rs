@@ -27,10 +27,11 @@
 //!
 //! They fail closed: a node whose lookup cannot reach Redis refuses with
 //! [`Rejection::StoreUnavailable`]; a pushed copy refuses while its subscription is down
-//! (it may be missing revocations); a polled copy refuses once its last successful refresh
-//! is older than 2 P. A trial during which Redis is unreachable fails and is counted in
-//! `errors`; the workload then waits for Redis (see [`super::remote`]) and carries on, or
-//! ends with an error naming the server if it does not come back.
+//! (it may be missing revocations); a polled copy refuses while its last poll failed (or,
+//! should its poller stall, once it is older than 2 P + 5 s). A trial during which Redis is
+//! unreachable fails and is counted in `errors`; the workload then waits for Redis (see
+//! [`super::remote`]) and carries on, or ends with an error naming the server if it does
+//! not come back.
 //!
 //! How a trial runs (wall-clock strategies):
 //! - Each node validates, then sleeps [`REQUEST_GAP`] (the OS rounds it up to some tens of
@@ -130,7 +131,7 @@ pub struct RevokeResults {
     pub trials: usize,
     /// Per-node cache lifetime T of `session-cache`, in milliseconds.
     pub cache_ttl_ms: f64,
-    /// Polling period P of `jwt-denylist-polled`, in milliseconds.
+    /// Polling period P of `jwt-denylist-polled` (and `jwt-denylist-polled-redis`), in milliseconds.
     pub poll_interval_ms: f64,
     /// JWT lifetime (`exp - iat`), in seconds.
     pub jwt_lifetime_s: f64,
@@ -244,7 +245,7 @@ pub enum Strategy {
 }
 
 impl Strategy {
-    /// Every strategy, in report order.
+    /// The in-process strategies, in report order: run whatever the stores (see [`Strategy::EVERY`]).
     pub const ALL: [Strategy; 6] = [
         Strategy::SessionCentral,
         Strategy::SessionCache,
@@ -747,26 +748,40 @@ impl<S: Send + Sync + 'static> Denylist for RedisPushed<S> {
     }
 }
 
-/// The local copy of a polled Redis denylist and when it was last refreshed.
+/// The local copy of a polled Redis denylist, when it was last refreshed, and whether the
+/// last attempt failed.
 #[derive(Debug)]
 struct PolledCopy {
     entries: RwLock<HashMap<String, u64>>,
     refreshed: Mutex<Instant>,
+    failing: AtomicBool,
 }
 
 impl PolledCopy {
     /// Replaces the copy with every entry now in `central`.
     fn refresh(&self, central: &RedisDenylist) -> StoreResult<()> {
-        let fresh: HashMap<String, u64> = central.fetch_all()?.into_iter().collect();
+        let fresh: HashMap<String, u64> = match central.fetch_all() {
+            Ok(entries) => entries.into_iter().collect(),
+            Err(e) => {
+                self.failing.store(true, Ordering::SeqCst);
+                return Err(e);
+            }
+        };
         *self.entries.write().unwrap_or_else(|e| e.into_inner()) = fresh;
         *self.refreshed.lock().unwrap_or_else(|e| e.into_inner()) = Instant::now();
+        self.failing.store(false, Ordering::SeqCst);
         Ok(())
     }
 }
 
+/// Age past which a polled copy is refused even if no poll failed (a wedged poller), beyond
+/// two periods.
+const POLL_STALL: Duration = Duration::from_secs(5);
+
 /// One node's copy of a Redis denylist, replaced every P by a poller thread with
 /// [`RedisDenylist::fetch_all`]. `insert` goes to Redis only (visible here at the next
-/// poll); lookups read the copy and fail closed once it is older than 2 P (polls failing).
+/// poll); lookups read the copy, and fail closed while the last poll failed (Redis
+/// unreachable) or once the copy is older than 2 P + 5 s (a stalled poller).
 struct RedisPolled {
     central: Arc<RedisDenylist>,
     copy: Arc<PolledCopy>,
@@ -787,6 +802,7 @@ impl RedisPolled {
         let copy = Arc::new(PolledCopy {
             entries: RwLock::new(HashMap::new()),
             refreshed: Mutex::new(Instant::now()),
+            failing: AtomicBool::new(false),
         });
         copy.refresh(&central).map_err(|e| e.to_string())?;
         let (stop, stopped) = mpsc::channel::<()>();
@@ -843,7 +859,7 @@ impl Denylist for RedisPolled {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .elapsed();
-        if age > self.interval * 2 {
+        if self.copy.failing.load(Ordering::SeqCst) || age > self.interval * 2 + POLL_STALL {
             return Err(StoreError::Unavailable(format!(
                 "redis {}: denylist copy not refreshed for {age:?} (polling every {:?})",
                 self.central.url(),
