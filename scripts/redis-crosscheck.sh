@@ -20,10 +20,10 @@
 # Environment:
 #   TOKENBENCH_REDIS_URL  server when no argument is given (default redis://127.0.0.1:6379)
 #   TOKENBENCH            tokenbench binary (default: cargo build --release, target/release/tokenbench)
-#   ROUNDS                pairs per thread count (default 3)
+#   ROUNDS                pairs per thread count (default 5)
 #   THREADS               thread/client counts (default "1 <2 x cores>")
 #   SESSIONS              tokenbench working set (default 1000)
-#   REQUESTS              redis-benchmark requests per client (default 40000)
+#   REQUESTS              redis-benchmark requests per client (default 20000, about 1 s)
 #   TARGET                lowest acceptable ratio (default 0.8)
 #
 # Every key it creates lives under tokenbench:crosscheck:<random>: and is deleted on exit;
@@ -32,9 +32,9 @@ set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 url=${1:-${TOKENBENCH_REDIS_URL:-redis://127.0.0.1:6379}}
-rounds=${ROUNDS:-3}
+rounds=${ROUNDS:-5}
 sessions=${SESSIONS:-1000}
-requests=${REQUESTS:-40000}
+requests=${REQUESTS:-20000}
 target=${TARGET:-0.8}
 cores=$(getconf _NPROCESSORS_ONLN 2>/dev/null || nproc)
 threads=${THREADS:-"1 $((2 * cores))"}
