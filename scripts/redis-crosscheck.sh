@@ -20,7 +20,7 @@
 # Environment:
 #   TOKENBENCH_REDIS_URL  server when no argument is given (default redis://127.0.0.1:6379)
 #   TOKENBENCH            tokenbench binary (default: cargo build --release, target/release/tokenbench)
-#   ROUNDS                pairs per thread count (default 5)
+#   ROUNDS                pairs per thread count (default 9; the machine noise is large)
 #   THREADS               thread/client counts (default "1 <2 x cores>")
 #   SESSIONS              tokenbench working set (default 1000)
 #   REQUESTS              redis-benchmark requests per client (default 20000, about 1 s)
@@ -32,7 +32,7 @@ set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 url=${1:-${TOKENBENCH_REDIS_URL:-redis://127.0.0.1:6379}}
-rounds=${ROUNDS:-5}
+rounds=${ROUNDS:-9}
 sessions=${SESSIONS:-1000}
 requests=${REQUESTS:-20000}
 target=${TARGET:-0.8}
