@@ -117,12 +117,12 @@ pub fn measure<T>(budget: Budget, mut op: impl FnMut() -> T) -> Measurement {
         cpu.push((c1 - c0).as_nanos() as f64 / batch_size as f64);
         ops += batch_size;
     }
-    let wall_summary = Summary::from_samples(&wall).unwrap_or_else(empty);
+    let wall_summary = Summary::from_samples(&wall).unwrap_or(Summary::EMPTY);
     let batch_ns = wall_summary.median_ns * batch_size as f64;
     Measurement {
         batch_size,
         ops,
-        cpu: Summary::from_samples(&cpu).unwrap_or_else(empty),
+        cpu: Summary::from_samples(&cpu).unwrap_or(Summary::EMPTY),
         timer_overhead_share: if batch_ns > 0.0 {
             timer_pair_ns() / batch_ns
         } else {
@@ -176,7 +176,7 @@ pub fn interleaved_ratio<TA, TB>(
             ratios.push(ta / tb);
         }
     }
-    let s = Summary::from_samples(&ratios).unwrap_or_else(empty);
+    let s = Summary::from_samples(&ratios).unwrap_or(Summary::EMPTY);
     Ratio {
         median: s.median_ns,
         ci95: s.median_ci95_ns,
@@ -190,20 +190,6 @@ fn calibration(budget: Budget) -> Budget {
         warmup: budget.warmup,
         measure: Duration::from_millis(5),
         batch: budget.batch,
-    }
-}
-
-fn empty() -> Summary {
-    Summary {
-        samples: 0,
-        min_ns: 0.0,
-        median_ns: 0.0,
-        p90_ns: 0.0,
-        p99_ns: 0.0,
-        p999_ns: 0.0,
-        max_ns: 0.0,
-        mean_ns: 0.0,
-        median_ci95_ns: [0.0, 0.0],
     }
 }
 

@@ -33,6 +33,19 @@ pub struct Summary {
 }
 
 impl Summary {
+    /// A summary of no samples (all zeros), for a measurement that produced none.
+    pub const EMPTY: Summary = Summary {
+        samples: 0,
+        min_ns: 0.0,
+        median_ns: 0.0,
+        p90_ns: 0.0,
+        p99_ns: 0.0,
+        p999_ns: 0.0,
+        max_ns: 0.0,
+        mean_ns: 0.0,
+        median_ci95_ns: [0.0, 0.0],
+    };
+
     /// Summarises raw samples given in nanoseconds. `None` for an empty slice.
     pub fn from_samples(samples_ns: &[f64]) -> Option<Summary> {
         if samples_ns.is_empty() {

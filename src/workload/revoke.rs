@@ -394,7 +394,7 @@ pub fn run(opts: &Options, progress: &dyn Progress) -> WorkloadResult<RevokeResu
                 .into(),
                 clock: r.clock.into(),
                 window_ms: r.window.map(|w| w.as_secs_f64() * 1e3),
-                latency: Summary::from_samples(&r.latencies_ns).unwrap_or_else(empty_summary),
+                latency: Summary::from_samples(&r.latencies_ns).unwrap_or(Summary::EMPTY),
                 latencies_ns: r.latencies_ns,
                 validate_cost: cost,
                 added_cost_ns: added,
@@ -421,21 +421,6 @@ fn uniform(rng: &mut StdRng, window: Duration) -> Duration {
         Duration::ZERO
     } else {
         Duration::from_nanos(rng.random_range(0..nanos))
-    }
-}
-
-/// A summary with no samples, for a strategy whose every trial failed.
-fn empty_summary() -> Summary {
-    Summary {
-        samples: 0,
-        min_ns: 0.0,
-        median_ns: 0.0,
-        p90_ns: 0.0,
-        p99_ns: 0.0,
-        p999_ns: 0.0,
-        max_ns: 0.0,
-        mean_ns: 0.0,
-        median_ci95_ns: [0.0, 0.0],
     }
 }
 
