@@ -219,27 +219,44 @@ impl<S: SessionStore> SessionScheme<S> {
     fn validate_record(&self, id: &str) -> Result<SessionRecord, Rejection> {
         self.check_syntax(id)?;
         let mut record = self.store.get(id)?.ok_or(Rejection::UnknownSession)?;
+        let (now, idle) =
+            self.enforce_deadlines(id, record.idle_deadline_ms, record.absolute_deadline_ms)?;
+        if self.config.sliding {
+            record.last_seen_ms = now;
+        }
+        record.idle_deadline_ms = idle;
+        Ok(record)
+    }
+
+    /// Refuses (and deletes) session `id` if either deadline has passed; otherwise, when
+    /// sliding, pushes its idle deadline forward in the store. Returns the time used and
+    /// the idle deadline now in force.
+    fn enforce_deadlines(
+        &self,
+        id: &str,
+        idle_deadline_ms: u64,
+        absolute_deadline_ms: u64,
+    ) -> Result<(u64, u64), Rejection> {
         let now = self.now_ms();
-        if now >= record.absolute_deadline_ms {
+        if now >= absolute_deadline_ms {
             let _ = self.store.delete(id);
             return Err(Rejection::Expired);
         }
-        if now >= record.idle_deadline_ms {
+        if now >= idle_deadline_ms {
             let _ = self.store.delete(id);
             return Err(Rejection::IdleExpired);
         }
-        if self.config.sliding {
-            let idle = now
-                .saturating_add(millis(self.config.idle_timeout))
-                .min(record.absolute_deadline_ms);
-            if !self.store.touch(id, now, idle)? {
-                // Deleted between our read and our write: revoked concurrently.
-                return Err(Rejection::UnknownSession);
-            }
-            record.last_seen_ms = now;
-            record.idle_deadline_ms = idle;
+        if !self.config.sliding {
+            return Ok((now, idle_deadline_ms));
         }
-        Ok(record)
+        let idle = now
+            .saturating_add(millis(self.config.idle_timeout))
+            .min(absolute_deadline_ms);
+        if !self.store.touch(id, now, idle)? {
+            // Deleted between our read and our write: revoked concurrently.
+            return Err(Rejection::UnknownSession);
+        }
+        Ok((now, idle))
     }
 }
 
@@ -267,10 +284,14 @@ impl<S: SessionStore> TokenScheme for SessionScheme<S> {
     }
 
     fn validate(&self, token: &str) -> Result<Principal, Rejection> {
-        let record = self.validate_record(token)?;
+        self.check_syntax(token)?;
+        // Only the claims and deadlines: the hot path copies nothing else.
+        let view = self.store.view(token)?.ok_or(Rejection::UnknownSession)?;
+        let (_, idle) =
+            self.enforce_deadlines(token, view.idle_deadline_ms, view.absolute_deadline_ms)?;
         Ok(Principal {
-            expires_at_secs: record.idle_deadline_ms.min(record.absolute_deadline_ms) / 1000,
-            claims: record.claims,
+            expires_at_secs: idle.min(view.absolute_deadline_ms) / 1000,
+            claims: view.claims,
         })
     }
 

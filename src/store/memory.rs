@@ -2,7 +2,7 @@
 
 use dashmap::DashMap;
 
-use super::{SessionRecord, SessionStore, StoreResult};
+use super::{SessionRecord, SessionStore, SessionView, StoreResult};
 
 /// Session records in a [`DashMap`]: lookups on different shards never contend.
 #[derive(Debug, Default)]
@@ -24,6 +24,10 @@ impl SessionStore for MemoryStore {
 
     fn get(&self, id: &str) -> StoreResult<Option<SessionRecord>> {
         Ok(self.map.get(id).map(|r| r.value().clone()))
+    }
+
+    fn view(&self, id: &str) -> StoreResult<Option<SessionView>> {
+        Ok(self.map.get(id).map(|r| r.value().view()))
     }
 
     fn put(&self, id: &str, record: &SessionRecord) -> StoreResult<()> {

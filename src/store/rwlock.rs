@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 use std::sync::{PoisonError, RwLock};
 
-use super::{SessionRecord, SessionStore, StoreResult};
+use super::{SessionRecord, SessionStore, SessionView, StoreResult};
 
 /// Session records in a `RwLock<HashMap>`.
 #[derive(Debug, Default)]
@@ -30,6 +30,11 @@ impl SessionStore for RwLockStore {
     fn get(&self, id: &str) -> StoreResult<Option<SessionRecord>> {
         let map = self.map.read().unwrap_or_else(PoisonError::into_inner);
         Ok(map.get(id).cloned())
+    }
+
+    fn view(&self, id: &str) -> StoreResult<Option<SessionView>> {
+        let map = self.map.read().unwrap_or_else(PoisonError::into_inner);
+        Ok(map.get(id).map(SessionRecord::view))
     }
 
     fn put(&self, id: &str, record: &SessionRecord) -> StoreResult<()> {
