@@ -46,8 +46,11 @@ pub struct Measurement {
     pub wall: Summary,
     /// Thread CPU time per operation, one sample per batch.
     pub cpu: Summary,
-    /// Raw wall-time samples (ns per operation, one per batch), in measurement order.
-    pub wall_samples_ns: Vec<f64>,
+    /// Every wall-time sample (one per batch), as an HdrHistogram (V2 + deflate, base64;
+    /// see [`crate::stats::decode_histogram`]) of picoseconds per operation, 3 significant
+    /// figures. Empty in files written before schema version 2.
+    #[serde(default)]
+    pub wall_histogram: String,
     /// Cost of one `Instant::now()` pair, as a share of the median batch time.
     pub timer_overhead_share: f64,
 }
@@ -129,8 +132,21 @@ pub fn measure<T>(budget: Budget, mut op: impl FnMut() -> T) -> Measurement {
             0.0
         },
         wall: wall_summary,
-        wall_samples_ns: wall,
+        wall_histogram: samples_histogram(&wall),
     }
+}
+
+/// Picoseconds in a nanosecond: the unit of [`Measurement::wall_histogram`].
+pub const HISTOGRAM_UNITS_PER_NS: f64 = 1000.0;
+
+/// The samples (ns per operation) as a serialized histogram of picoseconds.
+fn samples_histogram(samples_ns: &[f64]) -> String {
+    // Up to an hour per operation: far beyond any batch.
+    let mut h = crate::stats::histogram(3_600_000_000_000_000);
+    for &ns in samples_ns {
+        let _ = h.record(((ns * HISTOGRAM_UNITS_PER_NS).round() as u64).max(1));
+    }
+    crate::stats::encode_histogram(&h)
 }
 
 /// The cost of `a` relative to `b`, measured interleaved: rounds alternate a batch of `a`
@@ -212,7 +228,14 @@ mod tests {
         assert!(cheap.wall.samples >= 10 && cheap.ops >= 10 * cheap.batch_size);
         // A ratio within one run, not an absolute time.
         assert!(dear.wall.median_ns > cheap.wall.median_ns);
-        assert_eq!(cheap.wall_samples_ns.len() as u64, cheap.wall.samples);
+        let h = crate::stats::decode_histogram(&cheap.wall_histogram).unwrap();
+        assert_eq!(h.len(), cheap.wall.samples);
+        let median_ns = h.value_at_quantile(0.5) as f64 / HISTOGRAM_UNITS_PER_NS;
+        // The same samples: the histogram's median within its 3 significant figures.
+        assert!(
+            (median_ns / cheap.wall.median_ns - 1.0).abs() < 0.01,
+            "{median_ns}"
+        );
     }
 
     #[test]

@@ -47,7 +47,7 @@ fn measurement(median: f64) -> Measurement {
         ops: 100_000,
         wall: summary(median),
         cpu: summary(median * 0.9),
-        wall_samples_ns: Vec::new(),
+        wall_histogram: String::new(),
         timer_overhead_share: 0.001,
     }
 }
@@ -681,6 +681,34 @@ fn a_corrupt_meta_json_is_an_error_naming_the_file() {
         .to_string();
     assert!(
         msg.contains("meta.json") && msg.contains("not a valid"),
+        "{msg}"
+    );
+}
+
+#[test]
+fn a_version_1_run_still_reads_and_a_newer_one_is_refused_by_name() {
+    let (_tmp, dir) = fixture_run(ALL);
+    // Version 1: the raw sample list instead of the histogram; still readable.
+    let path = dir.path(&Artifact::Workload(WorkloadKind::Validate));
+    let v1 = read(&dir, Artifact::Workload(WorkloadKind::Validate)).replace(
+        "\"wall_histogram\": \"\"",
+        "\"wall_samples_ns\": [1.5, 2.5]",
+    );
+    assert!(v1.contains("wall_samples_ns"), "fixture changed shape");
+    fs::write(&path, v1).unwrap();
+    let mut meta = meta();
+    meta.schema_version = 1;
+    dir.write_json(&Artifact::Meta, &meta).unwrap();
+    let run = report::Run::load(&dir, None).unwrap();
+    assert!(run.validate.is_some());
+
+    meta.schema_version = SCHEMA_VERSION + 1;
+    dir.write_json(&Artifact::Meta, &meta).unwrap();
+    let err = report::write_report_with(&dir, None).unwrap_err();
+    assert!(matches!(err, ReportError::Schema { .. }), "{err:?}");
+    let msg = err.to_string();
+    assert!(
+        msg.contains("meta.json") && msg.contains(&format!("version {}", SCHEMA_VERSION + 1)),
         "{msg}"
     );
 }

@@ -29,7 +29,9 @@ use std::io;
 use std::path::{Path, PathBuf};
 
 use crate::plot::{self, PlotError, Rendered};
-use crate::results::{Artifact, Meta, ResultsError, RunDir, SCHEMA_VERSION, WorkloadKind};
+use crate::results::{
+    Artifact, Meta, OLDEST_READABLE_SCHEMA, ResultsError, RunDir, SCHEMA_VERSION, WorkloadKind,
+};
 use crate::workload::revoke::RevokeResults;
 use crate::workload::scale::ScaleResults;
 use crate::workload::size::SizeResults;
@@ -50,7 +52,9 @@ pub enum ReportError {
         path: PathBuf,
     },
     /// A run written by an incompatible version.
-    #[error("{path}: schema version {found}, this tokenbench reads version {expected}")]
+    #[error(
+        "{path}: schema version {found}, this tokenbench reads versions {OLDEST_READABLE_SCHEMA} to {expected}"
+    )]
     Schema {
         /// The `meta.json` read.
         path: PathBuf,
@@ -119,7 +123,7 @@ impl Run {
             }
             Err(e) => return Err(ReportError::Read(e)),
         };
-        if meta.schema_version != SCHEMA_VERSION {
+        if !(OLDEST_READABLE_SCHEMA..=SCHEMA_VERSION).contains(&meta.schema_version) {
             return Err(ReportError::Schema {
                 path: meta_path,
                 found: meta.schema_version,

@@ -22,8 +22,14 @@ use serde::de::DeserializeOwned;
 
 pub use meta::Meta;
 
-/// Version of the on-disk format; bumped on any incompatible change.
-pub const SCHEMA_VERSION: u32 = 1;
+/// Version of the on-disk format; bumped on any change of it.
+///
+/// - 2: `validate.json` keeps each measurement's wall samples as a histogram
+///   (`wall_histogram`) instead of the raw list (`wall_samples_ns`), 20 MB less per full run.
+pub const SCHEMA_VERSION: u32 = 2;
+
+/// Oldest format this version still reads (version 1 files lack only the histograms).
+pub const OLDEST_READABLE_SCHEMA: u32 = 1;
 
 /// The four workloads, in run order.
 #[derive(
