@@ -49,9 +49,18 @@
 //!   revoked after a seeded sleep uniform in [0, P) once the nodes are warm. Either way the
 //!   latency is the maximum over K nodes of a uniform delay in the window, so it grows
 //!   toward the window as K grows.
+//! - Strategies with a window run their trials in rounds of [`CONCURRENT_TRIALS`], each
+//!   trial with its own token, its own per-node phases and its own revocation time: the
+//!   trials are as independent as sequential ones (the pollers' phases are fixed per
+//!   cluster either way), and the run waits out one window per round instead of one per
+//!   trial. A node validates the round's tokens in turn, so it sees a revocation up to
+//!   `CONCURRENT_TRIALS` validations later than alone: microseconds, against a window of
+//!   a second. Strategies without a window run one trial per round, so their latencies
+//!   (tens of microseconds) are not stretched.
 //! - Every wait is bounded (10 × window + 5 s): a trial that does not converge is counted
-//!   in `errors`, and after [`MAX_CONSECUTIVE_ERRORS`] failed trials in a row the strategy's
-//!   remaining trials are counted as errors too, so a broken strategy cannot hang the run.
+//!   in `errors`, and after [`MAX_CONSECUTIVE_ERRORS`] rounds in a row with a failed trial
+//!   the strategy's remaining trials are counted as errors too, so a broken strategy cannot
+//!   hang the run.
 //!
 //! `jwt-expiry-only` runs on a [`ManualClock`] shared by the nodes: the token is issued at
 //! virtual time t, revocation is attempted (and refused) at t + u with u seeded and uniform
@@ -97,8 +106,11 @@ use crate::store::{MemoryStore, RedisStore, StoreError, StoreResult};
 /// Pause of each validator node between two requests.
 pub const REQUEST_GAP: Duration = Duration::from_micros(20);
 
-/// Failed trials in a row after which a strategy's remaining trials are given up.
+/// Rounds with a failed trial in a row after which a strategy's remaining trials are given up.
 pub const MAX_CONSECUTIVE_ERRORS: u64 = 3;
+
+/// Trials run at once, each with its own token, by a strategy with a staleness window.
+pub const CONCURRENT_TRIALS: usize = 10;
 
 /// Interleaved rounds in which every strategy's `validate` cost is measured; the best counts.
 pub const COST_ROUNDS: u32 = 5;
@@ -873,13 +885,11 @@ impl Drop for RedisPolled {
     }
 }
 
-/// One revocation trial as the validator nodes see it.
+/// One revocation trial as the validator nodes see it: its token, and what each node saw.
 struct Trial {
     token: String,
     /// When each node starts validating.
     starts: Vec<Instant>,
-    /// Set by the coordinator when the trial is over (or abandoned).
-    stop: AtomicBool,
     /// Each node's first acceptance.
     first_ok: Vec<OnceLock<Instant>>,
     /// Each node's first refusal, and why.
@@ -887,7 +897,7 @@ struct Trial {
 }
 
 impl Trial {
-    fn all_warm(&self) -> bool {
+    fn warm(&self) -> bool {
         self.first_ok.iter().all(|c| c.get().is_some())
     }
 
@@ -903,13 +913,37 @@ impl Trial {
             .filter(|c| c.get().is_some())
             .count()
     }
+
+    /// The latency once revoked at `t0`: until the last node refused, for the expected
+    /// reason, none before `t0`.
+    fn latency(&self, strategy: Strategy, t0: Instant) -> Result<f64, String> {
+        let mut last = t0;
+        for cell in &self.first_reject {
+            let (at, r) = cell.get().ok_or("a node's refusal vanished")?;
+            if *at < t0 {
+                return Err(format!("refused before revocation: {r}"));
+            }
+            if !strategy.expected(r) {
+                return Err(format!("refused for the wrong reason: {r}"));
+            }
+            last = last.max(*at);
+        }
+        Ok((last - t0).as_nanos() as f64)
+    }
+}
+
+/// Trials that run at the same time on the same nodes, each with its own token.
+struct Round {
+    trials: Vec<Trial>,
+    /// Set by the coordinator when the round is over (or abandoned).
+    stop: AtomicBool,
 }
 
 /// What the coordinator posts for the nodes.
 #[derive(Default)]
 struct BoardState {
     generation: u64,
-    trial: Option<Arc<Trial>>,
+    round: Option<Arc<Round>>,
     shutdown: bool,
 }
 
@@ -925,10 +959,10 @@ impl Board {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    fn post(&self, trial: Arc<Trial>) {
+    fn post(&self, round: Arc<Round>) {
         let mut s = self.lock();
         s.generation += 1;
-        s.trial = Some(trial);
+        s.round = Some(round);
         self.changed.notify_all();
     }
 
@@ -937,58 +971,59 @@ impl Board {
         self.changed.notify_all();
     }
 
-    /// Blocks until a trial newer than `seen` is posted; `None` on shutdown.
-    fn next(&self, seen: &mut u64) -> Option<Arc<Trial>> {
+    /// Blocks until a round newer than `seen` is posted; `None` on shutdown.
+    fn next(&self, seen: &mut u64) -> Option<Arc<Round>> {
         let mut s = self.lock();
         loop {
             if s.shutdown {
                 return None;
             }
             if s.generation != *seen
-                && let Some(t) = &s.trial
+                && let Some(r) = &s.round
             {
                 *seen = s.generation;
-                return Some(t.clone());
+                return Some(r.clone());
             }
             s = self.changed.wait(s).unwrap_or_else(|e| e.into_inner());
         }
     }
 }
 
-/// A validator node: validates each posted trial's token until it is refused.
+/// A validator node: for each posted round, validates every token whose start has come,
+/// in turn, until each is refused.
 fn validator(i: usize, node: &dyn TokenScheme, board: &Board) {
     let mut seen = 0;
-    while let Some(trial) = board.next(&mut seen) {
-        let start = trial.starts[i];
-        loop {
+    while let Some(round) = board.next(&mut seen) {
+        let mut pending: Vec<&Trial> = round.trials.iter().collect();
+        while !pending.is_empty() && !round.stop.load(Ordering::SeqCst) {
             let now = Instant::now();
-            if trial.stop.load(Ordering::SeqCst) {
-                break;
-            }
-            if now >= start {
-                validate_until_refused(i, node, &trial);
-                break;
-            }
-            // Short naps so an abandoned trial releases the node quickly.
-            std::thread::sleep((start - now).min(Duration::from_millis(2)));
-        }
-    }
-}
-
-fn validate_until_refused(i: usize, node: &dyn TokenScheme, trial: &Trial) {
-    while !trial.stop.load(Ordering::SeqCst) {
-        match node.validate(&trial.token) {
-            Ok(_) => {
-                if trial.first_ok[i].get().is_none() {
-                    let _ = trial.first_ok[i].set(Instant::now());
+            let mut validated = false;
+            pending.retain(|trial| {
+                if now < trial.starts[i] {
+                    return true;
                 }
-            }
-            Err(r) => {
-                let _ = trial.first_reject[i].set((Instant::now(), r));
-                return;
+                validated = true;
+                match node.validate(&trial.token) {
+                    Ok(_) => {
+                        if trial.first_ok[i].get().is_none() {
+                            let _ = trial.first_ok[i].set(Instant::now());
+                        }
+                        true
+                    }
+                    Err(r) => {
+                        let _ = trial.first_reject[i].set((Instant::now(), r));
+                        false
+                    }
+                }
+            });
+            if validated {
+                std::thread::sleep(REQUEST_GAP);
+            } else if let Some(next) = pending.iter().map(|t| t.starts[i]).min() {
+                // Short naps so an abandoned round releases the node quickly.
+                let wait = next.saturating_duration_since(now);
+                std::thread::sleep(wait.min(Duration::from_millis(2)));
             }
         }
-        std::thread::sleep(REQUEST_GAP);
     }
 }
 
@@ -1012,7 +1047,17 @@ fn sleep_until(at: Instant) {
     }
 }
 
-/// Runs the trials of a wall-clock strategy on its cluster's nodes.
+/// Trials per round of `cluster`: [`CONCURRENT_TRIALS`] when it has a staleness window
+/// (so the rounds overlap their waits), else one.
+fn round_size(cluster: &Cluster) -> usize {
+    if cluster.window.is_some() {
+        CONCURRENT_TRIALS
+    } else {
+        1
+    }
+}
+
+/// Runs the trials of a wall-clock strategy on its cluster's nodes, in rounds.
 fn run_wall(
     strategy: Strategy,
     cluster: &Cluster,
@@ -1048,36 +1093,43 @@ fn run_wall(
     let mut errors = 0u64;
     let mut fatal = None;
     if spawn_error.is_none() {
-        let mut in_a_row = 0u64;
-        for done in 0..opts.trials {
-            if in_a_row >= MAX_CONSECUTIVE_ERRORS {
+        let (mut done, mut failed_rounds) = (0, 0u64);
+        while done < opts.trials {
+            if failed_rounds >= MAX_CONSECUTIVE_ERRORS {
                 errors += (opts.trials - done) as u64;
                 break;
             }
-            match wall_trial(strategy, cluster, &board, bound, rng) {
-                Ok(ns) => {
-                    latencies.push(ns);
-                    in_a_row = 0;
-                }
-                Err(why) => {
-                    errors += 1;
-                    in_a_row += 1;
-                    if remote.is_remote() {
-                        // A server that went away: wait for it, then carry on with the trials.
-                        if !remote.reachable() {
-                            match remote.ensure_back(&format!("revoke {}", strategy.name()), &why) {
-                                Ok(()) => in_a_row = 0,
-                                Err(e) => {
-                                    fatal = Some(e);
-                                    break;
-                                }
-                            }
-                        }
-                        // Subscribers dial again every 100 ms and pollers refresh within P:
-                        // give them that long before the next trial.
-                        std::thread::sleep(window + REDIS_SETTLE);
+            let m = round_size(cluster).min(opts.trials - done);
+            done += m;
+            let mut why = None;
+            for outcome in wall_round(strategy, cluster, &board, bound, m, rng) {
+                match outcome {
+                    Ok(ns) => latencies.push(ns),
+                    Err(e) => {
+                        errors += 1;
+                        why.get_or_insert(e);
                     }
                 }
+            }
+            let Some(why) = why else {
+                failed_rounds = 0;
+                continue;
+            };
+            failed_rounds += 1;
+            if remote.is_remote() {
+                // A server that went away: wait for it, then carry on with the trials.
+                if !remote.reachable() {
+                    match remote.ensure_back(&format!("revoke {}", strategy.name()), &why) {
+                        Ok(()) => failed_rounds = 0,
+                        Err(e) => {
+                            fatal = Some(e);
+                            break;
+                        }
+                    }
+                }
+                // Subscribers dial again every 100 ms and pollers refresh within P:
+                // give them that long before the next round.
+                std::thread::sleep(window + REDIS_SETTLE);
             }
         }
     }
@@ -1115,86 +1167,120 @@ fn run_wall(
     })
 }
 
-/// One wall-clock trial: fresh token, nodes warm, revoke on node 0, wait for every node to
-/// refuse. Returns the latency in nanoseconds, or why the trial failed.
-fn wall_trial(
+/// One round of `m` wall-clock trials: fresh tokens, nodes warm, each token revoked on
+/// node 0 at its own time, then waiting for every node to refuse each. Returns each
+/// trial's latency in nanoseconds, or why it failed.
+fn wall_round(
     strategy: Strategy,
     cluster: &Cluster,
     board: &Board,
     bound: Duration,
+    m: usize,
     rng: &mut StdRng,
-) -> Result<f64, String> {
+) -> Vec<Result<f64, String>> {
     let k = cluster.nodes.len();
     let issuer = cluster.nodes[0].as_ref();
-    let token = issuer
-        .issue(&claims(ClaimSet::Typical, rng))
-        .map_err(|e| format!("issue: {e}"))?;
+    let mut tokens = Vec::with_capacity(m);
+    for _ in 0..m {
+        match issuer.issue(&claims(ClaimSet::Typical, rng)) {
+            Ok(t) => tokens.push(t),
+            Err(e) => return vec![Err(format!("issue: {e}")); m],
+        }
+    }
     let started = Instant::now();
-    let starts = (0..k)
-        .map(|_| started + cluster.stagger.map_or(Duration::ZERO, |w| uniform(rng, w)))
+    let trials = tokens
+        .into_iter()
+        .map(|token| Trial {
+            token,
+            starts: (0..k)
+                .map(|_| started + cluster.stagger.map_or(Duration::ZERO, |w| uniform(rng, w)))
+                .collect(),
+            first_ok: (0..k).map(|_| OnceLock::new()).collect(),
+            first_reject: (0..k).map(|_| OnceLock::new()).collect(),
+        })
         .collect();
-    let trial = Arc::new(Trial {
-        token,
-        starts,
+    let round = Arc::new(Round {
+        trials,
         stop: AtomicBool::new(false),
-        first_ok: (0..k).map(|_| OnceLock::new()).collect(),
-        first_reject: (0..k).map(|_| OnceLock::new()).collect(),
     });
-    board.post(trial.clone());
-    let outcome = drive(strategy, cluster, &trial, started, bound, rng);
-    trial.stop.store(true, Ordering::SeqCst);
+    board.post(round.clone());
+    let outcome = drive(strategy, cluster, &round, started, bound, rng);
+    round.stop.store(true, Ordering::SeqCst);
     outcome
 }
 
 fn drive(
     strategy: Strategy,
     cluster: &Cluster,
-    trial: &Trial,
+    round: &Round,
     started: Instant,
     bound: Duration,
     rng: &mut StdRng,
-) -> Result<f64, String> {
+) -> Vec<Result<f64, String>> {
     let k = cluster.nodes.len();
-    let warm = wait_until(started + bound, || {
-        trial.all_warm() || trial.any_rejected().is_some()
+    let trials = &round.trials;
+    let settled = wait_until(started + bound, || {
+        trials
+            .iter()
+            .all(|t| t.warm() || t.any_rejected().is_some())
     });
-    if let Some(r) = trial.any_rejected() {
-        return Err(format!("refused before revocation: {r}"));
-    }
-    if !warm {
-        return Err(format!("nodes not warm within {bound:?}"));
-    }
     // With staggered starts every node's cache entry has a uniform remaining life at
     // `started + stagger`; otherwise sample the phase against the pollers by sleeping.
-    let revoke_at = match (cluster.stagger, cluster.phase) {
-        (Some(w), _) => started + w,
-        (None, Some(p)) => Instant::now() + uniform(rng, p),
-        (None, None) => Instant::now(),
-    };
-    sleep_until(revoke_at);
+    let warm_at = Instant::now();
+    let mut plan: Vec<(Instant, usize)> = (0..trials.len())
+        .map(|j| {
+            let at = match (cluster.stagger, cluster.phase) {
+                (Some(w), _) => started + w,
+                (None, Some(p)) => warm_at + uniform(rng, p),
+                (None, None) => warm_at,
+            };
+            (at, j)
+        })
+        .collect();
+    plan.sort();
 
-    let t0 = Instant::now();
-    cluster.nodes[0]
-        .revoke(&trial.token)
-        .map_err(|e| format!("revoke: {e}"))?;
-    if !wait_until(t0 + bound, || trial.rejected() == k) {
-        return Err(format!(
-            "{} of {k} nodes refused within {bound:?}",
-            trial.rejected()
-        ));
+    let mut t0s: Vec<Result<Instant, String>> = vec![Err(String::new()); trials.len()];
+    for (at, j) in plan {
+        let trial = &trials[j];
+        t0s[j] = if let Some(r) = trial.any_rejected() {
+            Err(format!("refused before revocation: {r}"))
+        } else if !settled && !trial.warm() {
+            Err(format!("nodes not warm within {bound:?}"))
+        } else {
+            sleep_until(at);
+            let t0 = Instant::now();
+            match cluster.nodes[0].revoke(&trial.token) {
+                Ok(()) => Ok(t0),
+                Err(e) => Err(format!("revoke: {e}")),
+            }
+        };
     }
-    let mut last = t0;
-    for cell in &trial.first_reject {
-        let (at, r) = cell.get().ok_or("a node's refusal vanished")?;
-        if *at < t0 {
-            return Err(format!("refused before revocation: {r}"));
-        }
-        if !strategy.expected(r) {
-            return Err(format!("refused for the wrong reason: {r}"));
-        }
-        last = last.max(*at);
-    }
-    Ok((last - t0).as_nanos() as f64)
+    let last_t0 = t0s
+        .iter()
+        .filter_map(|t| t.as_ref().ok())
+        .max()
+        .copied()
+        .unwrap_or_else(Instant::now);
+    wait_until(last_t0 + bound, || {
+        trials
+            .iter()
+            .zip(&t0s)
+            .all(|(t, t0)| t0.is_err() || t.rejected() == k)
+    });
+    trials
+        .iter()
+        .zip(t0s)
+        .map(|(trial, t0)| {
+            let t0 = t0?;
+            if trial.rejected() < k {
+                return Err(format!(
+                    "{} of {k} nodes refused within {bound:?}",
+                    trial.rejected()
+                ));
+            }
+            trial.latency(strategy, t0)
+        })
+        .collect()
 }
 
 /// `jwt-expiry-only` on a virtual clock: the window is the token's remaining lifetime.
@@ -1292,4 +1378,34 @@ fn virtual_trial(
         }
     }
     Err(format!("still accepted {max_steps} virtual seconds later"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::workload::NoProgress;
+
+    #[test]
+    fn windowed_trials_run_in_rounds_with_a_partial_last_one() {
+        let mut opts = Options::defaults(true);
+        opts.families = vec![Family::Session];
+        opts.validators = 2;
+        // One full round and a partial one.
+        opts.trials = CONCURRENT_TRIALS + 2;
+        opts.cache_ttl = Duration::from_millis(30);
+        opts.budget = Budget {
+            warmup: Duration::from_millis(1),
+            measure: Duration::from_millis(5),
+            batch: Duration::from_micros(20),
+        };
+        let r = run(&opts, &NoProgress).unwrap();
+        for name in ["session-central", "session-cache"] {
+            let s = r.strategy(name).unwrap();
+            assert_eq!(s.errors, 0, "{name}");
+            assert_eq!(s.latencies_ns.len(), opts.trials, "{name}");
+        }
+        // Each trial of a round has its own token and phases: not one figure repeated.
+        let cache = &r.strategy("session-cache").unwrap().latencies_ns;
+        assert!(cache.iter().any(|l| *l != cache[0]), "{cache:?}");
+    }
 }
