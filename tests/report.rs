@@ -9,7 +9,7 @@
 //! `sans-serif`), which the project's image fixes.
 
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use tokenbench::claims::ClaimSet;
 use tokenbench::measure::Measurement;
@@ -1071,21 +1071,6 @@ fn every_test_cited_by_the_report_exists() {
             md.contains(&format!("`{name}`")),
             "report.md does not cite {name}"
         );
-    }
-}
-
-/// Writes the report of a real run: `TOKENBENCH_REPORT_DIR=results/latest cargo test --test
-/// report -- --ignored real_run`.
-#[test]
-#[ignore = "needs TOKENBENCH_REPORT_DIR, a real run folder"]
-fn report_of_a_real_run() {
-    let Some(folder) = std::env::var_os("TOKENBENCH_REPORT_DIR") else {
-        return;
-    };
-    let dir = RunDir::open(PathBuf::from(folder)).unwrap();
-    let written = report::write_report(&dir).unwrap();
-    for p in &written {
-        println!("{}", p.display());
     }
 }
 
