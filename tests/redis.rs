@@ -12,12 +12,11 @@
 
 mod common;
 
-use std::net::TcpListener;
-use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use common::suite::*;
+use common::{Persistence, PrivateServer, spare_port};
 use tokenbench::clock::{ManualClock, SystemClock};
 use tokenbench::crypto::CryptoBackend;
 use tokenbench::denylist::{Denylist, MemoryDenylist, RedisDenylist};
@@ -574,15 +573,9 @@ fn denylist_pub_sub_pushes_revocations_to_local_copies() {
 // ---------------------------------------------------------------------------------------
 // Fail closed, without any server.
 
-/// A local port where nothing listens (bound, then released).
-fn dead_port() -> u16 {
-    let listener = TcpListener::bind("127.0.0.1:0").expect("bind an ephemeral port");
-    listener.local_addr().expect("local address").port()
-}
-
 #[test]
 fn nothing_listening_fails_quickly_and_closed() {
-    let url = format!("redis://127.0.0.1:{}/", dead_port());
+    let url = format!("redis://127.0.0.1:{}/", spare_port());
     let start = Instant::now();
     let err = RedisStore::connect(&url).unwrap_err();
     assert!(matches!(err, StoreError::Unavailable(_)), "{err:?}");
@@ -658,74 +651,17 @@ fn malformed_urls_give_a_clear_error() {
 // ---------------------------------------------------------------------------------------
 // A private server, killed and restarted.
 
-/// A `redis-server` child on its own port, killed on drop.
-struct PrivateServer {
-    child: Child,
-    port: u16,
-    dir: tempfile::TempDir,
-}
-
-impl PrivateServer {
-    fn available() -> bool {
-        Command::new("redis-server")
-            .arg("--version")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status()
-            .is_ok_and(|s| s.success())
-    }
-
-    fn start(port: u16, dir: tempfile::TempDir) -> Self {
-        let child = Command::new("redis-server")
-            .args(["--port", &port.to_string()])
-            .args(["--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
-            .args(["--daemonize", "no"])
-            .arg("--dir")
-            .arg(dir.path())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("spawn redis-server");
-        let server = Self { child, port, dir };
-        let url = server.url();
-        let up = eventually(Duration::from_secs(5), || {
-            redis::Client::open(url.as_str())
-                .and_then(|c| c.get_connection_with_timeout(Duration::from_millis(200)))
-                .is_ok()
-        });
-        assert!(up, "redis-server on port {port} did not come up");
-        server
-    }
-
-    fn url(&self) -> String {
-        format!("redis://127.0.0.1:{}/", self.port)
-    }
-
-    /// SIGKILL, then wait: no goodbye to clients.
-    fn kill(mut self) -> (u16, tempfile::TempDir) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        let port = self.port;
-        // Move the directory out; Drop below only reaps the (already dead) child.
-        let dir = std::mem::replace(&mut self.dir, tempfile::tempdir().expect("tempdir"));
-        (port, dir)
-    }
-}
-
-impl Drop for PrivateServer {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 #[test]
 fn validation_fails_closed_while_redis_is_down_and_recovers_after_restart() {
     if !PrivateServer::available() {
         eprintln!("skipped: redis-server not on PATH");
         return;
     }
-    let server = PrivateServer::start(dead_port(), tempfile::tempdir().expect("tempdir"));
+    let server = PrivateServer::start(
+        spare_port(),
+        tempfile::tempdir().expect("tempdir"),
+        Persistence::None,
+    );
     let url = server.url();
     let clock = Arc::new(ManualClock::starting_now());
     let s = SessionScheme::new(
@@ -766,7 +702,7 @@ fn validation_fails_closed_while_redis_is_down_and_recovers_after_restart() {
         "the subscriber noticed"
     );
 
-    let server = PrivateServer::start(port, dir);
+    let server = PrivateServer::start(port, dir, Persistence::None);
     // Nothing was persisted: the old session is unknown, never accepted.
     assert_eq!(s.validate(&token).unwrap_err(), Rejection::UnknownSession);
     let fresh = s

@@ -10,12 +10,13 @@
 //! start it again on the same port (with an append-only file, so the sessions survive). They
 //! are skipped only when `redis-server` is not on `PATH`.
 
-use std::net::TcpListener;
-use std::process::{Child, Command, Stdio};
+mod common;
+
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, mpsc};
 use std::time::{Duration, Instant};
 
+use common::{Persistence, PrivateServer, spare_port};
 use tokenbench::claims::{ClaimSet, Claims};
 use tokenbench::clock::CoarseClock;
 use tokenbench::measure::Budget;
@@ -268,94 +269,6 @@ fn revoke_runs_every_redis_strategy() {
 // ---------------------------------------------------------------------------------------
 // A private server, killed (and sometimes restarted).
 
-/// A port nothing listens on right now.
-fn spare_port() -> u16 {
-    let l = TcpListener::bind("127.0.0.1:0").expect("bind");
-    l.local_addr().expect("addr").port()
-}
-
-/// A `redis-server` child with an append-only file (fsync on every write), so that a
-/// restart on the same directory brings the sessions back. Killed on drop.
-struct Server {
-    child: Child,
-    port: u16,
-    dir: tempfile::TempDir,
-}
-
-impl Server {
-    fn available() -> bool {
-        Command::new("redis-server")
-            .arg("--version")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status()
-            .is_ok_and(|s| s.success())
-    }
-
-    fn start(port: u16, dir: tempfile::TempDir) -> Server {
-        let child = Command::new("redis-server")
-            .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
-            .args([
-                "--save",
-                "",
-                "--appendonly",
-                "yes",
-                "--appendfsync",
-                "always",
-            ])
-            .args(["--daemonize", "no"])
-            .arg("--dir")
-            .arg(dir.path())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("spawn redis-server");
-        let server = Server { child, port, dir };
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while !server.answers() {
-            assert!(
-                Instant::now() < deadline,
-                "redis-server on port {port} did not come up"
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        server
-    }
-
-    fn url(&self) -> String {
-        format!("redis://127.0.0.1:{}/", self.port)
-    }
-
-    fn answers(&self) -> bool {
-        redis::Client::open(self.url())
-            .and_then(|c| c.get_connection_with_timeout(Duration::from_millis(200)))
-            .and_then(|mut c| redis::cmd("PING").query::<String>(&mut c))
-            .is_ok()
-    }
-
-    fn keys(&self) -> u64 {
-        redis::Client::open(self.url())
-            .and_then(|c| c.get_connection_with_timeout(Duration::from_millis(200)))
-            .and_then(|mut c| redis::cmd("DBSIZE").query(&mut c))
-            .unwrap_or(0)
-    }
-
-    /// SIGKILL, and wait until the process is gone: no goodbye to clients.
-    fn kill(mut self) -> (u16, tempfile::TempDir) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        let dir = std::mem::replace(&mut self.dir, tempfile::tempdir().expect("tempdir"));
-        (self.port, dir)
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 /// A session scheme on Redis that notes when each accepted `validate` started, and every
 /// refusal.
 struct Watched {
@@ -390,11 +303,15 @@ impl TokenScheme for Watched {
 
 #[test]
 fn scale_point_never_accepts_while_redis_is_down_and_recovers() {
-    if !Server::available() {
+    if !PrivateServer::available() {
         eprintln!("skipped: redis-server not on PATH");
         return;
     }
-    let server = Server::start(spare_port(), tempfile::tempdir().expect("tempdir"));
+    let server = PrivateServer::start(
+        spare_port(),
+        tempfile::tempdir().expect("tempdir"),
+        Persistence::AppendOnly,
+    );
     let url = server.url();
     let scheme = Arc::new(Watched {
         inner: SessionScheme::new(
@@ -426,7 +343,7 @@ fn scale_point_never_accepts_while_redis_is_down_and_recovers() {
         let killed = Instant::now();
         std::thread::sleep(Duration::from_millis(400));
         let restarting = Instant::now();
-        let server = Server::start(port, dir);
+        let server = PrivateServer::start(port, dir, Persistence::AppendOnly);
         window_tx.send((killed, restarting)).expect("send");
         server
     });
@@ -464,11 +381,15 @@ fn scale_point_never_accepts_while_redis_is_down_and_recovers() {
 
 #[test]
 fn scale_workload_counts_an_outage_and_carries_on() {
-    if !Server::available() {
+    if !PrivateServer::available() {
         eprintln!("skipped: redis-server not on PATH");
         return;
     }
-    let server = Server::start(spare_port(), tempfile::tempdir().expect("tempdir"));
+    let server = PrivateServer::start(
+        spare_port(),
+        tempfile::tempdir().expect("tempdir"),
+        Persistence::AppendOnly,
+    );
     let url = server.url();
     let mut opts = Options::defaults(true);
     opts.stores = vec![StoreSpec::Redis(url)];
@@ -487,7 +408,7 @@ fn scale_workload_counts_an_outage_and_carries_on() {
         std::thread::sleep(Duration::from_millis(400));
         let (port, dir) = server.kill();
         std::thread::sleep(Duration::from_millis(300));
-        Server::start(port, dir)
+        PrivateServer::start(port, dir, Persistence::AppendOnly)
     });
     let r = scale::run(&opts, &NoProgress).expect("the run recovers");
     let server = killer.join().expect("killer thread");
@@ -502,11 +423,15 @@ fn scale_workload_counts_an_outage_and_carries_on() {
 
 #[test]
 fn workload_gives_up_with_a_clear_error_when_redis_never_comes_back() {
-    if !Server::available() {
+    if !PrivateServer::available() {
         eprintln!("skipped: redis-server not on PATH");
         return;
     }
-    let server = Server::start(spare_port(), tempfile::tempdir().expect("tempdir"));
+    let server = PrivateServer::start(
+        spare_port(),
+        tempfile::tempdir().expect("tempdir"),
+        Persistence::AppendOnly,
+    );
     let url = server.url();
     let mut opts = Options::defaults(true);
     opts.stores = vec![StoreSpec::Redis(url.clone())];
@@ -553,11 +478,15 @@ fn url_port(url: &str) -> &str {
 
 #[test]
 fn revoke_counts_failed_trials_during_an_outage_and_carries_on() {
-    if !Server::available() {
+    if !PrivateServer::available() {
         eprintln!("skipped: redis-server not on PATH");
         return;
     }
-    let server = Server::start(spare_port(), tempfile::tempdir().expect("tempdir"));
+    let server = PrivateServer::start(
+        spare_port(),
+        tempfile::tempdir().expect("tempdir"),
+        Persistence::AppendOnly,
+    );
     let mut opts = Options::defaults(true);
     opts.stores = vec![StoreSpec::Redis(server.url())];
     opts.families = vec![Family::Jwt];
@@ -580,7 +509,7 @@ fn revoke_counts_failed_trials_during_an_outage_and_carries_on() {
         std::thread::sleep(Duration::from_millis(10));
         let (port, dir) = server.kill();
         std::thread::sleep(Duration::from_millis(300));
-        Server::start(port, dir)
+        PrivateServer::start(port, dir, Persistence::AppendOnly)
     });
     let r = revoke::run(&opts, &NoProgress).expect("the run recovers");
     let server = killer.join().expect("killer thread");
@@ -598,7 +527,7 @@ fn revoke_counts_failed_trials_during_an_outage_and_carries_on() {
 }
 
 /// Clients of `server` subscribed to a channel right now.
-fn subscribers(server: &Server) -> usize {
+fn subscribers(server: &PrivateServer) -> usize {
     redis::Client::open(server.url())
         .and_then(|c| c.get_connection_with_timeout(Duration::from_millis(200)))
         .and_then(|mut c| redis::cmd("CLIENT").arg("LIST").query::<String>(&mut c))

@@ -1,11 +1,17 @@
 //! Shared fixtures for the conformance suites: one [`Subject`] per scheme under test,
-//! and helpers that forge the attack tokens.
+//! helpers that forge the attack tokens, and a private `redis-server` ([`PrivateServer`])
+//! for the tests that kill and restart one.
+//!
+//! Included from each test crate that needs it with `mod common;`. Not every crate uses
+//! every helper, hence the `dead_code` allowance.
 #![allow(dead_code)]
 
 pub mod suite;
 
+use std::net::TcpListener;
+use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
@@ -154,4 +160,110 @@ pub fn alg_none_token(casing: &str, now: u64) -> String {
     let header = b64(json!({"alg": casing, "typ": "JWT"}).to_string().as_bytes());
     let payload = b64(valid_wire_claims(now).to_string().as_bytes());
     format!("{header}.{payload}.")
+}
+
+// ---------------------------------------------------------------------------------------
+// A private `redis-server`, killed (and sometimes restarted).
+
+/// A local port nothing listens on right now (bound, then released).
+pub fn spare_port() -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind an ephemeral port");
+    listener.local_addr().expect("local address").port()
+}
+
+/// What a [`PrivateServer`] keeps on disk, and so what a restart on the same directory
+/// brings back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Persistence {
+    /// Nothing: a restarted server starts empty.
+    None,
+    /// An append-only file, fsync on every write: a restarted server has every key back.
+    AppendOnly,
+}
+
+/// A throw-away `redis-server` child on its own port and directory, killed on drop.
+pub struct PrivateServer {
+    child: Child,
+    port: u16,
+    dir: tempfile::TempDir,
+}
+
+impl PrivateServer {
+    /// Whether `redis-server` is on `PATH`; tests that need one are skipped otherwise.
+    pub fn available() -> bool {
+        Command::new("redis-server")
+            .arg("--version")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success())
+    }
+
+    /// Starts `redis-server` on `port` with its files in `dir`, and waits (up to 10 s) until
+    /// it answers `PING`. Restart a killed server with the port and directory that
+    /// [`kill`](Self::kill) returns, and the same `persistence`.
+    pub fn start(port: u16, dir: tempfile::TempDir, persistence: Persistence) -> Self {
+        let appendonly: &[&str] = match persistence {
+            Persistence::None => &["--appendonly", "no"],
+            Persistence::AppendOnly => &["--appendonly", "yes", "--appendfsync", "always"],
+        };
+        let child = Command::new("redis-server")
+            .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
+            .args(["--save", ""])
+            .args(appendonly)
+            .args(["--daemonize", "no"])
+            .arg("--dir")
+            .arg(dir.path())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawn redis-server");
+        let server = Self { child, port, dir };
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while !server.answers() {
+            assert!(
+                Instant::now() < deadline,
+                "redis-server on port {port} did not come up"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        server
+    }
+
+    pub fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}/", self.port)
+    }
+
+    /// Whether the server answers `PING` now.
+    pub fn answers(&self) -> bool {
+        redis::Client::open(self.url())
+            .and_then(|c| c.get_connection_with_timeout(Duration::from_millis(200)))
+            .and_then(|mut c| redis::cmd("PING").query::<String>(&mut c))
+            .is_ok()
+    }
+
+    /// Keys in database 0 (0 when the server does not answer).
+    pub fn keys(&self) -> u64 {
+        redis::Client::open(self.url())
+            .and_then(|c| c.get_connection_with_timeout(Duration::from_millis(200)))
+            .and_then(|mut c| redis::cmd("DBSIZE").query(&mut c))
+            .unwrap_or(0)
+    }
+
+    /// SIGKILL, and wait until the process is gone: no goodbye to clients. Returns the port
+    /// and the directory, for a restart.
+    pub fn kill(mut self) -> (u16, tempfile::TempDir) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        // Move the directory out; Drop below only reaps the (already dead) child.
+        let dir = std::mem::replace(&mut self.dir, tempfile::tempdir().expect("tempdir"));
+        (self.port, dir)
+    }
+}
+
+impl Drop for PrivateServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
 }
