@@ -165,6 +165,14 @@ fn vrow(
     }
 }
 
+/// The fixture's Redis session store, typical claims: (operation, wall median, client CPU
+/// median, server CPU per op). Sliding expiry adds a write (40% over the lookup) and costs
+/// far more than an HS256 validate, as a network round trip does.
+const REDIS: [(Operation, f64, f64, f64); 2] = [
+    (Operation::Validate, 30_000.0, 12_000.0, 18_000.0),
+    (Operation::ValidateSliding, 42_000.0, 14_000.0, 26_000.0),
+];
+
 fn validate() -> ValidateResults {
     use ClaimSet::{Large, Minimal, Typical};
     let mut rows = Vec::new();
@@ -180,6 +188,12 @@ fn validate() -> ValidateResults {
     }
     rows.push(vrow(s, None, Operation::RejectUnknown, Typical, 90.0));
     rows.push(vrow(s, None, Operation::RejectRevoked, Typical, 90.0));
+    for (op, wall, client, server) in REDIS {
+        let mut row = vrow("session-redis", None, op, Typical, wall);
+        row.measurement.cpu = summary(client);
+        row.server_cpu_ns_per_op = Some(server);
+        rows.push(row);
+    }
     let aws = Some("aws-lc-rs");
     let costs: [(&str, [f64; 3], f64, f64); 4] = [
         ("jwt-HS256", [6000.0, 7000.0, 20000.0], 4000.0, 1200.0),
@@ -1011,7 +1025,29 @@ fn revocation_flips_with_the_latencies() {
 }
 
 #[test]
-fn expiry_flips_with_the_sliding_cost() {
+fn expiry_judges_each_store_against_its_own_lookup() {
+    // The fixture's Redis sliding validate (42 µs) costs far more than any JWT validate, yet
+    // adds only 40% to its own lookup: confirmed (the old rule called this contradicted).
+    let v = validate();
+    let j = verdict::expiry(Some(&v));
+    assert_eq!(j.verdict, Verdict::Confirmed, "{}", j.because);
+    assert!(
+        j.because
+            .contains("session-redis +12.0 µs (40%: 30.0 µs → 42.0 µs)"),
+        "{}",
+        j.because
+    );
+    // Exactly at the threshold is still cheap.
+    let mut v = validate();
+    set_median(
+        &mut v,
+        "session-redis",
+        Operation::ValidateSliding,
+        None,
+        45_000.0,
+    );
+    assert_eq!(verdict::expiry(Some(&v)).verdict, Verdict::Confirmed);
+    // One store over the threshold: nuanced, naming that store and its share.
     let mut v = validate();
     set_median(
         &mut v,
@@ -1020,15 +1056,88 @@ fn expiry_flips_with_the_sliding_cost() {
         None,
         400.0,
     );
+    let j = verdict::expiry(Some(&v));
+    assert_eq!(j.verdict, Verdict::Nuanced, "{}", j.because);
+    assert!(
+        j.because
+            .contains("over 50% of the lookup: session-memory 150%"),
+        "{}",
+        j.because
+    );
+    let mut v = validate();
+    set_median(
+        &mut v,
+        "session-redis",
+        Operation::ValidateSliding,
+        None,
+        120_000.0,
+    );
+    let j = verdict::expiry(Some(&v));
+    assert_eq!(j.verdict, Verdict::Nuanced, "{}", j.because);
+    assert!(
+        j.because
+            .contains("over 50% of the lookup: session-redis 300%"),
+        "{}",
+        j.because
+    );
+}
+
+#[test]
+fn expiry_is_never_contradicted_by_a_costly_write() {
+    // Every sliding validate a thousand times its lookup and dearer than every JWT: the price
+    // of server-side expiry is high, which nuances the row and does not contradict it.
+    let mut v = validate();
+    for r in v
+        .rows
+        .iter_mut()
+        .filter(|r| r.operation == Operation::ValidateSliding)
+    {
+        r.measurement.wall.median_ns *= 1000.0;
+    }
+    let j = verdict::expiry(Some(&v));
+    assert_eq!(j.verdict, Verdict::Nuanced, "{}", j.because);
+    assert!(verdict::rule(6).contains("Never contradicted"));
+    assert!(!verdict::rule(6).contains("JWT validate"));
+    // A zero lookup gives no share: not counted as cheap, and no panic.
+    let mut v = validate();
+    set_median(&mut v, "session-memory", Operation::Validate, None, 0.0);
     assert_eq!(verdict::expiry(Some(&v)).verdict, Verdict::Nuanced);
+}
+
+#[test]
+fn expiry_names_what_it_could_not_judge() {
+    // A store measured without its sliding row is not judged, and says so.
+    let mut v = validate();
+    v.rows
+        .retain(|r| !(r.scheme == "session-redis" && r.operation == Operation::ValidateSliding));
+    let j = verdict::expiry(Some(&v));
+    assert_eq!(j.verdict, Verdict::Confirmed, "{}", j.because);
+    assert!(
+        j.because
+            .contains("not measured both ways, so not judged: session-redis"),
+        "{}",
+        j.because
+    );
+    assert!(!j.because.contains("session-redis +"), "{}", j.because);
+    // No store measured both ways: not measured.
+    v.rows.retain(|r| r.operation != Operation::ValidateSliding);
+    assert_eq!(verdict::expiry(Some(&v)).verdict, Verdict::NotMeasured);
+    // A sliding validate cheaper than the lookup is noise, named as such.
+    let mut v = validate();
     set_median(
         &mut v,
         "session-memory",
         Operation::ValidateSliding,
         None,
-        8000.0,
+        150.0,
     );
-    assert_eq!(verdict::expiry(Some(&v)).verdict, Verdict::Contradicted);
+    let j = verdict::expiry(Some(&v));
+    assert_eq!(j.verdict, Verdict::Confirmed, "{}", j.because);
+    assert!(
+        j.because.contains("negative for session-memory"),
+        "{}",
+        j.because
+    );
 }
 
 #[test]
