@@ -642,6 +642,43 @@ fn report_md_holds_every_section_and_the_figures_of_the_run() {
     );
 }
 
+#[test]
+fn the_central_store_subsection_shows_the_server_cpu_of_the_run() {
+    let (_tmp, dir) = fixture_run(ALL);
+    report::write_report_with(&dir, None).unwrap();
+    let md = read(&dir, Artifact::ReportMd);
+    let at = md
+        .find("### Central store: embedded vs Redis")
+        .expect("no central store subsection");
+    let section = &md[at..];
+    let section = &section[..section[4..].find("\n### ").map_or(section.len(), |e| e + 4)];
+    // The fixture's figures (REDIS; session-memory's CPU is 0.9 × its wall), "—" where an
+    // embedded store has no server.
+    for line in [
+        "|  | session-memory | session-redis |",
+        "| validate: wall median | 160 ns | 30.0 µs |",
+        "| validate: client CPU median | 144 ns | 12.0 µs |",
+        "| validate: server CPU per op | — | 18.0 µs |",
+        "| validate, sliding expiry: wall median | 220 ns | 42.0 µs |",
+        "| validate, sliding expiry: client CPU median | 198 ns | 14.0 µs |",
+        "| validate, sliding expiry: server CPU per op | — | 26.0 µs |",
+    ] {
+        assert!(section.contains(line), "lacks {line:?} in:\n{section}");
+    }
+    // JWTs have no central store.
+    assert!(!section.contains("jwt-"), "{section}");
+
+    // No row with a server figure: no subsection.
+    let mut v = validate();
+    v.rows
+        .iter_mut()
+        .for_each(|r| r.server_cpu_ns_per_op = None);
+    dir.write_json(&Artifact::Workload(WorkloadKind::Validate), &v)
+        .unwrap();
+    report::write_report_with(&dir, None).unwrap();
+    assert!(!read(&dir, Artifact::ReportMd).contains("Central store"));
+}
+
 // ---------------------------------------------------------------------------------------
 // Missing and broken files.
 

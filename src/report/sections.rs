@@ -354,6 +354,24 @@ fn keys(v: &ValidateResults, op: Operation) -> Vec<(String, Option<String>)> {
     out
 }
 
+/// One figure of a validate row in ns, `None` when the row lacks it.
+type Figure = fn(&ValidateRow) -> Option<f64>;
+
+/// `figure` of the row for (scheme, op, set, backend) as a duration; "—" when the row or
+/// its figure is absent.
+fn figure_of(
+    v: &ValidateResults,
+    scheme: &str,
+    op: Operation,
+    set: ClaimSet,
+    b: Option<&str>,
+    figure: Figure,
+) -> String {
+    v.find(scheme, op, set, b)
+        .and_then(figure)
+        .map_or_else(|| "—".to_owned(), units::ns)
+}
+
 fn median_of(
     v: &ValidateResults,
     scheme: &str,
@@ -361,10 +379,63 @@ fn median_of(
     set: ClaimSet,
     b: Option<&str>,
 ) -> String {
-    v.find(scheme, op, set, b).map_or_else(
-        || "—".to_owned(),
-        |r| units::ns(r.measurement.wall.median_ns),
-    )
+    figure_of(v, scheme, op, set, b, |r| {
+        Some(r.measurement.wall.median_ns)
+    })
+}
+
+/// The session stores side by side when one of them is a server (its rows carry
+/// `server_cpu_ns_per_op`): wall time, this process's CPU and the server's CPU per
+/// validate, with a fixed deadline and with sliding expiry (typical claims). Nothing when
+/// no row has a server figure.
+fn central_store(doc: &mut Document, v: &ValidateResults) {
+    if !v.rows.iter().any(|r| r.server_cpu_ns_per_op.is_some()) {
+        return;
+    }
+    let mut stores: Vec<(String, Option<String>)> = Vec::new();
+    for k in keys(v, Operation::Validate)
+        .into_iter()
+        .chain(keys(v, Operation::ValidateSliding))
+    {
+        if verdict::is_session(&k.0) && !stores.contains(&k) {
+            stores.push(k);
+        }
+    }
+    if stores.is_empty() {
+        return;
+    }
+    doc.heading(3, "Central store: embedded vs Redis");
+    doc.para(
+        "The session stores side by side, per validate, typical claims. Wall time is what a \
+         request waits: for a Redis store it includes the network round trip. Client CPU is this \
+         process's thread CPU time; server CPU is the Redis server's own CPU per operation (`INFO \
+         cpu` over a counted run, less its idle CPU), \"—\" for an embedded store, whose work is \
+         all client CPU.",
+    );
+    let t = ClaimSet::Typical;
+    let figures: [(&str, Figure); 3] = [
+        ("wall median", |r| Some(r.measurement.wall.median_ns)),
+        ("client CPU median", |r| Some(r.measurement.cpu.median_ns)),
+        ("server CPU per op", |r| r.server_cpu_ns_per_op),
+    ];
+    let mut rows = Vec::new();
+    for (name, op) in [
+        ("validate", Operation::Validate),
+        ("validate, sliding expiry", Operation::ValidateSliding),
+    ] {
+        for (label, figure) in figures {
+            let mut row = vec![format!("{name}: {label}")];
+            row.extend(
+                stores
+                    .iter()
+                    .map(|(scheme, b)| figure_of(v, scheme, op, t, b.as_deref(), figure)),
+            );
+            rows.push(row);
+        }
+    }
+    let mut head = vec![""];
+    head.extend(stores.iter().map(|(scheme, _)| scheme.as_str()));
+    doc.table(&head, rows);
 }
 
 fn validate(doc: &mut Document, run: &Run, charts: &[Rendered]) {
@@ -414,6 +485,7 @@ fn validate(doc: &mut Document, run: &Run, charts: &[Rendered]) {
             })
             .collect(),
     );
+    central_store(doc, v);
     doc.heading(3, "Validate median by claim set");
     doc.table(
         &["Scheme", "Backend", "minimal", "typical", "large"],
