@@ -108,6 +108,8 @@ fn size_row(scheme: &str, claims: ClaimSet, token: usize, readable: usize) -> Si
     }
 }
 
+const REDIS_MEMORY_METHOD: &str = "redis MEMORY USAGE of 1000 denylist keys (fixture)";
+
 fn size() -> SizeResults {
     let mut rows = Vec::new();
     for set in ClaimSet::ALL {
@@ -140,6 +142,14 @@ fn size() -> SizeResults {
             memory("session-memory", "session", 1200.0),
             memory("jwt-HS256", "issued-jwt", 0.0),
             memory("jwt-HS256+denylist-memory", "denylist-entry", 80.0),
+            // A Redis row says how it was measured; the others fall back to memory_method.
+            MemoryRow {
+                entries: 1000,
+                heap_bytes: 104_000,
+                allocations: 0,
+                method: Some(REDIS_MEMORY_METHOD.into()),
+                ..memory("jwt-HS256+denylist-redis", "denylist-entry", 104.0)
+            },
         ],
         memory_method: "counting global allocator (fixture)".into(),
         cookie_limit_bytes: 4096,
@@ -677,6 +687,34 @@ fn the_central_store_subsection_shows_the_server_cpu_of_the_run() {
         .unwrap();
     report::write_report_with(&dir, None).unwrap();
     assert!(!read(&dir, Artifact::ReportMd).contains("Central store"));
+}
+
+#[test]
+fn the_memory_table_says_how_each_row_was_measured() {
+    let (_tmp, dir) = fixture_run(ALL);
+    report::write_report_with(&dir, None).unwrap();
+    let md = read(&dir, Artifact::ReportMd);
+    assert!(
+        md.contains("| Scheme | Entry | Claims | Entries | Heap bytes | Per entry | Measured by |"),
+        "{md}"
+    );
+    let row = |scheme: &str| {
+        md.lines()
+            .find(|l| l.starts_with(&format!("| {scheme} | ")) && l.contains("| typical | "))
+            .unwrap_or_else(|| panic!("no memory row for {scheme}"))
+            .to_owned()
+    };
+    // Its own method where the row has one, the section's otherwise.
+    assert!(
+        row("jwt-HS256+denylist-redis").ends_with(&format!("| {REDIS_MEMORY_METHOD} |")),
+        "{}",
+        row("jwt-HS256+denylist-redis")
+    );
+    assert!(
+        row("jwt-HS256+denylist-memory").ends_with("| counting global allocator (fixture) |"),
+        "{}",
+        row("jwt-HS256+denylist-memory")
+    );
 }
 
 // ---------------------------------------------------------------------------------------

@@ -315,6 +315,7 @@ fn size(doc: &mut Document, run: &Run, charts: &[Rendered]) {
                 "Entries",
                 "Heap bytes",
                 "Per entry",
+                "Measured by",
             ],
             s.memory
                 .iter()
@@ -326,6 +327,9 @@ fn size(doc: &mut Document, run: &Run, charts: &[Rendered]) {
                         m.entries.to_string(),
                         units::bytes(m.heap_bytes as f64),
                         units::bytes(m.bytes_per_entry),
+                        // Rows written before `method` existed were all measured the
+                        // section-wide way.
+                        m.method.clone().unwrap_or_else(|| s.memory_method.clone()),
                     ]
                 })
                 .collect(),
