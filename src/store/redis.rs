@@ -20,10 +20,12 @@
 //!
 //! A multiplexed connection would need the crate's `aio` feature and an async runtime, which
 //! this crate does not enable. The pool was chosen over a single mutexed connection by
-//! measurement: `connection_pool_throughput` in `tests/redis.rs`, `get` of a typical session
-//! record (ops/s; median of 3 runs, each the median of 7 interleaved rounds of 4 000 calls),
-//! Redis 7.0.15 on loopback, on a 2-CPU VM that was also compiling (load average 5 to 8), so
-//! differences under about 20 % are noise:
+//! measurement: `get` of a typical session record per (threads, pool size), now the criterion
+//! bench `benches/redis_pool.rs` (`TOKENBENCH_REDIS_URL=redis://127.0.0.1:6379/ cargo bench
+//! --bench redis_pool`; group `redis_pool_get`, ids `pool-<size>/<threads>t`). The figures
+//! below come from the test that bench replaced (ops/s; median of 3 runs, each the median of
+//! 7 interleaved rounds of 4 000 calls), Redis 7.0.15 on loopback, on a 2-CPU VM that was
+//! also compiling (load average 5 to 8), so differences under about 20 % are noise:
 //!
 //! | threads | 1 connection | pool of 4 | pool of 8 | pool of 16 |
 //! |--------:|-------------:|----------:|----------:|-----------:|
