@@ -12,7 +12,7 @@ use subtle::ConstantTimeEq;
 use super::{DEFAULT_MAX_TOKEN_BYTES, Principal, Rejection, SchemeError, TokenScheme};
 use crate::claims::Claims;
 use crate::clock::Clock;
-use crate::store::{SessionRecord, SessionStore};
+use crate::store::{SessionRecord, SessionStore, SessionView};
 
 /// Fewest random bytes a session ID may have (128 bits, OWASP's floor).
 pub const MIN_ID_BYTES: usize = 16;
@@ -187,9 +187,23 @@ impl<S: SessionStore> SessionScheme<S> {
             .ok_or_else(|| Rejection::Malformed("no session cookie in header".into()))
     }
 
-    /// Syntax check done before any store access: exact length and alphabet of an ID
-    /// this scheme could have issued (base64url, no padding).
+    /// Syntax check of an ID this scheme could have issued: exact length and alphabet
+    /// (base64url, no padding). Done before any store access, except the alphabet part
+    /// for in-process stores, where it runs only when the lookup misses (see `lookup`).
     pub fn check_syntax(&self, id: &str) -> Result<(), Rejection> {
+        self.check_length(id)?;
+        if is_canonical_b64url(id.as_bytes(), self.config.id_bytes) {
+            Ok(())
+        } else {
+            Err(Rejection::Malformed(
+                "session ID is not canonical base64url".into(),
+            ))
+        }
+    }
+
+    /// The length part of [`check_syntax`](Self::check_syntax): not empty, not oversized,
+    /// exactly as long as the IDs this scheme issues.
+    fn check_length(&self, id: &str) -> Result<(), Rejection> {
         if id.is_empty() {
             return Err(Rejection::Empty);
         }
@@ -206,12 +220,29 @@ impl<S: SessionStore> SessionScheme<S> {
                 self.token_len()
             )));
         }
-        if is_canonical_b64url(id.as_bytes(), self.config.id_bytes) {
-            Ok(())
-        } else {
-            Err(Rejection::Malformed(
-                "session ID is not canonical base64url".into(),
-            ))
+        Ok(())
+    }
+
+    /// The record view for `id`, or why it is refused: [`Rejection::UnknownSession`] for a
+    /// well-formed ID the store does not hold, the syntax error for a malformed one.
+    ///
+    /// For a store behind a network the whole syntax check comes first, so garbage never
+    /// costs a round trip. For an in-process store only the length is checked first: a
+    /// map lookup of any string of that length is cheap and harmless, and a hit can only be
+    /// an ID this scheme issued (so canonical), so the alphabet is checked on a miss only.
+    /// Either way the same input gets the same rejection.
+    fn lookup(&self, id: &str) -> Result<SessionView, Rejection> {
+        if !self.store.is_local() {
+            self.check_syntax(id)?;
+            return self.store.view(id)?.ok_or(Rejection::UnknownSession);
+        }
+        self.check_length(id)?;
+        match self.store.view(id)? {
+            Some(view) => Ok(view),
+            None => {
+                self.check_syntax(id)?;
+                Err(Rejection::UnknownSession)
+            }
         }
     }
 
@@ -284,9 +315,8 @@ impl<S: SessionStore> TokenScheme for SessionScheme<S> {
     }
 
     fn validate(&self, token: &str) -> Result<Principal, Rejection> {
-        self.check_syntax(token)?;
         // Only the claims and deadlines: the hot path copies nothing else.
-        let view = self.store.view(token)?.ok_or(Rejection::UnknownSession)?;
+        let view = self.lookup(token)?;
         let (_, idle) =
             self.enforce_deadlines(token, view.idle_deadline_ms, view.absolute_deadline_ms)?;
         Ok(Principal {

@@ -22,6 +22,10 @@ impl SessionStore for MemoryStore {
         "memory"
     }
 
+    fn is_local(&self) -> bool {
+        true
+    }
+
     fn get(&self, id: &str) -> StoreResult<Option<SessionRecord>> {
         Ok(self.map.get(id).map(|r| r.value().clone()))
     }

@@ -89,6 +89,13 @@ pub trait SessionStore: Send + Sync + 'static {
     /// Short name used in results (`memory`, `rwlock`, `redis`).
     fn name(&self) -> &'static str;
 
+    /// True when a lookup is an access to this process's memory, cheap and harmless for
+    /// any key; false (the default) for a store behind a network, where every lookup is a
+    /// round trip.
+    fn is_local(&self) -> bool {
+        false
+    }
+
     /// The record for `id`, if any.
     fn get(&self, id: &str) -> StoreResult<Option<SessionRecord>>;
 

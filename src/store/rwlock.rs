@@ -27,6 +27,10 @@ impl SessionStore for RwLockStore {
         "rwlock"
     }
 
+    fn is_local(&self) -> bool {
+        true
+    }
+
     fn get(&self, id: &str) -> StoreResult<Option<SessionRecord>> {
         let map = self.map.read().unwrap_or_else(PoisonError::into_inner);
         Ok(map.get(id).cloned())

@@ -65,7 +65,9 @@ pub enum Operation {
     RefJwtDecode,
     /// Reference: HMAC-SHA256 of the signing input (`jsonwebtoken::crypto::sign`).
     RefHmacSha256,
-    /// Breakdown: the session ID syntax check done before the store is asked.
+    /// Breakdown: the whole session ID syntax check (length and alphabet). A Redis store
+    /// runs it before every lookup; an in-process store checks only the length before the
+    /// lookup and the alphabet after a miss, so a hit skips most of it.
     SessionIdCheck,
     /// Breakdown: one read of the clock the schemes use (coarse real-time clock).
     ClockRead,
