@@ -358,7 +358,7 @@ fn polled_copy_changes_only_when_polled() {
     );
     assert_eq!(node.len(), 1);
 
-    node.refresh();
+    node.refresh().unwrap();
     assert_eq!(node.polls(), 2);
     assert!(node.contains("after", 0).unwrap());
     assert!(

@@ -5,7 +5,7 @@ mod polled;
 mod pushed;
 mod redis;
 
-pub use polled::PolledDenylist;
+pub use polled::{PollSource, PolledDenylist};
 pub use pushed::PushedDenylist;
 pub use redis::RedisDenylist;
 

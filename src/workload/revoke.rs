@@ -23,7 +23,7 @@
 //! | `session-central-redis` | a [`SessionScheme`] per node on its own [`RedisStore`], all under one key prefix | none |
 //! | `jwt-denylist-central-redis` | a [`RedisDenylist`] per node, all under one prefix, looked up on every request | none |
 //! | `jwt-denylist-pushed-redis` | a local [`MemoryDenylist`] per node fed by Redis pub/sub; a revocation is stored (`SET`) and published | none |
-//! | `jwt-denylist-polled-redis` | a local copy per node, replaced every P by [`RedisDenylist::fetch_all`] | P = `poll_interval` |
+//! | `jwt-denylist-polled-redis` | a [`PolledDenylist`] copy per node of a [`RedisDenylist`], replaced every P by [`RedisDenylist::fetch_all`] | P = `poll_interval` |
 //!
 //! They fail closed: a node whose lookup cannot reach Redis refuses with
 //! [`Rejection::StoreUnavailable`]; a pushed copy refuses while its subscription is down
@@ -78,10 +78,9 @@
 //! the cache it is usually negative, since a hit skips the store (and its sliding-expiry
 //! write). Differences of tens of nanoseconds are within the noise of a shared machine.
 
-use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc::{self, RecvTimeoutError};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock, RwLock};
+use std::sync::mpsc;
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
@@ -689,8 +688,10 @@ fn redis_cluster(
             let mut nodes = Vec::with_capacity(k);
             for central in denylists()? {
                 let first = uniform(rng, p);
-                let node = RedisPolled::start(central, p, first)
+                let node = PolledDenylist::with_phase(Arc::new(central), p, first)
                     .map_err(|e| broken(strategy, format!("cannot start poller: {e}")))?;
+                // The first copy must be there before any trial.
+                node.refresh()?;
                 nodes.push(jwt(RevocationStrategy::CentralDenylist(Arc::new(node)))?);
             }
             Cluster {
@@ -742,146 +743,6 @@ impl<S: Send + Sync + 'static> Denylist for RedisPushed<S> {
 
     fn len(&self) -> usize {
         self.local.len()
-    }
-}
-
-/// The local copy of a polled Redis denylist, when it was last refreshed, and whether the
-/// last attempt failed.
-#[derive(Debug)]
-struct PolledCopy {
-    entries: RwLock<HashMap<String, u64>>,
-    refreshed: Mutex<Instant>,
-    failing: AtomicBool,
-}
-
-impl PolledCopy {
-    /// Replaces the copy with every entry now in `central`.
-    fn refresh(&self, central: &RedisDenylist) -> StoreResult<()> {
-        let fresh: HashMap<String, u64> = match central.fetch_all() {
-            Ok(entries) => entries.into_iter().collect(),
-            Err(e) => {
-                self.failing.store(true, Ordering::SeqCst);
-                return Err(e);
-            }
-        };
-        *self.entries.write().unwrap_or_else(|e| e.into_inner()) = fresh;
-        *self.refreshed.lock().unwrap_or_else(|e| e.into_inner()) = Instant::now();
-        self.failing.store(false, Ordering::SeqCst);
-        Ok(())
-    }
-}
-
-/// Age past which a polled copy is refused even if no poll failed (a wedged poller), beyond
-/// two periods.
-const POLL_STALL: Duration = Duration::from_secs(5);
-
-/// One node's copy of a Redis denylist, replaced every P by a poller thread with
-/// [`RedisDenylist::fetch_all`]. `insert` goes to Redis only (visible here at the next
-/// poll); lookups read the copy, and fail closed while the last poll failed (Redis
-/// unreachable) or once the copy is older than 2 P + 5 s (a stalled poller).
-struct RedisPolled {
-    central: Arc<RedisDenylist>,
-    copy: Arc<PolledCopy>,
-    interval: Duration,
-    /// Dropping it wakes the poller, which then ends.
-    stop: Option<mpsc::Sender<()>>,
-    poller: Option<JoinHandle<()>>,
-}
-
-impl RedisPolled {
-    /// Copies `central` now, then after `first_poll_in`, then every `interval`.
-    fn start(
-        central: RedisDenylist,
-        interval: Duration,
-        first_poll_in: Duration,
-    ) -> Result<RedisPolled, String> {
-        let central = Arc::new(central);
-        let copy = Arc::new(PolledCopy {
-            entries: RwLock::new(HashMap::new()),
-            refreshed: Mutex::new(Instant::now()),
-            failing: AtomicBool::new(false),
-        });
-        copy.refresh(&central).map_err(|e| e.to_string())?;
-        let (stop, stopped) = mpsc::channel::<()>();
-        let poller = {
-            let (copy, central) = (copy.clone(), central.clone());
-            let interval = interval.max(Duration::from_micros(1));
-            std::thread::Builder::new()
-                .name("denylist-poll-redis".into())
-                .spawn(move || {
-                    // A fixed schedule so the phase does not drift, as PolledDenylist.
-                    let mut next = Instant::now() + first_poll_in;
-                    loop {
-                        let wait = next.saturating_duration_since(Instant::now());
-                        match stopped.recv_timeout(wait) {
-                            Err(RecvTimeoutError::Timeout) => {
-                                // A failed poll keeps the old copy; lookups refuse once it
-                                // is too old.
-                                let _ = copy.refresh(&central);
-                                next += interval;
-                                let now = Instant::now();
-                                while next <= now {
-                                    next += interval;
-                                }
-                            }
-                            Ok(()) | Err(RecvTimeoutError::Disconnected) => return,
-                        }
-                    }
-                })
-                .map_err(|e| e.to_string())?
-        };
-        Ok(RedisPolled {
-            central,
-            copy,
-            interval,
-            stop: Some(stop),
-            poller: Some(poller),
-        })
-    }
-}
-
-impl Denylist for RedisPolled {
-    fn name(&self) -> &'static str {
-        "polled-redis"
-    }
-
-    fn insert(&self, jti: &str, expires_at_secs: u64) -> StoreResult<()> {
-        self.central.insert(jti, expires_at_secs)
-    }
-
-    fn contains(&self, jti: &str, now_secs: u64) -> StoreResult<bool> {
-        let age = self
-            .copy
-            .refreshed
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .elapsed();
-        if self.copy.failing.load(Ordering::SeqCst) || age > self.interval * 2 + POLL_STALL {
-            return Err(StoreError::Unavailable(format!(
-                "redis {}: denylist copy not refreshed for {age:?} (polling every {:?})",
-                self.central.url(),
-                self.interval
-            )));
-        }
-        let entries = self.copy.entries.read().unwrap_or_else(|e| e.into_inner());
-        Ok(entries.get(jti).is_some_and(|exp| *exp > now_secs))
-    }
-
-    fn len(&self) -> usize {
-        self.copy
-            .entries
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
-            .len()
-    }
-}
-
-impl Drop for RedisPolled {
-    fn drop(&mut self) {
-        drop(self.stop.take());
-        if let Some(handle) = self.poller.take() {
-            let _ = handle.join();
-        }
     }
 }
 
