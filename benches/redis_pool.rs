@@ -25,8 +25,8 @@
 mod common;
 
 use std::hint::black_box;
-use std::sync::{Arc, Barrier};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use tokenbench::claims::ClaimSet;
@@ -77,44 +77,12 @@ fn record() -> SessionRecord {
 /// `get`s the session `iters` times from `threads` threads; returns the wall time from the
 /// first thread's start to the last thread's end.
 fn concurrent_get(store: &RedisStore, threads: usize, iters: u64) -> Duration {
-    let barrier = Barrier::new(threads);
-    let spans: Vec<(Instant, Instant, u64)> = std::thread::scope(|s| {
-        let handles: Vec<_> = (0..threads)
-            .map(|t| {
-                let barrier = &barrier;
-                // Split `iters` as evenly as possible.
-                let share = iters / threads as u64 + u64::from((t as u64) < iters % threads as u64);
-                s.spawn(move || {
-                    let mut failures = 0u64;
-                    barrier.wait();
-                    let start = Instant::now();
-                    for _ in 0..share {
-                        if !matches!(black_box(store.get(black_box(SESSION_ID))), Ok(Some(_))) {
-                            failures += 1;
-                        }
-                    }
-                    (start, Instant::now(), failures)
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| h.join().expect("reader thread panicked"))
-            .collect()
-    });
-    let failures: u64 = spans.iter().map(|s| s.2).sum();
-    assert_eq!(failures, 0, "gets of a stored session missed or failed");
-    let first = spans
-        .iter()
-        .map(|s| s.0)
-        .min()
-        .expect("at least one thread");
-    let last = spans
-        .iter()
-        .map(|s| s.1)
-        .max()
-        .expect("at least one thread");
-    last.duration_since(first)
+    common::concurrent(
+        threads,
+        iters,
+        |_| || matches!(black_box(store.get(black_box(SESSION_ID))), Ok(Some(_))),
+        "gets of a stored session missed or failed",
+    )
 }
 
 fn pool_get(c: &mut Criterion) {

@@ -15,8 +15,7 @@
 mod common;
 
 use std::hint::black_box;
-use std::sync::Barrier;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use rand::seq::SliceRandom;
@@ -27,58 +26,31 @@ const THREADS: [usize; 3] = [1, 2, 4];
 const SESSION_WORKING_SETS: [usize; 2] = [1_000, 100_000];
 const JWT_TOKENS: usize = 1_000;
 
-/// Validates `iters` tokens of `tokens` from `threads` threads; returns the wall time from
-/// the first thread's start to the last thread's end.
+/// Validates `iters` tokens of `tokens` from `threads` threads, each starting at its own
+/// offset and cycling; returns the wall time from the first thread's start to the last
+/// thread's end.
 fn concurrent_validate(
     scheme: &dyn TokenScheme,
     tokens: &[String],
     threads: usize,
     iters: u64,
 ) -> Duration {
-    let barrier = Barrier::new(threads);
-    let spans: Vec<(Instant, Instant, u64)> = std::thread::scope(|s| {
-        let handles: Vec<_> = (0..threads)
-            .map(|t| {
-                let barrier = &barrier;
-                // Split `iters` as evenly as possible.
-                let share = iters / threads as u64 + u64::from((t as u64) < iters % threads as u64);
-                let offset = t * tokens.len() / threads;
-                s.spawn(move || {
-                    let mut failures = 0u64;
-                    let mut i = offset;
-                    barrier.wait();
-                    let start = Instant::now();
-                    for _ in 0..share {
-                        if black_box(scheme.validate(black_box(tokens[i].as_str()))).is_err() {
-                            failures += 1;
-                        }
-                        i += 1;
-                        if i == tokens.len() {
-                            i = 0;
-                        }
-                    }
-                    (start, Instant::now(), failures)
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| h.join().expect("validator thread panicked"))
-            .collect()
-    });
-    let failures: u64 = spans.iter().map(|s| s.2).sum();
-    assert_eq!(failures, 0, "{}: valid tokens were rejected", scheme.name());
-    let first = spans
-        .iter()
-        .map(|s| s.0)
-        .min()
-        .expect("at least one thread");
-    let last = spans
-        .iter()
-        .map(|s| s.1)
-        .max()
-        .expect("at least one thread");
-    last.duration_since(first)
+    common::concurrent(
+        threads,
+        iters,
+        |t| {
+            let mut i = t * tokens.len() / threads;
+            move || {
+                let ok = black_box(scheme.validate(black_box(tokens[i].as_str()))).is_ok();
+                i += 1;
+                if i == tokens.len() {
+                    i = 0;
+                }
+                ok
+            }
+        },
+        &format!("{}: valid tokens were rejected", scheme.name()),
+    )
 }
 
 fn bench_threads(

@@ -5,8 +5,8 @@
 //! uses every helper, hence the `dead_code` allowance.
 #![allow(dead_code)]
 
-use std::sync::{Arc, OnceLock};
-use std::time::Duration;
+use std::sync::{Arc, Barrier, OnceLock};
+use std::time::{Duration, Instant};
 
 use criterion::Criterion;
 use tokenbench::claims::{ClaimSet, Claims};
@@ -195,4 +195,55 @@ pub fn tamper_signature(token: &str) -> String {
     let mut bytes = token.as_bytes().to_vec();
     bytes[sig_start] = if bytes[sig_start] == b'A' { b'B' } else { b'A' };
     String::from_utf8(bytes).expect("base64url is ASCII")
+}
+
+/// Runs `iters` operations split as evenly as possible over `threads` threads released
+/// together. Each thread builds its operation with `per_thread(thread index)` (so it can keep
+/// its own state) and calls it once per operation; the operation returns false on a failure.
+/// Returns the wall time from the first thread's start to the last thread's end; panics
+/// with `failed` if any operation failed.
+pub fn concurrent<F: FnMut() -> bool>(
+    threads: usize,
+    iters: u64,
+    per_thread: impl Fn(usize) -> F + Sync,
+    failed: &str,
+) -> Duration {
+    let barrier = Barrier::new(threads);
+    let spans: Vec<(Instant, Instant, u64)> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..threads)
+            .map(|t| {
+                let (barrier, per_thread) = (&barrier, &per_thread);
+                let share = iters / threads as u64 + u64::from((t as u64) < iters % threads as u64);
+                s.spawn(move || {
+                    let mut op = per_thread(t);
+                    let mut failures = 0u64;
+                    barrier.wait();
+                    let start = Instant::now();
+                    for _ in 0..share {
+                        if !op() {
+                            failures += 1;
+                        }
+                    }
+                    (start, Instant::now(), failures)
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("benchmark thread panicked"))
+            .collect()
+    });
+    let failures: u64 = spans.iter().map(|s| s.2).sum();
+    assert_eq!(failures, 0, "{failed}");
+    let first = spans
+        .iter()
+        .map(|s| s.0)
+        .min()
+        .expect("at least one thread");
+    let last = spans
+        .iter()
+        .map(|s| s.1)
+        .max()
+        .expect("at least one thread");
+    last.duration_since(first)
 }
