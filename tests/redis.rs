@@ -13,6 +13,7 @@
 mod common;
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use common::suite::*;
@@ -282,28 +283,113 @@ fn rename_under_concurrent_touches_keeps_the_old_id_dead() {
         let old = format!("old-{round}");
         let new = format!("new-{round}");
         store.put(&old, &record("r")).unwrap();
+        let renamed = AtomicBool::new(false);
         std::thread::scope(|scope| {
-            let toucher = {
-                let (store, old) = (store.clone(), old.clone());
-                scope.spawn(move || {
-                    for i in 0..20 {
-                        // Either touches the live record or sees it gone; never revives it.
-                        let _ = store.touch(&old, i, i + 1).unwrap();
-                    }
+            scope.spawn(|| {
+                // Touches until the rename is back (at least 20 times): each one either
+                // updates the live record or sees it gone; none revives it or starves the
+                // rename.
+                let mut i = 0;
+                while i < 20 || !renamed.load(Ordering::Acquire) {
+                    let _ = store.touch(&old, i, i + 1).unwrap();
+                    i += 1;
+                }
+            });
+            let moved = store
+                .rename(&old, &new, &|r: &mut SessionRecord| {
+                    r.csrf_token = "n".into()
                 })
-            };
-            assert!(
-                store
-                    .rename(&old, &new, &|r: &mut SessionRecord| r.csrf_token =
-                        "n".into())
-                    .unwrap()
-            );
-            toucher.join().unwrap();
+                .unwrap();
+            renamed.store(true, Ordering::Release);
+            assert!(moved, "round {round}");
         });
         assert_eq!(store.get(&old).unwrap(), None, "round {round}");
         assert_eq!(store.get(&new).unwrap().unwrap().csrf_token.as_ref(), "n");
     }
     assert_eq!(store.len().unwrap(), 50);
+}
+
+/// `rename` reads, applies the update and writes back; these tests write to the old key from
+/// inside the update, i.e. exactly between that read and that write.
+#[test]
+fn rename_merges_a_touch_made_after_its_read() {
+    let Some(store) = store() else { return };
+    let calls = AtomicUsize::new(0);
+    store.put("old", &record("a")).unwrap();
+    let moved = store
+        .rename("old", "new", &|r: &mut SessionRecord| {
+            if calls.fetch_add(1, Ordering::Relaxed) == 0 {
+                assert!(store.touch("old", 777, 888).unwrap());
+            }
+            r.csrf_token = "n".into();
+        })
+        .unwrap();
+    assert!(moved);
+    assert_eq!(calls.into_inner(), 1, "a touch is merged, not retried");
+    let new = store.get("new").unwrap().unwrap();
+    assert_eq!(
+        (
+            new.last_seen_ms,
+            new.idle_deadline_ms,
+            new.csrf_token.as_ref()
+        ),
+        (777, 888, "n"),
+        "the update applied to the touched record"
+    );
+    assert_eq!(store.get("old").unwrap(), None);
+
+    // A touch field the update sets keeps the update's value; the other one is merged.
+    store.put("old", &record("a")).unwrap();
+    let calls = AtomicUsize::new(0);
+    assert!(
+        store
+            .rename("old", "newer", &|r: &mut SessionRecord| {
+                if calls.fetch_add(1, Ordering::Relaxed) == 0 {
+                    assert!(store.touch("old", 777, 888).unwrap());
+                }
+                r.last_seen_ms = 999;
+            })
+            .unwrap()
+    );
+    let newer = store.get("newer").unwrap().unwrap();
+    assert_eq!((newer.last_seen_ms, newer.idle_deadline_ms), (999, 888));
+}
+
+#[test]
+fn rename_rereads_and_reapplies_after_any_other_concurrent_write() {
+    let Some(store) = store() else { return };
+    store.put("old", &record("a")).unwrap();
+    let calls = AtomicUsize::new(0);
+    let moved = store
+        .rename("old", "new", &|r: &mut SessionRecord| {
+            if calls.fetch_add(1, Ordering::Relaxed) == 0 {
+                // Not a touch: the claims change under the rename.
+                store.put("old", &record("b")).unwrap();
+            }
+            r.csrf_token = format!("seen {}", r.claims.user_id).into();
+        })
+        .unwrap();
+    assert!(moved);
+    assert_eq!(
+        calls.into_inner(),
+        2,
+        "the update ran again on the new value"
+    );
+    assert_eq!(
+        store.get("new").unwrap().unwrap().csrf_token.as_ref(),
+        "seen b"
+    );
+
+    // A session deleted under the rename is not brought back.
+    store.put("old", &record("c")).unwrap();
+    assert!(
+        !store
+            .rename("old", "newer", &|_: &mut SessionRecord| {
+                store.delete("old").unwrap();
+            })
+            .unwrap()
+    );
+    assert_eq!(store.get("newer").unwrap(), None);
 }
 
 #[test]

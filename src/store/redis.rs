@@ -46,8 +46,11 @@
 //!   deleted concurrently, and never loses a concurrent rewrite of other fields.
 //! - `rename` runs the caller's Rust closure, so it is optimistic: `GET old`, apply the update
 //!   in Rust, then one Lua script that moves the record only if `old` still holds exactly the
-//!   value that was read (`SET new ... PXAT`, `DEL old`); if `old` changed meanwhile (a
-//!   concurrent touch) it starts over, and if `old` is gone it reports `false`.
+//!   value that was read (`SET new ... PXAT`, `DEL old`), and if `old` is gone it reports
+//!   `false`. A concurrent touch is merged by the script (the update applied to the touched
+//!   record), so a session used by every request cannot starve its own rotation; any other
+//!   concurrent write makes it apply the update again to the new value, with jittered
+//!   backoff, for up to [`RENAME_PATIENCE`].
 
 use std::collections::HashSet;
 use std::fmt;
@@ -56,7 +59,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Mutex, MutexGuard, TryLockError};
 use std::time::Duration;
 
-use rand::Rng;
+use rand::{Rng, RngExt};
 use redis::io::tcp::TcpSettings;
 use redis::{
     Client, Connection, ConnectionAddr, ConnectionInfo, FromRedisValue, IntoConnectionInfo,
@@ -67,8 +70,13 @@ use super::{SessionRecord, SessionStore, StoreError, StoreResult};
 /// How many keys one `SCAN` step asks for (a hint to Redis, not a limit).
 const SCAN_COUNT: usize = 1000;
 
-/// Optimistic `rename` attempts before giving up under constant concurrent touches.
-const RENAME_ATTEMPTS: usize = 16;
+/// How long `rename` keeps retrying its compare-and-set under concurrent writes (other than
+/// touches, which merge) before it reports the store unavailable. Retries back off with
+/// jitter, so two writers racing on one session do not keep colliding.
+const RENAME_PATIENCE: Duration = Duration::from_secs(2);
+
+/// First and largest pause between two `rename` attempts (doubling, each one jittered).
+const RENAME_BACKOFF: (Duration, Duration) = (Duration::from_micros(50), Duration::from_millis(20));
 
 /// Error code a script raises when the stored value is not a session record.
 const CORRUPT_CODE: &str = "TOKENBENCH_CORRUPT";
@@ -93,14 +101,39 @@ return 1
 
 /// KEYS[1] = old key; KEYS[2] = new key; ARGV[1] = the value read from old;
 /// ARGV[2] = the updated value; ARGV[3] = PXAT of the new key.
-/// Returns 1 when moved, 0 when old is gone, -1 when old changed since it was read.
+/// Returns `{1, nil}` when moved, `{0, nil}` when old is gone, and `{-1, current}` when old
+/// changed since it was read (so the retry needs no second `GET`).
+///
+/// A change made only by `touch` (the two fields of `TOUCH_LUA`) is not a conflict: the move
+/// goes ahead with a three-way merge, so the result is what applying the update to the
+/// touched record gives. A touch field the update set keeps the update's value; one it left
+/// alone takes the touched value. Without this, a session touched by every request could
+/// starve its own rotation.
 const RENAME_LUA: &str = r#"
+local LAST = '"last_seen_ms":'
+local IDLE = '"idle_deadline_ms":'
+local function touched(s)
+  return string.match(s, LAST .. '(%d+)'), string.match(s, IDLE .. '(%d+)')
+end
+local function untouched(s)
+  s = string.gsub(s, LAST .. '%d+', LAST .. '0')
+  s = string.gsub(s, IDLE .. '%d+', IDLE .. '0')
+  return s
+end
 local v = redis.call('GET', KEYS[1])
-if not v then return 0 end
-if v ~= ARGV[1] then return -1 end
-redis.call('SET', KEYS[2], ARGV[2], 'PXAT', ARGV[3])
+if not v then return {0, false} end
+local out = ARGV[2]
+if v ~= ARGV[1] then
+  if untouched(v) ~= untouched(ARGV[1]) then return {-1, v} end
+  local read_last, read_idle = touched(ARGV[1])
+  local now_last, now_idle = touched(v)
+  local out_last, out_idle = touched(out)
+  if out_last == read_last then out = string.gsub(out, LAST .. '%d+', LAST .. now_last) end
+  if out_idle == read_idle then out = string.gsub(out, IDLE .. '%d+', IDLE .. now_idle) end
+end
+redis.call('SET', KEYS[2], out, 'PXAT', ARGV[3])
 if KEYS[1] ~= KEYS[2] then redis.call('DEL', KEYS[1]) end
-return 1
+return {1, false}
 "#;
 
 /// Session records in Redis, shared by any number of threads through `&self`.
@@ -353,16 +386,20 @@ impl SessionStore for RedisStore {
         update: &dyn Fn(&mut SessionRecord),
     ) -> StoreResult<bool> {
         let (old_key, new_key) = (self.key(old), self.key(new));
-        for _ in 0..RENAME_ATTEMPTS {
-            let Some(read): Option<String> =
-                self.query_idempotent(redis::cmd("GET").arg(&old_key))?
-            else {
-                return Ok(false);
-            };
+        let Some(mut read): Option<String> =
+            self.query_idempotent(redis::cmd("GET").arg(&old_key))?
+        else {
+            return Ok(false);
+        };
+        let started = std::time::Instant::now();
+        let mut pause = RENAME_BACKOFF.0;
+        let mut attempts = 0u32;
+        loop {
+            attempts += 1;
             let mut record = decode(old, &read)?;
             update(&mut record);
             let updated = encode(&record)?;
-            let moved: i64 = self.pool.with_conn(false, |c| {
+            let (moved, current): (i64, Option<String>) = self.pool.with_conn(false, |c| {
                 self.rename_script
                     .key(&old_key)
                     .key(&new_key)
@@ -371,16 +408,27 @@ impl SessionStore for RedisStore {
                     .arg(pxat(record.absolute_deadline_ms))
                     .invoke(c)
             })?;
-            match moved {
-                1 => return Ok(true),
-                0 => return Ok(false),
-                // The record changed between our read and the move: read it again.
-                _ => continue,
+            match (moved, current) {
+                (1, _) => return Ok(true),
+                (0, _) => return Ok(false),
+                // The record changed between our read and the move: start from the new value.
+                (-1, Some(current)) if started.elapsed() < RENAME_PATIENCE => read = current,
+                (-1, Some(_)) => {
+                    return Err(StoreError::Unavailable(format!(
+                        "rename of a session kept losing to concurrent updates \
+                         ({attempts} attempts in {:.1?})",
+                        started.elapsed()
+                    )));
+                }
+                (code, _) => {
+                    return Err(StoreError::Unavailable(format!(
+                        "rename script returned an unexpected code {code}"
+                    )));
+                }
             }
+            std::thread::sleep(pause.mul_f64(rand::rng().random_range(0.5..1.0)));
+            pause = (pause * 2).min(RENAME_BACKOFF.1);
         }
-        Err(StoreError::Unavailable(format!(
-            "rename of a session kept losing to concurrent updates ({RENAME_ATTEMPTS} attempts)"
-        )))
     }
 
     fn len(&self) -> StoreResult<usize> {
