@@ -1215,6 +1215,88 @@ fn expiry_names_what_it_could_not_judge() {
     );
 }
 
+/// Marks the typical-claims row of `scheme`/`op` as having had `errors` failed operations.
+fn set_errors(v: &mut ValidateResults, scheme: &str, op: Operation, errors: u64) {
+    for r in v
+        .rows
+        .iter_mut()
+        .filter(|r| r.scheme == scheme && r.operation == op && r.claims == ClaimSet::Typical)
+    {
+        r.errors = errors;
+    }
+}
+
+#[test]
+fn verdicts_leave_out_rows_with_failed_operations() {
+    // A Redis sliding row that timed refusals would make row 6 nuanced; it is left out.
+    let mut v = validate();
+    set_median(
+        &mut v,
+        "session-redis",
+        Operation::ValidateSliding,
+        None,
+        1e9,
+    );
+    let j = verdict::expiry(Some(&v));
+    assert_eq!(j.verdict, Verdict::Nuanced, "{}", j.because);
+    set_errors(&mut v, "session-redis", Operation::ValidateSliding, 4);
+    let j = verdict::expiry(Some(&v));
+    assert_eq!(j.verdict, Verdict::Confirmed, "{}", j.because);
+    assert!(
+        j.because.contains("not judged: session-redis")
+            && j.because.contains(
+                "left out for failed operations: session-redis validate_sliding (4 failed)"
+            ),
+        "{}",
+        j.because
+    );
+    // The CPU row's baseline falls back to a session store without failures.
+    let mut v = validate();
+    set_median(&mut v, "session-memory", Operation::Validate, None, 1e7);
+    assert_eq!(verdict::cpu(Some(&v)).verdict, Verdict::Contradicted);
+    set_errors(&mut v, "session-memory", Operation::Validate, 2);
+    let j = verdict::cpu(Some(&v));
+    assert_ne!(j.verdict, Verdict::Contradicted, "{}", j.because);
+    assert!(
+        j.because
+            .starts_with("r against session-redis validate 30.0 µs")
+            && j.because
+                .contains("left out for failed operations: session-memory validate (2 failed)"),
+        "{}",
+        j.because
+    );
+    // No JWT row without failures: not measured, and saying why.
+    for scheme in ["jwt-HS256", "jwt-RS256", "jwt-ES256", "jwt-EdDSA"] {
+        set_errors(&mut v, scheme, Operation::Validate, 1);
+    }
+    let j = verdict::cpu(Some(&v));
+    assert_eq!(j.verdict, Verdict::NotMeasured, "{}", j.because);
+    assert!(
+        j.because
+            .contains("jwt-HS256 aws-lc-rs validate (1 failed)"),
+        "{}",
+        j.because
+    );
+}
+
+#[test]
+fn the_report_lists_rows_with_failed_operations() {
+    let (_tmp, dir) = fixture_run(ALL);
+    report::write_report_with(&dir, None).unwrap();
+    assert!(!read(&dir, Artifact::ReportMd).contains("Operations failed while measuring"));
+    let mut v = validate();
+    set_errors(&mut v, "session-redis", Operation::Validate, 3);
+    dir.write_json(&Artifact::Workload(WorkloadKind::Validate), &v)
+        .unwrap();
+    report::write_report_with(&dir, None).unwrap();
+    let md = read(&dir, Artifact::ReportMd);
+    assert!(md.contains("**Operations failed while measuring**"), "{md}");
+    assert!(
+        md.contains("- session-redis validate (typical claims): 3 of about "),
+        "{md}"
+    );
+}
+
 #[test]
 fn cross_domain_flips_with_the_header_limit() {
     let mut s = size();

@@ -455,6 +455,32 @@ fn validate(doc: &mut Document, run: &Run, charts: &[Rendered]) {
         v.live_sessions,
         units::ns(v.timer_pair_ns)
     ));
+    let failed: Vec<String> = v
+        .rows
+        .iter()
+        .filter(|r| r.errors > 0)
+        .map(|r| {
+            format!(
+                "{}{} {} ({} claims): {} of about {} operations failed",
+                r.scheme,
+                r.backend
+                    .as_deref()
+                    .map_or(String::new(), |b| format!(" {b}")),
+                r.operation.name(),
+                r.claims.name(),
+                r.errors,
+                r.measurement.ops
+            )
+        })
+        .collect();
+    if !failed.is_empty() {
+        doc.para(
+            "**Operations failed while measuring** (refused, fail closed: e.g. the store was \
+             unreachable). These rows timed refusals as well as lookups; the tables show them \
+             as measured, and the verdicts leave them out:",
+        );
+        doc.bullets(failed);
+    }
     chart(doc, charts, "validate_cost");
     let t = ClaimSet::Typical;
     doc.heading(3, "Per scheme, typical claims");

@@ -188,12 +188,44 @@ pub fn bandwidth(size: Option<&SizeResults>) -> Judgement {
     Judgement::new(verdict, format!("`Cookie:` header bytes, {}", join(&parts)))
 }
 
+/// True when a row's operations all succeeded. A row with failed operations (refused while
+/// Redis was down: fail closed) timed refusals as well as lookups, so no verdict uses it.
+fn clean(r: &ValidateRow) -> bool {
+    r.errors == 0
+}
+
+/// `"; left out for failed operations: …"` naming the rows `relevant` selects that had
+/// failures, or nothing when none had.
+fn failed_rows(v: &ValidateResults, relevant: impl Fn(&ValidateRow) -> bool) -> String {
+    let failed: Vec<String> = v
+        .rows
+        .iter()
+        .filter(|r| relevant(r) && !clean(r))
+        .map(|r| {
+            format!(
+                "{} {} ({} failed)",
+                with_backend(r),
+                r.operation.name(),
+                r.errors
+            )
+        })
+        .collect();
+    if failed.is_empty() {
+        String::new()
+    } else {
+        format!("; left out for failed operations: {}", join(&failed))
+    }
+}
+
+/// A validate of typical claims, the operation the CPU row compares.
+fn typical_validate(r: &ValidateRow) -> bool {
+    r.operation == Operation::Validate && r.claims == ClaimSet::Typical
+}
+
 /// The session validate the CPU row compares with: session-memory, else the first session
-/// store, typical claims.
+/// store, typical claims; only rows without failed operations.
 pub fn session_baseline(v: &ValidateResults) -> Option<&ValidateRow> {
-    let typical = |r: &&ValidateRow| {
-        r.operation == Operation::Validate && r.claims == ClaimSet::Typical && is_session(&r.scheme)
-    };
+    let typical = |r: &&ValidateRow| typical_validate(r) && is_session(&r.scheme) && clean(r);
     v.rows
         .iter()
         .filter(typical)
@@ -202,9 +234,9 @@ pub fn session_baseline(v: &ValidateResults) -> Option<&ValidateRow> {
 }
 
 fn jwt_validates(v: &ValidateResults) -> impl Iterator<Item = &ValidateRow> {
-    v.rows.iter().filter(|r| {
-        r.operation == Operation::Validate && r.claims == ClaimSet::Typical && is_jwt(&r.scheme)
-    })
+    v.rows
+        .iter()
+        .filter(|r| typical_validate(r) && is_jwt(&r.scheme) && clean(r))
 }
 
 fn median(r: &ValidateRow) -> f64 {
@@ -224,11 +256,17 @@ pub fn cpu(validate: Option<&ValidateResults>) -> Judgement {
         return Judgement::missing("validate.json is not in this run");
     };
     let Some(base) = session_baseline(v) else {
-        return Judgement::missing("validate.json has no session validate row (typical claims)");
+        return Judgement::missing(format!(
+            "validate.json has no session validate row (typical claims) without failed operations{}",
+            failed_rows(v, typical_validate)
+        ));
     };
     let jwts: Vec<&ValidateRow> = jwt_validates(v).collect();
     if jwts.is_empty() {
-        return Judgement::missing("validate.json has no JWT validate row (typical claims)");
+        return Judgement::missing(format!(
+            "validate.json has no JWT validate row (typical claims) without failed operations{}",
+            failed_rows(v, typical_validate)
+        ));
     }
     let b = median(base);
     let ratios: Vec<(String, f64)> = jwts
@@ -292,6 +330,7 @@ pub fn cpu(validate: Option<&ValidateResults>) -> Judgement {
     if !backend_notes.is_empty() {
         because.push_str(&format!("; {}", backend_notes.join(", ")));
     }
+    because.push_str(&failed_rows(v, typical_validate));
     Judgement::new(verdict, because)
 }
 
@@ -567,6 +606,15 @@ pub fn revocation(revoke: Option<&RevokeResults>) -> Judgement {
     Judgement::new(verdict, because)
 }
 
+/// A session validate of typical claims, with or without sliding expiry (row 6's pair).
+fn sliding_pair(r: &ValidateRow) -> bool {
+    matches!(
+        r.operation,
+        Operation::Validate | Operation::ValidateSliding
+    ) && r.claims == ClaimSet::Typical
+        && is_session(&r.scheme)
+}
+
 /// Row 6, expiry.
 ///
 /// The article's row is about where expiry lives: a JWT carries `exp`, a session's
@@ -588,13 +636,7 @@ pub fn expiry(validate: Option<&ValidateResults>) -> Judgement {
     };
     // Every session store with either row, in order of first appearance.
     let mut stores: Vec<(&str, Option<&str>)> = Vec::new();
-    for r in v.rows.iter().filter(|r| {
-        matches!(
-            r.operation,
-            Operation::Validate | Operation::ValidateSliding
-        ) && r.claims == ClaimSet::Typical
-            && is_session(&r.scheme)
-    }) {
+    for r in v.rows.iter().filter(|r| sliding_pair(r)) {
         let key = (r.scheme.as_str(), r.backend.as_deref());
         if !stores.contains(&key) {
             stores.push(key);
@@ -603,7 +645,10 @@ pub fn expiry(validate: Option<&ValidateResults>) -> Judgement {
     let mut parts = Vec::new();
     let (mut over, mut unmeasured, mut noise) = (Vec::new(), Vec::new(), Vec::new());
     for (scheme, backend) in stores {
-        let find = |op| v.find(scheme, op, ClaimSet::Typical, backend);
+        let find = |op| {
+            v.find(scheme, op, ClaimSet::Typical, backend)
+                .filter(|r| clean(r))
+        };
         let (Some(fixed), Some(sliding)) =
             (find(Operation::Validate), find(Operation::ValidateSliding))
         else {
@@ -628,9 +673,10 @@ pub fn expiry(validate: Option<&ValidateResults>) -> Judgement {
         ));
     }
     if parts.is_empty() {
-        return Judgement::missing(
-            "validate.json has no session validate with and without sliding expiry",
-        );
+        return Judgement::missing(format!(
+            "validate.json has no session validate with and without sliding expiry{}",
+            failed_rows(v, sliding_pair)
+        ));
     }
     let verdict = if over.is_empty() {
         Verdict::Confirmed
@@ -660,6 +706,7 @@ pub fn expiry(validate: Option<&ValidateResults>) -> Judgement {
             unmeasured.join(", ")
         ));
     }
+    because.push_str(&failed_rows(v, sliding_pair));
     Judgement::new(verdict, because)
 }
 
