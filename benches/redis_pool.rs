@@ -32,7 +32,7 @@ use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_m
 use tokenbench::claims::ClaimSet;
 use tokenbench::store::{RedisStore, SessionRecord, SessionStore};
 
-const ENV: &str = "TOKENBENCH_REDIS_URL";
+use tokenbench::workload::{REDIS_URL_ENV as ENV, redis_url_from_env};
 const THREADS: [usize; 5] = [1, 2, 4, 8, 16];
 const POOL_SIZES: [usize; 4] = [1, 4, 8, 16];
 /// The session every `get` reads.
@@ -40,13 +40,11 @@ const SESSION_ID: &str = "hot";
 
 /// The shared server's URL, or `None` after printing why the bench is skipped.
 fn redis_url() -> Option<String> {
-    match std::env::var(ENV) {
-        Ok(url) if !url.trim().is_empty() => Some(url),
-        _ => {
-            eprintln!("skipped: {ENV} not set");
-            None
-        }
+    let url = redis_url_from_env();
+    if url.is_none() {
+        eprintln!("skipped: {ENV} not set");
     }
+    url
 }
 
 fn connect(url: &str, prefix: &str) -> RedisStore {

@@ -26,17 +26,15 @@ use tokenbench::scheme::{
 };
 use tokenbench::store::{RedisStore, SessionRecord, SessionStore, StoreError};
 
-const ENV: &str = "TOKENBENCH_REDIS_URL";
+use tokenbench::workload::{REDIS_URL_ENV as ENV, redis_url_from_env};
 
 /// The shared server's URL, or `None` after printing why the test is skipped.
 fn redis_url() -> Option<String> {
-    match std::env::var(ENV) {
-        Ok(url) if !url.trim().is_empty() => Some(url),
-        _ => {
-            eprintln!("skipped: {ENV} not set");
-            None
-        }
+    let url = redis_url_from_env();
+    if url.is_none() {
+        eprintln!("skipped: {ENV} not set");
     }
+    url
 }
 
 /// A store on the shared server; panics (fails the test) when the variable is set but the

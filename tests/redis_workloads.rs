@@ -31,7 +31,7 @@ use tokenbench::workload::size::SizeResults;
 use tokenbench::workload::validate::{Operation, ValidateResults};
 use tokenbench::workload::{Family, NoProgress, Options, StoreSpec, revoke, scale, size, validate};
 
-const ENV: &str = "TOKENBENCH_REDIS_URL";
+use tokenbench::workload::{REDIS_URL_ENV as ENV, redis_url_from_env};
 
 // ---------------------------------------------------------------------------------------
 // The shared server.
@@ -48,12 +48,9 @@ impl Db {
     /// Database `db` of the shared server; `None` (after printing why) when the variable is
     /// not set. Panics when it is set but the server is unreachable.
     fn take(db: u8) -> Option<Db> {
-        let url = match std::env::var(ENV) {
-            Ok(url) if !url.trim().is_empty() => url.trim().to_owned(),
-            _ => {
-                eprintln!("skipped: {ENV} not set");
-                return None;
-            }
+        let Some(url) = redis_url_from_env() else {
+            eprintln!("skipped: {ENV} not set");
+            return None;
         };
         // redis://[auth@]host:port[/db] -> the same server, database `db`.
         let base = match url.find("://").map(|i| i + 3) {

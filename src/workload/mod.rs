@@ -61,6 +61,14 @@ pub type WorkloadResult<T> = Result<T, WorkloadError>;
 /// Environment variable naming the Redis server when `--store redis` gives no URL.
 pub const REDIS_URL_ENV: &str = "TOKENBENCH_REDIS_URL";
 
+/// The Redis URL in [`REDIS_URL_ENV`], trimmed; `None` when it is unset or blank.
+pub fn redis_url_from_env() -> Option<String> {
+    std::env::var(REDIS_URL_ENV)
+        .ok()
+        .map(|url| url.trim().to_owned())
+        .filter(|url| !url.is_empty())
+}
+
 /// Where session records are kept.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum StoreSpec {
@@ -98,12 +106,9 @@ impl FromStr for StoreSpec {
         match lower.as_str() {
             "memory" | "dashmap" => Ok(StoreSpec::Memory),
             "rwlock" => Ok(StoreSpec::RwLock),
-            "redis" => match std::env::var(REDIS_URL_ENV) {
-                Ok(url) if !url.trim().is_empty() => Ok(StoreSpec::Redis(url.trim().to_owned())),
-                _ => Err(format!(
-                    "--store redis needs a URL: give redis://HOST:PORT or set {REDIS_URL_ENV}"
-                )),
-            },
+            "redis" => redis_url_from_env().map(StoreSpec::Redis).ok_or_else(|| {
+                format!("--store redis needs a URL: give redis://HOST:PORT or set {REDIS_URL_ENV}")
+            }),
             _ if lower.starts_with("redis://") || lower.starts_with("rediss://") => {
                 if s.len() <= "redis://".len() {
                     return Err(format!(
