@@ -77,10 +77,11 @@ pub struct RunArgs {
     /// Token families: session, jwt.
     #[arg(long, value_delimiter = ',', value_parser = parse_family)]
     pub schemes: Option<Vec<Family>>,
-    /// Session stores: memory (default), rwlock, redis://HOST:PORT[/DB], or redis (URL
-    /// from TOKENBENCH_REDIS_URL). Repeat or separate with commas to compare.
-    #[arg(long, alias = "store", value_delimiter = ',', value_parser = parse_store)]
-    pub stores: Option<Vec<StoreSpec>>,
+    /// Session stores: memory (default), rwlock, redis://HOST:PORT[/DB], redis (URL from
+    /// TOKENBENCH_REDIS_URL), or a Redis Cluster, redis+cluster://HOST:PORT[,HOST:PORT...].
+    /// Repeat or separate with commas to compare.
+    #[arg(long, alias = "store", value_parser = parse_stores)]
+    pub stores: Option<Vec<StoreList>>,
     /// JWT algorithms: HS256, RS256, ES256, EdDSA.
     #[arg(long, value_delimiter = ',', value_parser = parse_alg)]
     pub algs: Option<Vec<JwtAlg>>,
@@ -164,8 +165,16 @@ pub struct InspectArgs {
 fn parse_family(s: &str) -> Result<Family, String> {
     s.parse()
 }
+/// The stores of one `--stores` value (see [`StoreSpec::parse_list`]).
+#[derive(Debug, Clone)]
+pub struct StoreList(pub Vec<StoreSpec>);
+
 fn parse_store(s: &str) -> Result<StoreSpec, String> {
     s.parse()
+}
+
+fn parse_stores(s: &str) -> Result<StoreList, String> {
+    StoreSpec::parse_list(s).map(StoreList)
 }
 fn parse_alg(s: &str) -> Result<JwtAlg, String> {
     s.parse()
@@ -206,8 +215,8 @@ impl RunArgs {
         if let Some(f) = &self.schemes {
             o.families = dedup(f.clone());
         }
-        if let Some(s) = &self.stores {
-            o.stores = dedup(s.clone());
+        if let Some(lists) = &self.stores {
+            o.stores = dedup(lists.iter().flat_map(|l| l.0.clone()).collect());
         }
         if let Some(a) = &self.algs {
             o.algs = dedup(a.clone());
@@ -761,6 +770,47 @@ mod tests {
         assert_eq!(o.schemes().len(), 2);
         assert!(Cli::try_parse_from(["tokenbench", "run", "--threads", "0"]).is_err());
         assert!(Cli::try_parse_from(["tokenbench", "run", "--algs", "none"]).is_err());
+    }
+
+    #[test]
+    fn a_cluster_url_keeps_its_node_list_among_other_stores() {
+        let cli = Cli::try_parse_from([
+            "tokenbench",
+            "run",
+            "--stores",
+            "memory,redis+cluster://a:7000,b:7001,rwlock",
+            "--store",
+            "redis://h:6379/",
+        ])
+        .unwrap();
+        let Cmd::Run(a) = cli.command else {
+            panic!("not run")
+        };
+        assert_eq!(
+            a.options().stores,
+            vec![
+                StoreSpec::Memory,
+                StoreSpec::Redis("redis+cluster://a:7000,b:7001".into()),
+                StoreSpec::RwLock,
+                StoreSpec::Redis("redis://h:6379/".into()),
+            ]
+        );
+        assert_eq!(
+            StoreSpec::Redis("redis+cluster://a:7000".into()).name(),
+            "redis-cluster"
+        );
+        // A host:port item only continues a cluster's node list.
+        for bad in [
+            "memory,a:7000",
+            "redis+cluster://",
+            "redis+cluster://a:1,,b:2",
+            "mem",
+        ] {
+            assert!(
+                Cli::try_parse_from(["tokenbench", "run", "--stores", bad]).is_err(),
+                "{bad}"
+            );
+        }
     }
 
     #[test]

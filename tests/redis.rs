@@ -17,7 +17,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use common::suite::*;
-use common::{Persistence, PrivateServer, spare_port};
+use common::{Persistence, PrivateServer, now_ms, record, spare_port};
 use tokenbench::clock::{ManualClock, SystemClock};
 use tokenbench::crypto::CryptoBackend;
 use tokenbench::denylist::{Denylist, MemoryDenylist, RedisDenylist};
@@ -58,29 +58,6 @@ scheme_conformance!(
     CryptoBackend::AwsLc,
     redis_session_subject()
 );
-
-fn now_ms() -> u64 {
-    u64::try_from(
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .expect("clock after 1970")
-            .as_millis(),
-    )
-    .expect("milliseconds fit in u64")
-}
-
-/// A record that Redis keeps for an hour (a deadline in the past would be dropped at once).
-fn record(user: &str) -> SessionRecord {
-    let now = now_ms();
-    SessionRecord {
-        claims: Arc::new(ClaimSet::Typical.claims(user)),
-        created_ms: now,
-        last_seen_ms: now,
-        idle_deadline_ms: now + 60_000,
-        absolute_deadline_ms: now + 3_600_000,
-        csrf_token: "c".into(),
-    }
-}
 
 /// A raw connection for looking behind the store's back.
 fn raw(url: &str) -> redis::Connection {

@@ -16,7 +16,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, mpsc};
 use std::time::{Duration, Instant};
 
-use common::{Persistence, PrivateServer, spare_port};
+use common::{Persistence, PrivateServer, spare_port, tiny_options};
 use tokenbench::claims::{ClaimSet, Claims};
 use tokenbench::clock::CoarseClock;
 use tokenbench::measure::Budget;
@@ -78,29 +78,6 @@ fn dbsize(url: &str) -> u64 {
     redis::cmd("DBSIZE").query(&mut conn).expect("DBSIZE")
 }
 
-/// Small budgets: the figures are not the point, the shape of the results is.
-fn tiny(url: &str) -> Options {
-    let mut opts = Options::defaults(true);
-    opts.stores = vec![StoreSpec::Memory, StoreSpec::Redis(url.to_owned())];
-    opts.families = vec![Family::Session];
-    opts.budget = Budget {
-        warmup: Duration::from_millis(2),
-        measure: Duration::from_millis(20),
-        batch: Duration::from_micros(50),
-    };
-    opts.live_sessions = 50;
-    opts.memory_sessions = 200;
-    opts.threads = vec![1, 2];
-    opts.sessions = vec![50];
-    opts.scale_duration = Duration::from_millis(50);
-    opts.validators = 2;
-    opts.trials = 3;
-    opts.cache_ttl = Duration::from_millis(50);
-    opts.poll_interval = Duration::from_millis(50);
-    opts.algs = vec![tokenbench::scheme::JwtAlg::HS256];
-    opts
-}
-
 fn round_trip<T: serde::Serialize + serde::de::DeserializeOwned + PartialEq + std::fmt::Debug>(
     r: &T,
 ) {
@@ -112,7 +89,7 @@ fn round_trip<T: serde::Serialize + serde::de::DeserializeOwned + PartialEq + st
 #[test]
 fn size_reads_redis_memory_per_session_from_the_server() {
     let Some(db) = Db::take(15) else { return };
-    let mut opts = tiny(&db.url);
+    let mut opts = tiny_options(&db.url);
     opts.families = vec![Family::Session, Family::Jwt];
     let r: SizeResults = size::run(&opts, &NoProgress).expect("size workload");
     for set in ClaimSet::ALL {
@@ -164,7 +141,7 @@ fn size_reads_redis_memory_per_session_from_the_server() {
 #[test]
 fn validate_measures_round_trips_client_cpu_and_server_cpu() {
     let Some(db) = Db::take(14) else { return };
-    let opts = tiny(&db.url);
+    let opts = tiny_options(&db.url);
     let r: ValidateResults = validate::run(&opts, &NoProgress).expect("validate workload");
     for op in [
         Operation::Validate,
@@ -219,7 +196,7 @@ fn validate_measures_round_trips_client_cpu_and_server_cpu() {
 #[test]
 fn scale_runs_redis_points_on_a_shared_pool() {
     let Some(db) = Db::take(13) else { return };
-    let opts = tiny(&db.url);
+    let opts = tiny_options(&db.url);
     let r: ScaleResults = scale::run(&opts, &NoProgress).expect("scale workload");
     let redis: Vec<_> = r
         .points
@@ -239,7 +216,7 @@ fn scale_runs_redis_points_on_a_shared_pool() {
 #[test]
 fn revoke_runs_every_redis_strategy() {
     let Some(db) = Db::take(12) else { return };
-    let mut opts = tiny(&db.url);
+    let mut opts = tiny_options(&db.url);
     opts.families = vec![Family::Session, Family::Jwt];
     let r: RevokeResults = revoke::run(&opts, &NoProgress).expect("revoke workload");
     let names: Vec<&str> = r.strategies.iter().map(|s| s.strategy.as_str()).collect();

@@ -409,13 +409,23 @@ fn central_store(doc: &mut Document, v: &ValidateResults) {
         return;
     }
     doc.heading(3, "Central store: embedded vs Redis");
-    doc.para(
+    let mut intro = String::from(
         "The session stores side by side, per validate, typical claims. Wall time is what a \
          request waits: for a Redis store it includes the network round trip. Client CPU is this \
          process's thread CPU time; server CPU is the Redis server's own CPU per operation (`INFO \
          cpu` over a counted run, less its idle CPU), \"—\" for an embedded store, whose work is \
          all client CPU.",
     );
+    if stores
+        .iter()
+        .any(|(scheme, _)| scheme.ends_with("-redis-cluster"))
+    {
+        intro.push_str(
+            " For a Redis Cluster the server CPU is summed over its primaries, and each lookup \
+             goes straight to the primary that owns the session's hash slot.",
+        );
+    }
+    doc.para(intro);
     let t = ClaimSet::Typical;
     let figures: [(&str, Figure); 3] = [
         ("wall median", |r| Some(r.measurement.wall.median_ns)),

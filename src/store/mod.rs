@@ -8,7 +8,7 @@ mod redis;
 mod rwlock;
 
 pub use memory::MemoryStore;
-pub use redis::RedisStore;
+pub use redis::{CLUSTER_SCHEME, RedisStore, is_cluster_url};
 pub use rwlock::RwLockStore;
 
 use std::sync::Arc;

@@ -51,6 +51,22 @@
 //!   record), so a session used by every request cannot starve its own rotation; any other
 //!   concurrent write makes it apply the update again to the new value, with jittered
 //!   backoff, for up to [`RENAME_PATIENCE`].
+//!
+//! # Redis Cluster
+//!
+//! A `redis+cluster://[auth@]host:port[,host:port...]` URL (seed nodes; the rest are
+//! discovered) makes every pooled connection a cluster connection of the crate's `cluster`
+//! feature: each command goes to the primary owning its key's hash slot, following `MOVED`
+//! redirections. What changes:
+//!
+//! - `rename` cannot be one script (the two keys hash to different slots: `CROSSSLOT`); it is
+//!   `GETDEL old` then `SET new` (see `rename_across_slots`).
+//! - `SCAN` sees one node: `cleanup`, `len` and the denylist's `fetch_all` scan every primary
+//!   (from `CLUSTER SLOTS`). Multi-key `DEL` and `MGET` are split per slot by the crate.
+//! - `INFO` answers per primary; [`RedisStore::server_info`] returns them one after the
+//!   other, and the workloads sum the fields they read.
+//! - `SUBSCRIBE` uses a plain connection to the first seed node: a cluster forwards every
+//!   `PUBLISH` to every node.
 
 use std::collections::HashSet;
 use std::fmt;
@@ -60,12 +76,16 @@ use std::sync::{Mutex, MutexGuard, TryLockError};
 use std::time::Duration;
 
 use rand::{Rng, RngExt};
+use redis::cluster::{ClusterClient, ClusterClientBuilder, ClusterConnection};
+use redis::cluster_routing::{RoutingInfo, SingleNodeRoutingInfo};
 use redis::io::tcp::TcpSettings;
 use redis::{
-    Client, Connection, ConnectionAddr, ConnectionInfo, FromRedisValue, IntoConnectionInfo,
+    Client, Cmd, Connection, ConnectionAddr, ConnectionInfo, ConnectionLike, FromRedisValue,
+    IntoConnectionInfo, RedisResult, Value,
 };
 
 use super::{SessionRecord, SessionStore, StoreError, StoreResult};
+use crate::results::meta::redact_password;
 
 /// How many keys one `SCAN` step asks for (a hint to Redis, not a limit).
 const SCAN_COUNT: usize = 1000;
@@ -264,9 +284,22 @@ impl RedisStore {
         Ok(deleted)
     }
 
-    /// The text of `INFO <section>` (`memory`, `stats`, `server`, ...).
+    /// The text of `INFO <section>` (`memory`, `stats`, `server`, ...). On a cluster, the
+    /// replies of every primary one after the other, so a field occurs once per primary.
     pub fn server_info(&self, section: &str) -> StoreResult<String> {
-        self.query_idempotent(redis::cmd("INFO").arg(section))
+        let reply: Value = self.query_idempotent(redis::cmd("INFO").arg(section))?;
+        let corrupt = |e: redis::ParsingError| StoreError::Corrupt(format!("INFO {section}: {e}"));
+        match reply {
+            Value::Map(per_node) => {
+                let mut text = String::new();
+                for (_, info) in per_node {
+                    text.push_str(&String::from_redis_value(info).map_err(corrupt)?);
+                    text.push('\n');
+                }
+                Ok(text)
+            }
+            other => String::from_redis_value(other).map_err(corrupt),
+        }
     }
 
     /// Bytes Redis attributes to session `id` (`MEMORY USAGE`: key, value and overhead), or
@@ -289,7 +322,42 @@ impl RedisStore {
 
     /// A connection of its own (for `SUBSCRIBE`), with the store's timeouts.
     pub(crate) fn dedicated_connection(&self) -> StoreResult<Connection> {
-        self.pool.dial()
+        self.pool.dial_one()
+    }
+
+    /// True when this store spreads its keys over a Redis Cluster.
+    pub fn is_cluster(&self) -> bool {
+        self.pool.is_cluster()
+    }
+
+    /// `host:port` of every primary node: the server itself, or each primary of the cluster
+    /// (`CLUSTER SLOTS`).
+    fn primaries(&self) -> StoreResult<Vec<(String, u16)>> {
+        if !self.is_cluster() {
+            return Ok(Vec::new());
+        }
+        let corrupt = |what: &str| StoreError::Corrupt(format!("CLUSTER SLOTS: {what}"));
+        let ranges: Vec<Vec<Value>> = self.query_idempotent(redis::cmd("CLUSTER").arg("SLOTS"))?;
+        let mut nodes = Vec::new();
+        for range in ranges {
+            let Some(Value::Array(primary)) = range.get(2) else {
+                return Err(corrupt("a slot range without a primary"));
+            };
+            let (Some(host), Some(port)) = (primary.first(), primary.get(1)) else {
+                return Err(corrupt("a primary without host and port"));
+            };
+            let node = (
+                String::from_redis_value_ref(host).map_err(|e| corrupt(&e.to_string()))?,
+                u16::from_redis_value_ref(port).map_err(|e| corrupt(&e.to_string()))?,
+            );
+            if !nodes.contains(&node) {
+                nodes.push(node);
+            }
+        }
+        if nodes.is_empty() {
+            return Err(corrupt("no slot is served"));
+        }
+        Ok(nodes)
     }
 
     /// Calls `each` with every batch of keys under the prefix (`SCAN MATCH <prefix>*`).
@@ -299,24 +367,74 @@ impl RedisStore {
         mut each: impl FnMut(&[String]) -> StoreResult<()>,
     ) -> StoreResult<()> {
         let pattern = format!("{}*", glob_escape(&self.prefix));
-        let mut cursor: u64 = 0;
-        loop {
-            let (next, keys): (u64, Vec<String>) = self.query_idempotent(
-                redis::cmd("SCAN")
-                    .arg(cursor)
+        // A cluster's keyspace is the union of its primaries': SCAN each one.
+        let nodes: Vec<Option<(String, u16)>> = if self.is_cluster() {
+            self.primaries()?.into_iter().map(Some).collect()
+        } else {
+            vec![None]
+        };
+        for node in nodes {
+            let mut cursor: u64 = 0;
+            loop {
+                let mut scan = redis::cmd("SCAN");
+                scan.arg(cursor)
                     .arg("MATCH")
                     .arg(&pattern)
                     .arg("COUNT")
-                    .arg(SCAN_COUNT),
-            )?;
-            if !keys.is_empty() {
-                each(&keys)?;
+                    .arg(SCAN_COUNT);
+                let (next, keys): (u64, Vec<String>) =
+                    self.pool.with_conn(true, |c| match (c, &node) {
+                        (Conn::Cluster(c), Some((host, port))) => {
+                            let at = SingleNodeRoutingInfo::ByAddress {
+                                host: host.clone(),
+                                port: *port,
+                            };
+                            let reply = c.route_command(&scan, RoutingInfo::SingleNode(at))?;
+                            Ok(FromRedisValue::from_redis_value(reply)?)
+                        }
+                        (c, _) => scan.query(c),
+                    })?;
+                if !keys.is_empty() {
+                    each(&keys)?;
+                }
+                if next == 0 {
+                    break;
+                }
+                cursor = next;
             }
-            if next == 0 {
-                return Ok(());
-            }
-            cursor = next;
         }
+        Ok(())
+    }
+}
+
+impl RedisStore {
+    /// `rename` on a cluster, where the two keys hash to different slots, so no script or
+    /// transaction can hold both (`CROSSSLOT`). `GETDEL old` takes the latest record and
+    /// kills the old ID in one step (a concurrent touch either lands before it or finds
+    /// nothing); then `SET new`. Between the two the session exists under neither ID: the
+    /// old one is already refused and the new one is not handed out yet. If the `SET`
+    /// fails the session is gone and the caller gets the error (fail closed: log in again).
+    fn rename_across_slots(
+        &self,
+        old: &str,
+        old_key: &str,
+        new_key: &str,
+        update: &dyn Fn(&mut SessionRecord),
+    ) -> StoreResult<bool> {
+        let taken: Option<String> = self.query(redis::cmd("GETDEL").arg(old_key))?;
+        let Some(json) = taken else {
+            return Ok(false);
+        };
+        let mut record = decode(old, &json)?;
+        update(&mut record);
+        self.query::<()>(
+            redis::cmd("SET")
+                .arg(new_key)
+                .arg(encode(&record)?)
+                .arg("PXAT")
+                .arg(pxat(record.absolute_deadline_ms)),
+        )?;
+        Ok(true)
     }
 }
 
@@ -341,7 +459,11 @@ impl Drop for RedisStore {
 
 impl SessionStore for RedisStore {
     fn name(&self) -> &'static str {
-        "redis"
+        if self.is_cluster() {
+            "redis-cluster"
+        } else {
+            "redis"
+        }
     }
 
     fn get(&self, id: &str) -> StoreResult<Option<SessionRecord>> {
@@ -386,6 +508,9 @@ impl SessionStore for RedisStore {
         update: &dyn Fn(&mut SessionRecord),
     ) -> StoreResult<bool> {
         let (old_key, new_key) = (self.key(old), self.key(new));
+        if self.is_cluster() {
+            return self.rename_across_slots(old, &old_key, &new_key, update);
+        }
         let Some(mut read): Option<String> =
             self.query_idempotent(redis::cmd("GET").arg(&old_key))?
         else {
@@ -444,11 +569,91 @@ impl SessionStore for RedisStore {
     }
 }
 
+/// URL scheme of a Redis Cluster: `redis+cluster://[user:password@]host:port[,host:port...]`.
+pub const CLUSTER_SCHEME: &str = "redis+cluster://";
+
+/// True when `url` names a Redis Cluster rather than one server.
+pub fn is_cluster_url(url: &str) -> bool {
+    url.get(..CLUSTER_SCHEME.len())
+        .is_some_and(|s| s.eq_ignore_ascii_case(CLUSTER_SCHEME))
+}
+
+/// Where a store's connections go.
+enum Target {
+    /// One server.
+    Server(Client),
+    /// A Redis Cluster, and one of its nodes for what is not routed by key (`SUBSCRIBE`).
+    Cluster(Box<ClusterClient>, Client),
+}
+
+/// One pooled connection: to a server, or to a whole cluster (each command routed by the
+/// hash slot of its key; multi-key `DEL` and `MGET` split per slot by the crate).
+pub(crate) enum Conn {
+    Server(Connection),
+    Cluster(Box<ClusterConnection>),
+}
+
+impl ConnectionLike for Conn {
+    fn req_packed_command(&mut self, cmd: &[u8]) -> RedisResult<Value> {
+        match self {
+            Conn::Server(c) => c.req_packed_command(cmd),
+            Conn::Cluster(c) => c.req_packed_command(cmd),
+        }
+    }
+
+    fn req_packed_commands(
+        &mut self,
+        cmd: &[u8],
+        offset: usize,
+        count: usize,
+    ) -> RedisResult<Vec<Value>> {
+        match self {
+            Conn::Server(c) => c.req_packed_commands(cmd, offset, count),
+            Conn::Cluster(c) => c.req_packed_commands(cmd, offset, count),
+        }
+    }
+
+    fn req_command(&mut self, cmd: &Cmd) -> RedisResult<Value> {
+        match self {
+            Conn::Server(c) => c.req_command(cmd),
+            Conn::Cluster(c) => c.req_command(cmd),
+        }
+    }
+
+    fn get_db(&self) -> i64 {
+        match self {
+            Conn::Server(c) => c.get_db(),
+            Conn::Cluster(c) => c.get_db(),
+        }
+    }
+
+    fn supports_pipelining(&self) -> bool {
+        match self {
+            Conn::Server(c) => c.supports_pipelining(),
+            Conn::Cluster(c) => c.supports_pipelining(),
+        }
+    }
+
+    fn check_connection(&mut self) -> bool {
+        match self {
+            Conn::Server(c) => c.check_connection(),
+            Conn::Cluster(c) => c.check_connection(),
+        }
+    }
+
+    fn is_open(&self) -> bool {
+        match self {
+            Conn::Server(c) => c.is_open(),
+            Conn::Cluster(c) => c.is_open(),
+        }
+    }
+}
+
 /// A fixed set of lazily opened connections, each behind its own mutex.
 struct Pool {
-    client: Client,
+    target: Target,
     display_url: String,
-    slots: Box<[Mutex<Option<Connection>>]>,
+    slots: Box<[Mutex<Option<Conn>>]>,
     next: AtomicUsize,
 }
 
@@ -456,16 +661,32 @@ impl Pool {
     /// Parses `url` and, when `eager`, opens the first connection, so that a dead server is
     /// reported by the constructor rather than by the first request.
     fn open(url: &str, size: usize, eager: bool) -> StoreResult<Self> {
-        let info: ConnectionInfo = url
-            .into_connection_info()
-            .map_err(|e| StoreError::Unavailable(format!("invalid Redis URL {url:?}: {e}")))?;
-        let display_url = display_url(&info);
-        // Requests are small and latency-bound: no Nagle delay.
-        let info = info.set_tcp_settings(TcpSettings::default().set_nodelay(true));
-        let client = Client::open(info)
-            .map_err(|e| StoreError::Unavailable(format!("invalid Redis URL {url:?}: {e}")))?;
+        let invalid = |e: &dyn fmt::Display| {
+            StoreError::Unavailable(format!("invalid Redis URL {:?}: {e}", redact_password(url)))
+        };
+        let (target, display_url) = if is_cluster_url(url) {
+            let nodes = cluster_nodes(url).map_err(|e| invalid(&e))?;
+            let display = display_cluster_url(&nodes);
+            let client = ClusterClientBuilder::new(nodes.clone())
+                .connection_timeout(RedisStore::CONNECT_TIMEOUT)
+                .response_timeout(RedisStore::IO_TIMEOUT)
+                .tcp_settings(TcpSettings::default().set_nodelay(true))
+                // Fail closed quickly: a dead node is an error, not a minute of retries.
+                .retries(2)
+                .build()
+                .map_err(|e| invalid(&e))?;
+            let first = Client::open(nodes[0].clone()).map_err(|e| invalid(&e))?;
+            (Target::Cluster(Box::new(client), first), display)
+        } else {
+            let info: ConnectionInfo = url.into_connection_info().map_err(|e| invalid(&e))?;
+            let display = display_url(&info);
+            // Requests are small and latency-bound: no Nagle delay.
+            let info = info.set_tcp_settings(TcpSettings::default().set_nodelay(true));
+            let client = Client::open(info).map_err(|e| invalid(&e))?;
+            (Target::Server(client), display)
+        };
         let mut pool = Self {
-            client,
+            target,
             display_url,
             slots: Box::new([]),
             next: AtomicUsize::new(0),
@@ -480,7 +701,7 @@ impl Pool {
 
     /// Keeps the open connections that still fit and leaves new slots empty.
     fn resize(&mut self, size: usize) {
-        let mut slots: Vec<Mutex<Option<Connection>>> = std::mem::take(&mut self.slots)
+        let mut slots: Vec<Mutex<Option<Conn>>> = std::mem::take(&mut self.slots)
             .into_vec()
             .into_iter()
             .take(size)
@@ -489,10 +710,27 @@ impl Pool {
         self.slots = slots.into_boxed_slice();
     }
 
-    /// Opens a new connection with the store's timeouts.
-    fn dial(&self) -> StoreResult<Connection> {
-        let conn = self
-            .client
+    /// Opens a new pooled connection with the store's timeouts.
+    fn dial(&self) -> StoreResult<Conn> {
+        match &self.target {
+            Target::Server(client) => self.dial_server(client).map(Conn::Server),
+            Target::Cluster(cluster, _) => cluster
+                .get_connection()
+                .map(|c| Conn::Cluster(Box::new(c)))
+                .map_err(|e| self.unavailable("cannot connect", &e)),
+        }
+    }
+
+    /// A plain connection to the server, or to the cluster's first node (for `SUBSCRIBE`:
+    /// a cluster forwards every `PUBLISH` to every node).
+    fn dial_one(&self) -> StoreResult<Connection> {
+        match &self.target {
+            Target::Server(client) | Target::Cluster(_, client) => self.dial_server(client),
+        }
+    }
+
+    fn dial_server(&self, client: &Client) -> StoreResult<Connection> {
+        let conn = client
             .get_connection_with_timeout(RedisStore::CONNECT_TIMEOUT)
             .map_err(|e| self.unavailable("cannot connect", &e))?;
         conn.set_read_timeout(Some(RedisStore::IO_TIMEOUT))
@@ -501,8 +739,12 @@ impl Pool {
         Ok(conn)
     }
 
+    fn is_cluster(&self) -> bool {
+        matches!(self.target, Target::Cluster(..))
+    }
+
     /// A free slot if there is one (round-robin start), else waits for the start slot.
-    fn pick(&self) -> MutexGuard<'_, Option<Connection>> {
+    fn pick(&self) -> MutexGuard<'_, Option<Conn>> {
         let n = self.slots.len();
         let start = self.next.fetch_add(1, Ordering::Relaxed) % n;
         for i in 0..n {
@@ -525,7 +767,7 @@ impl Pool {
     fn with_conn<T>(
         &self,
         retry: bool,
-        mut f: impl FnMut(&mut Connection) -> redis::RedisResult<T>,
+        mut f: impl FnMut(&mut Conn) -> redis::RedisResult<T>,
     ) -> StoreResult<T> {
         let mut slot = self.pick();
         let reused = slot.is_some();
@@ -567,7 +809,7 @@ impl Pool {
 
 /// Locks `m`, taking over a mutex poisoned by a panicking holder: the connection in it is
 /// dropped, since the panic may have left a reply unread.
-fn lock(m: &Mutex<Option<Connection>>) -> MutexGuard<'_, Option<Connection>> {
+fn lock(m: &Mutex<Option<Conn>>) -> MutexGuard<'_, Option<Conn>> {
     m.lock().unwrap_or_else(|p| {
         let mut guard = p.into_inner();
         *guard = None;
@@ -602,6 +844,46 @@ fn display_url(info: &ConnectionInfo) -> String {
         }
         other => format!("{other} (db {})", settings.db()),
     }
+}
+
+/// The nodes of a `redis+cluster://[auth@]host[:port][,host[:port]...][/0]` URL, each with
+/// the URL's credentials. A cluster has only database 0.
+fn cluster_nodes(url: &str) -> Result<Vec<ConnectionInfo>, String> {
+    let rest = &url[CLUSTER_SCHEME.len()..];
+    let (rest, db) = match rest.split_once('/') {
+        Some((hosts, db)) => (hosts, db),
+        None => (rest, ""),
+    };
+    if !(db.is_empty() || db == "0") {
+        return Err(format!("a Redis Cluster has only database 0, not {db:?}"));
+    }
+    let (auth, hosts) = match rest.rsplit_once('@') {
+        Some((auth, hosts)) => (format!("{auth}@"), hosts),
+        None => (String::new(), rest),
+    };
+    let nodes = hosts
+        .split(',')
+        .map(|host| {
+            if host.trim().is_empty() {
+                return Err("empty host in the node list (expected host:port,host:port)".into());
+            }
+            format!("redis://{auth}{}/", host.trim())
+                .into_connection_info()
+                .map_err(|e| format!("node {host:?}: {e}"))
+        })
+        .collect::<Result<Vec<_>, String>>()?;
+    Ok(nodes)
+}
+
+/// `redis+cluster://[user:***@]host:port,host:port...`, never the password.
+fn display_cluster_url(nodes: &[ConnectionInfo]) -> String {
+    let first = nodes.first().map(display_url).unwrap_or_default();
+    let auth = first
+        .split_once("://")
+        .and_then(|(_, rest)| rest.rsplit_once('@'))
+        .map_or(String::new(), |(auth, _)| format!("{auth}@"));
+    let hosts: Vec<String> = nodes.iter().map(|n| n.addr().to_string()).collect();
+    format!("{CLUSTER_SCHEME}{auth}{}", hosts.join(","))
 }
 
 /// `tokenbench:<16 hex digits>:`.
@@ -693,6 +975,51 @@ mod tests {
         assert_eq!(pxat(0), 1);
         assert_eq!(pxat(u64::MAX), i64::MAX as u64);
         assert_eq!(pxat(1_700_000_000_000), 1_700_000_000_000);
+    }
+
+    #[test]
+    fn cluster_urls_name_every_node_with_the_credentials() {
+        assert!(is_cluster_url("redis+cluster://a:1"));
+        assert!(is_cluster_url("REDIS+CLUSTER://a:1"));
+        assert!(!is_cluster_url("redis://a:1"));
+        let url = "redis+cluster://bob:pw@10.0.0.1:7000,10.0.0.2:7001, 10.0.0.3/";
+        let nodes = cluster_nodes(url).expect("valid cluster URL");
+        let shown: Vec<String> = nodes.iter().map(display_url).collect();
+        assert_eq!(
+            shown,
+            [
+                "redis://bob:***@10.0.0.1:7000/0",
+                "redis://bob:***@10.0.0.2:7001/0",
+                "redis://bob:***@10.0.0.3:6379/0"
+            ]
+        );
+        assert!(
+            nodes
+                .iter()
+                .all(|n| n.redis_settings().password() == Some("pw"))
+        );
+        assert_eq!(
+            display_cluster_url(&nodes),
+            "redis+cluster://bob:***@10.0.0.1:7000,10.0.0.2:7001,10.0.0.3:6379"
+        );
+        assert!(cluster_nodes("redis+cluster://a:1/0").is_ok());
+        let err = cluster_nodes("redis+cluster://a:1/2").unwrap_err();
+        assert!(err.contains("only database 0"), "{err}");
+        let err = cluster_nodes("redis+cluster://a:1,,b:2").unwrap_err();
+        assert!(err.contains("empty host"), "{err}");
+        assert!(cluster_nodes("redis+cluster://a:notaport").is_err());
+    }
+
+    #[test]
+    fn invalid_urls_are_reported_without_their_password() {
+        for url in [
+            "redis+cluster://bob:hunter2@a:1/5",
+            "redis://bob:hunter2@h:notaport/",
+        ] {
+            let err = RedisStore::connect_lazy(url).unwrap_err().to_string();
+            assert!(err.contains("invalid Redis URL"), "{err}");
+            assert!(!err.contains("hunter2"), "{err}");
+        }
     }
 
     #[test]

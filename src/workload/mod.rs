@@ -31,7 +31,7 @@ use crate::scheme::{
     JwtAlg, JwtConfig, JwtScheme, RevocationStrategy, SchemeError, SessionConfig, SessionScheme,
     TokenScheme,
 };
-use crate::store::{MemoryStore, RedisStore, RwLockStore};
+use crate::store::{CLUSTER_SCHEME, MemoryStore, RedisStore, RwLockStore, is_cluster_url};
 
 /// Errors that stop a workload.
 #[derive(Debug, thiserror::Error)]
@@ -76,7 +76,8 @@ pub enum StoreSpec {
     Memory,
     /// One `RwLock<HashMap>`, the baseline.
     RwLock,
-    /// A real Redis server at this URL (`redis://HOST:PORT[/DB]`).
+    /// A real Redis server at this URL (`redis://HOST:PORT[/DB]`), or a Redis Cluster
+    /// (`redis+cluster://HOST:PORT[,HOST:PORT...]`).
     Redis(String),
 }
 
@@ -86,6 +87,7 @@ impl StoreSpec {
         match self {
             StoreSpec::Memory => "memory",
             StoreSpec::RwLock => "rwlock",
+            StoreSpec::Redis(url) if is_cluster_url(url) => "redis-cluster",
             StoreSpec::Redis(_) => "redis",
         }
     }
@@ -93,6 +95,26 @@ impl StoreSpec {
     /// True for stores outside the process.
     pub fn is_remote(&self) -> bool {
         matches!(self, StoreSpec::Redis(_))
+    }
+
+    /// A comma-separated list of stores, where a cluster URL's own node list continues
+    /// with `host:port` items: `memory,redis+cluster://a:7000,b:7001,rwlock` is three stores.
+    pub fn parse_list(s: &str) -> Result<Vec<StoreSpec>, String> {
+        let mut stores: Vec<StoreSpec> = Vec::new();
+        for item in s.split(',') {
+            let item = item.trim();
+            match (item.parse::<StoreSpec>(), stores.last_mut()) {
+                (Ok(store), _) => stores.push(store),
+                (Err(_), Some(StoreSpec::Redis(url)))
+                    if is_cluster_url(url) && !item.is_empty() && !item.contains("://") =>
+                {
+                    url.push(',');
+                    url.push_str(item);
+                }
+                (Err(e), _) => return Err(e),
+            }
+        }
+        Ok(stores)
     }
 }
 
@@ -117,8 +139,17 @@ impl FromStr for StoreSpec {
                 }
                 Ok(StoreSpec::Redis(s.to_owned()))
             }
+            _ if is_cluster_url(&lower) => {
+                if s.len() <= CLUSTER_SCHEME.len() {
+                    return Err(format!(
+                        "'{s}' has no node (expected {CLUSTER_SCHEME}HOST:PORT[,HOST:PORT...])"
+                    ));
+                }
+                Ok(StoreSpec::Redis(s.to_owned()))
+            }
             _ => Err(format!(
-                "unknown store '{s}' (expected memory, rwlock, redis or redis://HOST:PORT[/DB])"
+                "unknown store '{s}' (expected memory, rwlock, redis, redis://HOST:PORT[/DB] or \
+                 {CLUSTER_SCHEME}HOST:PORT[,HOST:PORT...])"
             )),
         }
     }

@@ -20,7 +20,7 @@ use rand::rngs::StdRng;
 use super::{Options, SchemeSpec, StoreSpec, WorkloadError, WorkloadResult, claims};
 use crate::claims::{ClaimSet, Claims};
 use crate::scheme::{Rejection, SchemeError, TokenScheme};
-use crate::store::{RedisStore, StoreError, StoreResult};
+use crate::store::{RedisStore, StoreError, StoreResult, is_cluster_url};
 
 /// How long a workload waits for an unreachable Redis to answer again before giving up.
 pub const RECOVERY_WAIT: Duration = Duration::from_secs(10);
@@ -109,6 +109,13 @@ impl Remote {
     /// Whether the server answers `PING` now, on a fresh connection (true when not remote).
     pub fn reachable(&self) -> bool {
         let Some(url) = &self.url else { return true };
+        if is_cluster_url(url) {
+            // Every primary must answer (PING goes to all of them), within the store's
+            // connect timeout.
+            return info_store(url)
+                .and_then(|s| s.query_idempotent::<String>(&redis::cmd("PING")))
+                .is_ok();
+        }
         let Ok(client) = redis::Client::open(url.as_str()) else {
             return false;
         };
@@ -256,32 +263,47 @@ pub fn info_store(url: &str) -> StoreResult<RedisStore> {
         .with_cleanup_on_drop(false))
 }
 
-/// The value of `field` in the text of an `INFO` reply.
+/// The value of `field` in the text of an `INFO` reply (the first, on a cluster).
 pub fn info_field<'a>(info: &'a str, field: &str) -> Option<&'a str> {
-    info.lines().find_map(|line| {
+    info_fields(info, field).next()
+}
+
+/// Every value of `field` in `INFO` text: one per server (a cluster's text holds each
+/// primary's reply).
+fn info_fields<'a>(info: &'a str, field: &str) -> impl Iterator<Item = &'a str> {
+    info.lines().filter_map(move |line| {
         line.strip_prefix(field)
             .and_then(|rest| rest.strip_prefix(':'))
             .map(str::trim)
     })
 }
 
+/// The sum of the numeric `field` over every server in `INFO` text; `None` when a value
+/// is not a number or the field is absent.
+fn info_sum<T: std::str::FromStr + std::iter::Sum>(info: &str, field: &str) -> Option<T> {
+    let values: Option<Vec<T>> = info_fields(info, field).map(|v| v.parse().ok()).collect();
+    values
+        .filter(|v| !v.is_empty())
+        .map(|v| v.into_iter().sum())
+}
+
 /// CPU time the server process has used so far (`used_cpu_sys + used_cpu_user` of
-/// `INFO cpu`), in seconds: every thread of the server, for every client.
+/// `INFO cpu`), in seconds: every thread of the server, for every client; on a cluster,
+/// summed over the primaries.
 pub fn server_cpu_secs(info: &RedisStore) -> StoreResult<f64> {
     let text = info.server_info("cpu")?;
     let field = |name: &str| -> StoreResult<f64> {
-        info_field(&text, name)
-            .and_then(|v| v.parse::<f64>().ok())
+        info_sum(&text, name)
             .ok_or_else(|| StoreError::Corrupt(format!("INFO cpu has no numeric {name}")))
     };
     Ok(field("used_cpu_sys")? + field("used_cpu_user")?)
 }
 
-/// Bytes the server's allocator holds (`used_memory` of `INFO memory`).
+/// Bytes the server's allocator holds (`used_memory` of `INFO memory`); on a cluster,
+/// summed over the primaries.
 pub fn used_memory(info: &RedisStore) -> StoreResult<u64> {
     let text = info.server_info("memory")?;
-    info_field(&text, "used_memory")
-        .and_then(|v| v.parse().ok())
+    info_sum(&text, "used_memory")
         .ok_or_else(|| StoreError::Corrupt("INFO memory has no numeric used_memory".into()))
 }
 
@@ -298,6 +320,22 @@ mod tests {
         assert_eq!(info_field(text, "used_cpu"), None);
         let text = "used_memory:1000\r\nused_memory_human:1000B\r\n";
         assert_eq!(info_field(text, "used_memory"), Some("1000"));
+    }
+
+    #[test]
+    fn info_sums_a_field_over_every_server_of_a_cluster() {
+        let one = "# Memory\r\nused_memory:1000\r\nused_memory_peak:5\r\n";
+        assert_eq!(info_sum::<u64>(one, "used_memory"), Some(1000));
+        let three = format!("{one}\n{one}\nused_memory:24\r\n");
+        assert_eq!(info_sum::<u64>(&three, "used_memory"), Some(2024));
+        let cpu = "used_cpu_sys:1.5\r\nused_cpu_sys:0.25\r\n";
+        assert_eq!(info_sum::<f64>(cpu, "used_cpu_sys"), Some(1.75));
+        // Absent, or not a number on one server: no figure rather than a partial one.
+        assert_eq!(info_sum::<u64>(one, "used_cpu_sys"), None);
+        assert_eq!(
+            info_sum::<u64>("used_memory:1\r\nused_memory:x\r\n", "used_memory"),
+            None
+        );
     }
 
     #[test]

@@ -17,12 +17,15 @@ use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use serde_json::{Value, json};
+use tokenbench::claims::ClaimSet;
 use tokenbench::clock::{Clock, ManualClock};
 use tokenbench::denylist::MemoryDenylist;
+use tokenbench::measure::Budget;
 use tokenbench::scheme::{
     JwtAlg, JwtConfig, JwtScheme, RevocationStrategy, SessionConfig, SessionScheme, TokenScheme,
 };
-use tokenbench::store::SessionStore;
+use tokenbench::store::{SessionRecord, SessionStore};
+use tokenbench::workload::{Family as WorkloadFamily, Options, StoreSpec};
 
 /// Which family a subject belongs to, for the cases where the right reason differs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -163,6 +166,58 @@ pub fn alg_none_token(casing: &str, now: u64) -> String {
 }
 
 // ---------------------------------------------------------------------------------------
+// Redis fixtures shared by the store and workload tests.
+
+/// Wall-clock milliseconds since the Unix epoch.
+pub fn now_ms() -> u64 {
+    u64::try_from(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .expect("clock after 1970")
+            .as_millis(),
+    )
+    .expect("milliseconds fit in u64")
+}
+
+/// A record that Redis keeps for an hour (a deadline in the past would be dropped at once).
+pub fn record(user: &str) -> SessionRecord {
+    let now = now_ms();
+    SessionRecord {
+        claims: Arc::new(ClaimSet::Typical.claims(user)),
+        created_ms: now,
+        last_seen_ms: now,
+        idle_deadline_ms: now + 60_000,
+        absolute_deadline_ms: now + 3_600_000,
+        csrf_token: "c".into(),
+    }
+}
+
+/// Workload options with small budgets over the embedded store and the Redis store at `url`
+/// (sessions only, HS256 when JWTs are added): the figures are not the point, the shape of
+/// the results is.
+pub fn tiny_options(url: &str) -> Options {
+    let mut opts = Options::defaults(true);
+    opts.stores = vec![StoreSpec::Memory, StoreSpec::Redis(url.to_owned())];
+    opts.families = vec![WorkloadFamily::Session];
+    opts.budget = Budget {
+        warmup: Duration::from_millis(2),
+        measure: Duration::from_millis(20),
+        batch: Duration::from_micros(50),
+    };
+    opts.live_sessions = 50;
+    opts.memory_sessions = 200;
+    opts.threads = vec![1, 2];
+    opts.sessions = vec![50];
+    opts.scale_duration = Duration::from_millis(50);
+    opts.validators = 2;
+    opts.trials = 3;
+    opts.cache_ttl = Duration::from_millis(50);
+    opts.poll_interval = Duration::from_millis(50);
+    opts.algs = vec![JwtAlg::HS256];
+    opts
+}
+
+// ---------------------------------------------------------------------------------------
 // A private `redis-server`, killed (and sometimes restarted).
 
 /// A local port nothing listens on right now (bound, then released).
@@ -207,10 +262,15 @@ impl PrivateServer {
             Persistence::None => &["--appendonly", "no"],
             Persistence::AppendOnly => &["--appendonly", "yes", "--appendfsync", "always"],
         };
+        Self::start_with(port, dir, appendonly)
+    }
+
+    /// [`start`](Self::start) with these extra `redis-server` arguments.
+    fn start_with(port: u16, dir: tempfile::TempDir, extra: &[&str]) -> Self {
         let child = Command::new("redis-server")
             .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
             .args(["--save", ""])
-            .args(appendonly)
+            .args(extra)
             .args(["--daemonize", "no"])
             .arg("--dir")
             .arg(dir.path())
@@ -258,6 +318,109 @@ impl PrivateServer {
         // Move the directory out; Drop below only reaps the (already dead) child.
         let dir = std::mem::replace(&mut self.dir, tempfile::tempdir().expect("tempdir"));
         (self.port, dir)
+    }
+}
+
+/// A throw-away Redis Cluster of private servers (primaries only, no replicas), killed on
+/// drop. Needs `redis-server` and `redis-cli` (for `--cluster create`).
+pub struct PrivateCluster {
+    nodes: Vec<PrivateServer>,
+}
+
+impl PrivateCluster {
+    /// Whether `redis-server` and `redis-cli` are on `PATH`.
+    pub fn available() -> bool {
+        PrivateServer::available()
+            && Command::new("redis-cli")
+                .arg("--version")
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .status()
+                .is_ok_and(|s| s.success())
+    }
+
+    /// Starts `n` (at least 3) cluster-enabled servers, assigns them the 16384 slots and
+    /// waits (up to 20 s) until every node reports `cluster_state:ok`.
+    pub fn start(n: usize) -> Self {
+        assert!(n >= 3, "redis-cli --cluster create needs 3 primaries");
+        let nodes: Vec<PrivateServer> = (0..n)
+            .map(|_| {
+                PrivateServer::start_with(
+                    cluster_port(),
+                    tempfile::tempdir().expect("tempdir"),
+                    &[
+                        "--appendonly",
+                        "no",
+                        "--cluster-enabled",
+                        "yes",
+                        "--cluster-config-file",
+                        "nodes.conf",
+                        "--cluster-node-timeout",
+                        "5000",
+                    ],
+                )
+            })
+            .collect();
+        let status = Command::new("redis-cli")
+            .args(["--cluster", "create"])
+            .args(nodes.iter().map(|s| format!("127.0.0.1:{}", s.port)))
+            .args(["--cluster-replicas", "0", "--cluster-yes"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .expect("run redis-cli --cluster create");
+        assert!(status.success(), "redis-cli --cluster create failed");
+        let cluster = Self { nodes };
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while !cluster.is_ok() {
+            assert!(Instant::now() < deadline, "the cluster did not become ok");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        cluster
+    }
+
+    fn is_ok(&self) -> bool {
+        self.nodes.iter().all(|s| {
+            redis::Client::open(s.url())
+                .and_then(|c| c.get_connection_with_timeout(Duration::from_millis(200)))
+                .and_then(|mut c| redis::cmd("CLUSTER").arg("INFO").query::<String>(&mut c))
+                .is_ok_and(|info| info.contains("cluster_state:ok"))
+        })
+    }
+
+    /// `redis+cluster://127.0.0.1:<port>,...` naming every node.
+    pub fn url(&self) -> String {
+        let nodes: Vec<String> = self
+            .nodes
+            .iter()
+            .map(|s| format!("127.0.0.1:{}", s.port))
+            .collect();
+        format!("redis+cluster://{}", nodes.join(","))
+    }
+
+    /// The plain `redis://` URL of each node.
+    pub fn node_urls(&self) -> Vec<String> {
+        self.nodes.iter().map(PrivateServer::url).collect()
+    }
+
+    /// SIGKILLs node `i` (its slots stay assigned to it, so they fail until it is back).
+    pub fn kill_node(&mut self, i: usize) {
+        let _ = self.nodes.remove(i).kill();
+    }
+
+    /// Keys held by each node.
+    pub fn keys_per_node(&self) -> Vec<u64> {
+        self.nodes.iter().map(PrivateServer::keys).collect()
+    }
+}
+
+/// A spare port whose cluster bus port (+10 000) is spare too.
+fn cluster_port() -> u16 {
+    loop {
+        let port = spare_port();
+        if port <= u16::MAX - 10_000 && TcpListener::bind(("127.0.0.1", port + 10_000)).is_ok() {
+            return port;
+        }
     }
 }
 
