@@ -588,7 +588,7 @@ enum Target {
 
 /// One pooled connection: to a server, or to a whole cluster (each command routed by the
 /// hash slot of its key; multi-key `DEL` and `MGET` split per slot by the crate).
-pub(crate) enum Conn {
+enum Conn {
     Server(Connection),
     Cluster(Box<ClusterConnection>),
 }
