@@ -471,11 +471,8 @@ fn validate(doc: &mut Document, run: &Run, charts: &[Rendered]) {
         .filter(|r| r.errors > 0)
         .map(|r| {
             format!(
-                "{}{} {} ({} claims): {} of about {} operations failed",
-                r.scheme,
-                r.backend
-                    .as_deref()
-                    .map_or(String::new(), |b| format!(" {b}")),
+                "{} {} ({} claims): {} of about {} operations failed",
+                verdict::with_backend(r),
                 r.operation.name(),
                 r.claims.name(),
                 r.errors,

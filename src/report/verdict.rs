@@ -243,7 +243,8 @@ fn median(r: &ValidateRow) -> f64 {
     r.measurement.wall.median_ns
 }
 
-fn with_backend(r: &ValidateRow) -> String {
+/// `scheme backend`, or the scheme alone when the row has no backend.
+pub(crate) fn with_backend(r: &ValidateRow) -> String {
     match &r.backend {
         Some(b) => format!("{} {b}", r.scheme),
         None => r.scheme.clone(),

@@ -330,12 +330,9 @@ impl RedisStore {
         self.pool.is_cluster()
     }
 
-    /// `host:port` of every primary node: the server itself, or each primary of the cluster
-    /// (`CLUSTER SLOTS`).
+    /// `host:port` of every primary of the cluster (`CLUSTER SLOTS`); a single server has
+    /// no such command.
     fn primaries(&self) -> StoreResult<Vec<(String, u16)>> {
-        if !self.is_cluster() {
-            return Ok(Vec::new());
-        }
         let corrupt = |what: &str| StoreError::Corrupt(format!("CLUSTER SLOTS: {what}"));
         let ranges: Vec<Vec<Value>> = self.query_idempotent(redis::cmd("CLUSTER").arg("SLOTS"))?;
         let mut nodes = Vec::new();
