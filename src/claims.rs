@@ -20,6 +20,20 @@ pub struct Claims {
     pub profile: BTreeMap<String, String>,
 }
 
+impl Claims {
+    /// Refuses claims no scheme may issue: an empty user id, or one with a control
+    /// character (a NUL would end it early in C code, a newline would split a log line).
+    pub fn check(&self) -> Result<(), String> {
+        if self.user_id.is_empty() {
+            return Err("empty user id".into());
+        }
+        if self.user_id.chars().any(char::is_control) {
+            return Err("user id contains a control character".into());
+        }
+        Ok(())
+    }
+}
+
 /// The three claim sets every workload uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]

@@ -32,7 +32,7 @@ impl CryptoBackend {
         }
     }
 
-    fn provider(self) -> &'static jsonwebtoken::crypto::CryptoProvider {
+    pub(crate) fn provider(self) -> &'static jsonwebtoken::crypto::CryptoProvider {
         match self {
             CryptoBackend::AwsLc => &jsonwebtoken::crypto::aws_lc::DEFAULT_PROVIDER,
             CryptoBackend::RustCrypto => &jsonwebtoken::crypto::rust_crypto::DEFAULT_PROVIDER,

@@ -6,6 +6,8 @@ mod common;
 use std::sync::Arc;
 use std::time::Duration;
 
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use common::*;
 use jsonwebtoken::{Algorithm, EncodingKey};
 use serde_json::json;
@@ -14,7 +16,8 @@ use tokenbench::clock::{Clock, ManualClock};
 use tokenbench::denylist::{Denylist, MemoryDenylist};
 use tokenbench::scheme::jwt::peek;
 use tokenbench::scheme::{
-    JwtAlg, JwtConfig, JwtScheme, Rejection, RevocationStrategy, SchemeError, TokenScheme,
+    CachedScheme, JwtAlg, JwtConfig, JwtScheme, Rejection, RevocationStrategy, SchemeError,
+    TokenScheme,
 };
 use tokenbench::store::{StoreError, StoreResult};
 
@@ -202,4 +205,125 @@ fn keys_are_fresh_per_scheme() {
     let token = a.issue(&typical()).unwrap();
     assert_eq!(b.validate(&token).unwrap_err(), Rejection::BadSignature);
     let _ = EncodingKey::from_secret(b"unused");
+}
+
+#[test]
+fn es256_tokens_are_issued_low_s_and_their_high_s_twin_is_refused() {
+    // Decision (issue 9): JwtScheme refuses high-S ES256 signatures and issues only low-S
+    // ones, so an ES256 token has one accepted spelling, as on the other algorithms.
+    let (s, _) = scheme(
+        JwtAlg::ES256,
+        JwtConfig::default(),
+        RevocationStrategy::None,
+    );
+    for _ in 0..64 {
+        let token = s.issue(&typical()).unwrap();
+        let (message, sig) = token.rsplit_once('.').unwrap();
+        let raw = URL_SAFE_NO_PAD.decode(sig).unwrap();
+        let parsed = p256::ecdsa::Signature::from_slice(&raw).unwrap();
+        assert!(parsed.normalize_s().is_none(), "issued a high-S signature");
+        let twin = format!(
+            "{message}.{}",
+            URL_SAFE_NO_PAD.encode(common::suite::high_s_twin(&raw))
+        );
+        assert!(
+            matches!(s.validate(&twin), Err(Rejection::Malformed(ref why)) if why.contains("high S")),
+            "{:?}",
+            s.validate(&twin)
+        );
+    }
+}
+
+/// A verifier without the low-S rule (as jsonwebtoken alone is): it accepts the high-S twin
+/// of an ES256 token as the same token. The cache must still evict both spellings.
+struct AcceptsTwins(JwtScheme);
+
+impl AcceptsTwins {
+    fn low_s(token: &str) -> String {
+        let Some((message, sig)) = token.rsplit_once('.') else {
+            return token.to_owned();
+        };
+        let Ok(raw) = URL_SAFE_NO_PAD.decode(sig) else {
+            return token.to_owned();
+        };
+        match p256::ecdsa::Signature::from_slice(&raw)
+            .ok()
+            .and_then(|s| s.normalize_s())
+        {
+            Some(low) => format!("{message}.{}", URL_SAFE_NO_PAD.encode(low.to_bytes())),
+            None => token.to_owned(),
+        }
+    }
+}
+
+impl TokenScheme for AcceptsTwins {
+    fn name(&self) -> String {
+        self.0.name()
+    }
+    fn issue(&self, claims: &tokenbench::claims::Claims) -> Result<String, SchemeError> {
+        self.0.issue(claims)
+    }
+    fn validate(&self, token: &str) -> Result<tokenbench::scheme::Principal, Rejection> {
+        self.0.validate(&Self::low_s(token))
+    }
+    fn revoke(&self, token: &str) -> Result<(), SchemeError> {
+        self.0.revoke(&Self::low_s(token))
+    }
+    fn credential_id<'t>(&self, token: &'t str) -> Option<std::borrow::Cow<'t, str>> {
+        self.0.credential_id(token)
+    }
+}
+
+#[test]
+fn a_node_cache_keyed_by_identity_evicts_a_malleable_twin_on_revoke() {
+    let (inner, clock) = scheme(
+        JwtAlg::ES256,
+        JwtConfig::default(),
+        RevocationStrategy::CentralDenylist(Arc::new(MemoryDenylist::new())),
+    );
+    let lenient = Arc::new(AcceptsTwins(inner));
+    let node = CachedScheme::new(lenient.clone(), Duration::from_secs(3600), clock);
+    let token = node.issue(&typical()).unwrap();
+    let (message, sig) = token.rsplit_once('.').unwrap();
+    let twin = format!(
+        "{message}.{}",
+        URL_SAFE_NO_PAD.encode(common::suite::high_s_twin(
+            &URL_SAFE_NO_PAD.decode(sig).unwrap()
+        ))
+    );
+    // Both spellings are accepted by this verifier, and cached on this node as one entry.
+    assert!(node.validate(&token).is_ok());
+    assert!(node.validate(&twin).is_ok());
+    assert_eq!(node.cached(), 1, "one entry per credential");
+    // Revoking one spelling on this node evicts the credential: neither is served again.
+    node.revoke(&token).unwrap();
+    assert_eq!(node.cached(), 0);
+    assert_eq!(node.validate(&twin), Err(Rejection::Revoked));
+    assert_eq!(node.validate(&token), Err(Rejection::Revoked));
+}
+
+#[test]
+fn a_cache_hit_serves_only_the_string_the_inner_scheme_accepted() {
+    // The identity is read without verification: a forgery naming a cached jti must go to
+    // the inner scheme (and be refused), never be served from the entry.
+    let (inner, clock) = scheme(
+        JwtAlg::HS256,
+        JwtConfig::default(),
+        RevocationStrategy::None,
+    );
+    let inner = Arc::new(inner);
+    let node = CachedScheme::new(inner.clone(), Duration::from_secs(3600), clock);
+    let token = node.issue(&typical()).unwrap();
+    assert!(node.validate(&token).is_ok());
+    let mut claims = peek(&token).unwrap().1;
+    claims["roles"] = json!(["admin"]);
+    let parts: Vec<&str> = token.split('.').collect();
+    let forged = format!(
+        "{}.{}.{}",
+        parts[0],
+        URL_SAFE_NO_PAD.encode(claims.to_string()),
+        parts[2]
+    );
+    assert_eq!(node.credential_id(&forged), node.credential_id(&token));
+    assert_eq!(node.validate(&forged), Err(Rejection::BadSignature));
 }

@@ -152,6 +152,7 @@ fn size() -> SizeResults {
             },
         ],
         memory_method: "counting global allocator (fixture)".into(),
+        cookie_name: "sid".into(),
         cookie_limit_bytes: 4096,
         header_limit_bytes: 8192,
     }

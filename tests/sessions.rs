@@ -158,7 +158,8 @@ macro_rules! session_behaviour {
                 let (s, _) = default_scheme();
                 let id = s.issue(&typical()).unwrap();
                 let header = s.set_cookie(&id);
-                assert!(header.starts_with(&format!("sid={id};")), "{header}");
+                // The __Host- prefix: browsers insist on Secure, Path=/ and no Domain.
+                assert!(header.starts_with(&format!("__Host-sid={id};")), "{header}");
                 for attr in [
                     "HttpOnly",
                     "Secure",
@@ -183,16 +184,61 @@ macro_rules! session_behaviour {
                 assert!(strict.set_cookie(&id).contains("SameSite=Strict"));
                 let clear = s.clear_cookie();
                 assert!(
-                    clear.contains("Max-Age=0") && clear.contains("HttpOnly"),
+                    clear.starts_with("__Host-sid=;")
+                        && clear.contains("Max-Age=0")
+                        && clear.contains("HttpOnly"),
                     "{clear}"
                 );
+            }
+
+            #[test]
+            fn cookie_tossing_a_second_session_cookie_is_refused() {
+                let (s, _) = default_scheme();
+                let victim = s.issue(&typical()).unwrap();
+                let attacker = s.issue(&ClaimSet::Minimal.claims("mallory")).unwrap();
+                for header in [
+                    format!("__Host-sid={attacker}; __Host-sid={victim}"),
+                    format!("__Host-sid={victim}; theme=dark; __Host-sid={attacker}"),
+                    format!("__Host-sid={victim};__Host-sid={victim}"),
+                ] {
+                    assert_eq!(
+                        s.token_from_cookie_header(&header),
+                        Err(Rejection::DuplicateCookie("__Host-sid".into())),
+                        "{header}"
+                    );
+                }
+                // A cookie of another name (an unprefixed `sid` planted by a sibling
+                // subdomain) is not the session cookie at all.
+                let header = format!("sid={attacker}; __Host-sid={victim}");
+                assert_eq!(s.token_from_cookie_header(&header), Ok(victim.as_str()));
+                assert!(matches!(
+                    s.token_from_cookie_header(&format!("sid={attacker}")),
+                    Err(Rejection::Malformed(_))
+                ));
+            }
+
+            #[test]
+            fn the_session_cookie_name_is_configurable() {
+                let clock = Arc::new(ManualClock::starting_now());
+                let s = SessionScheme::new(
+                    MemoryStore::new(),
+                    SessionConfig {
+                        cookie_name: "app_session".into(),
+                        ..session_config()
+                    },
+                    clock,
+                );
+                let id = s.issue(&typical()).unwrap();
+                assert!(s.set_cookie(&id).starts_with(&format!("app_session={id};")));
+                let header = format!("app_session={id}; __Host-sid=x");
+                assert_eq!(s.token_from_cookie_header(&header), Ok(id.as_str()));
             }
 
             #[test]
             fn session_id_is_read_from_a_cookie_header_with_several_cookies() {
                 let (s, _) = default_scheme();
                 let id = s.issue(&typical()).unwrap();
-                let header = format!("theme=dark; sid={id}; _ga=GA1.2.3");
+                let header = format!("theme=dark; __Host-sid={id}; _ga=GA1.2.3");
                 let found = s.token_from_cookie_header(&header).unwrap();
                 assert_eq!(found, id);
                 assert!(s.validate(found).is_ok());
@@ -204,7 +250,7 @@ macro_rules! session_behaviour {
                     s.token_from_cookie_header(""),
                     Err(Rejection::Malformed(_))
                 ));
-                let huge = format!("a={}; sid={id}", "x".repeat(9000));
+                let huge = format!("a={}; __Host-sid={id}", "x".repeat(9000));
                 assert!(matches!(
                     s.token_from_cookie_header(&huge),
                     Err(Rejection::Oversized { .. })

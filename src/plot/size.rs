@@ -65,9 +65,9 @@ pub fn header_bytes(r: &SizeResults) -> Option<Figure> {
     Some(Figure::new(
         "size_headers",
         format!(
-            "Bars: bytes of the `Cookie: sid=<token>` request header per scheme and claim set; black mark: \
+            "Bars: bytes of the `Cookie: {}=<token>` request header per scheme and claim set; black mark: \
              the token alone; dashed lines: the {}-byte cookie limit and the {}-byte header limit. Log scale.",
-            r.cookie_limit_bytes, r.header_limit_bytes
+            r.cookie_name, r.cookie_limit_bytes, r.header_limit_bytes
         ),
         Kind::VBar(chart),
     ))

@@ -2,19 +2,25 @@
 //! T seconds" deployment, where each server remembers recent lookups instead of asking the
 //! central store on every request, and a revocation waits up to T to reach it.
 
+use std::borrow::Cow;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use dashmap::DashMap;
+use subtle::ConstantTimeEq;
 
 use super::{Principal, Rejection, SchemeError, TokenScheme};
 use crate::claims::Claims;
 use crate::clock::Clock;
 
-/// One cached answer: who the token belongs to, and when the inner scheme said so.
+/// One cached answer: the exact token string the inner scheme accepted, who it belongs to,
+/// and when the inner scheme said so.
 #[derive(Debug, Clone)]
 struct CacheEntry {
+    /// Only this string is served from the entry: a cache hit never vouches for a string
+    /// the inner scheme did not see (its identity is read without verification).
+    token: String,
     principal: Principal,
     /// Taken just before the inner lookup, so an entry never outlives `ttl` counted from
     /// the moment the inner scheme could last have seen the token valid.
@@ -25,12 +31,16 @@ struct CacheEntry {
 /// (real time, [`Instant`]) is accepted from the cache without asking `inner`.
 ///
 /// - Only successes are cached; a refusal is always `inner`'s current answer.
+/// - Entries are keyed by the credential's identity ([`TokenScheme::credential_id`]: the
+///   session ID, a JWT's `jti`), one per credential, and serve only the exact string
+///   `inner` accepted. So two spellings of one credential (an ECDSA signature and its
+///   malleable twin) share one entry, and revoking either evicts it.
 /// - A cached entry is never served past the token's own expiry (read on `clock`).
 /// - `revoke` goes to `inner` and evicts the entry on this node only: every other node
 ///   keeps accepting the token until its own entry is older than `ttl`.
 /// - Cache hits do not reach `inner`, so a sliding session's idle deadline is pushed
 ///   forward only on misses.
-/// - The cache is unbounded (one entry per distinct valid token seen): fine for a
+/// - The cache is unbounded (one entry per distinct valid credential seen): fine for a
 ///   benchmark, a production cache would cap it.
 ///
 /// ```
@@ -89,10 +99,12 @@ impl<S: TokenScheme + ?Sized> CachedScheme<S> {
         self.entries.len()
     }
 
-    /// The cached principal for `token`, if fresh. The map guard is dropped on return.
-    fn hit(&self, token: &str) -> Option<Principal> {
-        let entry = self.entries.get(token)?;
-        (entry.fetched.elapsed() < self.ttl
+    /// The cached principal for `token` (of identity `id`), if fresh and cached for this
+    /// very string. The map guard is dropped on return.
+    fn hit(&self, id: &str, token: &str) -> Option<Principal> {
+        let entry = self.entries.get(id)?;
+        (bool::from(entry.token.as_bytes().ct_eq(token.as_bytes()))
+            && entry.fetched.elapsed() < self.ttl
             && self.clock.now_secs() < entry.principal.expires_at_secs)
             .then(|| entry.principal.clone())
     }
@@ -108,7 +120,10 @@ impl<S: TokenScheme + ?Sized> TokenScheme for CachedScheme<S> {
     }
 
     fn validate(&self, token: &str) -> Result<Principal, Rejection> {
-        if let Some(principal) = self.hit(token) {
+        let Some(id) = self.inner.credential_id(token) else {
+            return self.inner.validate(token);
+        };
+        if let Some(principal) = self.hit(&id, token) {
             return Ok(principal);
         }
         let epoch = self.revocations.load(Ordering::SeqCst);
@@ -116,8 +131,9 @@ impl<S: TokenScheme + ?Sized> TokenScheme for CachedScheme<S> {
         match self.inner.validate(token) {
             Ok(principal) => {
                 self.entries.insert(
-                    token.to_owned(),
+                    id.clone().into_owned(),
                     CacheEntry {
+                        token: token.to_owned(),
                         principal: principal.clone(),
                         fetched,
                     },
@@ -125,12 +141,13 @@ impl<S: TokenScheme + ?Sized> TokenScheme for CachedScheme<S> {
                 // A revoke on this node since our lookup began may have evicted before we
                 // inserted: drop what we just cached (the next request asks `inner`).
                 if self.revocations.load(Ordering::SeqCst) != epoch {
-                    self.entries.remove(token);
+                    self.entries.remove(id.as_ref());
                 }
                 Ok(principal)
             }
             Err(rejection) => {
-                self.entries.remove(token);
+                // Whatever was cached for this credential is no longer vouched for.
+                self.entries.remove(id.as_ref());
                 Err(rejection)
             }
         }
@@ -140,8 +157,14 @@ impl<S: TokenScheme + ?Sized> TokenScheme for CachedScheme<S> {
         let result = self.inner.revoke(token);
         // Evict even when `inner` failed: forgetting a cached answer is always safe.
         self.revocations.fetch_add(1, Ordering::SeqCst);
-        self.entries.remove(token);
+        if let Some(id) = self.inner.credential_id(token) {
+            self.entries.remove(id.as_ref());
+        }
         result
+    }
+
+    fn credential_id<'t>(&self, token: &'t str) -> Option<Cow<'t, str>> {
+        self.inner.credential_id(token)
     }
 }
 

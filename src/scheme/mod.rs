@@ -14,6 +14,7 @@ pub use cached::CachedScheme;
 pub use jwt::{JwtAlg, JwtConfig, JwtScheme, RevocationStrategy};
 pub use session::{SessionConfig, SessionScheme};
 
+use std::borrow::Cow;
 use std::sync::Arc;
 
 use crate::claims::Claims;
@@ -50,9 +51,14 @@ pub enum Rejection {
     #[error("malformed token: {0}")]
     Malformed(String),
     /// The token's algorithm is not the one this verifier allows (includes `alg: none`
-    /// and algorithm confusion).
+    /// and algorithm confusion); the string is the algorithm the token names.
     #[error("algorithm not allowed: {0}")]
     AlgorithmNotAllowed(String),
+    /// A readable JOSE header against the header policy: a repeated member, no `alg`,
+    /// `crit` in any form, `b64` other than true, a nested JWT (see
+    /// [`jwt::header`](crate::scheme::jwt::header)).
+    #[error("invalid header: {0}")]
+    InvalidHeader(String),
     /// The signature does not verify with this verifier's key.
     #[error("bad signature")]
     BadSignature,
@@ -62,6 +68,18 @@ pub enum Rejection {
     /// Past its expiry (`exp` for a JWT, the absolute deadline for a session).
     #[error("expired")]
     Expired,
+    /// Not valid yet: a JWT whose `nbf` is ahead of the clock, or whose `iat` is in the
+    /// future, beyond the leeway.
+    #[error("not yet valid: {0}")]
+    NotYetValid(String),
+    /// A JWT claiming a longer life (`exp - iat`) than this verifier's issuer gives.
+    #[error("lifetime of {lifetime_secs} s exceeds the {max_secs} s maximum")]
+    LifetimeTooLong {
+        /// `exp - iat` (or `exp - now` when `iat` is absent), seconds.
+        lifetime_secs: u64,
+        /// The maximum in force, seconds.
+        max_secs: u64,
+    },
     /// A session not used within its idle timeout.
     #[error("idle timeout elapsed")]
     IdleExpired,
@@ -71,6 +89,10 @@ pub enum Rejection {
     /// No such session (never issued, revoked by deletion, or rotated away).
     #[error("unknown session")]
     UnknownSession,
+    /// A `Cookie:` header carrying the session cookie more than once (`sid=a; sid=b`):
+    /// which one the server reads is what cookie tossing exploits, so neither is used.
+    #[error("the session cookie {0:?} appears more than once in the Cookie header")]
+    DuplicateCookie(String),
     /// The store or denylist needed to decide could not be reached: fail closed.
     #[error("cannot verify, store unavailable: {0}")]
     StoreUnavailable(String),
@@ -91,6 +113,9 @@ pub enum SchemeError {
     /// Signing or encoding the token failed.
     #[error("cannot sign token: {0}")]
     Signing(String),
+    /// The claims cannot be issued (an empty user id, a control character in it).
+    #[error("cannot issue these claims: {0}")]
+    InvalidClaims(String),
     /// This scheme cannot revoke individual tokens (JWT without a denylist): the token
     /// stays valid until it expires.
     #[error("this scheme cannot revoke tokens before they expire")]
@@ -130,4 +155,13 @@ pub trait TokenScheme: Send + Sync {
 
     /// Makes `token` invalid before its expiry.
     fn revoke(&self, token: &str) -> Result<(), SchemeError>;
+
+    /// The identity of the credential `token` names, read **without** verifying it: the
+    /// session ID, or a JWT's `jti`. Two strings naming one credential (an ECDSA signature
+    /// and its malleable twin) have one identity, so a cache keyed by it evicts both on
+    /// revocation. Never a reason to accept a token; `None` when `token` names none. By
+    /// default the token string itself (right for schemes with one spelling per token).
+    fn credential_id<'t>(&self, token: &'t str) -> Option<Cow<'t, str>> {
+        (!token.is_empty()).then_some(Cow::Borrowed(token))
+    }
 }

@@ -20,6 +20,9 @@ pub const MIN_ID_BYTES: usize = 16;
 /// Most random bytes a session ID may have (512 bits).
 pub const MAX_ID_BYTES: usize = 64;
 
+/// The session cookie's default name (see [`SessionConfig::cookie_name`]).
+pub const DEFAULT_COOKIE_NAME: &str = "__Host-sid";
+
 /// Bytes of randomness in a CSRF token.
 const CSRF_BYTES: usize = 32;
 
@@ -35,7 +38,9 @@ pub struct SessionConfig {
     /// When true, every successful `validate` pushes the idle deadline forward (a store
     /// write per request). When false, the idle deadline is fixed at issue or rotation.
     pub sliding: bool,
-    /// Cookie name carrying the session ID.
+    /// Cookie name carrying the session ID. By default [`DEFAULT_COOKIE_NAME`], with the
+    /// `__Host-` prefix: browsers then accept the cookie only with `Secure`, `Path=/` and
+    /// no `Domain`, so a sibling subdomain cannot plant one (cookie tossing).
     pub cookie_name: String,
     /// `SameSite` attribute of the session cookie.
     pub same_site: SameSite,
@@ -50,7 +55,7 @@ impl Default for SessionConfig {
             idle_timeout: Duration::from_secs(30 * 60),
             absolute_timeout: Duration::from_secs(8 * 60 * 60),
             sliding: true,
-            cookie_name: "sid".to_owned(),
+            cookie_name: DEFAULT_COOKIE_NAME.to_owned(),
             same_site: SameSite::Lax,
             max_header_bytes: DEFAULT_MAX_TOKEN_BYTES,
         }
@@ -172,19 +177,16 @@ impl<S: SessionStore> SessionScheme<S> {
     }
 
     /// Finds this scheme's session ID in a `Cookie:` request header value that may carry
-    /// several cookies (`a=1; sid=...; b=2`). Oversized headers are refused.
+    /// several cookies (`a=1; __Host-sid=...; b=2`). Oversized headers are refused, and so
+    /// is a header carrying the session cookie twice ([`Rejection::DuplicateCookie`]: the
+    /// precondition of cookie tossing, where a sibling site plants a second cookie of the
+    /// same name and the server picks the wrong one).
     pub fn token_from_cookie_header<'h>(&self, header: &'h str) -> Result<&'h str, Rejection> {
-        if header.len() > self.config.max_header_bytes {
-            return Err(Rejection::Oversized {
-                len: header.len(),
-                max: self.config.max_header_bytes,
-            });
-        }
-        Cookie::split_parse(header)
-            .filter_map(Result::ok)
-            .find(|c| c.name() == self.config.cookie_name)
-            .and_then(|c| c.value_raw())
-            .ok_or_else(|| Rejection::Malformed("no session cookie in header".into()))
+        token_from_cookie_header(
+            header,
+            &self.config.cookie_name,
+            self.config.max_header_bytes,
+        )
     }
 
     /// Syntax check of an ID this scheme could have issued: exact length and alphabet
@@ -297,6 +299,7 @@ impl<S: SessionStore> TokenScheme for SessionScheme<S> {
     }
 
     fn issue(&self, claims: &Claims) -> Result<String, SchemeError> {
+        claims.check().map_err(SchemeError::InvalidClaims)?;
         let id = self.new_id();
         let now = self.now_ms();
         let absolute = now.saturating_add(millis(self.config.absolute_timeout));
@@ -331,6 +334,35 @@ impl<S: SessionStore> TokenScheme for SessionScheme<S> {
         self.store.delete(token)?;
         Ok(())
     }
+}
+
+/// The value of cookie `name` in a `Cookie:` request header value, refusing a header over
+/// `max_bytes`, one without the cookie, and one carrying it more than once. Shared by every
+/// reader of a credential cookie (sessions, and JWTs carried in a cookie).
+pub fn token_from_cookie_header<'h>(
+    header: &'h str,
+    name: &str,
+    max_bytes: usize,
+) -> Result<&'h str, Rejection> {
+    if header.len() > max_bytes {
+        return Err(Rejection::Oversized {
+            len: header.len(),
+            max: max_bytes,
+        });
+    }
+    let mut found: Option<Option<&'h str>> = None;
+    for cookie in Cookie::split_parse(header).filter_map(Result::ok) {
+        if cookie.name() != name {
+            continue;
+        }
+        if found.is_some() {
+            return Err(Rejection::DuplicateCookie(name.to_owned()));
+        }
+        found = Some(cookie.value_raw());
+    }
+    found
+        .flatten()
+        .ok_or_else(|| Rejection::Malformed("no session cookie in header".into()))
 }
 
 /// A hardened `Set-Cookie` header value carrying `token` in cookie `name`: `HttpOnly`,

@@ -34,8 +34,9 @@ use crate::scheme::session::set_cookie;
 use crate::scheme::{RevocationStrategy, SessionConfig, SessionScheme};
 use crate::store::RedisStore;
 
-/// Name of the cookie carrying either token, so both families pay the same name bytes.
-pub const COOKIE_NAME: &str = "sid";
+/// Name of the cookie carrying either token, so both families pay the same name bytes: the
+/// session scheme's default, with its `__Host-` prefix.
+pub const COOKIE_NAME: &str = crate::scheme::session::DEFAULT_COOKIE_NAME;
 /// Largest cookie (name, value and attributes) browsers must support (RFC 6265 section 6.1).
 pub const COOKIE_LIMIT_BYTES: usize = 4096;
 /// A common default limit on one request header line (e.g. nginx large_client_header_buffers).
@@ -57,11 +58,11 @@ pub struct SizeRow {
     pub claims: ClaimSet,
     /// Bytes of the token itself.
     pub token_bytes: usize,
-    /// Bytes of the request header line `Cookie: sid=<token>`.
+    /// Bytes of the request header line `Cookie: __Host-sid=<token>`.
     pub cookie_header_bytes: usize,
     /// Bytes of the request header line `Authorization: Bearer <token>`.
     pub authorization_header_bytes: usize,
-    /// Bytes of the response header line `Set-Cookie: sid=<token>; HttpOnly; Secure; SameSite=Lax; Path=/; Max-Age=...`.
+    /// Bytes of the response header line `Set-Cookie: __Host-sid=<token>; HttpOnly; Secure; SameSite=Lax; Path=/; Max-Age=...`.
     pub set_cookie_header_bytes: usize,
     /// Bytes of claims JSON anyone holding the token can decode without a key (0: opaque).
     pub readable_payload_bytes: usize,
@@ -107,10 +108,18 @@ pub struct SizeResults {
     pub memory: Vec<MemoryRow>,
     /// How memory was measured.
     pub memory_method: String,
+    /// Name of the cookie measured (`sid` in files written before it was recorded).
+    #[serde(default = "legacy_cookie_name")]
+    pub cookie_name: String,
     /// The cookie limit drawn on charts.
     pub cookie_limit_bytes: usize,
     /// The header limit drawn on charts.
     pub header_limit_bytes: usize,
+}
+
+/// The cookie name of results written before the name was recorded.
+fn legacy_cookie_name() -> String {
+    "sid".to_owned()
 }
 
 impl SizeResults {
@@ -239,6 +248,7 @@ pub fn run(opts: &Options, progress: &dyn Progress) -> WorkloadResult<SizeResult
         rows,
         memory_method,
         memory,
+        cookie_name: COOKIE_NAME.to_owned(),
         cookie_limit_bytes: COOKIE_LIMIT_BYTES,
         header_limit_bytes: HEADER_LIMIT_BYTES,
     })
@@ -493,7 +503,10 @@ mod tests {
         assert_eq!(session.token_bytes, 22);
         assert_eq!(session.random_bits, 128);
         assert_eq!(session.readable_payload_bytes, 0);
-        assert_eq!(session.cookie_header_bytes, "Cookie: sid=".len() + 22);
+        assert_eq!(
+            session.cookie_header_bytes,
+            "Cookie: __Host-sid=".len() + 22
+        );
         let jwt = r
             .rows
             .iter()

@@ -21,6 +21,7 @@ use tokenbench::claims::ClaimSet;
 use tokenbench::clock::{Clock, ManualClock};
 use tokenbench::denylist::MemoryDenylist;
 use tokenbench::measure::Budget;
+use tokenbench::scheme::jwt::JwtKeys;
 use tokenbench::scheme::{
     JwtAlg, JwtConfig, JwtScheme, RevocationStrategy, SessionConfig, SessionScheme, TokenScheme,
 };
@@ -45,6 +46,8 @@ pub struct Subject {
     pub twin: Arc<dyn TokenScheme>,
     /// Public key bytes of an asymmetric JWT scheme.
     pub public_key: Option<Vec<u8>>,
+    /// The JWT scheme's own keys, to sign forged headers and claims as its issuer would.
+    pub keys: Option<Arc<JwtKeys>>,
 }
 
 pub fn session_config() -> SessionConfig {
@@ -73,6 +76,7 @@ pub fn session_subject<S: SessionStore>(make_store: impl Fn() -> S) -> Subject {
         family: Family::Session,
         lifetime: config.idle_timeout,
         public_key: None,
+        keys: None,
     }
 }
 
@@ -80,9 +84,11 @@ pub fn jwt_subject(alg: JwtAlg) -> Subject {
     let clock = Arc::new(ManualClock::starting_now());
     let config = JwtConfig::default();
     let denylist = || RevocationStrategy::CentralDenylist(Arc::new(MemoryDenylist::new()));
-    let scheme = JwtScheme::new(alg, config.clone(), denylist(), clock.clone()).unwrap();
+    let keys = Arc::new(JwtKeys::generate(alg).unwrap());
+    let scheme = JwtScheme::with_keys(keys.clone(), config.clone(), denylist(), clock.clone());
     let twin = JwtScheme::new(alg, config.clone(), denylist(), clock.clone()).unwrap();
     Subject {
+        keys: Some(keys),
         public_key: scheme.keys().public_key_bytes().map(<[u8]>::to_vec),
         scheme: Arc::new(scheme),
         twin: Arc::new(twin),
@@ -112,6 +118,44 @@ impl Subject {
     /// The reason every JWT-shaped forgery gets from a session scheme.
     pub fn is_session(&self) -> bool {
         self.family == Family::Session
+    }
+
+    /// A JWT with exactly this header and claims JSON text, signed with the subject's own
+    /// key (so only the header and claims policies can refuse it); for a session subject,
+    /// signed by a foreign HS256 issuer.
+    pub fn forge(&self, header_json: &str, claims_json: &str) -> String {
+        let message = format!(
+            "{}.{}",
+            b64(header_json.as_bytes()),
+            b64(claims_json.as_bytes())
+        );
+        let signature = match &self.keys {
+            Some(keys) => keys.sign(message.as_bytes()).unwrap(),
+            None => {
+                tokenbench::crypto::active();
+                jsonwebtoken::crypto::sign(
+                    message.as_bytes(),
+                    &EncodingKey::from_secret(b"foreign"),
+                    Algorithm::HS256,
+                )
+                .unwrap()
+            }
+        };
+        format!("{message}.{signature}")
+    }
+
+    /// [`forge`](Self::forge) with the subject's own header (`{"typ":"JWT","alg":...}`).
+    pub fn forge_claims(&self, claims: &Value) -> String {
+        self.forge(&self.own_header(), &claims.to_string())
+    }
+
+    /// The header the subject's tokens carry (HS256 for a session subject).
+    pub fn own_header(&self) -> String {
+        let alg = match self.family {
+            Family::Jwt(alg) => alg.name(),
+            Family::Session => "HS256",
+        };
+        json!({"typ": "JWT", "alg": alg}).to_string()
     }
 }
 

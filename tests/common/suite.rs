@@ -5,10 +5,14 @@
 use proptest as _;
 pub use std::time::Duration;
 
+pub use base64::Engine as _;
+pub use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 pub use jsonwebtoken::{Algorithm, EncodingKey};
+pub use serde_json::{Value, json};
 pub use tokenbench::claims::ClaimSet;
 pub use tokenbench::clock::Clock;
-pub use tokenbench::scheme::{JwtAlg, Rejection, SchemeError};
+pub use tokenbench::scheme::JwtConfig;
+pub use tokenbench::scheme::{JwtAlg, Rejection, SchemeError, TokenScheme};
 pub use tokenbench::store::MemoryStore;
 
 pub use super::*;
@@ -36,6 +40,90 @@ pub fn malformed() -> Rejection {
 
 pub fn not_allowed() -> Rejection {
     Rejection::AlgorithmNotAllowed(String::new())
+}
+
+pub fn invalid_header() -> Rejection {
+    Rejection::InvalidHeader(String::new())
+}
+
+pub fn invalid_claims() -> Rejection {
+    Rejection::InvalidClaims(String::new())
+}
+
+pub fn not_yet_valid() -> Rejection {
+    Rejection::NotYetValid(String::new())
+}
+
+/// Other spellings of `token` that name the same credential: the high-S twin of an ES256
+/// signature, the `S + L` twin of an Ed25519 one, and, for every scheme, a non-canonical
+/// base64url last character (unused low bits set).
+pub fn twins(s: &Subject, token: &str) -> Vec<String> {
+    let mut out = vec![non_canonical_last_char(token)];
+    if let Family::Jwt(alg) = s.family {
+        let (message, sig) = token.rsplit_once('.').unwrap();
+        let raw = URL_SAFE_NO_PAD.decode(sig).unwrap();
+        let twin = match alg {
+            JwtAlg::ES256 => Some(high_s_twin(&raw)),
+            JwtAlg::EdDSA => Some(ed25519_s_plus_l(&raw)),
+            _ => None,
+        };
+        if let Some(t) = twin {
+            out.push(format!("{message}.{}", URL_SAFE_NO_PAD.encode(t)));
+        }
+    }
+    out
+}
+
+/// The ES256 signature `(r, n - s)`: it verifies exactly like `(r, s)`.
+pub fn high_s_twin(raw: &[u8]) -> Vec<u8> {
+    let sig = p256::ecdsa::Signature::from_slice(raw).unwrap();
+    let (r, s) = sig.split_scalars();
+    let twin = p256::ecdsa::Signature::from_scalars(r.to_bytes(), (-*s).to_bytes()).unwrap();
+    assert!(
+        twin.normalize_s().is_some(),
+        "the twin of a low-S signature is high-S"
+    );
+    twin.to_bytes().to_vec()
+}
+
+/// The Ed25519 signature `R || (S + L)` (little-endian): the same point equation, a
+/// non-canonical scalar.
+pub fn ed25519_s_plus_l(raw: &[u8]) -> Vec<u8> {
+    const L: [u8; 32] = [
+        0xed, 0xd3, 0xf5, 0x5c, 0x1a, 0x63, 0x12, 0x58, 0xd6, 0x9c, 0xf7, 0xa2, 0xde, 0xf9, 0xde,
+        0x14, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x10,
+    ];
+    let mut out = raw.to_vec();
+    let mut carry = 0u16;
+    for i in 0..32 {
+        let v = u16::from(out[32 + i]) + u16::from(L[i]) + carry;
+        out[32 + i] = v as u8;
+        carry = v >> 8;
+    }
+    assert_eq!(carry, 0, "S < L < 2^253, so S + L fits in 32 bytes");
+    out
+}
+
+/// `token` with its last base64url character's unused low bits set: decodes to the same
+/// bytes under a lenient decoder, refused by a canonical one.
+pub fn non_canonical_last_char(token: &str) -> String {
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    let last_segment = token.rsplit('.').next().unwrap();
+    let unused_bits = match last_segment.len() % 4 {
+        2 => 4,
+        3 => 2,
+        _ => 0,
+    };
+    let mut bytes = token.as_bytes().to_vec();
+    let last = bytes.last_mut().unwrap();
+    let value = ALPHABET.iter().position(|c| c == last).unwrap();
+    let twin = if unused_bits > 0 {
+        value | 1
+    } else {
+        value ^ 1
+    };
+    *last = ALPHABET[twin];
+    String::from_utf8(bytes).unwrap()
 }
 
 /// `scheme_conformance!(name, backend, subject)` runs the suite on `subject` (a [`Subject`]).
@@ -305,6 +393,206 @@ macro_rules! scheme_conformance {
                 let Some(s) = subject() else { return };
                 let err = s.scheme.revoke("not-a-token").unwrap_err();
                 assert!(matches!(err, SchemeError::NotRevocable(_)), "{err:?}");
+            }
+
+
+            // --- RFC 7519 / 7515 classes of the attack battery (issue 9) ---------------
+
+            #[test]
+            fn nbf_ahead_of_the_clock_is_not_yet_valid_and_nbf_now_is_accepted() {
+                let Some(s) = subject() else { return };
+                let now = s.clock.now_secs();
+                let with_nbf = |nbf: Value| {
+                    let mut c = valid_wire_claims(now);
+                    c["nbf"] = nbf;
+                    s.forge_claims(&c)
+                };
+                if s.is_session() {
+                    assert_rejected(&s, &with_nbf(json!(now + 3600)), &malformed());
+                    return;
+                }
+                assert!(s.scheme.validate(&with_nbf(json!(now))).is_ok(), "nbf == now");
+                assert!(s.scheme.validate(&with_nbf(json!(now - 60))).is_ok(), "nbf past");
+                for ahead in [1, 3600, 10 * 365 * 86_400] {
+                    assert_rejected(&s, &with_nbf(json!(now + ahead)), &not_yet_valid());
+                }
+                for bad in [json!("soon"), json!(null), json!(now as f64 + 0.5), json!(-1), json!([now])] {
+                    assert_rejected(&s, &with_nbf(bad), &invalid_claims());
+                }
+            }
+
+            #[test]
+            fn crit_in_the_header_is_refused_in_every_form() {
+                let Some(s) = subject() else { return };
+                let claims = valid_wire_claims(s.clock.now_secs()).to_string();
+                let alg = segment_json(&segments(&s.jwt_to_attack())[0])["alg"].clone();
+                for extra in [
+                    r#""crit":["urn:example:unknown"],"urn:example:unknown":1"#,
+                    r#""crit":[]"#,
+                    r#""b64":false,"crit":["b64"]"#,
+                    r#""crit":["exp"],"exp":1"#,
+                ] {
+                    let header = format!(r#"{{"alg":{alg},"typ":"JWT",{extra}}}"#);
+                    let want = if s.is_session() { malformed() } else { invalid_header() };
+                    assert_rejected(&s, &s.forge(&header, &claims), &want);
+                }
+            }
+
+            #[test]
+            fn header_problems_are_reported_before_signature_and_claims() {
+                let Some(s) = subject() else { return };
+                let now = s.clock.now_secs();
+                let alg = segment_json(&segments(&s.jwt_to_attack())[0])["alg"].clone();
+                // Keyless forgeries: a junk signature and garbage claims. The header is what
+                // is wrong, so the header is what is reported.
+                let junk = |header: &str| {
+                    format!("{}.{}.{}", b64(header.as_bytes()), b64(b"not claims"), b64(b"junk"))
+                };
+                let (dup, missing) = if s.is_session() {
+                    (malformed(), malformed())
+                } else {
+                    (invalid_header(), invalid_header())
+                };
+                for header in [
+                    format!(r#"{{"alg":{alg},"alg":"none"}}"#),
+                    format!(r#"{{"alg":"none","alg":{alg}}}"#),
+                    format!(r#"{{"alg":{alg},"typ":"JWT","typ":"JWT"}}"#),
+                ] {
+                    assert_rejected(&s, &junk(&header), &dup);
+                    // Correctly signed, a duplicate member is still refused.
+                    assert_rejected(&s, &s.forge(&header, &valid_wire_claims(now).to_string()), &dup);
+                }
+                assert_rejected(&s, &junk(r#"{"typ":"JWT"}"#), &missing);
+                // A wrong algorithm is named in the rejection, whatever follows it.
+                for other in ["none", "HS512", "RS384", "PS256"] {
+                    match s.scheme.validate(&junk(&format!(r#"{{"alg":"{other}"}}"#))) {
+                        Err(Rejection::AlgorithmNotAllowed(named)) => assert_eq!(named, other),
+                        Err(Rejection::Malformed(_)) if s.is_session() => {}
+                        got => panic!("{}: alg {other}: {got:?}", s.scheme.name()),
+                    }
+                }
+            }
+
+            #[test]
+            fn iat_in_the_future_is_refused_beyond_the_leeway() {
+                let Some(s) = subject() else { return };
+                let now = s.clock.now_secs();
+                let with_iat = |iat: u64| {
+                    let mut c = valid_wire_claims(now);
+                    c["iat"] = json!(iat);
+                    s.forge_claims(&c)
+                };
+                if s.is_session() {
+                    assert_rejected(&s, &with_iat(now + 60), &malformed());
+                    return;
+                }
+                assert!(s.scheme.validate(&with_iat(now)).is_ok());
+                assert_rejected(&s, &with_iat(now + 1), &not_yet_valid());
+                assert_rejected(&s, &with_iat(now + 86_400), &not_yet_valid());
+            }
+
+            #[test]
+            fn lifetime_longer_than_the_issuer_gives_is_refused() {
+                let Some(s) = subject() else { return };
+                let now = s.clock.now_secs();
+                let life = s.lifetime.as_secs();
+                let token = |iat: Option<u64>, exp: u64| {
+                    let mut c = valid_wire_claims(now);
+                    match iat {
+                        Some(iat) => c["iat"] = json!(iat),
+                        None => drop(c.as_object_mut().unwrap().remove("iat")),
+                    }
+                    c["exp"] = json!(exp);
+                    s.forge_claims(&c)
+                };
+                if s.is_session() {
+                    assert_rejected(&s, &token(Some(now), u64::MAX), &malformed());
+                    return;
+                }
+                assert!(s.scheme.validate(&token(Some(now), now + life)).is_ok(), "exactly the lifetime");
+                assert!(s.scheme.validate(&token(None, now + life)).is_ok(), "no iat, exactly the lifetime");
+                let too_long = Rejection::LifetimeTooLong { lifetime_secs: 0, max_secs: 0 };
+                for (iat, exp) in [
+                    (Some(now), now + life + 1),
+                    (Some(now), now + 100 * 365 * 86_400),
+                    (Some(now), u64::MAX),
+                    (None, now + life + 1),
+                    (None, u64::MAX),
+                    (Some(0), now + 60),
+                ] {
+                    assert_rejected(&s, &token(iat, exp), &too_long);
+                }
+            }
+
+            #[test]
+            fn empty_or_control_character_identifiers_are_refused() {
+                let Some(s) = subject() else { return };
+                for bad in ["", "user\u{0}admin", "line\nbreak"] {
+                    let err = s.scheme.issue(&ClaimSet::Minimal.claims(bad)).unwrap_err();
+                    assert!(matches!(err, SchemeError::InvalidClaims(_)), "issue {bad:?}: {err:?}");
+                }
+                let now = s.clock.now_secs();
+                for (claim, bad) in [("sub", ""), ("jti", ""), ("sub", "a\u{0}b"), ("jti", "x\u{7}"), ("jti", "tab\there")] {
+                    let mut c = valid_wire_claims(now);
+                    c[claim] = json!(bad);
+                    let want = if s.is_session() { malformed() } else { invalid_claims() };
+                    assert_rejected(&s, &s.forge_claims(&c), &want);
+                }
+            }
+
+            #[test]
+            fn aud_array_containing_ours_is_accepted_and_others_refused() {
+                let Some(s) = subject() else { return };
+                let now = s.clock.now_secs();
+                let ours = JwtConfig::default().audience;
+                let with_aud = |aud: Value| {
+                    let mut c = valid_wire_claims(now);
+                    c["aud"] = aud;
+                    s.forge_claims(&c)
+                };
+                if s.is_session() {
+                    assert_rejected(&s, &with_aud(json!([ours])), &malformed());
+                    return;
+                }
+                assert!(s.scheme.validate(&with_aud(json!([ours.clone()]))).is_ok());
+                assert!(s.scheme.validate(&with_aud(json!(["other-api", ours.clone()]))).is_ok());
+                for bad in [json!(["other-api"]), json!([]), json!([ours.to_uppercase()]), json!([[ours.clone()]]), json!(7)] {
+                    assert_rejected(&s, &with_aud(bad), &invalid_claims());
+                }
+            }
+
+            #[test]
+            fn a_second_spelling_of_a_valid_token_is_refused() {
+                // Malleability: a twin string that is the same credential must not validate,
+                // and has the same identity (so caches key and evict it with the original).
+                let Some(s) = subject() else { return };
+                let token = s.scheme.issue(&typical()).unwrap();
+                for twin in twins(&s, &token) {
+                    assert_ne!(twin, token);
+                    assert!(s.scheme.validate(&twin).is_err(), "{}: twin accepted", s.scheme.name());
+                    if matches!(s.family, Family::Jwt(_)) {
+                        assert_eq!(s.scheme.credential_id(&twin), s.scheme.credential_id(&token));
+                    }
+                }
+                assert!(s.scheme.validate(&token).is_ok());
+            }
+
+            #[test]
+            fn revoking_through_a_node_cache_evicts_the_credential() {
+                let Some(s) = subject() else { return };
+                let node = tokenbench::scheme::CachedScheme::new(
+                    s.scheme.clone(),
+                    Duration::from_secs(3600),
+                    s.clock.clone(),
+                );
+                let token = node.issue(&typical()).unwrap();
+                let keep = node.issue(&typical()).unwrap();
+                assert!(node.validate(&token).is_ok() && node.validate(&keep).is_ok());
+                assert_eq!(node.cached(), 2);
+                node.revoke(&token).unwrap();
+                assert_eq!(node.cached(), 1, "the revoked credential's entry is gone");
+                assert!(node.validate(&token).is_err());
+                assert!(node.validate(&keep).is_ok());
             }
 
             proptest! {
