@@ -1,13 +1,21 @@
 //! Revocation lists for JWTs: a set of revoked `jti` values, each kept until the token
 //! it names would have expired anyway.
+//!
+//! - [`MemoryDenylist`]: one in-process list (central when the validators share a process).
+//! - [`PushedDenylist`]: a copy per node, revocations pushed over channels.
+//! - [`PolledDenylist`]: a copy per node, refreshed from a central list every P.
+//! - [`RedisDenylist`]: the central list in Redis (and its pub/sub channel);
+//!   [`RedisPushedDenylist`]: a node's copy fed by that channel.
 
 mod polled;
 mod pushed;
 mod redis;
+mod redis_pushed;
 
 pub use polled::{PollSource, PolledDenylist};
 pub use pushed::PushedDenylist;
-pub use redis::RedisDenylist;
+pub use redis::{RedisDenylist, Subscription};
+pub use redis_pushed::RedisPushedDenylist;
 
 use dashmap::DashMap;
 

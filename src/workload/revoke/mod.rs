@@ -1,0 +1,383 @@
+//! Workload `revoke`: how long a revoked token keeps being accepted, and what each way of
+//! revoking costs on every request.
+//!
+//! K validator nodes (threads, `Options::validators`) validate the same token continuously;
+//! at t0 node 0 revokes it. The revocation latency of a trial is the time from t0 until the
+//! **last** node rejects the token. Every strategy runs `Options::trials` trials, each with a
+//! fresh token:
+//!
+//! | strategy | nodes | window |
+//! |---|---|---|
+//! | `session-central` | one [`SessionScheme`] on a [`MemoryStore`], looked up on every request | none |
+//! | `session-cache` | a [`CachedScheme`] of lifetime T per node in front of that scheme | T = `cache_ttl` |
+//! | `jwt-expiry-only` | JWTs that cannot be revoked: accepted until `exp` (virtual clock) | the lifetime |
+//! | `jwt-denylist-central` | one [`MemoryDenylist`] shared by all nodes | none |
+//! | `jwt-denylist-pushed` | a [`PushedDenylist`] copy per node, revocations pushed over channels | none |
+//! | `jwt-denylist-polled` | a [`PolledDenylist`] copy per node, refreshed from a central list every P | P = `poll_interval` |
+//!
+//! With a Redis store selected (`--store redis://...`), four more strategies put the shared
+//! state on that server, each node with its own connection pool, as separate servers would:
+//!
+//! | strategy | nodes | window |
+//! |---|---|---|
+//! | `session-central-redis` | a [`SessionScheme`] per node on its own [`RedisStore`], all under one key prefix | none |
+//! | `jwt-denylist-central-redis` | a [`RedisDenylist`] per node, all under one prefix, looked up on every request | none |
+//! | `jwt-denylist-pushed-redis` | a local [`MemoryDenylist`] per node fed by Redis pub/sub; a revocation is stored (`SET`) and published | none |
+//! | `jwt-denylist-polled-redis` | a [`PolledDenylist`] copy per node of a [`RedisDenylist`], replaced every P by [`RedisDenylist::fetch_all`] | P = `poll_interval` |
+//!
+//! They fail closed: a node whose lookup cannot reach Redis refuses with
+//! [`Rejection::StoreUnavailable`]; a pushed copy refuses while its subscription is down
+//! (it may be missing revocations); a polled copy refuses while its last poll failed (or,
+//! should its poller stall, once it is older than 2 P + 5 s). A trial during which Redis is
+//! unreachable fails and is counted in `errors`; the workload then waits for Redis (see
+//! [`super::remote`]) and carries on, or ends with an error naming the server if it does
+//! not come back.
+//!
+//! How a trial runs (wall-clock strategies):
+//! - Each node validates, then sleeps [`REQUEST_GAP`] (the OS rounds it up to some tens of
+//!   microseconds), so the nodes stay off the CPU between requests and background threads
+//!   (pollers, push receivers) are not starved on small machines. Latencies below about
+//!   0.1 ms are therefore at the resolution of the request rate, not of the strategy.
+//! - t0 is taken just before `revoke`, and only once every node has accepted the token at
+//!   least once. Each node records the [`Instant`] of its first rejection; a rejection
+//!   before t0, or of an unexpected kind, makes the trial an error.
+//! - Windowed strategies sample their whole window with independent per-node phases, as
+//!   nodes of a real fleet have: with a cache, node i starts validating after a seeded
+//!   delay uniform in [0, T) (so its entry is filled then) and the token is revoked T after
+//!   the trial began, when every entry has a uniformly distributed remaining life; with
+//!   polling, each node's poller has a seeded phase uniform in [0, P), and the token is
+//!   revoked after a seeded sleep uniform in [0, P) once the nodes are warm. Either way the
+//!   latency is the maximum over K nodes of a uniform delay in the window, so it grows
+//!   toward the window as K grows.
+//! - Strategies with a window run their trials in rounds of [`CONCURRENT_TRIALS`], each
+//!   trial with its own token, its own per-node phases and its own revocation time: the
+//!   trials are as independent as sequential ones (the pollers' phases are fixed per
+//!   cluster either way), and the run waits out one window per round instead of one per
+//!   trial. A node validates the round's tokens in turn, so it sees a revocation up to
+//!   `CONCURRENT_TRIALS` validations later than alone: microseconds, against a window of
+//!   a second. Strategies without a window run one trial per round, so their latencies
+//!   (tens of microseconds) are not stretched.
+//! - Every wait is bounded (10 × window + 5 s): a trial that does not converge is counted
+//!   in `errors`, and after [`MAX_CONSECUTIVE_ERRORS`] rounds in a row with a failed trial
+//!   the strategy's remaining trials are counted as errors too, so a broken strategy cannot
+//!   hang the run.
+//!
+//! `jwt-expiry-only` runs on a [`ManualClock`] shared by the nodes: the token is issued at
+//! virtual time t, revocation is attempted (and refused) at t + u with u seeded and uniform
+//! in the lifetime, then the clock advances in 1 s steps, every node validating at each step,
+//! until all reject. Its latency is virtual time (`clock: "virtual"`).
+//!
+//! All JWT strategies use HS256, the cheapest verification, so that the strategy's own cost
+//! stands out, with one key shared by all nodes.
+//!
+//! The per-request cost of each strategy is the wall time of validating a valid token on one
+//! of its nodes, on one thread, measured once every strategy's trials are over and no
+//! validator runs: [`COST_ROUNDS`] short rounds interleave the strategies, and each keeps
+//! its round with the lowest median (see `validate_costs` for why). `added_cost_ns` is its
+//! median minus that of the family's baseline (`session-central`, `jwt-expiry-only`); for
+//! the cache it is usually negative, since a hit skips the store (and its sliding-expiry
+//! write). Differences of tens of nanoseconds are within the noise of a shared machine.
+//!
+//! The module's parts: [`strategy`] (the strategies, as data), `nodes` (the live validator
+//! nodes a strategy builds), `trials` (wall-clock trials in rounds), `expiry` (the
+//! virtual-clock trials of `jwt-expiry-only`) and `cost` (per-request cost rounds).
+
+mod cost;
+mod expiry;
+mod nodes;
+pub mod strategy;
+mod trials;
+
+pub use strategy::Strategy;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use rand::RngExt;
+use rand::rngs::StdRng;
+use serde::{Deserialize, Serialize};
+
+use cost::validate_costs;
+use expiry::run_expiry_only;
+use nodes::Cluster;
+use trials::run_wall;
+
+use super::remote::{Remote, selected_redis};
+use super::{Family, Options, Progress, SummaryRow, WorkloadError, WorkloadResult};
+use crate::measure::Measurement;
+use crate::scheme::jwt::JwtKeys;
+use crate::scheme::{JwtAlg, TokenScheme};
+use crate::stats::Summary;
+
+/// Pause of each validator node between two requests.
+pub const REQUEST_GAP: Duration = Duration::from_micros(20);
+
+/// Rounds with a failed trial in a row after which a strategy's remaining trials are given up.
+pub const MAX_CONSECUTIVE_ERRORS: u64 = 3;
+
+/// Trials run at once, each with its own token, by a strategy with a staleness window.
+pub const CONCURRENT_TRIALS: usize = 10;
+
+/// Interleaved rounds in which every strategy's `validate` cost is measured; the best counts.
+pub const COST_ROUNDS: u32 = 5;
+
+/// Random stream of the cost phase, after the strategies' own streams.
+const COST_STREAM: u64 = 0x100;
+
+/// Virtual time between two rounds of validation in `jwt-expiry-only`.
+const VIRTUAL_STEP: Duration = Duration::from_secs(1);
+
+/// The JWT algorithm of every JWT strategy.
+const JWT_ALG: JwtAlg = JwtAlg::HS256;
+
+/// Random stream of this workload (`Options::rng`); each strategy adds its index.
+const RNG_STREAM: u64 = 0x7265_766f_6b65_0000;
+
+/// Pause after a failed trial of a Redis strategy, beyond its window: time for subscribers
+/// to subscribe again after Redis came back.
+const REDIS_SETTLE: Duration = Duration::from_millis(250);
+
+/// Connections of each Redis node's pool: one validator thread, plus node 0's coordinator.
+const REDIS_NODE_POOL: usize = 2;
+
+/// Results of the revoke workload: the on-disk schema of `revoke.json`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RevokeResults {
+    /// Validator nodes (threads) per strategy.
+    pub validators: usize,
+    /// Trials requested per strategy.
+    pub trials: usize,
+    /// Per-node cache lifetime T of `session-cache`, in milliseconds.
+    pub cache_ttl_ms: f64,
+    /// Polling period P of `jwt-denylist-polled` (and `jwt-denylist-polled-redis`), in milliseconds.
+    pub poll_interval_ms: f64,
+    /// JWT lifetime (`exp - iat`), in seconds.
+    pub jwt_lifetime_s: f64,
+    /// Signature algorithm of every JWT strategy.
+    pub jwt_alg: String,
+    /// One entry per strategy run, sessions first.
+    pub strategies: Vec<StrategyResult>,
+}
+
+/// Revocation latency and per-request cost of one strategy.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StrategyResult {
+    /// Strategy name, e.g. `session-cache` or `jwt-denylist-pushed`.
+    pub strategy: String,
+    /// Token family: `session` or `jwt`.
+    pub family: String,
+    /// Clock the latencies are measured on: `wall` (real time) or `virtual` (simulated time).
+    pub clock: String,
+    /// The strategy's staleness window in milliseconds (cache lifetime T, polling period P,
+    /// or the JWT lifetime), or `None` when it has none.
+    pub window_ms: Option<f64>,
+    /// Summary of the revocation latencies, in nanoseconds.
+    pub latency: Summary,
+    /// Raw revocation latencies in nanoseconds, one per successful trial, in trial order.
+    pub latencies_ns: Vec<f64>,
+    /// Cost of one `validate` of a valid token under this strategy, on one thread: the best
+    /// (lowest median) of `COST_ROUNDS` short rounds interleaved with the other strategies.
+    pub validate_cost: Measurement,
+    /// Median wall time of `validate_cost` minus that of the family baseline
+    /// (`session-central` or `jwt-expiry-only`), in nanoseconds; 0 for the baselines.
+    pub added_cost_ns: f64,
+    /// Trials that failed (did not converge in time, rejected too early or for the wrong
+    /// reason, or could not start).
+    pub errors: u64,
+}
+
+impl RevokeResults {
+    /// One line per strategy with failed trials (e.g. Redis unreachable during a trial), for
+    /// the end of a run; empty when none failed.
+    pub fn error_notes(&self) -> Vec<String> {
+        self.strategies
+            .iter()
+            .filter(|s| s.errors > 0)
+            .map(|s| {
+                format!(
+                    "revoke {}: {} of {} trials failed",
+                    s.strategy, s.errors, self.trials
+                )
+            })
+            .collect()
+    }
+
+    /// Headline figures for `summary.csv`: latency p50 / p99 / max in milliseconds and the
+    /// added per-request cost in nanoseconds, per strategy.
+    pub fn summary_rows(&self) -> Vec<SummaryRow> {
+        let mut rows = Vec::new();
+        for s in &self.strategies {
+            let param = match s.window_ms {
+                Some(w) => format!("clock={} window={}", s.clock, fmt_ms(w)),
+                None => format!("clock={}", s.clock),
+            };
+            let row = |metric: &str, value: f64, unit: &str| {
+                SummaryRow::new("revoke", &s.strategy, "", &param, metric, value, unit)
+            };
+            rows.push(row("latency_p50", s.latency.median_ns / 1e6, "ms"));
+            rows.push(row("latency_p99", s.latency.p99_ns / 1e6, "ms"));
+            rows.push(row("latency_max", s.latency.max_ns / 1e6, "ms"));
+            rows.push(row("added_cost", s.added_cost_ns, "ns"));
+        }
+        rows
+    }
+
+    /// The result of strategy `name`, if it was run.
+    pub fn strategy(&self, name: &str) -> Option<&StrategyResult> {
+        self.strategies.iter().find(|s| s.strategy == name)
+    }
+}
+
+/// `250ms`, `1s`, `900s`: a window for humans.
+fn fmt_ms(ms: f64) -> String {
+    if ms >= 1000.0 && (ms / 1000.0).fract() == 0.0 {
+        format!("{}s", ms / 1000.0)
+    } else {
+        format!("{ms}ms")
+    }
+}
+
+/// Runs every selected strategy: `opts.trials` revocations each, plus the per-request cost.
+pub fn run(opts: &Options, progress: &dyn Progress) -> WorkloadResult<RevokeResults> {
+    let redis = selected_redis(opts);
+    let strategies: Vec<Strategy> = Strategy::EVERY
+        .into_iter()
+        .filter(|s| opts.families.contains(&s.family()) && (redis.is_some() || !s.is_redis()))
+        .collect();
+    let k = opts.validators.max(1);
+    let keys = if strategies.iter().any(|s| s.family() == Family::Jwt) {
+        Some(Arc::new(JwtKeys::generate(JWT_ALG)?))
+    } else {
+        None
+    };
+
+    progress.start("revoke", strategies.len() as u64);
+    let mut ran = Vec::with_capacity(strategies.len());
+    for (index, &strategy) in strategies.iter().enumerate() {
+        let mut rng = opts.rng(RNG_STREAM + index as u64);
+        ran.push(match (strategy, &keys) {
+            (Strategy::JwtExpiryOnly, Some(keys)) => run_expiry_only(opts, keys, k, &mut rng),
+            (_, keys) => {
+                let remote = match (strategy.is_redis(), redis) {
+                    (true, Some(url)) => Remote::for_url(url),
+                    _ => Remote::none(),
+                };
+                let cluster = remote
+                    .retry(&format!("revoke {}: connecting", strategy.name()), || {
+                        Cluster::build(strategy, opts, keys.as_ref(), redis, k, &mut rng)
+                    })?;
+                run_wall(strategy, &cluster, opts, &remote, &mut rng)?
+            }
+        });
+        progress.step(strategy.name());
+    }
+    let probes: Vec<&dyn TokenScheme> = ran.iter().map(|r| r.probe.as_ref()).collect();
+    let cost_remote = match redis {
+        Some(url) if ran.iter().any(|r| r.strategy.is_redis()) => Remote::for_url(url),
+        _ => Remote::none(),
+    };
+    let costs = cost_remote.retry("revoke: measuring validate costs", || {
+        validate_costs(&probes, opts, &mut opts.rng(RNG_STREAM + COST_STREAM))
+    })?;
+    progress.finish();
+
+    let medians: Vec<(Strategy, f64)> = ran
+        .iter()
+        .zip(&costs)
+        .map(|(r, c)| (r.strategy, c.wall.median_ns))
+        .collect();
+    let median = |s: Strategy| medians.iter().find(|(x, _)| *x == s).map(|(_, m)| *m);
+    let results = ran
+        .into_iter()
+        .zip(costs)
+        .map(|(r, cost)| {
+            // Against the family baseline; a strategy without one (not run) adds nothing.
+            let added = median(r.strategy.baseline()).map_or(0.0, |b| cost.wall.median_ns - b);
+            StrategyResult {
+                strategy: r.strategy.name().into(),
+                family: match r.strategy.family() {
+                    Family::Session => "session",
+                    Family::Jwt => "jwt",
+                }
+                .into(),
+                clock: r.clock.into(),
+                window_ms: r.window.map(|w| w.as_secs_f64() * 1e3),
+                latency: Summary::from_samples(&r.latencies_ns).unwrap_or(Summary::EMPTY),
+                latencies_ns: r.latencies_ns,
+                validate_cost: cost,
+                added_cost_ns: added,
+                errors: r.errors,
+            }
+        })
+        .collect();
+
+    Ok(RevokeResults {
+        validators: k,
+        trials: opts.trials,
+        cache_ttl_ms: opts.cache_ttl.as_secs_f64() * 1e3,
+        poll_interval_ms: opts.poll_interval.as_secs_f64() * 1e3,
+        jwt_lifetime_s: opts.jwt_lifetime.as_secs_f64(),
+        jwt_alg: JWT_ALG.name().to_owned(),
+        strategies: results,
+    })
+}
+
+/// A uniform draw in [0, window).
+fn uniform(rng: &mut StdRng, window: Duration) -> Duration {
+    let nanos = u64::try_from(window.as_nanos()).unwrap_or(u64::MAX);
+    if nanos == 0 {
+        Duration::ZERO
+    } else {
+        Duration::from_nanos(rng.random_range(0..nanos))
+    }
+}
+
+/// What the trials of one strategy left: latencies, failures, and a node to measure.
+struct Ran {
+    strategy: Strategy,
+    /// `wall` or `virtual`.
+    clock: &'static str,
+    window: Option<Duration>,
+    latencies_ns: Vec<f64>,
+    errors: u64,
+    /// A node of this strategy, on the system clock, whose `validate` cost is measured.
+    probe: Arc<dyn TokenScheme>,
+}
+
+fn broken(strategy: Strategy, what: impl Into<String>) -> WorkloadError {
+    WorkloadError::Broken {
+        scheme: strategy.name().into(),
+        what: what.into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::measure::Budget;
+    use crate::workload::NoProgress;
+
+    #[test]
+    fn windowed_trials_run_in_rounds_with_a_partial_last_one() {
+        let mut opts = Options::defaults(true);
+        opts.families = vec![Family::Session];
+        opts.validators = 2;
+        // One full round and a partial one.
+        opts.trials = CONCURRENT_TRIALS + 2;
+        opts.cache_ttl = Duration::from_millis(30);
+        opts.budget = Budget {
+            warmup: Duration::from_millis(1),
+            measure: Duration::from_millis(5),
+            batch: Duration::from_micros(20),
+        };
+        let r = run(&opts, &NoProgress).unwrap();
+        for name in ["session-central", "session-cache"] {
+            let s = r.strategy(name).unwrap();
+            assert_eq!(s.errors, 0, "{name}");
+            assert_eq!(s.latencies_ns.len(), opts.trials, "{name}");
+        }
+        // Each trial of a round has its own token and phases: not one figure repeated.
+        let cache = &r.strategy("session-cache").unwrap().latencies_ns;
+        assert!(cache.iter().any(|l| *l != cache[0]), "{cache:?}");
+    }
+}
