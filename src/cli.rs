@@ -16,6 +16,7 @@ use crate::clock::{Clock, SystemClock};
 use crate::crypto::{self, CryptoBackend};
 use crate::results::{Artifact, Meta, RunDir, WorkloadKind, rfc3339, utc_timestamp};
 use crate::scheme::{JwtAlg, RevocationStrategy, SessionConfig};
+use crate::store::redact_url;
 use crate::workload::{
     self, Family, NoProgress, Options, Progress, SchemeSpec, StoreSpec, SummaryRow, revoke, scale,
     size, validate,
@@ -80,7 +81,7 @@ pub struct RunArgs {
     /// Session stores: memory (default), rwlock, redis://HOST:PORT[/DB], redis (URL from
     /// TOKENBENCH_REDIS_URL), or a Redis Cluster, redis+cluster://HOST:PORT[,HOST:PORT...].
     /// Repeat or separate with commas to compare.
-    #[arg(long, alias = "store", value_parser = parse_stores)]
+    #[arg(long, alias = "store", value_parser = Redacted(parse_stores))]
     pub stores: Option<Vec<StoreList>>,
     /// JWT algorithms: HS256, RS256, ES256, EdDSA.
     #[arg(long, value_delimiter = ',', value_parser = parse_alg)]
@@ -142,7 +143,7 @@ pub struct IssueArgs {
     pub count: u64,
     /// Internal (scripts/redis-crosscheck.sh): issue sessions into this Redis store and keep
     /// them there after exiting, under the key prefix given by --redis-prefix.
-    #[arg(long, hide = true, value_parser = parse_store, requires = "redis_prefix")]
+    #[arg(long, hide = true, value_parser = Redacted(parse_store), requires = "redis_prefix")]
     pub store: Option<StoreSpec>,
     /// Internal: key prefix of --store; the caller deletes the keys when done.
     #[arg(long, hide = true, requires = "store")]
@@ -175,6 +176,36 @@ fn parse_store(s: &str) -> Result<StoreSpec, String> {
 
 fn parse_stores(s: &str) -> Result<StoreList, String> {
     StoreSpec::parse_list(s).map(StoreList)
+}
+
+/// A value parser for arguments that may hold a URL with a password (`--stores`): its
+/// error shows the value through [`redact_url`], where clap's own would echo it verbatim.
+#[derive(Clone)]
+struct Redacted<T>(fn(&str) -> Result<T, String>);
+
+impl<T: Clone + Send + Sync + 'static> clap::builder::TypedValueParser for Redacted<T> {
+    type Value = T;
+
+    fn parse_ref(
+        &self,
+        cmd: &clap::Command,
+        arg: Option<&clap::Arg>,
+        value: &std::ffi::OsStr,
+    ) -> Result<T, clap::Error> {
+        let text = value.to_string_lossy();
+        (self.0)(&text).map_err(|reason| {
+            let arg = arg.map_or_else(|| "...".to_owned(), ToString::to_string);
+            clap::Error::raw(
+                clap::error::ErrorKind::ValueValidation,
+                format!(
+                    "invalid value '{}' for '{arg}': {reason}\n\n\
+                     For more information, try '--help'.\n",
+                    redact_url(&text)
+                ),
+            )
+            .with_cmd(cmd)
+        })
+    }
 }
 fn parse_alg(s: &str) -> Result<JwtAlg, String> {
     s.parse()
@@ -332,7 +363,8 @@ fn run(args: &RunArgs, kinds: &[WorkloadKind]) -> anyhow::Result<ExitCode> {
     // An unreachable store is an error now, not after minutes of measuring.
     for store in opts.stores.iter().filter(|s| s.is_remote()) {
         if let StoreSpec::Redis(url) = store {
-            crate::store::RedisStore::connect(url).with_context(|| format!("--store {url}"))?;
+            crate::store::RedisStore::connect(url)
+                .with_context(|| format!("--store {}", redact_url(url)))?;
         }
     }
     if let Some(path) = &args.emit {
@@ -644,7 +676,7 @@ fn issue(a: &IssueArgs) -> anyhow::Result<ExitCode> {
         (Some(StoreSpec::Redis(url)), Some(prefix)) if a.scheme == Family::Session => {
             // Kept after exit for external tools (redis-benchmark); the caller deletes them.
             let store = crate::store::RedisStore::connect_with_prefix(url, prefix)
-                .with_context(|| format!("--store {url}"))?
+                .with_context(|| format!("--store {}", redact_url(url)))?
                 .with_cleanup_on_drop(false);
             Arc::new(crate::scheme::SessionScheme::new(
                 store,

@@ -278,3 +278,85 @@ fn a_killed_run_leaves_earlier_runs_and_latest_intact() {
         }
     }
 }
+
+// ---------------------------------------------------------------------------------------
+// No password in what the command line prints.
+
+/// A password that must never be printed.
+const PASSWORD: &str = "s3cr3tpw";
+
+/// A Redis URL with [`PASSWORD`] on a port nothing listens on.
+fn url_with_password(user: &str) -> String {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    format!("redis://{user}:{PASSWORD}@127.0.0.1:{port}/")
+}
+
+#[test]
+fn an_unreachable_store_with_a_password_on_the_command_line_is_named_without_it() {
+    let base = tempfile::tempdir().unwrap();
+    let url = url_with_password("alice");
+    for store in [url.clone(), format!("memory,{url}")] {
+        let out = tb()
+            .args(["validate", "--schemes", "session", "--store", &store])
+            .arg("--out")
+            .arg(base.path())
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{stderr}");
+        assert!(!stderr.contains(PASSWORD), "{stderr}");
+        assert!(
+            stderr.starts_with("tokenbench: error: --store redis://alice:***@127.0.0.1:"),
+            "{stderr}"
+        );
+    }
+}
+
+#[test]
+fn an_unreachable_store_from_tokenbench_redis_url_is_named_without_its_password() {
+    let base = tempfile::tempdir().unwrap();
+    let out = tb()
+        .args(["validate", "--schemes", "session", "--store", "redis"])
+        .arg("--out")
+        .arg(base.path())
+        .env("TOKENBENCH_REDIS_URL", url_with_password(""))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(!stderr.contains(PASSWORD), "{stderr}");
+    assert!(
+        stderr.starts_with("tokenbench: error: --store redis://:***@127.0.0.1:"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn a_store_value_refused_by_the_parser_is_echoed_without_its_password() {
+    for store in [
+        format!("redis+cluster://alice:{PASSWORD}@a:1,,b:2"),
+        format!("ftp://alice:{PASSWORD}@a"),
+        format!("memory,mem,redis://:{PASSWORD}@h"),
+    ] {
+        let out = tb().args(["run", "--store", &store]).output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{stderr}");
+        assert!(!stderr.contains(PASSWORD), "{stderr}");
+        assert!(
+            stderr.starts_with("error: invalid value '") && stderr.contains(":***@"),
+            "{stderr}"
+        );
+    }
+    let out = tb()
+        .args(["issue", "--scheme", "session", "--redis-prefix", "p:"])
+        .arg(format!("--store=ftp://{PASSWORD}@h"))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(!stderr.contains(PASSWORD), "{stderr}");
+}
