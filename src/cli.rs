@@ -385,7 +385,7 @@ fn run(args: &RunArgs, kinds: &[WorkloadKind]) -> anyhow::Result<ExitCode> {
 
     let started = SystemClock.now_secs();
     let dir = RunDir::create(&args.out, &utc_timestamp(started), args.label.as_deref())
-        .with_context(|| format!("creating a run folder under {}", args.out.display()))?;
+        .context("creating a run folder")?;
     let mut meta = Meta::collect(
         std::env::args().collect(),
         rfc3339(started),
@@ -452,8 +452,7 @@ fn run(args: &RunArgs, kinds: &[WorkloadKind]) -> anyhow::Result<ExitCode> {
 }
 
 fn report(a: &ReportArgs) -> anyhow::Result<ExitCode> {
-    let dir =
-        RunDir::open(&a.dir).with_context(|| format!("opening run folder {}", a.dir.display()))?;
+    let dir = run_folder(&a.dir)?;
     if dir.is_incomplete() {
         eprintln!(
             "tokenbench: warning: {} is marked INCOMPLETE (the run did not finish)",
@@ -465,6 +464,47 @@ fn report(a: &ReportArgs) -> anyhow::Result<ExitCode> {
         println!("{}", p.display());
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The run folder `report` works on: `dir` itself, or, when `dir` is a results root (a
+/// folder of run folders, as `--out` names), its `latest` run, said on stderr. A results
+/// root without `latest` is an error naming the runs it holds.
+fn run_folder(dir: &Path) -> anyhow::Result<RunDir> {
+    const SHOWN: usize = 10;
+    let run = RunDir::open(dir)?;
+    if run.has_meta() {
+        return Ok(run);
+    }
+    let latest = dir.join("latest");
+    if let Ok(run) = RunDir::open(&latest)
+        && run.has_meta()
+    {
+        let target = std::fs::read_link(&latest)
+            .map(|t| format!(" -> {}", t.display()))
+            .unwrap_or_default();
+        eprintln!(
+            "tokenbench: {} holds run folders; reporting on its latest run, {}{target}",
+            dir.display(),
+            latest.display()
+        );
+        return Ok(run);
+    }
+    let runs = RunDir::runs_in(dir);
+    let Some(last) = runs.last() else {
+        // Not a results root either: the report names the missing meta.json.
+        return Ok(run);
+    };
+    // Run folders are named by their start time: the last ones are the newest.
+    let mut names = runs[runs.len().saturating_sub(SHOWN)..].join(", ");
+    if runs.len() > SHOWN {
+        names = format!("{names} and {} older", runs.len() - SHOWN);
+    }
+    bail!(
+        "{} holds run folders, not a run, and no latest: {names}; name one, e.g. \
+         tokenbench report {}",
+        dir.display(),
+        dir.join(last).display()
+    )
 }
 
 /// Runs the JWT part of `kind` again in a child process on the other crypto backend and

@@ -203,16 +203,97 @@ fn a_tiny_run_writes_every_file_and_moves_latest() {
 #[test]
 fn report_on_a_missing_or_corrupt_run_names_the_problem() {
     let base = tempfile::tempdir().unwrap();
+    let nope = base.path().join("nope");
     tb().arg("report")
-        .arg(base.path().join("nope"))
+        .arg(&nope)
         .assert()
         .code(1)
-        .stderr(predicate::str::contains("nope"));
+        .stderr(format!(
+            "tokenbench: error: {}: no such run folder\n",
+            nope.display()
+        ));
+    let file = base.path().join("file");
+    fs::write(&file, b"x").unwrap();
+    tb().arg("report")
+        .arg(&file)
+        .assert()
+        .code(1)
+        .stderr(format!(
+            "tokenbench: error: {}: not a folder, so not a run folder\n",
+            file.display()
+        ));
     let run = RunDir::create(base.path(), "2026-01-01T00-00-00Z", None).unwrap();
     fs::write(run.path(&Artifact::Meta), b"{ broken").unwrap();
     tb().arg("report").arg(run.root()).assert().code(1).stderr(
         predicate::str::contains("meta.json").and(predicate::str::contains("panicked").not()),
     );
+}
+
+#[test]
+fn an_uncreatable_out_folder_is_named_once_with_the_os_error_once() {
+    let base = tempfile::tempdir().unwrap();
+    let file = base.path().join("file");
+    fs::write(&file, b"x").unwrap();
+    let mut outs = vec![file.clone(), file.join("sub")];
+    if cfg!(target_os = "linux") {
+        outs.push("/proc/nope".into());
+    }
+    for out in outs {
+        // The same call, made here, gives the OS error the binary must show (once).
+        let os_error = fs::create_dir_all(&out).unwrap_err();
+        tb().args(["size", "--out"])
+            .arg(&out)
+            .args(TINY)
+            .assert()
+            .code(1)
+            .stderr(format!(
+                "tokenbench: error: creating a run folder: {}: {os_error}\n",
+                out.display()
+            ));
+    }
+}
+
+#[test]
+fn report_on_a_results_root_follows_latest_or_names_the_runs() {
+    let base = tempfile::tempdir().unwrap();
+    tb().args(["size", "--out"])
+        .arg(base.path())
+        .args(TINY)
+        .assert()
+        .success();
+    let run = only_run(base.path());
+    let name = run
+        .root()
+        .file_name()
+        .unwrap()
+        .to_string_lossy()
+        .into_owned();
+    // The run built its report; `report` on the results root must build it again.
+    fs::remove_file(run.path(&Artifact::ReportMd)).unwrap();
+    let latest = base.path().join("latest");
+    tb().arg("report")
+        .arg(base.path())
+        .assert()
+        .success()
+        .stderr(format!(
+            "tokenbench: {} holds run folders; reporting on its latest run, {} -> {name}\n",
+            base.path().display(),
+            latest.display()
+        ));
+    assert!(run.path(&Artifact::ReportMd).exists());
+
+    // Without `latest`: which runs there are, and how to name one.
+    fs::remove_file(&latest).unwrap();
+    fs::create_dir(base.path().join("not-a-run")).unwrap();
+    tb().arg("report")
+        .arg(base.path())
+        .assert()
+        .code(1)
+        .stderr(format!(
+            "tokenbench: error: {base} holds run folders, not a run, and no latest: {name}; \
+             name one, e.g. tokenbench report {base}/{name}\n",
+            base = base.path().display()
+        ));
 }
 
 #[test]
