@@ -1,7 +1,7 @@
 //! The command line: argument parsing and the `run` pipeline (workloads, results, summary).
 //! `main` only calls [`main`] and turns its result into an exit status.
 
-use std::io::IsTerminal;
+use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 use std::sync::Arc;
@@ -31,6 +31,81 @@ Examples:
   tokenbench revoke --validators 8 --trials 50 --cache-ttl 500ms
   tokenbench issue --scheme jwt --alg ES256 --count 3
   tokenbench inspect eyJhbGciOi... --jwk key.json";
+
+/// `eprintln!` that never panics: a closed or failing stderr (`2>&1 | head`) loses the
+/// message, nothing else.
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr(), $($arg)*);
+    }};
+}
+
+/// What a subcommand prints on standard output. A reader that went away
+/// (`tokenbench size | head -2`) is a normal end, not an error: from the first
+/// `BrokenPipe` on, output is dropped quietly and the command carries on (a run still
+/// finishes its folder) with its exit status unchanged. Any other write error is returned.
+/// `print!` would panic instead (exit status 101).
+struct Output<W: Write> {
+    inner: W,
+    closed: bool,
+}
+
+impl Output<std::io::Stdout> {
+    fn stdout() -> Self {
+        Output::new(std::io::stdout())
+    }
+}
+
+impl<W: Write> Output<W> {
+    fn new(inner: W) -> Self {
+        Output {
+            inner,
+            closed: false,
+        }
+    }
+
+    /// True once the reader has gone away: nothing more will be written.
+    fn is_closed(&self) -> bool {
+        self.closed
+    }
+
+    /// Writes `text` (and flushes it, so a closed pipe shows at once).
+    fn print(&mut self, text: &str) -> anyhow::Result<()> {
+        if self.closed {
+            return Ok(());
+        }
+        let written = self
+            .inner
+            .write_all(text.as_bytes())
+            .and_then(|()| self.inner.flush());
+        self.settle(written)
+    }
+
+    /// [`print`](Self::print) of `text` and a newline.
+    fn line(&mut self, text: impl std::fmt::Display) -> anyhow::Result<()> {
+        self.print(&format!("{text}\n"))
+    }
+
+    /// Writes `text` without flushing (for many short lines through a buffer).
+    fn buffered(&mut self, text: &str) -> anyhow::Result<()> {
+        if self.closed {
+            return Ok(());
+        }
+        let written = self.inner.write_all(text.as_bytes());
+        self.settle(written)
+    }
+
+    fn settle(&mut self, written: std::io::Result<()>) -> anyhow::Result<()> {
+        match written {
+            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {
+                self.closed = true;
+                Ok(())
+            }
+            other => other.context("writing to standard output"),
+        }
+    }
+}
 
 /// tokenbench: opaque session tokens or signed JWTs, measured.
 #[derive(Debug, Parser)]
@@ -393,11 +468,9 @@ fn run(args: &RunArgs, kinds: &[WorkloadKind]) -> anyhow::Result<ExitCode> {
         opts.seed,
     );
     dir.write_json(&Artifact::Meta, &meta)?;
-    eprintln!("tokenbench: writing {}", dir.root().display());
+    say!("tokenbench: writing {}", dir.root().display());
     if cfg!(debug_assertions) {
-        eprintln!(
-            "tokenbench: warning: debug build, figures are not representative (use --release)"
-        );
+        say!("tokenbench: warning: debug build, figures are not representative (use --release)");
     }
     let t0 = Instant::now();
     let mut rows = Vec::new();
@@ -409,7 +482,7 @@ fn run(args: &RunArgs, kinds: &[WorkloadKind]) -> anyhow::Result<ExitCode> {
             merge_other_backend(kind, args, &mut outcome)?;
         }
         let path = outcome.write(&dir, kind)?;
-        eprintln!(
+        say!(
             "tokenbench: {} done ({:.0?} so far): {}",
             kind.name(),
             t0.elapsed(),
@@ -424,25 +497,28 @@ fn run(args: &RunArgs, kinds: &[WorkloadKind]) -> anyhow::Result<ExitCode> {
     )?;
     meta.finished_utc = Some(rfc3339(SystemClock.now_secs()));
     dir.write_json(&Artifact::Meta, &meta)?;
-    print!("{}", summary_table(&outcomes));
+    let mut out = Output::stdout();
+    // A failure to print (other than a closed pipe) is reported after the run is finished.
+    let printed = out.print(&summary_table(&outcomes));
     // The measurements are complete and on disk whatever happens to the report, which can
     // be rebuilt from them with `tokenbench report DIR`.
     let report = crate::report::write_report(&dir);
     dir.finish()?;
-    println!("results: {}", dir.root().display());
+    printed?;
+    out.line(format!("results: {}", dir.root().display()))?;
     match report {
         Ok(paths) => {
             if let Some(html) = paths
                 .iter()
                 .find(|p| p.extension().is_some_and(|e| e == "html"))
             {
-                println!("report:  {}", html.display());
+                out.line(format!("report:  {}", html.display()))?;
             }
             Ok(ExitCode::SUCCESS)
         }
         Err(e) => {
-            eprintln!("tokenbench: error: the report could not be built: {e}");
-            eprintln!(
+            say!("tokenbench: error: the report could not be built: {e}");
+            say!(
                 "tokenbench: the measurements are saved; retry with: tokenbench report {}",
                 dir.root().display()
             );
@@ -454,14 +530,15 @@ fn run(args: &RunArgs, kinds: &[WorkloadKind]) -> anyhow::Result<ExitCode> {
 fn report(a: &ReportArgs) -> anyhow::Result<ExitCode> {
     let dir = run_folder(&a.dir)?;
     if dir.is_incomplete() {
-        eprintln!(
+        say!(
             "tokenbench: warning: {} is marked INCOMPLETE (the run did not finish)",
             a.dir.display()
         );
     }
     let paths = crate::report::write_report(&dir)?;
+    let mut out = Output::stdout();
     for p in paths {
-        println!("{}", p.display());
+        out.line(p.display())?;
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -482,7 +559,7 @@ fn run_folder(dir: &Path) -> anyhow::Result<RunDir> {
         let target = std::fs::read_link(&latest)
             .map(|t| format!(" -> {}", t.display()))
             .unwrap_or_default();
-        eprintln!(
+        say!(
             "tokenbench: {} holds run folders; reporting on its latest run, {}{target}",
             dir.display(),
             latest.display()
@@ -526,7 +603,7 @@ fn merge_other_backend(
     let mut cmd = Command::new(exe);
     cmd.arg(kind.name())
         .args(child_args(args, other, tmp.path()));
-    eprintln!(
+    say!(
         "tokenbench: {} JWT rows on {other} (child process)",
         kind.name()
     );
@@ -698,7 +775,6 @@ pub fn human_ns(ns: f64) -> String {
 }
 
 fn issue(a: &IssueArgs) -> anyhow::Result<ExitCode> {
-    use std::io::Write;
     crypto::active();
     let opts = Options::defaults(true);
     let spec = match a.scheme {
@@ -729,16 +805,16 @@ fn issue(a: &IssueArgs) -> anyhow::Result<ExitCode> {
         ),
     };
     let mut rng = opts.rng(7);
-    let stdout = std::io::stdout();
-    let mut out = std::io::BufWriter::new(stdout.lock());
+    let mut out = Output::new(std::io::BufWriter::new(std::io::stdout().lock()));
     for _ in 0..a.count {
         let token = scheme.issue(&workload::claims(a.claims, &mut rng))?;
-        if writeln!(out, "{token}").is_err() {
-            // Reader went away (e.g. `| head`): stop quietly.
-            return Ok(ExitCode::SUCCESS);
+        out.buffered(&format!("{token}\n"))?;
+        if out.is_closed() {
+            // The reader has what it wanted (`| head`): no point issuing the rest.
+            break;
         }
     }
-    out.flush().ok();
+    out.print("")?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -751,11 +827,12 @@ fn inspect(a: &InspectArgs) -> anyhow::Result<ExitCode> {
         None => None,
     };
     let result = crate::inspect::inspect(&a.token, jwk.as_deref(), SystemClock.now_secs())?;
-    if a.json {
-        println!("{}", serde_json::to_string_pretty(&result)?);
+    let text = if a.json {
+        format!("{}\n", serde_json::to_string_pretty(&result)?)
     } else {
-        print!("{}", result.render());
-    }
+        result.render()
+    };
+    Output::stdout().print(&text)?;
     Ok(ExitCode::from(
         u8::try_from(result.exit_code()).unwrap_or(1),
     ))
@@ -791,7 +868,7 @@ impl Progress for Bar {
         self.bar.set_prefix(phase.to_owned());
         self.bar.set_length(total);
         if !self.terminal {
-            eprintln!("tokenbench: {phase}: {total} steps");
+            say!("tokenbench: {phase}: {total} steps");
         }
     }
 
@@ -883,6 +960,56 @@ mod tests {
                 "{bad}"
             );
         }
+    }
+
+    /// A writer that fails every write with `kind` after taking `room` bytes.
+    struct Failing {
+        room: usize,
+        kind: std::io::ErrorKind,
+        taken: Vec<u8>,
+    }
+
+    impl Write for Failing {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            if self.room == 0 {
+                return Err(self.kind.into());
+            }
+            let n = buf.len().min(self.room);
+            self.room -= n;
+            self.taken.extend_from_slice(&buf[..n]);
+            Ok(n)
+        }
+
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn a_broken_pipe_ends_output_quietly_and_other_write_errors_are_errors() {
+        let failing = |kind| Failing {
+            room: 4,
+            kind,
+            taken: Vec::new(),
+        };
+        let mut out = Output::new(failing(std::io::ErrorKind::BrokenPipe));
+        out.line("abc").unwrap();
+        assert!(!out.is_closed());
+        out.print("defgh").unwrap();
+        assert!(out.is_closed());
+        // Nothing more is attempted once the reader is gone.
+        out.buffered("ijk").unwrap();
+        out.line("lmn").unwrap();
+        assert_eq!(out.inner.taken, b"abc\n");
+
+        let mut out = Output::new(failing(std::io::ErrorKind::StorageFull));
+        out.print("abcd").unwrap();
+        let err = out.line("e").unwrap_err();
+        assert!(
+            format!("{err:#}").starts_with("writing to standard output: "),
+            "{err:#}"
+        );
+        assert!(!out.is_closed());
     }
 
     #[test]

@@ -441,3 +441,96 @@ fn a_store_value_refused_by_the_parser_is_echoed_without_its_password() {
     assert_eq!(out.status.code(), Some(2), "{stderr}");
     assert!(!stderr.contains(PASSWORD), "{stderr}");
 }
+
+// ---------------------------------------------------------------------------------------
+// A closed standard output (`| head`) is a normal end.
+
+/// Runs `tb() args` with a real pipe as stdout whose reading end is closed after `lines`
+/// lines have been read; returns the exit status and stderr.
+fn with_stdout_closed_after(args: &[&str], lines: usize) -> (std::process::ExitStatus, String) {
+    use std::io::{BufRead, BufReader, Read};
+    let mut child = tb()
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    for _ in 0..lines {
+        let mut line = String::new();
+        assert!(
+            stdout.read_line(&mut line).unwrap() > 0,
+            "{args:?}: too few lines"
+        );
+    }
+    drop(stdout);
+    let mut stderr = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut stderr)
+        .unwrap();
+    (child.wait().unwrap(), stderr)
+}
+
+#[test]
+fn a_closed_stdout_ends_every_printing_subcommand_with_status_0_and_no_panic() {
+    let base = tempfile::tempdir().unwrap();
+    let out = base.path().to_str().unwrap().to_owned();
+    let mut size = vec!["size", "--out", &out];
+    size.extend(TINY);
+    let token = String::from_utf8(
+        tb().args(["issue", "--scheme", "jwt"])
+            .output()
+            .unwrap()
+            .stdout,
+    )
+    .unwrap();
+    let token = token.trim();
+    let cases: Vec<(Vec<&str>, usize)> = vec![
+        // `| head -2` on the summary table; and a reader that never reads.
+        (size.clone(), 2),
+        (size, 0),
+        (vec!["report", &out], 0),
+        (
+            vec!["issue", "--scheme", "session", "--count", "1000000"],
+            1,
+        ),
+        (vec!["inspect", token], 0),
+        (vec!["inspect", token, "--json"], 0),
+    ];
+    for (args, lines) in cases {
+        let (status, stderr) = with_stdout_closed_after(&args, lines);
+        assert_eq!(status.code(), Some(0), "{args:?}: {stderr}");
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+    }
+    // Both runs finished their folders although nobody read their results.
+    let runs: Vec<_> = fs::read_dir(base.path())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.is_dir() && !p.ends_with("latest"))
+        .collect();
+    assert_eq!(runs.len(), 2, "{runs:?}");
+    for run in runs {
+        assert!(!RunDir::open(&run).unwrap().is_incomplete(), "{run:?}");
+    }
+}
+
+#[test]
+fn closed_stdout_and_stderr_end_a_run_with_status_0() {
+    let base = tempfile::tempdir().unwrap();
+    let mut child = tb()
+        .args(["size", "--out"])
+        .arg(base.path())
+        .args(TINY)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    drop(child.stderr.take());
+    assert_eq!(child.wait().unwrap().code(), Some(0));
+    assert!(!only_run(base.path()).is_incomplete());
+}
