@@ -228,7 +228,9 @@ pub struct IssueArgs {
 /// Options of `inspect`.
 #[derive(Debug, Args)]
 pub struct InspectArgs {
-    /// The token (JWT or opaque).
+    /// The token (JWT or opaque), or - to read it from standard input. It may begin with
+    /// '-' (1 session ID in 64 does) and with "Bearer " (an Authorization header's value).
+    #[arg(allow_hyphen_values = true)]
     pub token: String,
     /// A JWK (JSON file) to verify the signature with.
     #[arg(long)]
@@ -826,7 +828,11 @@ fn inspect(a: &InspectArgs) -> anyhow::Result<ExitCode> {
         }
         None => None,
     };
-    let result = crate::inspect::inspect(&a.token, jwk.as_deref(), SystemClock.now_secs())?;
+    let token = match a.token.as_str() {
+        "-" => token_from(std::io::stdin().lock())?,
+        token => token.to_owned(),
+    };
+    let result = crate::inspect::inspect(&token, jwk.as_deref(), SystemClock.now_secs())?;
     let text = if a.json {
         format!("{}\n", serde_json::to_string_pretty(&result)?)
     } else {
@@ -837,6 +843,29 @@ fn inspect(a: &InspectArgs) -> anyhow::Result<ExitCode> {
         u8::try_from(result.exit_code()).unwrap_or(1),
     ))
 }
+
+/// The token given on standard input (`inspect -`), without surrounding whitespace (the
+/// newline of `echo` is not worth a note). At most [`MAX_STDIN_TOKEN`] bytes of UTF-8.
+fn token_from(input: impl std::io::Read) -> anyhow::Result<String> {
+    use std::io::Read as _;
+    let mut bytes = Vec::new();
+    input
+        .take(MAX_STDIN_TOKEN + 1)
+        .read_to_end(&mut bytes)
+        .context("reading the token from standard input")?;
+    if bytes.len() as u64 > MAX_STDIN_TOKEN {
+        bail!("standard input holds more than {MAX_STDIN_TOKEN} bytes: not a token");
+    }
+    let text = String::from_utf8(bytes).context("standard input is not UTF-8 text")?;
+    let token = text.trim();
+    if token.is_empty() {
+        bail!("no token on standard input");
+    }
+    Ok(token.to_owned())
+}
+
+/// Largest token `inspect -` reads (1 MiB; a JWT over 8 KiB already fails most servers).
+const MAX_STDIN_TOKEN: u64 = 1 << 20;
 
 /// A progress bar per workload on a terminal; one line per phase otherwise.
 struct Bar {

@@ -283,20 +283,29 @@ impl std::fmt::Display for Expiry {
 /// seconds), and, when `jwk_json` holds one JWK as JSON text, whether its signature
 /// verifies with that key under the algorithm the key allows.
 ///
-/// Surrounding whitespace of `token` is ignored. Expiry, `nbf`, `aud` and `iss` never
-/// make a signature invalid.
+/// Surrounding whitespace of `token` is ignored, and so is a leading `Bearer ` (any
+/// casing, as in an `Authorization` header's value), with a note. Expiry, `nbf`, `aud` and
+/// `iss` never make a signature invalid.
 pub fn inspect(
     token: &str,
     jwk_json: Option<&str>,
     now_secs: u64,
 ) -> Result<Inspection, InspectError> {
-    let trimmed = token.trim();
+    let mut trimmed = token.trim();
+    let mut notes = Vec::new();
+    if trimmed.len() != token.len() && !trimmed.is_empty() {
+        notes.push("surrounding whitespace was ignored".to_owned());
+    }
+    if let Some(credentials) = strip_bearer(trimmed) {
+        notes.push(
+            "a leading \"Bearer \" (the scheme of an Authorization header) was removed; \
+             the token is what follows it"
+                .to_owned(),
+        );
+        trimmed = credentials;
+    }
     if trimmed.is_empty() {
         return Err(InspectError::Empty);
-    }
-    let mut notes = Vec::new();
-    if trimmed.len() != token.len() {
-        notes.push("surrounding whitespace was ignored".to_owned());
     }
     let key = jwk_json
         .map(|text| VerifierKey::from_jwk_json(text, &mut notes))
@@ -342,6 +351,16 @@ pub fn inspect(
         }),
         notes,
     })
+}
+
+/// What follows `Bearer` and its spaces (RFC 6750 2.1; the scheme is case-insensitive,
+/// RFC 9110 11.1), when `token` starts with it.
+fn strip_bearer(token: &str) -> Option<&str> {
+    let (scheme, rest) = token.split_at_checked("Bearer".len())?;
+    if !scheme.eq_ignore_ascii_case("Bearer") || !rest.starts_with([' ', '\t']) {
+        return None;
+    }
+    Some(rest.trim_start_matches([' ', '\t']))
 }
 
 /// The public half of `keys` as a JWK (with `alg` and `use: sig`), ready to pass to

@@ -534,3 +534,95 @@ fn closed_stdout_and_stderr_end_a_run_with_status_0() {
     assert_eq!(child.wait().unwrap().code(), Some(0));
     assert!(!only_run(base.path()).is_incomplete());
 }
+
+// ---------------------------------------------------------------------------------------
+// inspect: tokens as users paste them.
+
+#[test]
+fn inspect_takes_a_session_id_that_begins_with_a_hyphen_without_double_dash() {
+    use base64::Engine;
+    let b64 = |bytes: &[u8]| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes);
+    // 16 random-looking bytes whose encoding begins with `-`, `--`, `-h`, `-V` (flags).
+    let mut ids = Vec::new();
+    for first in [[0xf8, 0x11], [0xfb, 0xe1], [0xfa, 0x11], [0xf9, 0x51]] {
+        let mut bytes = [0x5au8; 16];
+        bytes[..2].copy_from_slice(&first);
+        ids.push(b64(&bytes));
+    }
+    assert_eq!(
+        ids.iter().map(|id| &id[..2]).collect::<Vec<_>>(),
+        ["-B", "--", "-h", "-V"]
+    );
+    for id in &ids {
+        for args in [vec!["inspect", id], vec!["inspect", "--json", id]] {
+            let out = tb().args(&args).output().unwrap();
+            let stdout = String::from_utf8_lossy(&out.stdout);
+            assert_eq!(
+                out.status.code(),
+                Some(0),
+                "{args:?}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            assert!(
+                stdout.contains("token: opaque (22 characters)")
+                    || stdout.contains("\"chars\": 22"),
+                "{args:?}: {stdout}"
+            );
+        }
+        tb().args(["inspect", id, "--json"])
+            .assert()
+            .success()
+            .stdout(predicate::str::contains("\"encoding\": \"base64url\""));
+    }
+    // Flags still work around it.
+    tb().args(["inspect", "-h"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("Usage: tokenbench inspect"));
+}
+
+/// `tokenbench inspect -` with `input` on standard input.
+fn inspect_stdin(input: impl Into<Vec<u8>>) -> assert_cmd::Command {
+    let mut cmd = assert_cmd::Command::cargo_bin("tokenbench").unwrap();
+    cmd.args(["inspect", "-"]).write_stdin(input);
+    cmd
+}
+
+#[test]
+fn inspect_reads_the_token_from_standard_input() {
+    let jwt = String::from_utf8(
+        tb().args(["issue", "--scheme", "jwt", "--alg", "EdDSA"])
+            .output()
+            .unwrap()
+            .stdout,
+    )
+    .unwrap();
+    // `echo "Bearer $TOKEN" | tokenbench inspect -`: newline trimmed without a note.
+    let out = inspect_stdin(format!("Bearer {jwt}")).output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    assert!(stdout.starts_with("token: JWT"), "{stdout}");
+    assert!(stdout.contains("\"alg\": \"EdDSA\""), "{stdout}");
+    assert!(stdout.contains("note: a leading \"Bearer \""), "{stdout}");
+    assert!(!stdout.contains("whitespace"), "{stdout}");
+
+    for (input, message) in [
+        (
+            b" \n".to_vec(),
+            "tokenbench: error: no token on standard input\n",
+        ),
+        (
+            vec![0xff, 0xfe, b'a'],
+            "tokenbench: error: standard input is not UTF-8 text: ",
+        ),
+        (
+            vec![b'a'; (1 << 20) + 1],
+            "tokenbench: error: standard input holds more than 1048576 bytes: not a token\n",
+        ),
+    ] {
+        inspect_stdin(input)
+            .assert()
+            .code(1)
+            .stderr(predicate::str::starts_with(message).and(predicate::str::ends_with("\n")));
+    }
+}

@@ -513,6 +513,38 @@ fn opaque_shapes_hex_base64_and_garbage() {
 }
 
 #[test]
+fn a_leading_bearer_is_removed_and_noted_in_any_casing() {
+    let f = foreign("ES256");
+    for header in ["Bearer ", "bearer ", "BEARER\t", "BeArEr   "] {
+        let i = assert_valid(&format!("{header}{}", f.token), &f.jwk, "ES256");
+        assert_eq!(i.chars, f.token.len(), "{header:?}");
+        assert!(
+            i.notes.iter().any(|n| n.contains("\"Bearer \"")),
+            "{header:?}: {:?}",
+            i.notes
+        );
+        assert!(i.render().contains("note: a leading \"Bearer \""));
+    }
+    let id = "-K8nCll1Ka8Db8m5i-oJhQ";
+    let i = inspect(&format!("the Bearer {id}"), None, 0).unwrap();
+    assert!(
+        !i.notes.iter().any(|n| n.contains("Bearer")),
+        "only a leading scheme is removed"
+    );
+    let i = inspect(&format!(" Bearer {id} "), None, 0).unwrap();
+    assert_eq!(i.chars, 22);
+    assert_eq!(i.notes.len(), 2, "{:?}", i.notes);
+    // Not the scheme: no space after it, or nothing else.
+    for token in ["Bearertoken", "Bearer"] {
+        let i = inspect(token, None, 0).unwrap();
+        assert_eq!(i.chars, token.len());
+        assert!(i.notes.is_empty(), "{token}: {:?}", i.notes);
+    }
+    assert_eq!(inspect("Bearer  \t", None, 0).unwrap().chars, 6);
+    assert_eq!(inspect("Bearer \t x", None, 0).unwrap().chars, 1);
+}
+
+#[test]
 fn malformed_three_segment_tokens_are_clear_errors() {
     let good_header = b64(br#"{"alg":"HS256"}"#);
     let good_claims = b64(br#"{"sub":"x"}"#);
