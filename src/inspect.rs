@@ -660,12 +660,13 @@ impl VerifierKey {
             "OKP" => match crv {
                 Some("Ed25519") => {
                     let x = b64_member(obj, "x")?;
-                    if x.len() != 32 {
+                    let Ok(x) = <[u8; 32]>::try_from(x.as_slice()) else {
                         return Err(invalid(format!(
                             "an Ed25519 public key \"x\" is 32 bytes, got {}",
                             x.len()
                         )));
-                    }
+                    };
+                    check_ed25519_point(x)?;
                     (AlgorithmFamily::Ed, Algorithm::EdDSA)
                 }
                 Some(other) => {
@@ -774,6 +775,36 @@ impl VerifierKey {
             }),
         }
     }
+}
+
+/// Refuses an Ed25519 public key that is not a point, is one of the 8 points of small
+/// order (the identity, the all-zero encoding...), or is not the canonical encoding of its
+/// point (RFC 8032 5.1.3). Under a small-order key a signature with `S = 0` and a
+/// small-order `R` verifies for any message (a universal forgery), and the crypto
+/// backends accept such keys; a second encoding of a point is a second name for one key.
+fn check_ed25519_point(x: [u8; 32]) -> Result<(), InspectError> {
+    use curve25519_dalek::edwards::CompressedEdwardsY;
+    let encoded = CompressedEdwardsY(x);
+    let Some(point) = encoded.decompress() else {
+        return Err(InspectError::InvalidJwk(
+            "the Ed25519 public key \"x\" is not a point on the curve".into(),
+        ));
+    };
+    if point.is_small_order() {
+        return Err(InspectError::InvalidJwk(
+            "the Ed25519 public key \"x\" is a point of small order: under it a forged \
+             signature verifies for any token"
+                .into(),
+        ));
+    }
+    if point.compress() != encoded {
+        return Err(InspectError::InvalidJwk(
+            "the Ed25519 public key \"x\" is not the canonical encoding of its point \
+             (RFC 8032 5.1.3)"
+                .into(),
+        ));
+    }
+    Ok(())
 }
 
 /// A string member of a JSON object: `None` when absent, an error when not a string.

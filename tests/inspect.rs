@@ -670,6 +670,106 @@ fn bad_or_unsupported_jwks_are_errors_not_panics() {
     }
 }
 
+/// 32 bytes from 64 hex digits.
+fn hex32(hex: &str) -> [u8; 32] {
+    let mut out = [0u8; 32];
+    for (i, byte) in out.iter_mut().enumerate() {
+        *byte = u8::from_str_radix(&hex[2 * i..2 * i + 2], 16).unwrap();
+    }
+    out
+}
+
+fn ed25519_jwk(x: &[u8]) -> String {
+    json!({"kty": "OKP", "crv": "Ed25519", "x": b64(x)}).to_string()
+}
+
+/// The reason `inspect` refuses the Ed25519 JWK with public key `x`.
+fn ed25519_refusal(x: &[u8]) -> String {
+    match inspect(&foreign("EdDSA").token, Some(&ed25519_jwk(x)), now()) {
+        Err(e @ InspectError::InvalidJwk(_)) => e.to_string(),
+        other => panic!("{}: {other:?}", b64(x)),
+    }
+}
+
+#[test]
+fn small_order_ed25519_keys_that_let_any_forgery_verify_are_refused() {
+    // Under the identity as public key, R = identity and S = 0 verify for any message.
+    let identity = hex32("0100000000000000000000000000000000000000000000000000000000000000");
+    let mut forged_signature = identity.to_vec();
+    forged_signature.extend([0u8; 32]);
+    let forgery = format!(
+        "{}.{}.{}",
+        b64(br#"{"alg":"EdDSA","typ":"JWT"}"#),
+        b64(br#"{"sub":"admin","roles":["admin"]}"#),
+        b64(&forged_signature)
+    );
+    tokenbench::crypto::active();
+    let mut validation = jsonwebtoken::Validation::new(Algorithm::EdDSA);
+    validation.required_spec_claims.clear();
+    validation.validate_exp = false;
+    let key = jsonwebtoken::DecodingKey::from_ed_components(&b64(&identity)).unwrap();
+    assert!(
+        jsonwebtoken::decode::<Value>(&forgery, &key, &validation).is_ok(),
+        "the crypto backend accepts the forgery under this key: the JWK check is what stops it"
+    );
+
+    // The 8 points of small order (RFC 8032 curve, canonical encodings), then other
+    // encodings of them: x = -0, y = p + 1 (= 1), y = p (= 0).
+    let small_order = [
+        "0100000000000000000000000000000000000000000000000000000000000000",
+        "ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",
+        "0000000000000000000000000000000000000000000000000000000000000000",
+        "0000000000000000000000000000000000000000000000000000000000000080",
+        "c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac037a",
+        "c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac03fa",
+        "26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc05",
+        "26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc85",
+        "0100000000000000000000000000000000000000000000000000000000000080",
+        "ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff",
+        "eeffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",
+        "edffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",
+    ];
+    for hex in small_order {
+        let reason = ed25519_refusal(&hex32(hex));
+        assert!(reason.contains("small order"), "{hex}: {reason}");
+    }
+    let jwk = ed25519_jwk(&identity);
+    assert!(matches!(
+        inspect(&forgery, Some(&jwk), now()),
+        Err(InspectError::InvalidJwk(_))
+    ));
+}
+
+#[test]
+fn non_canonical_and_off_curve_ed25519_keys_are_refused() {
+    use curve25519_dalek::edwards::CompressedEdwardsY;
+    // y = p + k (p = 2^255 - 19) names the same point as y = k: a second encoding.
+    let mut non_canonical = 0;
+    let mut off_curve = 0;
+    for k in 2u8..19 {
+        let mut y = [0xffu8; 32];
+        y[0] = 0xed + k;
+        y[31] = 0x7f;
+        let mut canonical = [0u8; 32];
+        canonical[0] = k;
+        let reason = ed25519_refusal(&y);
+        if CompressedEdwardsY(canonical).decompress().is_some() {
+            assert!(reason.contains("canonical"), "y = p + {k}: {reason}");
+            non_canonical += 1;
+        } else {
+            assert!(reason.contains("not a point"), "y = p + {k}: {reason}");
+            off_curve += 1;
+        }
+    }
+    assert!(
+        non_canonical > 0 && off_curve > 0,
+        "{non_canonical} {off_curve}"
+    );
+    // An honest key still verifies (see jwt_simple_eddsa_valid_then_tampered_invalid).
+    let f = foreign("EdDSA");
+    assert_valid(&f.token, &f.jwk, "EdDSA");
+}
+
 #[test]
 fn private_jwk_is_used_for_its_public_part_with_a_warning() {
     let pair = ES256KeyPair::generate();
