@@ -97,6 +97,33 @@ pub struct JwtView {
     pub signature_bytes: Option<usize>,
     /// The `exp` claim against the time given to [`inspect`]; reported, never enforced.
     pub expiry: Expiry,
+    /// `iat`, `nbf` and `exp` as UTC dates (added in schema version 1 without a bump:
+    /// a new field, nothing else changed).
+    pub dates_utc: ClaimDates,
+}
+
+/// The NumericDate claims of a JWT as UTC dates, RFC 3339 (`2026-12-01T08:47:16Z`), for
+/// reading beside the numbers in the claims. `None` where the claim is absent, not a
+/// NumericDate, or outside the years 1970 to 9999.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ClaimDates {
+    /// `iat`: when the token was issued.
+    pub iat: Option<String>,
+    /// `nbf`: not to be accepted before this time.
+    pub nbf: Option<String>,
+    /// `exp`: not to be accepted from this time on.
+    pub exp: Option<String>,
+}
+
+impl ClaimDates {
+    fn of(claims: &Value) -> Self {
+        let date = |name| claims.get(name).and_then(numeric_date).and_then(utc_date);
+        ClaimDates {
+            iat: date("iat"),
+            nbf: date("nbf"),
+            exp: date("exp"),
+        }
+    }
 }
 
 /// The `exp` claim of a JWT compared with "now".
@@ -207,6 +234,11 @@ impl Inspection {
                 let _ = writeln!(out, "{}", pretty(&jwt.header));
                 let _ = writeln!(out, "claims (readable by anyone holding the token):");
                 let _ = writeln!(out, "{}", pretty(&jwt.claims));
+                for (name, what) in [("iat", "issued at"), ("nbf", "not before")] {
+                    if let Some(value) = jwt.claims.get(name) {
+                        let _ = writeln!(out, "{what}: {}", shown_date(name, value));
+                    }
+                }
                 let _ = writeln!(out, "expiry: {}; reported, not enforced", jwt.expiry);
             }
             TokenView::Opaque(o) => {
@@ -271,9 +303,19 @@ impl std::fmt::Display for Expiry {
         match self {
             Expiry::NoExp => f.write_str("no exp claim: the token never expires by itself"),
             Expiry::Expired { exp, secs_ago } => {
-                write!(f, "expired {secs_ago} s ago (exp {exp})")
+                write!(
+                    f,
+                    "expired {secs_ago} s ago ({})",
+                    shown_date("exp", &(*exp).into())
+                )
             }
-            Expiry::ExpiresIn { exp, secs } => write!(f, "expires in {secs} s (exp {exp})"),
+            Expiry::ExpiresIn { exp, secs } => {
+                write!(
+                    f,
+                    "expires in {secs} s ({})",
+                    shown_date("exp", &(*exp).into())
+                )
+            }
             Expiry::Unreadable { reason } => write!(f, "unreadable exp: {reason}"),
         }
     }
@@ -434,6 +476,7 @@ fn read_jwt(token: &str, now_secs: u64, notes: &mut Vec<String>) -> Result<JwtVi
     let header_alg = header.get("alg").and_then(Value::as_str).map(str::to_owned);
     Ok(JwtView {
         expiry: expiry(&claims, now_secs),
+        dates_utc: ClaimDates::of(&claims),
         header,
         claims,
         header_alg,
@@ -455,19 +498,44 @@ fn segment_json(segment: &str) -> Option<Value> {
     decode_segment("segment", segment).ok()
 }
 
+/// A NumericDate claim as whole Unix seconds; `None` when it is not a number (or too
+/// large to be a time). A fraction is dropped: a token dies from the whole second on.
+fn numeric_date(value: &Value) -> Option<i64> {
+    match (value.as_i64(), value.as_f64()) {
+        (Some(i), _) => Some(i),
+        (None, Some(f)) if f.is_finite() && f.abs() < 9.0e15 => Some(f.floor() as i64),
+        _ => None,
+    }
+}
+
+/// RFC 3339 UTC date of Unix time `secs`, for the years 1970 to 9999.
+fn utc_date(secs: i64) -> Option<String> {
+    const END_OF_9999: i64 = 253_402_300_799;
+    u64::try_from(secs)
+        .ok()
+        .filter(|_| secs <= END_OF_9999)
+        .map(crate::results::rfc3339)
+}
+
+/// `exp 1796114836 = 2026-12-01T08:47:16Z`: a NumericDate claim with its date.
+fn shown_date(name: &str, value: &Value) -> String {
+    match numeric_date(value) {
+        None => format!("{name} {value}, not a NumericDate"),
+        Some(secs) => match utc_date(secs) {
+            Some(date) => format!("{name} {value} = {date}"),
+            None => format!("{name} {value}, not a date in the years 1970 to 9999"),
+        },
+    }
+}
+
 fn expiry(claims: &Value, now_secs: u64) -> Expiry {
     let Some(exp) = claims.get("exp") else {
         return Expiry::NoExp;
     };
-    let exp = match (exp.as_i64(), exp.as_f64()) {
-        (Some(i), _) => i,
-        // NumericDate may have a fraction; the token is dead from the whole second on.
-        (None, Some(f)) if f.is_finite() && f.abs() < 9.0e15 => f.floor() as i64,
-        _ => {
-            return Expiry::Unreadable {
-                reason: format!("{exp} is not a NumericDate (seconds since the epoch)"),
-            };
-        }
+    let Some(exp) = numeric_date(exp) else {
+        return Expiry::Unreadable {
+            reason: format!("{exp} is not a NumericDate (seconds since the epoch)"),
+        };
     };
     let delta = i128::from(exp) - i128::from(now_secs);
     let secs = u64::try_from(delta.unsigned_abs()).unwrap_or(u64::MAX);

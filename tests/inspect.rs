@@ -397,6 +397,70 @@ fn exp_boundaries_and_missing_exp() {
 }
 
 #[test]
+fn iat_nbf_and_exp_are_shown_as_utc_dates_beside_the_numbers() {
+    let sign = |claims: Value| {
+        encode(
+            &Header::new(Algorithm::HS256),
+            &claims,
+            &EncodingKey::from_secret(b"a secret made for this test only, 32+ bytes long"),
+        )
+        .unwrap()
+    };
+    let exp: i64 = 1_796_114_836; // 2026-12-01T08:47:16Z
+    let token = sign(json!({"iat": exp - 900, "nbf": exp as f64 - 900.5, "exp": exp}));
+    let i = inspect(&token, None, exp as u64 - 600).unwrap();
+    let text = i.render();
+    for line in [
+        "issued at: iat 1796113936 = 2026-12-01T08:32:16Z\n",
+        "not before: nbf 1796113935.5 = 2026-12-01T08:32:15Z\n",
+        "expiry: expires in 600 s (exp 1796114836 = 2026-12-01T08:47:16Z); reported",
+    ] {
+        assert!(text.contains(line), "{line:?} in\n{text}");
+    }
+    let v = serde_json::to_value(&i).unwrap();
+    assert_eq!(
+        v["token"]["dates_utc"],
+        json!({
+            "iat": "2026-12-01T08:32:16Z",
+            "nbf": "2026-12-01T08:32:15Z",
+            "exp": "2026-12-01T08:47:16Z",
+        })
+    );
+    // The fields that were there before are unchanged (no schema version bump).
+    assert_eq!(v["schema_version"], 1);
+    assert_eq!(
+        v["token"]["expiry"],
+        json!({"status": "expires_in", "exp": exp, "secs": 600})
+    );
+
+    // Absent, not a NumericDate, or not a date we can write: no date, and the text says so.
+    let token = sign(json!({"iat": "yesterday", "exp": -5}));
+    let i = inspect(&token, None, 0).unwrap();
+    let text = i.render();
+    assert!(
+        text.contains("issued at: iat \"yesterday\", not a NumericDate\n"),
+        "{text}"
+    );
+    assert!(!text.contains("not before"), "{text}");
+    assert!(
+        text.contains("expired 5 s ago (exp -5, not a date in the years 1970 to 9999)"),
+        "{text}"
+    );
+    let v = serde_json::to_value(&i).unwrap();
+    assert_eq!(
+        v["token"]["dates_utc"],
+        json!({"iat": null, "nbf": null, "exp": null})
+    );
+    let TokenView::Jwt(view) = inspect(&sign(json!({"exp": 253_402_300_800_i64})), None, 0)
+        .unwrap()
+        .token
+    else {
+        panic!("not a JWT")
+    };
+    assert_eq!(view.dates_utc.exp, None, "year 10000");
+}
+
+#[test]
 fn the_key_decides_the_algorithm_not_the_token() {
     // Algorithm confusion: an HS256 token whose "secret" is the RSA public modulus.
     let f = foreign("RS256");
