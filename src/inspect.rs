@@ -356,6 +356,22 @@ pub fn inspect(
     let segments = trimmed.split('.').count();
     let (view, verdict) = if segments == 3 {
         let jwt = read_jwt(trimmed, now_secs, &mut notes)?;
+        if let (Some(alg), Some(got @ 1..)) = (&jwt.header_alg, jwt.signature_bytes) {
+            let rsa_bytes = key.as_ref().and_then(|k| k.rsa_modulus_bytes);
+            if let Some(want) = signature_bytes(alg, rsa_bytes)
+                && want != got
+            {
+                notes.push(format!(
+                    "the signature is {got} bytes, but {alg} signatures{} are {want}: \
+                     truncated, padded or in another encoding (DER?), it cannot verify",
+                    if rsa_bytes.is_some() && alg.starts_with(['R', 'P']) {
+                        " under this key"
+                    } else {
+                        ""
+                    }
+                ));
+            }
+        }
         let verdict = key.as_ref().map(|k| k.verify(trimmed, &jwt.header));
         if let Some(k) = &key
             && let (Some(jwk_kid), Some(token_kid)) = (&k.kid, jwt.header.get("kid"))
@@ -632,6 +648,8 @@ struct VerifierKey {
     kty: String,
     kid: Option<String>,
     key: DecodingKey,
+    /// Bytes of the modulus of an RSA key: the length of its signatures.
+    rsa_modulus_bytes: Option<usize>,
 }
 
 impl VerifierKey {
@@ -659,6 +677,7 @@ impl VerifierKey {
         let kid = str_member(obj, "kid")?.map(str::to_owned);
         let crv = str_member(obj, "crv")?;
 
+        let mut rsa_modulus_bytes = None;
         let (family, default_alg) = match kty {
             "oct" => {
                 if b64_member(obj, "k")?.is_empty() {
@@ -678,6 +697,7 @@ impl VerifierKey {
                         "RSA modulus of {bits} bits; at least {MIN_RSA_BITS} are required"
                     )));
                 }
+                rsa_modulus_bytes = Some(bits.div_ceil(8));
                 (AlgorithmFamily::Rsa, Algorithm::RS256)
             }
             "EC" => {
@@ -787,6 +807,7 @@ impl VerifierKey {
             kty: kty.to_owned(),
             kid,
             key,
+            rsa_modulus_bytes,
         })
     }
 
@@ -842,6 +863,22 @@ impl VerifierKey {
                 other => format!("{other:?}"),
             }),
         }
+    }
+}
+
+/// Length in bytes of every signature `alg` (a JWS `alg` name) makes: fixed for HMAC,
+/// ECDSA (`r || s`, RFC 7518 3.4) and EdDSA; the modulus length for RSA, when the key is
+/// known. `None` when it cannot be told.
+fn signature_bytes(alg: &str, rsa_modulus_bytes: Option<usize>) -> Option<usize> {
+    match alg {
+        "HS256" => Some(32),
+        "HS384" => Some(48),
+        "HS512" => Some(64),
+        "ES256" | "EdDSA" => Some(64),
+        "ES384" => Some(96),
+        "ES512" => Some(132),
+        "RS256" | "RS384" | "RS512" | "PS256" | "PS384" | "PS512" => rsa_modulus_bytes,
+        _ => None,
     }
 }
 

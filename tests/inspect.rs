@@ -460,6 +460,73 @@ fn iat_nbf_and_exp_are_shown_as_utc_dates_beside_the_numbers() {
     assert_eq!(view.dates_utc.exp, None, "year 10000");
 }
 
+/// `token` with its signature's decoded bytes changed by `f`.
+fn with_signature(token: &str, f: impl Fn(&mut Vec<u8>)) -> String {
+    let (message, sig) = token.rsplit_once('.').unwrap();
+    let mut bytes = URL_SAFE_NO_PAD.decode(sig).unwrap();
+    f(&mut bytes);
+    format!("{message}.{}", b64(&bytes))
+}
+
+fn length_notes(i: &Inspection) -> Vec<&String> {
+    i.notes
+        .iter()
+        .filter(|n| n.starts_with("the signature is"))
+        .collect()
+}
+
+#[test]
+fn a_signature_of_the_wrong_length_for_its_alg_is_noted() {
+    for (alg, bytes) in [("HS256", 32), ("ES256", 64), ("EdDSA", 64), ("RS256", 256)] {
+        let f = foreign(alg);
+        // The right length: no note, with or without the key.
+        assert!(length_notes(&inspect(&f.token, None, now()).unwrap()).is_empty());
+        assert!(length_notes(&assert_valid(&f.token, &f.jwk, alg)).is_empty());
+        for got in [bytes - 1, bytes + 1] {
+            // One byte cut off, or one added.
+            let token = with_signature(&f.token, |s| s.resize(got, 0));
+            let expected = format!("the signature is {got} bytes, but {alg} signatures");
+            // RSA signatures are as long as the modulus: known only with the key.
+            let without_key = inspect(&token, None, now()).unwrap();
+            assert_eq!(
+                length_notes(&without_key).len(),
+                usize::from(alg != "RS256"),
+                "{alg}: {:?}",
+                without_key.notes
+            );
+            let with_key = inspect(&token, Some(&f.jwk), now()).unwrap();
+            let notes = length_notes(&with_key);
+            assert!(
+                notes.len() == 1 && notes[0].starts_with(&expected),
+                "{alg}: {:?}",
+                with_key.notes
+            );
+            assert!(notes[0].contains(&format!(" are {bytes}:")), "{notes:?}");
+            assert!(matches!(verdict(&with_key), Verdict::Invalid(_)));
+            assert!(with_key.render().contains("note: the signature is"));
+        }
+    }
+    // An ES256 signature in DER (as OpenSSL writes it) instead of r || s.
+    let f = foreign("ES256");
+    let token = with_signature(&f.token, |s| {
+        let (r, sig_s) = s.split_at(32);
+        let mut der = vec![0x30, 68, 0x02, 32];
+        der.extend_from_slice(r);
+        der.extend([0x02, 32]);
+        der.extend_from_slice(sig_s);
+        *s = der;
+    });
+    let i = inspect(&token, None, now()).unwrap();
+    assert_eq!(
+        length_notes(&i),
+        [
+            &"the signature is 70 bytes, but ES256 signatures are 64: truncated, padded or in \
+           another encoding (DER?), it cannot verify"
+                .to_owned()
+        ]
+    );
+}
+
 #[test]
 fn the_key_decides_the_algorithm_not_the_token() {
     // Algorithm confusion: an HS256 token whose "secret" is the RSA public modulus.
