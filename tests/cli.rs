@@ -1,6 +1,8 @@
 //! The command line as a user meets it: help, bad input (exit 2, never a panic), tiny real
 //! runs, and a run killed midway.
 
+mod common;
+
 use std::fs;
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -414,6 +416,70 @@ fn an_unreachable_store_from_tokenbench_redis_url_is_named_without_its_password(
         stderr.starts_with("tokenbench: error: --store redis://:***@127.0.0.1:"),
         "{stderr}"
     );
+}
+
+/// Every file under `dir`, recursively.
+fn files_under(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for entry in fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            out.extend(files_under(&path));
+        } else {
+            out.push(path);
+        }
+    }
+    out
+}
+
+#[test]
+fn a_run_on_a_password_protected_redis_prints_and_writes_no_password() {
+    let Some(server) = common::PrivateServer::start_with_password_or_skip(PASSWORD) else {
+        return;
+    };
+    let url = server.url();
+    assert!(url.contains(PASSWORD), "{url}");
+    // The URL on the command line, then from TOKENBENCH_REDIS_URL (`--store redis`).
+    for (store, env) in [(url.as_str(), None), ("redis", Some(url.as_str()))] {
+        let base = tempfile::tempdir().unwrap();
+        let mut cmd = tb();
+        cmd.args(["size", "--out"])
+            .arg(base.path())
+            .args(TINY)
+            .args(["--store", store]);
+        if let Some(url) = env {
+            cmd.env("TOKENBENCH_REDIS_URL", url);
+        }
+        let out = cmd.output().unwrap();
+        let (stdout, stderr) = (
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr),
+        );
+        assert_eq!(out.status.code(), Some(0), "{stderr}");
+        assert!(stdout.contains("session-redis"), "{stdout}");
+        assert!(!stdout.contains(PASSWORD) && !stderr.contains(PASSWORD));
+        let run = only_run(base.path());
+        let meta: Meta = run.read_json(&Artifact::Meta).unwrap();
+        let expected = if env.is_some() {
+            "redis".to_owned()
+        } else {
+            url.replace(PASSWORD, "***")
+        };
+        assert_eq!(meta.command_line.last(), Some(&expected));
+        // Nothing in the run folder (meta.json, results, report, charts) holds it.
+        let files = files_under(run.root());
+        assert!(files.len() > 5, "{files:?}");
+        for file in files {
+            let bytes = fs::read(&file).unwrap();
+            assert!(
+                !bytes
+                    .windows(PASSWORD.len())
+                    .any(|w| w == PASSWORD.as_bytes()),
+                "{} holds the password",
+                file.display()
+            );
+        }
+    }
 }
 
 #[test]
