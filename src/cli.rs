@@ -196,7 +196,7 @@ pub struct RunArgs {
 /// Options of `report`.
 #[derive(Debug, Args)]
 pub struct ReportArgs {
-    /// The run folder.
+    /// The run folder, or a results folder (as --out names; its latest run).
     #[arg(default_value = "results/latest")]
     pub dir: PathBuf,
 }
