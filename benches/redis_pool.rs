@@ -3,8 +3,9 @@
 //! `src/store/redis.rs`).
 //!
 //! Needs a Redis server: `TOKENBENCH_REDIS_URL=redis://127.0.0.1:6379/ cargo bench --bench
-//! redis_pool`. Without the variable it prints `skipped: TOKENBENCH_REDIS_URL not set` and
-//! exits successfully; with it set, an unreachable server fails the bench.
+//! redis_pool`. Without the variable it says it skipped and exits successfully, or fails
+//! when `CI` is set (`tests/common/skip.rs`, shared with the Redis tests); with it set, an
+//! unreachable server fails the bench.
 //!
 //! One typical session record lives under the bench's own key prefix
 //! (`tokenbench:bench-redis-pool:<random>:`), written by one store; one store per pool size
@@ -23,6 +24,8 @@
 
 #[path = "common/mod.rs"]
 mod common;
+#[path = "../tests/common/skip.rs"]
+mod skip;
 
 use std::hint::black_box;
 use std::sync::Arc;
@@ -32,24 +35,14 @@ use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_m
 use tokenbench::claims::ClaimSet;
 use tokenbench::store::{RedisStore, SessionRecord, SessionStore};
 
-use tokenbench::workload::{REDIS_URL_ENV as ENV, redis_url_from_env};
 const THREADS: [usize; 5] = [1, 2, 4, 8, 16];
 const POOL_SIZES: [usize; 4] = [1, 4, 8, 16];
 /// The session every `get` reads.
 const SESSION_ID: &str = "hot";
 
-/// The shared server's URL, or `None` after printing why the bench is skipped.
-fn redis_url() -> Option<String> {
-    let url = redis_url_from_env();
-    if url.is_none() {
-        eprintln!("skipped: {ENV} not set");
-    }
-    url
-}
-
 fn connect(url: &str, prefix: &str) -> RedisStore {
     RedisStore::connect_with_prefix(url, prefix)
-        .unwrap_or_else(|e| panic!("{ENV}={url} is set but Redis is unreachable: {e}"))
+        .unwrap_or_else(|e| panic!("{}", skip::unreachable(url, &e)))
 }
 
 fn now_ms() -> u64 {
@@ -84,7 +77,9 @@ fn concurrent_get(store: &RedisStore, threads: usize, iters: u64) -> Duration {
 }
 
 fn pool_get(c: &mut Criterion) {
-    let Some(url) = redis_url() else { return };
+    let Some(url) = skip::shared_redis_url() else {
+        return;
+    };
     let prefix = format!(
         "tokenbench:bench-redis-pool:{:016x}:",
         rand::random::<u64>()

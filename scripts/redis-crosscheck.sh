@@ -52,14 +52,23 @@ if ((${#missing[@]})); then
     exit 2
 fi
 
-# redis://[user:password@]host[:port][/db] -> host, port, db, password (for redis-cli/-benchmark).
-read -r host port db auth < <(python3 - "$url" <<'EOF'
+# redis://[user:password@]host[:port][/db] -> host, port, db, password (for redis-cli/-benchmark),
+# and the URL to print, its password replaced by *** as tokenbench::store::redact_url does.
+read -r host port db auth shown < <(python3 - "$url" <<'EOF'
 import sys, urllib.parse
-u = urllib.parse.urlparse(sys.argv[1])
+url = sys.argv[1]
+scheme, sep, rest = url.partition("://")
+userinfo, at, hosts = rest.rpartition("@")
+if sep and at:
+    user, colon, _ = userinfo.partition(":")
+    shown = f"{scheme}://{user + ':***' if colon else '***'}@{hosts}"
+else:
+    shown = url
+u = urllib.parse.urlparse(url)
 if u.scheme != "redis":
-    sys.exit(f"redis-crosscheck: expected a redis:// URL, got {sys.argv[1]!r}")
+    sys.exit(f"redis-crosscheck: expected a redis:// URL, got {shown!r}")
 db = (u.path or "/").strip("/") or "0"
-print(u.hostname or "127.0.0.1", u.port or 6379, db, u.password or "-")
+print(u.hostname or "127.0.0.1", u.port or 6379, db, u.password or "-", shown)
 EOF
 )
 [[ -n ${host:-} ]] || exit 2
@@ -70,7 +79,7 @@ if [[ $auth != "-" ]]; then
     bench_auth=(-a "$auth")
 fi
 if ! "${cli[@]}" ping >/dev/null 2>&1; then
-    echo "redis-crosscheck: no Redis answers at $url (start redis-server, or pass another URL)" >&2
+    echo "redis-crosscheck: no Redis answers at $shown (start redis-server, or pass another URL)" >&2
     exit 2
 fi
 
@@ -132,7 +141,7 @@ rows = list(csv.reader(sys.stdin))
 print(rows[-1][1])'
 }
 
-echo "redis-crosscheck: $url, session record $record_bytes bytes, threads/clients: $threads," \
+echo "redis-crosscheck: $shown, session record $record_bytes bytes, threads/clients: $threads," \
     "$rounds rounds" >&2
 : >"$work/pairs"
 for ((r = 1; r <= rounds; r++)); do

@@ -11,7 +11,9 @@ stores="memory,rwlock"
 if command -v redis-cli >/dev/null 2>&1 && redis-cli -u "$url" ping >/dev/null 2>&1; then
   stores="$stores,$url"
 else
-  echo "note: no Redis at $url; the reference run will have the embedded stores only" >&2
+  # The URL without its password, as tokenbench::store::redact_url shows it.
+  shown=$(printf '%s' "$url" | sed -E 's#://([^:/@]*):.*@#://\1:***@#; t; s#://[^/@]+@#://***@#')
+  echo "note: no Redis at $shown; the reference run will have the embedded stores only" >&2
 fi
 
 cargo build --release

@@ -1,7 +1,7 @@
 //! The command line: argument parsing and the `run` pipeline (workloads, results, summary).
 //! `main` only calls [`main`] and turns its result into an exit status.
 
-use std::io::IsTerminal;
+use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 use std::sync::Arc;
@@ -16,6 +16,7 @@ use crate::clock::{Clock, SystemClock};
 use crate::crypto::{self, CryptoBackend};
 use crate::results::{Artifact, Meta, RunDir, WorkloadKind, rfc3339, utc_timestamp};
 use crate::scheme::{JwtAlg, RevocationStrategy, SessionConfig};
+use crate::store::redact_url;
 use crate::workload::{
     self, Family, NoProgress, Options, Progress, SchemeSpec, StoreSpec, SummaryRow, revoke, scale,
     size, validate,
@@ -30,6 +31,81 @@ Examples:
   tokenbench revoke --validators 8 --trials 50 --cache-ttl 500ms
   tokenbench issue --scheme jwt --alg ES256 --count 3
   tokenbench inspect eyJhbGciOi... --jwk key.json";
+
+/// `eprintln!` that never panics: a closed or failing stderr (`2>&1 | head`) loses the
+/// message, nothing else.
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr(), $($arg)*);
+    }};
+}
+
+/// What a subcommand prints on standard output. A reader that went away
+/// (`tokenbench size | head -2`) is a normal end, not an error: from the first
+/// `BrokenPipe` on, output is dropped quietly and the command carries on (a run still
+/// finishes its folder) with its exit status unchanged. Any other write error is returned.
+/// `print!` would panic instead (exit status 101).
+struct Output<W: Write> {
+    inner: W,
+    closed: bool,
+}
+
+impl Output<std::io::Stdout> {
+    fn stdout() -> Self {
+        Output::new(std::io::stdout())
+    }
+}
+
+impl<W: Write> Output<W> {
+    fn new(inner: W) -> Self {
+        Output {
+            inner,
+            closed: false,
+        }
+    }
+
+    /// True once the reader has gone away: nothing more will be written.
+    fn is_closed(&self) -> bool {
+        self.closed
+    }
+
+    /// Writes `text` (and flushes it, so a closed pipe shows at once).
+    fn print(&mut self, text: &str) -> anyhow::Result<()> {
+        if self.closed {
+            return Ok(());
+        }
+        let written = self
+            .inner
+            .write_all(text.as_bytes())
+            .and_then(|()| self.inner.flush());
+        self.settle(written)
+    }
+
+    /// [`print`](Self::print) of `text` and a newline.
+    fn line(&mut self, text: impl std::fmt::Display) -> anyhow::Result<()> {
+        self.print(&format!("{text}\n"))
+    }
+
+    /// Writes `text` without flushing (for many short lines through a buffer).
+    fn buffered(&mut self, text: &str) -> anyhow::Result<()> {
+        if self.closed {
+            return Ok(());
+        }
+        let written = self.inner.write_all(text.as_bytes());
+        self.settle(written)
+    }
+
+    fn settle(&mut self, written: std::io::Result<()>) -> anyhow::Result<()> {
+        match written {
+            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {
+                self.closed = true;
+                Ok(())
+            }
+            other => other.context("writing to standard output"),
+        }
+    }
+}
 
 /// tokenbench: opaque session tokens or signed JWTs, measured.
 #[derive(Debug, Parser)]
@@ -80,7 +156,7 @@ pub struct RunArgs {
     /// Session stores: memory (default), rwlock, redis://HOST:PORT[/DB], redis (URL from
     /// TOKENBENCH_REDIS_URL), or a Redis Cluster, redis+cluster://HOST:PORT[,HOST:PORT...].
     /// Repeat or separate with commas to compare.
-    #[arg(long, alias = "store", value_parser = parse_stores)]
+    #[arg(long, alias = "store", value_parser = Redacted(parse_stores))]
     pub stores: Option<Vec<StoreList>>,
     /// JWT algorithms: HS256, RS256, ES256, EdDSA.
     #[arg(long, value_delimiter = ',', value_parser = parse_alg)]
@@ -120,7 +196,7 @@ pub struct RunArgs {
 /// Options of `report`.
 #[derive(Debug, Args)]
 pub struct ReportArgs {
-    /// The run folder.
+    /// The run folder, or a results folder (as --out names; its latest run).
     #[arg(default_value = "results/latest")]
     pub dir: PathBuf,
 }
@@ -142,7 +218,7 @@ pub struct IssueArgs {
     pub count: u64,
     /// Internal (scripts/redis-crosscheck.sh): issue sessions into this Redis store and keep
     /// them there after exiting, under the key prefix given by --redis-prefix.
-    #[arg(long, hide = true, value_parser = parse_store, requires = "redis_prefix")]
+    #[arg(long, hide = true, value_parser = Redacted(parse_store), requires = "redis_prefix")]
     pub store: Option<StoreSpec>,
     /// Internal: key prefix of --store; the caller deletes the keys when done.
     #[arg(long, hide = true, requires = "store")]
@@ -152,7 +228,9 @@ pub struct IssueArgs {
 /// Options of `inspect`.
 #[derive(Debug, Args)]
 pub struct InspectArgs {
-    /// The token (JWT or opaque).
+    /// The token (JWT or opaque), or - to read it from standard input. It may begin with
+    /// '-' (1 session ID in 64 does) and with "Bearer " (an Authorization header's value).
+    #[arg(allow_hyphen_values = true)]
     pub token: String,
     /// A JWK (JSON file) to verify the signature with.
     #[arg(long)]
@@ -175,6 +253,36 @@ fn parse_store(s: &str) -> Result<StoreSpec, String> {
 
 fn parse_stores(s: &str) -> Result<StoreList, String> {
     StoreSpec::parse_list(s).map(StoreList)
+}
+
+/// A value parser for arguments that may hold a URL with a password (`--stores`): its
+/// error shows the value through [`redact_url`], where clap's own would echo it verbatim.
+#[derive(Clone)]
+struct Redacted<T>(fn(&str) -> Result<T, String>);
+
+impl<T: Clone + Send + Sync + 'static> clap::builder::TypedValueParser for Redacted<T> {
+    type Value = T;
+
+    fn parse_ref(
+        &self,
+        cmd: &clap::Command,
+        arg: Option<&clap::Arg>,
+        value: &std::ffi::OsStr,
+    ) -> Result<T, clap::Error> {
+        let text = value.to_string_lossy();
+        (self.0)(&text).map_err(|reason| {
+            let arg = arg.map_or_else(|| "...".to_owned(), ToString::to_string);
+            clap::Error::raw(
+                clap::error::ErrorKind::ValueValidation,
+                format!(
+                    "invalid value '{}' for '{arg}': {reason}\n\n\
+                     For more information, try '--help'.\n",
+                    redact_url(&text)
+                ),
+            )
+            .with_cmd(cmd)
+        })
+    }
 }
 fn parse_alg(s: &str) -> Result<JwtAlg, String> {
     s.parse()
@@ -332,7 +440,8 @@ fn run(args: &RunArgs, kinds: &[WorkloadKind]) -> anyhow::Result<ExitCode> {
     // An unreachable store is an error now, not after minutes of measuring.
     for store in opts.stores.iter().filter(|s| s.is_remote()) {
         if let StoreSpec::Redis(url) = store {
-            crate::store::RedisStore::connect(url).with_context(|| format!("--store {url}"))?;
+            crate::store::RedisStore::connect(url)
+                .with_context(|| format!("--store {}", redact_url(url)))?;
         }
     }
     if let Some(path) = &args.emit {
@@ -353,7 +462,7 @@ fn run(args: &RunArgs, kinds: &[WorkloadKind]) -> anyhow::Result<ExitCode> {
 
     let started = SystemClock.now_secs();
     let dir = RunDir::create(&args.out, &utc_timestamp(started), args.label.as_deref())
-        .with_context(|| format!("creating a run folder under {}", args.out.display()))?;
+        .context("creating a run folder")?;
     let mut meta = Meta::collect(
         std::env::args().collect(),
         rfc3339(started),
@@ -361,11 +470,9 @@ fn run(args: &RunArgs, kinds: &[WorkloadKind]) -> anyhow::Result<ExitCode> {
         opts.seed,
     );
     dir.write_json(&Artifact::Meta, &meta)?;
-    eprintln!("tokenbench: writing {}", dir.root().display());
+    say!("tokenbench: writing {}", dir.root().display());
     if cfg!(debug_assertions) {
-        eprintln!(
-            "tokenbench: warning: debug build, figures are not representative (use --release)"
-        );
+        say!("tokenbench: warning: debug build, figures are not representative (use --release)");
     }
     let t0 = Instant::now();
     let mut rows = Vec::new();
@@ -377,7 +484,7 @@ fn run(args: &RunArgs, kinds: &[WorkloadKind]) -> anyhow::Result<ExitCode> {
             merge_other_backend(kind, args, &mut outcome)?;
         }
         let path = outcome.write(&dir, kind)?;
-        eprintln!(
+        say!(
             "tokenbench: {} done ({:.0?} so far): {}",
             kind.name(),
             t0.elapsed(),
@@ -392,25 +499,28 @@ fn run(args: &RunArgs, kinds: &[WorkloadKind]) -> anyhow::Result<ExitCode> {
     )?;
     meta.finished_utc = Some(rfc3339(SystemClock.now_secs()));
     dir.write_json(&Artifact::Meta, &meta)?;
-    print!("{}", summary_table(&outcomes));
+    let mut out = Output::stdout();
+    // A failure to print (other than a closed pipe) is reported after the run is finished.
+    let printed = out.print(&summary_table(&outcomes));
     // The measurements are complete and on disk whatever happens to the report, which can
     // be rebuilt from them with `tokenbench report DIR`.
     let report = crate::report::write_report(&dir);
     dir.finish()?;
-    println!("results: {}", dir.root().display());
+    printed?;
+    out.line(format!("results: {}", dir.root().display()))?;
     match report {
         Ok(paths) => {
             if let Some(html) = paths
                 .iter()
                 .find(|p| p.extension().is_some_and(|e| e == "html"))
             {
-                println!("report:  {}", html.display());
+                out.line(format!("report:  {}", html.display()))?;
             }
             Ok(ExitCode::SUCCESS)
         }
         Err(e) => {
-            eprintln!("tokenbench: error: the report could not be built: {e}");
-            eprintln!(
+            say!("tokenbench: error: the report could not be built: {e}");
+            say!(
                 "tokenbench: the measurements are saved; retry with: tokenbench report {}",
                 dir.root().display()
             );
@@ -420,19 +530,60 @@ fn run(args: &RunArgs, kinds: &[WorkloadKind]) -> anyhow::Result<ExitCode> {
 }
 
 fn report(a: &ReportArgs) -> anyhow::Result<ExitCode> {
-    let dir =
-        RunDir::open(&a.dir).with_context(|| format!("opening run folder {}", a.dir.display()))?;
+    let dir = run_folder(&a.dir)?;
     if dir.is_incomplete() {
-        eprintln!(
+        say!(
             "tokenbench: warning: {} is marked INCOMPLETE (the run did not finish)",
             a.dir.display()
         );
     }
     let paths = crate::report::write_report(&dir)?;
+    let mut out = Output::stdout();
     for p in paths {
-        println!("{}", p.display());
+        out.line(p.display())?;
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The run folder `report` works on: `dir` itself, or, when `dir` is a results root (a
+/// folder of run folders, as `--out` names), its `latest` run, said on stderr. A results
+/// root without `latest` is an error naming the runs it holds.
+fn run_folder(dir: &Path) -> anyhow::Result<RunDir> {
+    const SHOWN: usize = 10;
+    let run = RunDir::open(dir)?;
+    if run.has_meta() {
+        return Ok(run);
+    }
+    let latest = dir.join("latest");
+    if let Ok(run) = RunDir::open(&latest)
+        && run.has_meta()
+    {
+        let target = std::fs::read_link(&latest)
+            .map(|t| format!(" -> {}", t.display()))
+            .unwrap_or_default();
+        say!(
+            "tokenbench: {} holds run folders; reporting on its latest run, {}{target}",
+            dir.display(),
+            latest.display()
+        );
+        return Ok(run);
+    }
+    let runs = RunDir::runs_in(dir);
+    let Some(last) = runs.last() else {
+        // Not a results root either: the report names the missing meta.json.
+        return Ok(run);
+    };
+    // Run folders are named by their start time: the last ones are the newest.
+    let mut names = runs[runs.len().saturating_sub(SHOWN)..].join(", ");
+    if runs.len() > SHOWN {
+        names = format!("{names} and {} older", runs.len() - SHOWN);
+    }
+    bail!(
+        "{} holds run folders, not a run, and no latest: {names}; name one, e.g. \
+         tokenbench report {}",
+        dir.display(),
+        dir.join(last).display()
+    )
 }
 
 /// Runs the JWT part of `kind` again in a child process on the other crypto backend and
@@ -454,7 +605,7 @@ fn merge_other_backend(
     let mut cmd = Command::new(exe);
     cmd.arg(kind.name())
         .args(child_args(args, other, tmp.path()));
-    eprintln!(
+    say!(
         "tokenbench: {} JWT rows on {other} (child process)",
         kind.name()
     );
@@ -626,7 +777,6 @@ pub fn human_ns(ns: f64) -> String {
 }
 
 fn issue(a: &IssueArgs) -> anyhow::Result<ExitCode> {
-    use std::io::Write;
     crypto::active();
     let opts = Options::defaults(true);
     let spec = match a.scheme {
@@ -644,7 +794,7 @@ fn issue(a: &IssueArgs) -> anyhow::Result<ExitCode> {
         (Some(StoreSpec::Redis(url)), Some(prefix)) if a.scheme == Family::Session => {
             // Kept after exit for external tools (redis-benchmark); the caller deletes them.
             let store = crate::store::RedisStore::connect_with_prefix(url, prefix)
-                .with_context(|| format!("--store {url}"))?
+                .with_context(|| format!("--store {}", redact_url(url)))?
                 .with_cleanup_on_drop(false);
             Arc::new(crate::scheme::SessionScheme::new(
                 store,
@@ -657,16 +807,16 @@ fn issue(a: &IssueArgs) -> anyhow::Result<ExitCode> {
         ),
     };
     let mut rng = opts.rng(7);
-    let stdout = std::io::stdout();
-    let mut out = std::io::BufWriter::new(stdout.lock());
+    let mut out = Output::new(std::io::BufWriter::new(std::io::stdout().lock()));
     for _ in 0..a.count {
         let token = scheme.issue(&workload::claims(a.claims, &mut rng))?;
-        if writeln!(out, "{token}").is_err() {
-            // Reader went away (e.g. `| head`): stop quietly.
-            return Ok(ExitCode::SUCCESS);
+        out.buffered(&format!("{token}\n"))?;
+        if out.is_closed() {
+            // The reader has what it wanted (`| head`): no point issuing the rest.
+            break;
         }
     }
-    out.flush().ok();
+    out.print("")?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -678,16 +828,44 @@ fn inspect(a: &InspectArgs) -> anyhow::Result<ExitCode> {
         }
         None => None,
     };
-    let result = crate::inspect::inspect(&a.token, jwk.as_deref(), SystemClock.now_secs())?;
-    if a.json {
-        println!("{}", serde_json::to_string_pretty(&result)?);
+    let token = match a.token.as_str() {
+        "-" => token_from(std::io::stdin().lock())?,
+        token => token.to_owned(),
+    };
+    let result = crate::inspect::inspect(&token, jwk.as_deref(), SystemClock.now_secs())?;
+    let text = if a.json {
+        format!("{}\n", serde_json::to_string_pretty(&result)?)
     } else {
-        print!("{}", result.render());
-    }
+        result.render()
+    };
+    Output::stdout().print(&text)?;
     Ok(ExitCode::from(
         u8::try_from(result.exit_code()).unwrap_or(1),
     ))
 }
+
+/// The token given on standard input (`inspect -`), without surrounding whitespace (the
+/// newline of `echo` is not worth a note). At most [`MAX_STDIN_TOKEN`] bytes of UTF-8.
+fn token_from(input: impl std::io::Read) -> anyhow::Result<String> {
+    use std::io::Read as _;
+    let mut bytes = Vec::new();
+    input
+        .take(MAX_STDIN_TOKEN + 1)
+        .read_to_end(&mut bytes)
+        .context("reading the token from standard input")?;
+    if bytes.len() as u64 > MAX_STDIN_TOKEN {
+        bail!("standard input holds more than {MAX_STDIN_TOKEN} bytes: not a token");
+    }
+    let text = String::from_utf8(bytes).context("standard input is not UTF-8 text")?;
+    let token = text.trim();
+    if token.is_empty() {
+        bail!("no token on standard input");
+    }
+    Ok(token.to_owned())
+}
+
+/// Largest token `inspect -` reads (1 MiB; a JWT over 8 KiB already fails most servers).
+const MAX_STDIN_TOKEN: u64 = 1 << 20;
 
 /// A progress bar per workload on a terminal; one line per phase otherwise.
 struct Bar {
@@ -719,7 +897,7 @@ impl Progress for Bar {
         self.bar.set_prefix(phase.to_owned());
         self.bar.set_length(total);
         if !self.terminal {
-            eprintln!("tokenbench: {phase}: {total} steps");
+            say!("tokenbench: {phase}: {total} steps");
         }
     }
 
@@ -811,6 +989,56 @@ mod tests {
                 "{bad}"
             );
         }
+    }
+
+    /// A writer that fails every write with `kind` after taking `room` bytes.
+    struct Failing {
+        room: usize,
+        kind: std::io::ErrorKind,
+        taken: Vec<u8>,
+    }
+
+    impl Write for Failing {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            if self.room == 0 {
+                return Err(self.kind.into());
+            }
+            let n = buf.len().min(self.room);
+            self.room -= n;
+            self.taken.extend_from_slice(&buf[..n]);
+            Ok(n)
+        }
+
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn a_broken_pipe_ends_output_quietly_and_other_write_errors_are_errors() {
+        let failing = |kind| Failing {
+            room: 4,
+            kind,
+            taken: Vec::new(),
+        };
+        let mut out = Output::new(failing(std::io::ErrorKind::BrokenPipe));
+        out.line("abc").unwrap();
+        assert!(!out.is_closed());
+        out.print("defgh").unwrap();
+        assert!(out.is_closed());
+        // Nothing more is attempted once the reader is gone.
+        out.buffered("ijk").unwrap();
+        out.line("lmn").unwrap();
+        assert_eq!(out.inner.taken, b"abc\n");
+
+        let mut out = Output::new(failing(std::io::ErrorKind::StorageFull));
+        out.print("abcd").unwrap();
+        let err = out.line("e").unwrap_err();
+        assert!(
+            format!("{err:#}").starts_with("writing to standard output: "),
+            "{err:#}"
+        );
+        assert!(!out.is_closed());
     }
 
     #[test]

@@ -97,6 +97,33 @@ pub struct JwtView {
     pub signature_bytes: Option<usize>,
     /// The `exp` claim against the time given to [`inspect`]; reported, never enforced.
     pub expiry: Expiry,
+    /// `iat`, `nbf` and `exp` as UTC dates (added in schema version 1 without a bump:
+    /// a new field, nothing else changed).
+    pub dates_utc: ClaimDates,
+}
+
+/// The NumericDate claims of a JWT as UTC dates, RFC 3339 (`2026-12-01T08:47:16Z`), for
+/// reading beside the numbers in the claims. `None` where the claim is absent, not a
+/// NumericDate, or outside the years 1970 to 9999.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ClaimDates {
+    /// `iat`: when the token was issued.
+    pub iat: Option<String>,
+    /// `nbf`: not to be accepted before this time.
+    pub nbf: Option<String>,
+    /// `exp`: not to be accepted from this time on.
+    pub exp: Option<String>,
+}
+
+impl ClaimDates {
+    fn of(claims: &Value) -> Self {
+        let date = |name| claims.get(name).and_then(numeric_date).and_then(utc_date);
+        ClaimDates {
+            iat: date("iat"),
+            nbf: date("nbf"),
+            exp: date("exp"),
+        }
+    }
 }
 
 /// The `exp` claim of a JWT compared with "now".
@@ -207,6 +234,11 @@ impl Inspection {
                 let _ = writeln!(out, "{}", pretty(&jwt.header));
                 let _ = writeln!(out, "claims (readable by anyone holding the token):");
                 let _ = writeln!(out, "{}", pretty(&jwt.claims));
+                for (name, what) in [("iat", "issued at"), ("nbf", "not before")] {
+                    if let Some(value) = jwt.claims.get(name) {
+                        let _ = writeln!(out, "{what}: {}", shown_date(name, value));
+                    }
+                }
                 let _ = writeln!(out, "expiry: {}; reported, not enforced", jwt.expiry);
             }
             TokenView::Opaque(o) => {
@@ -271,9 +303,19 @@ impl std::fmt::Display for Expiry {
         match self {
             Expiry::NoExp => f.write_str("no exp claim: the token never expires by itself"),
             Expiry::Expired { exp, secs_ago } => {
-                write!(f, "expired {secs_ago} s ago (exp {exp})")
+                write!(
+                    f,
+                    "expired {secs_ago} s ago ({})",
+                    shown_date("exp", &(*exp).into())
+                )
             }
-            Expiry::ExpiresIn { exp, secs } => write!(f, "expires in {secs} s (exp {exp})"),
+            Expiry::ExpiresIn { exp, secs } => {
+                write!(
+                    f,
+                    "expires in {secs} s ({})",
+                    shown_date("exp", &(*exp).into())
+                )
+            }
             Expiry::Unreadable { reason } => write!(f, "unreadable exp: {reason}"),
         }
     }
@@ -283,20 +325,29 @@ impl std::fmt::Display for Expiry {
 /// seconds), and, when `jwk_json` holds one JWK as JSON text, whether its signature
 /// verifies with that key under the algorithm the key allows.
 ///
-/// Surrounding whitespace of `token` is ignored. Expiry, `nbf`, `aud` and `iss` never
-/// make a signature invalid.
+/// Surrounding whitespace of `token` is ignored, and so is a leading `Bearer ` (any
+/// casing, as in an `Authorization` header's value), with a note. Expiry, `nbf`, `aud` and
+/// `iss` never make a signature invalid.
 pub fn inspect(
     token: &str,
     jwk_json: Option<&str>,
     now_secs: u64,
 ) -> Result<Inspection, InspectError> {
-    let trimmed = token.trim();
+    let mut trimmed = token.trim();
+    let mut notes = Vec::new();
+    if trimmed.len() != token.len() && !trimmed.is_empty() {
+        notes.push("surrounding whitespace was ignored".to_owned());
+    }
+    if let Some(credentials) = strip_bearer(trimmed) {
+        notes.push(
+            "a leading \"Bearer \" (the scheme of an Authorization header) was removed; \
+             the token is what follows it"
+                .to_owned(),
+        );
+        trimmed = credentials;
+    }
     if trimmed.is_empty() {
         return Err(InspectError::Empty);
-    }
-    let mut notes = Vec::new();
-    if trimmed.len() != token.len() {
-        notes.push("surrounding whitespace was ignored".to_owned());
     }
     let key = jwk_json
         .map(|text| VerifierKey::from_jwk_json(text, &mut notes))
@@ -305,6 +356,22 @@ pub fn inspect(
     let segments = trimmed.split('.').count();
     let (view, verdict) = if segments == 3 {
         let jwt = read_jwt(trimmed, now_secs, &mut notes)?;
+        if let (Some(alg), Some(got @ 1..)) = (&jwt.header_alg, jwt.signature_bytes) {
+            let rsa_bytes = key.as_ref().and_then(|k| k.rsa_modulus_bytes);
+            if let Some(want) = signature_bytes(alg, rsa_bytes)
+                && want != got
+            {
+                notes.push(format!(
+                    "the signature is {got} bytes, but {alg} signatures{} are {want}: \
+                     truncated, padded or in another encoding (DER?), it cannot verify",
+                    if rsa_bytes.is_some() && alg.starts_with(['R', 'P']) {
+                        " under this key"
+                    } else {
+                        ""
+                    }
+                ));
+            }
+        }
         let verdict = key.as_ref().map(|k| k.verify(trimmed, &jwt.header));
         if let Some(k) = &key
             && let (Some(jwk_kid), Some(token_kid)) = (&k.kid, jwt.header.get("kid"))
@@ -342,6 +409,16 @@ pub fn inspect(
         }),
         notes,
     })
+}
+
+/// What follows `Bearer` and its spaces (RFC 6750 2.1; the scheme is case-insensitive,
+/// RFC 9110 11.1), when `token` starts with it.
+fn strip_bearer(token: &str) -> Option<&str> {
+    let (scheme, rest) = token.split_at_checked("Bearer".len())?;
+    if !scheme.eq_ignore_ascii_case("Bearer") || !rest.starts_with([' ', '\t']) {
+        return None;
+    }
+    Some(rest.trim_start_matches([' ', '\t']))
 }
 
 /// The public half of `keys` as a JWK (with `alg` and `use: sig`), ready to pass to
@@ -415,6 +492,7 @@ fn read_jwt(token: &str, now_secs: u64, notes: &mut Vec<String>) -> Result<JwtVi
     let header_alg = header.get("alg").and_then(Value::as_str).map(str::to_owned);
     Ok(JwtView {
         expiry: expiry(&claims, now_secs),
+        dates_utc: ClaimDates::of(&claims),
         header,
         claims,
         header_alg,
@@ -436,19 +514,44 @@ fn segment_json(segment: &str) -> Option<Value> {
     decode_segment("segment", segment).ok()
 }
 
+/// A NumericDate claim as whole Unix seconds; `None` when it is not a number (or too
+/// large to be a time). A fraction is dropped: a token dies from the whole second on.
+fn numeric_date(value: &Value) -> Option<i64> {
+    match (value.as_i64(), value.as_f64()) {
+        (Some(i), _) => Some(i),
+        (None, Some(f)) if f.is_finite() && f.abs() < 9.0e15 => Some(f.floor() as i64),
+        _ => None,
+    }
+}
+
+/// RFC 3339 UTC date of Unix time `secs`, for the years 1970 to 9999.
+fn utc_date(secs: i64) -> Option<String> {
+    const END_OF_9999: i64 = 253_402_300_799;
+    u64::try_from(secs)
+        .ok()
+        .filter(|_| secs <= END_OF_9999)
+        .map(crate::results::rfc3339)
+}
+
+/// `exp 1796114836 = 2026-12-01T08:47:16Z`: a NumericDate claim with its date.
+fn shown_date(name: &str, value: &Value) -> String {
+    match numeric_date(value) {
+        None => format!("{name} {value}, not a NumericDate"),
+        Some(secs) => match utc_date(secs) {
+            Some(date) => format!("{name} {value} = {date}"),
+            None => format!("{name} {value}, not a date in the years 1970 to 9999"),
+        },
+    }
+}
+
 fn expiry(claims: &Value, now_secs: u64) -> Expiry {
     let Some(exp) = claims.get("exp") else {
         return Expiry::NoExp;
     };
-    let exp = match (exp.as_i64(), exp.as_f64()) {
-        (Some(i), _) => i,
-        // NumericDate may have a fraction; the token is dead from the whole second on.
-        (None, Some(f)) if f.is_finite() && f.abs() < 9.0e15 => f.floor() as i64,
-        _ => {
-            return Expiry::Unreadable {
-                reason: format!("{exp} is not a NumericDate (seconds since the epoch)"),
-            };
-        }
+    let Some(exp) = numeric_date(exp) else {
+        return Expiry::Unreadable {
+            reason: format!("{exp} is not a NumericDate (seconds since the epoch)"),
+        };
     };
     let delta = i128::from(exp) - i128::from(now_secs);
     let secs = u64::try_from(delta.unsigned_abs()).unwrap_or(u64::MAX);
@@ -545,6 +648,8 @@ struct VerifierKey {
     kty: String,
     kid: Option<String>,
     key: DecodingKey,
+    /// Bytes of the modulus of an RSA key: the length of its signatures.
+    rsa_modulus_bytes: Option<usize>,
 }
 
 impl VerifierKey {
@@ -572,6 +677,7 @@ impl VerifierKey {
         let kid = str_member(obj, "kid")?.map(str::to_owned);
         let crv = str_member(obj, "crv")?;
 
+        let mut rsa_modulus_bytes = None;
         let (family, default_alg) = match kty {
             "oct" => {
                 if b64_member(obj, "k")?.is_empty() {
@@ -591,6 +697,7 @@ impl VerifierKey {
                         "RSA modulus of {bits} bits; at least {MIN_RSA_BITS} are required"
                     )));
                 }
+                rsa_modulus_bytes = Some(bits.div_ceil(8));
                 (AlgorithmFamily::Rsa, Algorithm::RS256)
             }
             "EC" => {
@@ -641,12 +748,13 @@ impl VerifierKey {
             "OKP" => match crv {
                 Some("Ed25519") => {
                     let x = b64_member(obj, "x")?;
-                    if x.len() != 32 {
+                    let Ok(x) = <[u8; 32]>::try_from(x.as_slice()) else {
                         return Err(invalid(format!(
                             "an Ed25519 public key \"x\" is 32 bytes, got {}",
                             x.len()
                         )));
-                    }
+                    };
+                    check_ed25519_point(x)?;
                     (AlgorithmFamily::Ed, Algorithm::EdDSA)
                 }
                 Some(other) => {
@@ -699,6 +807,7 @@ impl VerifierKey {
             kty: kty.to_owned(),
             kid,
             key,
+            rsa_modulus_bytes,
         })
     }
 
@@ -755,6 +864,52 @@ impl VerifierKey {
             }),
         }
     }
+}
+
+/// Length in bytes of every signature `alg` (a JWS `alg` name) makes: fixed for HMAC,
+/// ECDSA (`r || s`, RFC 7518 3.4) and EdDSA; the modulus length for RSA, when the key is
+/// known. `None` when it cannot be told.
+fn signature_bytes(alg: &str, rsa_modulus_bytes: Option<usize>) -> Option<usize> {
+    match alg {
+        "HS256" => Some(32),
+        "HS384" => Some(48),
+        "HS512" => Some(64),
+        "ES256" | "EdDSA" => Some(64),
+        "ES384" => Some(96),
+        "ES512" => Some(132),
+        "RS256" | "RS384" | "RS512" | "PS256" | "PS384" | "PS512" => rsa_modulus_bytes,
+        _ => None,
+    }
+}
+
+/// Refuses an Ed25519 public key that is not a point, is one of the 8 points of small
+/// order (the identity, the all-zero encoding...), or is not the canonical encoding of its
+/// point (RFC 8032 5.1.3). Under a small-order key a signature with `S = 0` and a
+/// small-order `R` verifies for any message (a universal forgery), and the crypto
+/// backends accept such keys; a second encoding of a point is a second name for one key.
+fn check_ed25519_point(x: [u8; 32]) -> Result<(), InspectError> {
+    use curve25519_dalek::edwards::CompressedEdwardsY;
+    let encoded = CompressedEdwardsY(x);
+    let Some(point) = encoded.decompress() else {
+        return Err(InspectError::InvalidJwk(
+            "the Ed25519 public key \"x\" is not a point on the curve".into(),
+        ));
+    };
+    if point.is_small_order() {
+        return Err(InspectError::InvalidJwk(
+            "the Ed25519 public key \"x\" is a point of small order: under it a forged \
+             signature verifies for any token"
+                .into(),
+        ));
+    }
+    if point.compress() != encoded {
+        return Err(InspectError::InvalidJwk(
+            "the Ed25519 public key \"x\" is not the canonical encoding of its point \
+             (RFC 8032 5.1.3)"
+                .into(),
+        ));
+    }
+    Ok(())
 }
 
 /// A string member of a JSON object: `None` when absent, an error when not a string.

@@ -1,5 +1,6 @@
 //! The `tokenbench` binary: parse, run, map errors to an exit status.
 
+use std::io::Write;
 use std::process::ExitCode;
 
 /// Counts heap bytes for the size workload (switched on only while it measures).
@@ -10,7 +11,8 @@ fn main() -> ExitCode {
     match tokenbench::cli::main() {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("tokenbench: error: {e:#}");
+            // Not `eprintln!`, which panics when stderr is closed.
+            let _ = writeln!(std::io::stderr(), "tokenbench: error: {e:#}");
             ExitCode::FAILURE
         }
     }

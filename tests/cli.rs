@@ -1,6 +1,8 @@
 //! The command line as a user meets it: help, bad input (exit 2, never a panic), tiny real
 //! runs, and a run killed midway.
 
+mod common;
+
 use std::fs;
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -203,16 +205,97 @@ fn a_tiny_run_writes_every_file_and_moves_latest() {
 #[test]
 fn report_on_a_missing_or_corrupt_run_names_the_problem() {
     let base = tempfile::tempdir().unwrap();
+    let nope = base.path().join("nope");
     tb().arg("report")
-        .arg(base.path().join("nope"))
+        .arg(&nope)
         .assert()
         .code(1)
-        .stderr(predicate::str::contains("nope"));
+        .stderr(format!(
+            "tokenbench: error: {}: no such run folder\n",
+            nope.display()
+        ));
+    let file = base.path().join("file");
+    fs::write(&file, b"x").unwrap();
+    tb().arg("report")
+        .arg(&file)
+        .assert()
+        .code(1)
+        .stderr(format!(
+            "tokenbench: error: {}: not a folder, so not a run folder\n",
+            file.display()
+        ));
     let run = RunDir::create(base.path(), "2026-01-01T00-00-00Z", None).unwrap();
     fs::write(run.path(&Artifact::Meta), b"{ broken").unwrap();
     tb().arg("report").arg(run.root()).assert().code(1).stderr(
         predicate::str::contains("meta.json").and(predicate::str::contains("panicked").not()),
     );
+}
+
+#[test]
+fn an_uncreatable_out_folder_is_named_once_with_the_os_error_once() {
+    let base = tempfile::tempdir().unwrap();
+    let file = base.path().join("file");
+    fs::write(&file, b"x").unwrap();
+    let mut outs = vec![file.clone(), file.join("sub")];
+    if cfg!(target_os = "linux") {
+        outs.push("/proc/nope".into());
+    }
+    for out in outs {
+        // The same call, made here, gives the OS error the binary must show (once).
+        let os_error = fs::create_dir_all(&out).unwrap_err();
+        tb().args(["size", "--out"])
+            .arg(&out)
+            .args(TINY)
+            .assert()
+            .code(1)
+            .stderr(format!(
+                "tokenbench: error: creating a run folder: {}: {os_error}\n",
+                out.display()
+            ));
+    }
+}
+
+#[test]
+fn report_on_a_results_root_follows_latest_or_names_the_runs() {
+    let base = tempfile::tempdir().unwrap();
+    tb().args(["size", "--out"])
+        .arg(base.path())
+        .args(TINY)
+        .assert()
+        .success();
+    let run = only_run(base.path());
+    let name = run
+        .root()
+        .file_name()
+        .unwrap()
+        .to_string_lossy()
+        .into_owned();
+    // The run built its report; `report` on the results root must build it again.
+    fs::remove_file(run.path(&Artifact::ReportMd)).unwrap();
+    let latest = base.path().join("latest");
+    tb().arg("report")
+        .arg(base.path())
+        .assert()
+        .success()
+        .stderr(format!(
+            "tokenbench: {} holds run folders; reporting on its latest run, {} -> {name}\n",
+            base.path().display(),
+            latest.display()
+        ));
+    assert!(run.path(&Artifact::ReportMd).exists());
+
+    // Without `latest`: which runs there are, and how to name one.
+    fs::remove_file(&latest).unwrap();
+    fs::create_dir(base.path().join("not-a-run")).unwrap();
+    tb().arg("report")
+        .arg(base.path())
+        .assert()
+        .code(1)
+        .stderr(format!(
+            "tokenbench: error: {base} holds run folders, not a run, and no latest: {name}; \
+             name one, e.g. tokenbench report {base}/{name}\n",
+            base = base.path().display()
+        ));
 }
 
 #[test]
@@ -276,5 +359,336 @@ fn a_killed_run_leaves_earlier_runs_and_latest_intact() {
         if p.extension().is_some_and(|e| e == "json") {
             serde_json::from_slice::<serde_json::Value>(&fs::read(&p).unwrap()).unwrap();
         }
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// No password in what the command line prints.
+
+/// A password that must never be printed.
+const PASSWORD: &str = "s3cr3tpw";
+
+/// A Redis URL with [`PASSWORD`] on a port nothing listens on.
+fn url_with_password(user: &str) -> String {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    format!("redis://{user}:{PASSWORD}@127.0.0.1:{port}/")
+}
+
+#[test]
+fn an_unreachable_store_with_a_password_on_the_command_line_is_named_without_it() {
+    let base = tempfile::tempdir().unwrap();
+    let url = url_with_password("alice");
+    for store in [url.clone(), format!("memory,{url}")] {
+        let out = tb()
+            .args(["validate", "--schemes", "session", "--store", &store])
+            .arg("--out")
+            .arg(base.path())
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{stderr}");
+        assert!(!stderr.contains(PASSWORD), "{stderr}");
+        assert!(
+            stderr.starts_with("tokenbench: error: --store redis://alice:***@127.0.0.1:"),
+            "{stderr}"
+        );
+    }
+}
+
+#[test]
+fn an_unreachable_store_from_tokenbench_redis_url_is_named_without_its_password() {
+    let base = tempfile::tempdir().unwrap();
+    let out = tb()
+        .args(["validate", "--schemes", "session", "--store", "redis"])
+        .arg("--out")
+        .arg(base.path())
+        .env("TOKENBENCH_REDIS_URL", url_with_password(""))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(!stderr.contains(PASSWORD), "{stderr}");
+    assert!(
+        stderr.starts_with("tokenbench: error: --store redis://:***@127.0.0.1:"),
+        "{stderr}"
+    );
+}
+
+/// Every file under `dir`, recursively.
+fn files_under(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for entry in fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            out.extend(files_under(&path));
+        } else {
+            out.push(path);
+        }
+    }
+    out
+}
+
+#[test]
+fn a_run_on_a_password_protected_redis_prints_and_writes_no_password() {
+    let Some(server) = common::PrivateServer::start_with_password_or_skip(PASSWORD) else {
+        return;
+    };
+    let url = server.url();
+    assert!(url.contains(PASSWORD), "{url}");
+    // The URL on the command line, then from TOKENBENCH_REDIS_URL (`--store redis`).
+    for (store, env) in [(url.as_str(), None), ("redis", Some(url.as_str()))] {
+        let base = tempfile::tempdir().unwrap();
+        let mut cmd = tb();
+        cmd.args(["size", "--out"])
+            .arg(base.path())
+            .args(TINY)
+            .args(["--store", store]);
+        if let Some(url) = env {
+            cmd.env("TOKENBENCH_REDIS_URL", url);
+        }
+        let out = cmd.output().unwrap();
+        let (stdout, stderr) = (
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr),
+        );
+        assert_eq!(out.status.code(), Some(0), "{stderr}");
+        assert!(stdout.contains("session-redis"), "{stdout}");
+        assert!(!stdout.contains(PASSWORD) && !stderr.contains(PASSWORD));
+        let run = only_run(base.path());
+        let meta: Meta = run.read_json(&Artifact::Meta).unwrap();
+        let expected = if env.is_some() {
+            "redis".to_owned()
+        } else {
+            url.replace(PASSWORD, "***")
+        };
+        assert_eq!(meta.command_line.last(), Some(&expected));
+        // Nothing in the run folder (meta.json, results, report, charts) holds it.
+        let files = files_under(run.root());
+        assert!(files.len() > 5, "{files:?}");
+        for file in files {
+            let bytes = fs::read(&file).unwrap();
+            assert!(
+                !bytes
+                    .windows(PASSWORD.len())
+                    .any(|w| w == PASSWORD.as_bytes()),
+                "{} holds the password",
+                file.display()
+            );
+        }
+    }
+}
+
+#[test]
+fn a_store_value_refused_by_the_parser_is_echoed_without_its_password() {
+    for store in [
+        format!("redis+cluster://alice:{PASSWORD}@a:1,,b:2"),
+        format!("ftp://alice:{PASSWORD}@a"),
+        format!("memory,mem,redis://:{PASSWORD}@h"),
+    ] {
+        let out = tb().args(["run", "--store", &store]).output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{stderr}");
+        assert!(!stderr.contains(PASSWORD), "{stderr}");
+        assert!(
+            stderr.starts_with("error: invalid value '") && stderr.contains(":***@"),
+            "{stderr}"
+        );
+    }
+    let out = tb()
+        .args(["issue", "--scheme", "session", "--redis-prefix", "p:"])
+        .arg(format!("--store=ftp://{PASSWORD}@h"))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(!stderr.contains(PASSWORD), "{stderr}");
+}
+
+// ---------------------------------------------------------------------------------------
+// A closed standard output (`| head`) is a normal end.
+
+/// Runs `tb() args` with a real pipe as stdout whose reading end is closed after `lines`
+/// lines have been read; returns the exit status and stderr.
+fn with_stdout_closed_after(args: &[&str], lines: usize) -> (std::process::ExitStatus, String) {
+    use std::io::{BufRead, BufReader, Read};
+    let mut child = tb()
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    for _ in 0..lines {
+        let mut line = String::new();
+        assert!(
+            stdout.read_line(&mut line).unwrap() > 0,
+            "{args:?}: too few lines"
+        );
+    }
+    drop(stdout);
+    let mut stderr = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut stderr)
+        .unwrap();
+    (child.wait().unwrap(), stderr)
+}
+
+#[test]
+fn a_closed_stdout_ends_every_printing_subcommand_with_status_0_and_no_panic() {
+    let base = tempfile::tempdir().unwrap();
+    let out = base.path().to_str().unwrap().to_owned();
+    let mut size = vec!["size", "--out", &out];
+    size.extend(TINY);
+    let token = String::from_utf8(
+        tb().args(["issue", "--scheme", "jwt"])
+            .output()
+            .unwrap()
+            .stdout,
+    )
+    .unwrap();
+    let token = token.trim();
+    let cases: Vec<(Vec<&str>, usize)> = vec![
+        // `| head -2` on the summary table; and a reader that never reads.
+        (size.clone(), 2),
+        (size, 0),
+        (vec!["report", &out], 0),
+        (
+            vec!["issue", "--scheme", "session", "--count", "1000000"],
+            1,
+        ),
+        (vec!["inspect", token], 0),
+        (vec!["inspect", token, "--json"], 0),
+    ];
+    for (args, lines) in cases {
+        let (status, stderr) = with_stdout_closed_after(&args, lines);
+        assert_eq!(status.code(), Some(0), "{args:?}: {stderr}");
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+    }
+    // Both runs finished their folders although nobody read their results.
+    let runs: Vec<_> = fs::read_dir(base.path())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.is_dir() && !p.ends_with("latest"))
+        .collect();
+    assert_eq!(runs.len(), 2, "{runs:?}");
+    for run in runs {
+        assert!(!RunDir::open(&run).unwrap().is_incomplete(), "{run:?}");
+    }
+}
+
+#[test]
+fn closed_stdout_and_stderr_end_a_run_with_status_0() {
+    let base = tempfile::tempdir().unwrap();
+    let mut child = tb()
+        .args(["size", "--out"])
+        .arg(base.path())
+        .args(TINY)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    drop(child.stderr.take());
+    assert_eq!(child.wait().unwrap().code(), Some(0));
+    assert!(!only_run(base.path()).is_incomplete());
+}
+
+// ---------------------------------------------------------------------------------------
+// inspect: tokens as users paste them.
+
+#[test]
+fn inspect_takes_a_session_id_that_begins_with_a_hyphen_without_double_dash() {
+    use base64::Engine;
+    let b64 = |bytes: &[u8]| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes);
+    // 16 random-looking bytes whose encoding begins with `-`, `--`, `-h`, `-V` (flags).
+    let mut ids = Vec::new();
+    for first in [[0xf8, 0x11], [0xfb, 0xe1], [0xfa, 0x11], [0xf9, 0x51]] {
+        let mut bytes = [0x5au8; 16];
+        bytes[..2].copy_from_slice(&first);
+        ids.push(b64(&bytes));
+    }
+    assert_eq!(
+        ids.iter().map(|id| &id[..2]).collect::<Vec<_>>(),
+        ["-B", "--", "-h", "-V"]
+    );
+    for id in &ids {
+        for args in [vec!["inspect", id], vec!["inspect", "--json", id]] {
+            let out = tb().args(&args).output().unwrap();
+            let stdout = String::from_utf8_lossy(&out.stdout);
+            assert_eq!(
+                out.status.code(),
+                Some(0),
+                "{args:?}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            assert!(
+                stdout.contains("token: opaque (22 characters)")
+                    || stdout.contains("\"chars\": 22"),
+                "{args:?}: {stdout}"
+            );
+        }
+        tb().args(["inspect", id, "--json"])
+            .assert()
+            .success()
+            .stdout(predicate::str::contains("\"encoding\": \"base64url\""));
+    }
+    // Flags still work around it.
+    tb().args(["inspect", "-h"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("Usage: tokenbench inspect"));
+}
+
+/// `tokenbench inspect -` with `input` on standard input.
+fn inspect_stdin(input: impl Into<Vec<u8>>) -> assert_cmd::Command {
+    let mut cmd = assert_cmd::Command::cargo_bin("tokenbench").unwrap();
+    cmd.args(["inspect", "-"]).write_stdin(input);
+    cmd
+}
+
+#[test]
+fn inspect_reads_the_token_from_standard_input() {
+    let jwt = String::from_utf8(
+        tb().args(["issue", "--scheme", "jwt", "--alg", "EdDSA"])
+            .output()
+            .unwrap()
+            .stdout,
+    )
+    .unwrap();
+    // `echo "Bearer $TOKEN" | tokenbench inspect -`: newline trimmed without a note.
+    let out = inspect_stdin(format!("Bearer {jwt}")).output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    assert!(stdout.starts_with("token: JWT"), "{stdout}");
+    assert!(stdout.contains("\"alg\": \"EdDSA\""), "{stdout}");
+    assert!(stdout.contains("note: a leading \"Bearer \""), "{stdout}");
+    assert!(!stdout.contains("whitespace"), "{stdout}");
+
+    for (input, message) in [
+        (
+            b" \n".to_vec(),
+            "tokenbench: error: no token on standard input\n",
+        ),
+        (
+            vec![0xff, 0xfe, b'a'],
+            "tokenbench: error: standard input is not UTF-8 text: ",
+        ),
+        (
+            vec![b'a'; (1 << 20) + 1],
+            "tokenbench: error: standard input holds more than 1048576 bytes: not a token\n",
+        ),
+    ] {
+        inspect_stdin(input)
+            .assert()
+            .code(1)
+            .stderr(predicate::str::starts_with(message).and(predicate::str::ends_with("\n")));
     }
 }

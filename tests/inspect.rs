@@ -397,6 +397,137 @@ fn exp_boundaries_and_missing_exp() {
 }
 
 #[test]
+fn iat_nbf_and_exp_are_shown_as_utc_dates_beside_the_numbers() {
+    let sign = |claims: Value| {
+        encode(
+            &Header::new(Algorithm::HS256),
+            &claims,
+            &EncodingKey::from_secret(b"a secret made for this test only, 32+ bytes long"),
+        )
+        .unwrap()
+    };
+    let exp: i64 = 1_796_114_836; // 2026-12-01T08:47:16Z
+    let token = sign(json!({"iat": exp - 900, "nbf": exp as f64 - 900.5, "exp": exp}));
+    let i = inspect(&token, None, exp as u64 - 600).unwrap();
+    let text = i.render();
+    for line in [
+        "issued at: iat 1796113936 = 2026-12-01T08:32:16Z\n",
+        "not before: nbf 1796113935.5 = 2026-12-01T08:32:15Z\n",
+        "expiry: expires in 600 s (exp 1796114836 = 2026-12-01T08:47:16Z); reported",
+    ] {
+        assert!(text.contains(line), "{line:?} in\n{text}");
+    }
+    let v = serde_json::to_value(&i).unwrap();
+    assert_eq!(
+        v["token"]["dates_utc"],
+        json!({
+            "iat": "2026-12-01T08:32:16Z",
+            "nbf": "2026-12-01T08:32:15Z",
+            "exp": "2026-12-01T08:47:16Z",
+        })
+    );
+    // The fields that were there before are unchanged (no schema version bump).
+    assert_eq!(v["schema_version"], 1);
+    assert_eq!(
+        v["token"]["expiry"],
+        json!({"status": "expires_in", "exp": exp, "secs": 600})
+    );
+
+    // Absent, not a NumericDate, or not a date we can write: no date, and the text says so.
+    let token = sign(json!({"iat": "yesterday", "exp": -5}));
+    let i = inspect(&token, None, 0).unwrap();
+    let text = i.render();
+    assert!(
+        text.contains("issued at: iat \"yesterday\", not a NumericDate\n"),
+        "{text}"
+    );
+    assert!(!text.contains("not before"), "{text}");
+    assert!(
+        text.contains("expired 5 s ago (exp -5, not a date in the years 1970 to 9999)"),
+        "{text}"
+    );
+    let v = serde_json::to_value(&i).unwrap();
+    assert_eq!(
+        v["token"]["dates_utc"],
+        json!({"iat": null, "nbf": null, "exp": null})
+    );
+    let TokenView::Jwt(view) = inspect(&sign(json!({"exp": 253_402_300_800_i64})), None, 0)
+        .unwrap()
+        .token
+    else {
+        panic!("not a JWT")
+    };
+    assert_eq!(view.dates_utc.exp, None, "year 10000");
+}
+
+/// `token` with its signature's decoded bytes changed by `f`.
+fn with_signature(token: &str, f: impl Fn(&mut Vec<u8>)) -> String {
+    let (message, sig) = token.rsplit_once('.').unwrap();
+    let mut bytes = URL_SAFE_NO_PAD.decode(sig).unwrap();
+    f(&mut bytes);
+    format!("{message}.{}", b64(&bytes))
+}
+
+fn length_notes(i: &Inspection) -> Vec<&String> {
+    i.notes
+        .iter()
+        .filter(|n| n.starts_with("the signature is"))
+        .collect()
+}
+
+#[test]
+fn a_signature_of_the_wrong_length_for_its_alg_is_noted() {
+    for (alg, bytes) in [("HS256", 32), ("ES256", 64), ("EdDSA", 64), ("RS256", 256)] {
+        let f = foreign(alg);
+        // The right length: no note, with or without the key.
+        assert!(length_notes(&inspect(&f.token, None, now()).unwrap()).is_empty());
+        assert!(length_notes(&assert_valid(&f.token, &f.jwk, alg)).is_empty());
+        for got in [bytes - 1, bytes + 1] {
+            // One byte cut off, or one added.
+            let token = with_signature(&f.token, |s| s.resize(got, 0));
+            let expected = format!("the signature is {got} bytes, but {alg} signatures");
+            // RSA signatures are as long as the modulus: known only with the key.
+            let without_key = inspect(&token, None, now()).unwrap();
+            assert_eq!(
+                length_notes(&without_key).len(),
+                usize::from(alg != "RS256"),
+                "{alg}: {:?}",
+                without_key.notes
+            );
+            let with_key = inspect(&token, Some(&f.jwk), now()).unwrap();
+            let notes = length_notes(&with_key);
+            assert!(
+                notes.len() == 1 && notes[0].starts_with(&expected),
+                "{alg}: {:?}",
+                with_key.notes
+            );
+            assert!(notes[0].contains(&format!(" are {bytes}:")), "{notes:?}");
+            assert!(matches!(verdict(&with_key), Verdict::Invalid(_)));
+            assert!(with_key.render().contains("note: the signature is"));
+        }
+    }
+    // An ES256 signature in DER (as OpenSSL writes it) instead of r || s.
+    let f = foreign("ES256");
+    let token = with_signature(&f.token, |s| {
+        let (r, sig_s) = s.split_at(32);
+        let mut der = vec![0x30, 68, 0x02, 32];
+        der.extend_from_slice(r);
+        der.extend([0x02, 32]);
+        der.extend_from_slice(sig_s);
+        *s = der;
+    });
+    let i = inspect(&token, None, now()).unwrap();
+    assert_eq!(
+        length_notes(&i),
+        [
+            &"the signature is 70 bytes, but ES256 signatures are 64: truncated, padded or in \
+           another encoding (DER?), it cannot verify"
+                .to_owned()
+        ]
+    );
+}
+
+#[test]
 fn the_key_decides_the_algorithm_not_the_token() {
     // Algorithm confusion: an HS256 token whose "secret" is the RSA public modulus.
     let f = foreign("RS256");
@@ -510,6 +641,38 @@ fn opaque_shapes_hex_base64_and_garbage() {
     let i = inspect("  abc  ", None, 0).unwrap();
     assert_eq!(i.chars, 3);
     assert!(i.notes.iter().any(|n| n.contains("whitespace")));
+}
+
+#[test]
+fn a_leading_bearer_is_removed_and_noted_in_any_casing() {
+    let f = foreign("ES256");
+    for header in ["Bearer ", "bearer ", "BEARER\t", "BeArEr   "] {
+        let i = assert_valid(&format!("{header}{}", f.token), &f.jwk, "ES256");
+        assert_eq!(i.chars, f.token.len(), "{header:?}");
+        assert!(
+            i.notes.iter().any(|n| n.contains("\"Bearer \"")),
+            "{header:?}: {:?}",
+            i.notes
+        );
+        assert!(i.render().contains("note: a leading \"Bearer \""));
+    }
+    let id = "-K8nCll1Ka8Db8m5i-oJhQ";
+    let i = inspect(&format!("the Bearer {id}"), None, 0).unwrap();
+    assert!(
+        !i.notes.iter().any(|n| n.contains("Bearer")),
+        "only a leading scheme is removed"
+    );
+    let i = inspect(&format!(" Bearer {id} "), None, 0).unwrap();
+    assert_eq!(i.chars, 22);
+    assert_eq!(i.notes.len(), 2, "{:?}", i.notes);
+    // Not the scheme: no space after it, or nothing else.
+    for token in ["Bearertoken", "Bearer"] {
+        let i = inspect(token, None, 0).unwrap();
+        assert_eq!(i.chars, token.len());
+        assert!(i.notes.is_empty(), "{token}: {:?}", i.notes);
+    }
+    assert_eq!(inspect("Bearer  \t", None, 0).unwrap().chars, 6);
+    assert_eq!(inspect("Bearer \t x", None, 0).unwrap().chars, 1);
 }
 
 #[test]
@@ -636,6 +799,106 @@ fn bad_or_unsupported_jwks_are_errors_not_panics() {
             other => panic!("{jwk}: {other:?}"),
         }
     }
+}
+
+/// 32 bytes from 64 hex digits.
+fn hex32(hex: &str) -> [u8; 32] {
+    let mut out = [0u8; 32];
+    for (i, byte) in out.iter_mut().enumerate() {
+        *byte = u8::from_str_radix(&hex[2 * i..2 * i + 2], 16).unwrap();
+    }
+    out
+}
+
+fn ed25519_jwk(x: &[u8]) -> String {
+    json!({"kty": "OKP", "crv": "Ed25519", "x": b64(x)}).to_string()
+}
+
+/// The reason `inspect` refuses the Ed25519 JWK with public key `x`.
+fn ed25519_refusal(x: &[u8]) -> String {
+    match inspect(&foreign("EdDSA").token, Some(&ed25519_jwk(x)), now()) {
+        Err(e @ InspectError::InvalidJwk(_)) => e.to_string(),
+        other => panic!("{}: {other:?}", b64(x)),
+    }
+}
+
+#[test]
+fn small_order_ed25519_keys_that_let_any_forgery_verify_are_refused() {
+    // Under the identity as public key, R = identity and S = 0 verify for any message.
+    let identity = hex32("0100000000000000000000000000000000000000000000000000000000000000");
+    let mut forged_signature = identity.to_vec();
+    forged_signature.extend([0u8; 32]);
+    let forgery = format!(
+        "{}.{}.{}",
+        b64(br#"{"alg":"EdDSA","typ":"JWT"}"#),
+        b64(br#"{"sub":"admin","roles":["admin"]}"#),
+        b64(&forged_signature)
+    );
+    tokenbench::crypto::active();
+    let mut validation = jsonwebtoken::Validation::new(Algorithm::EdDSA);
+    validation.required_spec_claims.clear();
+    validation.validate_exp = false;
+    let key = jsonwebtoken::DecodingKey::from_ed_components(&b64(&identity)).unwrap();
+    assert!(
+        jsonwebtoken::decode::<Value>(&forgery, &key, &validation).is_ok(),
+        "the crypto backend accepts the forgery under this key: the JWK check is what stops it"
+    );
+
+    // The 8 points of small order (RFC 8032 curve, canonical encodings), then other
+    // encodings of them: x = -0, y = p + 1 (= 1), y = p (= 0).
+    let small_order = [
+        "0100000000000000000000000000000000000000000000000000000000000000",
+        "ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",
+        "0000000000000000000000000000000000000000000000000000000000000000",
+        "0000000000000000000000000000000000000000000000000000000000000080",
+        "c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac037a",
+        "c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac03fa",
+        "26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc05",
+        "26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc85",
+        "0100000000000000000000000000000000000000000000000000000000000080",
+        "ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff",
+        "eeffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",
+        "edffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",
+    ];
+    for hex in small_order {
+        let reason = ed25519_refusal(&hex32(hex));
+        assert!(reason.contains("small order"), "{hex}: {reason}");
+    }
+    let jwk = ed25519_jwk(&identity);
+    assert!(matches!(
+        inspect(&forgery, Some(&jwk), now()),
+        Err(InspectError::InvalidJwk(_))
+    ));
+}
+
+#[test]
+fn non_canonical_and_off_curve_ed25519_keys_are_refused() {
+    use curve25519_dalek::edwards::CompressedEdwardsY;
+    // y = p + k (p = 2^255 - 19) names the same point as y = k: a second encoding.
+    let mut non_canonical = 0;
+    let mut off_curve = 0;
+    for k in 2u8..19 {
+        let mut y = [0xffu8; 32];
+        y[0] = 0xed + k;
+        y[31] = 0x7f;
+        let mut canonical = [0u8; 32];
+        canonical[0] = k;
+        let reason = ed25519_refusal(&y);
+        if CompressedEdwardsY(canonical).decompress().is_some() {
+            assert!(reason.contains("canonical"), "y = p + {k}: {reason}");
+            non_canonical += 1;
+        } else {
+            assert!(reason.contains("not a point"), "y = p + {k}: {reason}");
+            off_curve += 1;
+        }
+    }
+    assert!(
+        non_canonical > 0 && off_curve > 0,
+        "{non_canonical} {off_curve}"
+    );
+    // An honest key still verifies (see jwt_simple_eddsa_valid_then_tampered_invalid).
+    let f = foreign("EdDSA");
+    assert_valid(&f.token, &f.jwk, "EdDSA");
 }
 
 #[test]

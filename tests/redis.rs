@@ -2,13 +2,13 @@
 //!
 //! Tests that need a running server use `TOKENBENCH_REDIS_URL` (e.g.
 //! `TOKENBENCH_REDIS_URL=redis://127.0.0.1:6379/ cargo test --test redis`); without it they
-//! print `skipped: TOKENBENCH_REDIS_URL not set` and pass. With it set, an unreachable server
-//! fails them. Every key lives under a random per-store prefix and is deleted by the store's
-//! cleanup (run on drop); nothing here flushes a database.
+//! are skipped, with one notice on stderr, or fail when `CI` is set (`common::skip`). With
+//! it set, an unreachable server fails them. Every key lives under a random per-store prefix
+//! and is deleted by the store's cleanup (run on drop); nothing here flushes a database.
 //!
 //! Tests that need no shared server always run: fail-closed behaviour against a port where
 //! nothing listens, malformed URLs, and a kill-and-restart of a private `redis-server`
-//! (skipped only when `redis-server` is not on `PATH`).
+//! (skipped the same way when `redis-server` is not on `PATH`).
 
 mod common;
 
@@ -26,22 +26,12 @@ use tokenbench::scheme::{
 };
 use tokenbench::store::{RedisStore, SessionRecord, SessionStore, StoreError};
 
-use tokenbench::workload::{REDIS_URL_ENV as ENV, redis_url_from_env};
-
-/// The shared server's URL, or `None` after printing why the test is skipped.
-fn redis_url() -> Option<String> {
-    let url = redis_url_from_env();
-    if url.is_none() {
-        eprintln!("skipped: {ENV} not set");
-    }
-    url
-}
+use common::skip::{self, shared_redis_url as redis_url};
 
 /// A store on the shared server; panics (fails the test) when the variable is set but the
 /// server cannot be reached.
 fn connect(url: &str) -> RedisStore {
-    RedisStore::connect(url)
-        .unwrap_or_else(|e| panic!("{ENV}={url} is set but Redis is unreachable: {e}"))
+    RedisStore::connect(url).unwrap_or_else(|e| panic!("{}", skip::unreachable(url, &e)))
 }
 
 fn store() -> Option<RedisStore> {
@@ -710,19 +700,43 @@ fn malformed_urls_give_a_clear_error() {
 }
 
 // ---------------------------------------------------------------------------------------
+// Without Redis.
+
+#[test]
+fn a_missing_redis_fails_the_test_on_ci_and_skips_it_elsewhere() {
+    let on_ci = std::panic::catch_unwind(|| skip::skip_or_fail("no server for this test", true));
+    let message = on_ci.expect_err("on CI a missing Redis fails the test");
+    let message = message
+        .downcast_ref::<String>()
+        .expect("a formatted panic message");
+    assert!(
+        message.starts_with("no server for this test, and CI is set"),
+        "{message}"
+    );
+    // Locally the test returns, and the notice is printed once per reason.
+    assert!(skip::first_time("a reason only this test gives"));
+    assert!(!skip::first_time("a reason only this test gives"));
+    // CI is "set" when it has a value: `CI=` (empty) is not.
+    assert!(skip::is_ci(Some("1".as_ref())));
+    assert!(skip::is_ci(Some("true".as_ref())));
+    assert!(!skip::is_ci(Some("".as_ref())));
+    assert!(!skip::is_ci(None));
+    // The panic for an unreachable shared server never shows its password.
+    let text = skip::unreachable("redis://u:s3cr3tpw@h:1/", &"refused");
+    assert!(
+        text.contains("redis://u:***@h:1/") && !text.contains("s3cr3tpw"),
+        "{text}"
+    );
+}
+
+// ---------------------------------------------------------------------------------------
 // A private server, killed and restarted.
 
 #[test]
 fn validation_fails_closed_while_redis_is_down_and_recovers_after_restart() {
-    if !PrivateServer::available() {
-        eprintln!("skipped: redis-server not on PATH");
+    let Some(server) = PrivateServer::start_or_skip(Persistence::None) else {
         return;
-    }
-    let server = PrivateServer::start(
-        spare_port(),
-        tempfile::tempdir().expect("tempdir"),
-        Persistence::None,
-    );
+    };
     let url = server.url();
     let clock = Arc::new(ManualClock::starting_now());
     let s = SessionScheme::new(

@@ -2,8 +2,9 @@
 //!
 //! Each test starts its own private three-node cluster (primaries only) on spare ports with
 //! `redis-server --cluster-enabled yes` and `redis-cli --cluster create`, and kills it at the
-//! end; nothing touches the shared server. The tests are skipped only when `redis-server` or
-//! `redis-cli` is not on `PATH` (CI has both).
+//! end; nothing touches the shared server. The tests are skipped, with one notice on stderr,
+//! only when `redis-server` or `redis-cli` is not on `PATH`, and fail then when `CI` is set
+//! (`common::skip`).
 
 mod common;
 
@@ -21,14 +22,9 @@ use tokenbench::workload::revoke::RevokeResults;
 use tokenbench::workload::validate::{Operation, ValidateResults};
 use tokenbench::workload::{Family, NoProgress, revoke, scale, size, validate};
 
-/// A fresh cluster, or `None` (after saying why) when the tools are missing.
+/// A fresh cluster, or `None` (skip, see `common::skip`) when the tools are missing.
 fn cluster() -> Option<PrivateCluster> {
-    if PrivateCluster::available() {
-        Some(PrivateCluster::start(3))
-    } else {
-        eprintln!("skipped: redis-server or redis-cli not on PATH");
-        None
-    }
+    PrivateCluster::start_or_skip(3)
 }
 
 #[test]

@@ -1,14 +1,15 @@
 //! The four workloads with the Redis store, on tiny configurations.
 //!
 //! Tests on the shared server run when `TOKENBENCH_REDIS_URL` is set (e.g.
-//! `TOKENBENCH_REDIS_URL=redis://127.0.0.1:6379/ cargo test --test redis_workloads`) and print
-//! `skipped: TOKENBENCH_REDIS_URL not set` otherwise. They work in a database of that server
+//! `TOKENBENCH_REDIS_URL=redis://127.0.0.1:6379/ cargo test --test redis_workloads`); otherwise
+//! they are skipped with one notice on stderr, or fail when `CI` is set (`common::skip`).
+//! They work in a database of that server
 //! that is empty when they start (never flushed), so that "no key left behind" can be checked
 //! without knowing the workloads' random prefixes.
 //!
 //! Tests of failure start a private `redis-server` on a spare port, kill it, and sometimes
 //! start it again on the same port (with an append-only file, so the sessions survive). They
-//! are skipped only when `redis-server` is not on `PATH`.
+//! are skipped (failed on CI) only when `redis-server` is not on `PATH`.
 
 mod common;
 
@@ -16,7 +17,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, mpsc};
 use std::time::{Duration, Instant};
 
-use common::{Persistence, PrivateServer, spare_port, tiny_options};
+use common::{Persistence, PrivateServer, tiny_options};
 use tokenbench::claims::{ClaimSet, Claims};
 use tokenbench::clock::CoarseClock;
 use tokenbench::measure::Budget;
@@ -31,7 +32,7 @@ use tokenbench::workload::size::SizeResults;
 use tokenbench::workload::validate::{Operation, ValidateResults};
 use tokenbench::workload::{Family, NoProgress, Options, StoreSpec, revoke, scale, size, validate};
 
-use tokenbench::workload::{REDIS_URL_ENV as ENV, redis_url_from_env};
+use common::skip::{self, shared_redis_url};
 
 // ---------------------------------------------------------------------------------------
 // The shared server.
@@ -45,20 +46,17 @@ struct Db {
 }
 
 impl Db {
-    /// Database `db` of the shared server; `None` (after printing why) when the variable is
-    /// not set. Panics when it is set but the server is unreachable.
+    /// Database `db` of the shared server; `None` (skip, see `common::skip`) when the
+    /// variable is not set. Panics when it is set but the server is unreachable.
     fn take(db: u8) -> Option<Db> {
-        let Some(url) = redis_url_from_env() else {
-            eprintln!("skipped: {ENV} not set");
-            return None;
-        };
+        let url = shared_redis_url()?;
         // redis://[auth@]host:port[/db] -> the same server, database `db`.
         let base = match url.find("://").map(|i| i + 3) {
             Some(i) => match url[i..].find('/') {
                 Some(j) => url[..i + j].to_owned(),
                 None => url.clone(),
             },
-            None => panic!("{ENV}={url} is not a redis:// URL"),
+            None => panic!("{}", skip::unreachable(&url, &"not a redis:// URL")),
         };
         let url = format!("{base}/{db}");
         let before = dbsize(&url);
@@ -74,7 +72,7 @@ impl Db {
 fn dbsize(url: &str) -> u64 {
     let mut conn = redis::Client::open(url)
         .and_then(|c| c.get_connection_with_timeout(Duration::from_secs(2)))
-        .unwrap_or_else(|e| panic!("{ENV} is set but {url} is unreachable: {e}"));
+        .unwrap_or_else(|e| panic!("{}", skip::unreachable(url, &e)));
     redis::cmd("DBSIZE").query(&mut conn).expect("DBSIZE")
 }
 
@@ -277,15 +275,9 @@ impl TokenScheme for Watched {
 
 #[test]
 fn scale_point_never_accepts_while_redis_is_down_and_recovers() {
-    if !PrivateServer::available() {
-        eprintln!("skipped: redis-server not on PATH");
+    let Some(server) = PrivateServer::start_or_skip(Persistence::AppendOnly) else {
         return;
-    }
-    let server = PrivateServer::start(
-        spare_port(),
-        tempfile::tempdir().expect("tempdir"),
-        Persistence::AppendOnly,
-    );
+    };
     let url = server.url();
     let scheme = Arc::new(Watched {
         inner: SessionScheme::new(
@@ -355,15 +347,9 @@ fn scale_point_never_accepts_while_redis_is_down_and_recovers() {
 
 #[test]
 fn scale_workload_counts_an_outage_and_carries_on() {
-    if !PrivateServer::available() {
-        eprintln!("skipped: redis-server not on PATH");
+    let Some(server) = PrivateServer::start_or_skip(Persistence::AppendOnly) else {
         return;
-    }
-    let server = PrivateServer::start(
-        spare_port(),
-        tempfile::tempdir().expect("tempdir"),
-        Persistence::AppendOnly,
-    );
+    };
     let url = server.url();
     let mut opts = Options::defaults(true);
     opts.stores = vec![StoreSpec::Redis(url)];
@@ -397,15 +383,9 @@ fn scale_workload_counts_an_outage_and_carries_on() {
 
 #[test]
 fn workload_gives_up_with_a_clear_error_when_redis_never_comes_back() {
-    if !PrivateServer::available() {
-        eprintln!("skipped: redis-server not on PATH");
+    let Some(server) = PrivateServer::start_or_skip(Persistence::AppendOnly) else {
         return;
-    }
-    let server = PrivateServer::start(
-        spare_port(),
-        tempfile::tempdir().expect("tempdir"),
-        Persistence::AppendOnly,
-    );
+    };
     let url = server.url();
     let mut opts = Options::defaults(true);
     opts.stores = vec![StoreSpec::Redis(url.clone())];
@@ -452,15 +432,9 @@ fn url_port(url: &str) -> &str {
 
 #[test]
 fn revoke_counts_failed_trials_during_an_outage_and_carries_on() {
-    if !PrivateServer::available() {
-        eprintln!("skipped: redis-server not on PATH");
+    let Some(server) = PrivateServer::start_or_skip(Persistence::AppendOnly) else {
         return;
-    }
-    let server = PrivateServer::start(
-        spare_port(),
-        tempfile::tempdir().expect("tempdir"),
-        Persistence::AppendOnly,
-    );
+    };
     let mut opts = Options::defaults(true);
     opts.stores = vec![StoreSpec::Redis(server.url())];
     opts.families = vec![Family::Jwt];

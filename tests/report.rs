@@ -718,6 +718,34 @@ fn the_memory_table_says_how_each_row_was_measured() {
     );
 }
 
+#[test]
+fn the_reproduce_line_never_shows_a_password_even_from_an_older_meta_json() {
+    let (_tmp, dir) = fixture_run(ALL);
+    // Versions before the redaction moved to the store layer wrote what `redact_url` now
+    // hides (a second URL in one argument, a user name alone).
+    let mut m = meta();
+    m.command_line = [
+        "tokenbench",
+        "run",
+        "--stores",
+        "memory,redis://alice:s3cr3tpw@h:6390/1,redis+cluster://:s3cr3tpw@a:1,b:2",
+        "--store=redis://s3cr3tpw@h",
+    ]
+    .map(String::from)
+    .to_vec();
+    dir.write_json(&Artifact::Meta, &m).unwrap();
+    report::write_report_with(&dir, None).unwrap();
+    for artifact in [Artifact::ReportMd, Artifact::ReportHtml] {
+        let text = read(&dir, artifact.clone());
+        assert!(!text.contains("s3cr3tpw"), "{artifact:?}");
+    }
+    assert!(
+        read(&dir, Artifact::ReportMd)
+            .contains("memory,redis://alice:***@h:6390/1,redis+cluster://:***@a:1,b:2"),
+        "the rest of the command line stays"
+    );
+}
+
 // ---------------------------------------------------------------------------------------
 // Missing and broken files.
 

@@ -40,7 +40,8 @@ use crate::workload::validate::ValidateResults;
 /// Where `cargo bench` leaves criterion's estimates, relative to the current directory.
 pub const DEFAULT_CRITERION_ROOT: &str = "target/criterion";
 
-/// Why a report could not be made.
+/// Why a report could not be made. Each message is whole (it includes the error it wraps),
+/// so none is also a `source()`: a chain of contexts (anyhow's `{:#}`) never says it twice.
 #[derive(Debug, thiserror::Error)]
 pub enum ReportError {
     /// The folder has no `meta.json`: not a run folder.
@@ -65,13 +66,19 @@ pub enum ReportError {
     },
     /// A file of the run could not be read or parsed (the message names it).
     #[error("reading the run: {0}")]
-    Read(#[source] ResultsError),
+    Read(ResultsError),
     /// A chart could not be drawn (the message names it).
     #[error("drawing the charts: {0}")]
-    Chart(#[from] PlotError),
+    Chart(PlotError),
     /// A report file could not be written (the message names it).
     #[error("writing the report: {0}")]
-    Write(#[source] ResultsError),
+    Write(ResultsError),
+}
+
+impl From<PlotError> for ReportError {
+    fn from(e: PlotError) -> Self {
+        ReportError::Chart(e)
+    }
 }
 
 /// Everything a report is made from.
@@ -115,7 +122,7 @@ impl Run {
         let meta_path = dir.path(&Artifact::Meta);
         let meta: Meta = match dir.read_json(&Artifact::Meta) {
             Ok(m) => m,
-            Err(ResultsError::Io { source, .. }) if source.kind() == io::ErrorKind::NotFound => {
+            Err(ResultsError::Io { error, .. }) if error.kind() == io::ErrorKind::NotFound => {
                 return Err(ReportError::MissingMeta {
                     dir: dir.root().to_owned(),
                     path: meta_path,

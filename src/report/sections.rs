@@ -906,7 +906,8 @@ fn reproduce(doc: &mut Document, run: &Run) {
     doc.code(
         m.command_line
             .iter()
-            .map(|a| shell_quote(a))
+            // Redacted when written; again here, for runs of older versions.
+            .map(|a| shell_quote(&crate::store::redact_url(a)))
             .collect::<Vec<_>>()
             .join(" "),
     );

@@ -4,6 +4,8 @@ use std::process::Command;
 
 use serde::{Deserialize, Serialize};
 
+use crate::store::redact_url;
+
 /// Machine and provenance of a run.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Meta {
@@ -69,7 +71,7 @@ impl Meta {
         Meta {
             schema_version: super::SCHEMA_VERSION,
             tokenbench_version: env!("CARGO_PKG_VERSION").to_owned(),
-            command_line: command_line.iter().map(|a| redact_password(a)).collect(),
+            command_line: command_line.iter().map(|a| redact_url(a)).collect(),
             started_utc,
             finished_utc: None,
             quick,
@@ -91,28 +93,6 @@ impl Meta {
             git_commit: git_commit(),
             crypto_backend: crate::crypto::active().name().to_owned(),
         }
-    }
-}
-
-/// `scheme://user:secret@host` becomes `scheme://user:***@host`: no secret reaches results.
-pub fn redact_password(arg: &str) -> String {
-    let Some(scheme_end) = arg.find("://") else {
-        return arg.to_owned();
-    };
-    let rest = &arg[scheme_end + 3..];
-    let authority_end = rest.find('/').unwrap_or(rest.len());
-    match rest[..authority_end].rfind('@') {
-        Some(at) => {
-            let userinfo = &rest[..at];
-            let user = userinfo.split_once(':').map_or(userinfo, |(u, _)| u);
-            if userinfo.contains(':') {
-                format!("{}{user}:***{}", &arg[..scheme_end + 3], &rest[at..])
-            } else {
-                // `redis://secret@host`: the lone userinfo is the password.
-                format!("{}***{}", &arg[..scheme_end + 3], &rest[at..])
-            }
-        }
-        None => arg.to_owned(),
     }
 }
 
@@ -186,27 +166,24 @@ mod tests {
 
     #[test]
     fn passwords_in_urls_never_reach_results() {
-        assert_eq!(
-            redact_password("redis://:hunter2@127.0.0.1:6379/0"),
-            "redis://:***@127.0.0.1:6379/0"
-        );
-        assert_eq!(
-            redact_password("redis://bob:hunter2@h/1"),
-            "redis://bob:***@h/1"
-        );
-        assert_eq!(redact_password("redis://hunter2@h"), "redis://***@h");
-        assert_eq!(
-            redact_password("redis://127.0.0.1:6379"),
-            "redis://127.0.0.1:6379"
-        );
-        assert_eq!(redact_password("--quick"), "--quick");
         let m = Meta::collect(
-            vec!["--store".into(), "redis://:pw@h".into()],
+            vec![
+                "tokenbench".into(),
+                "--store".into(),
+                "redis://:pw1@h".into(),
+                "--stores=memory,redis+cluster://bob:pw2@a:1,b:2".into(),
+            ],
             "x".into(),
             true,
             1,
         );
-        assert!(!m.command_line.concat().contains("pw@"));
+        let line = m.command_line.concat();
+        assert!(!line.contains("pw1") && !line.contains("pw2"), "{line}");
+        assert_eq!(m.command_line[2], "redis://:***@h");
+        assert_eq!(
+            m.command_line[3],
+            "--stores=memory,redis+cluster://bob:***@a:1,b:2"
+        );
     }
 
     #[test]

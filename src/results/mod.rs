@@ -93,16 +93,18 @@ pub enum Artifact {
     ReportHtml,
 }
 
-/// Errors reading or writing results.
+/// Errors reading or writing results. Each message is whole (the path and what went
+/// wrong), so the I/O error is not also a `source()`: a chain of contexts (anyhow's `{:#}`)
+/// never says it twice.
 #[derive(Debug, thiserror::Error)]
 pub enum ResultsError {
     /// A file could not be read or written.
-    #[error("{path}: {source}")]
+    #[error("{path}: {error}")]
     Io {
         /// The file concerned.
         path: PathBuf,
         /// What went wrong.
-        source: io::Error,
+        error: io::Error,
     },
     /// A file exists but does not hold what it should.
     #[error("{path}: not a valid tokenbench results file: {reason}")]
@@ -115,9 +117,9 @@ pub enum ResultsError {
 }
 
 fn io_err(path: &Path) -> impl FnOnce(io::Error) -> ResultsError + '_ {
-    move |source| ResultsError::Io {
+    move |error| ResultsError::Io {
         path: path.to_owned(),
-        source,
+        error,
     }
 }
 
@@ -132,12 +134,37 @@ impl RunDir {
     pub fn open(root: impl Into<PathBuf>) -> Result<RunDir, ResultsError> {
         let root = root.into();
         if !root.is_dir() {
-            return Err(ResultsError::Io {
-                source: io::Error::new(io::ErrorKind::NotFound, "no such run folder"),
-                path: root,
-            });
+            let error = if root.exists() {
+                io::Error::new(
+                    io::ErrorKind::NotADirectory,
+                    "not a folder, so not a run folder",
+                )
+            } else {
+                io::Error::new(io::ErrorKind::NotFound, "no such run folder")
+            };
+            return Err(ResultsError::Io { path: root, error });
         }
         Ok(RunDir { root })
+    }
+
+    /// True when the folder holds a `meta.json`, as every run folder does.
+    pub fn has_meta(&self) -> bool {
+        self.path(&Artifact::Meta).is_file()
+    }
+
+    /// Names of the run folders directly inside `base` (those holding a `meta.json`),
+    /// sorted, `latest` left out. A results root (what `--out` names) holds these.
+    pub fn runs_in(base: &Path) -> Vec<String> {
+        let mut runs: Vec<String> = fs::read_dir(base)
+            .into_iter()
+            .flatten()
+            .filter_map(Result::ok)
+            .filter(|e| e.file_name() != "latest")
+            .filter(|e| RunDir { root: e.path() }.has_meta())
+            .filter_map(|e| e.file_name().into_string().ok())
+            .collect();
+        runs.sort();
+        runs
     }
 
     /// Creates `<base>/<timestamp>[-label]/`, marked incomplete until [`RunDir::finish`].

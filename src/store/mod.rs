@@ -8,7 +8,7 @@ mod redis;
 mod rwlock;
 
 pub use memory::MemoryStore;
-pub use redis::{CLUSTER_SCHEME, RedisStore, is_cluster_url};
+pub use redis::{CLUSTER_SCHEME, RedisStore, is_cluster_url, redact_url};
 pub use rwlock::RwLockStore;
 
 use std::sync::Arc;

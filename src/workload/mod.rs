@@ -31,7 +31,9 @@ use crate::scheme::{
     JwtAlg, JwtConfig, JwtScheme, RevocationStrategy, SchemeError, SessionConfig, SessionScheme,
     TokenScheme,
 };
-use crate::store::{CLUSTER_SCHEME, MemoryStore, RedisStore, RwLockStore, is_cluster_url};
+use crate::store::{
+    CLUSTER_SCHEME, MemoryStore, RedisStore, RwLockStore, is_cluster_url, redact_url,
+};
 
 /// Errors that stop a workload.
 #[derive(Debug, thiserror::Error)]
@@ -134,7 +136,8 @@ impl FromStr for StoreSpec {
             _ if lower.starts_with("redis://") || lower.starts_with("rediss://") => {
                 if s.len() <= "redis://".len() {
                     return Err(format!(
-                        "'{s}' has no host (expected redis://HOST:PORT[/DB])"
+                        "'{}' has no host (expected redis://HOST:PORT[/DB])",
+                        redact_url(s)
                     ));
                 }
                 Ok(StoreSpec::Redis(s.to_owned()))
@@ -142,14 +145,16 @@ impl FromStr for StoreSpec {
             _ if is_cluster_url(&lower) => {
                 if s.len() <= CLUSTER_SCHEME.len() {
                     return Err(format!(
-                        "'{s}' has no node (expected {CLUSTER_SCHEME}HOST:PORT[,HOST:PORT...])"
+                        "'{}' has no node (expected {CLUSTER_SCHEME}HOST:PORT[,HOST:PORT...])",
+                        redact_url(s)
                     ));
                 }
                 Ok(StoreSpec::Redis(s.to_owned()))
             }
             _ => Err(format!(
-                "unknown store '{s}' (expected memory, rwlock, redis, redis://HOST:PORT[/DB] or \
-                 {CLUSTER_SCHEME}HOST:PORT[,HOST:PORT...])"
+                "unknown store '{}' (expected memory, rwlock, redis, redis://HOST:PORT[/DB] or \
+                 {CLUSTER_SCHEME}HOST:PORT[,HOST:PORT...])",
+                redact_url(s)
             )),
         }
     }

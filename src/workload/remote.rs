@@ -20,7 +20,7 @@ use rand::rngs::StdRng;
 use super::{Options, SchemeSpec, StoreSpec, WorkloadError, WorkloadResult, claims};
 use crate::claims::{ClaimSet, Claims};
 use crate::scheme::{Rejection, SchemeError, TokenScheme};
-use crate::store::{RedisStore, StoreError, StoreResult, is_cluster_url};
+use crate::store::{RedisStore, StoreError, StoreResult, is_cluster_url, redact_url};
 
 /// How long a workload waits for an unreachable Redis to answer again before giving up.
 pub const RECOVERY_WAIT: Duration = Duration::from_secs(10);
@@ -150,6 +150,7 @@ impl Remote {
         if self.await_back() {
             return Ok(());
         }
+        let url = redact_url(url);
         Err(WorkloadError::Other(format!(
             "Redis at {url} did not answer for {:?} during {during}; every request meanwhile \
              was refused (fail closed). Last failure: {why}. Is redis-server running?",
@@ -173,7 +174,9 @@ impl Remote {
                     if attempts >= SETUP_ATTEMPTS {
                         return Err(WorkloadError::Other(format!(
                             "{during}: Redis at {} kept failing after {attempts} attempts: {e}",
-                            self.url.as_deref().unwrap_or("?")
+                            self.url
+                                .as_deref()
+                                .map_or_else(|| "?".to_owned(), redact_url)
                         )));
                     }
                     self.ensure_back(during, &e.to_string())?;
@@ -310,6 +313,32 @@ pub fn used_memory(info: &RedisStore) -> StoreResult<u64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_server_that_stays_down_is_named_without_its_password() {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("a spare port")
+            .port();
+        let remote = Remote {
+            url: Some(format!("redis://alice:s3cr3tpw@127.0.0.1:{port}/")),
+            wait: Duration::ZERO,
+        };
+        let err = remote.ensure_back("testing", "refused").unwrap_err();
+        let text = err.to_string();
+        assert!(
+            text.starts_with("Redis at redis://alice:***@127.0.0.1:"),
+            "{text}"
+        );
+        let err = remote
+            .retry::<()>("setup", || {
+                Err(StoreError::Unavailable("down".into()).into())
+            })
+            .unwrap_err();
+        let text = err.to_string();
+        assert!(!text.contains("s3cr3tpw"), "{text}");
+        assert!(text.contains("alice:***@127.0.0.1:"), "{text}");
+    }
 
     #[test]
     fn info_fields_are_read_by_exact_name() {

@@ -1,11 +1,13 @@
 //! Shared fixtures for the conformance suites: one [`Subject`] per scheme under test,
-//! helpers that forge the attack tokens, and a private `redis-server` ([`PrivateServer`])
-//! for the tests that kill and restart one.
+//! helpers that forge the attack tokens, a private `redis-server` ([`PrivateServer`]) for
+//! the tests that kill and restart one, and, in [`skip`], what a Redis test does without
+//! Redis (skipped locally with a notice, failed on CI).
 //!
 //! Included from each test crate that needs it with `mod common;`. Not every crate uses
 //! every helper, hence the `dead_code` allowance.
 #![allow(dead_code)]
 
+pub mod skip;
 pub mod suite;
 
 use std::net::TcpListener;
@@ -285,17 +287,57 @@ pub struct PrivateServer {
     child: Child,
     port: u16,
     dir: tempfile::TempDir,
+    /// `requirepass` of the server, part of its [`url`](Self::url).
+    password: Option<String>,
+}
+
+/// Whether `program --version` runs.
+fn on_path(program: &str) -> bool {
+    Command::new(program)
+        .arg("--version")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
 }
 
 impl PrivateServer {
-    /// Whether `redis-server` is on `PATH`; tests that need one are skipped otherwise.
+    /// Whether `redis-server` is on `PATH`.
     pub fn available() -> bool {
-        Command::new("redis-server")
-            .arg("--version")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status()
-            .is_ok_and(|s| s.success())
+        on_path("redis-server")
+    }
+
+    /// A fresh server on a spare port and directory; `None` when `redis-server` is not on
+    /// `PATH` (see [`skip`]: the test is skipped, or failed on CI).
+    pub fn start_or_skip(persistence: Persistence) -> Option<Self> {
+        Self::ready_or_skip().then(|| {
+            Self::start(
+                spare_port(),
+                tempfile::tempdir().expect("tempdir"),
+                persistence,
+            )
+        })
+    }
+
+    /// [`start_or_skip`](Self::start_or_skip) for a server that requires `password`
+    /// (`requirepass`); its [`url`](Self::url) carries it.
+    pub fn start_with_password_or_skip(password: &str) -> Option<Self> {
+        Self::ready_or_skip().then(|| {
+            Self::start_with(
+                spare_port(),
+                tempfile::tempdir().expect("tempdir"),
+                &["--appendonly", "no", "--requirepass", password],
+                Some(password),
+            )
+        })
+    }
+
+    fn ready_or_skip() -> bool {
+        let ready = Self::available();
+        if !ready {
+            skip::skip_or_fail("redis-server is not on PATH", skip::on_ci());
+        }
+        ready
     }
 
     /// Starts `redis-server` on `port` with its files in `dir`, and waits (up to 10 s) until
@@ -306,11 +348,17 @@ impl PrivateServer {
             Persistence::None => &["--appendonly", "no"],
             Persistence::AppendOnly => &["--appendonly", "yes", "--appendfsync", "always"],
         };
-        Self::start_with(port, dir, appendonly)
+        Self::start_with(port, dir, appendonly, None)
     }
 
-    /// [`start`](Self::start) with these extra `redis-server` arguments.
-    fn start_with(port: u16, dir: tempfile::TempDir, extra: &[&str]) -> Self {
+    /// [`start`](Self::start) with these extra `redis-server` arguments, and the
+    /// `requirepass` they set, if any.
+    fn start_with(
+        port: u16,
+        dir: tempfile::TempDir,
+        extra: &[&str],
+        password: Option<&str>,
+    ) -> Self {
         let child = Command::new("redis-server")
             .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
             .args(["--save", ""])
@@ -322,7 +370,12 @@ impl PrivateServer {
             .stderr(Stdio::null())
             .spawn()
             .expect("spawn redis-server");
-        let server = Self { child, port, dir };
+        let server = Self {
+            child,
+            port,
+            dir,
+            password: password.map(str::to_owned),
+        };
         let deadline = Instant::now() + Duration::from_secs(10);
         while !server.answers() {
             assert!(
@@ -334,8 +387,13 @@ impl PrivateServer {
         server
     }
 
+    /// `redis://[:password@]127.0.0.1:<port>/`.
     pub fn url(&self) -> String {
-        format!("redis://127.0.0.1:{}/", self.port)
+        let auth = self
+            .password
+            .as_ref()
+            .map_or_else(String::new, |p| format!(":{p}@"));
+        format!("redis://{auth}127.0.0.1:{}/", self.port)
     }
 
     /// Whether the server answers `PING` now.
@@ -374,13 +432,18 @@ pub struct PrivateCluster {
 impl PrivateCluster {
     /// Whether `redis-server` and `redis-cli` are on `PATH`.
     pub fn available() -> bool {
-        PrivateServer::available()
-            && Command::new("redis-cli")
-                .arg("--version")
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .status()
-                .is_ok_and(|s| s.success())
+        PrivateServer::available() && on_path("redis-cli")
+    }
+
+    /// A fresh cluster of `n` nodes; `None` when `redis-server` or `redis-cli` is not on
+    /// `PATH` (see [`skip`]: the test is skipped, or failed on CI).
+    pub fn start_or_skip(n: usize) -> Option<Self> {
+        if Self::available() {
+            Some(Self::start(n))
+        } else {
+            skip::skip_or_fail("redis-server or redis-cli is not on PATH", skip::on_ci());
+            None
+        }
     }
 
     /// Starts `n` (at least 3) cluster-enabled servers, assigns them the 16384 slots and
@@ -402,6 +465,7 @@ impl PrivateCluster {
                         "--cluster-node-timeout",
                         "5000",
                     ],
+                    None,
                 )
             })
             .collect();
