@@ -929,7 +929,7 @@ fn kid_mismatch_is_noted_but_the_signature_decides() {
     );
     jwk["kid"] = json!("signing-key");
     let i = assert_valid(&token, &jwk.to_string(), "ES256");
-    assert!(i.notes.is_empty(), "{:?}", i.notes);
+    assert!(!i.notes.iter().any(|n| n.contains("kid")), "{:?}", i.notes);
 }
 
 #[test]
@@ -1045,4 +1045,56 @@ proptest! {
 fn foreign_token() -> String {
     static TOKEN: OnceLock<String> = OnceLock::new();
     TOKEN.get_or_init(|| foreign("ES256").token).clone()
+}
+
+#[test]
+fn inspect_and_validate_share_one_header_policy() {
+    // Issue 9: `inspect --jwk` refused `crit` while `validate` accepted it. Both now apply
+    // `JoseHeader::parse_checked`; every header `validate` refuses, inspect refuses too.
+    let pair = ES256KeyPair::generate();
+    let jwk = pair.public_key().to_jwk();
+    let token = pair.sign(foreign_claims()).unwrap();
+    let (_, rest) = token.split_once('.').unwrap();
+    for header in [
+        r#"{"alg":"ES256","crit":[]}"#,
+        r#"{"alg":"ES256","crit":["b64"],"b64":false}"#,
+        r#"{"alg":"ES256","alg":"ES256"}"#,
+        r#"{"alg":"ES256","cty":"JWT"}"#,
+    ] {
+        let forged = format!("{}.{rest}", b64(header.as_bytes()));
+        let reason = assert_invalid(&forged, &jwk);
+        assert!(reason.contains("header refused"), "{header}: {reason}");
+        assert!(
+            tokenbench::scheme::jwt::JoseHeader::parse_checked(
+                forged.split('.').next().unwrap(),
+                "ES256"
+            )
+            .is_err()
+        );
+    }
+}
+
+#[test]
+fn a_high_s_es256_signature_is_valid_but_noted() {
+    // Decision: inspect reports a high-S signature as valid ECDSA (it is), with a note that
+    // tokenbench's JwtScheme refuses that spelling.
+    let pair = ES256KeyPair::generate();
+    let jwk = pair.public_key().to_jwk();
+    let token = pair.sign(foreign_claims()).unwrap();
+    let (message, sig) = token.rsplit_once('.').unwrap();
+    let raw = URL_SAFE_NO_PAD.decode(sig).unwrap();
+    let high = if tokenbench::scheme::jwt::is_high_s(&raw) {
+        token.clone()
+    } else {
+        let parsed = p256::ecdsa::Signature::from_slice(&raw).unwrap();
+        let (r, s) = parsed.split_scalars();
+        let twin = p256::ecdsa::Signature::from_scalars(r.to_bytes(), (-*s).to_bytes()).unwrap();
+        format!("{message}.{}", b64(&twin.to_bytes()))
+    };
+    let i = assert_valid(&high, &jwk, "ES256");
+    assert!(
+        i.notes.iter().any(|n| n.contains("high S")),
+        "{:?}",
+        i.notes
+    );
 }

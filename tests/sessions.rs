@@ -6,6 +6,8 @@
 //! - fixation: `rotate_kills_the_old_id_and_keeps_the_claims`
 //! - XSS: `set_cookie_is_httponly_secure_samesite_hostonly` (HttpOnly: no script access)
 //! - CSRF: `csrf_token_is_bound_to_its_session` and SameSite in the cookie test
+//! - cookie tossing: `cookie_tossing_a_second_session_cookie_is_refused` (`__Host-` prefix,
+//!   a duplicated session cookie refused)
 
 mod common;
 

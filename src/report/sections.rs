@@ -868,7 +868,22 @@ fn security(doc: &mut Document) {
             .into(),
         "**Token forgery (JWT)**: `alg: none` in any casing and HS256 signed with the public key \
          (algorithm confusion) are refused: `tests/common/suite.rs` `rejects_alg_none_in_any_casing`, \
-         `rejects_hs256_signed_with_the_public_key`."
+         `rejects_hs256_signed_with_the_public_key`. The header is parsed once, strictly, and refused \
+         before any claim is read (repeated members, `crit`, `b64: false`): \
+         `header_problems_are_reported_before_signature_and_claims`, \
+         `crit_in_the_header_is_refused_in_every_form`; `nbf`, a future `iat` and lifetimes longer than \
+         issued are refused: `nbf_ahead_of_the_clock_is_not_yet_valid_and_nbf_now_is_accepted`, \
+         `lifetime_longer_than_the_issuer_gives_is_refused`."
+            .into(),
+        "**Second spellings**: an ES256 signature's high-S twin and a non-canonical base64url character are \
+         refused, and a per-node cache is keyed by the credential (JWT `jti`, session ID), so revoking evicts \
+         every spelling: `tests/common/suite.rs` `a_second_spelling_of_a_valid_token_is_refused`, \
+         `revoking_through_a_node_cache_evicts_the_credential`; `tests/jwt.rs` \
+         `a_node_cache_keyed_by_identity_evicts_a_malleable_twin_on_revoke`."
+            .into(),
+        "**Cookie tossing**: the session cookie is named with the `__Host-` prefix (browsers then refuse it \
+         from a sibling subdomain, or without `Secure` and `Path=/`), and a `Cookie:` header carrying it \
+         twice is refused: `tests/sessions.rs` `cookie_tossing_a_second_session_cookie_is_refused`."
             .into(),
         "**Expiry at the boundary**: accepted just before the deadline, refused at and after it, for every \
          scheme: `tests/common/suite.rs` `expiry_boundary_accepts_just_before_and_rejects_at_and_after`; \

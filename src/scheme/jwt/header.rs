@@ -48,7 +48,7 @@ pub enum HeaderError {
     #[error("header refused: {0}")]
     Refused(String),
     /// `alg` names an algorithm other than the one allowed (this includes `none`).
-    #[error("the header asks for alg {found:?}, but only {allowed} is allowed")]
+    #[error("the header asks for alg {found:?}, but the verifier allows only {allowed}")]
     AlgorithmNotAllowed {
         /// The `alg` of the header.
         found: String,

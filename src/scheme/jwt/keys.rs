@@ -141,6 +141,12 @@ impl JwtKeys {
     }
 }
 
+/// True for a 64-byte ES256 signature `(r, s)` whose `s` is in the upper half of the
+/// group order: the malleable twin of a low-S signature.
+pub fn is_high_s(signature: &[u8]) -> bool {
+    low_s_twin(signature).is_some()
+}
+
 /// `signature` (raw bytes) in the low-S form when it is an ES256 signature in the high-S
 /// form; `None` when it already is low-S (or is not 64 bytes, which verification refuses).
 fn low_s_twin(signature: &[u8]) -> Option<Vec<u8>> {

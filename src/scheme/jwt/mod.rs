@@ -15,7 +15,7 @@ mod keys;
 
 pub use claims::{Audience, WireClaims};
 pub use header::{HeaderError, JoseHeader};
-pub use keys::JwtKeys;
+pub use keys::{JwtKeys, is_high_s};
 
 use std::borrow::Cow;
 use std::fmt;
