@@ -20,6 +20,6 @@ pub mod plot;
 pub mod report;
 pub mod results;
 pub mod scheme;
-pub mod stats;
 pub mod store;
+pub mod units;
 pub mod workload;

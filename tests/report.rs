@@ -13,11 +13,11 @@ use std::path::Path;
 
 use tokenbench::claims::ClaimSet;
 use tokenbench::measure::Measurement;
+use tokenbench::measure::stats::Summary;
 use tokenbench::report::verdict::{self, Verdict};
 use tokenbench::report::{self, ReportError, sections};
 use tokenbench::results::meta::CrateVersion;
 use tokenbench::results::{Artifact, Meta, RunDir, SCHEMA_VERSION, WorkloadKind};
-use tokenbench::stats::Summary;
 use tokenbench::workload::revoke::{RevokeResults, StrategyResult};
 use tokenbench::workload::scale::{ScalePoint, ScaleResults};
 use tokenbench::workload::size::{MemoryRow, SizeResults, SizeRow};

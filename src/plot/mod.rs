@@ -10,7 +10,8 @@
 //!   strategy's staleness window (the JWT lifetime for expiry-only).
 //! - [`scale`]: (e) `scale_throughput`: ops/s against threads; (f) `scale_percentiles`:
 //!   latency percentiles at the most threads.
-//! - [`units`]: numbers with their units, shared with the report.
+//!
+//! Numbers are formatted by [`crate::units`], shared with the report.
 //!
 //! Text is laid out with plotters' default `ttf` feature, which finds a system
 //! `sans-serif` font through fontconfig (DejaVu Sans on the project's image). Without one,
@@ -20,7 +21,6 @@ mod canvas;
 pub mod revoke;
 pub mod scale;
 pub mod size;
-pub mod units;
 pub mod validate;
 
 use std::panic::{AssertUnwindSafe, catch_unwind};

@@ -1,7 +1,8 @@
 //! Chart (d), `revoke_latency`: how long a revoked token keeps being accepted.
 
 use super::canvas::{self, HBar, HBarChart, HRow, LegendItem, Mark, Rule};
-use super::{Figure, Kind, units};
+use super::{Figure, Kind};
+use crate::units;
 use crate::workload::revoke::RevokeResults;
 
 /// Latency p50 (bar), p99 (whisker) and max (dot) per strategy, each strategy's window

@@ -1,7 +1,8 @@
 //! Charts (e) `scale_throughput` and (f) `scale_percentiles`: `validate` under load.
 
 use super::canvas::{self, LineChart, Marker, Series};
-use super::{Figure, Kind, units};
+use super::{Figure, Kind};
+use crate::units;
 use crate::workload::scale::{ScalePoint, ScaleResults};
 
 /// A line of the scale charts: scheme, backend and working set.

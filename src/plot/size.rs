@@ -1,8 +1,9 @@
 //! Chart (a), `size_headers`: what each token costs on the wire.
 
 use super::canvas::{self, HLine, LegendItem, Mark, VBar, VBarChart};
-use super::{Figure, Kind, units};
+use super::{Figure, Kind};
 use crate::claims::ClaimSet;
+use crate::units;
 use crate::workload::size::SizeResults;
 
 /// Bars of `Cookie:` header bytes per claim set and scheme, the token inside each bar,

@@ -3,8 +3,9 @@
 use plotters::style::RGBColor;
 
 use super::canvas::{self, HBar, HBarChart, HRow, LegendItem, Mark};
-use super::{Figure, Kind, units};
+use super::{Figure, Kind};
 use crate::claims::ClaimSet;
+use crate::units;
 use crate::workload::validate::{Operation, ValidateResults, ValidateRow};
 
 /// `scheme` or `scheme (backend)` when the results hold more than one JWT backend.

@@ -7,8 +7,9 @@ use super::document::{Block, Document};
 use super::seed;
 use super::verdict::{self, Verdict};
 use crate::claims::ClaimSet;
-use crate::plot::{Rendered, units};
-use crate::stats::Summary;
+use crate::measure::stats::Summary;
+use crate::plot::Rendered;
+use crate::units;
 use crate::workload::validate::{Operation, ValidateResults, ValidateRow};
 
 /// The tests the security section cites, with the file that holds each: `tests/report.rs`

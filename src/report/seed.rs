@@ -5,8 +5,8 @@
 use super::Run;
 use super::verdict::{self, Judgement, is_jwt, is_session};
 use crate::claims::ClaimSet;
-use crate::plot::units;
 use crate::scheme::JwtAlg;
+use crate::units;
 use crate::workload::validate::{Operation, ValidateRow};
 
 /// One row of the table.

@@ -5,7 +5,7 @@
 //! Thresholds are constants so that the rule text and the code cannot disagree.
 
 use crate::claims::ClaimSet;
-use crate::plot::units;
+use crate::units;
 use crate::workload::revoke::RevokeResults;
 use crate::workload::scale::ScaleResults;
 use crate::workload::size::SizeResults;

@@ -27,9 +27,9 @@ use super::remote::Remote;
 use super::{Options, Progress, SchemeSpec, SummaryRow, WorkloadError, WorkloadResult, build};
 use crate::claims::ClaimSet;
 use crate::clock::CoarseClock;
+use crate::measure::stats::{Summary, encode_histogram, histogram};
 use crate::measure::{Budget, measure};
 use crate::scheme::{RevocationStrategy, SessionConfig, TokenScheme};
-use crate::stats::{Summary, encode_histogram, histogram};
 
 /// Valid JWTs each point draws from (a JWT validator holds no per-token state); a tenth
 /// of this in quick runs.
@@ -372,7 +372,7 @@ mod tests {
             assert_eq!(p.errors, 0, "{p:?}");
             assert!(p.ops > 0 && p.ops_per_sec > 0.0);
             assert!(
-                !crate::stats::decode_histogram(&p.latency_histogram)
+                !crate::measure::stats::decode_histogram(&p.latency_histogram)
                     .unwrap()
                     .is_empty()
             );

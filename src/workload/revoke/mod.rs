@@ -105,9 +105,10 @@ use trials::run_wall;
 use super::remote::{Remote, selected_redis};
 use super::{Family, Options, Progress, SummaryRow, WorkloadError, WorkloadResult};
 use crate::measure::Measurement;
+use crate::measure::stats::Summary;
 use crate::scheme::jwt::JwtKeys;
 use crate::scheme::{JwtAlg, TokenScheme};
-use crate::stats::Summary;
+use crate::units;
 
 /// Pause of each validator node between two requests.
 pub const REQUEST_GAP: Duration = Duration::from_micros(20);
@@ -208,7 +209,7 @@ impl RevokeResults {
         let mut rows = Vec::new();
         for s in &self.strategies {
             let param = match s.window_ms {
-                Some(w) => format!("clock={} window={}", s.clock, fmt_ms(w)),
+                Some(w) => format!("clock={} window={}", s.clock, units::window_ms(w)),
                 None => format!("clock={}", s.clock),
             };
             let row = |metric: &str, value: f64, unit: &str| {
@@ -225,15 +226,6 @@ impl RevokeResults {
     /// The result of strategy `name`, if it was run.
     pub fn strategy(&self, name: &str) -> Option<&StrategyResult> {
         self.strategies.iter().find(|s| s.strategy == name)
-    }
-}
-
-/// `250ms`, `1s`, `900s`: a window for humans.
-fn fmt_ms(ms: f64) -> String {
-    if ms >= 1000.0 && (ms / 1000.0).fract() == 0.0 {
-        format!("{}s", ms / 1000.0)
-    } else {
-        format!("{ms}ms")
     }
 }
 

@@ -1,12 +1,16 @@
 //! The timing engine shared by the workloads: warm-up, batching so that timer overhead is
 //! negligible, wall and thread-CPU time per operation.
+//!
+//! - [`stats`]: percentiles, the median's confidence interval, HdrHistograms.
 
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 
-use crate::stats::Summary;
+pub mod stats;
+
+use stats::Summary;
 
 /// How long to warm up and measure one operation.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -47,7 +51,7 @@ pub struct Measurement {
     /// Thread CPU time per operation, one sample per batch.
     pub cpu: Summary,
     /// Every wall-time sample (one per batch), as an HdrHistogram (V2 + deflate, base64;
-    /// see [`crate::stats::decode_histogram`]) of picoseconds per operation, 3 significant
+    /// see [`crate::measure::stats::decode_histogram`]) of picoseconds per operation, 3 significant
     /// figures. Empty in files written before schema version 2.
     #[serde(default)]
     pub wall_histogram: String,
@@ -142,11 +146,11 @@ pub const HISTOGRAM_UNITS_PER_NS: f64 = 1000.0;
 /// The samples (ns per operation) as a serialized histogram of picoseconds.
 fn samples_histogram(samples_ns: &[f64]) -> String {
     // Up to an hour per operation: far beyond any batch.
-    let mut h = crate::stats::histogram(3_600_000_000_000_000);
+    let mut h = crate::measure::stats::histogram(3_600_000_000_000_000);
     for &ns in samples_ns {
         let _ = h.record(((ns * HISTOGRAM_UNITS_PER_NS).round() as u64).max(1));
     }
-    crate::stats::encode_histogram(&h)
+    crate::measure::stats::encode_histogram(&h)
 }
 
 /// The cost of `a` relative to `b`, measured interleaved: rounds alternate a batch of `a`
@@ -228,7 +232,7 @@ mod tests {
         assert!(cheap.wall.samples >= 10 && cheap.ops >= 10 * cheap.batch_size);
         // A ratio within one run, not an absolute time.
         assert!(dear.wall.median_ns > cheap.wall.median_ns);
-        let h = crate::stats::decode_histogram(&cheap.wall_histogram).unwrap();
+        let h = crate::measure::stats::decode_histogram(&cheap.wall_histogram).unwrap();
         assert_eq!(h.len(), cheap.wall.samples);
         let median_ns = h.value_at_quantile(0.5) as f64 / HISTOGRAM_UNITS_PER_NS;
         // The same samples: the histogram's median within its 3 significant figures.

@@ -1,5 +1,6 @@
-//! Numbers for humans, shared by the charts and the report: durations from nanoseconds,
-//! byte counts, throughputs and ratios, always with their unit.
+//! Numbers for humans, the one formatter of the crate (charts, report, terminal summary,
+//! `summary.csv` parameters): durations from nanoseconds, byte counts, throughputs and
+//! ratios, always with their unit.
 
 /// Three significant figures, trailing zeros kept (`7.10`, `38.6`, `162`).
 fn sig3(x: f64) -> String {
@@ -62,6 +63,15 @@ pub fn ns_delta(delta: f64) -> String {
         format!("+{}", ns(delta))
     } else {
         format!("-{}", ns(-delta))
+    }
+}
+
+/// A window in milliseconds as written in `summary.csv` parameters: `250ms`, `1s`, `900s`.
+pub fn window_ms(ms: f64) -> String {
+    if ms >= 1000.0 && (ms / 1000.0).fract() == 0.0 {
+        format!("{}s", ms / 1000.0)
+    } else {
+        format!("{ms}ms")
     }
 }
 
