@@ -15,7 +15,7 @@ use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_m
 use tokenbench::claims::ClaimSet;
 use tokenbench::scheme::RevocationStrategy;
 
-use common::Family;
+use tokenbench::scheme::spec::Family;
 
 /// Tokens issued per timed chunk before the untimed clean-up.
 const CHUNK: u64 = 4096;
@@ -31,7 +31,7 @@ fn issue(c: &mut Criterion) {
             // The operation must really work: an issued token validates to its claims.
             let token = scheme.issue(&claims).expect("issue");
             common::assert_valid(scheme, &token, &claims);
-            if subject.family == Family::Session {
+            if subject.family() == Family::Session {
                 scheme.revoke(&token).expect("revoke");
             }
 
@@ -49,7 +49,7 @@ fn issue(c: &mut Criterion) {
                         timed += start.elapsed();
                         for result in issued.drain(..) {
                             let token = result.expect("issue failed during the bench");
-                            if subject.family == Family::Session {
+                            if subject.family() == Family::Session {
                                 scheme.revoke(&token).expect("revoke");
                             }
                         }

@@ -31,7 +31,7 @@ use tokenbench::scheme::{
 };
 use tokenbench::store::{SessionRecord, SessionStore};
 
-use common::Family;
+use tokenbench::scheme::spec::Family;
 
 /// Times `scheme.validate(token)` after checking it is accepted with `claims`.
 fn bench_hit(
@@ -86,7 +86,7 @@ fn validate_reject(c: &mut Criterion) {
     group.throughput(Throughput::Elements(1));
     for subject in &subjects {
         let scheme = subject.scheme.as_ref();
-        match subject.family {
+        match subject.family() {
             Family::Session => {
                 let unknown = common::unknown_session_id();
                 let id = BenchmarkId::new(&subject.name, "unknown-id");
@@ -105,9 +105,9 @@ fn validate_reject(c: &mut Criterion) {
                 let id = BenchmarkId::new(&subject.name, "tampered-signature");
                 bench_reject(&mut group, id, scheme, &tampered, &Rejection::BadSignature);
 
-                let alg = JwtAlg::ALL
-                    .into_iter()
-                    .find(|a| subject.name == format!("jwt-{a}"))
+                let alg = subject
+                    .id
+                    .alg()
                     .expect("a JWT subject is named after its algorithm");
                 let stranger = JwtScheme::new(
                     alg,

@@ -1,6 +1,7 @@
 //! The command line: argument parsing and the `run` pipeline (workloads, results, summary).
 //! `main` only calls [`main`] and turns its result into an exit status.
 
+use crate::results::schema::ResultFile;
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
@@ -248,11 +249,21 @@ fn parse_family(s: &str) -> Result<Family, String> {
 pub struct StoreList(pub Vec<StoreSpec>);
 
 fn parse_store(s: &str) -> Result<StoreSpec, String> {
-    s.parse()
+    with_env_url(s).parse()
 }
 
 fn parse_stores(s: &str) -> Result<StoreList, String> {
-    StoreSpec::parse_list(s).map(StoreList)
+    let items: Vec<String> = s.split(',').map(with_env_url).collect();
+    StoreSpec::parse_list(&items.join(",")).map(StoreList)
+}
+
+/// `redis` alone stands for the URL in `TOKENBENCH_REDIS_URL`, when it is set: the
+/// environment is read here, at the binary's edge, never by the library.
+fn with_env_url(item: &str) -> String {
+    match crate::store::redis_url_from_env() {
+        Some(url) if item.trim().eq_ignore_ascii_case("redis") => url,
+        _ => item.to_owned(),
+    }
 }
 
 /// A value parser for arguments that may hold a URL with a password (`--stores`): its
@@ -381,7 +392,7 @@ pub fn main() -> anyhow::Result<ExitCode> {
 
 /// One workload's results, whichever it is.
 enum Outcome {
-    Size(size::SizeResults),
+    Size(crate::results::schema::size::SizeResults),
     Validate(validate::ValidateResults),
     Revoke(revoke::RevokeResults),
     Scale(scale::ScaleResults),
@@ -672,7 +683,7 @@ fn summary_table(outcomes: &[Outcome]) -> String {
                     let mem = r
                         .memory
                         .iter()
-                        .find(|m| m.scheme == row.scheme)
+                        .find(|m| m.scheme == row.scheme.to_string())
                         .map_or("-".to_owned(), |m| format!("{:.0}", m.bytes_per_entry));
                     s.push_str(&format!(
                         "  {:<28} {:>8} {:>11} {:>11} {:>18}\n",
@@ -689,10 +700,10 @@ fn summary_table(outcomes: &[Outcome]) -> String {
                 for row in r.rows.iter().filter(|x| {
                     x.claims == ClaimSet::Typical && x.operation == validate::Operation::Validate
                 }) {
-                    let backend = row.backend.as_deref();
+                    let backend = row.backend;
                     let issue = r
                         .find(
-                            &row.scheme,
+                            row.scheme,
                             validate::Operation::Issue,
                             ClaimSet::Typical,
                             backend,
@@ -701,7 +712,7 @@ fn summary_table(outcomes: &[Outcome]) -> String {
                     s.push_str(&format!(
                         "  {:<28} {:<13} {:>11.0} {:>10.0} {:>8.0}\n",
                         row.scheme,
-                        backend.unwrap_or("-"),
+                        backend.map_or("-", |b| b.name()),
                         row.measurement.wall.median_ns,
                         issue,
                         row.measurement.wall.p99_ns
@@ -746,7 +757,7 @@ fn summary_table(outcomes: &[Outcome]) -> String {
                     s.push_str(&format!(
                         "  {:<28} {:<13} {:>7} {:>9} {:>12.0}\n",
                         p.scheme,
-                        p.backend.as_deref().unwrap_or("-"),
+                        p.backend.map_or("-", |b| b.name()),
                         p.threads,
                         p.sessions.map_or("-".into(), |n| n.to_string()),
                         p.ops_per_sec

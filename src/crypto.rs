@@ -11,12 +11,14 @@ use std::sync::OnceLock;
 use serde::{Deserialize, Serialize};
 
 /// A `jsonwebtoken` crypto provider.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
+/// Written in results as its [`name`](CryptoBackend::name).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub enum CryptoBackend {
     /// aws-lc-rs (AWS-LC, C and assembly). The default.
+    #[serde(rename = "aws-lc-rs", alias = "aws-lc")]
     AwsLc,
     /// The RustCrypto crates (pure Rust).
+    #[serde(rename = "rust-crypto")]
     RustCrypto,
 }
 

@@ -10,8 +10,8 @@ use std::time::{Duration, Instant};
 
 use assert_cmd::prelude::*;
 use predicates::prelude::*;
+use tokenbench::results::schema::size::SizeResults;
 use tokenbench::results::{Artifact, Meta, RunDir, WorkloadKind};
-use tokenbench::workload::size::SizeResults;
 
 fn tb() -> Command {
     Command::cargo_bin("tokenbench").unwrap()

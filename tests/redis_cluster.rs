@@ -15,10 +15,10 @@ use common::{PrivateCluster, record, tiny_options};
 use tokenbench::claims::ClaimSet;
 use tokenbench::clock::{Clock, ManualClock};
 use tokenbench::denylist::{Denylist, MemoryDenylist, RedisDenylist};
+use tokenbench::results::schema::revoke::RevokeResults;
 use tokenbench::scheme::{Rejection, SessionConfig, SessionScheme, TokenScheme};
 use tokenbench::store::{RedisStore, SessionRecord, SessionStore, StoreError};
 use tokenbench::workload::remote::{server_cpu_secs, used_memory};
-use tokenbench::workload::revoke::RevokeResults;
 use tokenbench::workload::validate::{Operation, ValidateResults};
 use tokenbench::workload::{Family, NoProgress, revoke, scale, size, validate};
 
@@ -220,7 +220,12 @@ fn every_workload_runs_on_a_cluster_and_leaves_no_key() {
 
     let v: ValidateResults = validate::run(&opts, &NoProgress).expect("validate workload");
     let row = v
-        .find(name, Operation::Validate, ClaimSet::Typical, None)
+        .find(
+            common::id(name),
+            Operation::Validate,
+            ClaimSet::Typical,
+            None,
+        )
         .expect("a cluster validate row");
     assert_eq!(row.errors, 0, "{row:?}");
     assert!(row.server_cpu_ns_per_op.is_some_and(|ns| ns >= 0.0));
@@ -231,11 +236,14 @@ fn every_workload_runs_on_a_cluster_and_leaves_no_key() {
     assert!(points.iter().all(|p| p.errors == 0 && p.ops > 0));
 
     let r: RevokeResults = revoke::run(&opts, &NoProgress).expect("revoke workload");
-    for s in r.strategies.iter().filter(|s| s.strategy.contains("redis")) {
+    for s in r.strategies.iter().filter(|s| s.strategy.is_redis()) {
         assert_eq!(s.errors, 0, "{}: failed trials", s.strategy);
         assert_eq!(s.latencies_ns.len(), opts.trials, "{}", s.strategy);
     }
-    assert!(r.strategy("session-central-redis").is_some());
+    assert!(
+        r.strategy(tokenbench::workload::revoke::Strategy::SessionCentralRedis)
+            .is_some()
+    );
 
     assert_eq!(
         cluster.keys_per_node().iter().sum::<u64>(),

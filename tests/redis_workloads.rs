@@ -12,6 +12,8 @@
 //! are skipped (failed on CI) only when `redis-server` is not on `PATH`.
 
 mod common;
+use common::id;
+use tokenbench::results::schema::ResultFile;
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, mpsc};
@@ -21,14 +23,14 @@ use common::{Persistence, PrivateServer, tiny_options};
 use tokenbench::claims::{ClaimSet, Claims};
 use tokenbench::clock::CoarseClock;
 use tokenbench::measure::Budget;
+use tokenbench::results::schema::scale::ScaleResults;
+use tokenbench::results::schema::size::SizeResults;
 use tokenbench::scheme::{
     Principal, Rejection, SchemeError, SessionConfig, SessionScheme, TokenScheme,
 };
 use tokenbench::store::RedisStore;
 use tokenbench::workload::remote::RECOVERY_WAIT;
 use tokenbench::workload::revoke::{RevokeResults, Strategy};
-use tokenbench::workload::scale::ScaleResults;
-use tokenbench::workload::size::SizeResults;
 use tokenbench::workload::validate::{Operation, ValidateResults};
 use tokenbench::workload::{Family, NoProgress, Options, StoreSpec, revoke, scale, size, validate};
 
@@ -112,7 +114,10 @@ fn size_reads_redis_memory_per_session_from_the_server() {
             .as_deref()
             .is_some_and(|m| m.contains("MEMORY USAGE"))
     );
-    assert_eq!(usage.entry, "session");
+    assert_eq!(
+        usage.entry,
+        tokenbench::results::schema::size::Entry::Session
+    );
     assert_eq!(usage.entries, 200);
     // A typical record is several hundred bytes of JSON plus Redis's per-key overhead.
     assert!(
@@ -148,7 +153,7 @@ fn validate_measures_round_trips_client_cpu_and_server_cpu() {
     ] {
         for set in ClaimSet::ALL {
             let row = r
-                .find("session-redis", op, set, None)
+                .find(id("session-redis"), op, set, None)
                 .unwrap_or_else(|| panic!("no session-redis {op:?} {set:?} row"));
             assert_eq!(row.errors, 0, "{row:?}");
             let server = row.server_cpu_ns_per_op.expect("server CPU measured");
@@ -158,14 +163,14 @@ fn validate_measures_round_trips_client_cpu_and_server_cpu() {
     }
     for op in [Operation::RejectUnknown, Operation::RejectRevoked] {
         let row = r
-            .find("session-redis", op, ClaimSet::Typical, None)
+            .find(id("session-redis"), op, ClaimSet::Typical, None)
             .expect("rejection rows");
         assert_eq!(row.errors, 0);
     }
     // In-process rows have no server side.
     let memory = r
         .find(
-            "session-memory",
+            id("session-memory"),
             Operation::Validate,
             ClaimSet::Typical,
             None,
@@ -175,7 +180,7 @@ fn validate_measures_round_trips_client_cpu_and_server_cpu() {
     // Ordering within one run: a round trip costs more than a map lookup.
     let redis = r
         .find(
-            "session-redis",
+            id("session-redis"),
             Operation::Validate,
             ClaimSet::Typical,
             None,
@@ -217,22 +222,26 @@ fn revoke_runs_every_redis_strategy() {
     let mut opts = tiny_options(&db.url);
     opts.families = vec![Family::Session, Family::Jwt];
     let r: RevokeResults = revoke::run(&opts, &NoProgress).expect("revoke workload");
-    let names: Vec<&str> = r.strategies.iter().map(|s| s.strategy.as_str()).collect();
+    let names: Vec<Strategy> = r.strategies.iter().map(|s| s.strategy).collect();
     assert_eq!(
         names,
-        Strategy::EVERY.map(Strategy::name).to_vec(),
+        Strategy::EVERY.to_vec(),
         "every strategy, sessions first"
     );
     for s in &r.strategies {
         assert_eq!(s.errors, 0, "{}: failed trials", s.strategy);
         assert_eq!(s.latencies_ns.len(), opts.trials, "{}", s.strategy);
     }
-    let central = r.strategy("session-central-redis").unwrap();
-    assert_eq!(central.family, "session");
+    let central = r
+        .strategy(tokenbench::workload::revoke::Strategy::SessionCentralRedis)
+        .unwrap();
+    assert_eq!(central.family, Family::Session);
     assert_eq!(central.window_ms, None);
     // Each request is a round trip: Redis adds to the in-process baseline.
     assert!(central.added_cost_ns > 0.0, "{central:?}");
-    let polled = r.strategy("jwt-denylist-polled-redis").unwrap();
+    let polled = r
+        .strategy(tokenbench::workload::revoke::Strategy::JwtDenylistPolledRedis)
+        .unwrap();
     assert_eq!(polled.window_ms, Some(50.0));
     round_trip(&r);
     assert_eq!(db.left(), 0, "keys left behind");
@@ -313,8 +322,14 @@ fn scale_point_never_accepts_while_redis_is_down_and_recovers() {
         window_tx.send((killed, restarting)).expect("send");
         server
     });
-    let p = scale::run_point(scheme.clone(), Arc::new(tokens.clone()), 2, &opts)
-        .expect("a point survives a dead server");
+    let p = scale::run_point(
+        id("session-redis"),
+        scheme.clone(),
+        Arc::new(tokens.clone()),
+        2,
+        &opts,
+    )
+    .expect("a point survives a dead server");
     let server = killer.join().expect("killer thread");
     let (killed, restarting) = window_rx.recv().expect("window");
 
@@ -461,14 +476,18 @@ fn revoke_counts_failed_trials_during_an_outage_and_carries_on() {
     });
     let r = revoke::run(&opts, &NoProgress).expect("the run recovers");
     let server = killer.join().expect("killer thread");
-    let pushed = r.strategy("jwt-denylist-pushed-redis").expect("ran");
+    let pushed = r
+        .strategy(tokenbench::workload::revoke::Strategy::JwtDenylistPushedRedis)
+        .expect("ran");
     assert!(pushed.errors > 0, "the outage was counted: {pushed:?}");
     assert!(
         pushed.latencies_ns.len() + pushed.errors as usize == opts.trials
             && !pushed.latencies_ns.is_empty(),
         "the strategy carried on after the restart: {pushed:?}"
     );
-    let polled = r.strategy("jwt-denylist-polled-redis").expect("ran");
+    let polled = r
+        .strategy(tokenbench::workload::revoke::Strategy::JwtDenylistPolledRedis)
+        .expect("ran");
     assert_eq!(polled.errors, 0, "later strategies are unaffected");
     round_trip(&r);
     assert_eq!(server.keys(), 0, "cleaned up");

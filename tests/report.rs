@@ -17,11 +17,18 @@ use tokenbench::measure::stats::Summary;
 use tokenbench::report::verdict::{self, Verdict};
 use tokenbench::report::{self, ReportError, sections};
 use tokenbench::results::meta::CrateVersion;
+use tokenbench::results::schema::revoke::{RevokeResults, Strategy, StrategyResult, TrialClock};
+use tokenbench::results::schema::scale::{ScalePoint, ScaleResults};
+use tokenbench::results::schema::size::{Entry, MemoryRow, SizeResults, SizeRow};
+use tokenbench::results::schema::validate::{BudgetCheck, Operation, ValidateResults, ValidateRow};
 use tokenbench::results::{Artifact, Meta, RunDir, SCHEMA_VERSION, WorkloadKind};
-use tokenbench::workload::revoke::{RevokeResults, StrategyResult};
-use tokenbench::workload::scale::{ScalePoint, ScaleResults};
-use tokenbench::workload::size::{MemoryRow, SizeResults, SizeRow};
-use tokenbench::workload::validate::{BudgetCheck, Operation, ValidateResults, ValidateRow};
+use tokenbench::scheme::JwtAlg;
+use tokenbench::scheme::spec::SchemeId;
+
+/// The identity of a scheme name (fixtures are written with names).
+fn id(name: &str) -> SchemeId {
+    name.parse().expect("a scheme name")
+}
 
 // ---------------------------------------------------------------------------------------
 // The fixture.
@@ -95,7 +102,7 @@ fn size_row(scheme: &str, claims: ClaimSet, token: usize, readable: usize) -> Si
             .to_vec()
     };
     SizeRow {
-        scheme: scheme.into(),
+        scheme: id(scheme),
         claims,
         token_bytes: token,
         cookie_header_bytes: token + 12,
@@ -126,9 +133,9 @@ fn size() -> SizeResults {
             rows.push(size_row(scheme, set, t[i], [170, 280, 1230][i]));
         }
     }
-    let memory = |scheme: &str, entry: &str, per: f64| MemoryRow {
+    let memory = |scheme: &str, entry: Entry, per: f64| MemoryRow {
         scheme: scheme.into(),
-        entry: entry.into(),
+        entry,
         claims: ClaimSet::Typical,
         entries: 10_000,
         heap_bytes: (per * 10_000.0) as i64,
@@ -137,18 +144,19 @@ fn size() -> SizeResults {
         method: None,
     };
     SizeResults {
+        schema_version: 1,
         rows,
         memory: vec![
-            memory("session-memory", "session", 1200.0),
-            memory("jwt-HS256", "issued-jwt", 0.0),
-            memory("jwt-HS256+denylist-memory", "denylist-entry", 80.0),
+            memory("session-memory", Entry::Session, 1200.0),
+            memory("jwt-HS256", Entry::IssuedJwt, 0.0),
+            memory("jwt-HS256+denylist-memory", Entry::DenylistEntry, 80.0),
             // A Redis row says how it was measured; the others fall back to memory_method.
             MemoryRow {
                 entries: 1000,
                 heap_bytes: 104_000,
                 allocations: 0,
                 method: Some(REDIS_MEMORY_METHOD.into()),
-                ..memory("jwt-HS256+denylist-redis", "denylist-entry", 104.0)
+                ..memory("jwt-HS256+denylist-redis", Entry::DenylistEntry, 104.0)
             },
         ],
         memory_method: "counting global allocator (fixture)".into(),
@@ -166,8 +174,8 @@ fn vrow(
     median: f64,
 ) -> ValidateRow {
     ValidateRow {
-        scheme: scheme.into(),
-        backend: backend.map(String::from),
+        scheme: id(scheme),
+        backend: backend.map(|b| b.parse().expect("a backend name")),
         operation: op,
         claims,
         measurement: measurement(median),
@@ -283,6 +291,7 @@ fn validate() -> ValidateResults {
         1200.0,
     ));
     ValidateResults {
+        schema_version: 2,
         live_sessions: 1000,
         timer_pair_ns: 30.0,
         rows,
@@ -314,15 +323,17 @@ fn strategy(
     cost: f64,
     added: f64,
 ) -> StrategyResult {
+    let strategy = Strategy::EVERY
+        .into_iter()
+        .find(|s| s.name() == name)
+        .expect("a strategy name");
     StrategyResult {
-        strategy: name.into(),
-        family: if name.starts_with("jwt") {
-            "jwt"
-        } else {
-            "session"
-        }
-        .into(),
-        clock: clock.into(),
+        strategy,
+        family: strategy.family(),
+        clock: match clock {
+            "virtual" => TrialClock::Virtual,
+            _ => TrialClock::Wall,
+        },
         window_ms,
         latency: Summary {
             samples: 20,
@@ -340,12 +351,13 @@ fn strategy(
 
 fn revoke() -> RevokeResults {
     RevokeResults {
+        schema_version: 1,
         validators: 4,
         trials: 20,
         cache_ttl_ms: 250.0,
         poll_interval_ms: 250.0,
         jwt_lifetime_s: 900.0,
-        jwt_alg: "HS256".into(),
+        jwt_alg: JwtAlg::HS256,
         strategies: vec![
             strategy("session-central", "wall", None, 80e3, 100e3, 200.0, 0.0),
             strategy(
@@ -405,8 +417,8 @@ fn point(
     ops: f64,
 ) -> ScalePoint {
     ScalePoint {
-        scheme: scheme.into(),
-        backend: backend.map(String::from),
+        scheme: id(scheme),
+        backend: backend.map(|b| b.parse().expect("a backend name")),
         threads,
         sessions,
         token_pool: sessions.unwrap_or(100),
@@ -436,6 +448,7 @@ fn scale() -> ScaleResults {
         points.push(point(scheme, Some("aws-lc-rs"), None, 8, eight));
     }
     ScaleResults {
+        schema_version: 1,
         cores: 4,
         duration_per_point_ms: 250.0,
         session_sliding: false,
@@ -958,7 +971,7 @@ fn missing_results_are_not_measured_never_guessed() {
     assert_eq!(verdict::cross_domain(None).verdict, Verdict::NotMeasured);
     // One family only: nothing to compare.
     let mut s = size();
-    s.rows.retain(|r| r.scheme.starts_with("jwt-"));
+    s.rows.retain(|r| r.scheme.is_jwt());
     assert_eq!(verdict::bandwidth(Some(&s)).verdict, Verdict::NotMeasured);
     // A single thread count: no scaling to compare.
     let mut c = scale();
@@ -981,7 +994,7 @@ fn bandwidth_flips_with_the_header_sizes() {
     // Every JWT no larger than the session: contradicted.
     s.rows
         .iter_mut()
-        .filter(|r| r.scheme.starts_with("jwt-"))
+        .filter(|r| r.scheme.is_jwt())
         .for_each(|r| r.cookie_header_bytes = 30);
     assert_eq!(verdict::bandwidth(Some(&s)).verdict, Verdict::Contradicted);
 }
@@ -997,7 +1010,7 @@ fn set_median(
         r.scheme == scheme
             && r.operation == op
             && r.claims == ClaimSet::Typical
-            && r.backend.as_deref() == backend
+            && r.backend.map(|b| b.name()) == backend
     }) {
         r.measurement.wall.median_ns = ns;
     }
@@ -1037,7 +1050,7 @@ fn set_ops(c: &mut ScaleResults, jwt: bool, threads: usize, factor: f64) {
     for p in c
         .points
         .iter_mut()
-        .filter(|p| p.scheme.starts_with("jwt-") == jwt && p.threads == threads)
+        .filter(|p| p.scheme.is_jwt() == jwt && p.threads == threads)
     {
         p.ops_per_sec *= factor;
     }
@@ -1066,7 +1079,7 @@ fn scalability_flips_with_the_scaling_ratios() {
     let mut s2 = size();
     s2.memory
         .iter_mut()
-        .filter(|m| m.entry == "issued-jwt")
+        .filter(|m| m.entry == Entry::IssuedJwt)
         .for_each(|m| m.bytes_per_entry = 5000.0);
     assert_eq!(
         verdict::scalability(Some(&c), Some(&s2)).verdict,
@@ -1091,7 +1104,7 @@ fn privacy_flips_with_what_an_outsider_reads() {
     let mut s = size();
     s.rows
         .iter_mut()
-        .filter(|r| r.scheme.starts_with("jwt-"))
+        .filter(|r| r.scheme.is_jwt())
         .for_each(|r| r.readable_payload_bytes = 0);
     assert_eq!(verdict::privacy(Some(&s)).verdict, Verdict::Contradicted);
 }
@@ -1101,7 +1114,7 @@ fn revocation_flips_with_the_latencies() {
     // No fast denylist (all slow or costly): confirmed.
     let mut r = revoke();
     for s in r.strategies.iter_mut() {
-        match s.strategy.as_str() {
+        match s.strategy.name() {
             "jwt-denylist-central" => s.added_cost_ns = 4000.0,
             "jwt-denylist-pushed" => s.latency.p99_ns = 50e6,
             _ => {}
@@ -1111,7 +1124,7 @@ fn revocation_flips_with_the_latencies() {
     // A fast denylist that failed trials does not count.
     let mut r = revoke();
     for s in r.strategies.iter_mut() {
-        match s.strategy.as_str() {
+        match s.strategy.name() {
             "jwt-denylist-central" => s.errors = 2,
             "jwt-denylist-pushed" => s.latency.p99_ns = 50e6,
             _ => {}
@@ -1121,7 +1134,7 @@ fn revocation_flips_with_the_latencies() {
     // Expiry-only as quick as a deleted session: contradicted.
     let mut r = revoke();
     for s in r.strategies.iter_mut() {
-        if s.strategy == "jwt-expiry-only" {
+        if s.strategy == Strategy::JwtExpiryOnly {
             s.latency.median_ns = 100e3;
         }
     }

@@ -12,12 +12,13 @@ use tokenbench::claims::{ClaimSet, Claims};
 use tokenbench::clock::{ManualClock, SystemClock};
 use tokenbench::denylist::{Denylist, MemoryDenylist, PolledDenylist, PushedDenylist};
 use tokenbench::measure::Budget;
+use tokenbench::results::schema::ResultFile;
 use tokenbench::scheme::{
     CachedScheme, JwtAlg, JwtConfig, JwtScheme, Principal, Rejection, RevocationStrategy,
     SchemeError, SessionConfig, SessionScheme, TokenScheme,
 };
 use tokenbench::store::MemoryStore;
-use tokenbench::workload::revoke::{RevokeResults, Strategy, run};
+use tokenbench::workload::revoke::{RevokeResults, Strategy, TrialClock, run};
 use tokenbench::workload::{Family, NoProgress, Options};
 
 /// Longest any test waits for something that should happen in microseconds.
@@ -67,21 +68,17 @@ fn tiny_run_covers_every_strategy() {
     let opts = tiny_options();
     let results = run(&opts, &NoProgress).expect("revoke workload");
 
-    let names: Vec<&str> = results
-        .strategies
-        .iter()
-        .map(|s| s.strategy.as_str())
-        .collect();
+    let names: Vec<Strategy> = results.strategies.iter().map(|s| s.strategy).collect();
     assert_eq!(
         names,
-        Strategy::ALL.map(Strategy::name).to_vec(),
+        Strategy::ALL.to_vec(),
         "every strategy, in report order"
     );
     assert_eq!(
         (results.validators, results.trials),
         (opts.validators, opts.trials)
     );
-    assert_eq!(results.jwt_alg, "HS256");
+    assert_eq!(results.jwt_alg, JwtAlg::HS256);
     assert_eq!(results.cache_ttl_ms, 50.0);
     assert_eq!(results.poll_interval_ms, 50.0);
     for s in &results.strategies {
@@ -90,12 +87,7 @@ fn tiny_run_covers_every_strategy() {
         assert_eq!(s.latency.samples, opts.trials as u64, "{}", s.strategy);
         assert!(s.latencies_ns.iter().all(|&l| l >= 0.0), "{}", s.strategy);
         assert!(s.validate_cost.wall.median_ns > 0.0, "{}", s.strategy);
-        let baseline = Strategy::ALL
-            .into_iter()
-            .find(|x| x.name() == s.strategy)
-            .unwrap()
-            .baseline();
-        if baseline.name() == s.strategy {
+        if s.strategy.baseline() == s.strategy {
             assert_eq!(s.added_cost_ns, 0.0, "{}", s.strategy);
         }
     }
@@ -104,9 +96,9 @@ fn tiny_run_covers_every_strategy() {
     // below the windows of the cache and polled strategies.
     let window_ns = 50e6;
     for name in [
-        "session-central",
-        "jwt-denylist-central",
-        "jwt-denylist-pushed",
+        Strategy::SessionCentral,
+        Strategy::JwtDenylistCentral,
+        Strategy::JwtDenylistPushed,
     ] {
         let s = results.strategy(name).unwrap();
         assert_eq!(s.window_ms, None);
@@ -116,17 +108,17 @@ fn tiny_run_covers_every_strategy() {
             s.latency.median_ns
         );
     }
-    for name in ["session-cache", "jwt-denylist-polled"] {
+    for name in [Strategy::SessionCache, Strategy::JwtDenylistPolled] {
         let s = results.strategy(name).unwrap();
         assert_eq!(s.window_ms, Some(50.0));
-        assert_eq!(s.clock, "wall");
+        assert_eq!(s.clock, TrialClock::Wall);
     }
 
     // Expiry only: virtual time, never longer than the lifetime.
-    let expiry = results.strategy("jwt-expiry-only").unwrap();
+    let expiry = results.strategy(Strategy::JwtExpiryOnly).unwrap();
     let lifetime_ns = opts.jwt_lifetime.as_nanos() as f64;
-    assert_eq!(expiry.clock, "virtual");
-    assert_eq!(expiry.family, "jwt");
+    assert_eq!(expiry.clock, TrialClock::Virtual);
+    assert_eq!(expiry.family, Family::Jwt);
     assert_eq!(
         expiry.window_ms,
         Some(opts.jwt_lifetime.as_secs_f64() * 1e3)
@@ -163,13 +155,14 @@ fn only_selected_families_run() {
     opts.trials = 1;
     opts.families = vec![Family::Session];
     let results = run(&opts, &NoProgress).unwrap();
-    let names: Vec<&str> = results
-        .strategies
-        .iter()
-        .map(|s| s.strategy.as_str())
-        .collect();
-    assert_eq!(names, ["session-central", "session-cache"]);
-    assert!(results.strategies.iter().all(|s| s.family == "session"));
+    let names: Vec<Strategy> = results.strategies.iter().map(|s| s.strategy).collect();
+    assert_eq!(names, [Strategy::SessionCentral, Strategy::SessionCache]);
+    assert!(
+        results
+            .strategies
+            .iter()
+            .all(|s| s.family == Family::Session)
+    );
 }
 
 /// Counts the validations that reach the wrapped scheme.

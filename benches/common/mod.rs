@@ -12,11 +12,13 @@ use criterion::Criterion;
 use tokenbench::claims::{ClaimSet, Claims};
 use tokenbench::clock::{Clock, SystemClock};
 use tokenbench::scheme::jwt::JwtKeys;
+use tokenbench::scheme::spec::{BuildOptions, Family, SchemeId, SchemeSpec};
 use tokenbench::scheme::{
     JwtAlg, JwtConfig, JwtScheme, Principal, Rejection, RevocationStrategy, SessionConfig,
     SessionScheme, TokenScheme,
 };
 use tokenbench::store::{MemoryStore, RwLockStore};
+use tokenbench::workload::Options;
 
 /// Sessions held by a session store while it is benchmarked (besides the token under test),
 /// so lookups hit a map of realistic size rather than a one-entry map.
@@ -72,29 +74,26 @@ pub fn session_rwlock(config: SessionConfig) -> SessionScheme<RwLockStore> {
     SessionScheme::new(RwLockStore::new(), config, clock())
 }
 
-/// Which family a scheme belongs to, for the benches whose setup differs between them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Family {
-    /// Opaque session ID, claims in a store.
-    Session,
-    /// Signed JWT.
-    Jwt,
-}
-
-/// A scheme under test with the name it reports (`session-memory`, `jwt-RS256`, ...).
+/// A scheme under test, with the identity results give it (`session-memory`, `jwt-RS256`,
+/// ...): its family decides the benches whose setup differs between them.
 pub struct Subject {
     pub name: String,
-    pub family: Family,
+    pub id: SchemeId,
     pub scheme: Arc<dyn TokenScheme>,
 }
 
 impl Subject {
-    fn new(family: Family, scheme: Arc<dyn TokenScheme>) -> Self {
+    fn new(id: SchemeId, scheme: Arc<dyn TokenScheme>) -> Self {
         Self {
-            name: scheme.name(),
-            family,
+            name: id.to_string(),
+            id,
             scheme,
         }
+    }
+
+    /// The family of the scheme.
+    pub fn family(&self) -> Family {
+        self.id.family()
     }
 }
 
@@ -108,22 +107,30 @@ pub fn fixed_sessions() -> SessionConfig {
     }
 }
 
-/// Every scheme: sessions on both embedded stores with [`fixed_sessions`], each holding
-/// `background` sessions, then JWT with every algorithm and `revocation()`.
+/// Every scheme the CLI measures by default (`Options::schemes` of a full run: sessions on
+/// the embedded stores, then JWT with every algorithm), the sessions with
+/// [`fixed_sessions`] and `background` sessions each, the JWTs with `revocation()` and the
+/// process's shared keys.
 pub fn subjects(background: usize, revocation: impl Fn() -> RevocationStrategy) -> Vec<Subject> {
-    let mut out = vec![
-        Subject::new(Family::Session, Arc::new(session_memory(fixed_sessions()))),
-        Subject::new(Family::Session, Arc::new(session_rwlock(fixed_sessions()))),
-    ];
-    for s in &out {
-        issue_many(s.scheme.as_ref(), ClaimSet::Typical, background);
-    }
-    out.extend(
-        JwtAlg::ALL
-            .into_iter()
-            .map(|alg| Subject::new(Family::Jwt, Arc::new(jwt(alg, revocation())))),
-    );
-    out
+    Options::defaults(false)
+        .schemes()
+        .into_iter()
+        .map(|spec| {
+            let scheme: Arc<dyn TokenScheme> = match &spec {
+                SchemeSpec::Jwt(alg) => Arc::new(jwt(*alg, revocation())),
+                SchemeSpec::Session(_) => {
+                    let options = BuildOptions {
+                        session: fixed_sessions(),
+                        ..BuildOptions::default()
+                    };
+                    let scheme = spec.build(options, clock()).expect("an embedded store");
+                    issue_many(scheme.as_ref(), ClaimSet::Typical, background);
+                    scheme
+                }
+            };
+            Subject::new(spec.id(), scheme)
+        })
+        .collect()
 }
 
 /// The claims of `set` for a fixed bench user.

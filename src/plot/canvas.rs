@@ -4,6 +4,9 @@
 //! strip under each chart, and category labels drawn by hand so long scheme names stay
 //! readable.
 
+use crate::results::schema::revoke::Strategy;
+use crate::scheme::JwtAlg;
+use crate::scheme::spec::{SchemeId, StoreKind};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
@@ -30,29 +33,52 @@ pub(crate) fn text(px: f64) -> TextStyle<'static> {
     (FONT, px).into_font().color(&BLACK)
 }
 
-/// Colours of the schemes and strategies (Tableau 10), the same in every chart.
-pub(crate) fn color_of(name: &str) -> RGBColor {
-    let base = name.split(' ').next().unwrap_or(name);
-    match base {
-        "session-memory" | "session-central" => RGBColor(0x4e, 0x79, 0xa7),
-        "session-rwlock" | "session-cache" => RGBColor(0x76, 0xb7, 0xb2),
-        "jwt-HS256" | "jwt-expiry-only" => RGBColor(0xf2, 0x8e, 0x2b),
-        "jwt-RS256" | "jwt-denylist-central" => RGBColor(0xe1, 0x57, 0x59),
-        "jwt-ES256" | "jwt-denylist-pushed" => RGBColor(0x59, 0xa1, 0x4f),
-        "jwt-EdDSA" | "jwt-denylist-polled" => RGBColor(0xb0, 0x7a, 0xa1),
-        _ => {
-            const OTHERS: [RGBColor; 4] = [
-                RGBColor(0xed, 0xc9, 0x48),
-                RGBColor(0x9c, 0x75, 0x5f),
-                RGBColor(0xff, 0x9d, 0xa7),
-                RGBColor(0x79, 0x70, 0x6e),
-            ];
-            let h = base
-                .bytes()
-                .fold(0usize, |h, b| h.wrapping_mul(31) + b as usize);
-            OTHERS[h % OTHERS.len()]
-        }
+/// Colour of a scheme (Tableau 10), the same in every chart.
+pub(crate) fn scheme_color(id: SchemeId) -> RGBColor {
+    match id {
+        SchemeId::Session(StoreKind::Memory) => BLUE,
+        SchemeId::Session(StoreKind::RwLock) => TEAL,
+        SchemeId::Jwt(JwtAlg::HS256) => ORANGE,
+        SchemeId::Jwt(JwtAlg::RS256) => RED,
+        SchemeId::Jwt(JwtAlg::ES256) => GREEN,
+        SchemeId::Jwt(JwtAlg::EdDSA) => PURPLE,
+        other => other_color(&other.to_string()),
     }
+}
+
+/// Colour of a revocation strategy, the same in every chart: each family's baseline and
+/// its first alternatives take the colours of the schemes they run on.
+pub(crate) fn strategy_color(s: Strategy) -> RGBColor {
+    match s {
+        Strategy::SessionCentral => BLUE,
+        Strategy::SessionCache => TEAL,
+        Strategy::JwtExpiryOnly => ORANGE,
+        Strategy::JwtDenylistCentral => RED,
+        Strategy::JwtDenylistPushed => GREEN,
+        Strategy::JwtDenylistPolled => PURPLE,
+        other => other_color(other.name()),
+    }
+}
+
+const BLUE: RGBColor = RGBColor(0x4e, 0x79, 0xa7);
+const TEAL: RGBColor = RGBColor(0x76, 0xb7, 0xb2);
+const ORANGE: RGBColor = RGBColor(0xf2, 0x8e, 0x2b);
+const RED: RGBColor = RGBColor(0xe1, 0x57, 0x59);
+const GREEN: RGBColor = RGBColor(0x59, 0xa1, 0x4f);
+const PURPLE: RGBColor = RGBColor(0xb0, 0x7a, 0xa1);
+
+/// One of the remaining Tableau colours, chosen by a hash of `name`.
+fn other_color(name: &str) -> RGBColor {
+    const OTHERS: [RGBColor; 4] = [
+        RGBColor(0xed, 0xc9, 0x48),
+        RGBColor(0x9c, 0x75, 0x5f),
+        RGBColor(0xff, 0x9d, 0xa7),
+        RGBColor(0x79, 0x70, 0x6e),
+    ];
+    let h = name
+        .bytes()
+        .fold(0usize, |h, b| h.wrapping_mul(31) + b as usize);
+    OTHERS[h % OTHERS.len()]
 }
 
 /// Grey of reference bars.

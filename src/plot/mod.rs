@@ -198,10 +198,10 @@ fn font_hint(reason: String) -> String {
 
 /// Every figure the results allow, in report order: size, validate, revoke, scale.
 pub fn figures(
-    size: Option<&crate::workload::size::SizeResults>,
-    validate: Option<&crate::workload::validate::ValidateResults>,
-    revoke: Option<&crate::workload::revoke::RevokeResults>,
-    scale: Option<&crate::workload::scale::ScaleResults>,
+    size: Option<&crate::results::schema::size::SizeResults>,
+    validate: Option<&crate::results::schema::validate::ValidateResults>,
+    revoke: Option<&crate::results::schema::revoke::RevokeResults>,
+    scale: Option<&crate::results::schema::scale::ScaleResults>,
 ) -> Vec<Figure> {
     let mut out = Vec::new();
     if let Some(s) = size {

@@ -2,8 +2,8 @@
 
 use super::canvas::{self, HBar, HBarChart, HRow, LegendItem, Mark, Rule};
 use super::{Figure, Kind};
+use crate::results::schema::revoke::{RevokeResults, TrialClock};
 use crate::units;
-use crate::workload::revoke::RevokeResults;
 
 /// Latency p50 (bar), p99 (whisker) and max (dot) per strategy, each strategy's window
 /// (tick) and the JWT lifetime (dashed line); `None` when no strategy ran.
@@ -15,8 +15,8 @@ pub fn latency(r: &RevokeResults) -> Option<Figure> {
         .strategies
         .iter()
         .map(|s| {
-            let mut label = s.strategy.clone();
-            if s.clock == "virtual" {
+            let mut label = s.strategy.to_string();
+            if s.clock == TrialClock::Virtual {
                 label.push_str(" (virtual clock)");
             }
             if s.latency.samples == 0 {
@@ -25,14 +25,14 @@ pub fn latency(r: &RevokeResults) -> Option<Figure> {
             let bar = if s.latency.samples == 0 {
                 HBar {
                     tick: s.window_ms.map(|w| w * 1e6),
-                    ..HBar::new(0.0, canvas::color_of(&s.strategy))
+                    ..HBar::new(0.0, canvas::strategy_color(s.strategy))
                 }
             } else {
                 HBar {
                     whisker: Some(s.latency.p99_ns),
                     dot: Some(s.latency.max_ns),
                     tick: s.window_ms.map(|w| w * 1e6),
-                    ..HBar::new(s.latency.median_ns, canvas::color_of(&s.strategy))
+                    ..HBar::new(s.latency.median_ns, canvas::strategy_color(s.strategy))
                 }
             };
             HRow {

@@ -2,23 +2,25 @@
 
 use super::canvas::{self, LineChart, Marker, Series};
 use super::{Figure, Kind};
+use crate::crypto::CryptoBackend;
+use crate::results::schema::scale::{ScalePoint, ScaleResults};
+use crate::scheme::spec::SchemeId;
 use crate::units;
-use crate::workload::scale::{ScalePoint, ScaleResults};
 
 /// A line of the scale charts: scheme, backend and working set.
-type Key<'a> = (&'a str, Option<&'a str>, Option<usize>);
+type Key = (SchemeId, Option<CryptoBackend>, Option<usize>);
 
-fn key(p: &ScalePoint) -> Key<'_> {
-    (p.scheme.as_str(), p.backend.as_deref(), p.sessions)
+fn key(p: &ScalePoint) -> Key {
+    (p.scheme, p.backend, p.sessions)
 }
 
 /// The lines in order of first appearance, with their style.
-fn lines(r: &ScaleResults) -> Vec<(Key<'_>, Series)> {
-    let mut backends: Vec<&str> = Vec::new();
+fn lines(r: &ScaleResults) -> Vec<(Key, Series)> {
+    let mut backends: Vec<CryptoBackend> = Vec::new();
     let mut sets: Vec<usize> = Vec::new();
-    let mut keys: Vec<Key<'_>> = Vec::new();
+    let mut keys: Vec<Key> = Vec::new();
     for p in &r.points {
-        if let Some(b) = p.backend.as_deref()
+        if let Some(b) = p.backend
             && !backends.contains(&b)
         {
             backends.push(b);
@@ -35,7 +37,7 @@ fn lines(r: &ScaleResults) -> Vec<(Key<'_>, Series)> {
     sets.sort_unstable();
     keys.into_iter()
         .map(|k @ (scheme, backend, sessions)| {
-            let mut label = scheme.to_owned();
+            let mut label = scheme.to_string();
             if let (Some(b), true) = (backend, backends.len() > 1) {
                 label.push_str(&format!(" ({b})"));
             }
@@ -47,7 +49,7 @@ fn lines(r: &ScaleResults) -> Vec<(Key<'_>, Series)> {
                 .map_or(Marker::Circle, |i| Marker::ALL[i % Marker::ALL.len()]);
             let series = Series {
                 label,
-                color: canvas::color_of(scheme),
+                color: canvas::scheme_color(scheme),
                 dashed: backend.is_some_and(|b| backends.first() != Some(&b)),
                 marker,
                 points: Vec::new(),

@@ -3,8 +3,9 @@
 use super::canvas::{self, HLine, LegendItem, Mark, VBar, VBarChart};
 use super::{Figure, Kind};
 use crate::claims::ClaimSet;
+use crate::results::schema::size::SizeResults;
+use crate::scheme::spec::SchemeId;
 use crate::units;
-use crate::workload::size::SizeResults;
 
 /// Bars of `Cookie:` header bytes per claim set and scheme, the token inside each bar,
 /// and the cookie and header limits; `None` when the results hold no rows.
@@ -12,10 +13,10 @@ pub fn header_bytes(r: &SizeResults) -> Option<Figure> {
     if r.rows.is_empty() {
         return None;
     }
-    let mut schemes: Vec<&str> = Vec::new();
+    let mut schemes: Vec<SchemeId> = Vec::new();
     for row in &r.rows {
-        if !schemes.contains(&row.scheme.as_str()) {
-            schemes.push(&row.scheme);
+        if !schemes.contains(&row.scheme) {
+            schemes.push(row.scheme);
         }
     }
     let groups = ClaimSet::ALL
@@ -28,7 +29,7 @@ pub fn header_bytes(r: &SizeResults) -> Option<Figure> {
                     let row = r.rows.iter().find(|x| x.claims == set && x.scheme == *s);
                     VBar {
                         value: row.map_or(0.0, |x| x.cookie_header_bytes as f64),
-                        color: canvas::color_of(s),
+                        color: canvas::scheme_color(*s),
                         level: row.map(|x| x.token_bytes as f64),
                     }
                 })
@@ -38,7 +39,7 @@ pub fn header_bytes(r: &SizeResults) -> Option<Figure> {
         .collect();
     let mut legend: Vec<LegendItem> = schemes
         .iter()
-        .map(|s| LegendItem::new(Mark::Fill(canvas::color_of(s)), *s))
+        .map(|s| LegendItem::new(Mark::Fill(canvas::scheme_color(*s)), s.to_string()))
         .collect();
     legend.push(LegendItem::new(Mark::Level, "token alone"));
     let cookie = r.cookie_limit_bytes as f64;

@@ -5,21 +5,23 @@ use plotters::style::RGBColor;
 use super::canvas::{self, HBar, HBarChart, HRow, LegendItem, Mark};
 use super::{Figure, Kind};
 use crate::claims::ClaimSet;
+use crate::crypto::CryptoBackend;
+use crate::results::schema::validate::{Operation, ValidateResults, ValidateRow};
+use crate::scheme::spec::SchemeId;
 use crate::units;
-use crate::workload::validate::{Operation, ValidateResults, ValidateRow};
 
 /// `scheme` or `scheme (backend)` when the results hold more than one JWT backend.
 pub(crate) fn row_label(r: &ValidateRow, several_backends: bool) -> String {
     match (&r.backend, several_backends) {
         (Some(b), true) => format!("{} ({b})", r.scheme),
-        _ => r.scheme.clone(),
+        _ => r.scheme.to_string(),
     }
 }
 
 /// True when JWT rows were measured on more than one crypto backend.
 pub(crate) fn several_backends(v: &ValidateResults) -> bool {
-    let mut seen: Vec<&str> = Vec::new();
-    for b in v.rows.iter().filter_map(|r| r.backend.as_deref()) {
+    let mut seen: Vec<CryptoBackend> = Vec::new();
+    for b in v.rows.iter().filter_map(|r| r.backend) {
         if !seen.contains(&b) {
             seen.push(b);
         }
@@ -47,18 +49,18 @@ pub fn cost(v: &ValidateResults) -> Option<Figure> {
     for r in typical(Operation::Validate) {
         rows.push(HRow {
             label: row_label(r, several),
-            bars: vec![bar(r, canvas::color_of(&r.scheme))],
+            bars: vec![bar(r, canvas::scheme_color(r.scheme))],
         });
         // The sliding-expiry variant right under its store.
         if let Some(s) = v.find(
-            &r.scheme,
+            r.scheme,
             Operation::ValidateSliding,
             ClaimSet::Typical,
-            r.backend.as_deref(),
+            r.backend,
         ) {
             rows.push(HRow {
                 label: format!("{} sliding expiry", r.scheme),
-                bars: vec![bar(s, canvas::color_of(&r.scheme))],
+                bars: vec![bar(s, canvas::scheme_color(r.scheme))],
             });
         }
     }
@@ -128,13 +130,13 @@ const PARTS: [(Operation, &str, RGBColor); 4] = [
 /// algorithm and backend (medians); `None` when no breakdown was measured.
 pub fn jwt_breakdown(v: &ValidateResults) -> Option<Figure> {
     let several = several_backends(v);
-    let mut keys: Vec<(&str, Option<&str>)> = Vec::new();
+    let mut keys: Vec<(SchemeId, Option<CryptoBackend>)> = Vec::new();
     for r in v
         .rows
         .iter()
         .filter(|r| r.operation == Operation::JwtSignatureCheck)
     {
-        let k = (r.scheme.as_str(), r.backend.as_deref());
+        let k = (r.scheme, r.backend);
         if !keys.contains(&k) {
             keys.push(k);
         }
@@ -155,7 +157,7 @@ pub fn jwt_breakdown(v: &ValidateResults) -> Option<Figure> {
             HRow {
                 label: match (backend, several) {
                     (Some(b), true) => format!("{scheme} ({b})"),
-                    _ => scheme.to_owned(),
+                    _ => scheme.to_string(),
                 },
                 bars,
             }

@@ -29,13 +29,13 @@ use std::io;
 use std::path::{Path, PathBuf};
 
 use crate::plot::{self, PlotError, Rendered};
+use crate::results::schema::revoke::RevokeResults;
+use crate::results::schema::scale::ScaleResults;
+use crate::results::schema::size::SizeResults;
+use crate::results::schema::validate::ValidateResults;
 use crate::results::{
     Artifact, Meta, OLDEST_READABLE_SCHEMA, ResultsError, RunDir, SCHEMA_VERSION, WorkloadKind,
 };
-use crate::workload::revoke::RevokeResults;
-use crate::workload::scale::ScaleResults;
-use crate::workload::size::SizeResults;
-use crate::workload::validate::ValidateResults;
 
 /// Where `cargo bench` leaves criterion's estimates, relative to the current directory.
 pub const DEFAULT_CRITERION_ROOT: &str = "target/criterion";

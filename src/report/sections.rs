@@ -7,10 +7,13 @@ use super::document::{Block, Document};
 use super::seed;
 use super::verdict::{self, Verdict};
 use crate::claims::ClaimSet;
+use crate::crypto::CryptoBackend;
 use crate::measure::stats::Summary;
 use crate::plot::Rendered;
+use crate::results::schema::revoke::Strategy;
+use crate::results::schema::validate::{Operation, ValidateResults, ValidateRow};
+use crate::scheme::spec::{SchemeId, StoreKind};
 use crate::units;
-use crate::workload::validate::{Operation, ValidateResults, ValidateRow};
 
 /// The tests the security section cites, with the file that holds each: `tests/report.rs`
 /// checks that every one exists.
@@ -47,7 +50,7 @@ pub const CITED_TESTS: [(&str, &str); 9] = [
 const NOT_MEASURED: &str = "**not measured in this run**";
 
 /// The revoke strategies the others' added cost is measured against.
-const BASELINES: [&str; 2] = ["session-central", "jwt-expiry-only"];
+const BASELINES: [Strategy; 2] = [Strategy::SessionCentral, Strategy::JwtExpiryOnly];
 
 fn threads(n: usize) -> String {
     if n == 1 {
@@ -192,7 +195,7 @@ fn seed_table(doc: &mut Document, run: &Run) {
     doc.heading(2, "The comparison table, rebuilt from this run");
     let cols = seed::columns(run);
     let rows = seed::rows(run);
-    let session = cols.iter().find(|c| verdict::is_session(c));
+    let session = cols.iter().find(|c| c.is_session());
     doc.para(format!(
         "One row per row of the seed article's table: the article's claim in our words, what this run \
          measured for {} and for each JWT algorithm (typical claims unless stated; JWT figures on the \
@@ -204,8 +207,9 @@ fn seed_table(doc: &mut Document, run: &Run) {
         ),
         run.meta.crypto_backend
     ));
+    let names: Vec<String> = cols.iter().map(SchemeId::to_string).collect();
     let mut head: Vec<&str> = vec!["#", "Row", "Article's claim"];
-    head.extend(cols.iter().map(String::as_str));
+    head.extend(names.iter().map(String::as_str));
     head.extend(["Verdict", "Rule"]);
     let table_rows = rows
         .iter()
@@ -257,7 +261,7 @@ fn size(doc: &mut Document, run: &Run, charts: &[Rendered]) {
             .iter()
             .map(|r| {
                 vec![
-                    r.scheme.clone(),
+                    r.scheme.to_string(),
                     r.claims.name().to_owned(),
                     units::bytes(r.token_bytes as f64),
                     units::bytes(r.cookie_header_bytes as f64),
@@ -322,8 +326,8 @@ fn size(doc: &mut Document, run: &Run, charts: &[Rendered]) {
                 .iter()
                 .map(|m| {
                     vec![
-                        m.scheme.clone(),
-                        m.entry.clone(),
+                        m.scheme.to_string(),
+                        m.entry.to_string(),
                         m.claims.name().to_owned(),
                         m.entries.to_string(),
                         units::bytes(m.heap_bytes as f64),
@@ -348,10 +352,10 @@ fn ci(s: &Summary) -> String {
 }
 
 /// `(scheme, backend)` pairs of the rows for `op`, in order of first appearance.
-fn keys(v: &ValidateResults, op: Operation) -> Vec<(String, Option<String>)> {
-    let mut out: Vec<(String, Option<String>)> = Vec::new();
+fn keys(v: &ValidateResults, op: Operation) -> Vec<(SchemeId, Option<CryptoBackend>)> {
+    let mut out: Vec<(SchemeId, Option<CryptoBackend>)> = Vec::new();
     for r in v.rows.iter().filter(|r| r.operation == op) {
-        let k = (r.scheme.clone(), r.backend.clone());
+        let k = (r.scheme, r.backend);
         if !out.contains(&k) {
             out.push(k);
         }
@@ -366,10 +370,10 @@ type Figure = fn(&ValidateRow) -> Option<f64>;
 /// its figure is absent.
 fn figure_of(
     v: &ValidateResults,
-    scheme: &str,
+    scheme: SchemeId,
     op: Operation,
     set: ClaimSet,
-    b: Option<&str>,
+    b: Option<CryptoBackend>,
     figure: Figure,
 ) -> String {
     v.find(scheme, op, set, b)
@@ -379,10 +383,10 @@ fn figure_of(
 
 fn median_of(
     v: &ValidateResults,
-    scheme: &str,
+    scheme: SchemeId,
     op: Operation,
     set: ClaimSet,
-    b: Option<&str>,
+    b: Option<CryptoBackend>,
 ) -> String {
     figure_of(v, scheme, op, set, b, |r| {
         Some(r.measurement.wall.median_ns)
@@ -397,12 +401,12 @@ fn central_store(doc: &mut Document, v: &ValidateResults) {
     if !v.rows.iter().any(|r| r.server_cpu_ns_per_op.is_some()) {
         return;
     }
-    let mut stores: Vec<(String, Option<String>)> = Vec::new();
+    let mut stores: Vec<(SchemeId, Option<CryptoBackend>)> = Vec::new();
     for k in keys(v, Operation::Validate)
         .into_iter()
         .chain(keys(v, Operation::ValidateSliding))
     {
-        if verdict::is_session(&k.0) && !stores.contains(&k) {
+        if k.0.is_session() && !stores.contains(&k) {
             stores.push(k);
         }
     }
@@ -419,7 +423,7 @@ fn central_store(doc: &mut Document, v: &ValidateResults) {
     );
     if stores
         .iter()
-        .any(|(scheme, _)| scheme.ends_with("-redis-cluster"))
+        .any(|(scheme, _)| scheme.store() == Some(StoreKind::RedisCluster))
     {
         intro.push_str(
             " For a Redis Cluster the server CPU is summed over its primaries, and each lookup \
@@ -443,13 +447,17 @@ fn central_store(doc: &mut Document, v: &ValidateResults) {
             row.extend(
                 stores
                     .iter()
-                    .map(|(scheme, b)| figure_of(v, scheme, op, t, b.as_deref(), figure)),
+                    .map(|&(scheme, b)| figure_of(v, scheme, op, t, b, figure)),
             );
             rows.push(row);
         }
     }
     let mut head = vec![""];
-    head.extend(stores.iter().map(|(scheme, _)| scheme.as_str()));
+    let names: Vec<String> = stores
+        .iter()
+        .map(|(scheme, _)| scheme.to_string())
+        .collect();
+    head.extend(names.iter().map(String::as_str));
     doc.table(&head, rows);
 }
 
@@ -507,11 +515,11 @@ fn validate(doc: &mut Document, run: &Run, charts: &[Rendered]) {
         keys(v, Operation::Validate)
             .iter()
             .filter_map(|(scheme, b)| {
-                let b = b.as_deref();
+                let (scheme, b) = (*scheme, *b);
                 let r = v.find(scheme, Operation::Validate, t, b)?;
                 Some(vec![
-                    scheme.clone(),
-                    b.unwrap_or("—").to_owned(),
+                    scheme.to_string(),
+                    b.map_or_else(|| "—".to_owned(), |b| b.to_string()),
                     ci(&r.measurement.wall),
                     units::ns(r.measurement.wall.p99_ns),
                     units::ns(r.measurement.cpu.median_ns),
@@ -530,11 +538,14 @@ fn validate(doc: &mut Document, run: &Run, charts: &[Rendered]) {
         keys(v, Operation::Validate)
             .iter()
             .map(|(scheme, b)| {
-                let mut row = vec![scheme.clone(), b.clone().unwrap_or_else(|| "—".into())];
+                let mut row = vec![
+                    scheme.to_string(),
+                    b.map_or_else(|| "—".into(), |b| b.to_string()),
+                ];
                 row.extend(
                     ClaimSet::ALL
                         .iter()
-                        .map(|set| median_of(v, scheme, Operation::Validate, *set, b.as_deref())),
+                        .map(|set| median_of(v, *scheme, Operation::Validate, *set, *b)),
                 );
                 row
             })
@@ -560,7 +571,7 @@ fn validate(doc: &mut Document, run: &Run, charts: &[Rendered]) {
             breakdown
                 .iter()
                 .map(|(scheme, b)| {
-                    let b = b.as_deref();
+                    let (scheme, b) = (*scheme, *b);
                     let parts = [
                         Operation::JwtHeaderDecode,
                         Operation::JwtClaimsDecode,
@@ -573,7 +584,10 @@ fn validate(doc: &mut Document, run: &Run, charts: &[Rendered]) {
                                 .map(|r| r.measurement.wall.median_ns)
                         })
                         .sum();
-                    let mut row = vec![scheme.clone(), b.unwrap_or("—").to_owned()];
+                    let mut row = vec![
+                        scheme.to_string(),
+                        b.map_or_else(|| "—".to_owned(), |b| b.to_string()),
+                    ];
                     row.extend(parts.iter().map(|op| median_of(v, scheme, *op, t, b)));
                     row.push(sum.map_or_else(|| "—".to_owned(), units::ns));
                     row.push(median_of(v, scheme, Operation::Validate, t, b));
@@ -606,8 +620,8 @@ fn validate(doc: &mut Document, run: &Run, charts: &[Rendered]) {
                             _ => "bare HMAC-SHA256 of the signing input",
                         }
                         .to_owned(),
-                        r.scheme.clone(),
-                        r.backend.clone().unwrap_or_else(|| "—".into()),
+                        r.scheme.to_string(),
+                        r.backend.map_or_else(|| "—".into(), |b| b.to_string()),
                         ci(&r.measurement.wall),
                         units::ns(r.measurement.wall.p99_ns),
                     ]
@@ -652,12 +666,13 @@ fn criterion(doc: &mut Document, run: &Run, v: &ValidateResults) {
     ];
     let mut rows = Vec::new();
     for r in v.rows.iter().filter(|r| {
-        r.backend.is_none() || r.backend.as_deref() == Some(run.meta.crypto_backend.as_str())
+        r.backend.is_none()
+            || r.backend.map(CryptoBackend::name) == Some(run.meta.crypto_backend.as_str())
     }) {
         let Some((group, _)) = groups.iter().find(|(_, op)| *op == r.operation) else {
             continue;
         };
-        if let Some(e) = c.get(group, &r.scheme, r.claims.name()) {
+        if let Some(e) = c.get(group, &r.scheme.to_string(), r.claims.name()) {
             let cli = r.measurement.wall.median_ns;
             rows.push(vec![
                 format!("`{}`", e.id()),
@@ -742,8 +757,8 @@ fn revoke(doc: &mut Document, run: &Run, charts: &[Rendered]) {
                     if ok { units::ns(x) } else { "—".to_owned() }
                 };
                 vec![
-                    s.strategy.clone(),
-                    s.clock.clone(),
+                    s.strategy.to_string(),
+                    s.clock.to_string(),
                     s.window_ms
                         .map_or_else(|| "none".to_owned(), |w| units::ns(w * 1e6)),
                     s.latency.samples.to_string(),
@@ -752,7 +767,7 @@ fn revoke(doc: &mut Document, run: &Run, charts: &[Rendered]) {
                     lat(s.latency.p99_ns),
                     lat(s.latency.max_ns),
                     units::ns(s.validate_cost.wall.median_ns),
-                    if BASELINES.contains(&s.strategy.as_str()) {
+                    if BASELINES.contains(&s.strategy) {
                         "baseline".to_owned()
                     } else {
                         units::ns_delta(s.added_cost_ns)
@@ -795,8 +810,8 @@ fn scale(doc: &mut Document, run: &Run, charts: &[Rendered]) {
                 .iter()
                 .map(|l| {
                     vec![
-                        l.scheme.clone(),
-                        l.backend.clone().unwrap_or_else(|| "—".into()),
+                        l.scheme.to_string(),
+                        l.backend.map_or_else(|| "—".into(), |b| b.to_string()),
                         l.sessions.map_or_else(|| "—".into(), |n| n.to_string()),
                         units::count(l.low_ops),
                         units::count(l.high_ops),
@@ -824,8 +839,8 @@ fn scale(doc: &mut Document, run: &Run, charts: &[Rendered]) {
             .iter()
             .map(|p| {
                 vec![
-                    p.scheme.clone(),
-                    p.backend.clone().unwrap_or_else(|| "—".into()),
+                    p.scheme.to_string(),
+                    p.backend.map_or_else(|| "—".into(), |b| b.to_string()),
                     p.sessions.map_or_else(|| "—".into(), |n| n.to_string()),
                     p.threads.to_string(),
                     units::count(p.ops_per_sec),

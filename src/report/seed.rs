@@ -3,11 +3,14 @@
 //! algorithm), the rule and the computed verdict.
 
 use super::Run;
-use super::verdict::{self, Judgement, is_jwt, is_session};
+use super::verdict::{self, Judgement, SESSION_MEMORY};
 use crate::claims::ClaimSet;
-use crate::scheme::JwtAlg;
+use crate::crypto::CryptoBackend;
+use crate::results::schema::revoke::Strategy;
+use crate::results::schema::size::Entry;
+use crate::results::schema::validate::{Operation, ValidateRow};
+use crate::scheme::spec::SchemeId;
 use crate::units;
-use crate::workload::validate::{Operation, ValidateRow};
 
 /// One row of the table.
 #[derive(Debug, Clone, PartialEq)]
@@ -62,49 +65,43 @@ const NOT_MEASURED: &str = "not measured";
 
 /// The scheme columns: the main session store (session-memory when measured) and every
 /// JWT algorithm, in the order of [`JwtAlg::ALL`].
-pub fn columns(run: &Run) -> Vec<String> {
-    let mut all: Vec<String> = Vec::new();
-    let mut push = |n: &str| {
-        if !all.iter().any(|x| x == n) {
-            all.push(n.to_owned());
+pub fn columns(run: &Run) -> Vec<SchemeId> {
+    let mut all: Vec<SchemeId> = Vec::new();
+    let mut push = |n: SchemeId| {
+        if !all.contains(&n) {
+            all.push(n);
         }
     };
     if let Some(s) = &run.size {
-        s.rows.iter().for_each(|r| push(&r.scheme));
+        s.rows.iter().for_each(|r| push(r.scheme));
     }
     if let Some(v) = &run.validate {
         v.rows
             .iter()
             .filter(|r| r.operation == Operation::Validate)
-            .for_each(|r| push(&r.scheme));
+            .for_each(|r| push(r.scheme));
     }
     if let Some(s) = &run.scale {
-        s.points.iter().for_each(|p| push(&p.scheme));
+        s.points.iter().for_each(|p| push(p.scheme));
     }
     let session = all
         .iter()
-        .find(|n| n.as_str() == "session-memory")
-        .or_else(|| all.iter().find(|n| is_session(n)))
-        .cloned();
-    let mut jwts: Vec<String> = all.iter().filter(|n| is_jwt(n)).cloned().collect();
-    let order = |n: &String| {
-        JwtAlg::ALL
-            .iter()
-            .position(|a| format!("jwt-{a}") == *n)
-            .unwrap_or(JwtAlg::ALL.len())
-    };
-    jwts.sort_by_key(order);
+        .find(|n| **n == SESSION_MEMORY)
+        .or_else(|| all.iter().find(|n| n.is_session()))
+        .copied();
+    let mut jwts: Vec<SchemeId> = all.iter().filter(|n| n.is_jwt()).copied().collect();
+    jwts.sort_by_key(|n| n.order());
     session.into_iter().chain(jwts).collect()
 }
 
 /// The JWT backend figures are quoted for: the run's main backend.
-fn main_backend(run: &Run) -> &str {
-    &run.meta.crypto_backend
+fn main_backend(run: &Run) -> Option<CryptoBackend> {
+    run.meta.crypto_backend.parse().ok()
 }
 
 /// The validate-workload row of `scheme` for `op`, typical claims, on the main backend
 /// (any backend when the main one was not measured).
-fn validate_row<'a>(run: &'a Run, scheme: &str, op: Operation) -> Option<&'a ValidateRow> {
+fn validate_row(run: &Run, scheme: SchemeId, op: Operation) -> Option<&ValidateRow> {
     let v = run.validate.as_ref()?;
     let candidates = || {
         v.rows.iter().filter(move |r| {
@@ -112,14 +109,14 @@ fn validate_row<'a>(run: &'a Run, scheme: &str, op: Operation) -> Option<&'a Val
         })
     };
     candidates()
-        .find(|r| r.backend.is_none() || r.backend.as_deref() == Some(main_backend(run)))
+        .find(|r| r.backend.is_none() || r.backend == main_backend(run))
         .or_else(|| candidates().next())
 }
 
 fn per_claim_set(
     run: &Run,
-    scheme: &str,
-    f: fn(&crate::workload::size::SizeRow) -> usize,
+    scheme: SchemeId,
+    f: fn(&crate::results::schema::size::SizeRow) -> usize,
 ) -> Option<String> {
     let s = run.size.as_ref()?;
     let v: Vec<String> = ClaimSet::ALL
@@ -134,11 +131,11 @@ fn per_claim_set(
     (!v.is_empty()).then(|| format!("{} B", v.join(" / ")))
 }
 
-fn bandwidth_cell(run: &Run, scheme: &str) -> Option<String> {
+fn bandwidth_cell(run: &Run, scheme: SchemeId) -> Option<String> {
     per_claim_set(run, scheme, |r| r.cookie_header_bytes).map(|v| format!("`Cookie:` {v}"))
 }
 
-fn cpu_cell(run: &Run, scheme: &str) -> Option<String> {
+fn cpu_cell(run: &Run, scheme: SchemeId) -> Option<String> {
     let row = validate_row(run, scheme, Operation::Validate)?;
     let mut out = format!("validate {}", units::ns(row.measurement.wall.median_ns));
     if let Some(i) = validate_row(run, scheme, Operation::Issue) {
@@ -157,7 +154,7 @@ fn cpu_cell(run: &Run, scheme: &str) -> Option<String> {
         }) {
             out.push_str(&format!(
                 "; {}: validate {}",
-                other.backend.as_deref().unwrap_or("?"),
+                other.backend.map_or("?", |b| b.name()),
                 units::ns(other.measurement.wall.median_ns)
             ));
         }
@@ -165,14 +162,13 @@ fn cpu_cell(run: &Run, scheme: &str) -> Option<String> {
     Some(out)
 }
 
-fn scalability_cell(run: &Run, scheme: &str) -> Option<String> {
+fn scalability_cell(run: &Run, scheme: SchemeId) -> Option<String> {
     let mut parts = Vec::new();
     if let Some((_, _, lines)) = run.scale.as_ref().and_then(verdict::scaling) {
         let mine: Vec<_> = lines
             .iter()
             .filter(|l| {
-                l.scheme == scheme
-                    && (l.backend.is_none() || l.backend.as_deref() == Some(main_backend(run)))
+                l.scheme == scheme && (l.backend.is_none() || l.backend == main_backend(run))
             })
             .collect();
         let mine = if mine.is_empty() {
@@ -202,9 +198,9 @@ fn scalability_cell(run: &Run, scheme: &str) -> Option<String> {
     if let Some(m) = run
         .size
         .as_ref()
-        .and_then(|s| s.memory.iter().find(|m| m.scheme == scheme))
+        .and_then(|s| s.memory.iter().find(|m| m.scheme == scheme.to_string()))
     {
-        let per = if m.entry == "session" {
+        let per = if m.entry == Entry::Session {
             "session"
         } else {
             "issued token"
@@ -217,7 +213,7 @@ fn scalability_cell(run: &Run, scheme: &str) -> Option<String> {
     (!parts.is_empty()).then(|| parts.join("; "))
 }
 
-fn privacy_cell(run: &Run, scheme: &str) -> Option<String> {
+fn privacy_cell(run: &Run, scheme: SchemeId) -> Option<String> {
     let s = run.size.as_ref()?;
     let r = s
         .rows
@@ -235,19 +231,19 @@ fn privacy_cell(run: &Run, scheme: &str) -> Option<String> {
     })
 }
 
-fn revocation_cell(run: &Run, scheme: &str) -> Option<String> {
+fn revocation_cell(run: &Run, scheme: SchemeId) -> Option<String> {
     let r = run.revoke.as_ref()?;
-    let p99 = |name: &str| {
-        r.strategy(name)
+    let p99 = |strategy: Strategy| {
+        r.strategy(strategy)
             .filter(|s| s.latency.samples > 0)
             .map(|s| units::ns(s.latency.p99_ns))
     };
-    if is_session(scheme) {
+    if scheme.is_session() {
         let mut parts = Vec::new();
-        if let Some(c) = p99("session-central") {
+        if let Some(c) = p99(Strategy::SessionCentral) {
             parts.push(format!("central store p99 {c}"));
         }
-        if let Some(c) = p99("session-cache") {
+        if let Some(c) = p99(Strategy::SessionCache) {
             parts.push(format!(
                 "per-node cache p99 {c} (T {})",
                 units::ns(r.cache_ttl_ms * 1e6)
@@ -255,12 +251,12 @@ fn revocation_cell(run: &Run, scheme: &str) -> Option<String> {
         }
         return (!parts.is_empty()).then(|| parts.join("; "));
     }
-    if scheme != format!("jwt-{}", r.jwt_alg) {
+    if scheme != SchemeId::Jwt(r.jwt_alg) {
         return Some(format!("strategies run on {} only", r.jwt_alg));
     }
     let mut parts = Vec::new();
     if let Some(e) = r
-        .strategy("jwt-expiry-only")
+        .strategy(Strategy::JwtExpiryOnly)
         .filter(|s| s.latency.samples > 0)
     {
         parts.push(format!(
@@ -272,11 +268,11 @@ fn revocation_cell(run: &Run, scheme: &str) -> Option<String> {
     for s in r
         .strategies
         .iter()
-        .filter(|s| s.strategy.starts_with("jwt-denylist") && s.latency.samples > 0)
+        .filter(|s| s.strategy.is_denylist() && s.latency.samples > 0)
     {
         parts.push(format!(
             "{} p99 {}, {}/request",
-            s.strategy.trim_start_matches("jwt-"),
+            s.strategy.name().trim_start_matches("jwt-"),
             units::ns(s.latency.p99_ns),
             units::ns_delta(s.added_cost_ns)
         ));
@@ -284,8 +280,8 @@ fn revocation_cell(run: &Run, scheme: &str) -> Option<String> {
     (!parts.is_empty()).then(|| parts.join("; "))
 }
 
-fn expiry_cell(run: &Run, scheme: &str) -> Option<String> {
-    if is_session(scheme) {
+fn expiry_cell(run: &Run, scheme: SchemeId) -> Option<String> {
+    if scheme.is_session() {
         let fixed = validate_row(run, scheme, Operation::Validate)?;
         let sliding = validate_row(run, scheme, Operation::ValidateSliding)?;
         let (f, s) = (
@@ -306,7 +302,7 @@ fn expiry_cell(run: &Run, scheme: &str) -> Option<String> {
     })
 }
 
-fn cross_domain_cell(run: &Run, scheme: &str) -> Option<String> {
+fn cross_domain_cell(run: &Run, scheme: SchemeId) -> Option<String> {
     let s = run.size.as_ref()?;
     let bearer = per_claim_set(run, scheme, |r| r.authorization_header_bytes)?;
     let rows: Vec<_> = s.rows.iter().filter(|r| r.scheme == scheme).collect();
@@ -325,7 +321,7 @@ fn cross_domain_cell(run: &Run, scheme: &str) -> Option<String> {
 /// The seven rows, with cells for [`columns`].
 pub fn rows(run: &Run) -> Vec<SeedRow> {
     let cols = columns(run);
-    let cell_fns: [fn(&Run, &str) -> Option<String>; 7] = [
+    let cell_fns: [fn(&Run, SchemeId) -> Option<String>; 7] = [
         bandwidth_cell,
         cpu_cell,
         scalability_cell,
@@ -354,7 +350,7 @@ pub fn rows(run: &Run) -> Vec<SeedRow> {
             claim,
             cells: cols
                 .iter()
-                .map(|c| cell(run, c).unwrap_or_else(|| NOT_MEASURED.to_owned()))
+                .map(|c| cell(run, *c).unwrap_or_else(|| NOT_MEASURED.to_owned()))
                 .collect(),
             rule: verdict::rule(i + 1),
             judgement,

@@ -5,11 +5,15 @@
 //! Thresholds are constants so that the rule text and the code cannot disagree.
 
 use crate::claims::ClaimSet;
+use crate::crypto::CryptoBackend;
+use crate::results::schema::revoke::RevokeResults;
+use crate::results::schema::revoke::Strategy;
+use crate::results::schema::scale::ScaleResults;
+use crate::results::schema::size::Entry;
+use crate::results::schema::size::SizeResults;
+use crate::results::schema::validate::{Operation, ValidateResults, ValidateRow};
+use crate::scheme::spec::{SchemeId, StoreKind};
 use crate::units;
-use crate::workload::revoke::RevokeResults;
-use crate::workload::scale::ScaleResults;
-use crate::workload::size::SizeResults;
-use crate::workload::validate::{Operation, ValidateResults, ValidateRow};
 
 /// Row 2: a JWT must cost at least this many times a session validate to count as
 /// clearly more expensive.
@@ -76,15 +80,8 @@ impl Judgement {
     }
 }
 
-/// True for JWT scheme names (`jwt-HS256`...).
-pub fn is_jwt(scheme: &str) -> bool {
-    scheme.starts_with("jwt-")
-}
-
-/// True for session scheme names (`session-memory`...).
-pub fn is_session(scheme: &str) -> bool {
-    scheme.starts_with("session-")
-}
+/// The embedded session store, the CPU row's session baseline when measured.
+pub const SESSION_MEMORY: SchemeId = SchemeId::Session(StoreKind::Memory);
 
 /// The rule of row `n` (1..=7), in words, with the thresholds the code uses.
 pub fn rule(n: usize) -> String {
@@ -152,8 +149,8 @@ pub fn bandwidth(size: Option<&SizeResults>) -> Judgement {
         let of = |jwt: bool| {
             s.rows
                 .iter()
-                .filter(move |r| r.claims == set && is_jwt(&r.scheme) == jwt)
-                .filter(move |r| jwt || is_session(&r.scheme))
+                .filter(move |r| r.claims == set && r.scheme.is_jwt() == jwt)
+                .filter(move |r| jwt || r.scheme.is_session())
                 .map(|r| r.cookie_header_bytes)
         };
         let (Some(j_min), Some(j_max)) = (of(true).min(), of(true).max()) else {
@@ -225,18 +222,18 @@ fn typical_validate(r: &ValidateRow) -> bool {
 /// The session validate the CPU row compares with: session-memory, else the first session
 /// store, typical claims; only rows without failed operations.
 pub fn session_baseline(v: &ValidateResults) -> Option<&ValidateRow> {
-    let typical = |r: &&ValidateRow| typical_validate(r) && is_session(&r.scheme) && clean(r);
+    let typical = |r: &&ValidateRow| typical_validate(r) && r.scheme.is_session() && clean(r);
     v.rows
         .iter()
         .filter(typical)
-        .find(|r| r.scheme == "session-memory")
+        .find(|r| r.scheme == SESSION_MEMORY)
         .or_else(|| v.rows.iter().find(typical))
 }
 
 fn jwt_validates(v: &ValidateResults) -> impl Iterator<Item = &ValidateRow> {
     v.rows
         .iter()
-        .filter(|r| typical_validate(r) && is_jwt(&r.scheme) && clean(r))
+        .filter(|r| typical_validate(r) && r.scheme.is_jwt() && clean(r))
 }
 
 fn median(r: &ValidateRow) -> f64 {
@@ -245,9 +242,9 @@ fn median(r: &ValidateRow) -> f64 {
 
 /// `scheme backend`, or the scheme alone when the row has no backend.
 pub(crate) fn with_backend(r: &ValidateRow) -> String {
-    match &r.backend {
+    match r.backend {
         Some(b) => format!("{} {b}", r.scheme),
-        None => r.scheme.clone(),
+        None => r.scheme.to_string(),
     }
 }
 
@@ -277,10 +274,10 @@ pub fn cpu(validate: Option<&ValidateResults>) -> Judgement {
     // Per algorithm on two backends: does the library matter more than the scheme?
     let mut backend_notes = Vec::new();
     let mut library_dominates = false;
-    let mut schemes: Vec<&str> = Vec::new();
+    let mut schemes: Vec<SchemeId> = Vec::new();
     for r in &jwts {
-        if !schemes.contains(&r.scheme.as_str()) {
-            schemes.push(&r.scheme);
+        if !schemes.contains(&r.scheme) {
+            schemes.push(r.scheme);
         }
     }
     for scheme in schemes {
@@ -338,10 +335,10 @@ pub fn cpu(validate: Option<&ValidateResults>) -> Judgement {
 /// Scaling ratio of one line of the scale workload.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Scaling {
-    /// Scheme name.
-    pub scheme: String,
+    /// The scheme.
+    pub scheme: SchemeId,
     /// Crypto backend (JWTs).
-    pub backend: Option<String>,
+    pub backend: Option<CryptoBackend>,
     /// Working set (sessions).
     pub sessions: Option<usize>,
     /// ops/s at the fewest threads.
@@ -358,7 +355,7 @@ impl Scaling {
 
     /// `scheme [backend] [N sessions]`.
     pub fn label(&self) -> String {
-        let mut s = self.scheme.clone();
+        let mut s = self.scheme.to_string();
         if let Some(b) = &self.backend {
             s.push_str(&format!(" {b}"));
         }
@@ -388,8 +385,8 @@ pub fn scaling(s: &ScaleResults) -> Option<(usize, usize, Vec<Scaling>)> {
             && p.ops_per_sec > 0.0
         {
             out.push(Scaling {
-                scheme: p.scheme.clone(),
-                backend: p.backend.clone(),
+                scheme: p.scheme,
+                backend: p.backend,
                 sessions: p.sessions,
                 low_ops: p.ops_per_sec,
                 high_ops: q.ops_per_sec,
@@ -420,9 +417,9 @@ pub fn scalability(scale: Option<&ScaleResults>, size: Option<&SizeResults>) -> 
             .iter()
             .filter(|l| {
                 if jwt {
-                    is_jwt(&l.scheme)
+                    l.scheme.is_jwt()
                 } else {
-                    is_session(&l.scheme)
+                    l.scheme.is_session()
                 }
             })
             .map(Scaling::ratio)
@@ -444,14 +441,14 @@ pub fn scalability(scale: Option<&ScaleResults>, size: Option<&SizeResults>) -> 
     );
     // Server state, from the size workload's memory rows when measured.
     let memory = size.map(|z| z.memory.as_slice()).unwrap_or_default();
-    let per = |entry: &str| -> Vec<f64> {
+    let per = |entry: Entry| -> Vec<f64> {
         memory
             .iter()
             .filter(|m| m.entry == entry)
             .map(|m| m.bytes_per_entry)
             .collect()
     };
-    let (per_session, per_jwt) = (per("session"), per("issued-jwt"));
+    let (per_session, per_jwt) = (per(Entry::Session), per(Entry::IssuedJwt));
     let state = if per_session.is_empty() || per_jwt.is_empty() {
         because.push_str("; server memory per session not measured");
         None
@@ -483,8 +480,8 @@ pub fn privacy(size: Option<&SizeResults>) -> Judgement {
     let Some(s) = size else {
         return Judgement::missing("size.json is not in this run");
     };
-    let jwts: Vec<_> = s.rows.iter().filter(|r| is_jwt(&r.scheme)).collect();
-    let sessions: Vec<_> = s.rows.iter().filter(|r| is_session(&r.scheme)).collect();
+    let jwts: Vec<_> = s.rows.iter().filter(|r| r.scheme.is_jwt()).collect();
+    let sessions: Vec<_> = s.rows.iter().filter(|r| r.scheme.is_session()).collect();
     if jwts.is_empty() || sessions.is_empty() {
         return Judgement::missing("size.json lacks sessions or JWTs");
     }
@@ -534,8 +531,10 @@ pub fn revocation(revoke: Option<&RevokeResults>) -> Judgement {
     let Some(r) = revoke else {
         return Judgement::missing("revoke.json is not in this run");
     };
-    let ran = |name: &str| r.strategy(name).filter(|s| s.latency.samples > 0);
-    let (Some(central), Some(expiry)) = (ran("session-central"), ran("jwt-expiry-only")) else {
+    let ran = |s: Strategy| r.strategy(s).filter(|s| s.latency.samples > 0);
+    let (Some(central), Some(expiry)) =
+        (ran(Strategy::SessionCentral), ran(Strategy::JwtExpiryOnly))
+    else {
         return Judgement::missing(
             "revoke.json lacks a successful session-central or jwt-expiry-only strategy",
         );
@@ -545,11 +544,7 @@ pub fn revocation(revoke: Option<&RevokeResults>) -> Judgement {
     let jwt_cost = expiry.validate_cost.wall.median_ns;
     let mut fast = Vec::new();
     let mut notes = Vec::new();
-    for s in r
-        .strategies
-        .iter()
-        .filter(|s| s.strategy.starts_with("jwt-denylist"))
-    {
+    for s in r.strategies.iter().filter(|s| s.strategy.is_denylist()) {
         if s.latency.samples == 0 {
             notes.push(format!("{}: no trial succeeded", s.strategy));
             continue;
@@ -577,7 +572,7 @@ pub fn revocation(revoke: Option<&RevokeResults>) -> Judgement {
             }
         ));
         if is_fast {
-            fast.push(s.strategy.as_str());
+            fast.push(s.strategy.name());
         }
     }
     let verdict = if !hard {
@@ -613,7 +608,7 @@ fn sliding_pair(r: &ValidateRow) -> bool {
         r.operation,
         Operation::Validate | Operation::ValidateSliding
     ) && r.claims == ClaimSet::Typical
-        && is_session(&r.scheme)
+        && r.scheme.is_session()
 }
 
 /// Row 6, expiry.
@@ -636,9 +631,9 @@ pub fn expiry(validate: Option<&ValidateResults>) -> Judgement {
         return Judgement::missing("validate.json is not in this run");
     };
     // Every session store with either row, in order of first appearance.
-    let mut stores: Vec<(&str, Option<&str>)> = Vec::new();
+    let mut stores: Vec<(SchemeId, Option<CryptoBackend>)> = Vec::new();
     for r in v.rows.iter().filter(|r| sliding_pair(r)) {
-        let key = (r.scheme.as_str(), r.backend.as_deref());
+        let key = (r.scheme, r.backend);
         if !stores.contains(&key) {
             stores.push(key);
         }
@@ -653,7 +648,7 @@ pub fn expiry(validate: Option<&ValidateResults>) -> Judgement {
         let (Some(fixed), Some(sliding)) =
             (find(Operation::Validate), find(Operation::ValidateSliding))
         else {
-            unmeasured.push(scheme);
+            unmeasured.push(scheme.to_string());
             continue;
         };
         let delta = median(sliding) - median(fixed);
@@ -663,7 +658,7 @@ pub fn expiry(validate: Option<&ValidateResults>) -> Judgement {
             over.push(format!("{scheme} {}", units::percent(share)));
         }
         if delta < 0.0 {
-            noise.push(scheme);
+            noise.push(scheme.to_string());
         }
         parts.push(format!(
             "{scheme} {} ({}: {} → {})",
@@ -716,8 +711,8 @@ pub fn cross_domain(size: Option<&SizeResults>) -> Judgement {
     let Some(s) = size else {
         return Judgement::missing("size.json is not in this run");
     };
-    let jwts: Vec<_> = s.rows.iter().filter(|r| is_jwt(&r.scheme)).collect();
-    let sessions: Vec<_> = s.rows.iter().filter(|r| is_session(&r.scheme)).collect();
+    let jwts: Vec<_> = s.rows.iter().filter(|r| r.scheme.is_jwt()).collect();
+    let sessions: Vec<_> = s.rows.iter().filter(|r| r.scheme.is_session()).collect();
     if jwts.is_empty() || sessions.is_empty() {
         return Judgement::missing("size.json lacks sessions or JWTs");
     }
@@ -731,8 +726,8 @@ pub fn cross_domain(size: Option<&SizeResults>) -> Judgement {
     let session_fits = sessions
         .iter()
         .all(|r| r.authorization_header_bytes <= limit && r.fits_cookie_limit);
-    let max_by = |rows: &[&crate::workload::size::SizeRow],
-                  f: fn(&crate::workload::size::SizeRow) -> usize| {
+    let max_by = |rows: &[&crate::results::schema::size::SizeRow],
+                  f: fn(&crate::results::schema::size::SizeRow) -> usize| {
         rows.iter().map(|r| f(r)).max().unwrap_or(0)
     };
     let verdict = if !over.is_empty() {

@@ -11,7 +11,7 @@
 //!   latest -> 2026-11-26T15-04-05Z-mylabel   updated last, only for complete runs
 //! ```
 
-pub mod meta;
+pub mod schema;
 
 use std::fs;
 use std::io::{self, Write};
@@ -20,7 +20,7 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-pub use meta::Meta;
+pub use schema::meta::{self, Meta};
 
 /// Version of the on-disk format; bumped on any change of it.
 ///

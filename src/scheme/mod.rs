@@ -9,6 +9,7 @@
 pub mod cached;
 pub mod jwt;
 pub mod session;
+pub mod spec;
 
 pub use cached::CachedScheme;
 pub use jwt::{JwtAlg, JwtConfig, JwtScheme, RevocationStrategy};

@@ -17,6 +17,18 @@ use serde::{Deserialize, Serialize};
 
 use crate::claims::Claims;
 
+/// Environment variable naming the Redis server when `--store redis` gives no URL (read by
+/// the binary, the tests and the benches; never by the library itself).
+pub const REDIS_URL_ENV: &str = "TOKENBENCH_REDIS_URL";
+
+/// The Redis URL in [`REDIS_URL_ENV`], trimmed; `None` when it is unset or blank.
+pub fn redis_url_from_env() -> Option<String> {
+    std::env::var(REDIS_URL_ENV)
+        .ok()
+        .map(|url| url.trim().to_owned())
+        .filter(|url| !url.is_empty())
+}
+
 /// Why a store operation failed. Callers that validate tokens must fail closed on any of these.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum StoreError {

@@ -14,8 +14,6 @@ pub mod scale;
 pub mod size;
 pub mod validate;
 
-use std::fmt;
-use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -27,12 +25,12 @@ use crate::claims::{ClaimSet, Claims};
 use crate::clock::Clock;
 use crate::crypto::CryptoBackend;
 use crate::measure::Budget;
+pub use crate::results::schema::SummaryRow;
+pub use crate::results::schema::summary::summary_csv;
+use crate::scheme::spec::BuildOptions;
+pub use crate::scheme::spec::{Family, SchemeSpec, StoreSpec};
 use crate::scheme::{
-    JwtAlg, JwtConfig, JwtScheme, RevocationStrategy, SchemeError, SessionConfig, SessionScheme,
-    TokenScheme,
-};
-use crate::store::{
-    CLUSTER_SCHEME, MemoryStore, RedisStore, RwLockStore, is_cluster_url, redact_url,
+    JwtAlg, JwtConfig, RevocationStrategy, SchemeError, SessionConfig, TokenScheme,
 };
 
 /// Errors that stop a workload.
@@ -59,159 +57,6 @@ pub enum WorkloadError {
 
 /// Result of a workload.
 pub type WorkloadResult<T> = Result<T, WorkloadError>;
-
-/// Environment variable naming the Redis server when `--store redis` gives no URL.
-pub const REDIS_URL_ENV: &str = "TOKENBENCH_REDIS_URL";
-
-/// The Redis URL in [`REDIS_URL_ENV`], trimmed; `None` when it is unset or blank.
-pub fn redis_url_from_env() -> Option<String> {
-    std::env::var(REDIS_URL_ENV)
-        .ok()
-        .map(|url| url.trim().to_owned())
-        .filter(|url| !url.is_empty())
-}
-
-/// Where session records are kept.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub enum StoreSpec {
-    /// DashMap, the embedded default.
-    Memory,
-    /// One `RwLock<HashMap>`, the baseline.
-    RwLock,
-    /// A real Redis server at this URL (`redis://HOST:PORT[/DB]`), or a Redis Cluster
-    /// (`redis+cluster://HOST:PORT[,HOST:PORT...]`).
-    Redis(String),
-}
-
-impl StoreSpec {
-    /// Name used in scheme names and on the command line.
-    pub fn name(&self) -> &'static str {
-        match self {
-            StoreSpec::Memory => "memory",
-            StoreSpec::RwLock => "rwlock",
-            StoreSpec::Redis(url) if is_cluster_url(url) => "redis-cluster",
-            StoreSpec::Redis(_) => "redis",
-        }
-    }
-
-    /// True for stores outside the process.
-    pub fn is_remote(&self) -> bool {
-        matches!(self, StoreSpec::Redis(_))
-    }
-
-    /// A comma-separated list of stores, where a cluster URL's own node list continues
-    /// with `host:port` items: `memory,redis+cluster://a:7000,b:7001,rwlock` is three stores.
-    pub fn parse_list(s: &str) -> Result<Vec<StoreSpec>, String> {
-        let mut stores: Vec<StoreSpec> = Vec::new();
-        for item in s.split(',') {
-            let item = item.trim();
-            match (item.parse::<StoreSpec>(), stores.last_mut()) {
-                (Ok(store), _) => stores.push(store),
-                (Err(_), Some(StoreSpec::Redis(url)))
-                    if is_cluster_url(url) && !item.is_empty() && !item.contains("://") =>
-                {
-                    url.push(',');
-                    url.push_str(item);
-                }
-                (Err(e), _) => return Err(e),
-            }
-        }
-        Ok(stores)
-    }
-}
-
-impl FromStr for StoreSpec {
-    type Err = String;
-
-    /// `memory`, `rwlock`, `redis://HOST:PORT[/DB]`, or `redis` (URL from
-    /// `TOKENBENCH_REDIS_URL`).
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let lower = s.to_ascii_lowercase();
-        match lower.as_str() {
-            "memory" | "dashmap" => Ok(StoreSpec::Memory),
-            "rwlock" => Ok(StoreSpec::RwLock),
-            "redis" => redis_url_from_env().map(StoreSpec::Redis).ok_or_else(|| {
-                format!("--store redis needs a URL: give redis://HOST:PORT or set {REDIS_URL_ENV}")
-            }),
-            _ if lower.starts_with("redis://") || lower.starts_with("rediss://") => {
-                if s.len() <= "redis://".len() {
-                    return Err(format!(
-                        "'{}' has no host (expected redis://HOST:PORT[/DB])",
-                        redact_url(s)
-                    ));
-                }
-                Ok(StoreSpec::Redis(s.to_owned()))
-            }
-            _ if is_cluster_url(&lower) => {
-                if s.len() <= CLUSTER_SCHEME.len() {
-                    return Err(format!(
-                        "'{}' has no node (expected {CLUSTER_SCHEME}HOST:PORT[,HOST:PORT...])",
-                        redact_url(s)
-                    ));
-                }
-                Ok(StoreSpec::Redis(s.to_owned()))
-            }
-            _ => Err(format!(
-                "unknown store '{}' (expected memory, rwlock, redis, redis://HOST:PORT[/DB] or \
-                 {CLUSTER_SCHEME}HOST:PORT[,HOST:PORT...])",
-                redact_url(s)
-            )),
-        }
-    }
-}
-
-/// One scheme to run: a session scheme on a store, or a JWT algorithm.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub enum SchemeSpec {
-    /// Opaque session tokens in this store.
-    Session(StoreSpec),
-    /// JWTs signed with this algorithm.
-    Jwt(JwtAlg),
-}
-
-impl SchemeSpec {
-    /// Name used in results, equal to the built scheme's `TokenScheme::name`.
-    pub fn name(&self) -> String {
-        match self {
-            SchemeSpec::Session(s) => format!("session-{}", s.name()),
-            SchemeSpec::Jwt(a) => format!("jwt-{a}"),
-        }
-    }
-
-    /// True for JWT schemes.
-    pub fn is_jwt(&self) -> bool {
-        matches!(self, SchemeSpec::Jwt(_))
-    }
-}
-
-impl fmt::Display for SchemeSpec {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.name())
-    }
-}
-
-/// Token families selectable on the command line.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub enum Family {
-    /// Opaque session tokens.
-    Session,
-    /// Signed JWTs.
-    Jwt,
-}
-
-impl FromStr for Family {
-    type Err = String;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s.to_ascii_lowercase().as_str() {
-            "session" | "sessions" => Ok(Family::Session),
-            "jwt" | "jwts" => Ok(Family::Jwt),
-            _ => Err(format!(
-                "unknown scheme family '{s}' (expected session or jwt)"
-            )),
-        }
-    }
-}
 
 /// Everything a workload needs to know, shared by all four.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -337,7 +182,7 @@ pub fn claims(set: ClaimSet, rng: &mut StdRng) -> Claims {
     set.claims(&user_id(rng))
 }
 
-/// Builds the scheme `spec` (fresh store, fresh keys).
+/// Builds the scheme `spec` (fresh store, fresh keys) with the workloads' JWT lifetime.
 pub fn build(
     spec: &SchemeSpec,
     opts: &Options,
@@ -345,22 +190,14 @@ pub fn build(
     revocation: RevocationStrategy,
     clock: Arc<dyn Clock>,
 ) -> WorkloadResult<Arc<dyn TokenScheme>> {
-    Ok(match spec {
-        SchemeSpec::Session(StoreSpec::Memory) => {
-            Arc::new(SessionScheme::new(MemoryStore::new(), session, clock))
-        }
-        SchemeSpec::Session(StoreSpec::RwLock) => {
-            Arc::new(SessionScheme::new(RwLockStore::new(), session, clock))
-        }
-        SchemeSpec::Session(StoreSpec::Redis(url)) => Arc::new(SessionScheme::new(
-            RedisStore::connect(url)?,
+    Ok(spec.build(
+        BuildOptions {
             session,
-            clock,
-        )),
-        SchemeSpec::Jwt(alg) => {
-            Arc::new(JwtScheme::new(*alg, opts.jwt_config(), revocation, clock)?)
-        }
-    })
+            jwt: opts.jwt_config(),
+            revocation,
+        },
+        clock,
+    )?)
 }
 
 /// Issues `n` tokens of claim set `set` (users from `rng`) and checks one of them validates.
@@ -419,71 +256,4 @@ impl Progress for NoProgress {
     fn start(&self, _: &str, _: u64) {}
     fn step(&self, _: &str) {}
     fn finish(&self) {}
-}
-
-/// One line of `summary.csv`: the headline figures of every workload, flattened.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct SummaryRow {
-    /// Workload name.
-    pub workload: String,
-    /// Scheme name (or strategy, or reference).
-    pub scheme: String,
-    /// Crypto backend for JWT rows, empty otherwise.
-    pub backend: String,
-    /// What is varied (claim set, thread count, working set...).
-    pub param: String,
-    /// The quantity measured.
-    pub metric: String,
-    /// Its value.
-    pub value: f64,
-    /// Its unit.
-    pub unit: String,
-}
-
-impl SummaryRow {
-    /// A row.
-    pub fn new(
-        workload: &str,
-        scheme: &str,
-        backend: &str,
-        param: &str,
-        metric: &str,
-        value: f64,
-        unit: &str,
-    ) -> SummaryRow {
-        SummaryRow {
-            workload: workload.into(),
-            scheme: scheme.into(),
-            backend: backend.into(),
-            param: param.into(),
-            metric: metric.into(),
-            value,
-            unit: unit.into(),
-        }
-    }
-}
-
-/// Renders rows as CSV (RFC 4180 quoting).
-pub fn summary_csv(rows: &[SummaryRow]) -> String {
-    let q = |s: &str| {
-        if s.contains([',', '"', '\n']) {
-            format!("\"{}\"", s.replace('"', "\"\""))
-        } else {
-            s.to_owned()
-        }
-    };
-    let mut out = String::from("workload,scheme,backend,param,metric,value,unit\n");
-    for r in rows {
-        out.push_str(&format!(
-            "{},{},{},{},{},{},{}\n",
-            q(&r.workload),
-            q(&r.scheme),
-            q(&r.backend),
-            q(&r.param),
-            q(&r.metric),
-            r.value,
-            q(&r.unit)
-        ));
-    }
-    out
 }

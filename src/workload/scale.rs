@@ -16,19 +16,21 @@
 //!
 //! [`RedisStore`]: crate::store::RedisStore
 
+pub use crate::results::schema::scale::{ScalePoint, ScaleResults};
 use std::sync::Arc;
 use std::sync::Barrier;
 use std::time::{Duration, Instant};
 
 use rand::RngExt;
-use serde::{Deserialize, Serialize};
 
 use super::remote::Remote;
-use super::{Options, Progress, SchemeSpec, SummaryRow, WorkloadError, WorkloadResult, build};
+use super::{Options, Progress, SchemeSpec, WorkloadError, WorkloadResult, build};
 use crate::claims::ClaimSet;
 use crate::clock::CoarseClock;
 use crate::measure::stats::{Summary, encode_histogram, histogram};
 use crate::measure::{Budget, measure};
+use crate::results::schema::ResultFile;
+use crate::scheme::spec::SchemeId;
 use crate::scheme::{RevocationStrategy, SessionConfig, TokenScheme};
 
 /// Valid JWTs each point draws from (a JWT validator holds no per-token state); a tenth
@@ -40,128 +42,6 @@ pub const REDIS_MAX_SESSIONS: usize = 100_000;
 
 /// Target duration of one latency batch.
 const BATCH_TARGET: Duration = Duration::from_micros(2);
-
-/// One point: a scheme at a thread count and working set.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ScalePoint {
-    /// Scheme name.
-    pub scheme: String,
-    /// jsonwebtoken crypto backend for JWT points.
-    pub backend: Option<String>,
-    /// Validating threads.
-    pub threads: usize,
-    /// Live sessions in the store; `None` for JWTs.
-    pub sessions: Option<usize>,
-    /// Distinct tokens drawn from.
-    pub token_pool: usize,
-    /// Operations completed.
-    pub ops: u64,
-    /// Wall time of the point, seconds.
-    pub duration_s: f64,
-    /// Throughput, operations per second (all threads).
-    pub ops_per_sec: f64,
-    /// Per-operation latency (batch means), ns.
-    pub latency: Summary,
-    /// HdrHistogram of per-operation latency in ns (V2 deflate, base64).
-    pub latency_histogram: String,
-    /// Operations per latency batch.
-    pub batch_size: u64,
-    /// Validations that failed: zero unless a remote store was unreachable (those lookups are
-    /// refused, fail closed, and counted here).
-    pub errors: u64,
-}
-
-/// Everything the scale workload measured.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ScaleResults {
-    /// Logical cores of the machine.
-    pub cores: usize,
-    /// Measuring time per point, ms.
-    pub duration_per_point_ms: f64,
-    /// Session expiry mode while scaling (lookups only; sliding adds a write).
-    pub session_sliding: bool,
-    /// All points, including the other crypto backend's when it was run.
-    pub points: Vec<ScalePoint>,
-}
-
-impl ScaleResults {
-    /// Adds another process's points (the second crypto backend).
-    pub fn merge(&mut self, other: ScaleResults) {
-        self.points.extend(other.points);
-    }
-
-    /// One line per point where validations failed (e.g. refused because Redis was
-    /// unreachable: fail closed), for the end of a run; empty when none did.
-    pub fn error_notes(&self) -> Vec<String> {
-        self.points
-            .iter()
-            .filter(|p| p.errors > 0)
-            .map(|p| {
-                format!(
-                    "scale {} at {} threads{}: {} of {} validations failed (refused, fail closed)",
-                    p.scheme,
-                    p.threads,
-                    p.sessions
-                        .map_or(String::new(), |n| format!(", {n} sessions")),
-                    p.errors,
-                    p.ops
-                )
-            })
-            .collect()
-    }
-
-    /// Headline rows for `summary.csv`.
-    pub fn summary_rows(&self) -> Vec<SummaryRow> {
-        self.points
-            .iter()
-            .flat_map(|p| {
-                let param = match p.sessions {
-                    Some(n) => format!("{}t/{n}", p.threads),
-                    None => format!("{}t", p.threads),
-                };
-                let b = p.backend.as_deref().unwrap_or("");
-                [
-                    SummaryRow::new(
-                        "scale",
-                        &p.scheme,
-                        b,
-                        &param,
-                        "ops_per_sec",
-                        p.ops_per_sec,
-                        "ops/s",
-                    ),
-                    SummaryRow::new(
-                        "scale",
-                        &p.scheme,
-                        b,
-                        &param,
-                        "latency_p50",
-                        p.latency.median_ns,
-                        "ns",
-                    ),
-                    SummaryRow::new(
-                        "scale",
-                        &p.scheme,
-                        b,
-                        &param,
-                        "latency_p99",
-                        p.latency.p99_ns,
-                        "ns",
-                    ),
-                    SummaryRow::new(
-                        "scale",
-                        &p.scheme,
-                        b,
-                        &param,
-                        "latency_p999",
-                        p.latency.p999_ns,
-                        "ns",
-                    ),
-                ]
-            })
-            .collect()
-    }
-}
 
 /// Runs the scale workload.
 pub fn run(opts: &Options, progress: &dyn Progress) -> WorkloadResult<ScaleResults> {
@@ -177,7 +57,7 @@ pub fn run(opts: &Options, progress: &dyn Progress) -> WorkloadResult<ScaleResul
         sliding: false,
         ..SessionConfig::default()
     };
-    let backend = opts.backend.name().to_owned();
+    let backend = opts.backend;
     let mut points = Vec::new();
     for spec in &schemes {
         let remote = Remote::for_spec(spec);
@@ -207,9 +87,16 @@ pub fn run(opts: &Options, progress: &dyn Progress) -> WorkloadResult<ScaleResul
                     "{spec} {threads} threads {}",
                     sessions.map_or("pool".into(), |n| n.to_string())
                 ));
-                let mut p = point(scheme.clone(), tokens.clone(), threads, batch, opts)?;
+                let mut p = point(
+                    spec.id(),
+                    scheme.clone(),
+                    tokens.clone(),
+                    threads,
+                    batch,
+                    opts,
+                )?;
                 p.sessions = sessions;
-                p.backend = spec.is_jwt().then(|| backend.clone());
+                p.backend = spec.is_jwt().then_some(backend);
                 if p.errors > 0 {
                     remote.ensure_back(
                         &format!("scale {spec} at {threads} threads"),
@@ -222,6 +109,7 @@ pub fn run(opts: &Options, progress: &dyn Progress) -> WorkloadResult<ScaleResul
     }
     progress.finish();
     Ok(ScaleResults {
+        schema_version: <ScaleResults as ResultFile>::VERSION,
         cores: std::thread::available_parallelism().map_or(1, usize::from),
         duration_per_point_ms: opts.scale_duration.as_secs_f64() * 1e3,
         session_sliding: config.sliding,
@@ -254,6 +142,7 @@ fn working_sets(spec: &SchemeSpec, opts: &Options) -> Vec<Option<usize>> {
 /// what [`run`] measures at each thread count, for callers that build their own scheme
 /// (tests wrap one to watch every answer).
 pub fn run_point(
+    id: SchemeId,
     scheme: Arc<dyn TokenScheme>,
     tokens: Arc<Vec<String>>,
     threads: usize,
@@ -263,7 +152,7 @@ pub fn run_point(
         .first()
         .ok_or_else(|| WorkloadError::Other("no tokens to validate".into()))?;
     let batch = batch_size(scheme.as_ref(), first);
-    point(scheme, tokens, threads.max(1), batch, opts)
+    point(id, scheme, tokens, threads.max(1), batch, opts)
 }
 
 /// Operations per latency batch so that one batch lasts about [`BATCH_TARGET`].
@@ -281,6 +170,7 @@ fn batch_size(scheme: &dyn TokenScheme, token: &str) -> u64 {
 }
 
 fn point(
+    id: SchemeId,
     scheme: Arc<dyn TokenScheme>,
     tokens: Arc<Vec<String>>,
     threads: usize,
@@ -335,7 +225,7 @@ fn point(
     }
     let duration_s = wall.as_secs_f64();
     Ok(ScalePoint {
-        scheme: scheme.name(),
+        scheme: id,
         backend: None,
         threads,
         sessions: None,

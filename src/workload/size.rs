@@ -15,16 +15,15 @@
 //! JWTs selected beside a Redis store, a `MEMORY USAGE` row per `jti` on a Redis denylist
 //! too. Each row's `method` says which.
 
+use crate::results::schema::ResultFile;
+use crate::results::schema::size::{Entry, MemoryRow, SizeResults, SizeRow};
 use std::sync::Arc;
 use std::time::Duration;
 
 use cookie::SameSite;
-use serde::{Deserialize, Serialize};
 
 use super::remote::{Remote, info_store, selected_redis, used_memory};
-use super::{
-    Options, Progress, SchemeSpec, SummaryRow, WorkloadError, WorkloadResult, build, claims,
-};
+use super::{Options, Progress, SchemeSpec, WorkloadError, WorkloadResult, build, claims};
 use crate::alloc;
 use crate::claims::ClaimSet;
 use crate::clock::CoarseClock;
@@ -48,146 +47,6 @@ pub const MEMORY_USAGE_SAMPLE: usize = 1_000;
 
 /// How in-process rows are measured.
 const ALLOC_METHOD: &str = "counting global allocator: net usable heap bytes (glibc malloc_usable_size) after inserting N entries, divided by N";
-
-/// Sizes of one scheme's token for one claim set.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct SizeRow {
-    /// Scheme name.
-    pub scheme: String,
-    /// Claim set.
-    pub claims: ClaimSet,
-    /// Bytes of the token itself.
-    pub token_bytes: usize,
-    /// Bytes of the request header line `Cookie: __Host-sid=<token>`.
-    pub cookie_header_bytes: usize,
-    /// Bytes of the request header line `Authorization: Bearer <token>`.
-    pub authorization_header_bytes: usize,
-    /// Bytes of the response header line `Set-Cookie: __Host-sid=<token>; HttpOnly; Secure; SameSite=Lax; Path=/; Max-Age=...`.
-    pub set_cookie_header_bytes: usize,
-    /// Bytes of claims JSON anyone holding the token can decode without a key (0: opaque).
-    pub readable_payload_bytes: usize,
-    /// Claims an outsider can read by name (e.g. `sub`, `roles`, `profile`), empty when opaque.
-    pub readable_claims: Vec<String>,
-    /// Bits of randomness in the token (session ID bits, or the JWT `jti` bits).
-    pub random_bits: usize,
-    /// Whether the cookie fits the 4096-byte browser limit.
-    pub fits_cookie_limit: bool,
-}
-
-/// Server-side heap per live session (or per denylist entry), measured.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct MemoryRow {
-    /// Scheme (or denylist) name.
-    pub scheme: String,
-    /// What one entry is: `session`, `issued-jwt` or `denylist-entry`.
-    pub entry: String,
-    /// Claim set of the entries.
-    pub claims: ClaimSet,
-    /// Entries inserted.
-    pub entries: usize,
-    /// Net heap bytes they occupy (allocator usable sizes, including map tables).
-    pub heap_bytes: i64,
-    /// Net live allocations they occupy.
-    pub allocations: i64,
-    /// `heap_bytes / entries`.
-    pub bytes_per_entry: f64,
-    /// How this row was measured: the counting allocator (in-process stores), or for a Redis
-    /// store `redis MEMORY USAGE ...` (then `entries` is the sample size and `heap_bytes`
-    /// the sum over it) or `redis INFO used_memory delta ...` (then `heap_bytes` is the
-    /// server's growth). `allocations` is 0 for Redis rows (not observable).
-    #[serde(default)]
-    pub method: Option<String>,
-}
-
-/// Everything the size workload measured.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct SizeResults {
-    /// Token and header sizes.
-    pub rows: Vec<SizeRow>,
-    /// Heap per session; empty when the counting allocator is not installed.
-    pub memory: Vec<MemoryRow>,
-    /// How memory was measured.
-    pub memory_method: String,
-    /// Name of the cookie measured (`sid` in files written before it was recorded).
-    #[serde(default = "legacy_cookie_name")]
-    pub cookie_name: String,
-    /// The cookie limit drawn on charts.
-    pub cookie_limit_bytes: usize,
-    /// The header limit drawn on charts.
-    pub header_limit_bytes: usize,
-}
-
-/// The cookie name of results written before the name was recorded.
-fn legacy_cookie_name() -> String {
-    "sid".to_owned()
-}
-
-impl SizeResults {
-    /// Headline rows for `summary.csv`.
-    pub fn summary_rows(&self) -> Vec<SummaryRow> {
-        let mut out = Vec::new();
-        for r in &self.rows {
-            let p = r.claims.name();
-            out.push(SummaryRow::new(
-                "size",
-                &r.scheme,
-                "",
-                p,
-                "token",
-                r.token_bytes as f64,
-                "bytes",
-            ));
-            out.push(SummaryRow::new(
-                "size",
-                &r.scheme,
-                "",
-                p,
-                "cookie_header",
-                r.cookie_header_bytes as f64,
-                "bytes",
-            ));
-            out.push(SummaryRow::new(
-                "size",
-                &r.scheme,
-                "",
-                p,
-                "authorization_header",
-                r.authorization_header_bytes as f64,
-                "bytes",
-            ));
-            out.push(SummaryRow::new(
-                "size",
-                &r.scheme,
-                "",
-                p,
-                "set_cookie_header",
-                r.set_cookie_header_bytes as f64,
-                "bytes",
-            ));
-            out.push(SummaryRow::new(
-                "size",
-                &r.scheme,
-                "",
-                p,
-                "readable_payload",
-                r.readable_payload_bytes as f64,
-                "bytes",
-            ));
-        }
-        for m in &self.memory {
-            out.push(SummaryRow::new(
-                "size",
-                &m.scheme,
-                "",
-                m.claims.name(),
-                &format!("server_heap_per_{}", m.entry.replace('-', "_")),
-                m.bytes_per_entry,
-                "bytes",
-            ));
-        }
-        out
-    }
-}
 
 /// Runs the size workload.
 pub fn run(opts: &Options, progress: &dyn Progress) -> WorkloadResult<SizeResults> {
@@ -245,6 +104,7 @@ pub fn run(opts: &Options, progress: &dyn Progress) -> WorkloadResult<SizeResult
         );
     }
     Ok(SizeResults {
+        schema_version: <SizeResults as ResultFile>::VERSION,
         rows,
         memory_method,
         memory,
@@ -273,7 +133,7 @@ fn size_row(spec: &SchemeSpec, set: ClaimSet, token: &str, max_age: Duration) ->
         None => (0, Vec::new(), base64_bits(token)),
     };
     SizeRow {
-        scheme: spec.name(),
+        scheme: spec.id(),
         claims: set,
         token_bytes: token.len(),
         cookie_header_bytes: cookie_header.len(),
@@ -329,11 +189,10 @@ fn memory_rows(
         out.push(MemoryRow {
             scheme: spec.name(),
             entry: if spec.is_jwt() {
-                "issued-jwt"
+                Entry::IssuedJwt
             } else {
-                "session"
-            }
-            .into(),
+                Entry::Session
+            },
             claims: set,
             entries: issued,
             heap_bytes: d.bytes,
@@ -356,7 +215,7 @@ fn memory_rows(
         if let Some(d) = delta {
             out.push(MemoryRow {
                 scheme: format!("{}+denylist-memory", spec.name()),
-                entry: "denylist-entry".into(),
+                entry: Entry::DenylistEntry,
                 claims: set,
                 entries: n,
                 heap_bytes: d.bytes,
@@ -418,7 +277,7 @@ fn redis_session_rows(
     Ok(vec![
         MemoryRow {
             scheme: spec.name(),
-            entry: "session".into(),
+            entry: Entry::Session,
             claims: set,
             entries: sample.len(),
             heap_bytes: usage as i64,
@@ -431,7 +290,7 @@ fn redis_session_rows(
         },
         MemoryRow {
             scheme: spec.name(),
-            entry: "session".into(),
+            entry: Entry::Session,
             claims: set,
             entries: tokens.len(),
             heap_bytes: delta,
@@ -472,7 +331,7 @@ fn redis_denylist_row(spec: &SchemeSpec, url: &str, opts: &Options) -> WorkloadR
     })?;
     Ok(MemoryRow {
         scheme: format!("{}+denylist-redis", spec.name()),
-        entry: "denylist-entry".into(),
+        entry: Entry::DenylistEntry,
         claims: ClaimSet::Typical,
         entries: n,
         heap_bytes: sum as i64,

@@ -16,6 +16,7 @@
 //! waits for the server (see [`super::remote`]) and gives up with an error naming it if it
 //! does not come back.
 
+pub use crate::results::schema::validate::{BudgetCheck, Operation, ValidateResults, ValidateRow};
 use std::cell::Cell;
 use std::hint::black_box;
 use std::sync::Arc;
@@ -24,263 +25,44 @@ use std::time::{Duration, Instant};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use dashmap::DashMap;
-use serde::{Deserialize, Serialize};
 
 use super::remote::{Remote, check_valid, info_store, server_cpu_secs};
 use super::{
-    Options, Progress, SchemeSpec, StoreSpec, SummaryRow, WorkloadError, WorkloadResult, build,
-    claims, expect_rejected, expect_valid, issue_many,
+    Options, Progress, SchemeSpec, StoreSpec, WorkloadError, WorkloadResult, build, claims,
+    expect_rejected, expect_valid, issue_many,
 };
 use crate::claims::ClaimSet;
 use crate::clock::{Clock, CoarseClock};
+use crate::crypto::CryptoBackend;
 use crate::denylist::MemoryDenylist;
 use crate::measure::{Measurement, interleaved_ratio, measure};
+use crate::results::schema::ResultFile;
 use crate::scheme::jwt::{JwtKeys, WireClaims};
+use crate::scheme::spec::{SchemeId, StoreKind};
 use crate::scheme::{
     JwtAlg, JwtScheme, Rejection, RevocationStrategy, SessionConfig, SessionScheme, TokenScheme,
 };
 use crate::store::{MemoryStore, RedisStore, SessionRecord, SessionStore};
 
+/// The embedded session scheme the map reference stands beside.
+const SESSION_MEMORY: SchemeId = SchemeId::Session(StoreKind::Memory);
+/// The JWT scheme the decode references stand beside.
+const JWT_HS256: SchemeId = SchemeId::Jwt(JwtAlg::HS256);
+
 /// Fewest operations counted for one server-CPU figure.
 const MIN_SERVER_OPS: u64 = 1_000;
-
-/// What a row measures.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Operation {
-    /// `validate` of a valid token (sessions: fixed idle deadline, no store write).
-    Validate,
-    /// `validate` of a valid session with sliding expiry (a store write per request).
-    ValidateSliding,
-    /// `issue` of a new token.
-    Issue,
-    /// `validate` of a token the scheme never issued (session: unknown ID; JWT: signed
-    /// with another key).
-    RejectUnknown,
-    /// `validate` of a revoked token (JWT: with a central in-memory denylist).
-    RejectRevoked,
-    /// Reference: `DashMap::get` of the same key, cloning the record handle.
-    RefMapGet,
-    /// Reference: bare `jsonwebtoken::decode` with the scheme's own validation.
-    RefJwtDecode,
-    /// Reference: HMAC-SHA256 of the signing input (`jsonwebtoken::crypto::sign`).
-    RefHmacSha256,
-    /// Breakdown: the whole session ID syntax check (length and alphabet). A Redis store
-    /// runs it before every lookup; an in-process store checks only the length before the
-    /// lookup and the alphabet after a miss, so a hit skips most of it.
-    SessionIdCheck,
-    /// Breakdown: one read of the clock the schemes use (coarse real-time clock).
-    ClockRead,
-    /// Breakdown: the strict header parse and policy check the scheme runs
-    /// ([`JoseHeader::parse_checked`](crate::scheme::jwt::JoseHeader::parse_checked)).
-    JwtHeaderDecode,
-    /// Breakdown: base64url decode and JSON parse of the claims.
-    JwtClaimsDecode,
-    /// Breakdown: signature check (`jsonwebtoken::crypto::verify`).
-    JwtSignatureCheck,
-}
-
-impl Operation {
-    /// Name used in results and CSV.
-    pub fn name(self) -> &'static str {
-        match self {
-            Operation::Validate => "validate",
-            Operation::ValidateSliding => "validate_sliding",
-            Operation::Issue => "issue",
-            Operation::RejectUnknown => "reject_unknown",
-            Operation::RejectRevoked => "reject_revoked",
-            Operation::RefMapGet => "ref_map_get",
-            Operation::RefJwtDecode => "ref_jwt_decode",
-            Operation::RefHmacSha256 => "ref_hmac_sha256",
-            Operation::SessionIdCheck => "session_id_check",
-            Operation::ClockRead => "clock_read",
-            Operation::JwtHeaderDecode => "jwt_header_decode",
-            Operation::JwtClaimsDecode => "jwt_claims_decode",
-            Operation::JwtSignatureCheck => "jwt_signature_check",
-        }
-    }
-}
-
-/// One measured operation.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ValidateRow {
-    /// Scheme name (for references, the scheme they stand beside).
-    pub scheme: String,
-    /// jsonwebtoken crypto backend for JWT rows; `None` for sessions and map references.
-    pub backend: Option<String>,
-    /// The operation.
-    pub operation: Operation,
-    /// Claim set of the token.
-    pub claims: ClaimSet,
-    /// Cost per operation.
-    pub measurement: Measurement,
-    /// Server CPU per operation in ns, for schemes whose store is a server (`session-redis`):
-    /// the growth of the server's `used_cpu_sys + used_cpu_user` (`INFO cpu`) over a counted
-    /// run of the operation, less the server's CPU over the same time with this process idle,
-    /// divided by the count. `None` for in-process schemes (all their CPU is in
-    /// `measurement.cpu`) and when `INFO` could not be read.
-    #[serde(default)]
-    pub server_cpu_ns_per_op: Option<f64>,
-    /// Operations that did not end as expected while measuring: a valid token refused, an
-    /// issue that failed, or a refusal because the store was unreachable (fail closed).
-    /// Must be 0; a token that must be refused and was accepted stops the workload instead.
-    #[serde(default)]
-    pub errors: u64,
-}
-
-/// A budget from the issue tracker, checked in this run.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct BudgetCheck {
-    /// What is compared.
-    pub name: String,
-    /// Measured ratio, interleaved (see [`crate::measure::Ratio`]).
-    pub ratio: f64,
-    /// 95% confidence interval of the ratio (absent in files written before it existed).
-    #[serde(default)]
-    pub ratio_ci95: [f64; 2],
-    /// The ratio must not exceed this.
-    pub limit: f64,
-    /// Whether it held.
-    pub pass: bool,
-}
-
-/// Everything the validate workload measured.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ValidateResults {
-    /// Sessions live in each store while measuring.
-    pub live_sessions: usize,
-    /// Median cost of two `Instant::now()` reads (timer overhead), ns.
-    pub timer_pair_ns: f64,
-    /// All rows, including the other crypto backend's when it was run.
-    pub rows: Vec<ValidateRow>,
-    /// Ratios checked against the budgets.
-    pub budget_checks: Vec<BudgetCheck>,
-}
-
-impl ValidateResults {
-    /// The row for (scheme, operation, claims, backend), if measured.
-    pub fn find(
-        &self,
-        scheme: &str,
-        op: Operation,
-        claims: ClaimSet,
-        backend: Option<&str>,
-    ) -> Option<&ValidateRow> {
-        self.rows.iter().find(|r| {
-            r.scheme == scheme
-                && r.operation == op
-                && r.claims == claims
-                && r.backend.as_deref() == backend
-        })
-    }
-
-    /// Adds another process's rows and budget checks (the second crypto backend).
-    pub fn merge(&mut self, other: ValidateResults) {
-        self.rows.extend(other.rows);
-        self.budget_checks.extend(other.budget_checks);
-    }
-
-    /// One line per scheme whose operations failed while measuring (e.g. refused because
-    /// Redis was unreachable: fail closed), for the end of a run; empty when none did.
-    pub fn error_notes(&self) -> Vec<String> {
-        let mut per_scheme: Vec<(&str, u64, u64)> = Vec::new();
-        for r in &self.rows {
-            match per_scheme.iter_mut().find(|(s, _, _)| *s == r.scheme) {
-                Some((_, errors, ops)) => {
-                    *errors += r.errors;
-                    *ops += r.measurement.ops;
-                }
-                None => per_scheme.push((&r.scheme, r.errors, r.measurement.ops)),
-            }
-        }
-        per_scheme
-            .into_iter()
-            .filter(|(_, errors, _)| *errors > 0)
-            .map(|(scheme, errors, ops)| {
-                format!(
-                    "validate {scheme}: {errors} operations failed while measuring (refused, \
-                     fail closed; about {ops} timed), see `errors` in validate.json"
-                )
-            })
-            .collect()
-    }
-
-    /// Headline rows for `summary.csv`.
-    pub fn summary_rows(&self) -> Vec<SummaryRow> {
-        self.rows
-            .iter()
-            .flat_map(|r| {
-                let b = r.backend.as_deref().unwrap_or("");
-                let p = r.claims.name();
-                let rows = [
-                    SummaryRow::new(
-                        "validate",
-                        &r.scheme,
-                        b,
-                        p,
-                        &format!("{}_median", r.operation.name()),
-                        r.measurement.wall.median_ns,
-                        "ns/op",
-                    ),
-                    SummaryRow::new(
-                        "validate",
-                        &r.scheme,
-                        b,
-                        p,
-                        &format!("{}_p99", r.operation.name()),
-                        r.measurement.wall.p99_ns,
-                        "ns/op",
-                    ),
-                    SummaryRow::new(
-                        "validate",
-                        &r.scheme,
-                        b,
-                        p,
-                        &format!("{}_cpu_median", r.operation.name()),
-                        r.measurement.cpu.median_ns,
-                        "ns/op",
-                    ),
-                ];
-                let mut rows = rows.to_vec();
-                if let Some(server) = r.server_cpu_ns_per_op {
-                    rows.push(SummaryRow::new(
-                        "validate",
-                        &r.scheme,
-                        b,
-                        p,
-                        &format!("{}_server_cpu", r.operation.name()),
-                        server,
-                        "ns/op",
-                    ));
-                }
-                if r.errors > 0 {
-                    rows.push(SummaryRow::new(
-                        "validate",
-                        &r.scheme,
-                        b,
-                        p,
-                        &format!("{}_errors", r.operation.name()),
-                        r.errors as f64,
-                        "count",
-                    ));
-                }
-                rows
-            })
-            .collect()
-    }
-}
 
 /// Runs the validate workload for the schemes in `opts` on this process's crypto backend.
 pub fn run(opts: &Options, progress: &dyn Progress) -> WorkloadResult<ValidateResults> {
     let schemes = opts.schemes();
     progress.start("validate", schemes.len() as u64 + 1);
     let mut rows = Vec::new();
-    let backend = opts.backend.name().to_owned();
+    let backend = opts.backend;
     for spec in &schemes {
         progress.step(&spec.name());
         match spec {
             SchemeSpec::Session(store) => rows.extend(session_rows(store, opts)?),
-            SchemeSpec::Jwt(alg) => rows.extend(jwt_rows(*alg, opts, &backend)?),
+            SchemeSpec::Jwt(alg) => rows.extend(jwt_rows(*alg, opts, backend)?),
         }
     }
     progress.step("references");
@@ -294,12 +76,13 @@ pub fn run(opts: &Options, progress: &dyn Progress) -> WorkloadResult<ValidateRe
         budget_checks.push(check);
     }
     if schemes.contains(&SchemeSpec::Jwt(JwtAlg::HS256)) {
-        let (refs, check) = jwt_references(opts, &backend)?;
+        let (refs, check) = jwt_references(opts, backend)?;
         rows.extend(refs);
         budget_checks.push(check);
     }
     progress.finish();
     Ok(ValidateResults {
+        schema_version: <ValidateResults as ResultFile>::VERSION,
         live_sessions: opts.live_sessions,
         timer_pair_ns: crate::measure::timer_pair_ns(),
         budget_checks,
@@ -308,15 +91,15 @@ pub fn run(opts: &Options, progress: &dyn Progress) -> WorkloadResult<ValidateRe
 }
 
 fn row(
-    scheme: &str,
-    backend: Option<&str>,
+    scheme: SchemeId,
+    backend: Option<CryptoBackend>,
     operation: Operation,
     claims: ClaimSet,
     m: Measurement,
 ) -> ValidateRow {
     ValidateRow {
-        scheme: scheme.to_owned(),
-        backend: backend.map(str::to_owned),
+        scheme,
+        backend,
         operation,
         claims,
         measurement: m,
@@ -416,7 +199,7 @@ impl ServerCpu {
 /// after which the workload waits for an unreachable server to come back (or gives up).
 #[allow(clippy::too_many_arguments)]
 fn timed<T>(
-    scheme: &str,
+    scheme: SchemeId,
     operation: Operation,
     claims: ClaimSet,
     opts: &Options,
@@ -443,7 +226,7 @@ fn timed<T>(
     });
     if accepted.get() > 0 {
         return Err(WorkloadError::Broken {
-            scheme: scheme.to_owned(),
+            scheme: scheme.to_string(),
             what: format!(
                 "{}: {} tokens that must be refused were accepted",
                 operation.name(),
@@ -458,7 +241,7 @@ fn timed<T>(
         )?;
     }
     Ok(ValidateRow {
-        scheme: scheme.to_owned(),
+        scheme,
         backend: None,
         operation,
         claims,
@@ -470,7 +253,7 @@ fn timed<T>(
 
 fn session_rows(store: &StoreSpec, opts: &Options) -> WorkloadResult<Vec<ValidateRow>> {
     let spec = SchemeSpec::Session(store.clone());
-    let name = spec.name();
+    let name = spec.id();
     let remote = Remote::for_spec(&spec);
     let server = ServerCpu::new(&remote, opts)?;
     let server = server.as_ref();
@@ -508,21 +291,14 @@ fn session_rows(store: &StoreSpec, opts: &Options) -> WorkloadResult<Vec<Validat
             remote.retry("validate: checking the token", || {
                 check_valid(scheme.as_ref(), token)
             })?;
-            out.push(timed(
-                &name,
-                op,
-                set,
-                opts,
-                &remote,
-                server,
-                accept,
-                || scheme.validate(token),
-            )?);
+            out.push(timed(name, op, set, opts, &remote, server, accept, || {
+                scheme.validate(token)
+            })?);
         }
         let scheme = connect(&fixed)?;
         let input = claims(set, &mut rng);
         out.push(timed(
-            &name,
+            name,
             Operation::Issue,
             set,
             opts,
@@ -544,7 +320,7 @@ fn session_rows(store: &StoreSpec, opts: &Options) -> WorkloadResult<Vec<Validat
     let unknown = URL_SAFE_NO_PAD.encode([0x5a_u8; 16]);
     expect_rejected(scheme.as_ref(), &unknown)?;
     out.push(timed(
-        &name,
+        name,
         Operation::RejectUnknown,
         ClaimSet::Typical,
         opts,
@@ -557,7 +333,7 @@ fn session_rows(store: &StoreSpec, opts: &Options) -> WorkloadResult<Vec<Validat
     remote.retry("validate: revoking", || Ok(scheme.revoke(revoked)?))?;
     expect_rejected(scheme.as_ref(), revoked)?;
     out.push(timed(
-        &name,
+        name,
         Operation::RejectRevoked,
         ClaimSet::Typical,
         opts,
@@ -569,8 +345,12 @@ fn session_rows(store: &StoreSpec, opts: &Options) -> WorkloadResult<Vec<Validat
     Ok(out)
 }
 
-fn jwt_rows(alg: JwtAlg, opts: &Options, backend: &str) -> WorkloadResult<Vec<ValidateRow>> {
-    let name = SchemeSpec::Jwt(alg).name();
+fn jwt_rows(
+    alg: JwtAlg,
+    opts: &Options,
+    backend: CryptoBackend,
+) -> WorkloadResult<Vec<ValidateRow>> {
+    let name = SchemeId::Jwt(alg);
     let b = Some(backend);
     let clock = Arc::new(CoarseClock);
     let mut rng = opts.rng(3);
@@ -587,14 +367,14 @@ fn jwt_rows(alg: JwtAlg, opts: &Options, backend: &str) -> WorkloadResult<Vec<Va
         let token = scheme.issue(&input)?;
         expect_valid(&scheme, &token)?;
         out.push(row(
-            &name,
+            name,
             b,
             Operation::Validate,
             set,
             measure(opts.budget, || scheme.validate(&token)),
         ));
         out.push(row(
-            &name,
+            name,
             b,
             Operation::Issue,
             set,
@@ -612,7 +392,7 @@ fn jwt_rows(alg: JwtAlg, opts: &Options, backend: &str) -> WorkloadResult<Vec<Va
     let forged = stranger.issue(&input)?;
     expect_rejected(&scheme, &forged)?;
     out.push(row(
-        &name,
+        name,
         b,
         Operation::RejectUnknown,
         ClaimSet::Typical,
@@ -628,7 +408,7 @@ fn jwt_rows(alg: JwtAlg, opts: &Options, backend: &str) -> WorkloadResult<Vec<Va
     with_denylist.revoke(&revoked)?;
     expect_rejected(&with_denylist, &revoked)?;
     out.push(row(
-        &name,
+        name,
         b,
         Operation::RejectRevoked,
         ClaimSet::Typical,
@@ -645,12 +425,12 @@ fn jwt_rows(alg: JwtAlg, opts: &Options, backend: &str) -> WorkloadResult<Vec<Va
         .unwrap_or(false)
     {
         return Err(WorkloadError::Broken {
-            scheme: name,
+            scheme: name.to_string(),
             what: "breakdown: signature does not verify".into(),
         });
     }
     out.push(row(
-        &name,
+        name,
         b,
         Operation::JwtHeaderDecode,
         ClaimSet::Typical,
@@ -660,7 +440,7 @@ fn jwt_rows(alg: JwtAlg, opts: &Options, backend: &str) -> WorkloadResult<Vec<Va
         }),
     ));
     out.push(row(
-        &name,
+        name,
         b,
         Operation::JwtClaimsDecode,
         ClaimSet::Typical,
@@ -672,7 +452,7 @@ fn jwt_rows(alg: JwtAlg, opts: &Options, backend: &str) -> WorkloadResult<Vec<Va
         }),
     ));
     out.push(row(
-        &name,
+        name,
         b,
         Operation::JwtSignatureCheck,
         ClaimSet::Typical,
@@ -727,14 +507,14 @@ fn map_get_reference(
     expect_valid(&scheme, &key)?;
     // Where a session lookup's time goes, beside the map get.
     extra.push(row(
-        "session-memory",
+        SESSION_MEMORY,
         None,
         Operation::SessionIdCheck,
         ClaimSet::Typical,
         measure(opts.budget, || scheme.check_syntax(&key)),
     ));
     extra.push(row(
-        "session-memory",
+        SESSION_MEMORY,
         None,
         Operation::ClockRead,
         ClaimSet::Typical,
@@ -745,7 +525,7 @@ fn map_get_reference(
     let ratio = interleaved_ratio(opts.budget, || scheme.validate(&key), get);
     Ok((
         row(
-            "session-memory",
+            SESSION_MEMORY,
             None,
             Operation::RefMapGet,
             ClaimSet::Typical,
@@ -763,7 +543,7 @@ fn map_get_reference(
 /// "HS256 validate within 1.1x of a bare decode", measured interleaved.
 fn jwt_references(
     opts: &Options,
-    backend: &str,
+    backend: CryptoBackend,
 ) -> WorkloadResult<(Vec<ValidateRow>, BudgetCheck)> {
     let mut rng = opts.rng(3);
     let scheme = JwtScheme::new(
@@ -795,14 +575,14 @@ fn jwt_references(
     Ok((
         vec![
             row(
-                "jwt-HS256",
+                JWT_HS256,
                 b,
                 Operation::RefJwtDecode,
                 ClaimSet::Typical,
                 measure(opts.budget, decode),
             ),
             row(
-                "jwt-HS256",
+                JWT_HS256,
                 b,
                 Operation::RefHmacSha256,
                 ClaimSet::Typical,
@@ -838,18 +618,18 @@ mod tests {
         opts.stores = vec![StoreSpec::Memory];
         opts.families = vec![Family::Session, Family::Jwt];
         let r = run(&opts, &NoProgress).unwrap();
-        let backend = Some("aws-lc-rs");
+        let backend = Some(CryptoBackend::AwsLc);
         for set in ClaimSet::ALL {
             assert!(
-                r.find("session-memory", Operation::Validate, set, None)
+                r.find(SESSION_MEMORY, Operation::Validate, set, None)
                     .is_some()
             );
             assert!(
-                r.find("session-memory", Operation::ValidateSliding, set, None)
+                r.find(SESSION_MEMORY, Operation::ValidateSliding, set, None)
                     .is_some()
             );
             assert!(
-                r.find("jwt-EdDSA", Operation::Issue, set, backend)
+                r.find(SchemeId::Jwt(JwtAlg::EdDSA), Operation::Issue, set, backend)
                     .is_some()
             );
         }
@@ -860,14 +640,13 @@ mod tests {
             Operation::RefJwtDecode,
         ] {
             assert!(
-                r.find("jwt-HS256", op, ClaimSet::Typical, backend)
-                    .is_some(),
+                r.find(JWT_HS256, op, ClaimSet::Typical, backend).is_some(),
                 "{op:?}"
             );
         }
         assert!(
             r.find(
-                "session-memory",
+                SESSION_MEMORY,
                 Operation::RefMapGet,
                 ClaimSet::Typical,
                 None
@@ -880,11 +659,16 @@ mod tests {
         assert!(back == r, "JSON round trip changed the results");
         // Ordering within one run: an EdDSA signature check costs more than a map get.
         let ed = r
-            .find("jwt-EdDSA", Operation::Validate, ClaimSet::Typical, backend)
+            .find(
+                SchemeId::Jwt(JwtAlg::EdDSA),
+                Operation::Validate,
+                ClaimSet::Typical,
+                backend,
+            )
             .unwrap();
         let get = r
             .find(
-                "session-memory",
+                SESSION_MEMORY,
                 Operation::RefMapGet,
                 ClaimSet::Typical,
                 None,

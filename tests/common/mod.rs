@@ -30,18 +30,14 @@ use tokenbench::scheme::{
 use tokenbench::store::{SessionRecord, SessionStore};
 use tokenbench::workload::{Family as WorkloadFamily, Options, StoreSpec};
 
-/// Which family a subject belongs to, for the cases where the right reason differs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Family {
-    Session,
-    Jwt(JwtAlg),
-}
+pub use tokenbench::scheme::spec::SchemeId;
 
 /// A scheme under test with the clock that drives it.
 pub struct Subject {
     pub scheme: Arc<dyn TokenScheme>,
     pub clock: Arc<ManualClock>,
-    pub family: Family,
+    /// The scheme's identity: family, store kind or algorithm (the right reason differs).
+    pub id: SchemeId,
     /// Time from issue until an unused token dies (JWT lifetime, session idle timeout).
     pub lifetime: Duration,
     /// A second scheme of the same kind with its own keys or store.
@@ -63,19 +59,20 @@ pub fn session_config() -> SessionConfig {
 pub fn session_subject<S: SessionStore>(make_store: impl Fn() -> S) -> Subject {
     let clock = Arc::new(ManualClock::starting_now());
     let config = session_config();
+    let scheme = Arc::new(SessionScheme::new(
+        make_store(),
+        config.clone(),
+        clock.clone(),
+    ));
     Subject {
-        scheme: Arc::new(SessionScheme::new(
-            make_store(),
-            config.clone(),
-            clock.clone(),
-        )),
+        id: id(&scheme.name()),
+        scheme,
         twin: Arc::new(SessionScheme::new(
             make_store(),
             config.clone(),
             clock.clone(),
         )),
         clock,
-        family: Family::Session,
         lifetime: config.idle_timeout,
         public_key: None,
         keys: None,
@@ -95,7 +92,7 @@ pub fn jwt_subject(alg: JwtAlg) -> Subject {
         scheme: Arc::new(scheme),
         twin: Arc::new(twin),
         clock,
-        family: Family::Jwt(alg),
+        id: SchemeId::Jwt(alg),
         lifetime: config.lifetime,
     }
 }
@@ -104,9 +101,9 @@ impl Subject {
     /// A JWT to attack: the subject's own token when it issues JWTs, else one from a
     /// foreign HS256 issuer with the default issuer and audience.
     pub fn jwt_to_attack(&self) -> String {
-        match self.family {
-            Family::Jwt(_) => self.scheme.issue(&typical()).unwrap(),
-            Family::Session => {
+        match self.id {
+            SchemeId::Jwt(_) => self.scheme.issue(&typical()).unwrap(),
+            SchemeId::Session(_) => {
                 let claims = valid_wire_claims(self.clock.now().as_secs());
                 sign(
                     Algorithm::HS256,
@@ -119,7 +116,7 @@ impl Subject {
 
     /// The reason every JWT-shaped forgery gets from a session scheme.
     pub fn is_session(&self) -> bool {
-        self.family == Family::Session
+        self.id.is_session()
     }
 
     /// A JWT with exactly this header and claims JSON text, signed with the subject's own
@@ -153,12 +150,17 @@ impl Subject {
 
     /// The header the subject's tokens carry (HS256 for a session subject).
     pub fn own_header(&self) -> String {
-        let alg = match self.family {
-            Family::Jwt(alg) => alg.name(),
-            Family::Session => "HS256",
+        let alg = match self.id {
+            SchemeId::Jwt(alg) => alg.name(),
+            SchemeId::Session(_) => "HS256",
         };
         json!({"typ": "JWT", "alg": alg}).to_string()
     }
+}
+
+/// The identity of a scheme name, for results lookups in tests.
+pub fn id(name: &str) -> tokenbench::scheme::spec::SchemeId {
+    name.parse().expect("a scheme name")
 }
 
 pub fn typical() -> tokenbench::claims::Claims {

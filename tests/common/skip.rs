@@ -19,7 +19,7 @@ use std::io::Write;
 use std::sync::Mutex;
 
 use tokenbench::store::redact_url;
-use tokenbench::workload::{REDIS_URL_ENV, redis_url_from_env};
+use tokenbench::store::{REDIS_URL_ENV, redis_url_from_env};
 
 /// The command line that runs the Redis tests, for the notices.
 pub const HOW_TO_RUN: &str = "TOKENBENCH_REDIS_URL=redis://127.0.0.1:6379/ cargo test";

@@ -59,7 +59,7 @@ pub fn not_yet_valid() -> Rejection {
 /// base64url last character (unused low bits set).
 pub fn twins(s: &Subject, token: &str) -> Vec<String> {
     let mut out = vec![non_canonical_last_char(token)];
-    if let Family::Jwt(alg) = s.family {
+    if let SchemeId::Jwt(alg) = s.id {
         let (message, sig) = token.rsplit_once('.').unwrap();
         let raw = URL_SAFE_NO_PAD.decode(sig).unwrap();
         let twin = match alg {
@@ -223,15 +223,15 @@ macro_rules! scheme_conformance {
                     .into_iter()
                     .map(jwt_subject)
                     .chain(std::iter::once(session_subject(MemoryStore::new)))
-                    .filter(|o| o.scheme.name() != mine && o.family != s.family)
+                    .filter(|o| o.scheme.name() != mine && o.id != s.id && !(o.id.is_session() && s.id.is_session()))
                     .collect();
                 assert!(others.len() >= 3);
                 for other in others {
                     let token = other.scheme.issue(&typical()).unwrap();
-                    let want = match (s.family, other.family) {
-                        (Family::Session, _) => malformed(),
-                        (Family::Jwt(_), Family::Session) => malformed(),
-                        (Family::Jwt(_), Family::Jwt(_)) => not_allowed(),
+                    let want = match (s.id, other.id) {
+                        (SchemeId::Session(_), _) => malformed(),
+                        (SchemeId::Jwt(_), SchemeId::Session(_)) => malformed(),
+                        (SchemeId::Jwt(_), SchemeId::Jwt(_)) => not_allowed(),
                     };
                     assert_rejected(&s, &token, &want);
                 }
@@ -254,10 +254,10 @@ macro_rules! scheme_conformance {
                 let key = s.public_key.clone().unwrap_or_else(|| b"attacker-secret".to_vec());
                 let claims = valid_wire_claims(s.clock.now_secs());
                 let token = sign(Algorithm::HS256, &claims, &EncodingKey::from_secret(&key));
-                let want = match s.family {
-                    Family::Session => malformed(),
-                    Family::Jwt(JwtAlg::HS256) => Rejection::BadSignature,
-                    Family::Jwt(_) => not_allowed(),
+                let want = match s.id {
+                    SchemeId::Session(_) => malformed(),
+                    SchemeId::Jwt(JwtAlg::HS256) => Rejection::BadSignature,
+                    SchemeId::Jwt(_) => not_allowed(),
                 };
                 assert_rejected(&s, &token, &want);
             }
@@ -570,7 +570,7 @@ macro_rules! scheme_conformance {
                 for twin in twins(&s, &token) {
                     assert_ne!(twin, token);
                     assert!(s.scheme.validate(&twin).is_err(), "{}: twin accepted", s.scheme.name());
-                    if matches!(s.family, Family::Jwt(_)) {
+                    if matches!(s.id, SchemeId::Jwt(_)) {
                         assert_eq!(s.scheme.credential_id(&twin), s.scheme.credential_id(&token));
                     }
                 }

@@ -272,7 +272,7 @@ fn split(token: &str) -> Result<(&str, &str, &str), Rejection> {
 
 impl TokenScheme for JwtScheme {
     fn name(&self) -> String {
-        format!("jwt-{}", self.alg())
+        super::spec::SchemeId::Jwt(self.alg()).to_string()
     }
 
     fn issue(&self, claims: &Claims) -> Result<String, SchemeError> {

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use rand::rngs::StdRng;
 
-use super::{MAX_CONSECUTIVE_ERRORS, Ran, Strategy, VIRTUAL_STEP, uniform};
+use super::{MAX_CONSECUTIVE_ERRORS, Ran, Strategy, TrialClock, VIRTUAL_STEP, uniform};
 use crate::claims::ClaimSet;
 use crate::clock::{Clock, ManualClock, SystemClock};
 use crate::scheme::jwt::JwtKeys;
@@ -59,7 +59,7 @@ pub(super) fn run_expiry_only(
 
     Ran {
         strategy: Strategy::JwtExpiryOnly,
-        clock: "virtual",
+        clock: TrialClock::Virtual,
         window: Some(lifetime),
         latencies_ns: latencies,
         errors,

@@ -85,17 +85,17 @@
 mod cost;
 mod expiry;
 mod nodes;
-pub mod strategy;
+
 mod trials;
 
-pub use strategy::Strategy;
+pub use crate::results::schema::revoke::Strategy;
 
+pub use crate::results::schema::revoke::{RevokeResults, StrategyResult, TrialClock};
 use std::sync::Arc;
 use std::time::Duration;
 
 use rand::RngExt;
 use rand::rngs::StdRng;
-use serde::{Deserialize, Serialize};
 
 use cost::validate_costs;
 use expiry::run_expiry_only;
@@ -103,12 +103,12 @@ use nodes::Cluster;
 use trials::run_wall;
 
 use super::remote::{Remote, selected_redis};
-use super::{Family, Options, Progress, SummaryRow, WorkloadError, WorkloadResult};
-use crate::measure::Measurement;
+use super::{Family, Options, Progress, WorkloadError, WorkloadResult};
 use crate::measure::stats::Summary;
+use crate::results::schema::ResultFile;
+use crate::scheme::Rejection;
 use crate::scheme::jwt::JwtKeys;
 use crate::scheme::{JwtAlg, TokenScheme};
-use crate::units;
 
 /// Pause of each validator node between two requests.
 pub const REQUEST_GAP: Duration = Duration::from_micros(20);
@@ -140,94 +140,6 @@ const REDIS_SETTLE: Duration = Duration::from_millis(250);
 
 /// Connections of each Redis node's pool: one validator thread, plus node 0's coordinator.
 const REDIS_NODE_POOL: usize = 2;
-
-/// Results of the revoke workload: the on-disk schema of `revoke.json`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct RevokeResults {
-    /// Validator nodes (threads) per strategy.
-    pub validators: usize,
-    /// Trials requested per strategy.
-    pub trials: usize,
-    /// Per-node cache lifetime T of `session-cache`, in milliseconds.
-    pub cache_ttl_ms: f64,
-    /// Polling period P of `jwt-denylist-polled` (and `jwt-denylist-polled-redis`), in milliseconds.
-    pub poll_interval_ms: f64,
-    /// JWT lifetime (`exp - iat`), in seconds.
-    pub jwt_lifetime_s: f64,
-    /// Signature algorithm of every JWT strategy.
-    pub jwt_alg: String,
-    /// One entry per strategy run, sessions first.
-    pub strategies: Vec<StrategyResult>,
-}
-
-/// Revocation latency and per-request cost of one strategy.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct StrategyResult {
-    /// Strategy name, e.g. `session-cache` or `jwt-denylist-pushed`.
-    pub strategy: String,
-    /// Token family: `session` or `jwt`.
-    pub family: String,
-    /// Clock the latencies are measured on: `wall` (real time) or `virtual` (simulated time).
-    pub clock: String,
-    /// The strategy's staleness window in milliseconds (cache lifetime T, polling period P,
-    /// or the JWT lifetime), or `None` when it has none.
-    pub window_ms: Option<f64>,
-    /// Summary of the revocation latencies, in nanoseconds.
-    pub latency: Summary,
-    /// Raw revocation latencies in nanoseconds, one per successful trial, in trial order.
-    pub latencies_ns: Vec<f64>,
-    /// Cost of one `validate` of a valid token under this strategy, on one thread: the best
-    /// (lowest median) of `COST_ROUNDS` short rounds interleaved with the other strategies.
-    pub validate_cost: Measurement,
-    /// Median wall time of `validate_cost` minus that of the family baseline
-    /// (`session-central` or `jwt-expiry-only`), in nanoseconds; 0 for the baselines.
-    pub added_cost_ns: f64,
-    /// Trials that failed (did not converge in time, rejected too early or for the wrong
-    /// reason, or could not start).
-    pub errors: u64,
-}
-
-impl RevokeResults {
-    /// One line per strategy with failed trials (e.g. Redis unreachable during a trial), for
-    /// the end of a run; empty when none failed.
-    pub fn error_notes(&self) -> Vec<String> {
-        self.strategies
-            .iter()
-            .filter(|s| s.errors > 0)
-            .map(|s| {
-                format!(
-                    "revoke {}: {} of {} trials failed",
-                    s.strategy, s.errors, self.trials
-                )
-            })
-            .collect()
-    }
-
-    /// Headline figures for `summary.csv`: latency p50 / p99 / max in milliseconds and the
-    /// added per-request cost in nanoseconds, per strategy.
-    pub fn summary_rows(&self) -> Vec<SummaryRow> {
-        let mut rows = Vec::new();
-        for s in &self.strategies {
-            let param = match s.window_ms {
-                Some(w) => format!("clock={} window={}", s.clock, units::window_ms(w)),
-                None => format!("clock={}", s.clock),
-            };
-            let row = |metric: &str, value: f64, unit: &str| {
-                SummaryRow::new("revoke", &s.strategy, "", &param, metric, value, unit)
-            };
-            rows.push(row("latency_p50", s.latency.median_ns / 1e6, "ms"));
-            rows.push(row("latency_p99", s.latency.p99_ns / 1e6, "ms"));
-            rows.push(row("latency_max", s.latency.max_ns / 1e6, "ms"));
-            rows.push(row("added_cost", s.added_cost_ns, "ns"));
-        }
-        rows
-    }
-
-    /// The result of strategy `name`, if it was run.
-    pub fn strategy(&self, name: &str) -> Option<&StrategyResult> {
-        self.strategies.iter().find(|s| s.strategy == name)
-    }
-}
 
 /// Runs every selected strategy: `opts.trials` revocations each, plus the per-request cost.
 pub fn run(opts: &Options, progress: &dyn Progress) -> WorkloadResult<RevokeResults> {
@@ -286,13 +198,9 @@ pub fn run(opts: &Options, progress: &dyn Progress) -> WorkloadResult<RevokeResu
             // Against the family baseline; a strategy without one (not run) adds nothing.
             let added = median(r.strategy.baseline()).map_or(0.0, |b| cost.wall.median_ns - b);
             StrategyResult {
-                strategy: r.strategy.name().into(),
-                family: match r.strategy.family() {
-                    Family::Session => "session",
-                    Family::Jwt => "jwt",
-                }
-                .into(),
-                clock: r.clock.into(),
+                strategy: r.strategy,
+                family: r.strategy.family(),
+                clock: r.clock,
                 window_ms: r.window.map(|w| w.as_secs_f64() * 1e3),
                 latency: Summary::from_samples(&r.latencies_ns).unwrap_or(Summary::EMPTY),
                 latencies_ns: r.latencies_ns,
@@ -304,14 +212,26 @@ pub fn run(opts: &Options, progress: &dyn Progress) -> WorkloadResult<RevokeResu
         .collect();
 
     Ok(RevokeResults {
+        schema_version: <RevokeResults as ResultFile>::VERSION,
         validators: k,
         trials: opts.trials,
         cache_ttl_ms: opts.cache_ttl.as_secs_f64() * 1e3,
         poll_interval_ms: opts.poll_interval.as_secs_f64() * 1e3,
         jwt_lifetime_s: opts.jwt_lifetime.as_secs_f64(),
-        jwt_alg: JWT_ALG.name().to_owned(),
+        jwt_alg: JWT_ALG,
         strategies: results,
     })
+}
+
+/// The refusal a node of `strategy` must give once the revocation has reached it.
+fn expected(strategy: Strategy, r: &Rejection) -> bool {
+    match strategy {
+        Strategy::SessionCentral | Strategy::SessionCache | Strategy::SessionCentralRedis => {
+            *r == Rejection::UnknownSession
+        }
+        Strategy::JwtExpiryOnly => *r == Rejection::Expired,
+        _ => *r == Rejection::Revoked,
+    }
 }
 
 /// A uniform draw in [0, window).
@@ -328,7 +248,7 @@ fn uniform(rng: &mut StdRng, window: Duration) -> Duration {
 struct Ran {
     strategy: Strategy,
     /// `wall` or `virtual`.
-    clock: &'static str,
+    clock: TrialClock,
     window: Option<Duration>,
     latencies_ns: Vec<f64>,
     errors: u64,
@@ -363,13 +283,13 @@ mod tests {
             batch: Duration::from_micros(20),
         };
         let r = run(&opts, &NoProgress).unwrap();
-        for name in ["session-central", "session-cache"] {
+        for name in [Strategy::SessionCentral, Strategy::SessionCache] {
             let s = r.strategy(name).unwrap();
             assert_eq!(s.errors, 0, "{name}");
             assert_eq!(s.latencies_ns.len(), opts.trials, "{name}");
         }
         // Each trial of a round has its own token and phases: not one figure repeated.
-        let cache = &r.strategy("session-cache").unwrap().latencies_ns;
+        let cache = &r.strategy(Strategy::SessionCache).unwrap().latencies_ns;
         assert!(cache.iter().any(|l| *l != cache[0]), "{cache:?}");
     }
 }

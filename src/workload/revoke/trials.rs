@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 
 use rand::rngs::StdRng;
 
+use super::TrialClock;
 use super::nodes::Cluster;
 use super::{
     CONCURRENT_TRIALS, MAX_CONSECUTIVE_ERRORS, REDIS_SETTLE, REQUEST_GAP, Ran, Strategy, broken,
@@ -57,7 +58,7 @@ impl Trial {
             if *at < t0 {
                 return Err(format!("refused before revocation: {r}"));
             }
-            if !strategy.expected(r) {
+            if !super::expected(strategy, r) {
                 return Err(format!("refused for the wrong reason: {r}"));
             }
             last = last.max(*at);
@@ -293,7 +294,7 @@ pub(super) fn run_wall(
 
     Ok(Ran {
         strategy,
-        clock: "wall",
+        clock: TrialClock::Wall,
         window: cluster.window,
         latencies_ns: latencies,
         errors,

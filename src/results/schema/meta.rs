@@ -9,7 +9,7 @@ use crate::store::redact_url;
 /// Machine and provenance of a run.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Meta {
-    /// On-disk format version ([`super::SCHEMA_VERSION`]).
+    /// On-disk format version ([`crate::results::SCHEMA_VERSION`]).
     pub schema_version: u32,
     /// tokenbench's version.
     pub tokenbench_version: String,
@@ -69,7 +69,7 @@ impl Meta {
     /// Collects metadata about this machine and process.
     pub fn collect(command_line: Vec<String>, started_utc: String, quick: bool, seed: u64) -> Meta {
         Meta {
-            schema_version: super::SCHEMA_VERSION,
+            schema_version: crate::results::SCHEMA_VERSION,
             tokenbench_version: env!("CARGO_PKG_VERSION").to_owned(),
             command_line: command_line.iter().map(|a| redact_url(a)).collect(),
             started_utc,
@@ -89,7 +89,7 @@ impl Meta {
                 "release"
             }
             .to_owned(),
-            crate_versions: crate_versions(include_str!("../../Cargo.lock")),
+            crate_versions: crate_versions(include_str!("../../../Cargo.lock")),
             git_commit: git_commit(),
             crypto_backend: crate::crypto::active().name().to_owned(),
         }
@@ -155,7 +155,7 @@ mod tests {
 
     #[test]
     fn crate_versions_come_from_the_lock_file() {
-        let v = crate_versions(include_str!("../../Cargo.lock"));
+        let v = crate_versions(include_str!("../../../Cargo.lock"));
         assert!(
             v.iter()
                 .any(|c| c.name == "jsonwebtoken" && c.version.starts_with("11.")),
@@ -191,6 +191,6 @@ mod tests {
         let m = Meta::collect(vec!["tokenbench".into()], "x".into(), true, 7);
         assert!(m.cores >= 1);
         assert!(m.rustc.starts_with("rustc "), "{}", m.rustc);
-        assert_eq!(m.schema_version, super::super::SCHEMA_VERSION);
+        assert_eq!(m.schema_version, crate::results::SCHEMA_VERSION);
     }
 }

@@ -1,0 +1,39 @@
+//! The on-disk schema of a run: one module per results file, each type the file itself
+//! (hyperfine's "the result struct is the schema"), each file versioned on its own.
+//! Workloads write these types; the report, the charts and any later reader (a capacity
+//! planner) read results through them alone, never through measuring code.
+//!
+//! - [`meta`]: `meta.json`, the machine, the toolchain and the resolved command line.
+//! - [`size`], [`validate`], [`revoke`], [`scale`]: one per workload's JSON file.
+//! - [`summary`]: `summary.csv`, the headline figures of every workload, one per line.
+
+pub mod meta;
+pub mod revoke;
+pub mod scale;
+pub mod size;
+pub mod summary;
+pub mod validate;
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+pub use summary::SummaryRow;
+
+/// A results file of one workload: its file stem, its version, and the figures it
+/// contributes to `summary.csv` and to the end-of-run failure notes.
+pub trait ResultFile: Serialize + DeserializeOwned + Send + Sync + 'static {
+    /// File stem (`size` for `size.json`), also the workload's name.
+    const FILE: &'static str;
+    /// Version of this file's format, written in its `schema_version` field (files written
+    /// before per-file versions have none, read as 0).
+    const VERSION: u32;
+
+    /// Headline rows for `summary.csv`.
+    fn summary_rows(&self) -> Vec<SummaryRow>;
+
+    /// One line per figure whose operations failed while measuring (e.g. refused because
+    /// Redis was unreachable: fail closed); empty when none did.
+    fn error_notes(&self) -> Vec<String> {
+        Vec::new()
+    }
+}

@@ -1,0 +1,260 @@
+//! `revoke.json`: revocation latency per strategy (every trial's latency kept) and the
+//! per-request cost each strategy adds.
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+use super::{ResultFile, SummaryRow};
+use crate::measure::Measurement;
+use crate::measure::stats::Summary;
+use crate::scheme::JwtAlg;
+use crate::scheme::spec::Family;
+use crate::units;
+
+/// Results of the revoke workload: the on-disk schema of `revoke.json`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RevokeResults {
+    /// [`ResultFile::VERSION`] of the file (0: written before per-file versions).
+    #[serde(default)]
+    pub schema_version: u32,
+    /// Validator nodes (threads) per strategy.
+    pub validators: usize,
+    /// Trials requested per strategy.
+    pub trials: usize,
+    /// Per-node cache lifetime T of `session-cache`, in milliseconds.
+    pub cache_ttl_ms: f64,
+    /// Polling period P of `jwt-denylist-polled` (and `jwt-denylist-polled-redis`), in milliseconds.
+    pub poll_interval_ms: f64,
+    /// JWT lifetime (`exp - iat`), in seconds.
+    pub jwt_lifetime_s: f64,
+    /// Signature algorithm of every JWT strategy.
+    pub jwt_alg: JwtAlg,
+    /// One entry per strategy run, sessions first.
+    pub strategies: Vec<StrategyResult>,
+}
+
+/// Revocation latency and per-request cost of one strategy.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StrategyResult {
+    /// The strategy (written as its name, e.g. `session-cache` or `jwt-denylist-pushed`).
+    pub strategy: Strategy,
+    /// Token family.
+    pub family: Family,
+    /// Clock the latencies are measured on.
+    pub clock: TrialClock,
+    /// The strategy's staleness window in milliseconds (cache lifetime T, polling period P,
+    /// or the JWT lifetime), or `None` when it has none.
+    pub window_ms: Option<f64>,
+    /// Summary of the revocation latencies, in nanoseconds.
+    pub latency: Summary,
+    /// Raw revocation latencies in nanoseconds, one per successful trial, in trial order.
+    pub latencies_ns: Vec<f64>,
+    /// Cost of one `validate` of a valid token under this strategy, on one thread: the best
+    /// (lowest median) of `COST_ROUNDS` short rounds interleaved with the other strategies.
+    pub validate_cost: Measurement,
+    /// Median wall time of `validate_cost` minus that of the family baseline
+    /// (`session-central` or `jwt-expiry-only`), in nanoseconds; 0 for the baselines.
+    pub added_cost_ns: f64,
+    /// Trials that failed (did not converge in time, rejected too early or for the wrong
+    /// reason, or could not start).
+    pub errors: u64,
+}
+
+impl RevokeResults {
+    /// The result of strategy `name`, if it was run.
+    pub fn strategy(&self, strategy: Strategy) -> Option<&StrategyResult> {
+        self.strategies.iter().find(|s| s.strategy == strategy)
+    }
+}
+
+impl ResultFile for RevokeResults {
+    const FILE: &'static str = "revoke";
+    const VERSION: u32 = 1;
+
+    /// One line per strategy with failed trials (e.g. Redis unreachable during a trial), for
+    /// the end of a run; empty when none failed.
+    fn error_notes(&self) -> Vec<String> {
+        self.strategies
+            .iter()
+            .filter(|s| s.errors > 0)
+            .map(|s| {
+                format!(
+                    "revoke {}: {} of {} trials failed",
+                    s.strategy, s.errors, self.trials
+                )
+            })
+            .collect()
+    }
+    /// Headline figures for `summary.csv`: latency p50 / p99 / max in milliseconds and the
+    /// added per-request cost in nanoseconds, per strategy.
+    fn summary_rows(&self) -> Vec<SummaryRow> {
+        let mut rows = Vec::new();
+        for s in &self.strategies {
+            let param = match s.window_ms {
+                Some(w) => format!("clock={} window={}", s.clock, units::window_ms(w)),
+                None => format!("clock={}", s.clock),
+            };
+            let row = |metric: &str, value: f64, unit: &str| {
+                SummaryRow::new("revoke", s.strategy, None, &param, metric, value, unit)
+            };
+            rows.push(row("latency_p50", s.latency.median_ns / 1e6, "ms"));
+            rows.push(row("latency_p99", s.latency.p99_ns / 1e6, "ms"));
+            rows.push(row("latency_max", s.latency.max_ns / 1e6, "ms"));
+            rows.push(row("added_cost", s.added_cost_ns, "ns"));
+        }
+        rows
+    }
+}
+
+/// The six ways of revoking, in report order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Strategy {
+    /// Sessions in one central store, looked up on every request.
+    SessionCentral,
+    /// Sessions behind a per-node cache of lifetime T.
+    SessionCache,
+    /// JWTs without revocation: valid until `exp`.
+    JwtExpiryOnly,
+    /// JWTs checked against one shared denylist on every request.
+    JwtDenylistCentral,
+    /// JWTs checked against per-node denylist copies kept in sync by push.
+    JwtDenylistPushed,
+    /// JWTs checked against per-node denylist copies refreshed by polling every P.
+    JwtDenylistPolled,
+    /// Sessions in Redis, looked up on every request by every node.
+    SessionCentralRedis,
+    /// JWTs checked against one denylist in Redis on every request.
+    JwtDenylistCentralRedis,
+    /// JWTs checked against per-node copies fed by Redis pub/sub.
+    JwtDenylistPushedRedis,
+    /// JWTs checked against per-node copies refreshed from Redis every P.
+    JwtDenylistPolledRedis,
+}
+
+impl Strategy {
+    /// The in-process strategies, in report order: run whatever the stores (see [`Strategy::EVERY`]).
+    pub const ALL: [Strategy; 6] = [
+        Strategy::SessionCentral,
+        Strategy::SessionCache,
+        Strategy::JwtExpiryOnly,
+        Strategy::JwtDenylistCentral,
+        Strategy::JwtDenylistPushed,
+        Strategy::JwtDenylistPolled,
+    ];
+
+    /// The strategies whose shared state is on a Redis server, in report order; run when
+    /// a Redis store is selected.
+    pub const REDIS: [Strategy; 4] = [
+        Strategy::SessionCentralRedis,
+        Strategy::JwtDenylistCentralRedis,
+        Strategy::JwtDenylistPushedRedis,
+        Strategy::JwtDenylistPolledRedis,
+    ];
+
+    /// Every strategy, in-process and Redis, in report order (sessions first).
+    pub const EVERY: [Strategy; 10] = [
+        Strategy::SessionCentral,
+        Strategy::SessionCache,
+        Strategy::SessionCentralRedis,
+        Strategy::JwtExpiryOnly,
+        Strategy::JwtDenylistCentral,
+        Strategy::JwtDenylistPushed,
+        Strategy::JwtDenylistPolled,
+        Strategy::JwtDenylistCentralRedis,
+        Strategy::JwtDenylistPushedRedis,
+        Strategy::JwtDenylistPolledRedis,
+    ];
+
+    /// True for the JWT denylist strategies (every JWT strategy but expiry-only).
+    pub fn is_denylist(self) -> bool {
+        self.family() == Family::Jwt && self != Strategy::JwtExpiryOnly
+    }
+
+    /// True when the strategy's shared state is on a Redis server.
+    pub fn is_redis(self) -> bool {
+        Strategy::REDIS.contains(&self)
+    }
+
+    /// Name in results.
+    pub fn name(self) -> &'static str {
+        match self {
+            Strategy::SessionCentral => "session-central",
+            Strategy::SessionCache => "session-cache",
+            Strategy::JwtExpiryOnly => "jwt-expiry-only",
+            Strategy::JwtDenylistCentral => "jwt-denylist-central",
+            Strategy::JwtDenylistPushed => "jwt-denylist-pushed",
+            Strategy::JwtDenylistPolled => "jwt-denylist-polled",
+            Strategy::SessionCentralRedis => "session-central-redis",
+            Strategy::JwtDenylistCentralRedis => "jwt-denylist-central-redis",
+            Strategy::JwtDenylistPushedRedis => "jwt-denylist-pushed-redis",
+            Strategy::JwtDenylistPolledRedis => "jwt-denylist-polled-redis",
+        }
+    }
+
+    /// Token family.
+    pub fn family(self) -> Family {
+        match self {
+            Strategy::SessionCentral | Strategy::SessionCache | Strategy::SessionCentralRedis => {
+                Family::Session
+            }
+            _ => Family::Jwt,
+        }
+    }
+
+    /// The strategy whose per-request cost the others of its family are compared with.
+    pub fn baseline(self) -> Strategy {
+        match self.family() {
+            Family::Session => Strategy::SessionCentral,
+            Family::Jwt => Strategy::JwtExpiryOnly,
+        }
+    }
+}
+
+impl Serialize for Strategy {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.name())
+    }
+}
+
+impl<'de> Deserialize<'de> for Strategy {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let name = String::deserialize(d)?;
+        Strategy::EVERY
+            .into_iter()
+            .find(|s| s.name() == name)
+            .ok_or_else(|| {
+                serde::de::Error::custom(format!("unknown revocation strategy {name:?}"))
+            })
+    }
+}
+
+/// The clock a strategy's latencies are measured on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TrialClock {
+    /// Real time.
+    Wall,
+    /// Simulated time (`jwt-expiry-only`: the lifetime is stepped through in virtual seconds).
+    Virtual,
+}
+
+impl TrialClock {
+    /// `wall` or `virtual`.
+    pub fn name(self) -> &'static str {
+        match self {
+            TrialClock::Wall => "wall",
+            TrialClock::Virtual => "virtual",
+        }
+    }
+}
+
+impl std::fmt::Display for Strategy {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl std::fmt::Display for TrialClock {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}

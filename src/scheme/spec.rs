@@ -1,0 +1,526 @@
+//! One identity for a scheme, as data: what to build ([`SchemeSpec`], with store addresses)
+//! and what results call it ([`SchemeId`], no addresses). Every process builds its live
+//! scheme from a spec (the run, the child process for the other crypto backend, the HTTP
+//! server, a validator node), and the report, verdicts, palette, benches and tests read a
+//! scheme's family, store and algorithm from its identity, never from a name prefix.
+//!
+//! ```
+//! use tokenbench::scheme::spec::{Family, SchemeId, SchemeSpec, StoreSpec};
+//! use tokenbench::scheme::JwtAlg;
+//!
+//! let spec: SchemeSpec = SchemeSpec::Session(StoreSpec::Memory);
+//! assert_eq!(spec.id().to_string(), "session-memory");
+//! let id: SchemeId = "jwt-ES256".parse().unwrap();
+//! assert_eq!((id.family(), id.alg()), (Family::Jwt, Some(JwtAlg::ES256)));
+//! ```
+
+use std::fmt;
+use std::str::FromStr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+use super::{
+    JwtAlg, JwtConfig, JwtScheme, RevocationStrategy, SchemeError, SessionConfig, SessionScheme,
+    TokenScheme,
+};
+use crate::clock::Clock;
+use crate::denylist::{MemoryDenylist, RedisDenylist};
+use crate::store::{
+    CLUSTER_SCHEME, MemoryStore, RedisStore, RwLockStore, StoreError, is_cluster_url, redact_url,
+};
+
+/// The two token families.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Family {
+    /// Opaque session tokens: the claims live in a server-side store.
+    Session,
+    /// Signed JWTs: the claims travel in the token.
+    Jwt,
+}
+
+impl Family {
+    /// Both families, sessions first (report order).
+    pub const ALL: [Family; 2] = [Family::Session, Family::Jwt];
+
+    /// `session` or `jwt`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Family::Session => "session",
+            Family::Jwt => "jwt",
+        }
+    }
+}
+
+impl fmt::Display for Family {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for Family {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.to_ascii_lowercase().as_str() {
+            "session" | "sessions" => Ok(Family::Session),
+            "jwt" | "jwts" => Ok(Family::Jwt),
+            _ => Err(format!(
+                "unknown scheme family '{s}' (expected session or jwt)"
+            )),
+        }
+    }
+}
+
+/// Which kind of store holds sessions: the part of a [`StoreSpec`] results may name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum StoreKind {
+    /// DashMap, the embedded default.
+    Memory,
+    /// One `RwLock<HashMap>`, the baseline.
+    RwLock,
+    /// One Redis server.
+    Redis,
+    /// A Redis Cluster.
+    RedisCluster,
+}
+
+impl StoreKind {
+    /// Every kind, in report order.
+    pub const ALL: [StoreKind; 4] = [
+        StoreKind::Memory,
+        StoreKind::RwLock,
+        StoreKind::Redis,
+        StoreKind::RedisCluster,
+    ];
+
+    /// `memory`, `rwlock`, `redis`, `redis-cluster`.
+    pub fn name(self) -> &'static str {
+        match self {
+            StoreKind::Memory => "memory",
+            StoreKind::RwLock => "rwlock",
+            StoreKind::Redis => "redis",
+            StoreKind::RedisCluster => "redis-cluster",
+        }
+    }
+
+    /// True for a store outside this process (a network round trip per lookup).
+    pub fn is_remote(self) -> bool {
+        matches!(self, StoreKind::Redis | StoreKind::RedisCluster)
+    }
+}
+
+/// Where session records are kept, with the address of a server store.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum StoreSpec {
+    /// DashMap, the embedded default.
+    Memory,
+    /// One `RwLock<HashMap>`, the baseline.
+    RwLock,
+    /// A real Redis server at this URL (`redis://HOST:PORT[/DB]`), or a Redis Cluster
+    /// (`redis+cluster://HOST:PORT[,HOST:PORT...]`).
+    Redis(String),
+}
+
+impl StoreSpec {
+    /// The kind, without the address.
+    pub fn kind(&self) -> StoreKind {
+        match self {
+            StoreSpec::Memory => StoreKind::Memory,
+            StoreSpec::RwLock => StoreKind::RwLock,
+            StoreSpec::Redis(url) if is_cluster_url(url) => StoreKind::RedisCluster,
+            StoreSpec::Redis(_) => StoreKind::Redis,
+        }
+    }
+
+    /// Name used in scheme names and on the command line.
+    pub fn name(&self) -> &'static str {
+        self.kind().name()
+    }
+
+    /// True for stores outside the process.
+    pub fn is_remote(&self) -> bool {
+        self.kind().is_remote()
+    }
+
+    /// The server's URL, for a Redis store.
+    pub fn url(&self) -> Option<&str> {
+        match self {
+            StoreSpec::Redis(url) => Some(url),
+            _ => None,
+        }
+    }
+
+    /// A comma-separated list of stores, where a cluster URL's own node list continues
+    /// with `host:port` items: `memory,redis+cluster://a:7000,b:7001,rwlock` is three stores.
+    pub fn parse_list(s: &str) -> Result<Vec<StoreSpec>, String> {
+        let mut stores: Vec<StoreSpec> = Vec::new();
+        for item in s.split(',') {
+            let item = item.trim();
+            match (item.parse::<StoreSpec>(), stores.last_mut()) {
+                (Ok(store), _) => stores.push(store),
+                (Err(_), Some(StoreSpec::Redis(url)))
+                    if is_cluster_url(url) && !item.is_empty() && !item.contains("://") =>
+                {
+                    url.push(',');
+                    url.push_str(item);
+                }
+                (Err(e), _) => return Err(e),
+            }
+        }
+        Ok(stores)
+    }
+}
+
+impl FromStr for StoreSpec {
+    type Err = String;
+
+    /// `memory`, `rwlock`, `redis://HOST:PORT[/DB]` or `redis+cluster://HOST:PORT[,...]`.
+    /// (The command line also takes `redis` alone, for the URL in `TOKENBENCH_REDIS_URL`:
+    /// reading the environment is the binary's business, not the library's.)
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let lower = s.to_ascii_lowercase();
+        match lower.as_str() {
+            "memory" | "dashmap" => Ok(StoreSpec::Memory),
+            "rwlock" => Ok(StoreSpec::RwLock),
+            "redis" => Err(format!(
+                "--store redis needs a URL: give redis://HOST:PORT or set {}",
+                crate::store::REDIS_URL_ENV
+            )),
+            _ if lower.starts_with("redis://") || lower.starts_with("rediss://") => {
+                if s.len() <= "redis://".len() {
+                    return Err(format!(
+                        "'{}' has no host (expected redis://HOST:PORT[/DB])",
+                        redact_url(s)
+                    ));
+                }
+                Ok(StoreSpec::Redis(s.to_owned()))
+            }
+            _ if is_cluster_url(&lower) => {
+                if s.len() <= CLUSTER_SCHEME.len() {
+                    return Err(format!(
+                        "'{}' has no node (expected {CLUSTER_SCHEME}HOST:PORT[,HOST:PORT...])",
+                        redact_url(s)
+                    ));
+                }
+                Ok(StoreSpec::Redis(s.to_owned()))
+            }
+            _ => Err(format!(
+                "unknown store '{}' (expected memory, rwlock, redis, redis://HOST:PORT[/DB] or \
+                 {CLUSTER_SCHEME}HOST:PORT[,HOST:PORT...])",
+                redact_url(s)
+            )),
+        }
+    }
+}
+
+/// One scheme to build: a session scheme on a store, or a JWT algorithm.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum SchemeSpec {
+    /// Opaque session tokens in this store.
+    Session(StoreSpec),
+    /// JWTs signed with this algorithm.
+    Jwt(JwtAlg),
+}
+
+impl SchemeSpec {
+    /// What results call this scheme.
+    pub fn id(&self) -> SchemeId {
+        match self {
+            SchemeSpec::Session(s) => SchemeId::Session(s.kind()),
+            SchemeSpec::Jwt(a) => SchemeId::Jwt(*a),
+        }
+    }
+
+    /// Name used in results, equal to the built scheme's `TokenScheme::name`.
+    pub fn name(&self) -> String {
+        self.id().to_string()
+    }
+
+    /// The family.
+    pub fn family(&self) -> Family {
+        self.id().family()
+    }
+
+    /// True for JWT schemes.
+    pub fn is_jwt(&self) -> bool {
+        self.family() == Family::Jwt
+    }
+
+    /// The store of a session scheme.
+    pub fn store(&self) -> Option<&StoreSpec> {
+        match self {
+            SchemeSpec::Session(s) => Some(s),
+            SchemeSpec::Jwt(_) => None,
+        }
+    }
+
+    /// The algorithm of a JWT scheme.
+    pub fn alg(&self) -> Option<JwtAlg> {
+        self.id().alg()
+    }
+
+    /// The Redis URL behind this scheme, if its store is a Redis server or cluster.
+    pub fn redis_url(&self) -> Option<&str> {
+        self.store().and_then(StoreSpec::url)
+    }
+}
+
+impl fmt::Display for SchemeSpec {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.id().fmt(f)
+    }
+}
+
+/// What results call a scheme: its family and store kind or algorithm, never an address.
+/// Written as the scheme's name (`session-memory`, `session-redis-cluster`, `jwt-ES256`),
+/// the only place where names and identities are converted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum SchemeId {
+    /// A session scheme on a store of this kind.
+    Session(StoreKind),
+    /// A JWT scheme with this algorithm.
+    Jwt(JwtAlg),
+}
+
+impl SchemeId {
+    /// The family.
+    pub fn family(self) -> Family {
+        match self {
+            SchemeId::Session(_) => Family::Session,
+            SchemeId::Jwt(_) => Family::Jwt,
+        }
+    }
+
+    /// True for session schemes.
+    pub fn is_session(self) -> bool {
+        self.family() == Family::Session
+    }
+
+    /// True for JWT schemes.
+    pub fn is_jwt(self) -> bool {
+        self.family() == Family::Jwt
+    }
+
+    /// The store kind of a session scheme.
+    pub fn store(self) -> Option<StoreKind> {
+        match self {
+            SchemeId::Session(s) => Some(s),
+            SchemeId::Jwt(_) => None,
+        }
+    }
+
+    /// The algorithm of a JWT scheme.
+    pub fn alg(self) -> Option<JwtAlg> {
+        match self {
+            SchemeId::Session(_) => None,
+            SchemeId::Jwt(a) => Some(a),
+        }
+    }
+
+    /// Report order: sessions (by store kind) first, then JWTs in [`JwtAlg::ALL`] order.
+    pub fn order(self) -> usize {
+        match self {
+            SchemeId::Session(s) => s as usize,
+            SchemeId::Jwt(a) => 10 + a as usize,
+        }
+    }
+}
+
+impl fmt::Display for SchemeId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SchemeId::Session(s) => write!(f, "session-{}", s.name()),
+            SchemeId::Jwt(a) => write!(f, "jwt-{a}"),
+        }
+    }
+}
+
+impl FromStr for SchemeId {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        if let Some(store) = s.strip_prefix("session-") {
+            return StoreKind::ALL
+                .into_iter()
+                .find(|k| k.name() == store)
+                .map(SchemeId::Session)
+                .ok_or_else(|| format!("unknown session store {store:?} in scheme {s:?}"));
+        }
+        if let Some(alg) = s.strip_prefix("jwt-") {
+            return JwtAlg::ALL
+                .into_iter()
+                .find(|a| a.name() == alg)
+                .map(SchemeId::Jwt)
+                .ok_or_else(|| format!("unknown JWT algorithm {alg:?} in scheme {s:?}"));
+        }
+        Err(format!(
+            "unknown scheme {s:?} (expected session-<store> or jwt-<alg>)"
+        ))
+    }
+}
+
+impl Serialize for SchemeId {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for SchemeId {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let name = String::deserialize(d)?;
+        name.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+/// Compares with a scheme name (`id == "jwt-HS256"`), through the one conversion above.
+impl PartialEq<&str> for SchemeId {
+    fn eq(&self, name: &&str) -> bool {
+        name.parse::<SchemeId>().is_ok_and(|id| id == *self)
+    }
+}
+
+impl PartialEq<SchemeId> for &str {
+    fn eq(&self, id: &SchemeId) -> bool {
+        id == self
+    }
+}
+
+/// Where a JWT denylist lives, as data (the live list is built by [`RevocationSpec::build`]).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum DenylistSpec {
+    /// One in-process list, shared by every validator of this process.
+    Memory,
+    /// One list in Redis at this URL, looked up on every request.
+    Redis(String),
+}
+
+/// How a JWT scheme revokes, as data: separate from the live denylist it builds, so a
+/// spec can cross a process boundary.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+pub enum RevocationSpec {
+    /// No revocation: a token lives until `exp`.
+    #[default]
+    None,
+    /// Every validate checks the `jti` against a central denylist.
+    Denylist(DenylistSpec),
+}
+
+impl RevocationSpec {
+    /// The live strategy (a fresh denylist for [`DenylistSpec::Memory`]).
+    pub fn build(&self) -> Result<RevocationStrategy, StoreError> {
+        Ok(match self {
+            RevocationSpec::None => RevocationStrategy::None,
+            RevocationSpec::Denylist(DenylistSpec::Memory) => {
+                RevocationStrategy::CentralDenylist(Arc::new(MemoryDenylist::new()))
+            }
+            RevocationSpec::Denylist(DenylistSpec::Redis(url)) => {
+                RevocationStrategy::CentralDenylist(Arc::new(RedisDenylist::connect(url)?))
+            }
+        })
+    }
+}
+
+/// Everything besides the spec that a built scheme needs.
+#[derive(Debug, Clone)]
+pub struct BuildOptions {
+    /// Session issue and expiry policy.
+    pub session: SessionConfig,
+    /// JWT issuer, audience and lifetime policy.
+    pub jwt: JwtConfig,
+    /// JWT revocation (ignored by session schemes, which revoke by deletion).
+    pub revocation: RevocationStrategy,
+}
+
+impl BuildOptions {
+    /// Default session and JWT configurations, JWTs with a JWT lifetime of `jwt_lifetime`
+    /// and no revocation.
+    pub fn with_jwt_lifetime(jwt_lifetime: Duration) -> Self {
+        Self {
+            session: SessionConfig::default(),
+            jwt: JwtConfig {
+                lifetime: jwt_lifetime,
+                ..JwtConfig::default()
+            },
+            revocation: RevocationStrategy::None,
+        }
+    }
+}
+
+impl Default for BuildOptions {
+    fn default() -> Self {
+        Self::with_jwt_lifetime(JwtConfig::default().lifetime)
+    }
+}
+
+impl SchemeSpec {
+    /// Builds the live scheme: a fresh store (a Redis store connects now) or fresh keys.
+    pub fn build(
+        &self,
+        options: BuildOptions,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Arc<dyn TokenScheme>, SchemeError> {
+        let BuildOptions {
+            session,
+            jwt,
+            revocation,
+        } = options;
+        Ok(match self {
+            SchemeSpec::Session(StoreSpec::Memory) => {
+                Arc::new(SessionScheme::new(MemoryStore::new(), session, clock))
+            }
+            SchemeSpec::Session(StoreSpec::RwLock) => {
+                Arc::new(SessionScheme::new(RwLockStore::new(), session, clock))
+            }
+            SchemeSpec::Session(StoreSpec::Redis(url)) => Arc::new(SessionScheme::new(
+                RedisStore::connect(url)?,
+                session,
+                clock,
+            )),
+            SchemeSpec::Jwt(alg) => Arc::new(JwtScheme::new(*alg, jwt, revocation, clock)?),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn identities_round_trip_through_their_names() {
+        for id in StoreKind::ALL
+            .into_iter()
+            .map(SchemeId::Session)
+            .chain(JwtAlg::ALL.into_iter().map(SchemeId::Jwt))
+        {
+            let name = id.to_string();
+            assert_eq!(name.parse::<SchemeId>(), Ok(id));
+            assert_eq!(serde_json::to_string(&id).unwrap(), format!("\"{name}\""));
+        }
+        for bad in [
+            "session-",
+            "session-mem",
+            "jwt-hs256",
+            "jwt-none",
+            "cookie-x",
+            "",
+        ] {
+            assert!(bad.parse::<SchemeId>().is_err(), "{bad}");
+        }
+        assert!(serde_json::from_str::<SchemeId>("\"jwt-XX\"").is_err());
+    }
+
+    #[test]
+    fn specs_name_their_identity() {
+        let cluster = SchemeSpec::Session(StoreSpec::Redis("redis+cluster://a:1".into()));
+        assert_eq!(cluster.name(), "session-redis-cluster");
+        assert_eq!(cluster.id().store(), Some(StoreKind::RedisCluster));
+        assert_eq!(cluster.redis_url(), Some("redis+cluster://a:1"));
+        assert_eq!(SchemeSpec::Jwt(JwtAlg::EdDSA).family(), Family::Jwt);
+        assert!(
+            SchemeId::Session(StoreKind::Memory).order() < SchemeId::Jwt(JwtAlg::HS256).order()
+        );
+    }
+}
