@@ -44,7 +44,7 @@ impl CryptoBackend {
 
 impl fmt::Display for CryptoBackend {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
+        f.pad(self.name())
     }
 }
 

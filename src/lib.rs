@@ -10,7 +10,6 @@
 
 pub mod alloc;
 pub mod claims;
-pub mod cli;
 pub mod clock;
 pub mod crypto;
 pub mod denylist;
@@ -19,6 +18,7 @@ pub mod measure;
 pub mod plot;
 pub mod report;
 pub mod results;
+pub mod run;
 pub mod scheme;
 pub mod store;
 pub mod units;

@@ -1,6 +1,8 @@
-//! Numbers for humans, the one formatter of the crate (charts, report, terminal summary,
+//! Numbers for humans (and, for the command line, durations back from them), the one formatter of the crate (charts, report, terminal summary,
 //! `summary.csv` parameters): durations from nanoseconds, byte counts, throughputs and
 //! ratios, always with their unit.
+
+use std::time::Duration;
 
 /// Three significant figures, trailing zeros kept (`7.10`, `38.6`, `162`).
 fn sig3(x: f64) -> String {
@@ -73,6 +75,28 @@ pub fn window_ms(ms: f64) -> String {
     } else {
         format!("{ms}ms")
     }
+}
+
+/// Parses `250ms`, `1s`, `1.5s`, `2m`.
+pub fn parse_duration(s: &str) -> Result<Duration, String> {
+    let s = s.trim();
+    let split = s.find(|c: char| c.is_ascii_alphabetic()).unwrap_or(s.len());
+    let (num, unit) = s.split_at(split);
+    let v: f64 = num
+        .parse()
+        .map_err(|_| format!("'{s}' is not a duration (examples: 250ms, 1s, 2m)"))?;
+    let secs = match unit {
+        "ms" => v / 1e3,
+        "s" | "" => v,
+        "m" => v * 60.0,
+        _ => return Err(format!("unknown unit '{unit}' in '{s}' (use ms, s or m)")),
+    };
+    if !(secs.is_finite() && secs > 0.0 && secs <= 3600.0) {
+        return Err(format!(
+            "'{s}' is out of range (more than 0, at most 1 hour)"
+        ));
+    }
+    Ok(Duration::from_secs_f64(secs))
 }
 
 /// A byte count: `34 B`, `1731 B`; fractional per-entry figures keep one decimal.

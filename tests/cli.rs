@@ -10,12 +10,25 @@ use std::time::{Duration, Instant};
 
 use assert_cmd::prelude::*;
 use predicates::prelude::*;
+use tokenbench::results::schema::ResultFile;
 use tokenbench::results::schema::size::SizeResults;
-use tokenbench::results::{Artifact, Meta, RunDir, WorkloadKind};
+use tokenbench::results::{Artifact, Meta, RunDir};
+use tokenbench::workload::REGISTRY;
 
 fn tb() -> Command {
     Command::cargo_bin("tokenbench").unwrap()
 }
+
+/// Flags that make `size` finish in seconds, sessions only (`size` takes no flag of the
+/// other workloads).
+const SIZE_TINY: [&str; 6] = [
+    "--quick",
+    "--schemes",
+    "session",
+    "--stores",
+    "memory",
+    "--single-backend",
+];
 
 /// Flags that make a full `run` finish in seconds, sessions only.
 const TINY: [&str; 16] = [
@@ -78,7 +91,7 @@ fn runtime_errors_exit_1_with_a_clear_message() {
     fs::write(&file, b"x").unwrap();
     tb().args(["size", "--out"])
         .arg(&file)
-        .args(TINY)
+        .args(SIZE_TINY)
         .assert()
         .code(1)
         .stderr(
@@ -170,12 +183,17 @@ fn a_tiny_run_writes_every_file_and_moves_latest() {
     assert!(run.root().to_string_lossy().ends_with("-tiny"));
     let meta: Meta = run.read_json(&Artifact::Meta).unwrap();
     assert!(meta.quick && meta.finished_utc.is_some() && meta.cores >= 1);
-    for kind in WorkloadKind::ALL {
-        let v: serde_json::Value = run.read_json(&Artifact::Workload(kind)).unwrap();
-        assert!(v.is_object(), "{kind:?}");
+    for w in REGISTRY {
+        let v: serde_json::Value = run.read_json(&Artifact::Workload(w.name())).unwrap();
+        assert!(v.is_object(), "{}", w.name());
+        assert!(
+            meta.params.contains_key(w.name()),
+            "{}: parameters recorded",
+            w.name()
+        );
     }
     let size: SizeResults = run
-        .read_json(&Artifact::Workload(WorkloadKind::Size))
+        .read_json(&Artifact::Workload(SizeResults::FILE))
         .unwrap();
     // The binary installs the counting allocator: memory per session is measured.
     let mem = size
@@ -245,7 +263,7 @@ fn an_uncreatable_out_folder_is_named_once_with_the_os_error_once() {
         let os_error = fs::create_dir_all(&out).unwrap_err();
         tb().args(["size", "--out"])
             .arg(&out)
-            .args(TINY)
+            .args(SIZE_TINY)
             .assert()
             .code(1)
             .stderr(format!(
@@ -260,7 +278,7 @@ fn report_on_a_results_root_follows_latest_or_names_the_runs() {
     let base = tempfile::tempdir().unwrap();
     tb().args(["size", "--out"])
         .arg(base.path())
-        .args(TINY)
+        .args(SIZE_TINY)
         .assert()
         .success();
     let run = only_run(base.path());
@@ -303,11 +321,11 @@ fn a_killed_run_leaves_earlier_runs_and_latest_intact() {
     let base = tempfile::tempdir().unwrap();
     tb().args(["size", "--out"])
         .arg(base.path())
-        .args(TINY)
+        .args(SIZE_TINY)
         .assert()
         .success();
     let first = only_run(base.path());
-    let first_size = fs::read(first.path(&Artifact::Workload(WorkloadKind::Size))).unwrap();
+    let first_size = fs::read(first.path(&Artifact::Workload(SizeResults::FILE))).unwrap();
 
     // A long run, killed once it has started writing.
     let mut child = tb()
@@ -345,7 +363,7 @@ fn a_killed_run_leaves_earlier_runs_and_latest_intact() {
         "a killed run stays marked INCOMPLETE"
     );
     assert_eq!(
-        fs::read(first.path(&Artifact::Workload(WorkloadKind::Size))).unwrap(),
+        fs::read(first.path(&Artifact::Workload(SizeResults::FILE))).unwrap(),
         first_size
     );
     assert_eq!(
@@ -445,7 +463,7 @@ fn a_run_on_a_password_protected_redis_prints_and_writes_no_password() {
         let mut cmd = tb();
         cmd.args(["size", "--out"])
             .arg(base.path())
-            .args(TINY)
+            .args(SIZE_TINY)
             .args(["--store", store]);
         if let Some(url) = env {
             cmd.env("TOKENBENCH_REDIS_URL", url);
@@ -546,7 +564,7 @@ fn a_closed_stdout_ends_every_printing_subcommand_with_status_0_and_no_panic() {
     let base = tempfile::tempdir().unwrap();
     let out = base.path().to_str().unwrap().to_owned();
     let mut size = vec!["size", "--out", &out];
-    size.extend(TINY);
+    size.extend(SIZE_TINY);
     let token = String::from_utf8(
         tb().args(["issue", "--scheme", "jwt"])
             .output()
@@ -590,7 +608,7 @@ fn closed_stdout_and_stderr_end_a_run_with_status_0() {
     let mut child = tb()
         .args(["size", "--out"])
         .arg(base.path())
-        .args(TINY)
+        .args(SIZE_TINY)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()

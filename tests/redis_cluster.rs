@@ -18,7 +18,7 @@ use tokenbench::denylist::{Denylist, MemoryDenylist, RedisDenylist};
 use tokenbench::results::schema::revoke::RevokeResults;
 use tokenbench::scheme::{Rejection, SessionConfig, SessionScheme, TokenScheme};
 use tokenbench::store::{RedisStore, SessionRecord, SessionStore, StoreError};
-use tokenbench::workload::remote::{server_cpu_secs, used_memory};
+use tokenbench::workload::outage::{server_cpu_secs, used_memory};
 use tokenbench::workload::validate::{Operation, ValidateResults};
 use tokenbench::workload::{Family, NoProgress, revoke, scale, size, validate};
 
@@ -207,10 +207,10 @@ fn a_dead_node_fails_closed_and_never_accepts() {
 fn every_workload_runs_on_a_cluster_and_leaves_no_key() {
     let Some(cluster) = cluster() else { return };
     let mut opts = tiny_options(&cluster.url());
-    opts.families = vec![Family::Session, Family::Jwt];
+    opts.settings.families = vec![Family::Session, Family::Jwt];
     let name = "session-redis-cluster";
 
-    let s = size::run(&opts, &NoProgress).expect("size workload");
+    let s = size::run(&opts.settings, &opts.size, &NoProgress).expect("size workload");
     let usage = s
         .memory
         .iter()
@@ -218,7 +218,8 @@ fn every_workload_runs_on_a_cluster_and_leaves_no_key() {
         .expect("a cluster memory row");
     assert!(usage.bytes_per_entry > 300.0, "{usage:?}");
 
-    let v: ValidateResults = validate::run(&opts, &NoProgress).expect("validate workload");
+    let v: ValidateResults =
+        validate::run(&opts.settings, &opts.validate, &NoProgress).expect("validate workload");
     let row = v
         .find(
             common::id(name),
@@ -230,15 +231,16 @@ fn every_workload_runs_on_a_cluster_and_leaves_no_key() {
     assert_eq!(row.errors, 0, "{row:?}");
     assert!(row.server_cpu_ns_per_op.is_some_and(|ns| ns >= 0.0));
 
-    let sc = scale::run(&opts, &NoProgress).expect("scale workload");
+    let sc = scale::run(&opts.settings, &opts.scale, &NoProgress).expect("scale workload");
     let points: Vec<_> = sc.points.iter().filter(|p| p.scheme == name).collect();
     assert_eq!(points.len(), 2, "one point per thread count");
     assert!(points.iter().all(|p| p.errors == 0 && p.ops > 0));
 
-    let r: RevokeResults = revoke::run(&opts, &NoProgress).expect("revoke workload");
+    let r: RevokeResults =
+        revoke::run(&opts.settings, &opts.revoke, &NoProgress).expect("revoke workload");
     for s in r.strategies.iter().filter(|s| s.strategy.is_redis()) {
         assert_eq!(s.errors, 0, "{}: failed trials", s.strategy);
-        assert_eq!(s.latencies_ns.len(), opts.trials, "{}", s.strategy);
+        assert_eq!(s.latencies_ns.len(), opts.revoke.trials, "{}", s.strategy);
     }
     assert!(
         r.strategy(tokenbench::workload::revoke::Strategy::SessionCentralRedis)

@@ -29,10 +29,10 @@ use tokenbench::scheme::{
     Principal, Rejection, SchemeError, SessionConfig, SessionScheme, TokenScheme,
 };
 use tokenbench::store::RedisStore;
-use tokenbench::workload::remote::RECOVERY_WAIT;
+use tokenbench::workload::outage::RECOVERY_WAIT;
 use tokenbench::workload::revoke::{RevokeResults, Strategy};
 use tokenbench::workload::validate::{Operation, ValidateResults};
-use tokenbench::workload::{Family, NoProgress, Options, StoreSpec, revoke, scale, size, validate};
+use tokenbench::workload::{Family, NoProgress, StoreSpec, revoke, scale, size, validate};
 
 use common::skip::{self, shared_redis_url};
 
@@ -90,8 +90,8 @@ fn round_trip<T: serde::Serialize + serde::de::DeserializeOwned + PartialEq + st
 fn size_reads_redis_memory_per_session_from_the_server() {
     let Some(db) = Db::take(15) else { return };
     let mut opts = tiny_options(&db.url);
-    opts.families = vec![Family::Session, Family::Jwt];
-    let r: SizeResults = size::run(&opts, &NoProgress).expect("size workload");
+    opts.settings.families = vec![Family::Session, Family::Jwt];
+    let r: SizeResults = size::run(&opts.settings, &opts.size, &NoProgress).expect("size workload");
     for set in ClaimSet::ALL {
         let row = r
             .rows
@@ -145,7 +145,8 @@ fn size_reads_redis_memory_per_session_from_the_server() {
 fn validate_measures_round_trips_client_cpu_and_server_cpu() {
     let Some(db) = Db::take(14) else { return };
     let opts = tiny_options(&db.url);
-    let r: ValidateResults = validate::run(&opts, &NoProgress).expect("validate workload");
+    let r: ValidateResults =
+        validate::run(&opts.settings, &opts.validate, &NoProgress).expect("validate workload");
     for op in [
         Operation::Validate,
         Operation::ValidateSliding,
@@ -200,7 +201,8 @@ fn validate_measures_round_trips_client_cpu_and_server_cpu() {
 fn scale_runs_redis_points_on_a_shared_pool() {
     let Some(db) = Db::take(13) else { return };
     let opts = tiny_options(&db.url);
-    let r: ScaleResults = scale::run(&opts, &NoProgress).expect("scale workload");
+    let r: ScaleResults =
+        scale::run(&opts.settings, &opts.scale, &NoProgress).expect("scale workload");
     let redis: Vec<_> = r
         .points
         .iter()
@@ -220,8 +222,9 @@ fn scale_runs_redis_points_on_a_shared_pool() {
 fn revoke_runs_every_redis_strategy() {
     let Some(db) = Db::take(12) else { return };
     let mut opts = tiny_options(&db.url);
-    opts.families = vec![Family::Session, Family::Jwt];
-    let r: RevokeResults = revoke::run(&opts, &NoProgress).expect("revoke workload");
+    opts.settings.families = vec![Family::Session, Family::Jwt];
+    let r: RevokeResults =
+        revoke::run(&opts.settings, &opts.revoke, &NoProgress).expect("revoke workload");
     let names: Vec<Strategy> = r.strategies.iter().map(|s| s.strategy).collect();
     assert_eq!(
         names,
@@ -230,7 +233,7 @@ fn revoke_runs_every_redis_strategy() {
     );
     for s in &r.strategies {
         assert_eq!(s.errors, 0, "{}: failed trials", s.strategy);
-        assert_eq!(s.latencies_ns.len(), opts.trials, "{}", s.strategy);
+        assert_eq!(s.latencies_ns.len(), opts.revoke.trials, "{}", s.strategy);
     }
     let central = r
         .strategy(tokenbench::workload::revoke::Strategy::SessionCentralRedis)
@@ -307,8 +310,8 @@ fn scale_point_never_accepts_while_redis_is_down_and_recovers() {
                 .expect("issue")
         })
         .collect();
-    let mut opts = Options::defaults(true);
-    opts.scale_duration = Duration::from_millis(1500);
+    let mut opts = common::Tiny::quick();
+    opts.scale.scale_duration = Duration::from_millis(1500);
 
     // Kill the server a little into the point, start it again 400 ms later.
     let (window_tx, window_rx) = mpsc::channel();
@@ -327,7 +330,8 @@ fn scale_point_never_accepts_while_redis_is_down_and_recovers() {
         scheme.clone(),
         Arc::new(tokens.clone()),
         2,
-        &opts,
+        &opts.settings,
+        opts.scale.scale_duration,
     )
     .expect("a point survives a dead server");
     let server = killer.join().expect("killer thread");
@@ -366,12 +370,12 @@ fn scale_workload_counts_an_outage_and_carries_on() {
         return;
     };
     let url = server.url();
-    let mut opts = Options::defaults(true);
-    opts.stores = vec![StoreSpec::Redis(url)];
-    opts.families = vec![Family::Session];
-    opts.threads = vec![1, 2];
-    opts.sessions = vec![30];
-    opts.scale_duration = Duration::from_millis(1500);
+    let mut opts = common::Tiny::quick();
+    opts.settings.stores = vec![StoreSpec::Redis(url)];
+    opts.settings.families = vec![Family::Session];
+    opts.scale.threads = vec![1, 2];
+    opts.scale.sessions = vec![30];
+    opts.scale.scale_duration = Duration::from_millis(1500);
 
     // Once the working set is in, kill the server during the first point; start it again.
     let killer = std::thread::spawn(move || {
@@ -385,7 +389,7 @@ fn scale_workload_counts_an_outage_and_carries_on() {
         std::thread::sleep(Duration::from_millis(300));
         PrivateServer::start(port, dir, Persistence::AppendOnly)
     });
-    let r = scale::run(&opts, &NoProgress).expect("the run recovers");
+    let r = scale::run(&opts.settings, &opts.scale, &NoProgress).expect("the run recovers");
     let server = killer.join().expect("killer thread");
     let errors: u64 = r.points.iter().map(|p| p.errors).sum();
     let ops: u64 = r.points.iter().map(|p| p.ops).sum();
@@ -402,16 +406,16 @@ fn workload_gives_up_with_a_clear_error_when_redis_never_comes_back() {
         return;
     };
     let url = server.url();
-    let mut opts = Options::defaults(true);
-    opts.stores = vec![StoreSpec::Redis(url.clone())];
-    opts.families = vec![Family::Session];
-    opts.live_sessions = 20;
+    let mut opts = common::Tiny::quick();
+    opts.settings.stores = vec![StoreSpec::Redis(url.clone())];
+    opts.settings.families = vec![Family::Session];
+    opts.validate.live_sessions = 20;
 
     let finished = Arc::new(AtomicBool::new(false));
     let (tx, rx) = mpsc::channel();
     let done = finished.clone();
     let worker = std::thread::spawn(move || {
-        let r = validate::run(&opts, &NoProgress);
+        let r = validate::run(&opts.settings, &opts.validate, &NoProgress);
         done.store(true, Ordering::SeqCst);
         let _ = tx.send(r);
     });
@@ -450,13 +454,13 @@ fn revoke_counts_failed_trials_during_an_outage_and_carries_on() {
     let Some(server) = PrivateServer::start_or_skip(Persistence::AppendOnly) else {
         return;
     };
-    let mut opts = Options::defaults(true);
-    opts.stores = vec![StoreSpec::Redis(server.url())];
-    opts.families = vec![Family::Jwt];
-    opts.validators = 2;
-    opts.trials = 60;
-    opts.poll_interval = Duration::from_millis(50);
-    opts.budget = Budget {
+    let mut opts = common::Tiny::quick();
+    opts.settings.stores = vec![StoreSpec::Redis(server.url())];
+    opts.settings.families = vec![Family::Jwt];
+    opts.revoke.validators = 2;
+    opts.revoke.trials = 60;
+    opts.revoke.poll_interval = Duration::from_millis(50);
+    opts.settings.budget = Budget {
         warmup: Duration::from_millis(2),
         measure: Duration::from_millis(20),
         batch: Duration::from_micros(50),
@@ -474,14 +478,14 @@ fn revoke_counts_failed_trials_during_an_outage_and_carries_on() {
         std::thread::sleep(Duration::from_millis(300));
         PrivateServer::start(port, dir, Persistence::AppendOnly)
     });
-    let r = revoke::run(&opts, &NoProgress).expect("the run recovers");
+    let r = revoke::run(&opts.settings, &opts.revoke, &NoProgress).expect("the run recovers");
     let server = killer.join().expect("killer thread");
     let pushed = r
         .strategy(tokenbench::workload::revoke::Strategy::JwtDenylistPushedRedis)
         .expect("ran");
     assert!(pushed.errors > 0, "the outage was counted: {pushed:?}");
     assert!(
-        pushed.latencies_ns.len() + pushed.errors as usize == opts.trials
+        pushed.latencies_ns.len() + pushed.errors as usize == opts.revoke.trials
             && !pushed.latencies_ns.is_empty(),
         "the strategy carried on after the restart: {pushed:?}"
     );

@@ -17,11 +17,12 @@ use tokenbench::measure::stats::Summary;
 use tokenbench::report::verdict::{self, Verdict};
 use tokenbench::report::{self, ReportError, sections};
 use tokenbench::results::meta::CrateVersion;
+use tokenbench::results::schema::ResultFile;
 use tokenbench::results::schema::revoke::{RevokeResults, Strategy, StrategyResult, TrialClock};
 use tokenbench::results::schema::scale::{ScalePoint, ScaleResults};
 use tokenbench::results::schema::size::{Entry, MemoryRow, SizeResults, SizeRow};
 use tokenbench::results::schema::validate::{BudgetCheck, Operation, ValidateResults, ValidateRow};
-use tokenbench::results::{Artifact, Meta, RunDir, SCHEMA_VERSION, WorkloadKind};
+use tokenbench::results::{Artifact, Meta, RunDir, SCHEMA_VERSION};
 use tokenbench::scheme::JwtAlg;
 use tokenbench::scheme::spec::SchemeId;
 
@@ -87,6 +88,8 @@ fn meta() -> Meta {
             },
         ],
         git_commit: Some("0123456789abcdef0123456789abcdef01234567".into()),
+        settings: None,
+        params: Default::default(),
         crypto_backend: "aws-lc-rs".into(),
     }
 }
@@ -479,19 +482,19 @@ fn fixture_run(files: Files) -> (tempfile::TempDir, RunDir) {
     dir.write_json(&Artifact::Meta, &meta()).unwrap();
     let workload = |kind| Artifact::Workload(kind);
     if files.size {
-        dir.write_json(&workload(WorkloadKind::Size), &size())
+        dir.write_json(&workload(SizeResults::FILE), &size())
             .unwrap();
     }
     if files.validate {
-        dir.write_json(&workload(WorkloadKind::Validate), &validate())
+        dir.write_json(&workload(ValidateResults::FILE), &validate())
             .unwrap();
     }
     if files.revoke {
-        dir.write_json(&workload(WorkloadKind::Revoke), &revoke())
+        dir.write_json(&workload(RevokeResults::FILE), &revoke())
             .unwrap();
     }
     if files.scale {
-        dir.write_json(&workload(WorkloadKind::Scale), &scale())
+        dir.write_json(&workload(ScaleResults::FILE), &scale())
             .unwrap();
     }
     dir.finish().unwrap();
@@ -697,7 +700,7 @@ fn the_central_store_subsection_shows_the_server_cpu_of_the_run() {
     v.rows
         .iter_mut()
         .for_each(|r| r.server_cpu_ns_per_op = None);
-    dir.write_json(&Artifact::Workload(WorkloadKind::Validate), &v)
+    dir.write_json(&Artifact::Workload(ValidateResults::FILE), &v)
         .unwrap();
     report::write_report_with(&dir, None).unwrap();
     assert!(!read(&dir, Artifact::ReportMd).contains("Central store"));
@@ -780,7 +783,7 @@ fn a_missing_meta_json_is_an_error_naming_the_file() {
 fn a_corrupt_validate_json_is_an_error_naming_the_file() {
     let (_tmp, dir) = fixture_run(ALL);
     fs::write(
-        dir.path(&Artifact::Workload(WorkloadKind::Validate)),
+        dir.path(&Artifact::Workload(ValidateResults::FILE)),
         b"{ \"live_sessions\": ",
     )
     .unwrap();
@@ -792,7 +795,7 @@ fn a_corrupt_validate_json_is_an_error_naming_the_file() {
     );
     // A file of the wrong shape is named too.
     fs::write(
-        dir.path(&Artifact::Workload(WorkloadKind::Validate)),
+        dir.path(&Artifact::Workload(ValidateResults::FILE)),
         b"{\"rows\": 3}",
     )
     .unwrap();
@@ -820,8 +823,8 @@ fn a_corrupt_meta_json_is_an_error_naming_the_file() {
 fn a_version_1_run_still_reads_and_a_newer_one_is_refused_by_name() {
     let (_tmp, dir) = fixture_run(ALL);
     // Version 1: the raw sample list instead of the histogram; still readable.
-    let path = dir.path(&Artifact::Workload(WorkloadKind::Validate));
-    let v1 = read(&dir, Artifact::Workload(WorkloadKind::Validate)).replace(
+    let path = dir.path(&Artifact::Workload(ValidateResults::FILE));
+    let v1 = read(&dir, Artifact::Workload(ValidateResults::FILE)).replace(
         "\"wall_histogram\": \"\"",
         "\"wall_samples_ns\": [1.5, 2.5]",
     );
@@ -1328,7 +1331,7 @@ fn the_report_lists_rows_with_failed_operations() {
     assert!(!read(&dir, Artifact::ReportMd).contains("Operations failed while measuring"));
     let mut v = validate();
     set_errors(&mut v, "session-redis", Operation::Validate, 3);
-    dir.write_json(&Artifact::Workload(WorkloadKind::Validate), &v)
+    dir.write_json(&Artifact::Workload(ValidateResults::FILE), &v)
         .unwrap();
     report::write_report_with(&dir, None).unwrap();
     let md = read(&dir, Artifact::ReportMd);

@@ -18,8 +18,8 @@ use tokenbench::scheme::{
     SchemeError, SessionConfig, SessionScheme, TokenScheme,
 };
 use tokenbench::store::MemoryStore;
-use tokenbench::workload::revoke::{RevokeResults, Strategy, TrialClock, run};
-use tokenbench::workload::{Family, NoProgress, Options};
+use tokenbench::workload::revoke::{RevokeParams, RevokeResults, Strategy, TrialClock, run};
+use tokenbench::workload::{Family, NoProgress, Settings};
 
 /// Longest any test waits for something that should happen in microseconds.
 const PATIENCE: Duration = Duration::from_secs(10);
@@ -48,25 +48,33 @@ fn drops_in_time<T: Send + 'static>(value: T) -> bool {
     rx.recv_timeout(PATIENCE).is_ok()
 }
 
-fn tiny_options() -> Options {
-    let mut opts = Options::defaults(true);
-    opts.validators = 2;
-    opts.trials = 3;
-    opts.budget = Budget {
+struct Tiny {
+    settings: Settings,
+    revoke: RevokeParams,
+}
+
+fn tiny_options() -> Tiny {
+    let mut opts = Tiny {
+        settings: Settings::defaults(true),
+        revoke: RevokeParams::defaults(true),
+    };
+    opts.revoke.validators = 2;
+    opts.revoke.trials = 3;
+    opts.settings.budget = Budget {
         warmup: Duration::from_millis(1),
         measure: Duration::from_millis(10),
         batch: Duration::from_micros(20),
     };
-    opts.cache_ttl = Duration::from_millis(50);
-    opts.poll_interval = Duration::from_millis(50);
-    opts.seed = 7;
+    opts.revoke.cache_ttl = Duration::from_millis(50);
+    opts.revoke.poll_interval = Duration::from_millis(50);
+    opts.settings.seed = 7;
     opts
 }
 
 #[test]
 fn tiny_run_covers_every_strategy() {
     let opts = tiny_options();
-    let results = run(&opts, &NoProgress).expect("revoke workload");
+    let results = run(&opts.settings, &opts.revoke, &NoProgress).expect("revoke workload");
 
     let names: Vec<Strategy> = results.strategies.iter().map(|s| s.strategy).collect();
     assert_eq!(
@@ -76,15 +84,19 @@ fn tiny_run_covers_every_strategy() {
     );
     assert_eq!(
         (results.validators, results.trials),
-        (opts.validators, opts.trials)
+        (opts.revoke.validators, opts.revoke.trials)
     );
     assert_eq!(results.jwt_alg, JwtAlg::HS256);
     assert_eq!(results.cache_ttl_ms, 50.0);
     assert_eq!(results.poll_interval_ms, 50.0);
     for s in &results.strategies {
         assert_eq!(s.errors, 0, "{}: failed trials", s.strategy);
-        assert_eq!(s.latencies_ns.len(), opts.trials, "{}", s.strategy);
-        assert_eq!(s.latency.samples, opts.trials as u64, "{}", s.strategy);
+        assert_eq!(s.latencies_ns.len(), opts.revoke.trials, "{}", s.strategy);
+        assert_eq!(
+            s.latency.samples, opts.revoke.trials as u64,
+            "{}",
+            s.strategy
+        );
         assert!(s.latencies_ns.iter().all(|&l| l >= 0.0), "{}", s.strategy);
         assert!(s.validate_cost.wall.median_ns > 0.0, "{}", s.strategy);
         if s.strategy.baseline() == s.strategy {
@@ -116,12 +128,12 @@ fn tiny_run_covers_every_strategy() {
 
     // Expiry only: virtual time, never longer than the lifetime.
     let expiry = results.strategy(Strategy::JwtExpiryOnly).unwrap();
-    let lifetime_ns = opts.jwt_lifetime.as_nanos() as f64;
+    let lifetime_ns = opts.settings.jwt_lifetime.as_nanos() as f64;
     assert_eq!(expiry.clock, TrialClock::Virtual);
     assert_eq!(expiry.family, Family::Jwt);
     assert_eq!(
         expiry.window_ms,
-        Some(opts.jwt_lifetime.as_secs_f64() * 1e3)
+        Some(opts.settings.jwt_lifetime.as_secs_f64() * 1e3)
     );
     assert!(
         expiry
@@ -152,9 +164,9 @@ fn tiny_run_covers_every_strategy() {
 #[test]
 fn only_selected_families_run() {
     let mut opts = tiny_options();
-    opts.trials = 1;
-    opts.families = vec![Family::Session];
-    let results = run(&opts, &NoProgress).unwrap();
+    opts.revoke.trials = 1;
+    opts.settings.families = vec![Family::Session];
+    let results = run(&opts.settings, &opts.revoke, &NoProgress).unwrap();
     let names: Vec<Strategy> = results.strategies.iter().map(|s| s.strategy).collect();
     assert_eq!(names, [Strategy::SessionCentral, Strategy::SessionCache]);
     assert!(

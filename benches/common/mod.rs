@@ -18,7 +18,7 @@ use tokenbench::scheme::{
     SessionScheme, TokenScheme,
 };
 use tokenbench::store::{MemoryStore, RwLockStore};
-use tokenbench::workload::Options;
+use tokenbench::workload::Settings;
 
 /// Sessions held by a session store while it is benchmarked (besides the token under test),
 /// so lookups hit a map of realistic size rather than a one-entry map.
@@ -112,7 +112,7 @@ pub fn fixed_sessions() -> SessionConfig {
 /// [`fixed_sessions`] and `background` sessions each, the JWTs with `revocation()` and the
 /// process's shared keys.
 pub fn subjects(background: usize, revocation: impl Fn() -> RevocationStrategy) -> Vec<Subject> {
-    Options::defaults(false)
+    Settings::defaults(false)
         .schemes()
         .into_iter()
         .map(|spec| {

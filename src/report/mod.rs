@@ -16,6 +16,7 @@
 //! - [`sections`]: the whole document, section by section.
 //! - [`document`], [`markdown`], [`html`]: the document model and its two renderings.
 //! - [`criterion`]: criterion's estimates, shown beside the CLI's figures when present.
+//! - [`terminal`]: the summary printed at the end of a run.
 
 pub mod criterion;
 pub mod document;
@@ -23,18 +24,20 @@ pub mod html;
 pub mod markdown;
 pub mod sections;
 pub mod seed;
+pub mod terminal;
 pub mod verdict;
 
 use std::io;
 use std::path::{Path, PathBuf};
 
 use crate::plot::{self, PlotError, Rendered};
+use crate::results::schema::ResultFile;
 use crate::results::schema::revoke::RevokeResults;
 use crate::results::schema::scale::ScaleResults;
 use crate::results::schema::size::SizeResults;
 use crate::results::schema::validate::ValidateResults;
 use crate::results::{
-    Artifact, Meta, OLDEST_READABLE_SCHEMA, ResultsError, RunDir, SCHEMA_VERSION, WorkloadKind,
+    Artifact, Meta, OLDEST_READABLE_SCHEMA, ResultsError, RunDir, SCHEMA_VERSION,
 };
 
 /// Where `cargo bench` leaves criterion's estimates, relative to the current directory.
@@ -102,12 +105,10 @@ pub struct Run {
     pub criterion: criterion::Estimates,
 }
 
-/// Reads `artifact` when the file exists; a file that exists but does not parse is an error.
-fn optional<T: serde::de::DeserializeOwned>(
-    dir: &RunDir,
-    kind: WorkloadKind,
-) -> Result<Option<T>, ReportError> {
-    let artifact = Artifact::Workload(kind);
+/// Reads the results file `T` when it exists; a file that exists but does not parse is an
+/// error.
+fn optional<T: ResultFile>(dir: &RunDir) -> Result<Option<T>, ReportError> {
+    let artifact = Artifact::Workload(T::FILE);
     if !dir.path(&artifact).exists() {
         return Ok(None);
     }
@@ -140,10 +141,10 @@ impl Run {
         Ok(Run {
             meta,
             incomplete: dir.is_incomplete(),
-            size: optional(dir, WorkloadKind::Size)?,
-            validate: optional(dir, WorkloadKind::Validate)?,
-            revoke: optional(dir, WorkloadKind::Revoke)?,
-            scale: optional(dir, WorkloadKind::Scale)?,
+            size: optional(dir)?,
+            validate: optional(dir)?,
+            revoke: optional(dir)?,
+            scale: optional(dir)?,
             criterion: criterion::scan(criterion_root),
             dir: dir.clone(),
         })

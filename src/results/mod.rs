@@ -22,58 +22,26 @@ use serde::de::DeserializeOwned;
 
 pub use schema::meta::{self, Meta};
 
-/// Version of the on-disk format; bumped on any change of it.
+/// Version of the run folder's layout and of `meta.json`; bumped on any change of them.
+/// Each results file carries its own version too ([`schema::ResultFile::VERSION`]).
 ///
 /// - 2: `validate.json` keeps each measurement's wall samples as a histogram
 ///   (`wall_histogram`) instead of the raw list (`wall_samples_ns`), 20 MB less per full run.
-pub const SCHEMA_VERSION: u32 = 2;
+/// - 3: `meta.json` records the resolved settings and each workload's parameters; every
+///   results file has a `schema_version` of its own.
+pub const SCHEMA_VERSION: u32 = 3;
 
 /// Oldest format this version still reads (version 1 files lack only the histograms).
 pub const OLDEST_READABLE_SCHEMA: u32 = 1;
-
-/// The four workloads, in run order.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, serde::Deserialize,
-)]
-#[serde(rename_all = "lowercase")]
-pub enum WorkloadKind {
-    /// Token and header bytes, server memory per session.
-    Size,
-    /// Per-request cost of validate and issue.
-    Validate,
-    /// Time until every validator rejects a revoked token.
-    Revoke,
-    /// Throughput and latency as threads and working sets grow.
-    Scale,
-}
-
-impl WorkloadKind {
-    /// All workloads in run order.
-    pub const ALL: [WorkloadKind; 4] = [
-        WorkloadKind::Size,
-        WorkloadKind::Validate,
-        WorkloadKind::Revoke,
-        WorkloadKind::Scale,
-    ];
-
-    /// Name used in file names and on the command line.
-    pub fn name(self) -> &'static str {
-        match self {
-            WorkloadKind::Size => "size",
-            WorkloadKind::Validate => "validate",
-            WorkloadKind::Revoke => "revoke",
-            WorkloadKind::Scale => "scale",
-        }
-    }
-}
 
 /// A file (or folder) belonging to a run.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Artifact {
     /// `meta.json`.
     Meta,
-    /// `<workload>.json`.
-    Workload(WorkloadKind),
+    /// `<workload>.json`, named by the workload (its results file's
+    /// [`ResultFile::FILE`](schema::ResultFile::FILE)).
+    Workload(&'static str),
     /// `summary.csv`.
     SummaryCsv,
     /// Marker present while the run is unfinished.
@@ -200,7 +168,7 @@ impl RunDir {
     pub fn path(&self, artifact: &Artifact) -> PathBuf {
         match artifact {
             Artifact::Meta => self.root.join("meta.json"),
-            Artifact::Workload(w) => self.root.join(format!("{}.json", w.name())),
+            Artifact::Workload(name) => self.root.join(format!("{name}.json")),
             Artifact::SummaryCsv => self.root.join("summary.csv"),
             Artifact::IncompleteMarker => self.root.join("INCOMPLETE"),
             Artifact::ChartsDir => self.root.join("charts"),
@@ -281,6 +249,15 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), ResultsError> {
     let dir = path.parent().unwrap_or_else(|| Path::new("."));
     fs::create_dir_all(dir).map_err(io_err(dir))?;
     let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(io_err(dir))?;
+    // Results are meant to be read and shared (served, attached to a ticket): 0644, not
+    // the 0600 a temporary file starts with. They hold no secret (URLs are redacted).
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        tmp.as_file()
+            .set_permissions(fs::Permissions::from_mode(0o644))
+            .map_err(io_err(path))?;
+    }
     tmp.write_all(bytes).map_err(io_err(path))?;
     tmp.as_file().sync_all().map_err(io_err(path))?;
     tmp.persist(path).map_err(|e| io_err(path)(e.error))?;

@@ -56,7 +56,7 @@ impl Family {
 
 impl fmt::Display for Family {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
+        f.pad(self.name())
     }
 }
 
@@ -331,10 +331,11 @@ impl SchemeId {
 
 impl fmt::Display for SchemeId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            SchemeId::Session(s) => write!(f, "session-{}", s.name()),
-            SchemeId::Jwt(a) => write!(f, "jwt-{a}"),
-        }
+        // `pad`, so that `{:<28}` aligns a table as for a string.
+        f.pad(&match self {
+            SchemeId::Session(s) => format!("session-{}", s.name()),
+            SchemeId::Jwt(a) => format!("jwt-{a}"),
+        })
     }
 }
 

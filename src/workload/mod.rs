@@ -1,30 +1,40 @@
-//! The four workloads, run over every selected scheme on identical inputs.
+//! The workloads, run over every selected scheme on identical inputs, and their registry.
 //!
 //! - [`size`]: token, header and server-side bytes.
 //! - [`validate`]: per-request cost of validate and issue, with reference rows.
 //! - [`revoke`]: time until every validator node rejects a revoked token.
 //! - [`scale`]: throughput and latency as threads and working sets grow.
+//! - [`outage`]: what the workloads share to fail closed and recover when Redis goes away.
 //!
-//! Each module has one `run(&Options, &Progress) -> Result<XxxResults>` and a result struct
-//! that is the on-disk schema.
+//! A workload is one file that implements [`Workload`]: its own flags ([`Workload::Args`]),
+//! its resolved parameters ([`Workload::Params`], recorded in `meta.json`), and a `run`
+//! that returns its results file (a [`ResultFile`] of [`crate::results::schema`]). It takes
+//! part in `tokenbench run`, gets its own subcommand and writes `<name>.json` and its
+//! `summary.csv` rows once it has a line in [`REGISTRY`]. Settings every workload shares
+//! (schemes, seed, budgets, crypto backend) are [`Settings`].
 
-pub mod remote;
+pub mod outage;
 pub mod revoke;
 pub mod scale;
 pub mod size;
 pub mod validate;
 
+use std::any::Any;
+use std::fmt::Debug;
+use std::marker::PhantomData;
 use std::sync::Arc;
 use std::time::Duration;
 
 use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 use crate::claims::{ClaimSet, Claims};
 use crate::clock::Clock;
 use crate::crypto::CryptoBackend;
 use crate::measure::Budget;
+use crate::results::schema::ResultFile;
 pub use crate::results::schema::SummaryRow;
 pub use crate::results::schema::summary::summary_csv;
 use crate::scheme::spec::BuildOptions;
@@ -32,6 +42,169 @@ pub use crate::scheme::spec::{Family, SchemeSpec, StoreSpec};
 use crate::scheme::{
     JwtAlg, JwtConfig, RevocationStrategy, SchemeError, SessionConfig, TokenScheme,
 };
+
+/// Every workload, in run order: adding one is its file plus one line here.
+pub static REGISTRY: &[&dyn Registered] = &[
+    &Entry::<size::Size>::NEW,
+    &Entry::<validate::Validate>::NEW,
+    &Entry::<revoke::Revoke>::NEW,
+    &Entry::<scale::Scale>::NEW,
+];
+
+/// The registered workload called `name`.
+pub fn registered(name: &str) -> Option<&'static dyn Registered> {
+    REGISTRY.iter().copied().find(|w| w.name() == name)
+}
+
+/// One workload: its flags, its parameters, its run, its results file.
+pub trait Workload: Send + Sync + 'static {
+    /// One line for `--help`.
+    const ABOUT: &'static str;
+    /// Whether its JWT figures are measured again on the other crypto backend, in a child
+    /// process (the provider is process-wide).
+    const PER_BACKEND: bool = false;
+    /// Its own command-line flags, beside the common ones; unset flags take the quick or
+    /// full defaults.
+    type Args: clap::Args + clap::FromArgMatches + Clone + Debug;
+    /// Its parameters, resolved: recorded in `meta.json`, sent to a child process.
+    type Params: Serialize + DeserializeOwned + Clone + Debug + Send + Sync;
+    /// Its results file; its [`ResultFile::FILE`] is the workload's name.
+    type Results: ResultFile;
+
+    /// The parameters from the flags and the defaults of a quick (or full) run.
+    fn params(args: &Self::Args, quick: bool) -> Self::Params;
+
+    /// Measures, over the schemes of `settings`.
+    fn run(
+        settings: &Settings,
+        params: &Self::Params,
+        progress: &dyn Progress,
+    ) -> WorkloadResult<Self::Results>;
+}
+
+/// A workload seen through [`REGISTRY`], whatever its types (see [`Workload`]).
+pub trait Registered: Sync {
+    /// Its name: subcommand, results file stem, `workload` column of `summary.csv`.
+    fn name(&self) -> &'static str;
+    /// One line for `--help`.
+    fn about(&self) -> &'static str;
+    /// See [`Workload::PER_BACKEND`].
+    fn per_backend(&self) -> bool;
+    /// Adds the workload's flags to `cmd`.
+    fn augment_args(&self, cmd: clap::Command) -> clap::Command;
+    /// The resolved parameters, from the flags in `matches`.
+    fn params(
+        &self,
+        matches: &clap::ArgMatches,
+        quick: bool,
+    ) -> Result<serde_json::Value, clap::Error>;
+    /// The parameters of a quick (or full) run with no flag given.
+    fn default_params(&self, quick: bool) -> serde_json::Value;
+    /// Runs the workload with `params` (as [`params`](Self::params) gives them).
+    fn run(
+        &self,
+        settings: &Settings,
+        params: &serde_json::Value,
+        progress: &dyn Progress,
+    ) -> WorkloadResult<Box<dyn Outcome>>;
+    /// Results of this workload read back from their JSON (a child process's).
+    fn outcome_from_json(&self, json: &[u8]) -> Result<Box<dyn Outcome>, serde_json::Error>;
+}
+
+/// A workload's results, whatever their type: what the runner writes and summarises.
+pub trait Outcome: Send {
+    /// The results file's bytes.
+    fn to_json(&self) -> Result<Vec<u8>, serde_json::Error>;
+    /// See [`ResultFile::summary_rows`].
+    fn summary_rows(&self) -> Vec<SummaryRow>;
+    /// See [`ResultFile::error_notes`].
+    fn error_notes(&self) -> Vec<String>;
+    /// Adds another process's results of the same workload (the other crypto backend);
+    /// results of another type are refused.
+    fn merge(&mut self, other: Box<dyn Outcome>) -> Result<(), &'static str>;
+    /// For [`merge`](Self::merge).
+    fn into_any(self: Box<Self>) -> Box<dyn Any>;
+}
+
+impl<T: ResultFile> Outcome for T {
+    fn to_json(&self) -> Result<Vec<u8>, serde_json::Error> {
+        serde_json::to_vec_pretty(self)
+    }
+    fn summary_rows(&self) -> Vec<SummaryRow> {
+        ResultFile::summary_rows(self)
+    }
+    fn error_notes(&self) -> Vec<String> {
+        ResultFile::error_notes(self)
+    }
+    fn merge(&mut self, other: Box<dyn Outcome>) -> Result<(), &'static str> {
+        let other = other
+            .into_any()
+            .downcast::<T>()
+            .map_err(|_| "results of another workload")?;
+        <T as ResultFile>::merge(self, *other);
+        Ok(())
+    }
+    fn into_any(self: Box<Self>) -> Box<dyn Any> {
+        self
+    }
+}
+
+/// The [`Registered`] face of a [`Workload`] (see [`REGISTRY`]).
+pub struct Entry<W>(PhantomData<fn() -> W>);
+
+impl<W> Entry<W> {
+    /// The entry of `W`.
+    pub const NEW: Self = Entry(PhantomData);
+}
+
+impl<W: Workload> Registered for Entry<W> {
+    fn name(&self) -> &'static str {
+        <W::Results as ResultFile>::FILE
+    }
+    fn about(&self) -> &'static str {
+        W::ABOUT
+    }
+    fn per_backend(&self) -> bool {
+        W::PER_BACKEND
+    }
+    fn augment_args(&self, cmd: clap::Command) -> clap::Command {
+        <W::Args as clap::Args>::augment_args(cmd)
+    }
+    fn params(
+        &self,
+        matches: &clap::ArgMatches,
+        quick: bool,
+    ) -> Result<serde_json::Value, clap::Error> {
+        let args = <W::Args as clap::FromArgMatches>::from_arg_matches(matches)?;
+        serde_json::to_value(W::params(&args, quick))
+            .map_err(|e| clap::Error::raw(clap::error::ErrorKind::InvalidValue, e))
+    }
+    fn default_params(&self, quick: bool) -> serde_json::Value {
+        let bare = <W::Args as clap::Args>::augment_args(clap::Command::new("defaults"));
+        // Every flag of a workload is optional, so parsing none at all cannot fail; should
+        // it, the workload's run refuses the null parameters with a clear error.
+        bare.try_get_matches_from(["defaults"])
+            .ok()
+            .and_then(|m| self.params(&m, quick).ok())
+            .unwrap_or(serde_json::Value::Null)
+    }
+    fn run(
+        &self,
+        settings: &Settings,
+        params: &serde_json::Value,
+        progress: &dyn Progress,
+    ) -> WorkloadResult<Box<dyn Outcome>> {
+        let params: W::Params =
+            serde_json::from_value(params.clone()).map_err(|e| WorkloadError::Params {
+                workload: self.name(),
+                why: e.to_string(),
+            })?;
+        Ok(Box::new(W::run(settings, &params, progress)?))
+    }
+    fn outcome_from_json(&self, json: &[u8]) -> Result<Box<dyn Outcome>, serde_json::Error> {
+        Ok(Box::new(serde_json::from_slice::<W::Results>(json)?))
+    }
+}
 
 /// Errors that stop a workload.
 #[derive(Debug, thiserror::Error)]
@@ -50,6 +223,14 @@ pub enum WorkloadError {
         /// What went wrong.
         what: String,
     },
+    /// Parameters that do not fit the workload (a child process fed the wrong job).
+    #[error("{workload}: invalid parameters: {why}")]
+    Params {
+        /// The workload.
+        workload: &'static str,
+        /// What is wrong with them.
+        why: String,
+    },
     /// Anything else, with context.
     #[error("{0}")]
     Other(String),
@@ -58,9 +239,10 @@ pub enum WorkloadError {
 /// Result of a workload.
 pub type WorkloadResult<T> = Result<T, WorkloadError>;
 
-/// Everything a workload needs to know, shared by all four.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Options {
+/// What every workload shares: the schemes, the seed, the measuring budget, the crypto
+/// backend of this process. Each workload's own parameters are its [`Workload::Params`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Settings {
     /// Smaller budgets and fewer points.
     pub quick: bool,
     /// Token families to run.
@@ -69,79 +251,27 @@ pub struct Options {
     pub stores: Vec<StoreSpec>,
     /// JWT algorithms to run.
     pub algs: Vec<JwtAlg>,
-    /// Thread counts for the scale workload.
-    pub threads: Vec<usize>,
-    /// Live-session working sets for the scale workload.
-    pub sessions: Vec<usize>,
     /// Seed of every workload input (user ids, lookup order, revocation times).
     pub seed: u64,
-    /// Validator nodes in the revoke workload.
-    pub validators: usize,
-    /// Revocation trials per strategy.
-    pub trials: usize,
-    /// Per-node session cache lifetime in the revoke workload.
-    pub cache_ttl: Duration,
-    /// Denylist polling period in the revoke workload.
-    pub poll_interval: Duration,
     /// JWT lifetime (`exp - iat`).
     pub jwt_lifetime: Duration,
-    /// Sessions live in the store while validate is measured.
-    pub live_sessions: usize,
-    /// Entries inserted to measure server-side bytes per session.
-    pub memory_sessions: usize,
     /// Time budget per measured operation.
     pub budget: Budget,
-    /// Time per point of the scale workload.
-    pub scale_duration: Duration,
     /// jsonwebtoken crypto backend of this process.
     pub backend: CryptoBackend,
 }
 
-impl Options {
+impl Settings {
     /// Defaults for a quick or a full run on this machine.
-    pub fn defaults(quick: bool) -> Options {
-        let cores = std::thread::available_parallelism().map_or(1, usize::from);
-        Options {
+    pub fn defaults(quick: bool) -> Settings {
+        Settings {
             quick,
             families: vec![Family::Session, Family::Jwt],
             stores: vec![StoreSpec::Memory, StoreSpec::RwLock],
             algs: JwtAlg::ALL.to_vec(),
-            threads: if quick {
-                let mut t = vec![1, 2 * cores];
-                t.dedup();
-                t
-            } else {
-                (1..=2 * cores).collect()
-            },
-            sessions: if quick {
-                vec![1_000, 100_000]
-            } else {
-                vec![1_000, 100_000, 1_000_000]
-            },
             seed: 42,
-            validators: 4,
-            trials: if quick { 20 } else { 200 },
-            // Quick runs shorten the real-time windows so 20 trials fit the 60 s budget;
-            // the windows are recorded in the results and the report scales by them.
-            cache_ttl: if quick {
-                Duration::from_millis(250)
-            } else {
-                Duration::from_secs(1)
-            },
-            poll_interval: if quick {
-                Duration::from_millis(250)
-            } else {
-                Duration::from_secs(1)
-            },
             jwt_lifetime: Duration::from_secs(15 * 60),
-            live_sessions: if quick { 1_000 } else { 10_000 },
-            memory_sessions: if quick { 10_000 } else { 100_000 },
             budget: if quick { Budget::QUICK } else { Budget::FULL },
-            scale_duration: if quick {
-                Duration::from_millis(250)
-            } else {
-                Duration::from_secs(1)
-            },
             backend: CryptoBackend::AwsLc,
         }
     }
@@ -170,6 +300,16 @@ impl Options {
             ..JwtConfig::default()
         }
     }
+
+    /// The first Redis URL among the selected stores.
+    pub fn redis_url(&self) -> Option<&str> {
+        self.stores.iter().find_map(StoreSpec::url)
+    }
+}
+
+/// Logical cores of this machine (at least 1).
+pub fn cores() -> usize {
+    std::thread::available_parallelism().map_or(1, usize::from)
 }
 
 /// A user id drawn from `rng`.
@@ -185,7 +325,7 @@ pub fn claims(set: ClaimSet, rng: &mut StdRng) -> Claims {
 /// Builds the scheme `spec` (fresh store, fresh keys) with the workloads' JWT lifetime.
 pub fn build(
     spec: &SchemeSpec,
-    opts: &Options,
+    opts: &Settings,
     session: SessionConfig,
     revocation: RevocationStrategy,
     clock: Arc<dyn Clock>,
@@ -246,6 +386,8 @@ pub trait Progress: Sync {
     fn step(&self, what: &str);
     /// The phase is over.
     fn finish(&self);
+    /// A line worth telling whoever watches (the terminal shows it; tests ignore it).
+    fn note(&self, _line: &str) {}
 }
 
 /// Progress that shows nothing (tests, child processes).

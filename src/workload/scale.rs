@@ -23,8 +23,10 @@ use std::time::{Duration, Instant};
 
 use rand::RngExt;
 
-use super::remote::Remote;
-use super::{Options, Progress, SchemeSpec, WorkloadError, WorkloadResult, build};
+use super::outage::Remote;
+use super::{
+    Progress, SchemeSpec, Settings, Workload, WorkloadError, WorkloadResult, build, cores,
+};
 use crate::claims::ClaimSet;
 use crate::clock::CoarseClock;
 use crate::measure::stats::{Summary, encode_histogram, histogram};
@@ -44,12 +46,103 @@ pub const REDIS_MAX_SESSIONS: usize = 100_000;
 const BATCH_TARGET: Duration = Duration::from_micros(2);
 
 /// Runs the scale workload.
-pub fn run(opts: &Options, progress: &dyn Progress) -> WorkloadResult<ScaleResults> {
+/// The scale workload.
+pub struct Scale;
+
+/// Flags of `tokenbench scale`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ScaleArgs {
+    /// Thread counts (default 1..2 x cores; quick: 1 and 2 x cores).
+    #[arg(long, value_delimiter = ',', value_parser = clap::value_parser!(u64).range(1..=1024))]
+    pub threads: Option<Vec<u64>>,
+    /// Live-session working sets (default 1000,100000,1000000; quick: 1000,100000).
+    #[arg(long, value_delimiter = ',', value_parser = clap::value_parser!(u64).range(1..=10_000_000))]
+    pub sessions: Option<Vec<u64>>,
+}
+
+/// Parameters of the scale workload.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct ScaleParams {
+    /// Thread counts.
+    pub threads: Vec<usize>,
+    /// Live-session working sets.
+    pub sessions: Vec<usize>,
+    /// Time per point.
+    pub scale_duration: Duration,
+}
+
+impl ScaleParams {
+    /// The defaults of a quick or a full run on this machine.
+    pub fn defaults(quick: bool) -> Self {
+        let cores = cores();
+        Self {
+            threads: if quick {
+                let mut t = vec![1, 2 * cores];
+                t.dedup();
+                t
+            } else {
+                (1..=2 * cores).collect()
+            },
+            sessions: if quick {
+                vec![1_000, 100_000]
+            } else {
+                vec![1_000, 100_000, 1_000_000]
+            },
+            scale_duration: if quick {
+                Duration::from_millis(250)
+            } else {
+                Duration::from_secs(1)
+            },
+        }
+    }
+}
+
+/// The first occurrence of each value, in order.
+fn dedup(v: &[u64]) -> Vec<usize> {
+    let mut out: Vec<usize> = Vec::with_capacity(v.len());
+    for &x in v {
+        let x = x as usize;
+        if !out.contains(&x) {
+            out.push(x);
+        }
+    }
+    out
+}
+
+impl Workload for Scale {
+    const ABOUT: &'static str = "Throughput and latency as threads and working sets grow";
+    const PER_BACKEND: bool = true;
+    type Args = ScaleArgs;
+    type Params = ScaleParams;
+    type Results = ScaleResults;
+
+    fn params(a: &ScaleArgs, quick: bool) -> ScaleParams {
+        let mut p = ScaleParams::defaults(quick);
+        if let Some(t) = &a.threads {
+            p.threads = dedup(t);
+        }
+        if let Some(n) = &a.sessions {
+            p.sessions = dedup(n);
+        }
+        p
+    }
+
+    fn run(s: &Settings, p: &ScaleParams, progress: &dyn Progress) -> WorkloadResult<ScaleResults> {
+        run(s, p, progress)
+    }
+}
+
+/// Runs the scale workload.
+pub fn run(
+    opts: &Settings,
+    p: &ScaleParams,
+    progress: &dyn Progress,
+) -> WorkloadResult<ScaleResults> {
     let schemes = opts.schemes();
-    let per_scheme = |s: &SchemeSpec| if s.is_jwt() { 1 } else { opts.sessions.len() };
+    let per_scheme = |s: &SchemeSpec| if s.is_jwt() { 1 } else { p.sessions.len() };
     let total: usize = schemes
         .iter()
-        .map(|s| per_scheme(s) * opts.threads.len())
+        .map(|s| per_scheme(s) * p.threads.len())
         .sum();
     progress.start("scale", total as u64);
     let clock = Arc::new(CoarseClock);
@@ -61,9 +154,9 @@ pub fn run(opts: &Options, progress: &dyn Progress) -> WorkloadResult<ScaleResul
     let mut points = Vec::new();
     for spec in &schemes {
         let remote = Remote::for_spec(spec);
-        let sets = working_sets(spec, opts);
+        let sets = working_sets(spec, p);
         // Steps of working sets merged by the Redis cap still count for the progress bar.
-        let skipped = per_scheme(spec).saturating_sub(sets.len()) * opts.threads.len();
+        let skipped = per_scheme(spec).saturating_sub(sets.len()) * p.threads.len();
         for _ in 0..skipped {
             progress.step(&format!("{spec}: working set cut to {REDIS_MAX_SESSIONS}"));
         }
@@ -82,28 +175,29 @@ pub fn run(opts: &Options, progress: &dyn Progress) -> WorkloadResult<ScaleResul
             let tokens =
                 Arc::new(remote.issue_many(scheme.as_ref(), pool, ClaimSet::Typical, &mut rng)?);
             let batch = batch_size(scheme.as_ref(), &tokens[0]);
-            for &threads in &opts.threads {
+            for &threads in &p.threads {
                 progress.step(&format!(
                     "{spec} {threads} threads {}",
                     sessions.map_or("pool".into(), |n| n.to_string())
                 ));
-                let mut p = point(
+                let mut pt = point(
                     spec.id(),
                     scheme.clone(),
                     tokens.clone(),
                     threads,
                     batch,
                     opts,
+                    p.scale_duration,
                 )?;
-                p.sessions = sessions;
-                p.backend = spec.is_jwt().then_some(backend);
-                if p.errors > 0 {
+                pt.sessions = sessions;
+                pt.backend = spec.is_jwt().then_some(backend);
+                if pt.errors > 0 {
                     remote.ensure_back(
                         &format!("scale {spec} at {threads} threads"),
-                        &format!("{} of {} validations failed", p.errors, p.ops),
+                        &format!("{} of {} validations failed", pt.errors, pt.ops),
                     )?;
                 }
-                points.push(p);
+                points.push(pt);
             }
         }
     }
@@ -111,25 +205,25 @@ pub fn run(opts: &Options, progress: &dyn Progress) -> WorkloadResult<ScaleResul
     Ok(ScaleResults {
         schema_version: <ScaleResults as ResultFile>::VERSION,
         cores: std::thread::available_parallelism().map_or(1, usize::from),
-        duration_per_point_ms: opts.scale_duration.as_secs_f64() * 1e3,
+        duration_per_point_ms: p.scale_duration.as_secs_f64() * 1e3,
         session_sliding: config.sliding,
         points,
     })
 }
 
-/// The working sets of `spec`: none for JWTs (a pool), `opts.sessions` for sessions, cut
+/// The working sets of `spec`: none for JWTs (a pool), `p.sessions` for sessions, cut
 /// to [`REDIS_MAX_SESSIONS`] (without repeats) for a Redis store.
-fn working_sets(spec: &SchemeSpec, opts: &Options) -> Vec<Option<usize>> {
+fn working_sets(spec: &SchemeSpec, p: &ScaleParams) -> Vec<Option<usize>> {
     if spec.is_jwt() {
         return vec![None];
     }
-    let cap = if super::remote::redis_url(spec).is_some() {
+    let cap = if super::outage::redis_url(spec).is_some() {
         REDIS_MAX_SESSIONS
     } else {
         usize::MAX
     };
     let mut sets: Vec<Option<usize>> = Vec::new();
-    for &n in &opts.sessions {
+    for &n in &p.sessions {
         let n = Some(n.min(cap));
         if !sets.contains(&n) {
             sets.push(n);
@@ -138,7 +232,7 @@ fn working_sets(spec: &SchemeSpec, opts: &Options) -> Vec<Option<usize>> {
     sets
 }
 
-/// One point of `scheme` at `threads` threads over `tokens`, for `opts.scale_duration`:
+/// One point of `scheme` at `threads` threads over `tokens`, for `p.scale_duration`:
 /// what [`run`] measures at each thread count, for callers that build their own scheme
 /// (tests wrap one to watch every answer).
 pub fn run_point(
@@ -146,13 +240,14 @@ pub fn run_point(
     scheme: Arc<dyn TokenScheme>,
     tokens: Arc<Vec<String>>,
     threads: usize,
-    opts: &Options,
+    opts: &Settings,
+    duration: Duration,
 ) -> WorkloadResult<ScalePoint> {
     let first = tokens
         .first()
         .ok_or_else(|| WorkloadError::Other("no tokens to validate".into()))?;
     let batch = batch_size(scheme.as_ref(), first);
-    point(id, scheme, tokens, threads.max(1), batch, opts)
+    point(id, scheme, tokens, threads.max(1), batch, opts, duration)
 }
 
 /// Operations per latency batch so that one batch lasts about [`BATCH_TARGET`].
@@ -175,10 +270,10 @@ fn point(
     tokens: Arc<Vec<String>>,
     threads: usize,
     batch: u64,
-    opts: &Options,
+    opts: &Settings,
+    duration: Duration,
 ) -> WorkloadResult<ScalePoint> {
     let barrier = Barrier::new(threads + 1);
-    let duration = opts.scale_duration;
     let (workers, wall) = std::thread::scope(|s| {
         let handles: Vec<_> = (0..threads)
             .map(|t| {
@@ -249,13 +344,15 @@ mod tests {
 
     #[test]
     fn tiny_scale_run_has_every_point_without_errors() {
-        let mut opts = Options::defaults(true);
-        opts.threads = vec![1, 2];
-        opts.sessions = vec![50, 200];
+        let mut opts = Settings::defaults(true);
+        let p = ScaleParams {
+            threads: vec![1, 2],
+            sessions: vec![50, 200],
+            scale_duration: Duration::from_millis(20),
+        };
         opts.algs = vec![JwtAlg::HS256];
         opts.stores = vec![StoreSpec::Memory, StoreSpec::RwLock];
-        opts.scale_duration = Duration::from_millis(20);
-        let r = run(&opts, &NoProgress).unwrap();
+        let r = run(&opts, &p, &NoProgress).unwrap();
         // 2 stores x 2 working sets x 2 thread counts + 1 JWT x 2 thread counts.
         assert_eq!(r.points.len(), 10);
         for p in &r.points {

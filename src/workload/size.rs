@@ -22,8 +22,10 @@ use std::time::Duration;
 
 use cookie::SameSite;
 
-use super::remote::{Remote, info_store, selected_redis, used_memory};
-use super::{Options, Progress, SchemeSpec, WorkloadError, WorkloadResult, build, claims};
+use super::outage::{Remote, info_store, selected_redis, used_memory};
+use super::{
+    Progress, SchemeSpec, Settings, Workload, WorkloadError, WorkloadResult, build, claims,
+};
 use crate::alloc;
 use crate::claims::ClaimSet;
 use crate::clock::CoarseClock;
@@ -32,6 +34,7 @@ use crate::scheme::jwt::peek;
 use crate::scheme::session::set_cookie;
 use crate::scheme::{RevocationStrategy, SessionConfig, SessionScheme};
 use crate::store::RedisStore;
+use serde::{Deserialize, Serialize};
 
 /// Name of the cookie carrying either token, so both families pay the same name bytes: the
 /// session scheme's default, with its `__Host-` prefix.
@@ -48,8 +51,50 @@ pub const MEMORY_USAGE_SAMPLE: usize = 1_000;
 /// How in-process rows are measured.
 const ALLOC_METHOD: &str = "counting global allocator: net usable heap bytes (glibc malloc_usable_size) after inserting N entries, divided by N";
 
+/// The size workload.
+pub struct Size;
+
+/// Flags of `tokenbench size` (none of its own).
+#[derive(Debug, Clone, clap::Args)]
+pub struct SizeArgs {}
+
+/// Parameters of the size workload.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SizeParams {
+    /// Entries inserted to measure server-side bytes per session (or per denylist entry).
+    pub memory_sessions: usize,
+}
+
+impl SizeParams {
+    /// The defaults of a quick or a full run.
+    pub fn defaults(quick: bool) -> Self {
+        Self {
+            memory_sessions: if quick { 10_000 } else { 100_000 },
+        }
+    }
+}
+
+impl Workload for Size {
+    const ABOUT: &'static str = "Token, header and server-side bytes";
+    type Args = SizeArgs;
+    type Params = SizeParams;
+    type Results = SizeResults;
+
+    fn params(_: &SizeArgs, quick: bool) -> SizeParams {
+        SizeParams::defaults(quick)
+    }
+
+    fn run(s: &Settings, p: &SizeParams, progress: &dyn Progress) -> WorkloadResult<SizeResults> {
+        run(s, p, progress)
+    }
+}
+
 /// Runs the size workload.
-pub fn run(opts: &Options, progress: &dyn Progress) -> WorkloadResult<SizeResults> {
+pub fn run(
+    opts: &Settings,
+    p: &SizeParams,
+    progress: &dyn Progress,
+) -> WorkloadResult<SizeResults> {
     let schemes = opts.schemes();
     progress.start("size", (schemes.len() * 2) as u64);
     let clock = Arc::new(CoarseClock);
@@ -76,19 +121,19 @@ pub fn run(opts: &Options, progress: &dyn Progress) -> WorkloadResult<SizeResult
             let input = claims(set, &mut rng);
             let token = remote.retry(&format!("size {spec}: issuing"), || {
                 let token = scheme.issue(&input)?;
-                super::remote::check_valid(scheme.as_ref(), &token)?;
+                super::outage::check_valid(scheme.as_ref(), &token)?;
                 Ok(token)
             })?;
             rows.push(size_row(spec, set, &token, max_age));
         }
         drop(scheme);
         progress.step(&format!("{spec}: server memory"));
-        match super::remote::redis_url(spec) {
-            Some(url) => memory.extend(redis_session_rows(spec, url, opts, &mut rng)?),
-            None => memory.extend(memory_rows(spec, opts, &mut rng)?),
+        match super::outage::redis_url(spec) {
+            Some(url) => memory.extend(redis_session_rows(spec, url, p.memory_sessions, &mut rng)?),
+            None => memory.extend(memory_rows(spec, opts, p.memory_sessions, &mut rng)?),
         }
         if let (true, Some(url)) = (spec.is_jwt(), selected_redis(opts)) {
-            memory.push(redis_denylist_row(spec, url, opts)?);
+            memory.push(redis_denylist_row(spec, url, p.memory_sessions)?);
         }
     }
     progress.finish();
@@ -153,15 +198,16 @@ fn base64_bits(token: &str) -> usize {
 
 fn memory_rows(
     spec: &SchemeSpec,
-    opts: &Options,
+    opts: &Settings,
+    memory_sessions: usize,
     rng: &mut rand::rngs::StdRng,
 ) -> WorkloadResult<Vec<MemoryRow>> {
     // A JWT server keeps nothing per issued token; a smaller sample shows that as well
     // without paying for thousands of RSA signatures.
     let n = if spec.is_jwt() {
-        opts.memory_sessions.clamp(1, 1_000)
+        memory_sessions.clamp(1, 1_000)
     } else {
-        opts.memory_sessions.max(1)
+        memory_sessions.max(1)
     };
     let clock = Arc::new(CoarseClock);
     let mut out = Vec::new();
@@ -234,10 +280,10 @@ fn memory_rows(
 fn redis_session_rows(
     spec: &SchemeSpec,
     url: &str,
-    opts: &Options,
+    memory_sessions: usize,
     rng: &mut rand::rngs::StdRng,
 ) -> WorkloadResult<Vec<MemoryRow>> {
-    let n = opts.memory_sessions.clamp(1, REDIS_MEMORY_SESSIONS);
+    let n = memory_sessions.clamp(1, REDIS_MEMORY_SESSIONS);
     let set = ClaimSet::Typical;
     let remote = Remote::for_url(url);
     let connect = || -> WorkloadResult<(SessionScheme<RedisStore>, RedisStore)> {
@@ -306,9 +352,12 @@ fn redis_session_rows(
 }
 
 /// Server memory per `jti` on a Redis denylist (`MEMORY USAGE` over a sample).
-fn redis_denylist_row(spec: &SchemeSpec, url: &str, opts: &Options) -> WorkloadResult<MemoryRow> {
-    let n = opts
-        .memory_sessions
+fn redis_denylist_row(
+    spec: &SchemeSpec,
+    url: &str,
+    memory_sessions: usize,
+) -> WorkloadResult<MemoryRow> {
+    let n = memory_sessions
         .clamp(1, REDIS_MEMORY_SESSIONS)
         .min(MEMORY_USAGE_SAMPLE);
     let remote = Remote::for_url(url);
@@ -350,9 +399,11 @@ mod tests {
 
     #[test]
     fn tiny_size_run_covers_every_scheme_and_claim_set() {
-        let mut opts = Options::defaults(true);
-        opts.memory_sessions = 10;
-        let r = run(&opts, &NoProgress).unwrap();
+        let opts = Settings::defaults(true);
+        let p = SizeParams {
+            memory_sessions: 10,
+        };
+        let r = run(&opts, &p, &NoProgress).unwrap();
         assert_eq!(r.rows.len(), opts.schemes().len() * 3);
         let session = r
             .rows

@@ -28,7 +28,11 @@ use tokenbench::scheme::{
     JwtAlg, JwtConfig, JwtScheme, RevocationStrategy, SessionConfig, SessionScheme, TokenScheme,
 };
 use tokenbench::store::{SessionRecord, SessionStore};
-use tokenbench::workload::{Family as WorkloadFamily, Options, StoreSpec};
+use tokenbench::workload::revoke::RevokeParams;
+use tokenbench::workload::scale::ScaleParams;
+use tokenbench::workload::size::SizeParams;
+use tokenbench::workload::validate::ValidateParams;
+use tokenbench::workload::{Family as WorkloadFamily, Settings, StoreSpec};
 
 pub use tokenbench::scheme::spec::SchemeId;
 
@@ -243,26 +247,56 @@ pub fn record(user: &str) -> SessionRecord {
 /// Workload options with small budgets over the embedded store and the Redis store at `url`
 /// (sessions only, HS256 when JWTs are added): the figures are not the point, the shape of
 /// the results is.
-pub fn tiny_options(url: &str) -> Options {
-    let mut opts = Options::defaults(true);
-    opts.stores = vec![StoreSpec::Memory, StoreSpec::Redis(url.to_owned())];
-    opts.families = vec![WorkloadFamily::Session];
-    opts.budget = Budget {
+pub fn tiny_options(url: &str) -> Tiny {
+    let mut settings = Settings::defaults(true);
+    settings.stores = vec![StoreSpec::Memory, StoreSpec::Redis(url.to_owned())];
+    settings.families = vec![WorkloadFamily::Session];
+    settings.budget = Budget {
         warmup: Duration::from_millis(2),
         measure: Duration::from_millis(20),
         batch: Duration::from_micros(50),
     };
-    opts.live_sessions = 50;
-    opts.memory_sessions = 200;
-    opts.threads = vec![1, 2];
-    opts.sessions = vec![50];
-    opts.scale_duration = Duration::from_millis(50);
-    opts.validators = 2;
-    opts.trials = 3;
-    opts.cache_ttl = Duration::from_millis(50);
-    opts.poll_interval = Duration::from_millis(50);
-    opts.algs = vec![JwtAlg::HS256];
-    opts
+    settings.algs = vec![JwtAlg::HS256];
+    Tiny {
+        settings,
+        size: SizeParams {
+            memory_sessions: 200,
+        },
+        validate: ValidateParams { live_sessions: 50 },
+        revoke: RevokeParams {
+            validators: 2,
+            trials: 3,
+            cache_ttl: Duration::from_millis(50),
+            poll_interval: Duration::from_millis(50),
+        },
+        scale: ScaleParams {
+            threads: vec![1, 2],
+            sessions: vec![50],
+            scale_duration: Duration::from_millis(50),
+        },
+    }
+}
+
+/// Settings and each workload's parameters for a run of seconds.
+pub struct Tiny {
+    pub settings: Settings,
+    pub size: SizeParams,
+    pub validate: ValidateParams,
+    pub revoke: RevokeParams,
+    pub scale: ScaleParams,
+}
+
+impl Tiny {
+    /// The defaults of a quick run, to adjust.
+    pub fn quick() -> Tiny {
+        Tiny {
+            settings: Settings::defaults(true),
+            size: SizeParams::defaults(true),
+            validate: ValidateParams::defaults(true),
+            revoke: RevokeParams::defaults(true),
+            scale: ScaleParams::defaults(true),
+        }
+    }
 }
 
 // ---------------------------------------------------------------------------------------

@@ -1,5 +1,6 @@
 //! `meta.json`: what machine, toolchain and command produced a run.
 
+use std::collections::BTreeMap;
 use std::process::Command;
 
 use serde::{Deserialize, Serialize};
@@ -41,6 +42,13 @@ pub struct Meta {
     pub git_commit: Option<String>,
     /// jsonwebtoken crypto backend of the main process.
     pub crypto_backend: String,
+    /// The settings every workload shared (schemes, seed, budget...), store URLs redacted;
+    /// absent in files written before schema version 3.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub settings: Option<serde_json::Value>,
+    /// Each workload's resolved parameters, by workload name (absent before version 3).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub params: BTreeMap<String, serde_json::Value>,
 }
 
 /// A dependency and its version.
@@ -92,6 +100,8 @@ impl Meta {
             crate_versions: crate_versions(include_str!("../../../Cargo.lock")),
             git_commit: git_commit(),
             crypto_backend: crate::crypto::active().name().to_owned(),
+            settings: None,
+            params: BTreeMap::new(),
         }
     }
 }

@@ -36,4 +36,14 @@ pub trait ResultFile: Serialize + DeserializeOwned + Send + Sync + 'static {
     fn error_notes(&self) -> Vec<String> {
         Vec::new()
     }
+
+    /// Adds the rows another process measured for the same run (the JWT rows on the other
+    /// crypto backend). Only workloads measured on both backends implement it; the others
+    /// are never merged, and keep their own rows.
+    fn merge(&mut self, other: Self)
+    where
+        Self: Sized,
+    {
+        let _ = other;
+    }
 }

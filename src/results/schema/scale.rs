@@ -53,16 +53,16 @@ pub struct ScaleResults {
     pub points: Vec<ScalePoint>,
 }
 
-impl ScaleResults {
-    /// Adds another process's points (the second crypto backend).
-    pub fn merge(&mut self, other: ScaleResults) {
-        self.points.extend(other.points);
-    }
-}
+impl ScaleResults {}
 
 impl ResultFile for ScaleResults {
     const FILE: &'static str = "scale";
     const VERSION: u32 = 1;
+
+    /// Adds another process's points (the second crypto backend).
+    fn merge(&mut self, other: ScaleResults) {
+        self.points.extend(other.points);
+    }
 
     /// One line per point where validations failed (e.g. refused because Redis was
     /// unreachable: fail closed), for the end of a run; empty when none did.

@@ -138,17 +138,17 @@ impl ValidateResults {
             r.scheme == scheme && r.operation == op && r.claims == claims && r.backend == backend
         })
     }
-
-    /// Adds another process's rows and budget checks (the second crypto backend).
-    pub fn merge(&mut self, other: ValidateResults) {
-        self.rows.extend(other.rows);
-        self.budget_checks.extend(other.budget_checks);
-    }
 }
 
 impl ResultFile for ValidateResults {
     const FILE: &'static str = "validate";
     const VERSION: u32 = 2;
+
+    /// Adds another process's rows and budget checks (the second crypto backend).
+    fn merge(&mut self, other: ValidateResults) {
+        self.rows.extend(other.rows);
+        self.budget_checks.extend(other.budget_checks);
+    }
 
     /// One line per scheme whose operations failed while measuring (e.g. refused because
     /// Redis was unreachable: fail closed), for the end of a run; empty when none did.

@@ -7,8 +7,8 @@ use super::COST_ROUNDS;
 use crate::claims::ClaimSet;
 use crate::measure::{Budget, Measurement, measure};
 use crate::scheme::TokenScheme;
-use crate::workload::remote::check_valid;
-use crate::workload::{Options, WorkloadResult, claims};
+use crate::workload::outage::check_valid;
+use crate::workload::{Settings, WorkloadResult, claims};
 
 /// Per-request `validate` cost of a fresh valid token on each node of `probes`, measured
 /// in [`COST_ROUNDS`] interleaved rounds of an equal share of the budget each (the starting
@@ -19,7 +19,7 @@ use crate::workload::{Options, WorkloadResult, claims};
 /// several short interleaved rounds compares every strategy at its least disturbed.
 pub(super) fn validate_costs(
     probes: &[&dyn TokenScheme],
-    opts: &Options,
+    opts: &Settings,
     rng: &mut StdRng,
 ) -> WorkloadResult<Vec<Measurement>> {
     let tokens = probes

@@ -6,16 +6,19 @@ use std::time::Duration;
 
 use rand::rngs::StdRng;
 
-use super::{MAX_CONSECUTIVE_ERRORS, Ran, Strategy, TrialClock, VIRTUAL_STEP, uniform};
+use super::{
+    MAX_CONSECUTIVE_ERRORS, Ran, RevokeParams, Strategy, TrialClock, VIRTUAL_STEP, uniform,
+};
 use crate::claims::ClaimSet;
 use crate::clock::{Clock, ManualClock, SystemClock};
 use crate::scheme::jwt::JwtKeys;
 use crate::scheme::{JwtScheme, Rejection, RevocationStrategy, SchemeError, TokenScheme};
-use crate::workload::{Options, claims};
+use crate::workload::{Settings, claims};
 
 /// `jwt-expiry-only` on a virtual clock: the window is the token's remaining lifetime.
 pub(super) fn run_expiry_only(
-    opts: &Options,
+    opts: &Settings,
+    p: &RevokeParams,
     keys: &Arc<JwtKeys>,
     k: usize,
     rng: &mut StdRng,
@@ -37,12 +40,12 @@ pub(super) fn run_expiry_only(
     let lifetime = Duration::from_secs(config.lifetime.as_secs());
     let max_steps = lifetime.as_secs().saturating_add(2);
 
-    let mut latencies = Vec::with_capacity(opts.trials);
+    let mut latencies = Vec::with_capacity(p.trials);
     let mut errors = 0u64;
     let mut in_a_row = 0u64;
-    for done in 0..opts.trials {
+    for done in 0..p.trials {
         if in_a_row >= MAX_CONSECUTIVE_ERRORS {
-            errors += (opts.trials - done) as u64;
+            errors += (p.trials - done) as u64;
             break;
         }
         match virtual_trial(&nodes, &clock, lifetime, max_steps, rng) {

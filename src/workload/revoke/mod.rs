@@ -1,9 +1,9 @@
 //! Workload `revoke`: how long a revoked token keeps being accepted, and what each way of
 //! revoking costs on every request.
 //!
-//! K validator nodes (threads, `Options::validators`) validate the same token continuously;
+//! K validator nodes (threads, `Settings::validators`) validate the same token continuously;
 //! at t0 node 0 revokes it. The revocation latency of a trial is the time from t0 until the
-//! **last** node rejects the token. Every strategy runs `Options::trials` trials, each with a
+//! **last** node rejects the token. Every strategy runs `Settings::trials` trials, each with a
 //! fresh token:
 //!
 //! | strategy | nodes | window |
@@ -102,13 +102,14 @@ use expiry::run_expiry_only;
 use nodes::Cluster;
 use trials::run_wall;
 
-use super::remote::{Remote, selected_redis};
-use super::{Family, Options, Progress, WorkloadError, WorkloadResult};
+use super::outage::{Remote, selected_redis};
+use super::{Family, Progress, Settings, Workload, WorkloadError, WorkloadResult};
 use crate::measure::stats::Summary;
 use crate::results::schema::ResultFile;
 use crate::scheme::Rejection;
 use crate::scheme::jwt::JwtKeys;
 use crate::scheme::{JwtAlg, TokenScheme};
+use crate::units::parse_duration;
 
 /// Pause of each validator node between two requests.
 pub const REQUEST_GAP: Duration = Duration::from_micros(20);
@@ -131,7 +132,7 @@ const VIRTUAL_STEP: Duration = Duration::from_secs(1);
 /// The JWT algorithm of every JWT strategy.
 const JWT_ALG: JwtAlg = JwtAlg::HS256;
 
-/// Random stream of this workload (`Options::rng`); each strategy adds its index.
+/// Random stream of this workload (`Settings::rng`); each strategy adds its index.
 const RNG_STREAM: u64 = 0x7265_766f_6b65_0000;
 
 /// Pause after a failed trial of a Redis strategy, beyond its window: time for subscribers
@@ -141,14 +142,95 @@ const REDIS_SETTLE: Duration = Duration::from_millis(250);
 /// Connections of each Redis node's pool: one validator thread, plus node 0's coordinator.
 const REDIS_NODE_POOL: usize = 2;
 
-/// Runs every selected strategy: `opts.trials` revocations each, plus the per-request cost.
-pub fn run(opts: &Options, progress: &dyn Progress) -> WorkloadResult<RevokeResults> {
+/// The revoke workload.
+pub struct Revoke;
+
+/// Flags of `tokenbench revoke`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct RevokeArgs {
+    /// Validator nodes (threads) per strategy (default 4).
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..=64))]
+    pub validators: Option<u64>,
+    /// Revocation trials per strategy (default 200; quick: 20).
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..=100_000))]
+    pub trials: Option<u64>,
+    /// Per-node session cache lifetime, e.g. 1s, 250ms (default 1s; quick: 250ms).
+    #[arg(long, value_parser = parse_duration)]
+    pub cache_ttl: Option<Duration>,
+    /// Denylist polling period (default 1s; quick: 250ms).
+    #[arg(long, value_parser = parse_duration)]
+    pub poll_interval: Option<Duration>,
+}
+
+/// Parameters of the revoke workload.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct RevokeParams {
+    /// Validator nodes per strategy.
+    pub validators: usize,
+    /// Revocation trials per strategy.
+    pub trials: usize,
+    /// Per-node session cache lifetime T.
+    pub cache_ttl: Duration,
+    /// Denylist polling period P.
+    pub poll_interval: Duration,
+}
+
+impl RevokeParams {
+    /// The defaults of a quick or a full run. Quick runs shorten the real-time windows so
+    /// 20 trials fit the 60 s budget; the windows are recorded in the results and the
+    /// report scales by them.
+    pub fn defaults(quick: bool) -> Self {
+        let window = if quick {
+            Duration::from_millis(250)
+        } else {
+            Duration::from_secs(1)
+        };
+        Self {
+            validators: 4,
+            trials: if quick { 20 } else { 200 },
+            cache_ttl: window,
+            poll_interval: window,
+        }
+    }
+}
+
+impl Workload for Revoke {
+    const ABOUT: &'static str = "Time until every validator rejects a revoked token";
+    type Args = RevokeArgs;
+    type Params = RevokeParams;
+    type Results = RevokeResults;
+
+    fn params(a: &RevokeArgs, quick: bool) -> RevokeParams {
+        let d = RevokeParams::defaults(quick);
+        RevokeParams {
+            validators: a.validators.map_or(d.validators, |v| v as usize),
+            trials: a.trials.map_or(d.trials, |t| t as usize),
+            cache_ttl: a.cache_ttl.unwrap_or(d.cache_ttl),
+            poll_interval: a.poll_interval.unwrap_or(d.poll_interval),
+        }
+    }
+
+    fn run(
+        s: &Settings,
+        p: &RevokeParams,
+        progress: &dyn Progress,
+    ) -> WorkloadResult<RevokeResults> {
+        run(s, p, progress)
+    }
+}
+
+/// Runs every selected strategy: `p.trials` revocations each, plus the per-request cost.
+pub fn run(
+    opts: &Settings,
+    p: &RevokeParams,
+    progress: &dyn Progress,
+) -> WorkloadResult<RevokeResults> {
     let redis = selected_redis(opts);
     let strategies: Vec<Strategy> = Strategy::EVERY
         .into_iter()
         .filter(|s| opts.families.contains(&s.family()) && (redis.is_some() || !s.is_redis()))
         .collect();
-    let k = opts.validators.max(1);
+    let k = p.validators.max(1);
     let keys = if strategies.iter().any(|s| s.family() == Family::Jwt) {
         Some(Arc::new(JwtKeys::generate(JWT_ALG)?))
     } else {
@@ -160,7 +242,7 @@ pub fn run(opts: &Options, progress: &dyn Progress) -> WorkloadResult<RevokeResu
     for (index, &strategy) in strategies.iter().enumerate() {
         let mut rng = opts.rng(RNG_STREAM + index as u64);
         ran.push(match (strategy, &keys) {
-            (Strategy::JwtExpiryOnly, Some(keys)) => run_expiry_only(opts, keys, k, &mut rng),
+            (Strategy::JwtExpiryOnly, Some(keys)) => run_expiry_only(opts, p, keys, k, &mut rng),
             (_, keys) => {
                 let remote = match (strategy.is_redis(), redis) {
                     (true, Some(url)) => Remote::for_url(url),
@@ -168,9 +250,9 @@ pub fn run(opts: &Options, progress: &dyn Progress) -> WorkloadResult<RevokeResu
                 };
                 let cluster = remote
                     .retry(&format!("revoke {}: connecting", strategy.name()), || {
-                        Cluster::build(strategy, opts, keys.as_ref(), redis, k, &mut rng)
+                        Cluster::build(strategy, opts, p, keys.as_ref(), redis, k, &mut rng)
                     })?;
-                run_wall(strategy, &cluster, opts, &remote, &mut rng)?
+                run_wall(strategy, &cluster, p, &remote, &mut rng)?
             }
         });
         progress.step(strategy.name());
@@ -214,9 +296,9 @@ pub fn run(opts: &Options, progress: &dyn Progress) -> WorkloadResult<RevokeResu
     Ok(RevokeResults {
         schema_version: <RevokeResults as ResultFile>::VERSION,
         validators: k,
-        trials: opts.trials,
-        cache_ttl_ms: opts.cache_ttl.as_secs_f64() * 1e3,
-        poll_interval_ms: opts.poll_interval.as_secs_f64() * 1e3,
+        trials: p.trials,
+        cache_ttl_ms: p.cache_ttl.as_secs_f64() * 1e3,
+        poll_interval_ms: p.poll_interval.as_secs_f64() * 1e3,
         jwt_lifetime_s: opts.jwt_lifetime.as_secs_f64(),
         jwt_alg: JWT_ALG,
         strategies: results,
@@ -271,22 +353,23 @@ mod tests {
 
     #[test]
     fn windowed_trials_run_in_rounds_with_a_partial_last_one() {
-        let mut opts = Options::defaults(true);
+        let mut opts = Settings::defaults(true);
         opts.families = vec![Family::Session];
-        opts.validators = 2;
+        let mut p = RevokeParams::defaults(true);
+        p.validators = 2;
         // One full round and a partial one.
-        opts.trials = CONCURRENT_TRIALS + 2;
-        opts.cache_ttl = Duration::from_millis(30);
+        p.trials = CONCURRENT_TRIALS + 2;
+        p.cache_ttl = Duration::from_millis(30);
         opts.budget = Budget {
             warmup: Duration::from_millis(1),
             measure: Duration::from_millis(5),
             batch: Duration::from_micros(20),
         };
-        let r = run(&opts, &NoProgress).unwrap();
+        let r = run(&opts, &p, &NoProgress).unwrap();
         for name in [Strategy::SessionCentral, Strategy::SessionCache] {
             let s = r.strategy(name).unwrap();
             assert_eq!(s.errors, 0, "{name}");
-            assert_eq!(s.latencies_ns.len(), opts.trials, "{name}");
+            assert_eq!(s.latencies_ns.len(), p.trials, "{name}");
         }
         // Each trial of a round has its own token and phases: not one figure repeated.
         let cache = &r.strategy(Strategy::SessionCache).unwrap().latencies_ns;

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use rand::rngs::StdRng;
 
-use super::{REDIS_NODE_POOL, Strategy, broken, uniform};
+use super::{REDIS_NODE_POOL, RevokeParams, Strategy, broken, uniform};
 use crate::clock::{Clock, SystemClock};
 use crate::denylist::{
     MemoryDenylist, PolledDenylist, PushedDenylist, RedisDenylist, RedisPushedDenylist,
@@ -16,7 +16,7 @@ use crate::scheme::{
     CachedScheme, JwtScheme, RevocationStrategy, SessionConfig, SessionScheme, TokenScheme,
 };
 use crate::store::{MemoryStore, RedisStore};
-use crate::workload::{Options, WorkloadResult};
+use crate::workload::{Settings, WorkloadResult};
 
 /// The validator nodes of one wall-clock strategy.
 pub(super) struct Cluster {
@@ -33,7 +33,8 @@ pub(super) struct Cluster {
 impl Cluster {
     pub(super) fn build(
         strategy: Strategy,
-        opts: &Options,
+        opts: &Settings,
+        p: &RevokeParams,
         keys: Option<&Arc<JwtKeys>>,
         redis: Option<&str>,
         k: usize,
@@ -67,7 +68,7 @@ impl Cluster {
             Strategy::SessionCentral => plain(vec![session(); k]),
             Strategy::SessionCache => {
                 let central = session();
-                let ttl = opts.cache_ttl;
+                let ttl = p.cache_ttl;
                 Cluster {
                     nodes: (0..k)
                         .map(|_| {
@@ -95,7 +96,7 @@ impl Cluster {
             ),
             Strategy::JwtDenylistPolled => {
                 let central = Arc::new(MemoryDenylist::new());
-                let p = opts.poll_interval;
+                let p = p.poll_interval;
                 let mut nodes = Vec::with_capacity(k);
                 for _ in 0..k {
                     let first = uniform(rng, p);
@@ -121,7 +122,7 @@ impl Cluster {
             | Strategy::JwtDenylistPushedRedis
             | Strategy::JwtDenylistPolledRedis => {
                 let url = redis.ok_or_else(|| broken(strategy, "no Redis store selected"))?;
-                return redis_cluster(strategy, opts, url, k, &jwt, rng);
+                return redis_cluster(strategy, p, url, k, &jwt, rng);
             }
         })
     }
@@ -131,7 +132,7 @@ impl Cluster {
 /// the others connect to the same prefix with pools of their own.
 fn redis_cluster(
     strategy: Strategy,
-    opts: &Options,
+    p: &RevokeParams,
     url: &str,
     k: usize,
     jwt: &dyn Fn(RevocationStrategy) -> WorkloadResult<Arc<dyn TokenScheme>>,
@@ -194,7 +195,7 @@ fn redis_cluster(
             plain(nodes)
         }
         Strategy::JwtDenylistPolledRedis => {
-            let p = opts.poll_interval;
+            let p = p.poll_interval;
             let mut nodes = Vec::with_capacity(k);
             for central in denylists()? {
                 let first = uniform(rng, p);

@@ -12,13 +12,13 @@ use rand::rngs::StdRng;
 use super::TrialClock;
 use super::nodes::Cluster;
 use super::{
-    CONCURRENT_TRIALS, MAX_CONSECUTIVE_ERRORS, REDIS_SETTLE, REQUEST_GAP, Ran, Strategy, broken,
-    uniform,
+    CONCURRENT_TRIALS, MAX_CONSECUTIVE_ERRORS, REDIS_SETTLE, REQUEST_GAP, Ran, RevokeParams,
+    Strategy, broken, uniform,
 };
 use crate::claims::ClaimSet;
 use crate::scheme::{Rejection, TokenScheme};
-use crate::workload::remote::Remote;
-use crate::workload::{Options, WorkloadResult, claims};
+use crate::workload::outage::Remote;
+use crate::workload::{WorkloadResult, claims};
 
 /// One revocation trial as the validator nodes see it: its token, and what each node saw.
 struct Trial {
@@ -196,7 +196,7 @@ fn round_size(cluster: &Cluster) -> usize {
 pub(super) fn run_wall(
     strategy: Strategy,
     cluster: &Cluster,
-    opts: &Options,
+    p: &RevokeParams,
     remote: &Remote,
     rng: &mut StdRng,
 ) -> WorkloadResult<Ran> {
@@ -224,17 +224,17 @@ pub(super) fn run_wall(
 
     let window = cluster.window.unwrap_or(Duration::ZERO);
     let bound = window * 10 + Duration::from_secs(5);
-    let mut latencies = Vec::with_capacity(opts.trials);
+    let mut latencies = Vec::with_capacity(p.trials);
     let mut errors = 0u64;
     let mut fatal = None;
     if spawn_error.is_none() {
         let (mut done, mut failed_rounds) = (0, 0u64);
-        while done < opts.trials {
+        while done < p.trials {
             if failed_rounds >= MAX_CONSECUTIVE_ERRORS {
-                errors += (opts.trials - done) as u64;
+                errors += (p.trials - done) as u64;
                 break;
             }
-            let m = round_size(cluster).min(opts.trials - done);
+            let m = round_size(cluster).min(p.trials - done);
             done += m;
             let mut why = None;
             for outcome in wall_round(strategy, cluster, &board, bound, m, rng) {

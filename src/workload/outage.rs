@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 
 use rand::rngs::StdRng;
 
-use super::{Options, SchemeSpec, StoreSpec, WorkloadError, WorkloadResult, claims};
+use super::{SchemeSpec, Settings, StoreSpec, WorkloadError, WorkloadResult, claims};
 use crate::claims::{ClaimSet, Claims};
 use crate::scheme::{Rejection, SchemeError, TokenScheme};
 use crate::store::{RedisStore, StoreError, StoreResult, is_cluster_url, redact_url};
@@ -46,7 +46,7 @@ pub fn redis_url(spec: &SchemeSpec) -> Option<&str> {
 }
 
 /// The first Redis store selected in `opts`, if any.
-pub fn selected_redis(opts: &Options) -> Option<&str> {
+pub fn selected_redis(opts: &Settings) -> Option<&str> {
     opts.stores.iter().find_map(|s| match s {
         StoreSpec::Redis(url) => Some(url.as_str()),
         _ => None,

@@ -1,0 +1,245 @@
+//! The pipeline of `tokenbench run` (and of each workload's subcommand): a [`Plan`] of
+//! registered workloads with their resolved parameters goes in; a finished run folder,
+//! its report and the end-of-run summary come out.
+//!
+//! ```text
+//! Plan ─► check the stores ─► RunDir (INCOMPLETE) ─► meta.json
+//!      ─► for each workload: run ─► [child process on the other crypto backend, merged]
+//!                          ─► <name>.json
+//!      ─► summary.csv ─► meta.json (finished) ─► report (charts, md, html) ─► latest
+//! ```
+//!
+//! - [`child`]: the child process that measures the JWT rows on the other backend, fed
+//!   the serialized settings and parameters on its standard input.
+//!
+//! Nothing here prints: what a watcher should see goes through [`Progress::note`].
+
+pub mod child;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use crate::clock::{Clock, SystemClock};
+use crate::crypto::CryptoBackend;
+use crate::report::{self, ReportError};
+use crate::results::{Artifact, Meta, ResultsError, RunDir, rfc3339, utc_timestamp};
+use crate::scheme::spec::{Family, StoreSpec};
+use crate::store::{RedisStore, StoreError, redact_url};
+use crate::workload::{Outcome, Progress, Registered, Settings, WorkloadError, summary_csv};
+
+/// Why a run stopped before it finished. A run that stops leaves its `INCOMPLETE` marker
+/// and never moves `latest`.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    /// The selection leaves nothing to measure.
+    #[error("no scheme selected: --schemes, --stores and --algs leave nothing to run")]
+    NothingSelected,
+    /// A store server did not answer before anything was measured.
+    #[error("--store {url}: {source}")]
+    Unreachable {
+        /// The store, its password redacted.
+        url: String,
+        /// Why it did not answer.
+        source: StoreError,
+    },
+    /// The run folder could not be created.
+    #[error("creating a run folder: {0}")]
+    CreateDir(ResultsError),
+    /// A file of the run folder could not be written.
+    #[error(transparent)]
+    Results(#[from] ResultsError),
+    /// A workload failed.
+    #[error("{workload}: {source}")]
+    Workload {
+        /// The workload.
+        workload: &'static str,
+        /// What went wrong.
+        source: WorkloadError,
+    },
+    /// The child process for the other crypto backend failed.
+    #[error("the {backend} child process for {workload} failed: {why}")]
+    Child {
+        /// The workload.
+        workload: &'static str,
+        /// The child's backend.
+        backend: CryptoBackend,
+        /// What went wrong.
+        why: String,
+    },
+    /// Results could not be serialized (not expected: every field is plain data).
+    #[error("{workload}: cannot serialize the results: {source}")]
+    Serialize {
+        /// The workload.
+        workload: &'static str,
+        /// The serializer's error.
+        source: serde_json::Error,
+    },
+}
+
+/// One workload of a run and its resolved parameters.
+#[derive(Clone)]
+pub struct Step {
+    /// The workload.
+    pub workload: &'static dyn Registered,
+    /// Its parameters (as [`Registered::params`] resolved them).
+    pub params: serde_json::Value,
+}
+
+/// Everything a run needs.
+#[derive(Clone)]
+pub struct Plan {
+    /// What every workload shares.
+    pub settings: Settings,
+    /// The workloads, in run order.
+    pub steps: Vec<Step>,
+    /// The folder that receives one sub-folder per run.
+    pub out: PathBuf,
+    /// Appended to the run folder's name.
+    pub label: Option<String>,
+    /// The command line, recorded (redacted) in `meta.json`.
+    pub command_line: Vec<String>,
+    /// Also measure the JWT rows of per-backend workloads on the other crypto backend.
+    pub other_backend: bool,
+}
+
+/// A finished run.
+#[derive(Debug)]
+pub struct Finished {
+    /// The run folder, complete and pointed at by `latest`.
+    pub dir: RunDir,
+    /// The end-of-run summary, as the report layer renders it for a terminal.
+    pub summary: String,
+    /// The report's files, or why it could not be built (the measurements are saved and
+    /// `tokenbench report DIR` retries).
+    pub report: Result<Vec<PathBuf>, ReportError>,
+}
+
+/// The other crypto backend.
+pub fn other_backend(b: CryptoBackend) -> CryptoBackend {
+    match b {
+        CryptoBackend::AwsLc => CryptoBackend::RustCrypto,
+        CryptoBackend::RustCrypto => CryptoBackend::AwsLc,
+    }
+}
+
+/// `settings` as `meta.json` records them: store URLs without passwords.
+fn recorded(settings: &Settings) -> Option<serde_json::Value> {
+    let mut shown = settings.clone();
+    for store in &mut shown.stores {
+        if let StoreSpec::Redis(url) = store {
+            *url = redact_url(url);
+        }
+    }
+    serde_json::to_value(shown).ok()
+}
+
+/// Fails when a server store of `settings` does not answer: an error now, not after
+/// minutes of measuring.
+pub fn check_stores(settings: &Settings) -> Result<(), RunError> {
+    for url in settings.stores.iter().filter_map(StoreSpec::url) {
+        RedisStore::connect(url).map_err(|source| RunError::Unreachable {
+            url: redact_url(url),
+            source,
+        })?;
+    }
+    Ok(())
+}
+
+/// Runs `plan`: measures, writes the run folder, builds the report. `progress` is given
+/// to every workload and told what happens (the folder, each file written).
+pub fn execute(plan: &Plan, progress: &dyn Progress) -> Result<Finished, RunError> {
+    let settings = &plan.settings;
+    if settings.schemes().is_empty() {
+        return Err(RunError::NothingSelected);
+    }
+    check_stores(settings)?;
+    let started = SystemClock.now_secs();
+    let dir = RunDir::create(&plan.out, &utc_timestamp(started), plan.label.as_deref())
+        .map_err(RunError::CreateDir)?;
+    let mut meta = Meta::collect(
+        plan.command_line.clone(),
+        rfc3339(started),
+        settings.quick,
+        settings.seed,
+    );
+    meta.settings = recorded(settings);
+    meta.params = plan
+        .steps
+        .iter()
+        .map(|s| (s.workload.name().to_owned(), s.params.clone()))
+        .collect::<BTreeMap<_, _>>();
+    dir.write_json(&Artifact::Meta, &meta)?;
+    progress.note(&format!("writing {}", dir.root().display()));
+    if cfg!(debug_assertions) {
+        progress.note("warning: debug build, figures are not representative (use --release)");
+    }
+
+    let t0 = Instant::now();
+    let mut rows = Vec::new();
+    for step in &plan.steps {
+        let name = step.workload.name();
+        let mut outcome = step
+            .workload
+            .run(settings, &step.params, progress)
+            .map_err(|source| RunError::Workload {
+                workload: name,
+                source,
+            })?;
+        if plan.other_backend
+            && step.workload.per_backend()
+            && settings.families.contains(&Family::Jwt)
+        {
+            let backend = other_backend(settings.backend);
+            progress.note(&format!("{name}: JWT rows on {backend} (child process)"));
+            let theirs = child::run(step, settings, backend)?;
+            outcome.merge(theirs).map_err(|why| RunError::Child {
+                workload: name,
+                backend,
+                why: why.to_owned(),
+            })?;
+        }
+        let path = write_outcome(&dir, name, outcome.as_ref())?;
+        progress.note(&format!(
+            "{name} done ({:.0?} so far): {}",
+            t0.elapsed(),
+            path.display()
+        ));
+        rows.extend(outcome.summary_rows());
+    }
+    dir.write_bytes(&Artifact::SummaryCsv, summary_csv(&rows).as_bytes())?;
+    meta.finished_utc = Some(rfc3339(SystemClock.now_secs()));
+    dir.write_json(&Artifact::Meta, &meta)?;
+    // The measurements are complete and on disk whatever happens to the report, which can
+    // be rebuilt from them with `tokenbench report DIR`.
+    let summary = report::terminal::summary_of(&dir);
+    let report = report::write_report(&dir);
+    dir.finish()?;
+    Ok(Finished {
+        dir,
+        summary,
+        report,
+    })
+}
+
+/// Writes one workload's results file.
+fn write_outcome(
+    dir: &RunDir,
+    name: &'static str,
+    outcome: &dyn Outcome,
+) -> Result<PathBuf, RunError> {
+    let mut json = outcome.to_json().map_err(|source| RunError::Serialize {
+        workload: name,
+        source,
+    })?;
+    json.push(b'\n');
+    Ok(dir.write_bytes(&Artifact::Workload(name), &json)?)
+}
+
+/// The path of `dir`'s HTML report among `paths`, if it was written.
+pub fn html_report(paths: &[PathBuf]) -> Option<&Path> {
+    paths
+        .iter()
+        .find(|p| p.extension().is_some_and(|e| e == "html"))
+        .map(PathBuf::as_path)
+}
