@@ -8,6 +8,7 @@
 #![allow(dead_code)]
 
 pub mod skip;
+#[macro_use]
 pub mod suite;
 
 use std::net::TcpListener;

@@ -4,14 +4,12 @@
 //! `redis-server --cluster-enabled yes` and `redis-cli --cluster create`, and kills it at the
 //! end; nothing touches the shared server. The tests are skipped, with one notice on stderr,
 //! only when `redis-server` or `redis-cli` is not on `PATH`, and fail then when `CI` is set
-//! (`common::skip`).
-
-mod common;
+//! (`crate::common::skip`).
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use common::{PrivateCluster, record, tiny_options};
+use crate::common::{PrivateCluster, record, tiny_options};
 use tokenbench::claims::ClaimSet;
 use tokenbench::clock::{Clock, ManualClock};
 use tokenbench::denylist::{Denylist, MemoryDenylist, RedisDenylist};
@@ -22,7 +20,7 @@ use tokenbench::workload::outage::{server_cpu_secs, used_memory};
 use tokenbench::workload::validate::{Operation, ValidateResults};
 use tokenbench::workload::{Family, NoProgress, revoke, scale, size, validate};
 
-/// A fresh cluster, or `None` (skip, see `common::skip`) when the tools are missing.
+/// A fresh cluster, or `None` (skip, see `crate::common::skip`) when the tools are missing.
 fn cluster() -> Option<PrivateCluster> {
     PrivateCluster::start_or_skip(3)
 }
@@ -222,7 +220,7 @@ fn every_workload_runs_on_a_cluster_and_leaves_no_key() {
         validate::run(&opts.settings, &opts.validate, &NoProgress).expect("validate workload");
     let row = v
         .find(
-            common::id(name),
+            crate::common::id(name),
             Operation::Validate,
             ClaimSet::Typical,
             None,

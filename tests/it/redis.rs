@@ -2,7 +2,7 @@
 //!
 //! Tests that need a running server use `TOKENBENCH_REDIS_URL` (e.g.
 //! `TOKENBENCH_REDIS_URL=redis://127.0.0.1:6379/ cargo test --test redis`); without it they
-//! are skipped, with one notice on stderr, or fail when `CI` is set (`common::skip`). With
+//! are skipped, with one notice on stderr, or fail when `CI` is set (`crate::common::skip`). With
 //! it set, an unreachable server fails them. Every key lives under a random per-store prefix
 //! and is deleted by the store's cleanup (run on drop); nothing here flushes a database.
 //!
@@ -10,14 +10,12 @@
 //! nothing listens, malformed URLs, and a kill-and-restart of a private `redis-server`
 //! (skipped the same way when `redis-server` is not on `PATH`).
 
-mod common;
-
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use common::suite::*;
-use common::{Persistence, PrivateServer, now_ms, record, spare_port};
+use crate::common::suite::*;
+use crate::common::{Persistence, PrivateServer, now_ms, record, spare_port};
 use tokenbench::clock::{ManualClock, SystemClock};
 use tokenbench::crypto::CryptoBackend;
 use tokenbench::denylist::{Denylist, MemoryDenylist, RedisDenylist};
@@ -26,7 +24,7 @@ use tokenbench::scheme::{
 };
 use tokenbench::store::{RedisStore, SessionRecord, SessionStore, StoreError};
 
-use common::skip::{self, shared_redis_url as redis_url};
+use crate::common::skip::{self, shared_redis_url as redis_url};
 
 /// A store on the shared server; panics (fails the test) when the variable is set but the
 /// server cannot be reached.

@@ -1,6 +1,7 @@
 //! The JWT conformance suite again, with jsonwebtoken on the RustCrypto backend. The
 //! provider is process-wide, and each test file is its own process.
 
+#[path = "../common/mod.rs"]
 mod common;
 
 use common::suite::*;

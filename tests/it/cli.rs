@@ -1,8 +1,6 @@
 //! The command line as a user meets it: help, bad input (exit 2, never a panic), tiny real
 //! runs, and a run killed midway.
 
-mod common;
-
 use std::fs;
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -452,7 +450,7 @@ fn files_under(dir: &Path) -> Vec<std::path::PathBuf> {
 
 #[test]
 fn a_run_on_a_password_protected_redis_prints_and_writes_no_password() {
-    let Some(server) = common::PrivateServer::start_with_password_or_skip(PASSWORD) else {
+    let Some(server) = crate::common::PrivateServer::start_with_password_or_skip(PASSWORD) else {
         return;
     };
     let url = server.url();

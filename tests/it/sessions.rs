@@ -9,15 +9,13 @@
 //! - cookie tossing: `cookie_tossing_a_second_session_cookie_is_refused` (`__Host-` prefix,
 //!   a duplicated session cookie refused)
 
-mod common;
-
 use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::common::*;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use common::*;
 use tokenbench::claims::ClaimSet;
 use tokenbench::clock::{Clock, ManualClock};
 use tokenbench::scheme::{Rejection, SchemeError, SessionConfig, SessionScheme, TokenScheme};

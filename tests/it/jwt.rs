@@ -1,14 +1,12 @@
 //! JWT-only behaviour: expiry leeway, revocation strategies, claim checks, what the payload
 //! reveals.
 
-mod common;
-
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::common::*;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use common::*;
 use jsonwebtoken::{Algorithm, EncodingKey};
 use serde_json::json;
 use tokenbench::claims::ClaimSet;
@@ -224,7 +222,7 @@ fn es256_tokens_are_issued_low_s_and_their_high_s_twin_is_refused() {
         assert!(parsed.normalize_s().is_none(), "issued a high-S signature");
         let twin = format!(
             "{message}.{}",
-            URL_SAFE_NO_PAD.encode(common::suite::high_s_twin(&raw))
+            URL_SAFE_NO_PAD.encode(crate::common::suite::high_s_twin(&raw))
         );
         assert!(
             matches!(s.validate(&twin), Err(Rejection::Malformed(ref why)) if why.contains("high S")),
@@ -287,7 +285,7 @@ fn a_node_cache_keyed_by_identity_evicts_a_malleable_twin_on_revoke() {
     let (message, sig) = token.rsplit_once('.').unwrap();
     let twin = format!(
         "{message}.{}",
-        URL_SAFE_NO_PAD.encode(common::suite::high_s_twin(
+        URL_SAFE_NO_PAD.encode(crate::common::suite::high_s_twin(
             &URL_SAFE_NO_PAD.decode(sig).unwrap()
         ))
     );

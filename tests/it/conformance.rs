@@ -2,9 +2,7 @@
 //! each embedded store and the JWT scheme with each algorithm. Test names say which, e.g.
 //! `jwt_es256::rejects_alg_none_in_any_casing`.
 
-mod common;
-
-use common::suite::*;
+use crate::common::suite::*;
 use tokenbench::claims::Claims;
 use tokenbench::crypto::CryptoBackend;
 use tokenbench::store::RwLockStore;

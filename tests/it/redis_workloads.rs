@@ -2,7 +2,7 @@
 //!
 //! Tests on the shared server run when `TOKENBENCH_REDIS_URL` is set (e.g.
 //! `TOKENBENCH_REDIS_URL=redis://127.0.0.1:6379/ cargo test --test redis_workloads`); otherwise
-//! they are skipped with one notice on stderr, or fail when `CI` is set (`common::skip`).
+//! they are skipped with one notice on stderr, or fail when `CI` is set (`crate::common::skip`).
 //! They work in a database of that server
 //! that is empty when they start (never flushed), so that "no key left behind" can be checked
 //! without knowing the workloads' random prefixes.
@@ -11,15 +11,14 @@
 //! start it again on the same port (with an append-only file, so the sessions survive). They
 //! are skipped (failed on CI) only when `redis-server` is not on `PATH`.
 
-mod common;
-use common::id;
+use crate::common::id;
 use tokenbench::results::schema::ResultFile;
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, mpsc};
 use std::time::{Duration, Instant};
 
-use common::{Persistence, PrivateServer, tiny_options};
+use crate::common::{Persistence, PrivateServer, tiny_options};
 use tokenbench::claims::{ClaimSet, Claims};
 use tokenbench::clock::CoarseClock;
 use tokenbench::measure::Budget;
@@ -34,7 +33,7 @@ use tokenbench::workload::revoke::{RevokeResults, Strategy};
 use tokenbench::workload::validate::{Operation, ValidateResults};
 use tokenbench::workload::{Family, NoProgress, StoreSpec, revoke, scale, size, validate};
 
-use common::skip::{self, shared_redis_url};
+use crate::common::skip::{self, shared_redis_url};
 
 // ---------------------------------------------------------------------------------------
 // The shared server.
@@ -48,7 +47,7 @@ struct Db {
 }
 
 impl Db {
-    /// Database `db` of the shared server; `None` (skip, see `common::skip`) when the
+    /// Database `db` of the shared server; `None` (skip, see `crate::common::skip`) when the
     /// variable is not set. Panics when it is set but the server is unreachable.
     fn take(db: u8) -> Option<Db> {
         let url = shared_redis_url()?;
@@ -310,7 +309,7 @@ fn scale_point_never_accepts_while_redis_is_down_and_recovers() {
                 .expect("issue")
         })
         .collect();
-    let mut opts = common::Tiny::quick();
+    let mut opts = crate::common::Tiny::quick();
     opts.scale.scale_duration = Duration::from_millis(1500);
 
     // Kill the server a little into the point, start it again 400 ms later.
@@ -370,7 +369,7 @@ fn scale_workload_counts_an_outage_and_carries_on() {
         return;
     };
     let url = server.url();
-    let mut opts = common::Tiny::quick();
+    let mut opts = crate::common::Tiny::quick();
     opts.settings.stores = vec![StoreSpec::Redis(url)];
     opts.settings.families = vec![Family::Session];
     opts.scale.threads = vec![1, 2];
@@ -406,7 +405,7 @@ fn workload_gives_up_with_a_clear_error_when_redis_never_comes_back() {
         return;
     };
     let url = server.url();
-    let mut opts = common::Tiny::quick();
+    let mut opts = crate::common::Tiny::quick();
     opts.settings.stores = vec![StoreSpec::Redis(url.clone())];
     opts.settings.families = vec![Family::Session];
     opts.validate.live_sessions = 20;
@@ -454,7 +453,7 @@ fn revoke_counts_failed_trials_during_an_outage_and_carries_on() {
     let Some(server) = PrivateServer::start_or_skip(Persistence::AppendOnly) else {
         return;
     };
-    let mut opts = common::Tiny::quick();
+    let mut opts = crate::common::Tiny::quick();
     opts.settings.stores = vec![StoreSpec::Redis(server.url())];
     opts.settings.families = vec![Family::Jwt];
     opts.revoke.validators = 2;

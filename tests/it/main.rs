@@ -1,0 +1,24 @@
+//! The integration tests on the default crypto backend (aws-lc-rs), one binary: every test
+//! file of the project is a module here, so the crate links once (matklad's "Delete Cargo
+//! Integration Tests"). `jsonwebtoken`'s crypto provider is process-wide, so the RustCrypto
+//! conformance run is the one other binary, `tests/rust_crypto/`.
+//!
+//! - `conformance`: the conformance suite on every scheme (`common::suite`).
+//! - `sessions`, `jwt`, `revoke`: family behaviour, revocation strategies.
+//! - `redis`, `redis_workloads`, `redis_cluster`: against real servers (`common::skip`).
+//! - `report`, `inspect`, `cli`: outputs, token inspection, the binary as a user meets it.
+
+#[macro_use]
+#[path = "../common/mod.rs"]
+mod common;
+
+mod cli;
+mod conformance;
+mod inspect;
+mod jwt;
+mod redis;
+mod redis_cluster;
+mod redis_workloads;
+mod report;
+mod revoke;
+mod sessions;
