@@ -2,14 +2,18 @@
 //! negligible, wall and thread-CPU time per operation.
 //!
 //! - [`stats`]: percentiles, the median's confidence interval, HdrHistograms.
+//! - [`rounds`]: interleaved rounds, for figures that are compared with each other, and
+//!   the run-to-run spread of each.
 
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 
+pub mod rounds;
 pub mod stats;
 
+use rounds::{Rounds, Spread};
 use stats::Summary;
 
 /// How long to warm up and measure one operation.
@@ -57,6 +61,34 @@ pub struct Measurement {
     pub wall_histogram: String,
     /// Cost of one `Instant::now()` pair, as a share of the median batch time.
     pub timer_overhead_share: f64,
+    /// The per-round medians when measured in interleaved rounds ([`rounds`]); absent for
+    /// a measurement of one stretch of time (and in older files).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rounds: Option<Rounds>,
+}
+
+impl Measurement {
+    /// The wall time per operation to compare and report: the median of the round medians
+    /// when measured in rounds, else the median batch.
+    pub fn median(&self) -> f64 {
+        self.spread().map_or(self.wall.median_ns, |s| s.median)
+    }
+
+    /// The run-to-run spread of [`median`](Self::median): smallest and largest round median.
+    pub fn spread(&self) -> Option<Spread> {
+        self.rounds.as_ref().and_then(Rounds::wall)
+    }
+
+    /// The thread CPU time per operation to compare: median of the round medians when
+    /// measured in rounds, else the median batch.
+    pub fn cpu_median(&self) -> f64 {
+        self.cpu_spread().map_or(self.cpu.median_ns, |s| s.median)
+    }
+
+    /// The run-to-run spread of [`cpu_median`](Self::cpu_median).
+    pub fn cpu_spread(&self) -> Option<Spread> {
+        self.rounds.as_ref().and_then(Rounds::cpu)
+    }
 }
 
 /// Thread CPU time consumed so far by the calling thread.
@@ -137,6 +169,7 @@ pub fn measure<T>(budget: Budget, mut op: impl FnMut() -> T) -> Measurement {
         },
         wall: wall_summary,
         wall_histogram: samples_histogram(&wall),
+        rounds: None,
     }
 }
 

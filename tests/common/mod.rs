@@ -263,7 +263,10 @@ pub fn tiny_options(url: &str) -> Tiny {
         size: SizeParams {
             memory_sessions: 200,
         },
-        validate: ValidateParams { live_sessions: 50 },
+        validate: ValidateParams {
+            live_sessions: 50,
+            rounds: 3,
+        },
         revoke: RevokeParams {
             validators: 2,
             trials: 3,

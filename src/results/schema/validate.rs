@@ -98,11 +98,19 @@ pub struct ValidateRow {
 pub struct BudgetCheck {
     /// What is compared.
     pub name: String,
-    /// Measured ratio, interleaved (see [`crate::measure::Ratio`]).
+    /// The ratio of the two rows' medians, measured in the same interleaved rounds (see
+    /// [`crate::measure::rounds`]).
     pub ratio: f64,
-    /// 95% confidence interval of the ratio (absent in files written before it existed).
+    /// Files written before rounds: a 95% confidence interval of the ratio; since, the
+    /// smallest and largest per-round ratio (as `ratio_lo`, `ratio_hi`).
     #[serde(default)]
     pub ratio_ci95: [f64; 2],
+    /// Smallest per-round ratio (absent before rounds).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ratio_lo: Option<f64>,
+    /// Largest per-round ratio (absent before rounds).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ratio_hi: Option<f64>,
     /// The ratio must not exceed this.
     pub limit: f64,
     /// Whether it held.
@@ -142,7 +150,9 @@ impl ValidateResults {
 
 impl ResultFile for ValidateResults {
     const FILE: &'static str = "validate";
-    const VERSION: u32 = 2;
+    /// 3: every row measured in interleaved rounds (`measurement.rounds`), budgets with
+    /// their per-round spread.
+    const VERSION: u32 = 3;
 
     /// Adds another process's rows and budget checks (the second crypto backend).
     fn merge(&mut self, other: ValidateResults) {
@@ -176,65 +186,40 @@ impl ResultFile for ValidateResults {
     }
     /// Headline rows for `summary.csv`.
     fn summary_rows(&self) -> Vec<SummaryRow> {
-        self.rows
-            .iter()
-            .flat_map(|r| {
-                let b = r.backend;
-                let p = r.claims.name();
-                let rows = [
-                    SummaryRow::new(
-                        "validate",
-                        r.scheme,
-                        b,
-                        p,
-                        &format!("{}_median", r.operation.name()),
-                        r.measurement.wall.median_ns,
-                        "ns/op",
-                    ),
-                    SummaryRow::new(
-                        "validate",
-                        r.scheme,
-                        b,
-                        p,
-                        &format!("{}_p99", r.operation.name()),
-                        r.measurement.wall.p99_ns,
-                        "ns/op",
-                    ),
-                    SummaryRow::new(
-                        "validate",
-                        r.scheme,
-                        b,
-                        p,
-                        &format!("{}_cpu_median", r.operation.name()),
-                        r.measurement.cpu.median_ns,
-                        "ns/op",
-                    ),
-                ];
-                let mut rows = rows.to_vec();
-                if let Some(server) = r.server_cpu_ns_per_op {
-                    rows.push(SummaryRow::new(
-                        "validate",
-                        r.scheme,
-                        b,
-                        p,
-                        &format!("{}_server_cpu", r.operation.name()),
-                        server,
-                        "ns/op",
-                    ));
+        let mut out = Vec::new();
+        for r in &self.rows {
+            let op = r.operation.name();
+            let row = |metric: String, value: f64, unit: &str| {
+                SummaryRow::new(
+                    "validate",
+                    r.scheme,
+                    r.backend,
+                    r.claims.name(),
+                    &metric,
+                    value,
+                    unit,
+                )
+            };
+            let m = &r.measurement;
+            // Each median with its run-to-run spread (`_lo`, `_hi`) when measured in rounds.
+            for (metric, median, spread) in [
+                (format!("{op}_median"), m.median(), m.spread()),
+                (format!("{op}_cpu_median"), m.cpu_median(), m.cpu_spread()),
+            ] {
+                out.push(row(metric.clone(), median, "ns/op"));
+                if let Some(s) = spread {
+                    out.push(row(format!("{metric}_lo"), s.lo, "ns/op"));
+                    out.push(row(format!("{metric}_hi"), s.hi, "ns/op"));
                 }
-                if r.errors > 0 {
-                    rows.push(SummaryRow::new(
-                        "validate",
-                        r.scheme,
-                        b,
-                        p,
-                        &format!("{}_errors", r.operation.name()),
-                        r.errors as f64,
-                        "count",
-                    ));
-                }
-                rows
-            })
-            .collect()
+            }
+            out.push(row(format!("{op}_p99"), m.wall.p99_ns, "ns/op"));
+            if let Some(server) = r.server_cpu_ns_per_op {
+                out.push(row(format!("{op}_server_cpu"), server, "ns/op"));
+            }
+            if r.errors > 0 {
+                out.push(row(format!("{op}_errors"), r.errors as f64, "count"));
+            }
+        }
+        out
     }
 }
