@@ -60,6 +60,8 @@ pub enum Cmd {
     Issue(IssueArgs),
     /// Say what a token reveals; verify a JWT with a JWK.
     Inspect(InspectArgs),
+    /// Serve the Superb Site (login flow over a scheme) on HTTP/1.1, h2c or HTTPS.
+    Serve(crate::http::args::ServeArgs),
 }
 
 /// Options shared by `run` and the workload subcommands.
@@ -268,6 +270,7 @@ pub fn main() -> anyhow::Result<ExitCode> {
         Cmd::Report(a) => report(&a),
         Cmd::Issue(a) => issue(&a),
         Cmd::Inspect(a) => inspect(&a),
+        Cmd::Serve(a) => crate::http::cli::serve(&a),
     }
 }
 

@@ -14,6 +14,7 @@ pub mod cli;
 pub mod clock;
 pub mod crypto;
 pub mod denylist;
+pub mod http;
 pub mod inspect;
 pub mod measure;
 pub mod plot;
