@@ -62,6 +62,8 @@ pub enum Cmd {
     Inspect(InspectArgs),
     /// Serve the Superb Site (login flow over a scheme) on HTTP/1.1, h2c or HTTPS.
     Serve(crate::http::args::ServeArgs),
+    /// Open-loop load against a local `serve`: fixed rates, p99, the highest passing rate.
+    Load(crate::load::args::LoadArgs),
 }
 
 /// Options shared by `run` and the workload subcommands.
@@ -271,6 +273,7 @@ pub fn main() -> anyhow::Result<ExitCode> {
         Cmd::Issue(a) => issue(&a),
         Cmd::Inspect(a) => inspect(&a),
         Cmd::Serve(a) => crate::http::cli::serve(&a),
+        Cmd::Load(a) => crate::load::cli::load(&a),
     }
 }
 

@@ -16,6 +16,7 @@ pub mod crypto;
 pub mod denylist;
 pub mod http;
 pub mod inspect;
+pub mod load;
 pub mod measure;
 pub mod plot;
 pub mod report;
