@@ -175,7 +175,8 @@ fn login_html(csrf: &str, transport: Transport) -> String {
 }
 
 /// `GET /login`: the form, with the login CSRF token bound to a pre-login session (session
-/// scheme) or a signed `__Host-csrf` cookie (JWT); a live pre-login session is reused.
+/// scheme) or a signed `__Host-csrf` cookie (JWT); a live session the client brings is
+/// reused.
 pub(crate) async fn login_page(
     State(app): AppState,
     headers: HeaderMap,
@@ -210,9 +211,12 @@ fn pre_login(app: &App, presented: Option<String>) -> Result<(String, Vec<String
     let Scheme::Session(s) = &app.scheme else {
         return Err(ApiError::Internal("not a session scheme"));
     };
+    // A live session the client brings (pre-login, or already logged in) holds the form's
+    // CSRF token: no second session, and `POST /login` then deletes exactly the ID the
+    // browser holds, whichever it is.
     if let Some(id) = presented {
         match app.validate(&id) {
-            Ok(p) if is_pre_login(&p.claims) => {
+            Ok(_) => {
                 let csrf = app
                     .token_op(|_| s.csrf_token(&id))
                     .map_err(ApiError::from)?;

@@ -13,8 +13,15 @@ use crate::http::config::parse_duration;
 #[derive(Debug, Clone, Args)]
 pub struct LoadArgs {
     /// The server, http[s]://HOST:PORT (loopback only).
-    #[arg(long)]
-    pub target: String,
+    #[arg(long, required_unless_present = "http_workload")]
+    pub target: Option<String>,
+    /// Internal: run the http workload (quick or full) against its own `serve` children,
+    /// print its summary rows and write http.json to --out (until `run` has it).
+    #[arg(long, hide = true, value_parser = ["quick", "full"])]
+    pub http_workload: Option<String>,
+    /// Internal: where --http-workload writes http.json.
+    #[arg(long, hide = true)]
+    pub out: Option<std::path::PathBuf>,
     /// HTTP version: http1.1 or h2 (h2c on http://, ALPN h2 on https://).
     #[arg(long, default_value = "http1.1", value_parser = parse_protocol)]
     pub protocol: Protocol,
@@ -91,7 +98,7 @@ impl LoadArgs {
     /// The generator configuration, or why the flags make no sense (a non-loopback target
     /// among them).
     pub fn config(&self) -> Result<LoadConfig, LoadError> {
-        let target = Target::parse(&self.target)?;
+        let target = Target::parse(self.target.as_deref().unwrap_or_default())?;
         let mut c = LoadConfig::new(target, self.protocol, self.transport);
         c.insecure = self.insecure;
         c.accounts = self.accounts as usize;

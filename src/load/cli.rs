@@ -28,6 +28,9 @@ pub struct LoadReport {
 /// Runs `tokenbench load`. Exit status 2 for bad options (a non-loopback target among
 /// them), 1 when the target cannot be reached.
 pub fn load(args: &LoadArgs) -> anyhow::Result<ExitCode> {
+    if let Some(which) = &args.http_workload {
+        return http_workload(which == "quick", args.out.as_deref());
+    }
     let (cfg, params) = match args.config().and_then(|c| Ok((c, args.search()?))) {
         Ok(x) => x,
         Err(e) => {
@@ -122,4 +125,29 @@ fn row(s: &SearchStep) -> String {
         if s.pass { "yes" } else { "no" },
         st.invalid_reason.as_deref().unwrap_or("")
     )
+}
+
+/// Runs the http workload and prints its summary rows (`--http-workload`).
+fn http_workload(quick: bool, out: Option<&std::path::Path>) -> anyhow::Result<ExitCode> {
+    use crate::workload::http::{HttpParams, run};
+    let params = if quick {
+        HttpParams::quick()
+    } else {
+        HttpParams::full()
+    };
+    let started = std::time::Instant::now();
+    let r = run(&params, &crate::workload::NoProgress)?;
+    let elapsed = started.elapsed().as_secs_f64();
+    print!("{}", crate::workload::summary_csv(&r.summary_rows()));
+    for n in r.error_notes() {
+        eprintln!("tokenbench: {n}");
+    }
+    eprintln!(
+        "tokenbench: http workload took {elapsed:.1} s; common rate {:.0} req/s",
+        r.common_rate
+    );
+    if let Some(path) = out {
+        std::fs::write(path, serde_json::to_vec_pretty(&r)?)?;
+    }
+    Ok(ExitCode::SUCCESS)
 }

@@ -172,3 +172,30 @@ where
         }
     }
 }
+
+/// `GET path` on a fresh HTTP/1.1 connection to `cfg`'s target, parsed as JSON (the
+/// server's `/metrics`).
+pub async fn get_json<T: serde::de::DeserializeOwned>(
+    cfg: &LoadConfig,
+    path: &str,
+) -> Result<T, LoadError> {
+    let mut one = cfg.clone();
+    one.protocol = Protocol::Http1;
+    let mut s = connect(&one, Arc::new(ByteCount::default())).await?;
+    let req = Request::builder()
+        .uri(path)
+        .header(hyper::header::HOST, cfg.target.authority.as_str())
+        .body(Full::new(Bytes::new()))
+        .map_err(|e| LoadError::Connect(e.to_string()))?;
+    let a = s
+        .send(req)
+        .await
+        .map_err(|e| LoadError::Connect(format!("GET {path}: {e}")))?;
+    if a.status != StatusCode::OK {
+        return Err(LoadError::Connect(format!(
+            "GET {path} answered {}",
+            a.status
+        )));
+    }
+    serde_json::from_slice(&a.body).map_err(|e| LoadError::Connect(format!("GET {path}: {e}")))
+}

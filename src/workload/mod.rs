@@ -8,6 +8,7 @@
 //! Each module has one `run(&Options, &Progress) -> Result<XxxResults>` and a result struct
 //! that is the on-disk schema.
 
+pub mod http;
 pub mod remote;
 pub mod revoke;
 pub mod scale;

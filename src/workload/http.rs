@@ -1,0 +1,416 @@
+//! Workload http: the Superb Site under load. For every scheme × transport (cookie,
+//! bearer) × protocol (HTTP/1.1, h2c, HTTP/2 over TLS), a `tokenbench serve` child process
+//! serves the login flow and the open-loop generator ([`crate::load`]) drives it:
+//!
+//! 1. the highest offered rate whose p99 meets the objective (steps up, then bisects);
+//! 2. then, at one common offered rate for every row (a share of the lowest maximum, or
+//!    fixed), p50/p99/p99.9, errors, and from the server's own `/metrics` before and after
+//!    the step: server CPU per request (getrusage of the child, so the generator's CPU is
+//!    not in it), the token's part of it (sampled thread CPU inside the scheme), password
+//!    hashing, and the rest of the stack; plus bytes per request on the socket each way.
+//!
+//! The result struct, [`HttpResults`], is `http.json` (versioned by [`SCHEMA_VERSION`]).
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use super::{Progress, SchemeSpec, StoreSpec, SummaryRow, WorkloadError, WorkloadResult};
+use crate::http::child::{ChildServer, serve_args};
+use crate::http::metrics::{MetricsDelta, MetricsSnapshot};
+use crate::http::{Revocation, Transport};
+use crate::load::client::get_json;
+use crate::load::search::{Limit, SearchParams, SearchStep, search};
+use crate::load::{Generator, LoadConfig, Mix, Protocol, StepResult, Target};
+use crate::scheme::JwtAlg;
+
+/// Version of `http.json`.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// How a row's requests travel.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum HttpProtocol {
+    /// HTTP/1.1 keep-alive, plain TCP.
+    #[serde(rename = "http1.1")]
+    Http1,
+    /// HTTP/2 without TLS, by prior knowledge.
+    #[serde(rename = "h2c")]
+    H2c,
+    /// HTTP/2 over TLS (ALPN `h2`), as browsers speak it.
+    #[serde(rename = "h2")]
+    H2Tls,
+}
+
+impl HttpProtocol {
+    /// Name in results.
+    pub fn name(self) -> &'static str {
+        match self {
+            HttpProtocol::Http1 => "http1.1",
+            HttpProtocol::H2c => "h2c",
+            HttpProtocol::H2Tls => "h2",
+        }
+    }
+
+    /// Whether the server must speak TLS.
+    pub fn tls(self) -> bool {
+        self == HttpProtocol::H2Tls
+    }
+
+    fn load(self) -> Protocol {
+        match self {
+            HttpProtocol::Http1 => Protocol::Http1,
+            HttpProtocol::H2c | HttpProtocol::H2Tls => Protocol::H2,
+        }
+    }
+}
+
+/// What the http workload runs.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HttpParams {
+    /// The quick variant.
+    pub quick: bool,
+    /// Schemes served.
+    pub schemes: Vec<SchemeSpec>,
+    /// Transports.
+    pub transports: Vec<Transport>,
+    /// Protocols.
+    pub protocols: Vec<HttpProtocol>,
+    /// What logout does to a JWT (sessions are always deleted).
+    pub revocation: Revocation,
+    /// Demo accounts on each server.
+    pub accounts: usize,
+    /// Concurrent virtual users.
+    pub vus: usize,
+    /// HTTP/2 connections the virtual users share.
+    pub h2_connections: usize,
+    /// `GET /me` per `POST /api/notes`.
+    pub reads_per_write: u32,
+    /// Writes between login and logout.
+    pub writes_per_session: u32,
+    /// The rate search (objective, steps, windows).
+    pub search: SearchParams,
+    /// The common offered rate; `None`: [`common_fraction`](Self::common_fraction) of the
+    /// lowest maximum rate.
+    pub common_rate: Option<f64>,
+    /// Share of the lowest maximum rate used as the common rate.
+    pub common_fraction: f64,
+    /// Measured window at the common rate.
+    pub common_window: Duration,
+    /// Generator worker threads.
+    pub generator_threads: usize,
+    /// The `tokenbench` executable to start as the server (default: this executable).
+    #[serde(skip)]
+    pub server_exe: Option<PathBuf>,
+}
+
+impl HttpParams {
+    /// The quick variant: session on memory, JWT HS256 and ES256, both transports,
+    /// HTTP/1.1 and h2c, short steps (well under 20 s on two cores).
+    pub fn quick() -> HttpParams {
+        HttpParams {
+            quick: true,
+            schemes: vec![
+                SchemeSpec::Session(StoreSpec::Memory),
+                SchemeSpec::Jwt(JwtAlg::HS256),
+                SchemeSpec::Jwt(JwtAlg::ES256),
+            ],
+            transports: Transport::ALL.to_vec(),
+            protocols: vec![HttpProtocol::Http1, HttpProtocol::H2c],
+            revocation: Revocation::None,
+            accounts: 20,
+            vus: 16,
+            h2_connections: 2,
+            reads_per_write: 4,
+            writes_per_session: 5,
+            search: SearchParams {
+                start_rate: 2000.0,
+                max_rate: 50_000.0,
+                growth: 3.0,
+                bisect_steps: 1,
+                warmup: Duration::from_millis(40),
+                window: Duration::from_millis(100),
+                ..SearchParams::default()
+            },
+            common_rate: None,
+            common_fraction: 0.5,
+            common_window: Duration::from_millis(250),
+            generator_threads: 1,
+            server_exe: None,
+        }
+    }
+
+    /// The full variant: session on memory and rwlock, every JWT algorithm, both
+    /// transports, HTTP/1.1, h2c and HTTP/2 over TLS.
+    pub fn full() -> HttpParams {
+        let mut schemes = vec![
+            SchemeSpec::Session(StoreSpec::Memory),
+            SchemeSpec::Session(StoreSpec::RwLock),
+        ];
+        schemes.extend(JwtAlg::ALL.map(SchemeSpec::Jwt));
+        HttpParams {
+            quick: false,
+            schemes,
+            protocols: vec![HttpProtocol::Http1, HttpProtocol::H2c, HttpProtocol::H2Tls],
+            accounts: 1000,
+            vus: 64,
+            h2_connections: 4,
+            writes_per_session: 10,
+            search: SearchParams {
+                start_rate: 1000.0,
+                bisect_steps: 2,
+                warmup: Duration::from_millis(200),
+                window: Duration::from_millis(700),
+                ..SearchParams::default()
+            },
+            common_window: Duration::from_secs(2),
+            ..HttpParams::quick()
+        }
+    }
+}
+
+/// The figures at the common rate.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CommonPoint {
+    /// What the generator saw.
+    pub step: StepResult,
+    /// What the server counted over the step.
+    pub server: MetricsDelta,
+}
+
+/// One scheme × transport × protocol.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HttpRow {
+    /// Scheme name.
+    pub scheme: String,
+    /// The scheme as data.
+    pub spec: SchemeSpec,
+    /// jsonwebtoken crypto backend of the server for JWT rows.
+    pub backend: Option<String>,
+    /// Cookie or bearer.
+    pub transport: Transport,
+    /// HTTP version.
+    pub protocol: HttpProtocol,
+    /// What logout did to the credential: `revoked` or `expiry-only` (a JWT without a
+    /// denylist stays valid until `exp`).
+    pub logout: String,
+    /// Highest rate meeting the p99 objective, requests/s.
+    pub max_rate: Option<f64>,
+    /// What bounded the maximum.
+    pub limited_by: Limit,
+    /// Every step of the search.
+    pub search: Vec<SearchStep>,
+    /// The figures at the common rate.
+    pub common: CommonPoint,
+    /// Peak resident memory of the server process, bytes.
+    pub server_max_rss_bytes: u64,
+}
+
+/// Everything the http workload measured: `http.json`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HttpResults {
+    /// [`SCHEMA_VERSION`].
+    pub schema_version: u32,
+    /// Logical cores of the machine (server and generator share them).
+    pub cores: usize,
+    /// What was run.
+    pub params: HttpParams,
+    /// The common offered rate, requests/s.
+    pub common_rate: f64,
+    /// One row per scheme × transport × protocol.
+    pub rows: Vec<HttpRow>,
+}
+
+impl HttpResults {
+    /// `summary.csv` rows: workload `http`, param `scheme=…,transport=…,protocol=…`.
+    pub fn summary_rows(&self) -> Vec<SummaryRow> {
+        let mut out = Vec::new();
+        for r in &self.rows {
+            let param = format!(
+                "scheme={},transport={},protocol={}",
+                r.scheme,
+                r.transport,
+                r.protocol.name()
+            );
+            let b = r.backend.as_deref().unwrap_or("");
+            let row = |metric: &str, value: f64, unit: &str| {
+                SummaryRow::new("http", &r.scheme, b, &param, metric, value, unit)
+            };
+            if let Some(m) = r.max_rate {
+                out.push(row("max_rate", m, "req/s"));
+            }
+            let (s, d) = (&r.common.step, &r.common.server);
+            out.push(row("p50", s.latency.median_ns, "ns"));
+            out.push(row("p99", s.latency.p99_ns, "ns"));
+            out.push(row("server_cpu_per_request", d.cpu_per_request_ns, "ns"));
+            out.push(row(
+                "token_cpu_per_request",
+                d.token_cpu_per_request_ns,
+                "ns",
+            ));
+            out.push(row("bytes_in_per_request", s.bytes_sent_per_request, "B"));
+            out.push(row(
+                "bytes_out_per_request",
+                s.bytes_received_per_request,
+                "B",
+            ));
+        }
+        out
+    }
+
+    /// One line per row whose common-rate step had failed requests.
+    pub fn error_notes(&self) -> Vec<String> {
+        self.rows
+            .iter()
+            .filter(|r| r.common.step.errors > 0)
+            .map(|r| {
+                format!(
+                    "http {} {} {}: {} of {} requests failed at {:.0} req/s ({:?})",
+                    r.scheme,
+                    r.transport,
+                    r.protocol.name(),
+                    r.common.step.errors,
+                    r.common.step.requests,
+                    r.common.step.offered_rate,
+                    r.common.step.error_kinds
+                )
+            })
+            .collect()
+    }
+}
+
+fn other(e: impl std::fmt::Display) -> WorkloadError {
+    WorkloadError::Other(format!("http workload: {e}"))
+}
+
+struct Row {
+    spec: SchemeSpec,
+    transport: Transport,
+    protocol: HttpProtocol,
+    generator: Generator,
+    found: Option<(Option<f64>, Limit, Vec<SearchStep>)>,
+}
+
+/// Runs the http workload.
+pub fn run(params: &HttpParams, progress: &dyn Progress) -> WorkloadResult<HttpResults> {
+    let exe = match &params.server_exe {
+        Some(p) => p.clone(),
+        None => std::env::current_exe().map_err(other)?,
+    };
+    let mut servers: Vec<ChildServer> = Vec::new();
+    let mut rows: Vec<Row> = Vec::new();
+    for spec in &params.schemes {
+        for &transport in &params.transports {
+            for tls in [false, true] {
+                let protocols: Vec<HttpProtocol> = params
+                    .protocols
+                    .iter()
+                    .copied()
+                    .filter(|p| p.tls() == tls)
+                    .collect();
+                if protocols.is_empty() {
+                    continue;
+                }
+                let args = serve_args(spec, transport, params.revocation, params.accounts, tls);
+                servers.push(ChildServer::spawn(&exe, &args).map_err(other)?);
+                let server = servers.len() - 1;
+                for protocol in protocols {
+                    let target = Target::parse(servers[server].url()).map_err(other)?;
+                    let mut cfg = LoadConfig::new(target, protocol.load(), transport);
+                    cfg.insecure = true;
+                    cfg.accounts = params.accounts;
+                    cfg.vus = params.vus;
+                    cfg.connections = params.h2_connections;
+                    cfg.threads = params.generator_threads;
+                    cfg.mix = Mix::Flow {
+                        reads_per_write: params.reads_per_write,
+                        writes_per_session: params.writes_per_session,
+                    };
+                    rows.push(Row {
+                        spec: spec.clone(),
+                        transport,
+                        protocol,
+                        generator: Generator::new(cfg).map_err(other)?,
+                        found: None,
+                    });
+                }
+            }
+        }
+    }
+    progress.start("http", 2 * rows.len() as u64);
+    for r in &mut rows {
+        progress.step(&format!(
+            "{} {} {}: max rate",
+            r.spec,
+            r.transport,
+            r.protocol.name()
+        ));
+        let s = search(&mut r.generator, &params.search, |_| {}).map_err(other)?;
+        r.found = Some((s.max_rate, s.limited_by, s.steps));
+    }
+    let lowest = rows
+        .iter()
+        .filter_map(|r| r.found.as_ref().and_then(|f| f.0))
+        .fold(f64::INFINITY, f64::min);
+    let common_rate = params.common_rate.unwrap_or(if lowest.is_finite() {
+        (lowest * params.common_fraction).max(1.0)
+    } else {
+        params.search.start_rate / 4.0
+    });
+    let mut out = Vec::with_capacity(rows.len());
+    for r in rows {
+        progress.step(&format!(
+            "{} {} {}: common rate",
+            r.spec,
+            r.transport,
+            r.protocol.name()
+        ));
+        let mut g = r.generator;
+        let metrics_cfg = g.config().clone();
+        let before: MetricsSnapshot = g
+            .block_on(get_json(&metrics_cfg, "/metrics"))
+            .map_err(other)?;
+        let step = g
+            .run_step(common_rate, params.search.warmup, params.common_window)
+            .map_err(other)?;
+        let after: MetricsSnapshot = g
+            .block_on(get_json(&metrics_cfg, "/metrics"))
+            .map_err(other)?;
+        let (max_rate, limited_by, search) =
+            r.found.unwrap_or((None, Limit::Objective, Vec::new()));
+        let logout = match (&r.spec, params.revocation) {
+            (SchemeSpec::Jwt(_), Revocation::None) => "expiry-only",
+            _ => "revoked",
+        };
+        out.push(HttpRow {
+            scheme: r.spec.name(),
+            backend: r
+                .spec
+                .is_jwt()
+                .then(|| crate::crypto::CryptoBackend::AwsLc.name().to_owned()),
+            spec: r.spec,
+            transport: r.transport,
+            protocol: r.protocol,
+            logout: logout.into(),
+            max_rate,
+            limited_by,
+            search,
+            common: CommonPoint {
+                server: after.delta(&before),
+                step,
+            },
+            server_max_rss_bytes: after.max_rss_bytes,
+        });
+    }
+    progress.finish();
+    for mut s in servers {
+        s.stop();
+    }
+    Ok(HttpResults {
+        schema_version: SCHEMA_VERSION,
+        cores: std::thread::available_parallelism().map_or(1, usize::from),
+        params: params.clone(),
+        common_rate,
+        rows: out,
+    })
+}
