@@ -40,14 +40,15 @@ pub struct LoadArgs {
     /// HTTP/2 connections shared by the virtual users.
     #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u64).range(1..=1024))]
     pub connections: u64,
-    /// Request mix: flow (log in, reads and writes, log out) or me (log in once, then GET /me).
-    #[arg(long, default_value = "flow", value_parser = ["flow", "me"])]
+    /// Request mix: flow (log in, reads and writes, log out), me (log in once, then GET
+    /// /me) or login (POST /login only; bearer transport).
+    #[arg(long, default_value = "flow", value_parser = ["flow", "me", "login"])]
     pub mix: String,
     /// Authenticated reads (GET /me) per write (POST /api/notes).
     #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u32).range(1..=1000))]
     pub reads_per_write: u32,
     /// Writes between login and logout.
-    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..=100_000))]
     pub writes_per_session: u32,
     /// A fixed offered rate (requests/s): one step, no search.
     #[arg(long)]
@@ -104,13 +105,13 @@ impl LoadArgs {
         c.accounts = self.accounts as usize;
         c.vus = self.vus as usize;
         c.connections = self.connections as usize;
-        c.mix = if self.mix == "me" {
-            Mix::MeOnly
-        } else {
-            Mix::Flow {
+        c.mix = match self.mix.as_str() {
+            "me" => Mix::MeOnly,
+            "login" => Mix::LoginOnly,
+            _ => Mix::Flow {
                 reads_per_write: self.reads_per_write,
                 writes_per_session: self.writes_per_session,
-            }
+            },
         };
         c.request_timeout = self.request_timeout;
         c.max_lag = self.max_lag;

@@ -22,8 +22,10 @@
 //!
 //! Each step reports the generator's own CPU (getrusage of its process) and how late the
 //! pacer woke virtual users that were idle waiting for their send time (the lag). A step
-//! whose p99 lag exceeds [`LoadConfig::max_lag`] is marked invalid: its latencies would be
-//! the generator's, not the server's, and the search never counts it as passing.
+//! whose p99 lag exceeds [`LoadConfig::max_lag`] is marked invalid: its latencies may be
+//! the generator's (or a busy machine's), not the server's. Lag only adds latency, so an
+//! invalid step that still meets the objective passes; one that misses it stops the search
+//! with [`Limit::Generator`](search::Limit::Generator) rather than as a server limit.
 
 pub mod args;
 pub mod cli;
@@ -122,13 +124,16 @@ pub enum Mix {
     },
     /// Log in once, then only `GET /me` (the cross-check with other tools).
     MeOnly,
+    /// Only `POST /login` (bearer transport: no CSRF token needed), again and again: a
+    /// route whose cost is the argon2id check, milliseconds per request.
+    LoginOnly,
 }
 
 impl Default for Mix {
     fn default() -> Self {
         Mix::Flow {
             reads_per_write: 4,
-            writes_per_session: 5,
+            writes_per_session: 20,
         }
     }
 }

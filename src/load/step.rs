@@ -128,7 +128,7 @@ impl Generator {
         let lanes = (0..cfg.vus)
             .map(|l| {
                 let mut vu = Vu::new(l, cfg.vus);
-                vu.restart(cfg.accounts);
+                vu.restart_for(&cfg);
                 Lane { vu, sender: None }
             })
             .collect();
@@ -317,7 +317,7 @@ async fn run_lane(
                 if in_window {
                     *st.errors.entry(kind).or_default() += 1;
                 }
-                lane.vu.restart(cfg.accounts);
+                lane.vu.restart_for(&cfg);
             }
         }
     }

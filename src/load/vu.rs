@@ -72,6 +72,15 @@ impl Vu {
         }
     }
 
+    /// Starts over as the next account (after a logout or an error); with the login-only
+    /// mix, straight at `POST /login`.
+    pub fn restart_for(&mut self, cfg: &LoadConfig) {
+        self.restart(cfg.accounts);
+        if cfg.mix == Mix::LoginOnly {
+            self.next = Kind::Login;
+        }
+    }
+
     /// Starts over as the next account (after a logout or an error).
     pub fn restart(&mut self, accounts: usize) {
         self.user = self.next_user % accounts.max(1);
@@ -161,6 +170,10 @@ impl Vu {
                     let t = v["access_token"].as_str().ok_or("no access_token")?;
                     self.bearer = Some(t.to_owned());
                 }
+                if cfg.mix == Mix::LoginOnly {
+                    self.restart_for(cfg);
+                    return Ok(());
+                }
                 self.next = Kind::Me;
             }
             Kind::Me => {
@@ -171,7 +184,7 @@ impl Vu {
                 }
                 self.reads += 1;
                 self.next = match cfg.mix {
-                    Mix::MeOnly => Kind::Me,
+                    Mix::MeOnly | Mix::LoginOnly => Kind::Me,
                     Mix::Flow {
                         reads_per_write, ..
                     } if self.reads >= reads_per_write.max(1) => Kind::Note,

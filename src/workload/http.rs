@@ -99,6 +99,10 @@ pub struct HttpParams {
     pub common_window: Duration,
     /// Generator worker threads.
     pub generator_threads: usize,
+    /// An unmeasured step before each row's search, at a quarter of the start rate, so
+    /// every virtual user has logged in (a login costs milliseconds of argon2id, and a
+    /// burst of them would fail the first step).
+    pub settle: Duration,
     /// The `tokenbench` executable to start as the server (default: this executable).
     #[serde(skip)]
     pub server_exe: Option<PathBuf>,
@@ -122,7 +126,7 @@ impl HttpParams {
             vus: 16,
             h2_connections: 2,
             reads_per_write: 4,
-            writes_per_session: 5,
+            writes_per_session: 20,
             search: SearchParams {
                 start_rate: 2000.0,
                 max_rate: 50_000.0,
@@ -136,6 +140,7 @@ impl HttpParams {
             common_fraction: 0.5,
             common_window: Duration::from_millis(250),
             generator_threads: 1,
+            settle: Duration::from_millis(150),
             server_exe: None,
         }
     }
@@ -155,7 +160,7 @@ impl HttpParams {
             accounts: 1000,
             vus: 64,
             h2_connections: 4,
-            writes_per_session: 10,
+            writes_per_session: 50,
             search: SearchParams {
                 start_rate: 1000.0,
                 bisect_steps: 2,
@@ -164,6 +169,7 @@ impl HttpParams {
                 ..SearchParams::default()
             },
             common_window: Duration::from_secs(2),
+            settle: Duration::from_millis(300),
             ..HttpParams::quick()
         }
     }
@@ -345,6 +351,10 @@ pub fn run(params: &HttpParams, progress: &dyn Progress) -> WorkloadResult<HttpR
             r.transport,
             r.protocol.name()
         ));
+        let settle_rate = (params.search.start_rate / 4.0).max(1.0);
+        r.generator
+            .run_step(settle_rate, Duration::ZERO, params.settle)
+            .map_err(other)?;
         let s = search(&mut r.generator, &params.search, |_| {}).map_err(other)?;
         r.found = Some((s.max_rate, s.limited_by, s.steps));
     }
