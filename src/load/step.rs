@@ -129,6 +129,7 @@ impl Generator {
             .map(|l| {
                 let mut vu = Vu::new(l, cfg.vus);
                 vu.restart_for(&cfg);
+                vu.stagger(&cfg, l, cfg.vus);
                 Lane { vu, sender: None }
             })
             .collect();

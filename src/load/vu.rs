@@ -72,6 +72,19 @@ impl Vu {
         }
     }
 
+    /// Spreads users over the flow: user `lane` of `lanes` begins its first session with
+    /// a share of its writes already done, so later logins (milliseconds of argon2id each)
+    /// arrive spread out instead of all virtual users logging in at the same instant.
+    pub fn stagger(&mut self, cfg: &LoadConfig, lane: usize, lanes: usize) {
+        if let Mix::Flow {
+            writes_per_session, ..
+        } = cfg.mix
+        {
+            let w = u64::from(writes_per_session);
+            self.writes = u32::try_from(lane as u64 * w / lanes.max(1) as u64).unwrap_or(0);
+        }
+    }
+
     /// Starts over as the next account (after a logout or an error); with the login-only
     /// mix, straight at `POST /login`.
     pub fn restart_for(&mut self, cfg: &LoadConfig) {

@@ -99,8 +99,8 @@ pub struct HttpParams {
     pub common_window: Duration,
     /// Generator worker threads.
     pub generator_threads: usize,
-    /// An unmeasured step before each row's search, at a quarter of the start rate, so
-    /// every virtual user has logged in (a login costs milliseconds of argon2id, and a
+    /// An unmeasured step before each row's search, fast enough for four requests per
+    /// virtual user, so every one has logged in (a login costs milliseconds of argon2id, and a
     /// burst of them would fail the first step).
     pub settle: Duration,
     /// The `tokenbench` executable to start as the server (default: this executable).
@@ -138,9 +138,9 @@ impl HttpParams {
             },
             common_rate: None,
             common_fraction: 0.5,
-            common_window: Duration::from_millis(250),
+            common_window: Duration::from_millis(200),
             generator_threads: 1,
-            settle: Duration::from_millis(150),
+            settle: Duration::from_millis(100),
             server_exe: None,
         }
     }
@@ -169,6 +169,9 @@ impl HttpParams {
                 ..SearchParams::default()
             },
             common_window: Duration::from_secs(2),
+            // Fixed, so a noisy lowest maximum cannot drag every row to a rate where idle
+            // wake-ups dominate the CPU per request.
+            common_rate: Some(2000.0),
             settle: Duration::from_millis(300),
             ..HttpParams::quick()
         }
@@ -351,7 +354,9 @@ pub fn run(params: &HttpParams, progress: &dyn Progress) -> WorkloadResult<HttpR
             r.transport,
             r.protocol.name()
         ));
-        let settle_rate = (params.search.start_rate / 4.0).max(1.0);
+        // Enough for every user to get through GET and POST /login and a first read.
+        let settle_rate = (params.search.start_rate / 4.0)
+            .max(4.0 * params.vus as f64 / params.settle.as_secs_f64().max(0.01));
         r.generator
             .run_step(settle_rate, Duration::ZERO, params.settle)
             .map_err(other)?;
