@@ -37,7 +37,8 @@ pub struct StepResult {
     pub error_kinds: BTreeMap<String, u64>,
     /// Requests of each kind due in the window.
     pub kinds: BTreeMap<String, u64>,
-    /// Answers per second in the window.
+    /// Expected answers to the window's requests per second, from the window's start to the
+    /// last of them (at least the window).
     pub achieved_rate: f64,
     /// Latency from the intended send time, ns (all requests due in the window).
     pub latency: Summary,
@@ -92,6 +93,8 @@ struct LaneStats {
     late: u64,
     sends: u64,
     answered: u64,
+    /// When the last request due in the window was answered.
+    last_done: Option<Instant>,
 }
 
 /// A load generator for one target: its runtime, pacer, virtual users and connections.
@@ -206,7 +209,16 @@ impl Generator {
             let cpu = process_usage().cpu_ns().saturating_sub(cpu0) as f64 / 1e9;
             let sent = load(&bytes.sent) - sent0;
             let recv = load(&bytes.received) - recv0;
-            Ok::<_, LoadError>(summarize(&cfg, rate, window, stats, cpu / wall, sent, recv))
+            Ok::<_, LoadError>(summarize(
+                &cfg,
+                rate,
+                window,
+                start,
+                stats,
+                cpu / wall,
+                sent,
+                recv,
+            ))
         });
         self.lanes = lanes;
         self.h2 = h2;
@@ -299,8 +311,10 @@ async fn run_lane(
         let in_window = intended >= s.start;
         let kind = lane.vu.next_kind();
         let outcome = exchange(&cfg, &bytes, &mut lane, kind).await;
-        let latency = Instant::now().saturating_duration_since(intended);
+        let done = Instant::now();
+        let latency = done.saturating_duration_since(intended);
         if in_window {
+            st.last_done = Some(st.last_done.map_or(done, |d| d.max(done)));
             st.requests += 1;
             *st.kinds.entry(kind).or_default() += 1;
             if let Some(h) = st.latency.as_mut() {
@@ -365,10 +379,12 @@ fn ns(d: Duration) -> u64 {
     u64::try_from(d.as_nanos()).unwrap_or(u64::MAX)
 }
 
+#[allow(clippy::too_many_arguments)]
 fn summarize(
     cfg: &LoadConfig,
     rate: f64,
     window: Duration,
+    start: Instant,
     stats: Vec<LaneStats>,
     cores: f64,
     sent: u64,
@@ -397,6 +413,7 @@ fn summarize(
         invalid_reason: None,
     };
     let (mut late, mut sends, mut answered) = (0u64, 0u64, 0u64);
+    let mut last_done = start + window;
     for s in stats {
         if let Some(h) = &s.latency {
             let _ = latency.add(h);
@@ -413,11 +430,20 @@ fn summarize(
         for (k, v) in s.kinds {
             *r.kinds.entry(format!("{k:?}")).or_default() += v;
         }
+        if let Some(d) = s.last_done {
+            last_done = last_done.max(d);
+        }
         late += s.late;
         sends += s.sends;
         answered += s.answered;
     }
-    r.achieved_rate = r.ok as f64 / window.as_secs_f64();
+    // Over the window, or until its last request was answered if that came later (an
+    // overloaded server answers the window's requests long after it).
+    r.achieved_rate = r.ok as f64
+        / last_done
+            .saturating_duration_since(start)
+            .as_secs_f64()
+            .max(1e-9);
     r.latency = Summary::from_histogram(&latency, 1.0).unwrap_or(Summary::EMPTY);
     r.latency_histogram = encode_histogram(&latency);
     r.lag = Summary::from_histogram(&lag, 1.0).unwrap_or(Summary::EMPTY);
