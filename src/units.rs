@@ -77,23 +77,41 @@ pub fn window_ms(ms: f64) -> String {
     }
 }
 
-/// Parses `250ms`, `1s`, `1.5s`, `2m`.
+/// Parses a duration of the command line: `250ms`, `1s`, `1.5s`, `2m`; more than 0, at
+/// most an hour (a workload's windows and periods).
 pub fn parse_duration(s: &str) -> Result<Duration, String> {
-    let s = s.trim();
-    let split = s.find(|c: char| c.is_ascii_alphabetic()).unwrap_or(s.len());
-    let (num, unit) = s.split_at(split);
+    parse_duration_within(s, 3600.0, "1 hour")
+}
+
+/// Parses a lifetime of the command line (`30m`, `8h`, `2d`; also `ms` and `s`): more than
+/// 0, at most 30 days (session and token timeouts).
+pub fn parse_lifetime(s: &str) -> Result<Duration, String> {
+    parse_duration_within(s, 30.0 * 86_400.0, "30 days")
+}
+
+/// `<number><unit>` with the unit one of ms, s (or none), m, h, d, up to `max_secs`.
+fn parse_duration_within(s: &str, max_secs: f64, max_words: &str) -> Result<Duration, String> {
+    let t = s.trim();
+    let split = t.find(|c: char| c.is_ascii_alphabetic()).unwrap_or(t.len());
+    let (num, unit) = t.split_at(split);
     let v: f64 = num
         .parse()
-        .map_err(|_| format!("'{s}' is not a duration (examples: 250ms, 1s, 2m)"))?;
+        .map_err(|_| format!("'{s}' is not a duration (examples: 250ms, 1s, 2m, 8h)"))?;
     let secs = match unit {
         "ms" => v / 1e3,
         "s" | "" => v,
         "m" => v * 60.0,
-        _ => return Err(format!("unknown unit '{unit}' in '{s}' (use ms, s or m)")),
+        "h" => v * 3600.0,
+        "d" => v * 86_400.0,
+        _ => {
+            return Err(format!(
+                "unknown unit '{unit}' in '{s}' (use ms, s, m, h or d)"
+            ));
+        }
     };
-    if !(secs.is_finite() && secs > 0.0 && secs <= 3600.0) {
+    if !(secs.is_finite() && secs > 0.0 && secs <= max_secs) {
         return Err(format!(
-            "'{s}' is out of range (more than 0, at most 1 hour)"
+            "'{s}' is out of range (more than 0, at most {max_words})"
         ));
     }
     Ok(Duration::from_secs_f64(secs))
@@ -172,6 +190,18 @@ pub fn percent(share: f64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn durations_parse_and_refuse_nonsense() {
+        assert_eq!(parse_duration("250ms").unwrap(), Duration::from_millis(250));
+        assert_eq!(parse_duration("1.5s").unwrap(), Duration::from_millis(1500));
+        assert_eq!(parse_duration("2m").unwrap(), Duration::from_secs(120));
+        for bad in ["", "ms", "0s", "-1s", "2h", "nan s", "1e9s", "3x"] {
+            assert!(parse_duration(bad).is_err(), "{bad}");
+        }
+        assert_eq!(parse_lifetime("8h").unwrap(), Duration::from_secs(8 * 3600));
+        assert!(parse_lifetime("31d").is_err());
+    }
 
     #[test]
     fn durations_pick_their_unit() {

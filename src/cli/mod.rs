@@ -5,13 +5,17 @@
 //!   the common flags ([`CommonArgs`]) plus the flags each workload declares, built with
 //!   clap's builder from the registry, so that each subcommand lists only its own.
 //! - [`commands`]: `report`, `issue`, `inspect`.
+//! - [`serve`], [`load`]: the HTTP server and the load generator ([`tokenbench::http`],
+//!   [`tokenbench::load`]).
 //! - [`output`]: standard output that ends quietly on a closed pipe, `say!` for stderr.
 //! - [`progress`]: the progress bar.
 
 #[macro_use]
 mod output;
 mod commands;
+mod load;
 mod progress;
+mod serve;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -56,6 +60,10 @@ pub enum Cmd {
     Issue(commands::IssueArgs),
     /// Say what a token reveals; verify a JWT with a JWK.
     Inspect(commands::InspectArgs),
+    /// Serve the Superb Site (login flow over a scheme) on HTTP/1.1, h2c or HTTPS.
+    Serve(tokenbench::http::args::ServeArgs),
+    /// Open-loop load against a local `serve`: fixed rates, p99, the highest passing rate.
+    Load(tokenbench::load::args::LoadArgs),
     /// Internal: the child process of a run on the other crypto backend (job on stdin).
     #[command(name = "__child", hide = true)]
     Child,
@@ -260,6 +268,8 @@ pub fn main() -> anyhow::Result<ExitCode> {
         Cmd::Report(a) => commands::report(&a),
         Cmd::Issue(a) => commands::issue(&a),
         Cmd::Inspect(a) => commands::inspect(&a),
+        Cmd::Serve(a) => serve::serve(&a),
+        Cmd::Load(a) => load::load(&a),
         Cmd::Child => {
             let out = std::io::stdout();
             run::child::serve(std::io::stdin().lock(), out.lock()).context("child process")?;

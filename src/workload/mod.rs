@@ -4,6 +4,7 @@
 //! - [`validate`]: per-request cost of validate and issue, with reference rows.
 //! - [`revoke`]: time until every validator node rejects a revoked token.
 //! - [`scale`]: throughput and latency as threads and working sets grow.
+//! - [`http`]: the article's login flow served over HTTP/1.1 and HTTP/2, under load.
 //! - [`outage`]: what the workloads share to fail closed and recover when Redis goes away.
 //!
 //! A workload is one file that implements [`Workload`]: its own flags ([`Workload::Args`]),
@@ -13,6 +14,7 @@
 //! `summary.csv` rows once it has a line in [`REGISTRY`]. Settings every workload shares
 //! (schemes, seed, budgets, crypto backend) are [`Settings`].
 
+pub mod http;
 pub mod outage;
 pub mod revoke;
 pub mod scale;
@@ -49,6 +51,7 @@ pub static REGISTRY: &[&dyn Registered] = &[
     &Entry::<validate::Validate>::NEW,
     &Entry::<revoke::Revoke>::NEW,
     &Entry::<scale::Scale>::NEW,
+    &Entry::<http::Http>::NEW,
 ];
 
 /// The registered workload called `name`.

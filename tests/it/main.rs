@@ -7,6 +7,8 @@
 //! - `sessions`, `jwt`, `revoke`: family behaviour, revocation strategies.
 //! - `redis`, `redis_workloads`, `redis_cluster`: against real servers (`common::skip`).
 //! - `report`, `inspect`, `cli`: outputs, token inspection, the binary as a user meets it.
+//! - `http`: the Superb Site's routes through the router and over sockets, the load
+//!   generator, the http workload.
 
 #[macro_use]
 #[path = "../common/mod.rs"]
@@ -14,6 +16,7 @@ mod common;
 
 mod cli;
 mod conformance;
+mod http;
 mod inspect;
 mod jwt;
 mod redis;

@@ -1,0 +1,135 @@
+//! The options of `tokenbench serve`.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use clap::Args;
+
+use super::config::{Limits, Revocation, ServerConfig, Transport};
+use crate::scheme::{JwtAlg, JwtConfig, SessionConfig};
+use crate::units::{parse_duration, parse_lifetime};
+use crate::workload::{Family, SchemeSpec, StoreSpec};
+
+/// Options of `tokenbench serve`.
+#[derive(Debug, Clone, Args)]
+pub struct ServeArgs {
+    /// Token family: session or jwt.
+    #[arg(long, default_value = "session", value_parser = parse_family)]
+    pub scheme: Family,
+    /// JWT algorithm: HS256, RS256, ES256, EdDSA.
+    #[arg(long, default_value = "HS256", value_parser = parse_alg)]
+    pub alg: JwtAlg,
+    /// Session store: memory, rwlock, redis://HOST:PORT[/DB], redis+cluster://HOST:PORT[,...].
+    /// With --scheme jwt --revocation denylist, a redis:// store holds the denylist.
+    #[arg(long, default_value = "memory", value_parser = parse_store)]
+    pub store: StoreSpec,
+    /// JWT revocation at logout: none (valid until exp) or denylist.
+    #[arg(long, default_value = "none", value_parser = parse_revocation)]
+    pub revocation: Revocation,
+    /// How the credential travels: cookie or bearer.
+    #[arg(long, default_value = "cookie", value_parser = parse_transport)]
+    pub transport: Transport,
+    /// Address to listen on (port 0: any free port; the first stdout line says which).
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub listen: SocketAddr,
+    /// Allow a --listen address outside loopback (the demo accounts' passwords are public).
+    #[arg(long)]
+    pub allow_non_loopback: bool,
+    /// Demo accounts user-<i> / password-<i> for i below N (demo only).
+    #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u64).range(1..=100_000))]
+    pub users: u64,
+    /// HTTPS with HTTP/2 by ALPN and a certificate generated at start-up.
+    #[arg(long)]
+    pub tls: bool,
+    /// Session idle timeout.
+    #[arg(long, default_value = "30m", value_parser = parse_lifetime)]
+    pub idle_timeout: Duration,
+    /// Session absolute timeout.
+    #[arg(long, default_value = "8h", value_parser = parse_lifetime)]
+    pub absolute_timeout: Duration,
+    /// JWT lifetime (exp - iat).
+    #[arg(long, default_value = "15m", value_parser = parse_lifetime)]
+    pub jwt_lifetime: Duration,
+    /// Time allowed to send a request's headers (HTTP/1.1).
+    #[arg(long, default_value = "5s", value_parser = parse_duration)]
+    pub header_read_timeout: Duration,
+    /// Deadline of a whole request (408 past it).
+    #[arg(long, default_value = "10s", value_parser = parse_duration)]
+    pub request_timeout: Duration,
+    /// Requests in flight before new ones are shed with 503.
+    #[arg(long, default_value_t = 1024, value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
+    pub max_inflight: u64,
+    /// Largest total request header size (431 beyond).
+    #[arg(long, default_value_t = 16 * 1024, value_parser = clap::value_parser!(u64).range(1024..=1_048_576))]
+    pub max_header_bytes: u64,
+    /// Worker threads of the server (default: one per core).
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..=256))]
+    pub threads: Option<u64>,
+}
+
+fn parse_family(s: &str) -> Result<Family, String> {
+    s.parse()
+}
+fn parse_alg(s: &str) -> Result<JwtAlg, String> {
+    s.parse()
+}
+fn parse_store(s: &str) -> Result<StoreSpec, String> {
+    match StoreSpec::parse_list(s)?.as_slice() {
+        [one] => Ok(one.clone()),
+        _ => Err(format!("'{s}': give exactly one store")),
+    }
+}
+fn parse_revocation(s: &str) -> Result<Revocation, String> {
+    s.parse()
+}
+fn parse_transport(s: &str) -> Result<Transport, String> {
+    s.parse()
+}
+
+impl ServeArgs {
+    /// The server configuration these flags describe, or why they make no sense.
+    pub fn config(&self) -> Result<ServerConfig, String> {
+        if !self.listen.ip().is_loopback() && !self.allow_non_loopback {
+            return Err(format!(
+                "--listen {} is not a loopback address; the demo accounts have public passwords \
+                 (add --allow-non-loopback to insist)",
+                self.listen
+            ));
+        }
+        if self.idle_timeout > self.absolute_timeout {
+            return Err("--idle-timeout must not exceed --absolute-timeout".into());
+        }
+        let scheme = match self.scheme {
+            Family::Session => SchemeSpec::Session(self.store.clone()),
+            Family::Jwt => SchemeSpec::Jwt(self.alg),
+        };
+        let denylist_redis = match (&self.scheme, self.revocation, &self.store) {
+            (Family::Jwt, Revocation::Denylist, StoreSpec::Redis(url)) => Some(url.clone()),
+            (Family::Session, Revocation::Denylist, _) => {
+                return Err("--revocation applies to --scheme jwt (sessions are deleted)".into());
+            }
+            _ => None,
+        };
+        let mut c = ServerConfig::new(scheme, self.transport);
+        c.revocation = self.revocation;
+        c.denylist_redis = denylist_redis;
+        c.users = self.users as usize;
+        c.session = SessionConfig {
+            idle_timeout: self.idle_timeout,
+            absolute_timeout: self.absolute_timeout,
+            ..SessionConfig::default()
+        };
+        c.jwt = JwtConfig {
+            lifetime: self.jwt_lifetime,
+            ..JwtConfig::default()
+        };
+        c.limits = Limits {
+            header_read_timeout: self.header_read_timeout,
+            request_timeout: self.request_timeout,
+            max_inflight: self.max_inflight as usize,
+            max_header_bytes: self.max_header_bytes as usize,
+            ..Limits::default()
+        };
+        Ok(c)
+    }
+}

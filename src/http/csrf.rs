@@ -1,0 +1,117 @@
+//! CSRF tokens for JWTs carried in a cookie, where there is no server-side session to hold
+//! a synchronizer token: **signed double-submit** (OWASP's "signed double-submit cookie").
+//!
+//! - Login (no credential yet): `GET /login` sets `__Host-csrf=<nonce>.<mac>` with
+//!   `mac = HMAC-SHA256(key, "login\0" || nonce)` and renders the same value in the form.
+//!   `POST /login` needs the form field equal to the cookie (constant-time) **and** a valid
+//!   MAC, so an attacker can neither invent a pair nor (thanks to the `__Host-` prefix)
+//!   plant one from a sibling subdomain. The cookie is cleared at login.
+//! - After login: the token of a JWT is `HMAC-SHA256(key, "jwt\0" || jti)`, returned by
+//!   `GET /me` and expected in `X-CSRF-Token`; it is bound to that one token, needs no
+//!   state, and dies with it.
+//!
+//! The key is random per server process and never leaves it. Session schemes do not use
+//! this: their CSRF token lives in the session record ([`SessionScheme::csrf_token`]).
+//!
+//! [`SessionScheme::csrf_token`]: crate::scheme::SessionScheme::csrf_token
+
+use aws_lc_rs::hmac;
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use rand::Rng;
+use subtle::ConstantTimeEq;
+
+/// Name of the login CSRF cookie (JWT with cookie transport).
+pub const LOGIN_CSRF_COOKIE: &str = "__Host-csrf";
+
+/// The server's CSRF signing key.
+pub struct CsrfKey {
+    key: hmac::Key,
+}
+
+impl std::fmt::Debug for CsrfKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("CsrfKey(redacted)")
+    }
+}
+
+impl Default for CsrfKey {
+    fn default() -> Self {
+        Self::generate()
+    }
+}
+
+impl CsrfKey {
+    /// A fresh random 256-bit key.
+    pub fn generate() -> CsrfKey {
+        let mut k = [0u8; 32];
+        rand::rng().fill_bytes(&mut k);
+        CsrfKey {
+            key: hmac::Key::new(hmac::HMAC_SHA256, &k),
+        }
+    }
+
+    fn mac(&self, domain: &[u8], value: &[u8]) -> hmac::Tag {
+        let mut ctx = hmac::Context::with_key(&self.key);
+        ctx.update(domain);
+        ctx.update(value);
+        ctx.sign()
+    }
+
+    /// A new login token `<nonce>.<mac>` (cookie value and form field alike).
+    pub fn login_token(&self) -> String {
+        let mut nonce = [0u8; 16];
+        rand::rng().fill_bytes(&mut nonce);
+        let nonce = URL_SAFE_NO_PAD.encode(nonce);
+        let mac = URL_SAFE_NO_PAD.encode(self.mac(b"login\0", nonce.as_bytes()));
+        format!("{nonce}.{mac}")
+    }
+
+    /// True when the form field equals the cookie and the cookie carries a valid MAC.
+    pub fn verify_login(&self, cookie: &str, form: &str) -> bool {
+        let same: bool = cookie.as_bytes().ct_eq(form.as_bytes()).into();
+        let Some((nonce, mac)) = cookie.split_once('.') else {
+            return false;
+        };
+        let Ok(mac) = URL_SAFE_NO_PAD.decode(mac) else {
+            return false;
+        };
+        let mut msg = b"login\0".to_vec();
+        msg.extend_from_slice(nonce.as_bytes());
+        let valid = hmac::verify(&self.key, &msg, &mac).is_ok();
+        same & valid
+    }
+
+    /// The CSRF token bound to the JWT whose `jti` is `jti`.
+    pub fn for_jti(&self, jti: &str) -> String {
+        URL_SAFE_NO_PAD.encode(self.mac(b"jwt\0", jti.as_bytes()))
+    }
+
+    /// True when `presented` is the CSRF token of `jti` (constant-time).
+    pub fn verify_jti(&self, jti: &str, presented: &str) -> bool {
+        self.for_jti(jti)
+            .as_bytes()
+            .ct_eq(presented.as_bytes())
+            .into()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn login_tokens_need_the_pair_and_the_key() {
+        let k = CsrfKey::generate();
+        let t = k.login_token();
+        assert!(k.verify_login(&t, &t));
+        assert!(!k.verify_login(&t, "other"));
+        assert!(!CsrfKey::generate().verify_login(&t, &t));
+        let forged = format!("{}.AAAA", t.split_once('.').unwrap().0);
+        assert!(!k.verify_login(&forged, &forged));
+        assert!(!k.verify_login("", ""));
+        assert!(k.verify_jti("j1", &k.for_jti("j1")));
+        assert!(!k.verify_jti("j2", &k.for_jti("j1")));
+        assert!(!format!("{k:?}").contains("Key {"));
+    }
+}

@@ -1,0 +1,281 @@
+//! Serving the router on a socket: the accept loop (bounded connections), a byte-counting
+//! wrapper around every accepted stream (below TLS, so the counts are bytes on the wire),
+//! optional TLS with ALPN, and hyper-util's auto builder, which speaks HTTP/1.1 and HTTP/2
+//! on the same port (h2c by prior knowledge without TLS, `h2` by ALPN with it).
+//!
+//! Slow clients: HTTP/1.1 headers must arrive within
+//! [`Limits::header_read_timeout`](super::Limits::header_read_timeout), TLS handshakes within
+//! their own timeout, HTTP/2 connections are pinged and dropped when silent, and every
+//! request has a deadline (the router's timeout layer).
+
+use std::io;
+use std::net::SocketAddr;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::Ordering::Relaxed;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use hyper_util::server::conn::auto;
+use hyper_util::service::TowerToHyperService;
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{Semaphore, watch};
+use tokio::task::JoinHandle;
+
+use super::HttpError;
+use super::app::{App, router};
+use super::metrics::Metrics;
+
+/// Where counted bytes go.
+pub trait ByteCounter: Send + Sync + 'static {
+    /// `n` bytes were read.
+    fn read(&self, n: usize);
+    /// `n` bytes were written.
+    fn wrote(&self, n: usize);
+}
+
+impl ByteCounter for Metrics {
+    fn read(&self, n: usize) {
+        self.bytes_in.fetch_add(n as u64, Relaxed);
+    }
+    fn wrote(&self, n: usize) {
+        self.bytes_out.fetch_add(n as u64, Relaxed);
+    }
+}
+
+/// A stream that counts the bytes read from and written to it.
+#[derive(Debug)]
+pub struct CountingStream<S, C> {
+    inner: S,
+    counter: Arc<C>,
+}
+
+impl<S, C> CountingStream<S, C> {
+    /// Wraps `inner`, counting into `counter`.
+    pub fn new(inner: S, counter: Arc<C>) -> Self {
+        CountingStream { inner, counter }
+    }
+}
+
+impl<S: AsyncRead + Unpin, C: ByteCounter> AsyncRead for CountingStream<S, C> {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        let before = buf.filled().len();
+        let r = Pin::new(&mut self.inner).poll_read(cx, buf);
+        let n = buf.filled().len().saturating_sub(before);
+        if n > 0 {
+            self.counter.read(n);
+        }
+        r
+    }
+}
+
+impl<S: AsyncWrite + Unpin, C: ByteCounter> AsyncWrite for CountingStream<S, C> {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        let r = Pin::new(&mut self.inner).poll_write(cx, buf);
+        if let Poll::Ready(Ok(n)) = &r {
+            self.counter.wrote(*n);
+        }
+        r
+    }
+
+    fn poll_write_vectored(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        let r = Pin::new(&mut self.inner).poll_write_vectored(cx, bufs);
+        if let Poll::Ready(Ok(n)) = &r {
+            self.counter.wrote(*n);
+        }
+        r
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.inner.is_write_vectored()
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.inner).poll_flush(cx)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.inner).poll_shutdown(cx)
+    }
+}
+
+/// A server running on the current tokio runtime.
+#[derive(Debug)]
+pub struct RunningServer {
+    addr: SocketAddr,
+    tls: bool,
+    stop: watch::Sender<bool>,
+    task: JoinHandle<()>,
+}
+
+impl RunningServer {
+    /// The address actually bound.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// `http://ADDR` or `https://ADDR`.
+    pub fn url(&self) -> String {
+        format!(
+            "{}://{}",
+            if self.tls { "https" } else { "http" },
+            self.addr
+        )
+    }
+
+    /// Stops accepting connections (open ones finish their current exchanges).
+    pub async fn shutdown(self) {
+        let _ = self.stop.send(true);
+        let _ = self.task.await;
+    }
+}
+
+/// Binds `listen` and serves `app` on it, with TLS (HTTP/2 by ALPN) when `tls`.
+pub async fn start(
+    app: Arc<App>,
+    listen: SocketAddr,
+    tls: bool,
+) -> Result<RunningServer, HttpError> {
+    let acceptor = if tls {
+        Some(tokio_rustls::TlsAcceptor::from(super::tls::server_config()?))
+    } else {
+        None
+    };
+    let listener = TcpListener::bind(listen)
+        .await
+        .map_err(|e| HttpError::io(format!("binding {listen}"), e))?;
+    let addr = listener
+        .local_addr()
+        .map_err(|e| HttpError::io("reading the bound address", e))?;
+    let (stop, stopped) = watch::channel(false);
+    let task = tokio::spawn(accept_loop(listener, app, acceptor, stopped));
+    Ok(RunningServer {
+        addr,
+        tls,
+        stop,
+        task,
+    })
+}
+
+/// One connection fewer when dropped.
+struct Open(Arc<Metrics>);
+
+impl Drop for Open {
+    fn drop(&mut self) {
+        self.0.connections_open.fetch_sub(1, Relaxed);
+    }
+}
+
+async fn accept_loop(
+    listener: TcpListener,
+    app: Arc<App>,
+    acceptor: Option<tokio_rustls::TlsAcceptor>,
+    mut stop: watch::Receiver<bool>,
+) {
+    let limits = app.config().limits.clone();
+    let metrics = app.metrics().clone();
+    let service = TowerToHyperService::new(router(app.clone()));
+    let mut builder = auto::Builder::new(TokioExecutor::new());
+    builder
+        .http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(limits.header_read_timeout)
+        .max_buf_size((limits.max_header_bytes + 1024).max(8192))
+        .keep_alive(true);
+    builder
+        .http2()
+        .timer(TokioTimer::new())
+        .max_concurrent_streams(limits.max_h2_streams)
+        .max_header_list_size(u32::try_from(limits.max_header_bytes + 1024).unwrap_or(u32::MAX))
+        .keep_alive_interval(Some(Duration::from_secs(30)))
+        .keep_alive_timeout(Duration::from_secs(10));
+    let builder = Arc::new(builder);
+    let connections = Arc::new(Semaphore::new(limits.max_connections.max(1)));
+    let purge = app.clone();
+    let purger = tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(30));
+        loop {
+            tick.tick().await;
+            purge.purge_denylist();
+        }
+    });
+    loop {
+        let permit = tokio::select! {
+            p = connections.clone().acquire_owned() => match p { Ok(p) => p, Err(_) => break },
+            _ = stop.changed() => break,
+        };
+        let stream = tokio::select! {
+            r = listener.accept() => match r {
+                Ok((s, _)) => s,
+                Err(_) => {
+                    // Out of descriptors or a connection reset before accept: pause, go on.
+                    tokio::time::sleep(Duration::from_millis(10)).await;
+                    continue;
+                }
+            },
+            _ = stop.changed() => break,
+        };
+        let _ = stream.set_nodelay(true);
+        metrics.connections_accepted.fetch_add(1, Relaxed);
+        metrics.connections_open.fetch_add(1, Relaxed);
+        let open = Open(metrics.clone());
+        let (builder, service, acceptor) = (builder.clone(), service.clone(), acceptor.clone());
+        let (counter, handshake) = (metrics.clone(), limits.tls_handshake_timeout);
+        tokio::spawn(async move {
+            let _permit = permit;
+            let _open = open;
+            serve_connection(stream, counter, acceptor, handshake, &builder, service).await;
+        });
+    }
+    purger.abort();
+}
+
+async fn serve_connection<S>(
+    stream: TcpStream,
+    counter: Arc<Metrics>,
+    acceptor: Option<tokio_rustls::TlsAcceptor>,
+    handshake_timeout: Duration,
+    builder: &auto::Builder<TokioExecutor>,
+    service: TowerToHyperService<S>,
+) where
+    S: tower::Service<
+            axum::http::Request<hyper::body::Incoming>,
+            Response = axum::response::Response,
+            Error = std::convert::Infallible,
+        > + Clone
+        + Send
+        + 'static,
+    S::Future: Send + 'static,
+{
+    let counted = CountingStream::new(stream, counter);
+    // Connection errors (a client that went away, a bad preface) end the connection only.
+    match acceptor {
+        None => {
+            let _ = builder
+                .serve_connection(TokioIo::new(counted), service)
+                .await;
+        }
+        Some(acceptor) => {
+            let Ok(Ok(tls)) =
+                tokio::time::timeout(handshake_timeout, acceptor.accept(counted)).await
+            else {
+                return;
+            };
+            let _ = builder.serve_connection(TokioIo::new(tls), service).await;
+        }
+    }
+}

@@ -1,0 +1,184 @@
+//! The open-loop load generator behind `tokenbench load` and the `http` workload.
+//!
+//! Every request has an intended send time on a fixed schedule (the offered rate spread
+//! evenly over the virtual users), and its latency counts from that time, not from when it
+//! was actually sent: a slow answer delays the next request of its virtual user, and that
+//! delay is charged to the latency as it would be to a real user (no coordinated omission,
+//! as wrk2 and `oha --latency-correction` do). Latencies go into HdrHistograms.
+//!
+//! - [`target`]: the URL, refused unless it is a loopback address.
+//! - [`pacer`]: a timer thread precise to tens of microseconds (tokio's timer ticks in
+//!   milliseconds, which would add up to a millisecond to every latency).
+//! - [`client`]: HTTP/1.1 keep-alive, h2c (prior knowledge) and HTTP/2 over TLS connections
+//!   on hyper, byte-counted.
+//! - [`vu`]: the virtual user's script: log in (`GET /login`, `POST /login`), then k
+//!   `GET /me` per `POST /api/notes`, then `POST /logout`, and again as the next user.
+//! - [`step`]: one fixed-rate step ([`Generator::run_step`]) and its [`StepResult`].
+//! - [`search`]: stepping the rate up, then bisecting, to the highest rate meeting a p99
+//!   objective.
+//! - [`args`], [`cli`]: `tokenbench load`.
+//!
+//! # Not the bottleneck
+//!
+//! Each step reports the generator's own CPU (getrusage of its process) and how late the
+//! pacer woke virtual users that were idle waiting for their send time (the lag). A step
+//! whose p99 lag exceeds [`LoadConfig::max_lag`] is marked invalid: its latencies may be
+//! the generator's (or a busy machine's), not the server's. Lag only adds latency, so an
+//! invalid step that still meets the objective passes; one that misses it stops the search
+//! with [`Limit::Generator`](search::Limit::Generator) rather than as a server limit.
+
+pub mod args;
+pub mod client;
+pub mod pacer;
+pub mod search;
+pub mod step;
+pub mod target;
+pub mod vu;
+
+use std::fmt;
+use std::str::FromStr;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+pub use search::{SearchParams, SearchResult};
+pub use step::{Generator, StepResult};
+pub use target::Target;
+
+use crate::http::Transport;
+
+/// Why a load could not run.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    /// The target is not a loopback address: load is only ever sent to this machine.
+    #[error(
+        "refusing to load {0}: only loopback targets (127.0.0.0/8, ::1, localhost) are allowed"
+    )]
+    NotLoopback(String),
+    /// The target URL is not usable.
+    #[error("bad target URL '{0}': {1}")]
+    BadTarget(String, String),
+    /// An option that makes no sense.
+    #[error("{0}")]
+    Config(String),
+    /// Connecting or talking to the target failed before any measurement.
+    #[error("{0}")]
+    Connect(String),
+    /// The runtime or a thread could not be started.
+    #[error("{0}")]
+    Runtime(String),
+}
+
+/// HTTP version spoken to the target.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Protocol {
+    /// HTTP/1.1 with keep-alive, one connection per virtual user.
+    #[serde(rename = "http1.1")]
+    Http1,
+    /// HTTP/2: prior knowledge (h2c) on `http://`, ALPN `h2` on `https://`; virtual users
+    /// share [`LoadConfig::connections`] connections.
+    #[serde(rename = "h2")]
+    H2,
+}
+
+impl Protocol {
+    /// Name on the command line and in results.
+    pub fn name(self) -> &'static str {
+        match self {
+            Protocol::Http1 => "http1.1",
+            Protocol::H2 => "h2",
+        }
+    }
+}
+
+impl fmt::Display for Protocol {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for Protocol {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.to_ascii_lowercase().as_str() {
+            "http1" | "http1.1" | "h1" | "http/1.1" => Ok(Protocol::Http1),
+            "h2" | "http2" | "h2c" | "http/2" => Ok(Protocol::H2),
+            _ => Err(format!("unknown protocol '{s}' (expected http1.1 or h2)")),
+        }
+    }
+}
+
+/// What each virtual user does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Mix {
+    /// Log in, then `writes_per_session` rounds of `reads_per_write` `GET /me` and one
+    /// `POST /api/notes`, then log out; then the next user.
+    Flow {
+        /// Authenticated reads per write (at least 1: the first read learns the CSRF token).
+        reads_per_write: u32,
+        /// Writes between login and logout.
+        writes_per_session: u32,
+    },
+    /// Log in once, then only `GET /me` (the cross-check with other tools).
+    MeOnly,
+    /// Only `POST /login` (bearer transport: no CSRF token needed), again and again: a
+    /// route whose cost is the argon2id check, milliseconds per request.
+    LoginOnly,
+}
+
+impl Default for Mix {
+    fn default() -> Self {
+        Mix::Flow {
+            reads_per_write: 4,
+            writes_per_session: 20,
+        }
+    }
+}
+
+/// How to load a target.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct LoadConfig {
+    /// The server.
+    pub target: Target,
+    /// HTTP version.
+    pub protocol: Protocol,
+    /// Accept any TLS certificate (the server's generated one; loopback only).
+    pub insecure: bool,
+    /// How the server expects the credential.
+    pub transport: Transport,
+    /// Demo accounts on the server (`serve --users`); virtual users log in as them in turn.
+    pub accounts: usize,
+    /// Concurrent virtual users (HTTP/1.1: one keep-alive connection each).
+    pub vus: usize,
+    /// HTTP/2 connections the virtual users share.
+    pub connections: usize,
+    /// The request mix.
+    pub mix: Mix,
+    /// A request not answered within this time counts as an error.
+    pub request_timeout: Duration,
+    /// Largest acceptable p99 lag of the pacer; beyond it a step is invalid.
+    pub max_lag: Duration,
+    /// Worker threads of the generator.
+    pub threads: usize,
+}
+
+impl LoadConfig {
+    /// Defaults for `target`.
+    pub fn new(target: Target, protocol: Protocol, transport: Transport) -> LoadConfig {
+        LoadConfig {
+            target,
+            protocol,
+            insecure: false,
+            transport,
+            accounts: 100,
+            vus: 32,
+            connections: 4,
+            mix: Mix::default(),
+            request_timeout: Duration::from_secs(5),
+            max_lag: Duration::from_millis(2),
+            threads: 1,
+        }
+    }
+}

@@ -1,0 +1,469 @@
+//! One fixed-rate step: every virtual user sends on its own evenly spaced schedule (user
+//! `l` of `L` at `t0 + (l + i·L) / rate`), waits for the answer, and records the latency
+//! from the intended send time. Virtual users and their connections live on between
+//! steps, so the request mix is the steady one (not a burst of logins every step).
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use hdrhistogram::Histogram;
+use serde::{Deserialize, Serialize};
+
+use super::client::{ByteCount, Sender, connect};
+use super::pacer::Pacer;
+use super::vu::{Kind, Vu};
+use super::{LoadConfig, LoadError, Protocol};
+use crate::http::metrics::process_usage;
+use crate::measure::stats::{Summary, encode_histogram, histogram};
+
+/// Largest latency the histograms hold, ns (a minute).
+const MAX_NS: u64 = 60_000_000_000;
+
+/// What one step measured.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StepResult {
+    /// Offered rate, requests per second.
+    pub offered_rate: f64,
+    /// Length of the measured window, s (after the warm-up).
+    pub window_s: f64,
+    /// Requests due in the window.
+    pub requests: u64,
+    /// Requests due in the window that were answered as expected.
+    pub ok: u64,
+    /// Requests due in the window that failed (wrong status, timeout, connection error).
+    pub errors: u64,
+    /// Failures by kind (`503`, `timeout`, `connection`...).
+    pub error_kinds: BTreeMap<String, u64>,
+    /// Requests of each kind due in the window.
+    pub kinds: BTreeMap<String, u64>,
+    /// Expected answers to the window's requests per second, from the window's start to the
+    /// last of them (at least the window).
+    pub achieved_rate: f64,
+    /// Latency from the intended send time, ns (all requests due in the window).
+    pub latency: Summary,
+    /// The latency HdrHistogram (ns; V2 deflate, base64).
+    pub latency_histogram: String,
+    /// How late the pacer woke users that were waiting for their send time, ns: the
+    /// generator's own delay.
+    pub lag: Summary,
+    /// Share of sends that found their user still busy with the previous answer (the
+    /// server was slower than the schedule; their latency includes the wait).
+    pub late_share: f64,
+    /// CPU used by the generator's process over the whole step, in cores (1.0 = one core
+    /// busy all the time).
+    pub generator_cores: f64,
+    /// Worker threads of the generator.
+    pub generator_threads: usize,
+    /// Bytes the generator sent per answered request (whole step).
+    pub bytes_sent_per_request: f64,
+    /// Bytes the generator received per answered request (whole step).
+    pub bytes_received_per_request: f64,
+    /// False when the generator lagged (p99 lag above the limit): the latencies would be
+    /// its own, so the step cannot count as passing.
+    pub valid: bool,
+    /// Why the step is invalid, if it is.
+    pub invalid_reason: Option<String>,
+}
+
+impl StepResult {
+    /// Share of requests in the window that failed.
+    pub fn error_rate(&self) -> f64 {
+        if self.requests == 0 {
+            0.0
+        } else {
+            self.errors as f64 / self.requests as f64
+        }
+    }
+}
+
+struct Lane {
+    vu: Vu,
+    sender: Option<Sender>,
+}
+
+#[derive(Default)]
+struct LaneStats {
+    latency: Option<Histogram<u64>>,
+    lag: Option<Histogram<u64>>,
+    requests: u64,
+    ok: u64,
+    errors: BTreeMap<String, u64>,
+    kinds: BTreeMap<Kind, u64>,
+    late: u64,
+    sends: u64,
+    answered: u64,
+    /// When the last request due in the window was answered.
+    last_done: Option<Instant>,
+}
+
+/// A load generator for one target: its runtime, pacer, virtual users and connections.
+pub struct Generator {
+    cfg: Arc<LoadConfig>,
+    runtime: tokio::runtime::Runtime,
+    pacer: Arc<Pacer>,
+    lanes: Vec<Lane>,
+    h2: Vec<Sender>,
+    bytes: Arc<ByteCount>,
+}
+
+impl std::fmt::Debug for Generator {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Generator")
+            .field("target", &self.cfg.target.url)
+            .finish()
+    }
+}
+
+impl Generator {
+    /// A generator for `cfg` (no connection is opened yet).
+    pub fn new(cfg: LoadConfig) -> Result<Generator, LoadError> {
+        if cfg.vus == 0 || cfg.accounts == 0 {
+            return Err(LoadError::Config(
+                "--vus and --accounts must be at least 1".into(),
+            ));
+        }
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(cfg.threads.max(1))
+            .enable_all()
+            .build()
+            .map_err(|e| LoadError::Runtime(format!("starting the generator runtime: {e}")))?;
+        let lanes = (0..cfg.vus)
+            .map(|l| {
+                let mut vu = Vu::new(l, cfg.vus);
+                vu.restart_for(&cfg);
+                vu.stagger(&cfg, l, cfg.vus);
+                Lane { vu, sender: None }
+            })
+            .collect();
+        Ok(Generator {
+            cfg: Arc::new(cfg),
+            runtime,
+            pacer: Arc::new(Pacer::start()?),
+            lanes,
+            h2: Vec::new(),
+            bytes: Arc::new(ByteCount::default()),
+        })
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &LoadConfig {
+        &self.cfg
+    }
+
+    /// Runs `f` on the generator's runtime (e.g. to read the server's `/metrics`).
+    pub fn block_on<F: std::future::Future>(&self, f: F) -> F::Output {
+        self.runtime.block_on(f)
+    }
+
+    /// Offers `rate` requests per second for `warmup + window`, measuring the window.
+    pub fn run_step(
+        &mut self,
+        rate: f64,
+        warmup: Duration,
+        window: Duration,
+    ) -> Result<StepResult, LoadError> {
+        if !(rate.is_finite() && rate > 0.0) {
+            return Err(LoadError::Config(format!("rate {rate} must be above zero")));
+        }
+        let cfg = self.cfg.clone();
+        let pacer = self.pacer.clone();
+        let bytes = self.bytes.clone();
+        let mut lanes = std::mem::take(&mut self.lanes);
+        let mut h2 = std::mem::take(&mut self.h2);
+        let out = self.runtime.block_on(async {
+            prepare(&cfg, &bytes, &mut lanes, &mut h2).await?;
+            let n = lanes.len();
+            let cpu0 = process_usage().cpu_ns();
+            let (sent0, recv0) = (load(&bytes.sent), load(&bytes.received));
+            let wall0 = Instant::now();
+            let t0 = wall0 + Duration::from_millis(2);
+            let start = t0 + warmup;
+            let end = start + window;
+            let mut tasks = tokio::task::JoinSet::new();
+            for (l, lane) in lanes.drain(..).enumerate() {
+                let sched = Schedule {
+                    t0,
+                    start,
+                    end,
+                    rate,
+                    lane: l,
+                    lanes: n,
+                };
+                tasks.spawn(run_lane(
+                    cfg.clone(),
+                    pacer.clone(),
+                    bytes.clone(),
+                    lane,
+                    sched,
+                ));
+            }
+            let mut stats = Vec::with_capacity(n);
+            while let Some(r) = tasks.join_next().await {
+                let (lane, s) =
+                    r.map_err(|e| LoadError::Runtime(format!("a virtual user failed: {e}")))?;
+                lanes.push(lane);
+                stats.push(s);
+            }
+            let wall = wall0.elapsed().as_secs_f64();
+            let cpu = process_usage().cpu_ns().saturating_sub(cpu0) as f64 / 1e9;
+            let sent = load(&bytes.sent) - sent0;
+            let recv = load(&bytes.received) - recv0;
+            Ok::<_, LoadError>(summarize(
+                &cfg,
+                rate,
+                window,
+                start,
+                stats,
+                cpu / wall,
+                sent,
+                recv,
+            ))
+        });
+        self.lanes = lanes;
+        self.h2 = h2;
+        // Lanes are pushed back in completion order; keep them sorted by user for stability.
+        out
+    }
+}
+
+fn load(a: &std::sync::atomic::AtomicU64) -> u64 {
+    a.load(std::sync::atomic::Ordering::Relaxed)
+}
+
+/// Opens the connections the lanes lack (before the schedule starts).
+async fn prepare(
+    cfg: &Arc<LoadConfig>,
+    bytes: &Arc<ByteCount>,
+    lanes: &mut [Lane],
+    h2: &mut Vec<Sender>,
+) -> Result<(), LoadError> {
+    match cfg.protocol {
+        Protocol::H2 => {
+            h2.retain(|s| s.is_h2() && !s.is_closed());
+            while h2.len() < cfg.connections.max(1) {
+                h2.push(connect(cfg, bytes.clone()).await?);
+            }
+            for (i, lane) in lanes.iter_mut().enumerate() {
+                let alive = lane.sender.as_ref().is_some_and(|s| !s.is_closed());
+                if !alive {
+                    lane.sender = h2[i % h2.len()].share();
+                }
+            }
+        }
+        Protocol::Http1 => {
+            let mut set = tokio::task::JoinSet::new();
+            for (i, lane) in lanes.iter().enumerate() {
+                let alive = lane.sender.as_ref().is_some_and(|s| !s.is_closed());
+                if !alive {
+                    let (cfg, bytes) = (cfg.clone(), bytes.clone());
+                    set.spawn(async move { (i, connect(&cfg, bytes).await) });
+                }
+            }
+            while let Some(r) = set.join_next().await {
+                let (i, s) = r.map_err(|e| LoadError::Runtime(e.to_string()))?;
+                lanes[i].sender = Some(s?);
+            }
+        }
+    }
+    Ok(())
+}
+
+#[derive(Clone, Copy)]
+struct Schedule {
+    t0: Instant,
+    start: Instant,
+    end: Instant,
+    rate: f64,
+    lane: usize,
+    lanes: usize,
+}
+
+async fn run_lane(
+    cfg: Arc<LoadConfig>,
+    pacer: Arc<Pacer>,
+    bytes: Arc<ByteCount>,
+    mut lane: Lane,
+    s: Schedule,
+) -> (Lane, LaneStats) {
+    let mut st = LaneStats {
+        latency: Some(histogram(MAX_NS)),
+        lag: Some(histogram(MAX_NS)),
+        ..LaneStats::default()
+    };
+    for i in 0u64.. {
+        let slot = (s.lane as f64 + i as f64 * s.lanes as f64) / s.rate;
+        let intended = s.t0 + Duration::from_secs_f64(slot);
+        if intended >= s.end {
+            break;
+        }
+        let now = Instant::now();
+        if now < intended {
+            pacer.sleep_until(intended).await;
+            let lag = Instant::now().saturating_duration_since(intended);
+            if let Some(h) = st.lag.as_mut() {
+                let _ = h.record(ns(lag).max(1));
+            }
+        } else if i > 0 {
+            st.late += 1;
+        }
+        st.sends += 1;
+        let in_window = intended >= s.start;
+        let kind = lane.vu.next_kind();
+        let outcome = exchange(&cfg, &bytes, &mut lane, kind).await;
+        let done = Instant::now();
+        let latency = done.saturating_duration_since(intended);
+        if in_window {
+            st.last_done = Some(st.last_done.map_or(done, |d| d.max(done)));
+            st.requests += 1;
+            *st.kinds.entry(kind).or_default() += 1;
+            if let Some(h) = st.latency.as_mut() {
+                let _ = h.record(ns(latency).clamp(1, MAX_NS));
+            }
+        }
+        match outcome {
+            Ok(()) => {
+                st.answered += 1;
+                if in_window {
+                    st.ok += 1;
+                }
+            }
+            Err(kind) => {
+                if in_window {
+                    *st.errors.entry(kind).or_default() += 1;
+                }
+                lane.vu.restart_for(&cfg);
+            }
+        }
+    }
+    (lane, st)
+}
+
+/// One request and its answer; `Err` is the error kind.
+async fn exchange(
+    cfg: &LoadConfig,
+    bytes: &Arc<ByteCount>,
+    lane: &mut Lane,
+    kind: Kind,
+) -> Result<(), String> {
+    if lane.sender.is_none() {
+        lane.sender = Some(
+            connect(cfg, bytes.clone())
+                .await
+                .map_err(|_| "connect".to_owned())?,
+        );
+    }
+    let Some(sender) = lane.sender.as_mut() else {
+        return Err("connect".into());
+    };
+    let req = lane.vu.request(cfg, sender.is_h2());
+    match tokio::time::timeout(cfg.request_timeout, sender.send(req)).await {
+        Ok(Ok(answer)) => {
+            let status = answer.status;
+            lane.vu
+                .answer(cfg, kind, &answer)
+                .map_err(|_| status.as_u16().to_string())
+        }
+        Ok(Err(_)) => {
+            lane.sender = None;
+            Err("connection".into())
+        }
+        Err(_) => {
+            lane.sender = None;
+            Err("timeout".into())
+        }
+    }
+}
+
+fn ns(d: Duration) -> u64 {
+    u64::try_from(d.as_nanos()).unwrap_or(u64::MAX)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn summarize(
+    cfg: &LoadConfig,
+    rate: f64,
+    window: Duration,
+    start: Instant,
+    stats: Vec<LaneStats>,
+    cores: f64,
+    sent: u64,
+    received: u64,
+) -> StepResult {
+    let mut latency = histogram(MAX_NS);
+    let mut lag = histogram(MAX_NS);
+    let mut r = StepResult {
+        offered_rate: rate,
+        window_s: window.as_secs_f64(),
+        requests: 0,
+        ok: 0,
+        errors: 0,
+        error_kinds: BTreeMap::new(),
+        kinds: BTreeMap::new(),
+        achieved_rate: 0.0,
+        latency: Summary::EMPTY,
+        latency_histogram: String::new(),
+        lag: Summary::EMPTY,
+        late_share: 0.0,
+        generator_cores: cores,
+        generator_threads: cfg.threads,
+        bytes_sent_per_request: 0.0,
+        bytes_received_per_request: 0.0,
+        valid: true,
+        invalid_reason: None,
+    };
+    let (mut late, mut sends, mut answered) = (0u64, 0u64, 0u64);
+    let mut last_done = start + window;
+    for s in stats {
+        if let Some(h) = &s.latency {
+            let _ = latency.add(h);
+        }
+        if let Some(h) = &s.lag {
+            let _ = lag.add(h);
+        }
+        r.requests += s.requests;
+        r.ok += s.ok;
+        for (k, v) in s.errors {
+            r.errors += v;
+            *r.error_kinds.entry(k).or_default() += v;
+        }
+        for (k, v) in s.kinds {
+            *r.kinds.entry(format!("{k:?}")).or_default() += v;
+        }
+        if let Some(d) = s.last_done {
+            last_done = last_done.max(d);
+        }
+        late += s.late;
+        sends += s.sends;
+        answered += s.answered;
+    }
+    // Over the window, or until its last request was answered if that came later (an
+    // overloaded server answers the window's requests long after it).
+    r.achieved_rate = r.ok as f64
+        / last_done
+            .saturating_duration_since(start)
+            .as_secs_f64()
+            .max(1e-9);
+    r.latency = Summary::from_histogram(&latency, 1.0).unwrap_or(Summary::EMPTY);
+    r.latency_histogram = encode_histogram(&latency);
+    r.lag = Summary::from_histogram(&lag, 1.0).unwrap_or(Summary::EMPTY);
+    r.late_share = if sends == 0 {
+        0.0
+    } else {
+        late as f64 / sends as f64
+    };
+    if answered > 0 {
+        r.bytes_sent_per_request = sent as f64 / answered as f64;
+        r.bytes_received_per_request = received as f64 / answered as f64;
+    }
+    let limit = ns(cfg.max_lag) as f64;
+    if r.lag.samples > 0 && r.lag.p99_ns > limit {
+        r.valid = false;
+        r.invalid_reason = Some(format!(
+            "the generator lagged: p99 pacer lag {:.2} ms > {:.2} ms",
+            r.lag.p99_ns / 1e6,
+            limit / 1e6
+        ));
+    }
+    r
+}

@@ -1,0 +1,257 @@
+//! A virtual user: the requests of the Superb Site's flow, one at a time, with the state a
+//! browser or API client keeps (cookie jar, bearer token, CSRF token).
+
+use http_body_util::Full;
+use hyper::body::Bytes;
+use hyper::header::{self, HeaderValue};
+use hyper::{Method, Request, StatusCode};
+use serde::{Deserialize, Serialize};
+
+use super::client::Answer;
+use super::{LoadConfig, Mix};
+use crate::http::Transport;
+
+/// The kind of a request in the mix.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Kind {
+    /// `GET /login`.
+    LoginPage,
+    /// `POST /login`.
+    Login,
+    /// `GET /me`.
+    Me,
+    /// `POST /api/notes`.
+    Note,
+    /// `POST /logout`.
+    Logout,
+}
+
+impl Kind {
+    /// The status a correct server answers.
+    pub fn expected(self, transport: Transport) -> StatusCode {
+        match (self, transport) {
+            (Kind::LoginPage, _) | (Kind::Me, _) => StatusCode::OK,
+            (Kind::Login, Transport::Cookie) => StatusCode::SEE_OTHER,
+            (Kind::Login, Transport::Bearer) => StatusCode::OK,
+            (Kind::Note, _) => StatusCode::CREATED,
+            (Kind::Logout, _) => StatusCode::NO_CONTENT,
+        }
+    }
+}
+
+/// One virtual user's state.
+#[derive(Debug, Clone)]
+pub struct Vu {
+    user: usize,
+    next_user: usize,
+    stride: usize,
+    jar: Vec<(String, String)>,
+    bearer: Option<String>,
+    csrf: Option<String>,
+    form_csrf: Option<String>,
+    next: Kind,
+    reads: u32,
+    writes: u32,
+}
+
+impl Vu {
+    /// Virtual user `lane` of `lanes`; it logs in as accounts `lane`, `lane + lanes`, ...
+    pub fn new(lane: usize, lanes: usize) -> Vu {
+        Vu {
+            user: lane,
+            next_user: lane,
+            stride: lanes.max(1),
+            jar: Vec::new(),
+            bearer: None,
+            csrf: None,
+            form_csrf: None,
+            next: Kind::LoginPage,
+            reads: 0,
+            writes: 0,
+        }
+    }
+
+    /// Spreads users over the flow: user `lane` of `lanes` begins its first session with
+    /// a share of its writes already done, so later logins (milliseconds of argon2id each)
+    /// arrive spread out instead of all virtual users logging in at the same instant.
+    pub fn stagger(&mut self, cfg: &LoadConfig, lane: usize, lanes: usize) {
+        if let Mix::Flow {
+            writes_per_session, ..
+        } = cfg.mix
+        {
+            let w = u64::from(writes_per_session);
+            self.writes = u32::try_from(lane as u64 * w / lanes.max(1) as u64).unwrap_or(0);
+        }
+    }
+
+    /// Starts over as the next account (after a logout or an error); with the login-only
+    /// mix, straight at `POST /login`.
+    pub fn restart_for(&mut self, cfg: &LoadConfig) {
+        self.restart(cfg.accounts);
+        if cfg.mix == Mix::LoginOnly {
+            self.next = Kind::Login;
+        }
+    }
+
+    /// Starts over as the next account (after a logout or an error).
+    pub fn restart(&mut self, accounts: usize) {
+        self.user = self.next_user % accounts.max(1);
+        self.next_user = self.next_user.wrapping_add(self.stride);
+        self.jar.clear();
+        self.bearer = None;
+        self.csrf = None;
+        self.form_csrf = None;
+        self.next = Kind::LoginPage;
+        self.reads = 0;
+        self.writes = 0;
+    }
+
+    /// The kind of the next request.
+    pub fn next_kind(&self) -> Kind {
+        self.next
+    }
+
+    /// The next request; `absolute` for HTTP/2 (scheme and authority in the URI).
+    pub fn request(&self, cfg: &LoadConfig, absolute: bool) -> Request<Full<Bytes>> {
+        let (method, path, body): (Method, &str, Bytes) = match self.next {
+            Kind::LoginPage => (Method::GET, "/login", Bytes::new()),
+            Kind::Login => {
+                let form = format!(
+                    "username=user-{u}&password=password-{u}&csrf={c}",
+                    u = self.user,
+                    c = self.form_csrf.as_deref().unwrap_or("")
+                );
+                (Method::POST, "/login", Bytes::from(form))
+            }
+            Kind::Me => (Method::GET, "/me", Bytes::new()),
+            Kind::Note => (
+                Method::POST,
+                "/api/notes",
+                Bytes::from_static(b"{\"text\":\"hello\"}"),
+            ),
+            Kind::Logout => (Method::POST, "/logout", Bytes::new()),
+        };
+        let uri = if absolute {
+            format!("{}{path}", cfg.target.url)
+        } else {
+            path.to_owned()
+        };
+        let mut b = Request::builder().method(method).uri(uri);
+        if !absolute {
+            b = b.header(header::HOST, cfg.target.authority.as_str());
+        }
+        match self.next {
+            Kind::Login => b = b.header(header::CONTENT_TYPE, "application/x-www-form-urlencoded"),
+            Kind::Note => b = b.header(header::CONTENT_TYPE, "application/json"),
+            _ => {}
+        }
+        if !self.jar.is_empty() {
+            let cookies: Vec<String> = self.jar.iter().map(|(n, v)| format!("{n}={v}")).collect();
+            b = b.header(header::COOKIE, cookies.join("; "));
+        }
+        if let Some(t) = &self.bearer {
+            b = b.header(header::AUTHORIZATION, format!("Bearer {t}"));
+        }
+        if matches!(self.next, Kind::Note | Kind::Logout)
+            && let Some(c) = &self.csrf
+        {
+            b = b.header("x-csrf-token", c.as_str());
+        }
+        // The parts above are valid by construction (ASCII paths, tokens and headers);
+        // should one not be, an empty request goes out and its error is counted.
+        b.body(Full::new(body))
+            .unwrap_or_else(|_| Request::new(Full::new(Bytes::new())))
+    }
+
+    /// Takes the answer to the request of kind `kind`; `Err` names what was wrong, and the
+    /// user then starts over.
+    pub fn answer(&mut self, cfg: &LoadConfig, kind: Kind, a: &Answer) -> Result<(), String> {
+        if a.status != kind.expected(cfg.transport) {
+            return Err(format!("{kind:?} answered {}", a.status.as_u16()));
+        }
+        self.take_cookies(a.headers.get_all(header::SET_COOKIE).iter());
+        match kind {
+            Kind::LoginPage => {
+                self.form_csrf = Some(form_csrf(&a.body).ok_or("no csrf input in the login form")?);
+                self.next = Kind::Login;
+            }
+            Kind::Login => {
+                if cfg.transport == Transport::Bearer {
+                    let v: serde_json::Value = serde_json::from_slice(&a.body)
+                        .map_err(|_| "login answer is not JSON".to_owned())?;
+                    let t = v["access_token"].as_str().ok_or("no access_token")?;
+                    self.bearer = Some(t.to_owned());
+                }
+                if cfg.mix == Mix::LoginOnly {
+                    self.restart_for(cfg);
+                    return Ok(());
+                }
+                self.next = Kind::Me;
+            }
+            Kind::Me => {
+                if cfg.transport == Transport::Cookie && self.csrf.is_none() {
+                    let v: serde_json::Value = serde_json::from_slice(&a.body)
+                        .map_err(|_| "/me answer is not JSON".to_owned())?;
+                    self.csrf = Some(v["csrf"].as_str().ok_or("no csrf in /me")?.to_owned());
+                }
+                self.reads += 1;
+                self.next = match cfg.mix {
+                    Mix::MeOnly | Mix::LoginOnly => Kind::Me,
+                    Mix::Flow {
+                        reads_per_write, ..
+                    } if self.reads >= reads_per_write.max(1) => Kind::Note,
+                    Mix::Flow { .. } => Kind::Me,
+                };
+            }
+            Kind::Note => {
+                self.reads = 0;
+                self.writes += 1;
+                self.next = match cfg.mix {
+                    Mix::Flow {
+                        writes_per_session, ..
+                    } if self.writes >= writes_per_session => Kind::Logout,
+                    _ => Kind::Me,
+                };
+            }
+            Kind::Logout => self.restart(cfg.accounts),
+        }
+        Ok(())
+    }
+
+    fn take_cookies<'a>(&mut self, values: impl Iterator<Item = &'a HeaderValue>) {
+        for v in values {
+            let Ok(s) = v.to_str() else { continue };
+            let Ok(c) = cookie::Cookie::parse(s.to_owned()) else {
+                continue;
+            };
+            self.jar.retain(|(n, _)| n != c.name());
+            let removal = c.value().is_empty() || c.max_age().is_some_and(|m| m.is_zero());
+            if !removal {
+                self.jar.push((c.name().to_owned(), c.value().to_owned()));
+            }
+        }
+    }
+}
+
+/// The value of the hidden `csrf` input of the login form.
+pub fn form_csrf(body: &[u8]) -> Option<String> {
+    let s = std::str::from_utf8(body).ok()?;
+    let at = s.find("name=\"csrf\"")?;
+    let rest = &s[at..];
+    let v = rest.find("value=\"")? + "value=\"".len();
+    let end = rest[v..].find('"')?;
+    Some(rest[v..v + end].to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_the_form_csrf() {
+        let html = b"<form><input type=\"hidden\" name=\"csrf\" value=\"ab.c-d_\"></form>";
+        assert_eq!(form_csrf(html).as_deref(), Some("ab.c-d_"));
+        assert_eq!(form_csrf(b"<form></form>"), None);
+    }
+}

@@ -1,0 +1,380 @@
+//! Workload http: the Superb Site under load. For every scheme × transport (cookie,
+//! bearer) × protocol (HTTP/1.1, h2c, HTTP/2 over TLS), a `tokenbench serve` child process
+//! serves the login flow and the open-loop generator ([`crate::load`]) drives it:
+//!
+//! 1. the highest offered rate whose p99 meets the objective (steps up, then bisects);
+//! 2. then, at one common offered rate for every row (a share of the lowest maximum, or
+//!    fixed), p50/p99/p99.9, errors, and from the server's own `/metrics` before and after
+//!    the step: server CPU per request (getrusage of the child, so the generator's CPU is
+//!    not in it), the token's part of it (sampled thread CPU inside the scheme), password
+//!    hashing, and the rest of the stack; plus bytes per request on the socket each way.
+//!
+//! Its results file, [`HttpResults`], is `http.json` ([`crate::results::schema::http`]).
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+pub use crate::results::schema::http::{CommonPoint, HttpProtocol, HttpResults, HttpRow};
+
+use super::{Progress, SchemeSpec, Settings, StoreSpec, Workload, WorkloadError, WorkloadResult};
+use crate::http::child::{ChildServer, serve_args};
+use crate::http::metrics::MetricsSnapshot;
+use crate::http::{Revocation, Transport};
+use crate::load::client::get_json;
+use crate::load::search::{Limit, SearchParams, SearchStep, search};
+use crate::load::{Generator, LoadConfig, Mix, Protocol, Target};
+use crate::results::schema::ResultFile;
+use crate::scheme::JwtAlg;
+
+/// What the http workload runs.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HttpParams {
+    /// The quick variant.
+    pub quick: bool,
+    /// Schemes served.
+    pub schemes: Vec<SchemeSpec>,
+    /// Transports.
+    pub transports: Vec<Transport>,
+    /// Protocols.
+    pub protocols: Vec<HttpProtocol>,
+    /// What logout does to a JWT (sessions are always deleted).
+    pub revocation: Revocation,
+    /// Demo accounts on each server.
+    pub accounts: usize,
+    /// Concurrent virtual users.
+    pub vus: usize,
+    /// HTTP/2 connections the virtual users share.
+    pub h2_connections: usize,
+    /// `GET /me` per `POST /api/notes`.
+    pub reads_per_write: u32,
+    /// Writes between login and logout.
+    pub writes_per_session: u32,
+    /// The rate search (objective, steps, windows).
+    pub search: SearchParams,
+    /// The common offered rate; `None`: [`common_fraction`](Self::common_fraction) of the
+    /// lowest maximum rate.
+    pub common_rate: Option<f64>,
+    /// Share of the lowest maximum rate used as the common rate.
+    pub common_fraction: f64,
+    /// Measured window at the common rate.
+    pub common_window: Duration,
+    /// Generator worker threads.
+    pub generator_threads: usize,
+    /// An unmeasured step before each row's search, fast enough for four requests per
+    /// virtual user, so every one has logged in (a login costs milliseconds of argon2id, and a
+    /// burst of them would fail the first step).
+    pub settle: Duration,
+    /// The `tokenbench` executable to start as the server (default: this executable).
+    #[serde(skip)]
+    pub server_exe: Option<PathBuf>,
+}
+
+impl HttpParams {
+    /// The quick variant: session on memory, JWT HS256 and ES256, both transports,
+    /// HTTP/1.1 and h2c, short steps (well under 20 s on two cores).
+    pub fn quick() -> HttpParams {
+        HttpParams {
+            quick: true,
+            schemes: vec![
+                SchemeSpec::Session(StoreSpec::Memory),
+                SchemeSpec::Jwt(JwtAlg::HS256),
+                SchemeSpec::Jwt(JwtAlg::ES256),
+            ],
+            transports: Transport::ALL.to_vec(),
+            protocols: vec![HttpProtocol::Http1, HttpProtocol::H2c],
+            revocation: Revocation::None,
+            accounts: 20,
+            vus: 16,
+            h2_connections: 2,
+            reads_per_write: 4,
+            writes_per_session: 20,
+            search: SearchParams {
+                start_rate: 2000.0,
+                max_rate: 50_000.0,
+                growth: 3.0,
+                bisect_steps: 1,
+                warmup: Duration::from_millis(40),
+                window: Duration::from_millis(100),
+                ..SearchParams::default()
+            },
+            common_rate: None,
+            common_fraction: 0.5,
+            common_window: Duration::from_millis(200),
+            generator_threads: 1,
+            settle: Duration::from_millis(100),
+            server_exe: None,
+        }
+    }
+
+    /// The full variant: session on memory and rwlock, every JWT algorithm, both
+    /// transports, HTTP/1.1, h2c and HTTP/2 over TLS.
+    pub fn full() -> HttpParams {
+        let mut schemes = vec![
+            SchemeSpec::Session(StoreSpec::Memory),
+            SchemeSpec::Session(StoreSpec::RwLock),
+        ];
+        schemes.extend(JwtAlg::ALL.map(SchemeSpec::Jwt));
+        HttpParams {
+            quick: false,
+            schemes,
+            protocols: vec![HttpProtocol::Http1, HttpProtocol::H2c, HttpProtocol::H2Tls],
+            accounts: 1000,
+            vus: 64,
+            h2_connections: 4,
+            writes_per_session: 50,
+            search: SearchParams {
+                start_rate: 1000.0,
+                bisect_steps: 2,
+                warmup: Duration::from_millis(200),
+                window: Duration::from_millis(700),
+                ..SearchParams::default()
+            },
+            common_window: Duration::from_secs(2),
+            // Fixed, so a noisy lowest maximum cannot drag every row to a rate where idle
+            // wake-ups dominate the CPU per request.
+            common_rate: Some(2000.0),
+            settle: Duration::from_millis(300),
+            ..HttpParams::quick()
+        }
+    }
+}
+
+/// The generator's protocol for a row's.
+fn load_protocol(p: HttpProtocol) -> Protocol {
+    match p {
+        HttpProtocol::Http1 => Protocol::Http1,
+        HttpProtocol::H2c | HttpProtocol::H2Tls => Protocol::H2,
+    }
+}
+
+/// The http workload.
+pub struct Http;
+
+/// Flags of `tokenbench http` (and of `run`'s http part).
+#[derive(Debug, Clone, clap::Args)]
+pub struct HttpArgs {
+    /// HTTP versions: http1.1, h2c, h2 (over TLS) (default all three; quick: http1.1,h2c).
+    #[arg(long = "http-protocols", value_delimiter = ',', value_parser = parse_protocol)]
+    pub protocols: Option<Vec<HttpProtocol>>,
+    /// Credential transports: cookie, bearer (default both).
+    #[arg(long = "http-transports", value_delimiter = ',', value_parser = parse_transport)]
+    pub transports: Option<Vec<Transport>>,
+    /// The common offered rate, req/s (default 2000; quick: half the lowest maximum).
+    #[arg(long = "http-rate", value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
+    pub rate: Option<u64>,
+    /// The p99 objective of the rate search, e.g. 10ms.
+    #[arg(long = "http-p99", value_parser = crate::units::parse_duration)]
+    pub p99: Option<Duration>,
+}
+
+fn parse_protocol(s: &str) -> Result<HttpProtocol, String> {
+    [HttpProtocol::Http1, HttpProtocol::H2c, HttpProtocol::H2Tls]
+        .into_iter()
+        .find(|p| p.name().eq_ignore_ascii_case(s))
+        .ok_or_else(|| format!("unknown HTTP protocol '{s}' (expected http1.1, h2c or h2)"))
+}
+
+fn parse_transport(s: &str) -> Result<Transport, String> {
+    s.parse()
+}
+
+impl Workload for Http {
+    const ABOUT: &'static str =
+        "The Superb Site under open-loop load: max rate, latency, CPU and bytes per request";
+    type Args = HttpArgs;
+    type Params = HttpParams;
+    type Results = HttpResults;
+
+    fn params(a: &HttpArgs, quick: bool) -> HttpParams {
+        let mut p = if quick {
+            HttpParams::quick()
+        } else {
+            HttpParams::full()
+        };
+        if let Some(v) = &a.protocols {
+            p.protocols = v.clone();
+        }
+        if let Some(v) = &a.transports {
+            p.transports = v.clone();
+        }
+        if let Some(r) = a.rate {
+            p.common_rate = Some(r as f64);
+        }
+        if let Some(d) = a.p99 {
+            p.search.p99_objective = d;
+        }
+        p
+    }
+
+    fn run(s: &Settings, p: &HttpParams, progress: &dyn Progress) -> WorkloadResult<HttpResults> {
+        let mut p = p.clone();
+        p.schemes = served(s, p.quick);
+        run(&p, progress)
+    }
+}
+
+/// The schemes the http workload serves: those selected; in a quick run, only the embedded
+/// store and HS256 and ES256 among them (each row is a server and a rate search), unless
+/// that leaves none.
+pub fn served(s: &Settings, quick: bool) -> Vec<SchemeSpec> {
+    let all = s.schemes();
+    if !quick {
+        return all;
+    }
+    let few: Vec<SchemeSpec> = all
+        .iter()
+        .filter(|spec| {
+            matches!(
+                spec,
+                SchemeSpec::Session(StoreSpec::Memory)
+                    | SchemeSpec::Jwt(JwtAlg::HS256 | JwtAlg::ES256)
+            )
+        })
+        .cloned()
+        .collect();
+    if few.is_empty() { all } else { few }
+}
+
+fn other(e: impl std::fmt::Display) -> WorkloadError {
+    WorkloadError::Other(format!("http workload: {e}"))
+}
+
+struct Row {
+    spec: SchemeSpec,
+    transport: Transport,
+    protocol: HttpProtocol,
+    generator: Generator,
+    found: Option<(Option<f64>, Limit, Vec<SearchStep>)>,
+}
+
+/// Runs the http workload.
+pub fn run(params: &HttpParams, progress: &dyn Progress) -> WorkloadResult<HttpResults> {
+    let exe = match &params.server_exe {
+        Some(p) => p.clone(),
+        None => std::env::current_exe().map_err(other)?,
+    };
+    let mut servers: Vec<ChildServer> = Vec::new();
+    let mut rows: Vec<Row> = Vec::new();
+    for spec in &params.schemes {
+        for &transport in &params.transports {
+            for tls in [false, true] {
+                let protocols: Vec<HttpProtocol> = params
+                    .protocols
+                    .iter()
+                    .copied()
+                    .filter(|p| p.tls() == tls)
+                    .collect();
+                if protocols.is_empty() {
+                    continue;
+                }
+                let args = serve_args(spec, transport, params.revocation, params.accounts, tls);
+                servers.push(ChildServer::spawn(&exe, &args).map_err(other)?);
+                let server = servers.len() - 1;
+                for protocol in protocols {
+                    let target = Target::parse(servers[server].url()).map_err(other)?;
+                    let mut cfg = LoadConfig::new(target, load_protocol(protocol), transport);
+                    cfg.insecure = true;
+                    cfg.accounts = params.accounts;
+                    cfg.vus = params.vus;
+                    cfg.connections = params.h2_connections;
+                    cfg.threads = params.generator_threads;
+                    cfg.mix = Mix::Flow {
+                        reads_per_write: params.reads_per_write,
+                        writes_per_session: params.writes_per_session,
+                    };
+                    rows.push(Row {
+                        spec: spec.clone(),
+                        transport,
+                        protocol,
+                        generator: Generator::new(cfg).map_err(other)?,
+                        found: None,
+                    });
+                }
+            }
+        }
+    }
+    progress.start("http", 2 * rows.len() as u64);
+    for r in &mut rows {
+        progress.step(&format!(
+            "{} {} {}: max rate",
+            r.spec,
+            r.transport,
+            r.protocol.name()
+        ));
+        // Enough for every user to get through GET and POST /login and a first read.
+        let settle_rate = (params.search.start_rate / 4.0)
+            .max(4.0 * params.vus as f64 / params.settle.as_secs_f64().max(0.01));
+        r.generator
+            .run_step(settle_rate, Duration::ZERO, params.settle)
+            .map_err(other)?;
+        let s = search(&mut r.generator, &params.search, |_| {}).map_err(other)?;
+        r.found = Some((s.max_rate, s.limited_by, s.steps));
+    }
+    let lowest = rows
+        .iter()
+        .filter_map(|r| r.found.as_ref().and_then(|f| f.0))
+        .fold(f64::INFINITY, f64::min);
+    let common_rate = params.common_rate.unwrap_or(if lowest.is_finite() {
+        (lowest * params.common_fraction).max(1.0)
+    } else {
+        params.search.start_rate / 4.0
+    });
+    let mut out = Vec::with_capacity(rows.len());
+    for r in rows {
+        progress.step(&format!(
+            "{} {} {}: common rate",
+            r.spec,
+            r.transport,
+            r.protocol.name()
+        ));
+        let mut g = r.generator;
+        let metrics_cfg = g.config().clone();
+        let before: MetricsSnapshot = g
+            .block_on(get_json(&metrics_cfg, "/metrics"))
+            .map_err(other)?;
+        let step = g
+            .run_step(common_rate, params.search.warmup, params.common_window)
+            .map_err(other)?;
+        let after: MetricsSnapshot = g
+            .block_on(get_json(&metrics_cfg, "/metrics"))
+            .map_err(other)?;
+        let (max_rate, limited_by, search) =
+            r.found.unwrap_or((None, Limit::Objective, Vec::new()));
+        let logout = match (&r.spec, params.revocation) {
+            (SchemeSpec::Jwt(_), Revocation::None) => "expiry-only",
+            _ => "revoked",
+        };
+        out.push(HttpRow {
+            scheme: r.spec.id(),
+            // The server is a child `tokenbench serve` on the default backend.
+            backend: r
+                .spec
+                .is_jwt()
+                .then_some(crate::crypto::CryptoBackend::AwsLc),
+            transport: r.transport,
+            protocol: r.protocol,
+            logout: logout.into(),
+            max_rate,
+            limited_by,
+            search,
+            common: CommonPoint {
+                server: after.delta(&before),
+                step,
+            },
+            server_max_rss_bytes: after.max_rss_bytes,
+        });
+    }
+    progress.finish();
+    for mut s in servers {
+        s.stop();
+    }
+    Ok(HttpResults {
+        schema_version: <HttpResults as ResultFile>::VERSION,
+        cores: std::thread::available_parallelism().map_or(1, usize::from),
+        params: serde_json::to_value(params).map_err(other)?,
+        common_rate,
+        rows: out,
+    })
+}
