@@ -11,8 +11,8 @@
 //! report.html                            one self-contained page, charts inline
 //! ```
 //!
-//! - [`verdict`]: the rule and the computed verdict of each row of the seed table.
-//! - [`seed`]: the seven rows with the figures per scheme.
+//! - [`seed`]: the seed table, one file per row (claim, thresholds, rule, figures per
+//!   scheme, computed verdict), and the [`seed::Verdict`] and [`seed::Judgement`] they share.
 //! - [`sections`]: the whole document, section by section.
 //! - [`document`], [`markdown`], [`html`]: the document model and its two renderings.
 //! - [`criterion`]: criterion's estimates, shown beside the CLI's figures when present.
@@ -25,7 +25,6 @@ pub mod markdown;
 pub mod sections;
 pub mod seed;
 pub mod terminal;
-pub mod verdict;
 
 use std::io;
 use std::path::{Path, PathBuf};

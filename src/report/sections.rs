@@ -4,8 +4,7 @@
 
 use super::Run;
 use super::document::{Block, Document};
-use super::seed;
-use super::verdict::{self, Verdict};
+use super::seed::{self, Verdict};
 use crate::claims::ClaimSet;
 use crate::crypto::CryptoBackend;
 use crate::measure::stats::Summary;
@@ -512,7 +511,7 @@ fn validate(doc: &mut Document, run: &Run, charts: &[Rendered]) {
         .map(|r| {
             format!(
                 "{} {} ({} claims): {} of about {} operations failed",
-                verdict::with_backend(r),
+                seed::with_backend(r),
                 r.operation.name(),
                 r.claims.name(),
                 r.errors,
@@ -827,7 +826,7 @@ fn scale(doc: &mut Document, run: &Run, charts: &[Rendered]) {
         }
     ));
     chart(doc, charts, "scale_throughput");
-    if let Some((lo, hi, lines)) = verdict::scaling(s) {
+    if let Some((lo, hi, lines)) = seed::scalability::scaling(s) {
         doc.table(
             &[
                 "Scheme",
