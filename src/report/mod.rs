@@ -13,7 +13,8 @@
 //!
 //! - [`seed`]: the seed table, one file per row (claim, thresholds, rule, figures per
 //!   scheme, computed verdict), and the [`seed::Verdict`] and [`seed::Judgement`] they share.
-//! - [`sections`]: the whole document, section by section.
+//! - [`sections`]: the whole document, one file per section (intro, machine, seed table,
+//!   size, validate, revoke, scale, security, reproduce) assembled in order.
 //! - [`document`], [`markdown`], [`html`]: the document model and its two renderings.
 //! - [`criterion`]: criterion's estimates, shown beside the CLI's figures when present.
 //! - [`terminal`]: the summary printed at the end of a run.
