@@ -11,6 +11,12 @@
 //! - [`scale`]: (e) `scale_throughput`: ops/s against threads; (f) `scale_percentiles`:
 //!   latency percentiles at the most threads.
 //!
+//! Each figure module only chooses what to draw; `canvas` draws it, one file per job:
+//! `hbar` (horizontal bars), `vbar` (vertical grouped bars), `line` (line charts), `legend`
+//! (the strip under each chart) and `style` (fonts and the palette, one colour per scheme
+//! and strategy in every chart), with the frame and log-axis helpers they share in
+//! `canvas/mod.rs`.
+//!
 //! Numbers are formatted by [`crate::units`], shared with the report.
 //!
 //! Text is laid out with plotters' default `ttf` feature, which finds a system

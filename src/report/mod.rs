@@ -11,9 +11,10 @@
 //! report.html                            one self-contained page, charts inline
 //! ```
 //!
-//! - [`verdict`]: the rule and the computed verdict of each row of the seed table.
-//! - [`seed`]: the seven rows with the figures per scheme.
-//! - [`sections`]: the whole document, section by section.
+//! - [`seed`]: the seed table, one file per row (claim, thresholds, rule, figures per
+//!   scheme, computed verdict), and the [`seed::Verdict`] and [`seed::Judgement`] they share.
+//! - [`sections`]: the whole document, one file per section (intro, machine, seed table,
+//!   size, validate, revoke, scale, security, reproduce) assembled in order.
 //! - [`document`], [`markdown`], [`html`]: the document model and its two renderings.
 //! - [`criterion`]: criterion's estimates, shown beside the CLI's figures when present.
 //! - [`terminal`]: the summary printed at the end of a run.
@@ -25,7 +26,6 @@ pub mod markdown;
 pub mod sections;
 pub mod seed;
 pub mod terminal;
-pub mod verdict;
 
 use std::io;
 use std::path::{Path, PathBuf};

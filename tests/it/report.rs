@@ -14,7 +14,7 @@ use std::path::Path;
 use tokenbench::claims::ClaimSet;
 use tokenbench::measure::Measurement;
 use tokenbench::measure::stats::Summary;
-use tokenbench::report::verdict::{self, Verdict};
+use tokenbench::report::seed::{self, Verdict};
 use tokenbench::report::{self, ReportError, sections};
 use tokenbench::results::meta::CrateVersion;
 use tokenbench::results::schema::ResultFile;
@@ -950,42 +950,51 @@ fn criterion_estimates_are_shown_beside_the_cli_figures() {
 #[test]
 fn the_fixture_verdicts() {
     let (s, v, r, c) = (size(), validate(), revoke(), scale());
-    assert_eq!(verdict::bandwidth(Some(&s)).verdict, Verdict::Confirmed);
-    assert_eq!(verdict::cpu(Some(&v)).verdict, Verdict::Confirmed);
+    assert_eq!(seed::bandwidth::judge(Some(&s)).verdict, Verdict::Confirmed);
+    assert_eq!(seed::cpu::judge(Some(&v)).verdict, Verdict::Confirmed);
     assert_eq!(
-        verdict::scalability(Some(&c), Some(&s)).verdict,
+        seed::scalability::judge(Some(&c), Some(&s)).verdict,
         Verdict::Nuanced
     );
-    assert_eq!(verdict::privacy(Some(&s)).verdict, Verdict::Confirmed);
-    assert_eq!(verdict::revocation(Some(&r)).verdict, Verdict::Nuanced);
-    assert_eq!(verdict::expiry(Some(&v)).verdict, Verdict::Confirmed);
-    assert_eq!(verdict::cross_domain(Some(&s)).verdict, Verdict::Nuanced);
-    for n in 1..=7 {
-        assert!(!verdict::rule(n).is_empty(), "rule {n}");
+    assert_eq!(seed::privacy::judge(Some(&s)).verdict, Verdict::Confirmed);
+    assert_eq!(seed::revocation::judge(Some(&r)).verdict, Verdict::Nuanced);
+    assert_eq!(seed::expiry::judge(Some(&v)).verdict, Verdict::Confirmed);
+    assert_eq!(
+        seed::cross_domain::judge(Some(&s)).verdict,
+        Verdict::Nuanced
+    );
+    for row in seed::ROWS {
+        assert!(!(row.rule)().is_empty(), "rule {}", row.number);
     }
 }
 
 #[test]
 fn missing_results_are_not_measured_never_guessed() {
-    assert_eq!(verdict::bandwidth(None).verdict, Verdict::NotMeasured);
-    assert_eq!(verdict::cpu(None).verdict, Verdict::NotMeasured);
+    assert_eq!(seed::bandwidth::judge(None).verdict, Verdict::NotMeasured);
+    assert_eq!(seed::cpu::judge(None).verdict, Verdict::NotMeasured);
     assert_eq!(
-        verdict::scalability(None, Some(&size())).verdict,
+        seed::scalability::judge(None, Some(&size())).verdict,
         Verdict::NotMeasured
     );
-    assert_eq!(verdict::privacy(None).verdict, Verdict::NotMeasured);
-    assert_eq!(verdict::revocation(None).verdict, Verdict::NotMeasured);
-    assert_eq!(verdict::expiry(None).verdict, Verdict::NotMeasured);
-    assert_eq!(verdict::cross_domain(None).verdict, Verdict::NotMeasured);
+    assert_eq!(seed::privacy::judge(None).verdict, Verdict::NotMeasured);
+    assert_eq!(seed::revocation::judge(None).verdict, Verdict::NotMeasured);
+    assert_eq!(seed::expiry::judge(None).verdict, Verdict::NotMeasured);
+    assert_eq!(
+        seed::cross_domain::judge(None).verdict,
+        Verdict::NotMeasured
+    );
     // One family only: nothing to compare.
     let mut s = size();
     s.rows.retain(|r| r.scheme.is_jwt());
-    assert_eq!(verdict::bandwidth(Some(&s)).verdict, Verdict::NotMeasured);
+    assert_eq!(
+        seed::bandwidth::judge(Some(&s)).verdict,
+        Verdict::NotMeasured
+    );
     // A single thread count: no scaling to compare.
     let mut c = scale();
     c.points.retain(|p| p.threads == 1);
     assert_eq!(
-        verdict::scalability(Some(&c), None).verdict,
+        seed::scalability::judge(Some(&c), None).verdict,
         Verdict::NotMeasured
     );
 }
@@ -998,13 +1007,16 @@ fn bandwidth_flips_with_the_header_sizes() {
         .iter_mut()
         .filter(|r| r.scheme == "jwt-HS256" && r.claims == ClaimSet::Minimal)
         .for_each(|r| r.cookie_header_bytes = 20);
-    assert_eq!(verdict::bandwidth(Some(&s)).verdict, Verdict::Nuanced);
+    assert_eq!(seed::bandwidth::judge(Some(&s)).verdict, Verdict::Nuanced);
     // Every JWT no larger than the session: contradicted.
     s.rows
         .iter_mut()
         .filter(|r| r.scheme.is_jwt())
         .for_each(|r| r.cookie_header_bytes = 30);
-    assert_eq!(verdict::bandwidth(Some(&s)).verdict, Verdict::Contradicted);
+    assert_eq!(
+        seed::bandwidth::judge(Some(&s)).verdict,
+        Verdict::Contradicted
+    );
 }
 
 fn set_median(
@@ -1035,7 +1047,7 @@ fn cpu_flips_with_the_validate_medians() {
         Some("aws-lc-rs"),
         250.0,
     );
-    let j = verdict::cpu(Some(&v));
+    let j = seed::cpu::judge(Some(&v));
     assert_eq!(j.verdict, Verdict::Nuanced, "{}", j.because);
     assert!(j.because.contains("within ×2"), "{}", j.because);
     // The crypto library matters more than the scheme: nuanced.
@@ -1047,11 +1059,11 @@ fn cpu_flips_with_the_validate_medians() {
         Some("rust-crypto"),
         40_000.0 * 300.0,
     );
-    assert_eq!(verdict::cpu(Some(&v)).verdict, Verdict::Nuanced);
+    assert_eq!(seed::cpu::judge(Some(&v)).verdict, Verdict::Nuanced);
     // Sessions costlier than every JWT: contradicted (swap the session and HS256 figures).
     let mut v = validate();
     set_median(&mut v, "session-memory", Operation::Validate, None, 1e7);
-    assert_eq!(verdict::cpu(Some(&v)).verdict, Verdict::Contradicted);
+    assert_eq!(seed::cpu::judge(Some(&v)).verdict, Verdict::Contradicted);
 }
 
 fn set_ops(c: &mut ScaleResults, jwt: bool, threads: usize, factor: f64) {
@@ -1071,14 +1083,14 @@ fn scalability_flips_with_the_scaling_ratios() {
     let mut c = scale();
     set_ops(&mut c, false, 8, 0.4);
     assert_eq!(
-        verdict::scalability(Some(&c), Some(&s)).verdict,
+        seed::scalability::judge(Some(&c), Some(&s)).verdict,
         Verdict::Confirmed
     );
     // Swapped: JWTs barely scale: contradicted.
     let mut c = scale();
     set_ops(&mut c, true, 8, 0.4);
     assert_eq!(
-        verdict::scalability(Some(&c), Some(&s)).verdict,
+        seed::scalability::judge(Some(&c), Some(&s)).verdict,
         Verdict::Contradicted
     );
     // Sessions scale worse but the server keeps as much per JWT: contradicted.
@@ -1090,7 +1102,7 @@ fn scalability_flips_with_the_scaling_ratios() {
         .filter(|m| m.entry == Entry::IssuedJwt)
         .for_each(|m| m.bytes_per_entry = 5000.0);
     assert_eq!(
-        verdict::scalability(Some(&c), Some(&s2)).verdict,
+        seed::scalability::judge(Some(&c), Some(&s2)).verdict,
         Verdict::Contradicted
     );
 }
@@ -1102,19 +1114,25 @@ fn privacy_flips_with_what_an_outsider_reads() {
         .iter_mut()
         .filter(|r| r.scheme == "session-memory")
         .for_each(|r| r.random_bits = 64);
-    assert_eq!(verdict::privacy(Some(&s)).verdict, Verdict::Nuanced);
+    assert_eq!(seed::privacy::judge(Some(&s)).verdict, Verdict::Nuanced);
     let mut s = size();
     s.rows
         .iter_mut()
         .filter(|r| r.scheme == "session-memory")
         .for_each(|r| r.readable_payload_bytes = 100);
-    assert_eq!(verdict::privacy(Some(&s)).verdict, Verdict::Contradicted);
+    assert_eq!(
+        seed::privacy::judge(Some(&s)).verdict,
+        Verdict::Contradicted
+    );
     let mut s = size();
     s.rows
         .iter_mut()
         .filter(|r| r.scheme.is_jwt())
         .for_each(|r| r.readable_payload_bytes = 0);
-    assert_eq!(verdict::privacy(Some(&s)).verdict, Verdict::Contradicted);
+    assert_eq!(
+        seed::privacy::judge(Some(&s)).verdict,
+        Verdict::Contradicted
+    );
 }
 
 #[test]
@@ -1128,7 +1146,10 @@ fn revocation_flips_with_the_latencies() {
             _ => {}
         }
     }
-    assert_eq!(verdict::revocation(Some(&r)).verdict, Verdict::Confirmed);
+    assert_eq!(
+        seed::revocation::judge(Some(&r)).verdict,
+        Verdict::Confirmed
+    );
     // A fast denylist that failed trials does not count.
     let mut r = revoke();
     for s in r.strategies.iter_mut() {
@@ -1138,7 +1159,10 @@ fn revocation_flips_with_the_latencies() {
             _ => {}
         }
     }
-    assert_eq!(verdict::revocation(Some(&r)).verdict, Verdict::Confirmed);
+    assert_eq!(
+        seed::revocation::judge(Some(&r)).verdict,
+        Verdict::Confirmed
+    );
     // Expiry-only as quick as a deleted session: contradicted.
     let mut r = revoke();
     for s in r.strategies.iter_mut() {
@@ -1146,7 +1170,10 @@ fn revocation_flips_with_the_latencies() {
             s.latency.median_ns = 100e3;
         }
     }
-    assert_eq!(verdict::revocation(Some(&r)).verdict, Verdict::Contradicted);
+    assert_eq!(
+        seed::revocation::judge(Some(&r)).verdict,
+        Verdict::Contradicted
+    );
 }
 
 #[test]
@@ -1154,7 +1181,7 @@ fn expiry_judges_each_store_against_its_own_lookup() {
     // The fixture's Redis sliding validate (42 µs) costs far more than any JWT validate, yet
     // adds only 40% to its own lookup: confirmed (the old rule called this contradicted).
     let v = validate();
-    let j = verdict::expiry(Some(&v));
+    let j = seed::expiry::judge(Some(&v));
     assert_eq!(j.verdict, Verdict::Confirmed, "{}", j.because);
     assert!(
         j.because
@@ -1171,7 +1198,7 @@ fn expiry_judges_each_store_against_its_own_lookup() {
         None,
         45_000.0,
     );
-    assert_eq!(verdict::expiry(Some(&v)).verdict, Verdict::Confirmed);
+    assert_eq!(seed::expiry::judge(Some(&v)).verdict, Verdict::Confirmed);
     // One store over the threshold: nuanced, naming that store and its share.
     let mut v = validate();
     set_median(
@@ -1181,7 +1208,7 @@ fn expiry_judges_each_store_against_its_own_lookup() {
         None,
         400.0,
     );
-    let j = verdict::expiry(Some(&v));
+    let j = seed::expiry::judge(Some(&v));
     assert_eq!(j.verdict, Verdict::Nuanced, "{}", j.because);
     assert!(
         j.because
@@ -1197,7 +1224,7 @@ fn expiry_judges_each_store_against_its_own_lookup() {
         None,
         120_000.0,
     );
-    let j = verdict::expiry(Some(&v));
+    let j = seed::expiry::judge(Some(&v));
     assert_eq!(j.verdict, Verdict::Nuanced, "{}", j.because);
     assert!(
         j.because
@@ -1219,14 +1246,14 @@ fn expiry_is_never_contradicted_by_a_costly_write() {
     {
         r.measurement.wall.median_ns *= 1000.0;
     }
-    let j = verdict::expiry(Some(&v));
+    let j = seed::expiry::judge(Some(&v));
     assert_eq!(j.verdict, Verdict::Nuanced, "{}", j.because);
-    assert!(verdict::rule(6).contains("Never contradicted"));
-    assert!(!verdict::rule(6).contains("JWT validate"));
+    assert!(seed::expiry::rule().contains("Never contradicted"));
+    assert!(!seed::expiry::rule().contains("JWT validate"));
     // A zero lookup gives no share: not counted as cheap, and no panic.
     let mut v = validate();
     set_median(&mut v, "session-memory", Operation::Validate, None, 0.0);
-    assert_eq!(verdict::expiry(Some(&v)).verdict, Verdict::Nuanced);
+    assert_eq!(seed::expiry::judge(Some(&v)).verdict, Verdict::Nuanced);
 }
 
 #[test]
@@ -1235,7 +1262,7 @@ fn expiry_names_what_it_could_not_judge() {
     let mut v = validate();
     v.rows
         .retain(|r| !(r.scheme == "session-redis" && r.operation == Operation::ValidateSliding));
-    let j = verdict::expiry(Some(&v));
+    let j = seed::expiry::judge(Some(&v));
     assert_eq!(j.verdict, Verdict::Confirmed, "{}", j.because);
     assert!(
         j.because
@@ -1246,7 +1273,7 @@ fn expiry_names_what_it_could_not_judge() {
     assert!(!j.because.contains("session-redis +"), "{}", j.because);
     // No store measured both ways: not measured.
     v.rows.retain(|r| r.operation != Operation::ValidateSliding);
-    assert_eq!(verdict::expiry(Some(&v)).verdict, Verdict::NotMeasured);
+    assert_eq!(seed::expiry::judge(Some(&v)).verdict, Verdict::NotMeasured);
     // A sliding validate cheaper than the lookup is noise, named as such.
     let mut v = validate();
     set_median(
@@ -1256,7 +1283,7 @@ fn expiry_names_what_it_could_not_judge() {
         None,
         150.0,
     );
-    let j = verdict::expiry(Some(&v));
+    let j = seed::expiry::judge(Some(&v));
     assert_eq!(j.verdict, Verdict::Confirmed, "{}", j.because);
     assert!(
         j.because.contains("negative for session-memory"),
@@ -1287,10 +1314,10 @@ fn verdicts_leave_out_rows_with_failed_operations() {
         None,
         1e9,
     );
-    let j = verdict::expiry(Some(&v));
+    let j = seed::expiry::judge(Some(&v));
     assert_eq!(j.verdict, Verdict::Nuanced, "{}", j.because);
     set_errors(&mut v, "session-redis", Operation::ValidateSliding, 4);
-    let j = verdict::expiry(Some(&v));
+    let j = seed::expiry::judge(Some(&v));
     assert_eq!(j.verdict, Verdict::Confirmed, "{}", j.because);
     assert!(
         j.because.contains("not judged: session-redis")
@@ -1303,9 +1330,9 @@ fn verdicts_leave_out_rows_with_failed_operations() {
     // The CPU row's baseline falls back to a session store without failures.
     let mut v = validate();
     set_median(&mut v, "session-memory", Operation::Validate, None, 1e7);
-    assert_eq!(verdict::cpu(Some(&v)).verdict, Verdict::Contradicted);
+    assert_eq!(seed::cpu::judge(Some(&v)).verdict, Verdict::Contradicted);
     set_errors(&mut v, "session-memory", Operation::Validate, 2);
-    let j = verdict::cpu(Some(&v));
+    let j = seed::cpu::judge(Some(&v));
     assert_ne!(j.verdict, Verdict::Contradicted, "{}", j.because);
     assert!(
         j.because
@@ -1319,7 +1346,7 @@ fn verdicts_leave_out_rows_with_failed_operations() {
     for scheme in ["jwt-HS256", "jwt-RS256", "jwt-ES256", "jwt-EdDSA"] {
         set_errors(&mut v, scheme, Operation::Validate, 1);
     }
-    let j = verdict::cpu(Some(&v));
+    let j = seed::cpu::judge(Some(&v));
     assert_eq!(j.verdict, Verdict::NotMeasured, "{}", j.because);
     assert!(
         j.because
@@ -1354,7 +1381,7 @@ fn cross_domain_flips_with_the_header_limit() {
         .iter_mut()
         .filter(|r| r.scheme == "jwt-RS256" && r.claims == ClaimSet::Large)
         .for_each(|r| r.authorization_header_bytes = 9000);
-    let j = verdict::cross_domain(Some(&s));
+    let j = seed::cross_domain::judge(Some(&s));
     assert_eq!(j.verdict, Verdict::Contradicted);
     assert!(j.because.contains("jwt-RS256 large"), "{}", j.because);
     // Only a JWT fits the limits (session tokens would not): confirmed.
@@ -1363,7 +1390,10 @@ fn cross_domain_flips_with_the_header_limit() {
         .iter_mut()
         .filter(|r| r.scheme == "session-memory")
         .for_each(|r| r.authorization_header_bytes = 9000);
-    assert_eq!(verdict::cross_domain(Some(&s)).verdict, Verdict::Confirmed);
+    assert_eq!(
+        seed::cross_domain::judge(Some(&s)).verdict,
+        Verdict::Confirmed
+    );
 }
 
 // ---------------------------------------------------------------------------------------

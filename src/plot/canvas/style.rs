@@ -1,0 +1,78 @@
+//! The look shared by every chart: the font and its sizes, the colour of each scheme and
+//! revocation strategy (Tableau 10, the same in every chart), and the greys and reds of
+//! references, limits and the grid.
+
+use crate::results::schema::revoke::Strategy;
+use crate::scheme::JwtAlg;
+use crate::scheme::spec::{SchemeId, StoreKind};
+use plotters::prelude::*;
+
+/// Font family of every text.
+const FONT: &str = "sans-serif";
+/// Chart title size, px.
+pub(super) const TITLE_PX: f64 = 21.0;
+/// Axis description size, px.
+pub(super) const DESC_PX: f64 = 16.0;
+/// Tick, category and legend label size, px.
+pub(super) const LABEL_PX: f64 = 14.0;
+
+/// Black text in the chart font, `px` pixels high.
+pub(crate) fn text(px: f64) -> TextStyle<'static> {
+    (FONT, px).into_font().color(&BLACK)
+}
+
+/// Colour of a scheme (Tableau 10), the same in every chart.
+pub(crate) fn scheme_color(id: SchemeId) -> RGBColor {
+    match id {
+        SchemeId::Session(StoreKind::Memory) => BLUE,
+        SchemeId::Session(StoreKind::RwLock) => TEAL,
+        SchemeId::Jwt(JwtAlg::HS256) => ORANGE,
+        SchemeId::Jwt(JwtAlg::RS256) => RED,
+        SchemeId::Jwt(JwtAlg::ES256) => GREEN,
+        SchemeId::Jwt(JwtAlg::EdDSA) => PURPLE,
+        other => other_color(&other.to_string()),
+    }
+}
+
+/// Colour of a revocation strategy, the same in every chart: each family's baseline and
+/// its first alternatives take the colours of the schemes they run on.
+pub(crate) fn strategy_color(s: Strategy) -> RGBColor {
+    match s {
+        Strategy::SessionCentral => BLUE,
+        Strategy::SessionCache => TEAL,
+        Strategy::JwtExpiryOnly => ORANGE,
+        Strategy::JwtDenylistCentral => RED,
+        Strategy::JwtDenylistPushed => GREEN,
+        Strategy::JwtDenylistPolled => PURPLE,
+        other => other_color(other.name()),
+    }
+}
+
+const BLUE: RGBColor = RGBColor(0x4e, 0x79, 0xa7);
+const TEAL: RGBColor = RGBColor(0x76, 0xb7, 0xb2);
+const ORANGE: RGBColor = RGBColor(0xf2, 0x8e, 0x2b);
+const RED: RGBColor = RGBColor(0xe1, 0x57, 0x59);
+const GREEN: RGBColor = RGBColor(0x59, 0xa1, 0x4f);
+const PURPLE: RGBColor = RGBColor(0xb0, 0x7a, 0xa1);
+
+/// One of the remaining Tableau colours, chosen by a hash of `name`.
+fn other_color(name: &str) -> RGBColor {
+    const OTHERS: [RGBColor; 4] = [
+        RGBColor(0xed, 0xc9, 0x48),
+        RGBColor(0x9c, 0x75, 0x5f),
+        RGBColor(0xff, 0x9d, 0xa7),
+        RGBColor(0x79, 0x70, 0x6e),
+    ];
+    let h = name
+        .bytes()
+        .fold(0usize, |h, b| h.wrapping_mul(31) + b as usize);
+    OTHERS[h % OTHERS.len()]
+}
+
+/// Grey of reference bars.
+pub(crate) const REFERENCE: RGBColor = RGBColor(0xa0, 0xa0, 0xa0);
+/// Red of hard limits.
+pub(crate) const LIMIT: RGBColor = RGBColor(0xc0, 0x1c, 0x28);
+/// Dark orange of soft limits.
+pub(crate) const SOFT_LIMIT: RGBColor = RGBColor(0xd9, 0x6c, 0x00);
+pub(super) const GRID: RGBColor = RGBColor(0xe4, 0xe4, 0xe4);

@@ -1,0 +1,60 @@
+//! The seed article's table, rebuilt from the run: one table row per [`seed::ROWS`] entry
+//! (claim, figures per scheme, verdict, rule), then what decided each verdict.
+
+use crate::report::Run;
+use crate::report::document::Document;
+use crate::report::seed::{self, Verdict};
+use crate::scheme::spec::SchemeId;
+
+/// A verdict in bold, as the table and the reasons print it.
+fn bold_verdict(v: Verdict) -> String {
+    format!("**{}**", v.label())
+}
+
+/// The rebuilt table and, below it, what decided each verdict.
+pub(super) fn section(doc: &mut Document, run: &Run) {
+    doc.heading(2, "The comparison table, rebuilt from this run");
+    let cols = seed::columns(run);
+    let rows = seed::rows(run);
+    let session = cols.iter().find(|c| c.is_session());
+    doc.para(format!(
+        "One row per row of the seed article's table: the article's claim in our words, what this run \
+         measured for {} and for each JWT algorithm (typical claims unless stated; JWT figures on the \
+         `{}` crypto backend unless another is named), the verdict computed from those figures, and the \
+         rule that computed it.",
+        session.map_or_else(
+            || "sessions (none measured)".to_owned(),
+            |s| format!("sessions (`{s}`)")
+        ),
+        run.meta.crypto_backend
+    ));
+    let names: Vec<String> = cols.iter().map(SchemeId::to_string).collect();
+    let mut head: Vec<&str> = vec!["#", "Row", "Article's claim"];
+    head.extend(names.iter().map(String::as_str));
+    head.extend(["Verdict", "Rule"]);
+    let table_rows = rows
+        .iter()
+        .map(|r| {
+            let mut cells = vec![r.number.to_string(), r.name.to_owned(), r.claim.to_owned()];
+            cells.extend(r.cells.iter().cloned());
+            cells.push(bold_verdict(r.judgement.verdict));
+            cells.push(r.rule.clone());
+            cells
+        })
+        .collect();
+    doc.table(&head, table_rows);
+    doc.heading(3, "What decided each verdict");
+    doc.bullets(
+        rows.iter()
+            .map(|r| {
+                format!(
+                    "Row {}, {}: {}. {}.",
+                    r.number,
+                    r.name,
+                    bold_verdict(r.judgement.verdict),
+                    r.judgement.because
+                )
+            })
+            .collect(),
+    );
+}

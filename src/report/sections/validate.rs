@@ -1,0 +1,388 @@
+//! "Validate": the cost of one request per scheme and operation, the central store
+//! (embedded against Redis, with the server's CPU), the claim sets, the JWT breakdown, the
+//! reference floors, the budget checks, and criterion's estimates beside the CLI's.
+
+use super::{chart, workload};
+use crate::claims::ClaimSet;
+use crate::crypto::CryptoBackend;
+use crate::measure::stats::Summary;
+use crate::plot::Rendered;
+use crate::report::Run;
+use crate::report::document::Document;
+use crate::report::seed;
+use crate::results::schema::validate::{Operation, ValidateResults, ValidateRow};
+use crate::scheme::spec::{SchemeId, StoreKind};
+use crate::units;
+
+/// A median with its 95% confidence interval in brackets.
+fn ci(s: &Summary) -> String {
+    format!(
+        "{} [{}, {}]",
+        units::ns(s.median_ns),
+        units::ns(s.median_ci95_ns[0]),
+        units::ns(s.median_ci95_ns[1])
+    )
+}
+
+/// `(scheme, backend)` pairs of the rows for `op`, in order of first appearance.
+fn keys(v: &ValidateResults, op: Operation) -> Vec<(SchemeId, Option<CryptoBackend>)> {
+    let mut out: Vec<(SchemeId, Option<CryptoBackend>)> = Vec::new();
+    for r in v.rows.iter().filter(|r| r.operation == op) {
+        let k = (r.scheme, r.backend);
+        if !out.contains(&k) {
+            out.push(k);
+        }
+    }
+    out
+}
+
+/// One figure of a validate row in ns, `None` when the row lacks it.
+type Figure = fn(&ValidateRow) -> Option<f64>;
+
+/// `figure` of the row for (scheme, op, set, backend) as a duration; "—" when the row or
+/// its figure is absent.
+fn figure_of(
+    v: &ValidateResults,
+    scheme: SchemeId,
+    op: Operation,
+    set: ClaimSet,
+    b: Option<CryptoBackend>,
+    figure: Figure,
+) -> String {
+    v.find(scheme, op, set, b)
+        .and_then(figure)
+        .map_or_else(|| "—".to_owned(), units::ns)
+}
+
+fn median_of(
+    v: &ValidateResults,
+    scheme: SchemeId,
+    op: Operation,
+    set: ClaimSet,
+    b: Option<CryptoBackend>,
+) -> String {
+    figure_of(v, scheme, op, set, b, |r| {
+        Some(r.measurement.wall.median_ns)
+    })
+}
+
+/// The session stores side by side when one of them is a server (its rows carry
+/// `server_cpu_ns_per_op`): wall time, this process's CPU and the server's CPU per
+/// validate, with a fixed deadline and with sliding expiry (typical claims). Nothing when
+/// no row has a server figure.
+fn central_store(doc: &mut Document, v: &ValidateResults) {
+    if !v.rows.iter().any(|r| r.server_cpu_ns_per_op.is_some()) {
+        return;
+    }
+    let mut stores: Vec<(SchemeId, Option<CryptoBackend>)> = Vec::new();
+    for k in keys(v, Operation::Validate)
+        .into_iter()
+        .chain(keys(v, Operation::ValidateSliding))
+    {
+        if k.0.is_session() && !stores.contains(&k) {
+            stores.push(k);
+        }
+    }
+    if stores.is_empty() {
+        return;
+    }
+    doc.heading(3, "Central store: embedded vs Redis");
+    let mut intro = String::from(
+        "The session stores side by side, per validate, typical claims. Wall time is what a \
+         request waits: for a Redis store it includes the network round trip. Client CPU is this \
+         process's thread CPU time; server CPU is the Redis server's own CPU per operation (`INFO \
+         cpu` over a counted run, less its idle CPU), \"—\" for an embedded store, whose work is \
+         all client CPU.",
+    );
+    if stores
+        .iter()
+        .any(|(scheme, _)| scheme.store() == Some(StoreKind::RedisCluster))
+    {
+        intro.push_str(
+            " For a Redis Cluster the server CPU is summed over its primaries, and each lookup \
+             goes straight to the primary that owns the session's hash slot.",
+        );
+    }
+    doc.para(intro);
+    let t = ClaimSet::Typical;
+    let figures: [(&str, Figure); 3] = [
+        ("wall median", |r| Some(r.measurement.wall.median_ns)),
+        ("client CPU median", |r| Some(r.measurement.cpu.median_ns)),
+        ("server CPU per op", |r| r.server_cpu_ns_per_op),
+    ];
+    let mut rows = Vec::new();
+    for (name, op) in [
+        ("validate", Operation::Validate),
+        ("validate, sliding expiry", Operation::ValidateSliding),
+    ] {
+        for (label, figure) in figures {
+            let mut row = vec![format!("{name}: {label}")];
+            row.extend(
+                stores
+                    .iter()
+                    .map(|&(scheme, b)| figure_of(v, scheme, op, t, b, figure)),
+            );
+            rows.push(row);
+        }
+    }
+    let mut head = vec![""];
+    let names: Vec<String> = stores
+        .iter()
+        .map(|(scheme, _)| scheme.to_string())
+        .collect();
+    head.extend(names.iter().map(String::as_str));
+    doc.table(&head, rows);
+}
+
+/// The validate workload's charts, tables and subsections, or a line saying it was not measured.
+pub(super) fn section(doc: &mut Document, run: &Run, charts: &[Rendered]) {
+    let Some(v) = workload(doc, "Validate: the cost of one request", &run.validate) else {
+        return;
+    };
+    doc.para(format!(
+        "Wall time per operation from batched timings (median of the batches, its 95% confidence interval \
+         in brackets), with {} live sessions in each store. Two clock reads cost {} here. Sessions are \
+         validated with a fixed idle deadline unless the row says sliding expiry.",
+        v.live_sessions,
+        units::ns(v.timer_pair_ns)
+    ));
+    let failed: Vec<String> = v
+        .rows
+        .iter()
+        .filter(|r| r.errors > 0)
+        .map(|r| {
+            format!(
+                "{} {} ({} claims): {} of about {} operations failed",
+                seed::with_backend(r),
+                r.operation.name(),
+                r.claims.name(),
+                r.errors,
+                r.measurement.ops
+            )
+        })
+        .collect();
+    if !failed.is_empty() {
+        doc.para(
+            "**Operations failed while measuring** (refused, fail closed: e.g. the store was \
+             unreachable). These rows timed refusals as well as lookups; the tables show them \
+             as measured, and the verdicts leave them out:",
+        );
+        doc.bullets(failed);
+    }
+    chart(doc, charts, "validate_cost");
+    let t = ClaimSet::Typical;
+    doc.heading(3, "Per scheme, typical claims");
+    doc.table(
+        &[
+            "Scheme",
+            "Backend",
+            "validate median [95% CI]",
+            "validate p99",
+            "validate CPU median",
+            "validate, sliding expiry",
+            "issue",
+            "reject unknown",
+            "reject revoked",
+        ],
+        keys(v, Operation::Validate)
+            .iter()
+            .filter_map(|(scheme, b)| {
+                let (scheme, b) = (*scheme, *b);
+                let r = v.find(scheme, Operation::Validate, t, b)?;
+                Some(vec![
+                    scheme.to_string(),
+                    b.map_or_else(|| "—".to_owned(), |b| b.to_string()),
+                    ci(&r.measurement.wall),
+                    units::ns(r.measurement.wall.p99_ns),
+                    units::ns(r.measurement.cpu.median_ns),
+                    median_of(v, scheme, Operation::ValidateSliding, t, b),
+                    median_of(v, scheme, Operation::Issue, t, b),
+                    median_of(v, scheme, Operation::RejectUnknown, t, b),
+                    median_of(v, scheme, Operation::RejectRevoked, t, b),
+                ])
+            })
+            .collect(),
+    );
+    central_store(doc, v);
+    doc.heading(3, "Validate median by claim set");
+    doc.table(
+        &["Scheme", "Backend", "minimal", "typical", "large"],
+        keys(v, Operation::Validate)
+            .iter()
+            .map(|(scheme, b)| {
+                let mut row = vec![
+                    scheme.to_string(),
+                    b.map_or_else(|| "—".into(), |b| b.to_string()),
+                ];
+                row.extend(
+                    ClaimSet::ALL
+                        .iter()
+                        .map(|set| median_of(v, *scheme, Operation::Validate, *set, *b)),
+                );
+                row
+            })
+            .collect(),
+    );
+    let breakdown = keys(v, Operation::JwtSignatureCheck);
+    if !breakdown.is_empty() {
+        doc.heading(
+            3,
+            "Where a JWT validation spends its time (typical claims, medians)",
+        );
+        chart(doc, charts, "jwt_breakdown");
+        doc.table(
+            &[
+                "Scheme",
+                "Backend",
+                "header decode",
+                "claims decode + parse",
+                "signature check",
+                "sum of the parts",
+                "whole validate",
+            ],
+            breakdown
+                .iter()
+                .map(|(scheme, b)| {
+                    let (scheme, b) = (*scheme, *b);
+                    let parts = [
+                        Operation::JwtHeaderDecode,
+                        Operation::JwtClaimsDecode,
+                        Operation::JwtSignatureCheck,
+                    ];
+                    let sum: Option<f64> = parts
+                        .iter()
+                        .map(|op| {
+                            v.find(scheme, *op, t, b)
+                                .map(|r| r.measurement.wall.median_ns)
+                        })
+                        .sum();
+                    let mut row = vec![
+                        scheme.to_string(),
+                        b.map_or_else(|| "—".to_owned(), |b| b.to_string()),
+                    ];
+                    row.extend(parts.iter().map(|op| median_of(v, scheme, *op, t, b)));
+                    row.push(sum.map_or_else(|| "—".to_owned(), units::ns));
+                    row.push(median_of(v, scheme, Operation::Validate, t, b));
+                    row
+                })
+                .collect(),
+        );
+    }
+    let references: Vec<&ValidateRow> = v
+        .rows
+        .iter()
+        .filter(|r| {
+            matches!(
+                r.operation,
+                Operation::RefMapGet | Operation::RefJwtDecode | Operation::RefHmacSha256
+            )
+        })
+        .collect();
+    if !references.is_empty() {
+        doc.heading(3, "Reference floors measured in the same run");
+        doc.table(
+            &["Reference", "Beside", "Backend", "median [95% CI]", "p99"],
+            references
+                .iter()
+                .map(|r| {
+                    vec![
+                        match r.operation {
+                            Operation::RefMapGet => "bare `DashMap::get` of the same key",
+                            Operation::RefJwtDecode => "bare `jsonwebtoken::decode`",
+                            _ => "bare HMAC-SHA256 of the signing input",
+                        }
+                        .to_owned(),
+                        r.scheme.to_string(),
+                        r.backend.map_or_else(|| "—".into(), |b| b.to_string()),
+                        ci(&r.measurement.wall),
+                        units::ns(r.measurement.wall.p99_ns),
+                    ]
+                })
+                .collect(),
+        );
+    }
+    doc.heading(3, "Budget checks");
+    if v.budget_checks.is_empty() {
+        doc.para("No budget was checked in this run (their reference rows were not measured).");
+    } else {
+        doc.para("Ratios from the issue tracker's budgets, as measured in this run; a missed budget is shown, not hidden.");
+        doc.table(
+            &["Check", "Measured ratio", "95% CI", "Limit", "Result"],
+            v.budget_checks
+                .iter()
+                .map(|c| {
+                    vec![
+                        c.name.clone(),
+                        format!("{:.3}", c.ratio),
+                        format!("[{:.3}, {:.3}]", c.ratio_ci95[0], c.ratio_ci95[1]),
+                        format!("≤ {}", c.limit),
+                        if c.pass { "pass" } else { "**missed**" }.to_owned(),
+                    ]
+                })
+                .collect(),
+        );
+    }
+    criterion(doc, run, v);
+}
+
+fn criterion(doc: &mut Document, run: &Run, v: &ValidateResults) {
+    doc.heading(3, "Criterion's estimates beside the CLI's");
+    let c = &run.criterion;
+    let Some(root) = &c.root else {
+        doc.para("Criterion estimates were not looked for when this report was made.");
+        return;
+    };
+    let groups = [
+        ("validate", Operation::Validate),
+        ("issue", Operation::Issue),
+    ];
+    let mut rows = Vec::new();
+    for r in v.rows.iter().filter(|r| {
+        r.backend.is_none()
+            || r.backend.map(CryptoBackend::name) == Some(run.meta.crypto_backend.as_str())
+    }) {
+        let Some((group, _)) = groups.iter().find(|(_, op)| *op == r.operation) else {
+            continue;
+        };
+        if let Some(e) = c.get(group, &r.scheme.to_string(), r.claims.name()) {
+            let cli = r.measurement.wall.median_ns;
+            rows.push(vec![
+                format!("`{}`", e.id()),
+                units::ns(cli),
+                units::ns(e.median_ns),
+                units::ns(e.mean_ns),
+                units::ratio(e.median_ns / cli),
+            ]);
+        }
+    }
+    if rows.is_empty() {
+        doc.para(format!(
+            "No criterion estimate under `{}` matches a row of this run (run `cargo bench` to make them).",
+            root.display()
+        ));
+    } else {
+        doc.para(format!(
+            "From `{}` (written by `cargo bench` at its own time, not part of this run; never used in a \
+             verdict). Criterion's point estimates of the median and the mean time per iteration, beside the \
+             CLI's median (its main crypto backend, `{}`).",
+            root.display(),
+            run.meta.crypto_backend
+        ));
+        doc.table(
+            &[
+                "Benchmark",
+                "CLI median",
+                "criterion median",
+                "criterion mean",
+                "criterion median ÷ CLI",
+            ],
+            rows,
+        );
+    }
+    doc.bullets(
+        c.skipped
+            .iter()
+            .map(|(p, why)| format!("ignored `{}`: {why}", p.display()))
+            .collect(),
+    );
+}

@@ -1,0 +1,92 @@
+//! Row 7, cross-domain: whether each token fits an `Authorization: Bearer` header and a
+//! cookie, the two transports across origins.
+
+use super::{Judgement, Row, Verdict, families, per_claim_set};
+use crate::report::Run;
+use crate::results::schema::size::{SizeResults, SizeRow};
+use crate::scheme::spec::SchemeId;
+use crate::units;
+
+/// Row 7 of the table.
+pub const ROW: Row = Row {
+    number: 7,
+    name: "Cross-domain",
+    claim: "A JWT sent in a header crosses origins easily; cookies hit same-origin rules and need CORS.",
+    rule,
+    cell,
+    judge: |run| judge(run.size.as_ref()),
+};
+
+/// The rule, in words.
+pub fn rule() -> String {
+    "contradicted if a JWT's `Authorization: Bearer` header exceeds the header limit; confirmed \
+     if every JWT header fits and no session token fits the same limits (only a JWT could use \
+     the header); nuanced if both tokens fit both transports (crossing origins is then a choice \
+     of transport, not of token) or a JWT fits the header but not the cookie limit"
+        .into()
+}
+
+/// `Authorization:` header bytes per claim set, and the claim sets whose cookie fits.
+pub fn cell(run: &Run, scheme: SchemeId) -> Option<String> {
+    let s = run.size.as_ref()?;
+    let bearer = per_claim_set(run, scheme, |r| r.authorization_header_bytes)?;
+    let rows: Vec<_> = s.rows.iter().filter(|r| r.scheme == scheme).collect();
+    let fits = rows.iter().filter(|r| r.fits_cookie_limit).count();
+    Some(format!(
+        "`Authorization:` {bearer}; cookie within {} B: {}",
+        s.cookie_limit_bytes,
+        if fits == rows.len() {
+            "all claim sets".to_owned()
+        } else {
+            format!("{fits} of {} claim sets", rows.len())
+        }
+    ))
+}
+
+/// The verdict, from `size.json`.
+pub fn judge(size: Option<&SizeResults>) -> Judgement {
+    let (s, jwts, sessions) = match families(size) {
+        Ok(f) => f,
+        Err(missing) => return missing,
+    };
+    let limit = s.header_limit_bytes;
+    let over: Vec<String> = jwts
+        .iter()
+        .filter(|r| r.authorization_header_bytes > limit)
+        .map(|r| format!("{} {}", r.scheme, r.claims.name()))
+        .collect();
+    let cookie_too_big = jwts.iter().any(|r| !r.fits_cookie_limit);
+    let session_fits = sessions
+        .iter()
+        .all(|r| r.authorization_header_bytes <= limit && r.fits_cookie_limit);
+    let max_by =
+        |rows: &[&SizeRow], f: fn(&SizeRow) -> usize| rows.iter().map(|r| f(r)).max().unwrap_or(0);
+    let verdict = if !over.is_empty() {
+        Verdict::Contradicted
+    } else if !session_fits && !cookie_too_big {
+        Verdict::Confirmed
+    } else {
+        Verdict::Nuanced
+    };
+    let mut because = format!(
+        "largest JWT `Authorization:` header {} of {} ({}), largest JWT `Set-Cookie:` {}; session \
+         `Authorization:` {}, `Set-Cookie:` {}; cookie limit {}",
+        units::bytes(max_by(&jwts, |r| r.authorization_header_bytes) as f64),
+        units::bytes(limit as f64),
+        units::percent(max_by(&jwts, |r| r.authorization_header_bytes) as f64 / limit as f64),
+        units::bytes(max_by(&jwts, |r| r.set_cookie_header_bytes) as f64),
+        units::bytes(max_by(&sessions, |r| r.authorization_header_bytes) as f64),
+        units::bytes(max_by(&sessions, |r| r.set_cookie_header_bytes) as f64),
+        units::bytes(s.cookie_limit_bytes as f64),
+    );
+    if !over.is_empty() {
+        because.push_str(&format!("; over the header limit: {}", over.join(", ")));
+    }
+    if cookie_too_big {
+        because.push_str("; some JWT cookies exceed the cookie limit (header transport only)");
+    }
+    if session_fits && over.is_empty() {
+        because.push_str("; both tokens fit both transports");
+    }
+    Judgement::new(verdict, because)
+}

@@ -1,0 +1,289 @@
+//! The seed article's comparison table, rebuilt from a run. Each of its seven rows is one
+//! [`Row`] value, kept in its own file with everything that belongs to it: the article's
+//! claim in our words, the thresholds (constants, so that the rule text and the code cannot
+//! disagree), the rule in words, the cell (the measured figures of one scheme column) and
+//! the judgement (the verdict and what decided it). [`ROWS`] puts them in the article's
+//! order; [`rows`] fills them in from a [`Run`].
+//!
+//! A judgement takes the results it needs as `Option`s: a missing workload gives
+//! [`Verdict::NotMeasured`], never a guess.
+//!
+//! - [`bandwidth`]: row 1, `Cookie:` header bytes.
+//! - [`cpu`]: row 2, JWT validate against session validate.
+//! - [`scalability`]: row 3, scaling ratios and server memory per session.
+//! - [`privacy`]: row 4, what a token reveals without a key.
+//! - [`revocation`]: row 5, revocation latency and cost per strategy.
+//! - [`expiry`]: row 6, where the deadline lives and what sliding it costs.
+//! - [`cross_domain`]: row 7, the bearer header and the cookie as transports.
+//!
+//! This file holds what the rows share: the [`Row`] type, [`Verdict`] and [`Judgement`],
+//! the scheme [`columns`], and helpers that look figures up in the results.
+
+pub mod bandwidth;
+pub mod cpu;
+pub mod cross_domain;
+pub mod expiry;
+pub mod privacy;
+pub mod revocation;
+pub mod scalability;
+
+use super::Run;
+use crate::claims::ClaimSet;
+use crate::crypto::CryptoBackend;
+use crate::results::schema::size::{SizeResults, SizeRow};
+use crate::results::schema::validate::{Operation, ValidateResults, ValidateRow};
+use crate::scheme::spec::{SchemeId, StoreKind};
+
+/// One row of the seed table, described: what the article claims, how a run fills the row
+/// in and how it is judged.
+#[derive(Debug, Clone, Copy)]
+pub struct Row {
+    /// 1..=7, the row's place in the article's table.
+    pub number: usize,
+    /// Row name, as in the article.
+    pub name: &'static str,
+    /// The article's claim, in our words.
+    pub claim: &'static str,
+    /// The rule deciding the verdict, in words, with the thresholds the code uses.
+    pub rule: fn() -> String,
+    /// The figures of one scheme column, `None` where the run has none.
+    pub cell: fn(&Run, SchemeId) -> Option<String>,
+    /// The verdict, from the results of the run.
+    pub judge: fn(&Run) -> Judgement,
+}
+
+/// The seven rows, in the article's order.
+pub const ROWS: [Row; 7] = [
+    bandwidth::ROW,
+    cpu::ROW,
+    scalability::ROW,
+    privacy::ROW,
+    revocation::ROW,
+    expiry::ROW,
+    cross_domain::ROW,
+];
+
+/// One row of the table, as a run fills it in.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SeedRow {
+    /// 1..=7.
+    pub number: usize,
+    /// Row name, as in the article.
+    pub name: &'static str,
+    /// The article's claim, in our words.
+    pub claim: &'static str,
+    /// Figures per column of [`columns`], `not measured` where the run has none.
+    pub cells: Vec<String>,
+    /// The rule deciding the verdict.
+    pub rule: String,
+    /// The verdict and what decided it.
+    pub judgement: Judgement,
+}
+
+/// The outcome of a row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Verdict {
+    /// The measurements agree with the article's claim.
+    Confirmed,
+    /// The claim holds in part, or under conditions the measurements make visible.
+    Nuanced,
+    /// The measurements disagree with the claim.
+    Contradicted,
+    /// The run lacks the figures the rule needs.
+    NotMeasured,
+}
+
+impl Verdict {
+    /// As printed in the report.
+    pub fn label(self) -> &'static str {
+        match self {
+            Verdict::Confirmed => "confirmed",
+            Verdict::Nuanced => "nuanced",
+            Verdict::Contradicted => "contradicted",
+            Verdict::NotMeasured => "not measured in this run",
+        }
+    }
+}
+
+/// A verdict and the figures that decided it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Judgement {
+    /// The verdict.
+    pub verdict: Verdict,
+    /// The deciding figures, in words.
+    pub because: String,
+}
+
+impl Judgement {
+    fn new(verdict: Verdict, because: impl Into<String>) -> Judgement {
+        Judgement {
+            verdict,
+            because: because.into(),
+        }
+    }
+
+    fn missing(what: impl Into<String>) -> Judgement {
+        Judgement::new(Verdict::NotMeasured, what)
+    }
+}
+
+/// The embedded session store, the CPU row's session baseline when measured.
+pub const SESSION_MEMORY: SchemeId = SchemeId::Session(StoreKind::Memory);
+
+const NOT_MEASURED: &str = "not measured";
+
+/// The scheme columns: the main session store (session-memory when measured) and every
+/// JWT algorithm, in the order of [`crate::scheme::JwtAlg::ALL`].
+pub fn columns(run: &Run) -> Vec<SchemeId> {
+    let mut all: Vec<SchemeId> = Vec::new();
+    let mut push = |n: SchemeId| {
+        if !all.contains(&n) {
+            all.push(n);
+        }
+    };
+    if let Some(s) = &run.size {
+        s.rows.iter().for_each(|r| push(r.scheme));
+    }
+    if let Some(v) = &run.validate {
+        v.rows
+            .iter()
+            .filter(|r| r.operation == Operation::Validate)
+            .for_each(|r| push(r.scheme));
+    }
+    if let Some(s) = &run.scale {
+        s.points.iter().for_each(|p| push(p.scheme));
+    }
+    let session = all
+        .iter()
+        .find(|n| **n == SESSION_MEMORY)
+        .or_else(|| all.iter().find(|n| n.is_session()))
+        .copied();
+    let mut jwts: Vec<SchemeId> = all.iter().filter(|n| n.is_jwt()).copied().collect();
+    jwts.sort_by_key(|n| n.order());
+    session.into_iter().chain(jwts).collect()
+}
+
+/// The JWT backend figures are quoted for: the run's main backend.
+fn main_backend(run: &Run) -> Option<CryptoBackend> {
+    run.meta.crypto_backend.parse().ok()
+}
+
+/// The validate-workload row of `scheme` for `op`, typical claims, on the main backend
+/// (any backend when the main one was not measured).
+fn validate_row(run: &Run, scheme: SchemeId, op: Operation) -> Option<&ValidateRow> {
+    let v = run.validate.as_ref()?;
+    let candidates = || {
+        v.rows.iter().filter(move |r| {
+            r.scheme == scheme && r.operation == op && r.claims == ClaimSet::Typical
+        })
+    };
+    candidates()
+        .find(|r| r.backend.is_none() || r.backend == main_backend(run))
+        .or_else(|| candidates().next())
+}
+
+fn per_claim_set(run: &Run, scheme: SchemeId, f: fn(&SizeRow) -> usize) -> Option<String> {
+    let s = run.size.as_ref()?;
+    let v: Vec<String> = ClaimSet::ALL
+        .iter()
+        .filter_map(|set| {
+            s.rows
+                .iter()
+                .find(|r| r.scheme == scheme && r.claims == *set)
+                .map(|r| f(r).to_string())
+        })
+        .collect();
+    (!v.is_empty()).then(|| format!("{} B", v.join(" / ")))
+}
+
+/// The JWT rows and the session rows of `size.json`, or, when the run lacks either, the
+/// judgement saying so.
+fn families(
+    size: Option<&SizeResults>,
+) -> Result<(&SizeResults, Vec<&SizeRow>, Vec<&SizeRow>), Judgement> {
+    let Some(s) = size else {
+        return Err(Judgement::missing("size.json is not in this run"));
+    };
+    let jwts: Vec<_> = s.rows.iter().filter(|r| r.scheme.is_jwt()).collect();
+    let sessions: Vec<_> = s.rows.iter().filter(|r| r.scheme.is_session()).collect();
+    if jwts.is_empty() || sessions.is_empty() {
+        return Err(Judgement::missing("size.json lacks sessions or JWTs"));
+    }
+    Ok((s, jwts, sessions))
+}
+
+fn join(parts: &[String]) -> String {
+    parts.join("; ")
+}
+
+/// True when a row's operations all succeeded. A row with failed operations (refused while
+/// Redis was down: fail closed) timed refusals as well as lookups, so no verdict uses it.
+fn clean(r: &ValidateRow) -> bool {
+    r.errors == 0
+}
+
+/// `"; left out for failed operations: …"` naming the rows `relevant` selects that had
+/// failures, or nothing when none had.
+fn failed_rows(v: &ValidateResults, relevant: impl Fn(&ValidateRow) -> bool) -> String {
+    let failed: Vec<String> = v
+        .rows
+        .iter()
+        .filter(|r| relevant(r) && !clean(r))
+        .map(|r| {
+            format!(
+                "{} {} ({} failed)",
+                with_backend(r),
+                r.operation.name(),
+                r.errors
+            )
+        })
+        .collect();
+    if failed.is_empty() {
+        String::new()
+    } else {
+        format!("; left out for failed operations: {}", join(&failed))
+    }
+}
+
+fn median(r: &ValidateRow) -> f64 {
+    r.measurement.wall.median_ns
+}
+
+/// `scheme backend`, or the scheme alone when the row has no backend.
+pub(crate) fn with_backend(r: &ValidateRow) -> String {
+    match r.backend {
+        Some(b) => format!("{} {b}", r.scheme),
+        None => r.scheme.to_string(),
+    }
+}
+
+/// The seven rows, with cells for [`columns`].
+pub fn rows(run: &Run) -> Vec<SeedRow> {
+    let cols = columns(run);
+    ROWS.iter()
+        .map(|row| SeedRow {
+            number: row.number,
+            name: row.name,
+            claim: row.claim,
+            cells: cols
+                .iter()
+                .map(|c| (row.cell)(run, *c).unwrap_or_else(|| NOT_MEASURED.to_owned()))
+                .collect(),
+            rule: (row.rule)(),
+            judgement: (row.judge)(run),
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rows_are_numbered_in_order_with_a_rule_each() {
+        for (i, row) in ROWS.iter().enumerate() {
+            assert_eq!(row.number, i + 1, "{}", row.name);
+            assert!(!(row.rule)().is_empty(), "{}", row.name);
+        }
+    }
+}

@@ -1,0 +1,165 @@
+//! Row 5, revocation: how long a revoked token is still accepted per strategy (session
+//! central store and per-node cache, JWT expiry only and denylists), and what each
+//! denylist adds per request.
+
+use super::{Judgement, Row, Verdict};
+use crate::report::Run;
+use crate::results::schema::revoke::{RevokeResults, Strategy};
+use crate::scheme::spec::SchemeId;
+use crate::units;
+
+/// Row 5: expiry-only must keep a token alive at least this many times longer (median)
+/// than the central session store's p99 for "hard to revoke" to hold.
+pub const EXPIRY_FACTOR: f64 = 1000.0;
+/// Row 5: a denylist counts as fast when its p99 is within this factor of the central
+/// session store's p99...
+pub const DENYLIST_FACTOR: f64 = 10.0;
+/// ...and it adds at most this share to the JWT validate cost.
+pub const DENYLIST_ADDED_SHARE: f64 = 0.25;
+
+/// Row 5 of the table.
+pub const ROW: Row = Row {
+    number: 5,
+    name: "Revocation",
+    claim: "A JWT is hard to revoke before it expires; a session is revoked by deleting it.",
+    rule,
+    cell,
+    judge: |run| judge(run.revoke.as_ref()),
+};
+
+/// The rule, in words, with the thresholds [`judge`] uses.
+pub fn rule() -> String {
+    format!(
+        "confirmed if `jwt-expiry-only` keeps a revoked token accepted (median) ≥ {EXPIRY_FACTOR} × \
+         the p99 latency of `session-central` and no JWT denylist strategy is fast (p99 ≤ \
+         {DENYLIST_FACTOR} × session-central's, no failed trial, adding ≤ {} to the JWT validate \
+         cost); nuanced if one is; contradicted if expiry-only is not that much slower",
+        units::percent(DENYLIST_ADDED_SHARE)
+    )
+}
+
+/// Revocation latency p99 per strategy of the scheme's family, and a denylist's added cost.
+pub fn cell(run: &Run, scheme: SchemeId) -> Option<String> {
+    let r = run.revoke.as_ref()?;
+    let p99 = |strategy: Strategy| {
+        r.strategy(strategy)
+            .filter(|s| s.latency.samples > 0)
+            .map(|s| units::ns(s.latency.p99_ns))
+    };
+    if scheme.is_session() {
+        let mut parts = Vec::new();
+        if let Some(c) = p99(Strategy::SessionCentral) {
+            parts.push(format!("central store p99 {c}"));
+        }
+        if let Some(c) = p99(Strategy::SessionCache) {
+            parts.push(format!(
+                "per-node cache p99 {c} (T {})",
+                units::ns(r.cache_ttl_ms * 1e6)
+            ));
+        }
+        return (!parts.is_empty()).then(|| parts.join("; "));
+    }
+    if scheme != SchemeId::Jwt(r.jwt_alg) {
+        return Some(format!("strategies run on {} only", r.jwt_alg));
+    }
+    let mut parts = Vec::new();
+    if let Some(e) = r
+        .strategy(Strategy::JwtExpiryOnly)
+        .filter(|s| s.latency.samples > 0)
+    {
+        parts.push(format!(
+            "no revocation: median {} ({} lifetime)",
+            units::ns(e.latency.median_ns),
+            units::ns(r.jwt_lifetime_s * 1e9)
+        ));
+    }
+    for s in r
+        .strategies
+        .iter()
+        .filter(|s| s.strategy.is_denylist() && s.latency.samples > 0)
+    {
+        parts.push(format!(
+            "{} p99 {}, {}/request",
+            s.strategy.name().trim_start_matches("jwt-"),
+            units::ns(s.latency.p99_ns),
+            units::ns_delta(s.added_cost_ns)
+        ));
+    }
+    (!parts.is_empty()).then(|| parts.join("; "))
+}
+
+/// The verdict, from `revoke.json`.
+pub fn judge(revoke: Option<&RevokeResults>) -> Judgement {
+    let Some(r) = revoke else {
+        return Judgement::missing("revoke.json is not in this run");
+    };
+    let ran = |s: Strategy| r.strategy(s).filter(|s| s.latency.samples > 0);
+    let (Some(central), Some(expiry)) =
+        (ran(Strategy::SessionCentral), ran(Strategy::JwtExpiryOnly))
+    else {
+        return Judgement::missing(
+            "revoke.json lacks a successful session-central or jwt-expiry-only strategy",
+        );
+    };
+    let c99 = central.latency.p99_ns;
+    let hard = expiry.latency.median_ns >= EXPIRY_FACTOR * c99;
+    let jwt_cost = expiry.validate_cost.wall.median_ns;
+    let mut fast = Vec::new();
+    let mut notes = Vec::new();
+    for s in r.strategies.iter().filter(|s| s.strategy.is_denylist()) {
+        if s.latency.samples == 0 {
+            notes.push(format!("{}: no trial succeeded", s.strategy));
+            continue;
+        }
+        let share = s.added_cost_ns / jwt_cost;
+        let is_fast = s.errors == 0
+            && s.latency.p99_ns <= DENYLIST_FACTOR * c99
+            && share <= DENYLIST_ADDED_SHARE;
+        notes.push(format!(
+            "{} p99 {} ({} session-central), {} per request ({}){}{}",
+            s.strategy,
+            units::ns(s.latency.p99_ns),
+            units::ratio(s.latency.p99_ns / c99),
+            units::ns_delta(s.added_cost_ns),
+            units::percent(share),
+            if s.added_cost_ns < 0.0 {
+                " (negative: a denylist check cannot make validate faster, so this is noise)"
+            } else {
+                ""
+            },
+            if s.errors > 0 {
+                format!(", {} failed trials", s.errors)
+            } else {
+                String::new()
+            }
+        ));
+        if is_fast {
+            fast.push(s.strategy.name());
+        }
+    }
+    let verdict = if !hard {
+        Verdict::Contradicted
+    } else if fast.is_empty() {
+        Verdict::Confirmed
+    } else {
+        Verdict::Nuanced
+    };
+    let mut because = format!(
+        "jwt-expiry-only median {} (lifetime {}, {} clock) vs session-central p99 {} ({})",
+        units::ns(expiry.latency.median_ns),
+        units::ns(r.jwt_lifetime_s * 1e9),
+        expiry.clock,
+        units::ns(c99),
+        units::ratio(expiry.latency.median_ns / c99)
+    );
+    if !notes.is_empty() {
+        because.push_str(&format!("; {}", notes.join("; ")));
+    }
+    if !fast.is_empty() {
+        because.push_str(&format!(
+            "; fast denylists: {} (a shared lookup per request again)",
+            fast.join(", ")
+        ));
+    }
+    Judgement::new(verdict, because)
+}

@@ -1,0 +1,230 @@
+//! Row 3, scalability: the scaling ratio S (ops/s at the most threads ÷ at the fewest) per
+//! line of the scale workload, and the server memory each family keeps per session.
+
+use super::{Judgement, Row, Verdict, main_backend};
+use crate::crypto::CryptoBackend;
+use crate::report::Run;
+use crate::results::schema::scale::ScaleResults;
+use crate::results::schema::size::{Entry, SizeResults};
+use crate::scheme::spec::SchemeId;
+use crate::units;
+
+/// Row 3: one family scales worse when its best scaling ratio is below this share of the
+/// other family's worst.
+pub const MARGIN: f64 = 0.8;
+
+/// Row 3 of the table.
+pub const ROW: Row = Row {
+    number: 3,
+    name: "Scalability",
+    claim: "JWTs suit stateless, distributed systems; sessions need a central store, which holds scaling back.",
+    rule,
+    cell,
+    judge: |run| judge(run.scale.as_ref(), run.size.as_ref()),
+};
+
+/// The rule, in words, with the thresholds [`judge`] uses.
+pub fn rule() -> String {
+    format!(
+        "S = ops/s at the most threads ÷ ops/s at the fewest, per scheme, backend and working set. \
+         Confirmed if every session S < {MARGIN} × the lowest JWT S and, when server memory was \
+         measured, sessions keep bytes per session while JWTs keep none per token; contradicted if \
+         every JWT S < {MARGIN} × the lowest session S, or if the server keeps as many bytes per \
+         issued JWT as per session; nuanced otherwise"
+    )
+}
+
+/// S per working set, and server bytes per session or issued token.
+pub fn cell(run: &Run, scheme: SchemeId) -> Option<String> {
+    let mut parts = Vec::new();
+    if let Some((_, _, lines)) = run.scale.as_ref().and_then(scaling) {
+        let mine: Vec<_> = lines
+            .iter()
+            .filter(|l| {
+                l.scheme == scheme && (l.backend.is_none() || l.backend == main_backend(run))
+            })
+            .collect();
+        let mine = if mine.is_empty() {
+            lines
+                .iter()
+                .filter(|l| l.scheme == scheme)
+                .take(1)
+                .collect()
+        } else {
+            mine
+        };
+        let s: Vec<String> = mine
+            .iter()
+            .map(|l| match l.sessions {
+                Some(n) => format!(
+                    "{} ({})",
+                    units::ratio(l.ratio()),
+                    units::count_tick(n as f64)
+                ),
+                None => units::ratio(l.ratio()),
+            })
+            .collect();
+        if !s.is_empty() {
+            parts.push(format!("S {}", s.join(", ")));
+        }
+    }
+    if let Some(m) = run
+        .size
+        .as_ref()
+        .and_then(|s| s.memory.iter().find(|m| m.scheme == scheme.to_string()))
+    {
+        let per = if m.entry == Entry::Session {
+            "session"
+        } else {
+            "issued token"
+        };
+        parts.push(format!(
+            "{} per {per}",
+            units::bytes(m.bytes_per_entry.round())
+        ));
+    }
+    (!parts.is_empty()).then(|| parts.join("; "))
+}
+
+/// Scaling ratio of one line of the scale workload.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Scaling {
+    /// The scheme.
+    pub scheme: SchemeId,
+    /// Crypto backend (JWTs).
+    pub backend: Option<CryptoBackend>,
+    /// Working set (sessions).
+    pub sessions: Option<usize>,
+    /// ops/s at the fewest threads.
+    pub low_ops: f64,
+    /// ops/s at the most threads.
+    pub high_ops: f64,
+}
+
+impl Scaling {
+    /// `high_ops / low_ops`.
+    pub fn ratio(&self) -> f64 {
+        self.high_ops / self.low_ops
+    }
+
+    /// `scheme [backend] [N sessions]`.
+    pub fn label(&self) -> String {
+        let mut s = self.scheme.to_string();
+        if let Some(b) = &self.backend {
+            s.push_str(&format!(" {b}"));
+        }
+        if let Some(n) = self.sessions {
+            s.push_str(&format!(" {} sessions", units::count_tick(n as f64)));
+        }
+        s
+    }
+}
+
+/// The fewest and the most threads of the scale workload, and each line's scaling.
+pub fn scaling(s: &ScaleResults) -> Option<(usize, usize, Vec<Scaling>)> {
+    let lo = s.points.iter().map(|p| p.threads).min()?;
+    let hi = s.points.iter().map(|p| p.threads).max()?;
+    if lo == hi {
+        return None;
+    }
+    let mut out: Vec<Scaling> = Vec::new();
+    for p in s.points.iter().filter(|p| p.threads == lo) {
+        let high = s.points.iter().find(|q| {
+            q.threads == hi
+                && q.scheme == p.scheme
+                && q.backend == p.backend
+                && q.sessions == p.sessions
+        });
+        if let Some(q) = high
+            && p.ops_per_sec > 0.0
+        {
+            out.push(Scaling {
+                scheme: p.scheme,
+                backend: p.backend,
+                sessions: p.sessions,
+                low_ops: p.ops_per_sec,
+                high_ops: q.ops_per_sec,
+            });
+        }
+    }
+    Some((lo, hi, out))
+}
+
+fn range(values: &[f64]) -> (f64, f64) {
+    values
+        .iter()
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &x| {
+            (a.min(x), b.max(x))
+        })
+}
+
+/// The verdict, from `scale.json` and the memory rows of `size.json`.
+pub fn judge(scale: Option<&ScaleResults>, size: Option<&SizeResults>) -> Judgement {
+    let Some(s) = scale else {
+        return Judgement::missing("scale.json is not in this run");
+    };
+    let Some((lo, hi, lines)) = scaling(s) else {
+        return Judgement::missing("scale.json has a single thread count: no scaling to compare");
+    };
+    let ratios = |jwt: bool| -> Vec<f64> {
+        lines
+            .iter()
+            .filter(|l| {
+                if jwt {
+                    l.scheme.is_jwt()
+                } else {
+                    l.scheme.is_session()
+                }
+            })
+            .map(Scaling::ratio)
+            .collect()
+    };
+    let (sessions, jwts) = (ratios(false), ratios(true));
+    if sessions.is_empty() || jwts.is_empty() {
+        return Judgement::missing("scale.json lacks sessions or JWTs at both thread counts");
+    }
+    let (s_min, s_max) = range(&sessions);
+    let (j_min, j_max) = range(&jwts);
+    let mut because = format!(
+        "S from {lo} to {hi} threads on {} cores: sessions {}–{}, JWT {}–{}",
+        s.cores,
+        units::ratio(s_min),
+        units::ratio(s_max),
+        units::ratio(j_min),
+        units::ratio(j_max)
+    );
+    // Server state, from the size workload's memory rows when measured.
+    let memory = size.map(|z| z.memory.as_slice()).unwrap_or_default();
+    let per = |entry: Entry| -> Vec<f64> {
+        memory
+            .iter()
+            .filter(|m| m.entry == entry)
+            .map(|m| m.bytes_per_entry)
+            .collect()
+    };
+    let (per_session, per_jwt) = (per(Entry::Session), per(Entry::IssuedJwt));
+    let state = if per_session.is_empty() || per_jwt.is_empty() {
+        because.push_str("; server memory per session not measured");
+        None
+    } else {
+        let (ps_min, ps_max) = range(&per_session);
+        let (_, pj_max) = range(&per_jwt);
+        because.push_str(&format!(
+            "; server heap {}–{} per session, {} per issued JWT",
+            units::bytes(ps_min.round()),
+            units::bytes(ps_max.round()),
+            units::bytes(pj_max.round())
+        ));
+        Some((ps_min, pj_max))
+    };
+    let state_holds = state.is_none_or(|(ps_min, pj_max)| ps_min > 0.0 && pj_max < ps_min);
+    let state_fails = state.is_some_and(|(ps_min, pj_max)| pj_max >= ps_min);
+    let verdict = if state_fails || j_max < MARGIN * s_min {
+        Verdict::Contradicted
+    } else if s_max < MARGIN * j_min && state_holds {
+        Verdict::Confirmed
+    } else {
+        Verdict::Nuanced
+    };
+    Judgement::new(verdict, because)
+}
