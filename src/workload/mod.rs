@@ -226,6 +226,34 @@ pub enum WorkloadError {
         /// What went wrong.
         what: String,
     },
+    /// The Redis server stayed unreachable past the recovery wait: every request meanwhile
+    /// was refused (fail closed).
+    #[error(
+        "Redis at {url} did not answer for {waited:?} during {during}; every request \
+         meanwhile was refused (fail closed). Last failure: {why}. Is redis-server running?"
+    )]
+    StoreGone {
+        /// The server, its password redacted.
+        url: String,
+        /// How long the workload waited for it.
+        waited: Duration,
+        /// What the workload was doing.
+        during: String,
+        /// The failure that made it look.
+        why: String,
+    },
+    /// A setup step against Redis kept failing although the server answered in between.
+    #[error("{during}: Redis at {url} kept failing after {attempts} attempts: {why}")]
+    StoreFlapping {
+        /// The server, its password redacted.
+        url: String,
+        /// The setup step.
+        during: String,
+        /// Attempts made.
+        attempts: usize,
+        /// The last failure.
+        why: String,
+    },
     /// Parameters that do not fit the workload (a child process fed the wrong job).
     #[error("{workload}: invalid parameters: {why}")]
     Params {
@@ -234,7 +262,8 @@ pub enum WorkloadError {
         /// What is wrong with them.
         why: String,
     },
-    /// Anything else, with context.
+    /// An invariant of the workload's own setup broke (a thread panicked, a reference
+    /// lost its key): a bug, with context.
     #[error("{0}")]
     Other(String),
 }

@@ -150,12 +150,12 @@ impl Remote {
         if self.await_back() {
             return Ok(());
         }
-        let url = redact_url(url);
-        Err(WorkloadError::Other(format!(
-            "Redis at {url} did not answer for {:?} during {during}; every request meanwhile \
-             was refused (fail closed). Last failure: {why}. Is redis-server running?",
-            self.wait
-        )))
+        Err(WorkloadError::StoreGone {
+            url: redact_url(url),
+            waited: self.wait,
+            during: during.to_owned(),
+            why: why.to_owned(),
+        })
     }
 
     /// Runs setup step `f`; when it fails because Redis is unreachable, waits for the server
@@ -172,12 +172,15 @@ impl Remote {
                 Err(e) if self.is_remote() && is_unavailable(&e) => {
                     attempts += 1;
                     if attempts >= SETUP_ATTEMPTS {
-                        return Err(WorkloadError::Other(format!(
-                            "{during}: Redis at {} kept failing after {attempts} attempts: {e}",
-                            self.url
+                        return Err(WorkloadError::StoreFlapping {
+                            url: self
+                                .url
                                 .as_deref()
-                                .map_or_else(|| "?".to_owned(), redact_url)
-                        )));
+                                .map_or_else(|| "?".to_owned(), redact_url),
+                            during: during.to_owned(),
+                            attempts,
+                            why: e.to_string(),
+                        });
                     }
                     self.ensure_back(during, &e.to_string())?;
                 }
