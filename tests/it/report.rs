@@ -4,7 +4,7 @@
 //! of one workload, and the verdict rules (swapping figures flips a verdict).
 //!
 //! Snapshots live in `tests/fixtures/report/`; after an intended change, rewrite them with
-//! `UPDATE_SNAPSHOTS=1 cargo test --test report` and review the diff. The SVG snapshot
+//! `UPDATE_SNAPSHOTS=1 cargo test --test it report::` and review the diff. The SVG snapshot
 //! depends on the system font's metrics (plotters lays text out with fontconfig's
 //! `sans-serif`), which the project's image fixes.
 
@@ -517,7 +517,7 @@ fn snapshot(name: &str, actual: &str) {
     }
     let expected = fs::read_to_string(&path).unwrap_or_else(|e| {
         panic!(
-            "{}: {e}; create it with UPDATE_SNAPSHOTS=1 cargo test --test report",
+            "{}: {e}; create it with UPDATE_SNAPSHOTS=1 cargo test --test it report::",
             path.display()
         )
     });
@@ -529,7 +529,7 @@ fn snapshot(name: &str, actual: &str) {
             .unwrap_or(expected.lines().count().min(actual.lines().count()));
         panic!(
             "{} differs from the snapshot from line {}:\n  expected: {:?}\n  actual:   {:?}\n\
-             (UPDATE_SNAPSHOTS=1 cargo test --test report rewrites it)",
+             (UPDATE_SNAPSHOTS=1 cargo test --test it report:: rewrites it)",
             path.display(),
             line + 1,
             expected.lines().nth(line),
@@ -549,7 +549,10 @@ fn read(dir: &RunDir, artifact: Artifact) -> String {
 fn report_md_and_a_chart_match_their_snapshots() {
     let (_tmp, dir) = fixture_run(ALL);
     report::write_report_with(&dir, None).unwrap();
-    snapshot("report.md", &read(&dir, Artifact::ReportMd));
+    snapshot(
+        "report.md",
+        &without_folder(&dir, &read(&dir, Artifact::ReportMd)),
+    );
     let svg = read(
         &dir,
         Artifact::Chart {
@@ -574,8 +577,41 @@ fn the_report_is_deterministic() {
             ext: "svg",
         },
     ] {
-        assert_eq!(read(&one, artifact.clone()), read(&two, artifact));
+        assert_eq!(
+            without_folder(&one, &read(&one, artifact.clone())),
+            without_folder(&two, &read(&two, artifact))
+        );
     }
+}
+
+/// `text` with the run folder's path (a fresh temporary folder each time) written as
+/// `<run folder>`.
+fn without_folder(dir: &RunDir, text: &str) -> String {
+    text.replace(&dir.root().display().to_string(), "<run folder>")
+}
+
+#[test]
+fn the_reproduce_line_names_the_folder_the_report_was_read_from() {
+    let (tmp, dir) = fixture_run(ALL);
+    report::write_report_with(&dir, None).unwrap();
+    let md = read(&dir, Artifact::ReportMd);
+    assert!(
+        md.contains(&format!("tokenbench report {}\n", dir.root().display())),
+        "{md}"
+    );
+
+    // Through the `latest` link: the line names the run itself, not the moving link.
+    let latest = tmp.path().join("latest");
+    assert!(
+        latest.exists(),
+        "the fixture run is finished, so latest points at it"
+    );
+    let via_link = RunDir::open(&latest).unwrap();
+    report::write_report_with(&via_link, None).unwrap();
+    let md = read(&dir, Artifact::ReportMd);
+    assert!(md.contains(&format!("tokenbench report {}\n", dir.root().display())));
+    assert!(!md.contains("report path/to/"));
+    assert!(!md.contains(&format!("{}\n", latest.display())));
 }
 
 #[test]

@@ -1,5 +1,8 @@
 //! "Reproduce": the run's command line, exactly as it was started, and the command that
-//! rebuilds this report.
+//! rebuilds this report from the folder it was read from.
+
+use std::fs;
+use std::path::{Path, PathBuf};
 
 use crate::report::Run;
 use crate::report::document::Document;
@@ -38,13 +41,23 @@ pub(super) fn section(doc: &mut Document, run: &Run) {
             .collect::<Vec<_>>()
             .join(" "),
     );
-    let folder = run.dir.root().file_name().map_or_else(
-        || "<run folder>".into(),
-        |n| n.to_string_lossy().into_owned(),
-    );
     doc.para("This report, again, from the run's files only:");
     doc.code(format!(
-        "tokenbench report path/to/{}",
-        shell_quote(&folder)
+        "tokenbench report {}",
+        shell_quote(&shown_folder(run.dir.root()).to_string_lossy())
     ));
+}
+
+/// The run folder as the report was asked for it (`results/reference`,
+/// `results/2026-…-quick`), so the line can be pasted where the command was typed. A
+/// `latest` link is followed: the line must keep naming this run after the next one.
+fn shown_folder(root: &Path) -> PathBuf {
+    let is_link = fs::symlink_metadata(root).is_ok_and(|m| m.file_type().is_symlink());
+    match (is_link, fs::read_link(root)) {
+        (true, Ok(target)) if target.is_relative() => root
+            .parent()
+            .map_or_else(|| target.clone(), |parent| parent.join(&target)),
+        (true, Ok(target)) => target,
+        _ => root.to_path_buf(),
+    }
 }
