@@ -32,12 +32,13 @@ use super::users::Users;
 use crate::claims::Claims;
 use crate::clock::{Clock, SystemClock};
 use crate::denylist::{MemoryDenylist, RedisDenylist};
+use crate::scheme::spec::StoreVisitor;
 use crate::scheme::{
     JwtScheme, Principal, Rejection, RevocationStrategy, SchemeError, SessionConfig, SessionScheme,
     TokenScheme,
 };
-use crate::store::{MemoryStore, RedisStore, RwLockStore, SessionStore, StoreError};
-use crate::workload::{SchemeSpec, StoreSpec, WorkloadError};
+use crate::store::{SessionStore, StoreError};
+use crate::workload::{SchemeSpec, WorkloadError};
 
 /// Name of the cookie carrying a JWT (cookie transport).
 pub const JWT_COOKIE: &str = "__Host-jwt";
@@ -87,6 +88,19 @@ pub(crate) enum Scheme {
     Jwt(JwtScheme),
 }
 
+/// Builds the HTTP server's session scheme around whichever store the spec names.
+struct SessionOpsBuilder {
+    session: SessionConfig,
+    clock: Arc<dyn Clock>,
+}
+
+impl StoreVisitor for SessionOpsBuilder {
+    type Output = Box<dyn SessionOps>;
+    fn visit<S: SessionStore>(self, store: S) -> Self::Output {
+        Box::new(SessionScheme::new(store, self.session, self.clock))
+    }
+}
+
 /// Everything the handlers share.
 pub struct App {
     pub(crate) config: ServerConfig,
@@ -118,29 +132,14 @@ impl App {
         let session = config.session.clone();
         let mut denylist = None;
         let (scheme, inline) = match &config.scheme {
-            SchemeSpec::Session(StoreSpec::Memory) => (
-                Scheme::Session(Box::new(SessionScheme::new(
-                    MemoryStore::new(),
-                    session,
-                    clock,
-                ))),
-                true,
+            SchemeSpec::Session(store) => (
+                Scheme::Session(
+                    store
+                        .build_with(SessionOpsBuilder { session, clock })
+                        .map_err(WorkloadError::from)?,
+                ),
+                !store.is_remote(),
             ),
-            SchemeSpec::Session(StoreSpec::RwLock) => (
-                Scheme::Session(Box::new(SessionScheme::new(
-                    RwLockStore::new(),
-                    session,
-                    clock,
-                ))),
-                true,
-            ),
-            SchemeSpec::Session(StoreSpec::Redis(url)) => {
-                let store = RedisStore::connect(url).map_err(WorkloadError::from)?;
-                (
-                    Scheme::Session(Box::new(SessionScheme::new(store, session, clock))),
-                    false,
-                )
-            }
             SchemeSpec::Jwt(alg) => {
                 let (revocation, inline) = match (config.revocation, &config.denylist_redis) {
                     (Revocation::None, _) => (RevocationStrategy::None, true),

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use super::HttpError;
 use super::config::{Revocation, Transport};
-use crate::workload::{SchemeSpec, StoreSpec};
+use crate::workload::SchemeSpec;
 
 /// How long a child may take to print its first line (it hashes the demo passwords first).
 pub const START_TIMEOUT: Duration = Duration::from_secs(60);
@@ -36,12 +36,12 @@ pub fn serve_args(
     let mut a: Vec<String> = vec!["serve".into()];
     match scheme {
         SchemeSpec::Session(store) => {
-            let store = match store {
-                StoreSpec::Memory => "memory".to_owned(),
-                StoreSpec::RwLock => "rwlock".to_owned(),
-                StoreSpec::Redis(url) => url.clone(),
-            };
-            a.extend(["--scheme".into(), "session".into(), "--store".into(), store]);
+            a.extend([
+                "--scheme".into(),
+                "session".into(),
+                "--store".into(),
+                store.spelling(),
+            ]);
         }
         SchemeSpec::Jwt(alg) => {
             a.extend([

@@ -28,7 +28,8 @@ use super::{
 use crate::clock::Clock;
 use crate::denylist::{MemoryDenylist, RedisDenylist};
 use crate::store::{
-    CLUSTER_SCHEME, MemoryStore, RedisStore, RwLockStore, StoreError, is_cluster_url, redact_url,
+    CLUSTER_SCHEME, MemoryStore, RedisStore, RwLockStore, SessionStore, StoreError, is_cluster_url,
+    redact_url,
 };
 
 /// The two token families.
@@ -125,6 +126,16 @@ pub enum StoreSpec {
 }
 
 impl StoreSpec {
+    /// The spec as `--store` spells it (`memory`, `rwlock`, the full Redis URL, password
+    /// included: for handing to a child process, never for printing).
+    pub fn spelling(&self) -> String {
+        match self {
+            StoreSpec::Memory => "memory".to_owned(),
+            StoreSpec::RwLock => "rwlock".to_owned(),
+            StoreSpec::Redis(url) => url.clone(),
+        }
+    }
+
     /// The kind, without the address.
     pub fn kind(&self) -> StoreKind {
         match self {
@@ -456,6 +467,41 @@ impl Default for BuildOptions {
     }
 }
 
+/// What to do with a freshly built store of whichever type a [`StoreSpec`] names: the one
+/// place that turns a store spec into a live store ([`StoreSpec::build_with`]) hands it to
+/// a visitor, so the store keeps its concrete type (no dynamic dispatch on the measured
+/// path) and every builder (the schemes here, the HTTP server) shares the same arms.
+pub trait StoreVisitor {
+    /// What the visitor makes of the store.
+    type Output;
+    /// Receives the built store.
+    fn visit<S: SessionStore>(self, store: S) -> Self::Output;
+}
+
+impl StoreSpec {
+    /// Builds the store (a Redis store connects now) and hands it to `visitor`.
+    pub fn build_with<V: StoreVisitor>(&self, visitor: V) -> Result<V::Output, StoreError> {
+        Ok(match self {
+            StoreSpec::Memory => visitor.visit(MemoryStore::new()),
+            StoreSpec::RwLock => visitor.visit(RwLockStore::new()),
+            StoreSpec::Redis(url) => visitor.visit(RedisStore::connect(url)?),
+        })
+    }
+}
+
+/// Builds a session scheme around whichever store it is given.
+struct SessionBuilder {
+    config: SessionConfig,
+    clock: Arc<dyn Clock>,
+}
+
+impl StoreVisitor for SessionBuilder {
+    type Output = Arc<dyn TokenScheme>;
+    fn visit<S: SessionStore>(self, store: S) -> Self::Output {
+        Arc::new(SessionScheme::new(store, self.config, self.clock))
+    }
+}
+
 impl SchemeSpec {
     /// Builds the live scheme: a fresh store (a Redis store connects now) or fresh keys.
     pub fn build(
@@ -469,17 +515,10 @@ impl SchemeSpec {
             revocation,
         } = options;
         Ok(match self {
-            SchemeSpec::Session(StoreSpec::Memory) => {
-                Arc::new(SessionScheme::new(MemoryStore::new(), session, clock))
-            }
-            SchemeSpec::Session(StoreSpec::RwLock) => {
-                Arc::new(SessionScheme::new(RwLockStore::new(), session, clock))
-            }
-            SchemeSpec::Session(StoreSpec::Redis(url)) => Arc::new(SessionScheme::new(
-                RedisStore::connect(url)?,
-                session,
+            SchemeSpec::Session(store) => store.build_with(SessionBuilder {
+                config: session,
                 clock,
-            )),
+            })?,
             SchemeSpec::Jwt(alg) => Arc::new(JwtScheme::new(*alg, jwt, revocation, clock)?),
         })
     }
@@ -511,6 +550,18 @@ mod tests {
             assert!(bad.parse::<SchemeId>().is_err(), "{bad}");
         }
         assert!(serde_json::from_str::<SchemeId>("\"jwt-XX\"").is_err());
+    }
+
+    #[test]
+    fn a_store_spelling_parses_back_to_the_same_spec() {
+        for spec in [
+            StoreSpec::Memory,
+            StoreSpec::RwLock,
+            StoreSpec::Redis("redis://:secret@127.0.0.1:6379/2".into()),
+            StoreSpec::Redis("redis+cluster://10.0.0.1:7000,10.0.0.2:7000".into()),
+        ] {
+            assert_eq!(spec.spelling().parse::<StoreSpec>(), Ok(spec));
+        }
     }
 
     #[test]
