@@ -1,12 +1,24 @@
 //! tokenbench: opaque session tokens against signed JWTs, measured.
 //!
-//! - [`scheme`]: the [`TokenScheme`](scheme::TokenScheme) trait and its two families.
-//! - [`store`]: the [`SessionStore`](store::SessionStore) trait and the embedded stores.
+//! Data flows one way: [`claims`] → [`scheme`] → [`workload`] → [`results`] → [`report`].
+//!
+//! - [`scheme`]: the [`TokenScheme`](scheme::TokenScheme) trait, its two families, and the
+//!   one scheme identity ([`scheme::spec`]) every process builds from.
+//! - [`store`]: the [`SessionStore`](store::SessionStore) trait, the embedded stores, Redis.
 //! - [`denylist`]: `jti` revocation lists for JWTs.
 //! - [`claims`]: the claim sets shared by both families.
 //! - [`clock`]: injectable time.
 //! - [`crypto`]: which crypto library backs `jsonwebtoken` in this process.
+//! - [`measure`]: the timing engine, interleaved rounds and their spreads.
+//! - [`workload`]: the [`Workload`](workload::Workload) trait and the registry of workloads.
+//! - [`run`]: the pipeline of `tokenbench run` (steps, child process, meta.json, report).
+//! - [`results`]: run folders, atomic writes, and the versioned results schema.
+//! - [`report`], [`plot`]: the report (Markdown, HTML, terminal) and its charts, from results
+//!   only.
+//! - [`http`], [`load`]: the Superb Site server (`serve`) and the open-loop load generator.
 //! - [`inspect`]: what anyone holding a token can read from it, and JWK verification.
+//! - [`units`]: the one formatter of durations, rates and bytes.
+//! - [`alloc`]: the counting allocator behind heap bytes per session.
 
 pub mod alloc;
 pub mod claims;
