@@ -3,8 +3,10 @@
 //! self-contained HTML page, every chart in both formats, errors that name the file, a run
 //! of one workload, and the verdict rules (swapping figures flips a verdict).
 //!
+//! The http workload's fixture and its tests are in `report/http.rs`.
+//!
 //! Snapshots live in `tests/fixtures/report/`; after an intended change, rewrite them with
-//! `UPDATE_SNAPSHOTS=1 cargo test --test report` and review the diff. The SVG snapshot
+//! `UPDATE_SNAPSHOTS=1 cargo test --test it report::` and review the diff. The SVG snapshot
 //! depends on the system font's metrics (plotters lays text out with fontconfig's
 //! `sans-serif`), which the project's image fixes.
 
@@ -18,6 +20,7 @@ use tokenbench::report::seed::{self, Verdict};
 use tokenbench::report::{self, ReportError, sections};
 use tokenbench::results::meta::CrateVersion;
 use tokenbench::results::schema::ResultFile;
+use tokenbench::results::schema::http::HttpResults;
 use tokenbench::results::schema::revoke::{RevokeResults, Strategy, StrategyResult, TrialClock};
 use tokenbench::results::schema::scale::{ScalePoint, ScaleResults};
 use tokenbench::results::schema::size::{Entry, MemoryRow, SizeResults, SizeRow};
@@ -25,6 +28,8 @@ use tokenbench::results::schema::validate::{BudgetCheck, Operation, ValidateResu
 use tokenbench::results::{Artifact, Meta, RunDir, SCHEMA_VERSION};
 use tokenbench::scheme::JwtAlg;
 use tokenbench::scheme::spec::SchemeId;
+
+mod http;
 
 /// The identity of a scheme name (fixtures are written with names).
 fn id(name: &str) -> SchemeId {
@@ -471,6 +476,7 @@ struct Files {
     validate: bool,
     revoke: bool,
     scale: bool,
+    http: bool,
 }
 
 const ALL: Files = Files {
@@ -478,6 +484,7 @@ const ALL: Files = Files {
     validate: true,
     revoke: true,
     scale: true,
+    http: true,
 };
 
 /// A finished fixture run in a fresh temporary folder, always named the same.
@@ -502,6 +509,10 @@ fn fixture_run(files: Files) -> (tempfile::TempDir, RunDir) {
         dir.write_json(&workload(ScaleResults::FILE), &scale())
             .unwrap();
     }
+    if files.http {
+        dir.write_json(&workload(HttpResults::FILE), &http::fixture())
+            .unwrap();
+    }
     dir.finish().unwrap();
     (base, dir)
 }
@@ -517,7 +528,7 @@ fn snapshot(name: &str, actual: &str) {
     }
     let expected = fs::read_to_string(&path).unwrap_or_else(|e| {
         panic!(
-            "{}: {e}; create it with UPDATE_SNAPSHOTS=1 cargo test --test report",
+            "{}: {e}; create it with UPDATE_SNAPSHOTS=1 cargo test --test it report::",
             path.display()
         )
     });
@@ -529,7 +540,7 @@ fn snapshot(name: &str, actual: &str) {
             .unwrap_or(expected.lines().count().min(actual.lines().count()));
         panic!(
             "{} differs from the snapshot from line {}:\n  expected: {:?}\n  actual:   {:?}\n\
-             (UPDATE_SNAPSHOTS=1 cargo test --test report rewrites it)",
+             (UPDATE_SNAPSHOTS=1 cargo test --test it report:: rewrites it)",
             path.display(),
             line + 1,
             expected.lines().nth(line),
@@ -589,6 +600,10 @@ fn every_chart_is_written_as_svg_and_png() {
         "revoke_latency",
         "scale_throughput",
         "scale_percentiles",
+        "http_throughput",
+        "http_p99",
+        "http_cpu",
+        "http_bytes",
     ];
     for name in charts {
         let svg = dir.path(&Artifact::Chart {
@@ -636,7 +651,7 @@ fn report_html_is_self_contained() {
         assert!(!html.contains(banned), "report.html contains {banned}");
     }
     // Every chart is inline, and the seed table made it in.
-    assert_eq!(html.matches("<svg").count(), 6);
+    assert_eq!(html.matches("<svg").count(), 10);
     assert!(html.contains("<strong class=\"v-confirmed\">confirmed</strong>"));
     assert!(html.starts_with("<!DOCTYPE html>") && html.trim_end().ends_with("</html>"));
 }
@@ -653,6 +668,7 @@ fn report_md_holds_every_section_and_the_figures_of_the_run() {
         "## Validate",
         "## Revoke",
         "## Scale",
+        "## HTTP",
         "## Security considerations",
         "## Reproduce",
         "tokenbench run --quick --out results",
@@ -859,6 +875,7 @@ fn a_run_with_only_size_json_reports_the_other_rows_as_not_measured() {
         validate: false,
         revoke: false,
         scale: false,
+        http: false,
     });
     let written = report::write_report_with(&dir, None).unwrap();
     // One chart (two files), report.md and report.html.
