@@ -123,14 +123,20 @@ pub fn summary(run: &Run) -> String {
     if let Some(h) = &run.http {
         let _ = writeln!(
             s,
-            "\nhttp (common rate {:.0} req/s)     transport protocol  max req/s  CPU/req  token  share",
-            h.common_rate
+            "\n{:<30} {:<9} {:<9} {:>9} {:>8} {:>8} {:>6}",
+            format!("http (at {:.0} req/s)", h.common_rate),
+            "transport",
+            "protocol",
+            "max req/s",
+            "CPU/req",
+            "token",
+            "share"
         );
         for r in &h.rows {
             let d = &r.common.server;
             let _ = writeln!(
                 s,
-                "  {:<28} {:<9} {:<9} {:>9} {:>8} {:>6} {:>6}",
+                "  {:<28} {:<9} {:<9} {:>9} {:>8} {:>8} {:>6}",
                 r.scheme,
                 r.transport.name(),
                 r.protocol.name(),
