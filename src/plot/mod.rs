@@ -10,9 +10,13 @@
 //!   strategy's staleness window (the JWT lifetime for expiry-only).
 //! - [`scale`]: (e) `scale_throughput`: ops/s against threads; (f) `scale_percentiles`:
 //!   latency percentiles at the most threads.
+//! - [`http`]: (g) `http_throughput` and (h) `http_p99`: answered rate and p99 against the
+//!   offered rate; (i) `http_cpu`: server CPU per request, token / password / rest stacked;
+//!   (j) `http_bytes`: bytes per request on the socket each way, per protocol.
 //!
 //! Each figure module only chooses what to draw; `canvas` draws it, one file per job:
-//! `hbar` (horizontal bars), `vbar` (vertical grouped bars), `line` (line charts), `legend`
+//! `hbar` (horizontal bars), `vbar` (vertical grouped bars), `line` (line charts), `stack`
+//! (stacked bars on a linear axis), `legend`
 //! (the strip under each chart) and `style` (fonts and the palette, one colour per scheme
 //! and strategy in every chart), with the frame and log-axis helpers they share in
 //! `canvas/mod.rs`.
@@ -24,6 +28,7 @@
 //! rendering fails with a [`PlotError`] naming the chart; nothing here panics.
 
 mod canvas;
+pub mod http;
 pub mod revoke;
 pub mod scale;
 pub mod size;
@@ -34,7 +39,7 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use canvas::{DrawResult, HBarChart, LineChart, VBarChart};
+use canvas::{DrawResult, HBarChart, LineChart, StackChart, VBarChart};
 
 /// Width of every chart, px: readable as is on an 800-px-wide page.
 pub const WIDTH: u32 = 800;
@@ -83,6 +88,7 @@ enum Kind {
     HBar(HBarChart),
     VBar(VBarChart),
     Line(LineChart),
+    Stack(StackChart),
 }
 
 impl Figure {
@@ -100,6 +106,7 @@ impl Figure {
             Kind::HBar(c) => &c.title,
             Kind::VBar(c) => &c.title,
             Kind::Line(c) => &c.title,
+            Kind::Stack(c) => &c.title,
         }
     }
 
@@ -110,6 +117,7 @@ impl Figure {
             Kind::VBar(_) => (WIDTH, HEIGHT),
             // Room for a legend of three entries per row under the plot.
             Kind::Line(c) => (WIDTH, HEIGHT + 22 * (c.series.len() as u32).div_ceil(3)),
+            Kind::Stack(c) => (WIDTH, c.height()),
         }
     }
 
@@ -118,6 +126,7 @@ impl Figure {
             Kind::HBar(c) => c.draw(root),
             Kind::VBar(c) => c.draw(root),
             Kind::Line(c) => c.draw(root),
+            Kind::Stack(c) => c.draw(root),
         }
     }
 

@@ -2,7 +2,8 @@
 //! no figure is typed in by hand.
 //!
 //! [`write_report`] reads `meta.json` and whichever of `size.json`, `validate.json`,
-//! `revoke.json` and `scale.json` exist (a run of one workload is legal), draws the charts
+//! `revoke.json`, `scale.json` and `http.json` exist (a run of one workload is legal), draws
+//! the charts
 //! ([`crate::plot`]) and writes, through [`RunDir::path`] and atomic writes:
 //!
 //! ```text
@@ -14,7 +15,7 @@
 //! - [`seed`]: the seed table, one file per row (claim, thresholds, rule, figures per
 //!   scheme, computed verdict), and the [`seed::Verdict`] and [`seed::Judgement`] they share.
 //! - [`sections`]: the whole document, one file per section (intro, machine, seed table,
-//!   size, validate, revoke, scale, security, reproduce) assembled in order.
+//!   size, validate, revoke, scale, http, security, reproduce) assembled in order.
 //! - [`document`], [`markdown`], [`html`]: the document model and its two renderings.
 //! - [`criterion`]: criterion's estimates, shown beside the CLI's figures when present.
 //! - [`terminal`]: the summary printed at the end of a run.
@@ -32,6 +33,7 @@ use std::path::{Path, PathBuf};
 
 use crate::plot::{self, PlotError, Rendered};
 use crate::results::schema::ResultFile;
+use crate::results::schema::http::HttpResults;
 use crate::results::schema::revoke::RevokeResults;
 use crate::results::schema::scale::ScaleResults;
 use crate::results::schema::size::SizeResults;
@@ -101,6 +103,8 @@ pub struct Run {
     pub revoke: Option<RevokeResults>,
     /// `scale.json`, when the workload ran.
     pub scale: Option<ScaleResults>,
+    /// `http.json`, when the workload ran.
+    pub http: Option<HttpResults>,
     /// Criterion's estimates, when a criterion root was given.
     pub criterion: criterion::Estimates,
 }
@@ -145,6 +149,7 @@ impl Run {
             validate: optional(dir)?,
             revoke: optional(dir)?,
             scale: optional(dir)?,
+            http: optional(dir)?,
             criterion: criterion::scan(criterion_root),
             dir: dir.clone(),
         })
@@ -152,15 +157,16 @@ impl Run {
 
     /// Every chart the results allow, drawn.
     pub fn charts(&self) -> Result<Vec<Rendered>, PlotError> {
-        plot::figures(
+        let mut figures = plot::figures(
             self.size.as_ref(),
             self.validate.as_ref(),
             self.revoke.as_ref(),
             self.scale.as_ref(),
-        )
-        .iter()
-        .map(plot::Figure::render)
-        .collect()
+        );
+        if let Some(h) = &self.http {
+            figures.extend(plot::http::figures(h));
+        }
+        figures.iter().map(plot::Figure::render).collect()
     }
 }
 

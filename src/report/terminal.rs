@@ -120,11 +120,39 @@ pub fn summary(run: &Run) -> String {
             );
         }
     }
+    if let Some(h) = &run.http {
+        let _ = writeln!(
+            s,
+            "\n{:<30} {:<9} {:<9} {:>9} {:>8} {:>8} {:>6}",
+            format!("http (at {:.0} req/s)", h.common_rate),
+            "transport",
+            "protocol",
+            "max req/s",
+            "CPU/req",
+            "token",
+            "share"
+        );
+        for r in &h.rows {
+            let d = &r.common.server;
+            let _ = writeln!(
+                s,
+                "  {:<28} {:<9} {:<9} {:>9} {:>8} {:>8} {:>6}",
+                r.scheme,
+                r.transport.name(),
+                r.protocol.name(),
+                r.max_rate.map_or("-".to_owned(), |m| format!("{m:.0}")),
+                units::ns(d.cpu_per_request_ns),
+                units::ns(d.token_cpu_per_request_ns),
+                r.token_share().map_or("-".to_owned(), units::percent)
+            );
+        }
+    }
     let notes: Vec<String> = [
         run.size.as_ref().map(ResultFile::error_notes),
         run.validate.as_ref().map(ResultFile::error_notes),
         run.revoke.as_ref().map(ResultFile::error_notes),
         run.scale.as_ref().map(ResultFile::error_notes),
+        run.http.as_ref().map(ResultFile::error_notes),
     ]
     .into_iter()
     .flatten()

@@ -3,6 +3,8 @@
 //! self-contained HTML page, every chart in both formats, errors that name the file, a run
 //! of one workload, and the verdict rules (swapping figures flips a verdict).
 //!
+//! The http workload's fixture and its tests are in `report/http.rs`.
+//!
 //! Snapshots live in `tests/fixtures/report/`; after an intended change, rewrite them with
 //! `UPDATE_SNAPSHOTS=1 cargo test --test it report::` and review the diff. The SVG snapshot
 //! depends on the system font's metrics (plotters lays text out with fontconfig's
@@ -18,6 +20,7 @@ use tokenbench::report::seed::{self, Verdict};
 use tokenbench::report::{self, ReportError, sections};
 use tokenbench::results::meta::CrateVersion;
 use tokenbench::results::schema::ResultFile;
+use tokenbench::results::schema::http::HttpResults;
 use tokenbench::results::schema::revoke::{RevokeResults, Strategy, StrategyResult, TrialClock};
 use tokenbench::results::schema::scale::{ScalePoint, ScaleResults};
 use tokenbench::results::schema::size::{Entry, MemoryRow, SizeResults, SizeRow};
@@ -25,6 +28,8 @@ use tokenbench::results::schema::validate::{BudgetCheck, Operation, ValidateResu
 use tokenbench::results::{Artifact, Meta, RunDir, SCHEMA_VERSION};
 use tokenbench::scheme::JwtAlg;
 use tokenbench::scheme::spec::SchemeId;
+
+mod http;
 
 /// The identity of a scheme name (fixtures are written with names).
 fn id(name: &str) -> SchemeId {
@@ -471,6 +476,7 @@ struct Files {
     validate: bool,
     revoke: bool,
     scale: bool,
+    http: bool,
 }
 
 const ALL: Files = Files {
@@ -478,6 +484,7 @@ const ALL: Files = Files {
     validate: true,
     revoke: true,
     scale: true,
+    http: true,
 };
 
 /// A finished fixture run in a fresh temporary folder, always named the same.
@@ -500,6 +507,10 @@ fn fixture_run(files: Files) -> (tempfile::TempDir, RunDir) {
     }
     if files.scale {
         dir.write_json(&workload(ScaleResults::FILE), &scale())
+            .unwrap();
+    }
+    if files.http {
+        dir.write_json(&workload(HttpResults::FILE), &http::fixture())
             .unwrap();
     }
     dir.finish().unwrap();
@@ -625,6 +636,10 @@ fn every_chart_is_written_as_svg_and_png() {
         "revoke_latency",
         "scale_throughput",
         "scale_percentiles",
+        "http_throughput",
+        "http_p99",
+        "http_cpu",
+        "http_bytes",
     ];
     for name in charts {
         let svg = dir.path(&Artifact::Chart {
@@ -672,7 +687,7 @@ fn report_html_is_self_contained() {
         assert!(!html.contains(banned), "report.html contains {banned}");
     }
     // Every chart is inline, and the seed table made it in.
-    assert_eq!(html.matches("<svg").count(), 6);
+    assert_eq!(html.matches("<svg").count(), 10);
     assert!(html.contains("<strong class=\"v-confirmed\">confirmed</strong>"));
     assert!(html.starts_with("<!DOCTYPE html>") && html.trim_end().ends_with("</html>"));
 }
@@ -689,6 +704,7 @@ fn report_md_holds_every_section_and_the_figures_of_the_run() {
         "## Validate",
         "## Revoke",
         "## Scale",
+        "## HTTP",
         "## Security considerations",
         "## Reproduce",
         "tokenbench run --quick --out results",
@@ -895,6 +911,7 @@ fn a_run_with_only_size_json_reports_the_other_rows_as_not_measured() {
         validate: false,
         revoke: false,
         scale: false,
+        http: false,
     });
     let written = report::write_report_with(&dir, None).unwrap();
     // One chart (two files), report.md and report.html.

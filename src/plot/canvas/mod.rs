@@ -4,6 +4,7 @@
 //! - [`hbar`]: horizontal bars on a log axis ([`HBarChart`]).
 //! - [`vbar`]: vertical grouped bars on a log axis ([`VBarChart`]).
 //! - [`line`]: lines on a log axis ([`LineChart`]).
+//! - [`stack`]: horizontal stacked bars on a linear axis ([`StackChart`]).
 //! - [`legend`]: the legend strip under each chart and the point markers.
 //! - [`style`]: font sizes, the palette of schemes and strategies, reference and limit
 //!   colours.
@@ -15,12 +16,14 @@
 mod hbar;
 mod legend;
 mod line;
+mod stack;
 mod style;
 mod vbar;
 
 pub(crate) use hbar::{HBar, HBarChart, HRow, Rule};
 pub(crate) use legend::{LegendItem, Mark, Marker};
 pub(crate) use line::{LineChart, Series};
+pub(crate) use stack::{Segment, StackChart, StackRow};
 pub(crate) use style::{LIMIT, REFERENCE, SOFT_LIMIT, scheme_color, strategy_color};
 pub(crate) use vbar::{HLine, VBar, VBarChart};
 

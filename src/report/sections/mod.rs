@@ -4,7 +4,7 @@
 //! - `intro`: the title, what the report is made from, warnings.
 //! - `machine`: the machine and the build.
 //! - `seed_table`: the seed article's table, rebuilt ([`super::seed`]).
-//! - `size`, `validate`, `revoke`, `scale`: one section per workload, chart and
+//! - `size`, `validate`, `revoke`, `scale`, `http`: one section per workload, chart and
 //!   tables (validate with the central store and criterion's estimates).
 //! - `security`: the security considerations with the tests that show each mitigation.
 //! - `reproduce`: how to reproduce the run and the report.
@@ -12,6 +12,7 @@
 //! This file holds what the workload sections share: `NOT_MEASURED`, `workload` (the heading, or
 //! the line saying the workload was not measured) and `chart`.
 
+mod http;
 mod intro;
 mod machine;
 mod reproduce;
@@ -68,6 +69,7 @@ pub fn document(run: &Run, charts: &[Rendered]) -> Document {
     validate::section(&mut doc, run, charts);
     revoke::section(&mut doc, run, charts);
     scale::section(&mut doc, run, charts);
+    http::section(&mut doc, run, charts);
     security::section(&mut doc);
     reproduce::section(&mut doc, run);
     doc

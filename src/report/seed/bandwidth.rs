@@ -1,9 +1,12 @@
 //! Row 1, bandwidth usage: the `Cookie:` header each scheme sends per claim set, JWT
-//! against session, claim set by claim set.
+//! against session, claim set by claim set; and, when the run has `http.json`, the bytes
+//! per request on the socket over HTTP/1.1 and HTTP/2, JWT against session, transport by
+//! transport and protocol by protocol.
 
 use super::{Judgement, Row, Verdict, join, per_claim_set};
 use crate::claims::ClaimSet;
 use crate::report::Run;
+use crate::results::schema::http::{HttpResults, HttpRow, Transport};
 use crate::results::schema::size::SizeResults;
 use crate::scheme::spec::SchemeId;
 use crate::units;
@@ -15,23 +18,141 @@ pub const ROW: Row = Row {
     claim: "A JWT is larger on the wire: it carries the claims and a signature, where a session token is a short reference.",
     rule,
     cell,
-    judge: |run| judge(run.size.as_ref()),
+    judge: |run| judge_with_http(run.size.as_ref(), run.http.as_ref()),
 };
 
 /// The rule, in words.
 pub fn rule() -> String {
     "confirmed if, for every claim set, every JWT's `Cookie:` header is larger than every \
-     session's; contradicted if, for every claim set, no JWT's is; nuanced otherwise"
+     session's; contradicted if, for every claim set, no JWT's is; nuanced otherwise. With \
+     `http.json`: per transport and protocol, the bytes the client sends per request on the \
+     socket (the whole flow, HTTP/2 header compression included) are compared the same way, and \
+     a confirmed verdict becomes nuanced if on any of them some JWT sends no more than some \
+     session"
         .into()
 }
 
-/// `Cookie:` header bytes per claim set.
+/// `Cookie:` header bytes per claim set; with `http.json`, bytes per request on the socket
+/// per protocol (cookie transport, else bearer).
 pub fn cell(run: &Run, scheme: SchemeId) -> Option<String> {
-    per_claim_set(run, scheme, |r| r.cookie_header_bytes).map(|v| format!("`Cookie:` {v}"))
+    let header =
+        per_claim_set(run, scheme, |r| r.cookie_header_bytes).map(|v| format!("`Cookie:` {v}"));
+    let socket = run.http.as_ref().and_then(|h| socket_cell(h, scheme));
+    match (header, socket) {
+        (Some(a), Some(b)) => Some(format!("{a}; {b}")),
+        (a, b) => a.or(b),
+    }
 }
 
-/// The verdict, from `size.json`.
+/// Rows whose bytes count: the common-rate step answered requests.
+fn measured(r: &HttpRow) -> bool {
+    r.common.step.ok > 0 && r.common.step.bytes_sent_per_request > 0.0
+}
+
+/// `socket, cookie: http1.1 114 / 285 B, h2c 54 / 145 B per request (in / out)`.
+fn socket_cell(h: &HttpResults, scheme: SchemeId) -> Option<String> {
+    let of = |t: Transport| -> Vec<&HttpRow> {
+        h.rows
+            .iter()
+            .filter(|r| r.scheme == scheme && r.transport == t && measured(r))
+            .collect()
+    };
+    let (transport, rows) = Transport::ALL
+        .into_iter()
+        .map(|t| (t, of(t)))
+        .find(|(_, rows)| !rows.is_empty())?;
+    let parts: Vec<String> = rows
+        .iter()
+        .map(|r| {
+            format!(
+                "{} {} / {}",
+                r.protocol.name(),
+                r.common.step.bytes_sent_per_request.round(),
+                units::bytes(r.common.step.bytes_received_per_request.round())
+            )
+        })
+        .collect();
+    Some(format!(
+        "socket, {transport}: {} per request (in / out)",
+        parts.join(", ")
+    ))
+}
+
+/// The verdict, from `size.json` alone.
 pub fn judge(size: Option<&SizeResults>) -> Judgement {
+    judge_with_http(size, None)
+}
+
+/// The verdict, from `size.json` and, when the run has it, `http.json`: without `http.json`
+/// exactly [`judge`]'s.
+pub fn judge_with_http(size: Option<&SizeResults>, http: Option<&HttpResults>) -> Judgement {
+    let header = judge_header(size);
+    let Some(h) = http else {
+        return header;
+    };
+    let Some((all_larger, because)) = socket_bytes(h) else {
+        return header;
+    };
+    let verdict = if header.verdict == Verdict::Confirmed && !all_larger {
+        Verdict::Nuanced
+    } else {
+        header.verdict
+    };
+    Judgement::new(verdict, format!("{}; {because}", header.because))
+}
+
+/// Per transport and protocol, JWT against session bytes sent per request: whether every
+/// JWT sent more than every session everywhere, and the figures; `None` when no transport
+/// and protocol has both families.
+fn socket_bytes(h: &HttpResults) -> Option<(bool, String)> {
+    let mut keys: Vec<(Transport, &'static str)> = Vec::new();
+    for r in h.rows.iter().filter(|r| measured(r)) {
+        let k = (r.transport, r.protocol.name());
+        if !keys.contains(&k) {
+            keys.push(k);
+        }
+    }
+    let (mut all_larger, mut parts) = (true, Vec::new());
+    for (t, p) in keys {
+        let of = |jwt: bool| -> Vec<f64> {
+            h.rows
+                .iter()
+                .filter(|r| measured(r) && r.transport == t && r.protocol.name() == p)
+                .filter(|r| {
+                    if jwt {
+                        r.scheme.is_jwt()
+                    } else {
+                        r.scheme.is_session()
+                    }
+                })
+                .map(|r| r.common.step.bytes_sent_per_request.round())
+                .collect()
+        };
+        let (jwts, sessions) = (of(true), of(false));
+        if jwts.is_empty() || sessions.is_empty() {
+            continue;
+        }
+        let j_min = jwts.iter().copied().fold(f64::INFINITY, f64::min);
+        let j_max = jwts.iter().copied().fold(0.0, f64::max);
+        let s_max = sessions.iter().copied().fold(0.0, f64::max);
+        all_larger &= j_min > s_max;
+        parts.push(format!(
+            "{t} {p}: JWT {}–{} vs session {}",
+            units::bytes(j_min),
+            units::bytes(j_max),
+            units::bytes(s_max)
+        ));
+    }
+    (!parts.is_empty()).then(|| {
+        (
+            all_larger,
+            format!("bytes sent per request on the socket, {}", join(&parts)),
+        )
+    })
+}
+
+/// The verdict of the `Cookie:` header bytes, from `size.json`.
+fn judge_header(size: Option<&SizeResults>) -> Judgement {
     let Some(s) = size else {
         return Judgement::missing("size.json is not in this run");
     };

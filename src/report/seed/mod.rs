@@ -153,6 +153,9 @@ pub fn columns(run: &Run) -> Vec<SchemeId> {
     if let Some(s) = &run.scale {
         s.points.iter().for_each(|p| push(p.scheme));
     }
+    if let Some(h) = &run.http {
+        h.rows.iter().for_each(|r| push(r.scheme));
+    }
     let session = all
         .iter()
         .find(|n| **n == SESSION_MEMORY)

@@ -1,9 +1,12 @@
 //! Row 3, scalability: the scaling ratio S (ops/s at the most threads ÷ at the fewest) per
-//! line of the scale workload, and the server memory each family keeps per session.
+//! line of the scale workload, and the server memory each family keeps per session; and,
+//! when the run has `http.json`, each scheme's HTTP max rate at the p99 objective, shown as
+//! evidence beside the verdict.
 
 use super::{Judgement, Row, Verdict, main_backend};
 use crate::crypto::CryptoBackend;
 use crate::report::Run;
+use crate::results::schema::http::{HttpResults, HttpRow, Transport};
 use crate::results::schema::scale::ScaleResults;
 use crate::results::schema::size::{Entry, SizeResults};
 use crate::scheme::spec::SchemeId;
@@ -20,7 +23,7 @@ pub const ROW: Row = Row {
     claim: "JWTs suit stateless, distributed systems; sessions need a central store, which holds scaling back.",
     rule,
     cell,
-    judge: |run| judge(run.scale.as_ref(), run.size.as_ref()),
+    judge: |run| judge_with_http(run.scale.as_ref(), run.size.as_ref(), run.http.as_ref()),
 };
 
 /// The rule, in words, with the thresholds [`judge`] uses.
@@ -30,7 +33,10 @@ pub fn rule() -> String {
          Confirmed if every session S < {MARGIN} × the lowest JWT S and, when server memory was \
          measured, sessions keep bytes per session while JWTs keep none per token; contradicted if \
          every JWT S < {MARGIN} × the lowest session S, or if the server keeps as many bytes per \
-         issued JWT as per session; nuanced otherwise"
+         issued JWT as per session; nuanced otherwise. With `http.json`, each scheme's HTTP max rate \
+         at the p99 objective is printed as evidence of one server's capacity and does not enter \
+         the verdict (one process on one machine shows the cost per request, not how a central \
+         store scales out)"
     )
 }
 
@@ -83,7 +89,90 @@ pub fn cell(run: &Run, scheme: SchemeId) -> Option<String> {
             units::bytes(m.bytes_per_entry.round())
         ));
     }
+    if let Some(h) = run.http.as_ref().and_then(|h| http_cell(h, scheme)) {
+        parts.push(h);
+    }
     (!parts.is_empty()).then(|| parts.join("; "))
+}
+
+/// `HTTP max http1.1 6.0 k / 8.0 k, h2c 7.0 k / 8.0 k req/s (cookie / bearer)`: the max rate
+/// per protocol, one figure per transport measured.
+fn http_cell(h: &HttpResults, scheme: SchemeId) -> Option<String> {
+    let mine: Vec<&HttpRow> = h.rows.iter().filter(|r| r.scheme == scheme).collect();
+    let transports: Vec<Transport> = Transport::ALL
+        .into_iter()
+        .filter(|t| mine.iter().any(|r| r.transport == *t))
+        .collect();
+    let mut protocols: Vec<&'static str> = Vec::new();
+    for r in &mine {
+        if !protocols.contains(&r.protocol.name()) {
+            protocols.push(r.protocol.name());
+        }
+    }
+    if protocols.is_empty() {
+        return None;
+    }
+    let parts: Vec<String> = protocols
+        .iter()
+        .map(|p| {
+            let rates: Vec<String> = transports
+                .iter()
+                .map(|t| {
+                    mine.iter()
+                        .find(|r| r.protocol.name() == *p && r.transport == *t)
+                        .and_then(|r| r.max_rate)
+                        .map_or_else(|| "none".to_owned(), units::count)
+                })
+                .collect();
+            format!("{p} {}", rates.join(" / "))
+        })
+        .collect();
+    let names: Vec<&str> = transports.iter().map(|t| t.name()).collect();
+    Some(format!(
+        "HTTP max {} req/s ({})",
+        parts.join(", "),
+        names.join(" / ")
+    ))
+}
+
+/// The highest and lowest HTTP max rate of each family, as evidence: `None` without rows
+/// that found one.
+fn http_evidence(h: &HttpResults) -> Option<String> {
+    let of = |jwt: bool| -> Vec<f64> {
+        h.rows
+            .iter()
+            .filter(|r| {
+                if jwt {
+                    r.scheme.is_jwt()
+                } else {
+                    r.scheme.is_session()
+                }
+            })
+            .filter_map(|r| r.max_rate)
+            .collect()
+    };
+    let (sessions, jwts) = (of(false), of(true));
+    if sessions.is_empty() && jwts.is_empty() {
+        return None;
+    }
+    let span = |v: &[f64]| {
+        if v.is_empty() {
+            "none found".to_owned()
+        } else {
+            let (lo, hi) = range(v);
+            format!("{}–{} req/s", units::count(lo), units::count(hi))
+        }
+    };
+    let objective = h
+        .search_params()
+        .map(|p| format!(" (p99 ≤ {})", units::ns(p.p99_objective.as_nanos() as f64)))
+        .unwrap_or_default();
+    Some(format!(
+        "HTTP max rate{objective}, one server process on {} cores, evidence only: sessions {}, JWT {}",
+        h.cores,
+        span(&sessions),
+        span(&jwts)
+    ))
 }
 
 /// Scaling ratio of one line of the scale workload.
@@ -156,6 +245,21 @@ fn range(values: &[f64]) -> (f64, f64) {
         .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &x| {
             (a.min(x), b.max(x))
         })
+}
+
+/// The verdict, from `scale.json` and the memory rows of `size.json`, with the HTTP max
+/// rates of `http.json` added to what is printed (never to the verdict); without
+/// `http.json` exactly [`judge`]'s.
+pub fn judge_with_http(
+    scale: Option<&ScaleResults>,
+    size: Option<&SizeResults>,
+    http: Option<&HttpResults>,
+) -> Judgement {
+    let j = judge(scale, size);
+    match http.and_then(http_evidence) {
+        Some(e) => Judgement::new(j.verdict, format!("{}; {e}", j.because)),
+        None => j,
+    }
 }
 
 /// The verdict, from `scale.json` and the memory rows of `size.json`.

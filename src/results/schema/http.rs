@@ -155,3 +155,36 @@ impl ResultFile for HttpResults {
             .collect()
     }
 }
+
+impl HttpResults {
+    /// The rate search as run (objective, error share, steps), read back from
+    /// [`params`](Self::params); `None` when the file does not hold it.
+    pub fn search_params(&self) -> Option<crate::load::search::SearchParams> {
+        serde_json::from_value(self.params.get("search")?.clone()).ok()
+    }
+
+    /// A whole-number parameter of the run (`vus`, `reads_per_write`...), when present.
+    pub fn param_u64(&self, name: &str) -> Option<u64> {
+        self.params.get(name)?.as_u64()
+    }
+}
+
+impl HttpRow {
+    /// `scheme transport protocol`, the row's name in reports and charts.
+    pub fn label(&self) -> String {
+        format!(
+            "{} {} {}",
+            self.scheme,
+            self.transport,
+            self.protocol.name()
+        )
+    }
+
+    /// The token's share of the server's CPU per request at the common rate (token CPU ÷
+    /// process CPU); `None` when no CPU was counted.
+    pub fn token_share(&self) -> Option<f64> {
+        let d = &self.common.server;
+        (d.cpu_per_request_ns > 0.0 && d.requests > 0)
+            .then(|| d.token_cpu_per_request_ns / d.cpu_per_request_ns)
+    }
+}
