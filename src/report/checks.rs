@@ -1,0 +1,254 @@
+//! Self-checks of a run, printed in the report and the terminal summary, never silent:
+//!
+//! - a JWT breakdown whose parts exceed their whole (a warning: the stages and the whole
+//!   should add up);
+//! - an added cost whose per-round spread reaches zero: "no measurable cost (within ±x)",
+//!   recorded as 0 (a note);
+//! - a verdict or a budget whose deciding ratio lies within its spread of the threshold:
+//!   "borderline", with the spread (a warning: a rerun may give the other outcome);
+//! - noise: a load average above the core count while a workload ran, or a wide run-to-run
+//!   spread (largest round median over the smallest above [`WIDE_SPREAD`]), naming the
+//!   figures it touches.
+
+use super::Run;
+use super::seed::{self, SeedRow};
+use crate::claims::ClaimSet;
+use crate::results::schema::revoke::AddedCost;
+use crate::results::schema::validate::{Operation, ValidateResults};
+use crate::units;
+
+/// A spread is wide when its largest round median exceeds its smallest by this factor.
+pub const WIDE_SPREAD: f64 = 1.5;
+
+/// How serious a check's finding is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Severity {
+    /// A figure or verdict to read with care.
+    Warning,
+    /// Stated for completeness (e.g. a cost recorded as 0).
+    Note,
+}
+
+/// One finding of the self-checks.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Check {
+    /// Warning or note.
+    pub severity: Severity,
+    /// What was found, in words, with the figures.
+    pub text: String,
+}
+
+impl Check {
+    fn warning(text: impl Into<String>) -> Check {
+        Check {
+            severity: Severity::Warning,
+            text: text.into(),
+        }
+    }
+
+    fn note(text: impl Into<String>) -> Check {
+        Check {
+            severity: Severity::Note,
+            text: text.into(),
+        }
+    }
+
+    /// `**warning**: …` or `note: …`, as the report prints it.
+    pub fn line(&self) -> String {
+        match self.severity {
+            Severity::Warning => format!("**warning**: {}", self.text),
+            Severity::Note => format!("note: {}", self.text),
+        }
+    }
+}
+
+/// Every finding of the self-checks on `run`, warnings first.
+pub fn checks(run: &Run) -> Vec<Check> {
+    let rows = seed::rows(run);
+    let mut out = Vec::new();
+    if let Some(v) = &run.validate {
+        breakdown(v, &mut out);
+    }
+    added_costs(run, &mut out);
+    borderline(run, &rows, &mut out);
+    load(run, &mut out);
+    spreads(run, &mut out);
+    out.sort_by_key(|c| c.severity == Severity::Note);
+    out
+}
+
+/// Parts of a JWT breakdown above their whole.
+fn breakdown(v: &ValidateResults, out: &mut Vec<Check>) {
+    const PARTS: [Operation; 3] = [
+        Operation::JwtHeaderDecode,
+        Operation::JwtClaimsDecode,
+        Operation::JwtSignatureCheck,
+    ];
+    let t = ClaimSet::Typical;
+    for sig in v
+        .rows
+        .iter()
+        .filter(|r| r.operation == Operation::JwtSignatureCheck && r.claims == t)
+    {
+        let (scheme, b) = (sig.scheme, sig.backend);
+        let Some(whole) = v.find(scheme, Operation::Validate, t, b) else {
+            continue;
+        };
+        let whole_ns = whole.measurement.median();
+        let parts: Vec<(Operation, f64)> = PARTS
+            .iter()
+            .filter_map(|op| {
+                v.find(scheme, *op, t, b)
+                    .map(|r| (*op, r.measurement.median()))
+            })
+            .collect();
+        let sum: f64 = parts.iter().map(|p| p.1).sum();
+        let name = seed::with_backend(whole);
+        for (op, ns) in &parts {
+            if *ns > whole_ns {
+                out.push(Check::warning(format!(
+                    "breakdown of {name}: the part {} ({}) is above its whole validate ({}); the \
+                     parts were measured in the same rounds as the whole, so one of them was \
+                     disturbed or does work the whole skips",
+                    op.name(),
+                    units::ns(*ns),
+                    units::ns(whole_ns)
+                )));
+            }
+        }
+        if parts.len() == PARTS.len() && sum > whole_ns && parts.iter().all(|p| p.1 <= whole_ns) {
+            out.push(Check::warning(format!(
+                "breakdown of {name}: its parts sum to {}, above its whole validate ({})",
+                units::ns(sum),
+                units::ns(whole_ns)
+            )));
+        }
+    }
+}
+
+/// Added costs recorded as 0 because their spread reaches zero.
+fn added_costs(run: &Run, out: &mut Vec<Check>) {
+    let Some(r) = &run.revoke else { return };
+    for s in &r.strategies {
+        if let AddedCost::Unmeasurable { within } = s.added() {
+            out.push(Check::note(format!(
+                "revoke {}: no measurable cost per request (within ±{} of {}), recorded as 0",
+                s.strategy,
+                units::ns(within),
+                s.strategy.baseline()
+            )));
+        }
+    }
+}
+
+/// Verdicts and budgets decided within their spread of a threshold.
+fn borderline(run: &Run, rows: &[SeedRow], out: &mut Vec<Check>) {
+    for row in rows {
+        if let Some(why) = &row.judgement.borderline {
+            out.push(Check::warning(format!(
+                "row {} ({}) is borderline: {why}; a rerun may give another verdict than **{}**",
+                row.number,
+                row.name,
+                row.judgement.verdict.label()
+            )));
+        }
+    }
+    if let Some(v) = &run.validate {
+        for b in &v.budget_checks {
+            if let (Some(lo), Some(hi)) = (b.ratio_lo, b.ratio_hi)
+                && seed::straddles(lo, hi, b.limit)
+            {
+                out.push(Check::warning(format!(
+                    "budget {} is borderline: {:.3} (rounds {lo:.3}–{hi:.3}) against the limit {}",
+                    b.name, b.ratio, b.limit
+                )));
+            }
+        }
+    }
+}
+
+/// The figures a busy machine touches while `workload` runs.
+fn touched(workload: &str) -> &'static str {
+    match workload {
+        "validate" => "the validate medians, the budgets and rows 2 (CPU) and 6 (Expiry)",
+        "revoke" => "the revocation latencies and added costs (row 5)",
+        "scale" => {
+            "the throughput and latency under load (row 3); scale's own threads count in this load"
+        }
+        "size" => "nothing timed (sizes are counted), only the memory figures' allocator timing",
+        "http" => "the HTTP latencies and rates",
+        _ => "its figures",
+    }
+}
+
+/// A load average above the core count while a workload ran.
+fn load(run: &Run, out: &mut Vec<Check>) {
+    let cores = run.meta.cores as f64;
+    for l in &run.meta.load {
+        if l.load1_max > cores {
+            out.push(Check::warning(format!(
+                "noise: the 1-minute load average reached {:.2} on {} cores while {} ran \
+                 ({:.2} at its start, {:.2} at its end): other work competed for the CPU; \
+                 figures touched: {}",
+                l.load1_max,
+                run.meta.cores,
+                l.workload,
+                l.load1_start,
+                l.load1_end,
+                touched(&l.workload)
+            )));
+        }
+    }
+}
+
+/// Figures whose round medians lie far apart.
+fn spreads(run: &Run, out: &mut Vec<Check>) {
+    let mut wide: Vec<String> = Vec::new();
+    if let Some(v) = &run.validate {
+        for r in &v.rows {
+            if let Some(s) = r.measurement.spread()
+                && s.width() > WIDE_SPREAD
+            {
+                wide.push(format!(
+                    "validate {} {} {} ({}–{}, ×{:.2})",
+                    seed::with_backend(r),
+                    r.operation.name(),
+                    r.claims.name(),
+                    units::ns(s.lo),
+                    units::ns(s.hi),
+                    s.width()
+                ));
+            }
+        }
+    }
+    if let Some(rv) = &run.revoke {
+        for s in &rv.strategies {
+            if let Some(sp) = s.validate_cost.spread()
+                && sp.width() > WIDE_SPREAD
+            {
+                wide.push(format!(
+                    "revoke {} validate cost ({}–{}, ×{:.2})",
+                    s.strategy,
+                    units::ns(sp.lo),
+                    units::ns(sp.hi),
+                    sp.width()
+                ));
+            }
+        }
+    }
+    if !wide.is_empty() {
+        let n = wide.len();
+        const SHOWN: usize = 8;
+        let more = if n > SHOWN {
+            format!(" and {} more (see the tables)", n - SHOWN)
+        } else {
+            String::new()
+        };
+        wide.truncate(SHOWN);
+        out.push(Check::warning(format!(
+            "noise: {n} figures have round medians more than ×{WIDE_SPREAD} apart, so a rerun may \
+             move them: {}{more}",
+            wide.join("; ")
+        )));
+    }
+}
