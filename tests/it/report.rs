@@ -1616,7 +1616,7 @@ fn the_bottom_line_opens_the_report_the_page_and_the_summary() {
         assert!(bottom.contains(part), "{part:?} not in {bottom}");
     }
     // The machine table is the last section.
-    let last = md.lines().filter(|l| l.starts_with("## ")).last();
+    let last = md.lines().rfind(|l| l.starts_with("## "));
     assert_eq!(last, Some("## Machine and run"));
     let html = read(&dir, Artifact::ReportHtml);
     let h2 = html.find("<h2>").unwrap();
