@@ -117,11 +117,42 @@ fn breakdown(v: &ValidateResults, out: &mut Vec<Check>) {
             }
         }
         if parts.len() == PARTS.len() && sum > whole_ns && parts.iter().all(|p| p.1 <= whole_ns) {
-            out.push(Check::warning(format!(
+            // Above the whole in every round: a contradiction. In some rounds only: within
+            // the run-to-run spread, said as a note.
+            let rounds: Option<Vec<bool>> = (|| {
+                let w = &whole.measurement.rounds.as_ref()?.wall_ns;
+                let per: Vec<&Vec<f64>> = PARTS
+                    .iter()
+                    .map(|op| {
+                        Some(
+                            &v.find(scheme, *op, t, b)?
+                                .measurement
+                                .rounds
+                                .as_ref()?
+                                .wall_ns,
+                        )
+                    })
+                    .collect::<Option<_>>()?;
+                (per.iter().all(|p| p.len() == w.len())).then(|| {
+                    (0..w.len())
+                        .map(|i| per.iter().map(|p| p[i]).sum::<f64>() > w[i])
+                        .collect()
+                })
+            })();
+            let text = format!(
                 "breakdown of {name}: its parts sum to {}, above its whole validate ({})",
                 units::ns(sum),
                 units::ns(whole_ns)
-            )));
+            );
+            match rounds {
+                Some(r) if !r.iter().all(|x| *x) => out.push(Check::note(format!(
+                    "{text}, within the run-to-run spread: the parts sum to no more than the \
+                     whole in {} of {} rounds",
+                    r.iter().filter(|x| !**x).count(),
+                    r.len()
+                ))),
+                _ => out.push(Check::warning(text)),
+            }
         }
     }
 }

@@ -94,8 +94,9 @@ impl ScaleParams {
             } else {
                 vec![1_000, 100_000, 1_000_000]
             },
+            // Quick: three thread counts in the time two took at 250 ms each.
             scale_duration: if quick {
-                Duration::from_millis(250)
+                Duration::from_millis(170)
             } else {
                 Duration::from_secs(1)
             },

@@ -1689,6 +1689,33 @@ fn a_breakdown_part_above_its_whole_is_a_warning() {
         "{md}"
     );
     assert!(report::terminal::summary_of(&dir).contains("breakdown of jwt-EdDSA"));
+    // A sum above the whole in some rounds only is within the spread: a note, not a warning.
+    let (_tmp, dir) = edited_run(|_, v, _| {
+        set_median(
+            v,
+            "jwt-HS256",
+            Operation::JwtClaimsDecode,
+            Some("aws-lc-rs"),
+            2_650.0,
+        );
+        for r in v.rows.iter_mut().filter(|r| {
+            r.scheme == "jwt-HS256"
+                && r.operation == Operation::Validate
+                && r.claims == ClaimSet::Typical
+                && r.backend.map(|b| b.name()) == Some("aws-lc-rs")
+        }) {
+            r.measurement = measurement(4_700.0);
+            r.measurement.rounds.as_mut().unwrap().wall_ns =
+                vec![4_500.0, 4_600.0, 4_700.0, 5_500.0, 6_000.0];
+        }
+    });
+    let lines = check_lines(&dir);
+    assert!(
+        lines.iter().any(|l| l
+            .starts_with("note: breakdown of jwt-HS256 aws-lc-rs: its parts sum to 4.75 µs")
+            && l.ends_with("in 2 of 5 rounds")),
+        "{lines:?}"
+    );
 }
 
 #[test]

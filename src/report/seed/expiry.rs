@@ -149,10 +149,17 @@ pub fn judge(validate: Option<&ValidateResults>) -> Judgement {
             && let Some(r) = Spread::ratio(a, b)
             && straddles(r.lo - 1.0, r.hi - 1.0, SLIDING_SHARE)
         {
+            // A round where sliding measured below the fixed deadline is noise: said so,
+            // never printed as a negative share.
+            let low = if r.lo < 1.0 {
+                "below zero".to_owned()
+            } else {
+                units::percent(r.lo - 1.0)
+            };
             borderline.push(format!(
-                "{scheme} sliding share {} (rounds {}–{}) against the threshold {}",
+                "{scheme} sliding share {} (per-round shares from {low} to {}) against the \
+                 threshold {}",
                 units::percent(share),
-                units::percent(r.lo - 1.0),
                 units::percent(r.hi - 1.0),
                 units::percent(SLIDING_SHARE)
             ));
