@@ -13,8 +13,10 @@
 use super::Run;
 use super::seed::{self, SeedRow};
 use crate::claims::ClaimSet;
+use crate::crypto::CryptoBackend;
 use crate::results::schema::revoke::AddedCost;
 use crate::results::schema::validate::{Operation, ValidateResults};
+use crate::scheme::spec::SchemeId;
 use crate::units;
 
 /// A spread is wide when its largest round median exceeds its smallest by this factor.
@@ -77,13 +79,48 @@ pub fn checks(run: &Run) -> Vec<Check> {
     out
 }
 
+/// The stages of a JWT validate the breakdown measures.
+pub const PARTS: [Operation; 3] = [
+    Operation::JwtHeaderDecode,
+    Operation::JwtClaimsDecode,
+    Operation::JwtSignatureCheck,
+];
+
+/// Per round, whether the breakdown parts of (scheme, backend), typical claims, sum to more
+/// than the whole validate; `None` without rounds for every row.
+pub fn sum_above_per_round(
+    v: &ValidateResults,
+    scheme: SchemeId,
+    b: Option<CryptoBackend>,
+) -> Option<Vec<bool>> {
+    let t = ClaimSet::Typical;
+    let w = &v
+        .find(scheme, Operation::Validate, t, b)?
+        .measurement
+        .rounds
+        .as_ref()?
+        .wall_ns;
+    let per: Vec<&Vec<f64>> = PARTS
+        .iter()
+        .map(|op| {
+            Some(
+                &v.find(scheme, *op, t, b)?
+                    .measurement
+                    .rounds
+                    .as_ref()?
+                    .wall_ns,
+            )
+        })
+        .collect::<Option<_>>()?;
+    per.iter().all(|p| p.len() == w.len()).then(|| {
+        (0..w.len())
+            .map(|i| per.iter().map(|p| p[i]).sum::<f64>() > w[i])
+            .collect()
+    })
+}
+
 /// Parts of a JWT breakdown above their whole.
 fn breakdown(v: &ValidateResults, out: &mut Vec<Check>) {
-    const PARTS: [Operation; 3] = [
-        Operation::JwtHeaderDecode,
-        Operation::JwtClaimsDecode,
-        Operation::JwtSignatureCheck,
-    ];
     let t = ClaimSet::Typical;
     for sig in v
         .rows
@@ -119,26 +156,7 @@ fn breakdown(v: &ValidateResults, out: &mut Vec<Check>) {
         if parts.len() == PARTS.len() && sum > whole_ns && parts.iter().all(|p| p.1 <= whole_ns) {
             // Above the whole in every round: a contradiction. In some rounds only: within
             // the run-to-run spread, said as a note.
-            let rounds: Option<Vec<bool>> = (|| {
-                let w = &whole.measurement.rounds.as_ref()?.wall_ns;
-                let per: Vec<&Vec<f64>> = PARTS
-                    .iter()
-                    .map(|op| {
-                        Some(
-                            &v.find(scheme, *op, t, b)?
-                                .measurement
-                                .rounds
-                                .as_ref()?
-                                .wall_ns,
-                        )
-                    })
-                    .collect::<Option<_>>()?;
-                (per.iter().all(|p| p.len() == w.len())).then(|| {
-                    (0..w.len())
-                        .map(|i| per.iter().map(|p| p[i]).sum::<f64>() > w[i])
-                        .collect()
-                })
-            })();
+            let rounds = sum_above_per_round(v, scheme, b);
             let text = format!(
                 "breakdown of {name}: its parts sum to {}, above its whole validate ({})",
                 units::ns(sum),
