@@ -9,6 +9,7 @@ use crate::measure::Measurement;
 use crate::measure::stats::Summary;
 use crate::plot::Rendered;
 use crate::report::Run;
+use crate::report::checks;
 use crate::report::document::Document;
 use crate::report::seed;
 use crate::results::schema::validate::{Operation, ValidateResults, ValidateRow};
@@ -260,6 +261,12 @@ pub(super) fn section(doc: &mut Document, run: &Run, charts: &[Rendered]) {
             "Where a JWT validation spends its time (typical claims, medians)",
         );
         chart(doc, charts, "jwt_breakdown");
+        doc.para(
+            "Each part is paired with its whole: the median of its per-round share of the whole \
+             validate (both measured in the same rounds), times the whole's median, so a round that \
+             disturbed the part but not the whole (or the reverse) cannot put a part above its \
+             whole. The self-checks say when a part or the sum is above the whole all the same.",
+        );
         doc.table(
             &[
                 "Scheme",
@@ -279,23 +286,27 @@ pub(super) fn section(doc: &mut Document, run: &Run, charts: &[Rendered]) {
                         Operation::JwtClaimsDecode,
                         Operation::JwtSignatureCheck,
                     ];
-                    let sum: Option<f64> = parts
+                    let paired: Vec<Option<f64>> = parts
                         .iter()
-                        .map(|op| v.find(scheme, *op, t, b).map(|r| r.measurement.median()))
-                        .sum();
+                        .map(|op| checks::paired_part(v, scheme, b, *op).map(|p| p.0))
+                        .collect();
+                    let sum: Option<f64> = paired.iter().copied().sum();
                     let mut row = vec![
                         scheme.to_string(),
                         b.map_or_else(|| "—".to_owned(), |b| b.to_string()),
                     ];
-                    row.extend(parts.iter().map(|op| median_of(v, scheme, *op, t, b)));
+                    row.extend(
+                        paired
+                            .iter()
+                            .map(|p| p.map_or_else(|| "—".to_owned(), units::ns)),
+                    );
                     let whole = v
                         .find(scheme, Operation::Validate, t, b)
                         .map(|r| r.measurement.median());
                     row.push(match (sum, whole) {
                         (Some(sum), Some(whole)) if sum > whole => {
-                            let every_round =
-                                crate::report::checks::sum_above_per_round(v, scheme, b)
-                                    .is_none_or(|r| r.iter().all(|x| *x));
+                            let every_round = checks::sum_above_per_round(v, scheme, b)
+                                .is_none_or(|r| r.iter().all(|x| *x));
                             if every_round {
                                 format!("{} **above the whole**", units::ns(sum))
                             } else {
