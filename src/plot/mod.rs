@@ -8,7 +8,8 @@
 //!   `jwt_breakdown`: header decode, claims decode and signature check per algorithm.
 //! - [`revoke`]: (d) `revoke_latency`: revocation latency per strategy, with each
 //!   strategy's staleness window (the JWT lifetime for expiry-only).
-//! - [`scale`]: (e) `scale_throughput`: ops/s against threads; (f) `scale_percentiles`:
+//! - [`scale`]: (e) `scale_throughput` (and `_jwt`): ops/s against threads; (f)
+//!   `scale_percentiles` (and `_jwt`):
 //!   latency percentiles at the most threads.
 //! - [`http`]: (g) `http_throughput` and (h) `http_p99`: answered rate and p99 against the
 //!   offered rate; (i) `http_cpu`: server CPU per request, token / password / rest stacked;

@@ -1,4 +1,9 @@
-//! Charts (e) `scale_throughput` and (f) `scale_percentiles`: `validate` under load.
+//! Charts (e) `scale_throughput` and (f) `scale_percentiles`: `validate` under load, as
+//! small multiples so that a dozen lines stay readable: the session stores in the charts of
+//! those names, the JWT algorithms in `scale_throughput_jwt` and `scale_percentiles_jwt`
+//! (one chart holding everything when the run has one family only). Thread counts above
+//! the machine's cores are labelled as run-queue wait: there they measure queueing, not
+//! scaling.
 
 use super::canvas::{self, LineChart, Marker, Series};
 use super::{Figure, Kind};
@@ -12,6 +17,47 @@ type Key = (SchemeId, Option<CryptoBackend>, Option<usize>);
 
 fn key(p: &ScalePoint) -> Key {
     (p.scheme, p.backend, p.sessions)
+}
+
+/// Which lines a chart draws: every one, or one family's.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Part {
+    All,
+    Sessions,
+    Jwts,
+}
+
+impl Part {
+    fn holds(self, p: &ScalePoint) -> bool {
+        match self {
+            Part::All => true,
+            Part::Sessions => p.scheme.is_session(),
+            Part::Jwts => p.scheme.is_jwt(),
+        }
+    }
+
+    /// The charts of `r`: `(part, name suffix, title words)`.
+    fn of(r: &ScaleResults, name: &'static str) -> Vec<(Part, String, &'static str)> {
+        let sessions = r.points.iter().any(|p| p.scheme.is_session());
+        let jwts = r.points.iter().any(|p| p.scheme.is_jwt());
+        if sessions && jwts {
+            vec![
+                (Part::Sessions, name.to_owned(), "session stores"),
+                (Part::Jwts, format!("{name}_jwt"), "JWT algorithms"),
+            ]
+        } else {
+            vec![(Part::All, name.to_owned(), "")]
+        }
+    }
+}
+
+/// `4` for a thread count the cores can run at once, `4 (queue)` above them.
+fn thread_tick(threads: usize, cores: usize) -> String {
+    if threads > cores {
+        format!("{threads} (queue)")
+    } else {
+        threads.to_string()
+    }
 }
 
 /// The lines in order of first appearance, with their style.
@@ -59,20 +105,28 @@ fn lines(r: &ScaleResults) -> Vec<(Key, Series)> {
         .collect()
 }
 
-/// Operations per second against threads, one line per scheme, backend and working set;
-/// `None` without points.
-pub fn throughput(r: &ScaleResults) -> Option<Figure> {
-    if r.points.is_empty() {
+/// Operations per second against threads, one line per scheme, backend and working set, one
+/// chart per family; empty without points.
+pub fn throughput(r: &ScaleResults) -> Vec<Figure> {
+    Part::of(r, "scale_throughput")
+        .into_iter()
+        .filter_map(|(part, name, what)| throughput_of(r, part, &name, what))
+        .collect()
+}
+
+fn throughput_of(r: &ScaleResults, part: Part, name: &str, what: &str) -> Option<Figure> {
+    let points: Vec<&ScalePoint> = r.points.iter().filter(|p| part.holds(p)).collect();
+    if points.is_empty() {
         return None;
     }
-    let mut threads: Vec<usize> = r.points.iter().map(|p| p.threads).collect();
+    let mut threads: Vec<usize> = points.iter().map(|p| p.threads).collect();
     threads.sort_unstable();
     threads.dedup();
     let series = lines(r)
         .into_iter()
+        .filter(|(k, _)| points.iter().any(|p| key(p) == *k))
         .map(|(k, mut s)| {
-            let mut pts: Vec<(f64, f64)> = r
-                .points
+            let mut pts: Vec<(f64, f64)> = points
                 .iter()
                 .filter(|p| key(p) == k)
                 .map(|p| (p.threads as f64, p.ops_per_sec))
@@ -82,21 +136,40 @@ pub fn throughput(r: &ScaleResults) -> Option<Figure> {
             s
         })
         .collect();
+    let of = if what.is_empty() {
+        String::new()
+    } else {
+        format!(", {what}")
+    };
     let chart = LineChart {
-        title: format!("Throughput of validate as threads grow ({} cores)", r.cores),
-        x_desc: "validating threads".into(),
+        title: format!(
+            "Throughput of validate as threads grow ({} cores{of})",
+            r.cores
+        ),
+        x_desc: "validating threads ((queue): more threads than cores)".into(),
         y_desc: "validations per second (log scale)".into(),
         y_fmt: units::count_tick,
-        x_ticks: threads.iter().map(|&t| (t as f64, t.to_string())).collect(),
+        x_ticks: threads
+            .iter()
+            .map(|&t| (t as f64, thread_tick(t, r.cores)))
+            .collect(),
         series,
     };
+    let oversubscribed = threads.iter().any(|&t| t > r.cores);
     Some(Figure::new(
-        "scale_throughput",
+        name,
         format!(
-            "Validations per second, all threads together, against the number of validating threads on {} \
-             cores; one line per scheme, crypto backend and working set of live sessions (markers). {} ms per \
-             point. Log scale.",
-            r.cores, r.duration_per_point_ms
+            "Validations per second{of}, all threads together, against the number of validating threads \
+             on {} cores; one line per scheme, crypto backend and working set of live sessions \
+             (markers). {} ms per point. {}Log scale.",
+            r.cores,
+            r.duration_per_point_ms,
+            if oversubscribed {
+                "Points marked (queue) run more threads than cores: they measure run-queue wait \
+                 (oversubscribed), not scaling. "
+            } else {
+                ""
+            }
         ),
         Kind::Line(chart),
     ))
@@ -106,13 +179,28 @@ pub fn throughput(r: &ScaleResults) -> Option<Figure> {
 const PERCENTILES: [&str; 4] = ["p50", "p90", "p99", "p99.9"];
 
 /// Latency p50, p90, p99 and p99.9 at the highest thread count, one line per scheme,
-/// backend and working set; `None` without points.
-pub fn percentiles(r: &ScaleResults) -> Option<Figure> {
-    let top = r.points.iter().map(|p| p.threads).max()?;
+/// backend and working set, one chart per family; empty without points.
+pub fn percentiles(r: &ScaleResults) -> Vec<Figure> {
+    Part::of(r, "scale_percentiles")
+        .into_iter()
+        .filter_map(|(part, name, what)| percentiles_of(r, part, &name, what))
+        .collect()
+}
+
+fn percentiles_of(r: &ScaleResults, part: Part, name: &str, what: &str) -> Option<Figure> {
+    let top = r
+        .points
+        .iter()
+        .filter(|p| part.holds(p))
+        .map(|p| p.threads)
+        .max()?;
     let series = lines(r)
         .into_iter()
         .filter_map(|(k, mut s)| {
-            let p = r.points.iter().find(|p| key(p) == k && p.threads == top)?;
+            let p = r
+                .points
+                .iter()
+                .find(|p| part.holds(p) && key(p) == k && p.threads == top)?;
             let l = &p.latency;
             s.points = [l.median_ns, l.p90_ns, l.p99_ns, l.p999_ns]
                 .into_iter()
@@ -122,8 +210,17 @@ pub fn percentiles(r: &ScaleResults) -> Option<Figure> {
             Some(s)
         })
         .collect();
+    let of = if what.is_empty() {
+        String::new()
+    } else {
+        format!(", {what}")
+    };
+    let queue = top > r.cores;
     let chart = LineChart {
-        title: format!("Latency percentiles of validate at {top} threads"),
+        title: format!(
+            "Latency percentiles of validate at {top} threads{}{of}",
+            if queue { " (queue)" } else { "" }
+        ),
         x_desc: "percentile".into(),
         y_desc: "latency per request (log scale)".into(),
         y_fmt: units::ns_tick,
@@ -135,11 +232,19 @@ pub fn percentiles(r: &ScaleResults) -> Option<Figure> {
         series,
     };
     Some(Figure::new(
-        "scale_percentiles",
+        name,
         format!(
-            "Latency percentiles of one `validate` with {top} threads validating at once, one line per scheme, \
-             crypto backend and working set. Latencies are means over short batches (the batch size is in \
-             scale.json), so cheap operations' tails are smoothed. Log scale."
+            "Latency percentiles of one `validate` with {top} threads validating at once{of}, one line \
+             per scheme, crypto backend and working set. {}Latencies are means over short batches (the \
+             batch size is in scale.json), so cheap operations' tails are smoothed. Log scale.",
+            if queue {
+                format!(
+                    "{top} threads on {} cores is oversubscribed: the tail is mostly run-queue wait. ",
+                    r.cores
+                )
+            } else {
+                String::new()
+            }
         ),
         Kind::Line(chart),
     ))

@@ -32,7 +32,7 @@ pub(crate) fn several_backends(v: &ValidateResults) -> bool {
 fn bar(r: &ValidateRow, color: RGBColor) -> HBar {
     HBar {
         whisker: Some(r.measurement.wall.p99_ns),
-        ..HBar::new(r.measurement.wall.median_ns, color)
+        ..HBar::new(r.measurement.median(), color)
     }
 }
 
@@ -151,7 +151,7 @@ pub fn jwt_breakdown(v: &ValidateResults) -> Option<Figure> {
                 .iter()
                 .filter_map(|(op, _, color)| {
                     v.find(scheme, *op, ClaimSet::Typical, backend)
-                        .map(|r| HBar::new(r.measurement.wall.median_ns, *color))
+                        .map(|r| HBar::new(r.measurement.median(), *color))
                 })
                 .collect();
             HRow {

@@ -37,6 +37,14 @@ pub enum Block {
     },
     /// A preformatted line (a command).
     Code(String),
+    /// Numbered notes under a summary line: Markdown prints the line and a numbered list,
+    /// HTML a collapsible `<details>` element.
+    Notes {
+        /// The line that opens them.
+        summary: String,
+        /// The notes, numbered from 1.
+        items: Vec<String>,
+    },
 }
 
 /// The whole report.
@@ -68,6 +76,13 @@ impl Document {
         self.blocks.push(Block::Table {
             head: head.iter().map(|h| (*h).to_owned()).collect(),
             rows,
+        });
+    }
+
+    pub(crate) fn notes(&mut self, summary: impl Into<String>, items: Vec<String>) {
+        self.blocks.push(Block::Notes {
+            summary: summary.into(),
+            items,
         });
     }
 

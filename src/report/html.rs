@@ -9,7 +9,8 @@ th,td{border:1px solid #ccc;padding:.3em .5em;vertical-align:top;text-align:left
 th{background:#f3f3f3}code,pre{background:#f6f6f6;font-family:monospace}pre{padding:.6em;\
 overflow-x:auto}figure{margin:1.5em 0}figure svg{max-width:100%;height:auto}\
 figcaption{font-size:.9em;color:#444}.v-confirmed{color:#1a7f37}.v-nuanced{color:#9a6700}\
-.v-contradicted{color:#cf222e}.v-not{color:#6e7781}";
+.v-contradicted{color:#cf222e}.v-not{color:#6e7781}details{margin:1em 0}\
+summary{cursor:pointer;font-weight:bold}";
 
 /// Escapes text for HTML content and attributes.
 pub fn escape(s: &str) -> String {
@@ -138,6 +139,16 @@ pub fn render(doc: &Document) -> String {
             }
             Block::Code(line) => {
                 out.push_str(&format!("<pre><code>{}</code></pre>\n", escape(line)))
+            }
+            Block::Notes { summary, items } => {
+                out.push_str(&format!(
+                    "<details>\n<summary>{}</summary>\n<ol>\n",
+                    inline(summary)
+                ));
+                for item in items {
+                    out.push_str(&format!("<li>{}</li>\n", inline(item)));
+                }
+                out.push_str("</ol>\n</details>\n");
             }
         }
     }

@@ -52,6 +52,14 @@ pub fn render(doc: &Document) -> String {
                     "![{title}](charts/{name}.svg)\n\n{caption} ([SVG](charts/{name}.svg), [PNG](charts/{name}.png))\n\n"
                 ));
             }
+            Block::Notes { summary, items } => {
+                out.push_str(summary);
+                out.push_str("\n\n");
+                for (i, item) in items.iter().enumerate() {
+                    out.push_str(&format!("{}. {item}\n", i + 1));
+                }
+                out.push('\n');
+            }
             Block::Code(line) => {
                 out.push_str("```sh\n");
                 out.push_str(line);

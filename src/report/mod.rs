@@ -20,6 +20,7 @@
 //! - [`criterion`]: criterion's estimates, shown beside the CLI's figures when present.
 //! - [`terminal`]: the summary printed at the end of a run.
 
+pub mod checks;
 pub mod criterion;
 pub mod document;
 pub mod html;

@@ -1,9 +1,12 @@
-//! The summary printed at the end of a run: a few lines per workload, from the run's
-//! results files (like the rest of the report), then the failures they record.
+//! The summary printed at the end of a run, from the run's results files (like the rest of
+//! the report): the bottom line and the self-checks first, then a few lines per workload,
+//! then the failures they record.
 
 use std::fmt::Write as _;
 
 use super::Run;
+use super::checks::{self, Check};
+use super::sections::bottom_line;
 use crate::claims::ClaimSet;
 use crate::results::RunDir;
 use crate::results::schema::ResultFile;
@@ -23,6 +26,17 @@ pub fn summary_of(dir: &RunDir) -> String {
 pub fn summary(run: &Run) -> String {
     // Writing to a String cannot fail, so the fmt::Results below are ignored.
     let mut s = String::new();
+    let found = checks::checks(run);
+    let _ = writeln!(s, "\n{}", bottom_line::TITLE);
+    for sentence in bottom_line::sentences(run, &found) {
+        s.push_str(&wrap(&plain(&sentence), "  - ", "    "));
+    }
+    if !found.is_empty() {
+        let _ = writeln!(s, "\nself-checks");
+        for c in &found {
+            s.push_str(&wrap(&plain(&Check::line(c)), "  - ", "    "));
+        }
+    }
     if let Some(r) = &run.size {
         let _ = writeln!(
             s,
@@ -54,21 +68,25 @@ pub fn summary(run: &Run) -> String {
         {
             let issue = r
                 .find(row.scheme, Operation::Issue, ClaimSet::Typical, row.backend)
-                .map_or(f64::NAN, |x| x.measurement.wall.median_ns);
+                .map_or(f64::NAN, |x| x.measurement.median());
             let _ = writeln!(
                 s,
                 "  {:<28} {:<13} {:>10} {:>10} {:>10}",
                 row.scheme,
                 row.backend.map_or("-", |b| b.name()),
-                units::ns(row.measurement.wall.median_ns),
+                units::ns(row.measurement.median()),
                 units::ns(issue),
                 units::ns(row.measurement.wall.p99_ns)
             );
         }
         for b in &r.budget_checks {
+            let spread = match (b.ratio_lo, b.ratio_hi) {
+                (Some(lo), Some(hi)) => format!(" (rounds {lo:.2}–{hi:.2})"),
+                _ => String::new(),
+            };
             let _ = writeln!(
                 s,
-                "  budget: {} = {:.2} (limit {:.2}) {}",
+                "  budget: {} = {:.2}{spread} (limit {:.2}) {}",
                 b.name,
                 b.ratio,
                 b.limit,
@@ -89,7 +107,7 @@ pub fn summary(run: &Run) -> String {
                 units::ns(st.latency.median_ns),
                 units::ns(st.latency.p99_ns),
                 units::ns(st.latency.max_ns),
-                units::ns_delta(st.added_cost_ns)
+                crate::report::seed::revocation::added_text(st)
             );
         }
     }
@@ -168,4 +186,50 @@ pub fn summary(run: &Run) -> String {
         }
     }
     s
+}
+
+/// Text without the report's inline marks (`` ` `` and `**`).
+fn plain(text: &str) -> String {
+    text.replace("**", "").replace('`', "")
+}
+
+/// `text` wrapped at about 100 columns, the first line after `first`, the others after
+/// `rest`.
+fn wrap(text: &str, first: &str, rest: &str) -> String {
+    const WIDTH: usize = 100;
+    let mut out = String::from(first);
+    let mut col = first.chars().count();
+    let mut start = true;
+    for word in text.split_whitespace() {
+        let w = word.chars().count();
+        if !start && col + 1 + w > WIDTH {
+            out.push('\n');
+            out.push_str(rest);
+            col = rest.chars().count();
+        } else if !start {
+            out.push(' ');
+            col += 1;
+        }
+        out.push_str(word);
+        col += w;
+        start = false;
+    }
+    out.push('\n');
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wrapped_lines_keep_every_word_and_their_indent() {
+        let text = "word ".repeat(60);
+        let w = wrap(&text, "  - ", "    ");
+        assert!(w.starts_with("  - word"));
+        assert!(w.lines().skip(1).all(|l| l.starts_with("    word")));
+        assert!(w.lines().all(|l| l.chars().count() <= 100));
+        assert_eq!(w.split_whitespace().filter(|x| *x == "word").count(), 60);
+        assert_eq!(plain("`a` **b**"), "a b");
+    }
 }

@@ -29,7 +29,8 @@ pub use schema::meta::{self, Meta};
 ///   (`wall_histogram`) instead of the raw list (`wall_samples_ns`), 20 MB less per full run.
 /// - 3: `meta.json` records the resolved settings and each workload's parameters; every
 ///   results file has a `schema_version` of its own.
-pub const SCHEMA_VERSION: u32 = 3;
+/// - 4: `meta.json` records the machine's load while each workload ran (`load`).
+pub const SCHEMA_VERSION: u32 = 4;
 
 /// Oldest format this version still reads (version 1 files lack only the histograms).
 pub const OLDEST_READABLE_SCHEMA: u32 = 1;

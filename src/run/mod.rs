@@ -11,10 +11,12 @@
 //!
 //! - [`child`]: the child process that measures the JWT rows on the other backend, fed
 //!   the serialized settings and parameters on its standard input.
+//! - [`loadavg`]: the machine's load beside each workload, for `meta.json`.
 //!
 //! Nothing here prints: what a watcher should see goes through [`Progress::note`].
 
 pub mod child;
+pub mod loadavg;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -179,6 +181,7 @@ pub fn execute(plan: &Plan, progress: &dyn Progress) -> Result<Finished, RunErro
     let mut rows = Vec::new();
     for step in &plan.steps {
         let name = step.workload.name();
+        let watch = loadavg::Watch::start(name);
         let mut outcome = step
             .workload
             .run(settings, &step.params, progress)
@@ -199,6 +202,7 @@ pub fn execute(plan: &Plan, progress: &dyn Progress) -> Result<Finished, RunErro
                 why: why.to_owned(),
             })?;
         }
+        meta.load.extend(watch.finish());
         let path = write_outcome(&dir, name, outcome.as_ref())?;
         progress.note(&format!(
             "{name} done ({:.0?} so far): {}",

@@ -6,6 +6,10 @@
 //! latency percentiles come from short batches (the batch mean, so that timer reads stay
 //! a small share of cheap operations; the batch size is recorded).
 //!
+//! Every line (scheme and working set) is set up first; then each thread count runs over
+//! all lines in turn, so that a shared machine's drift hits every line alike (the
+//! interleaving of [`crate::measure::rounds`], applied to scale points).
+//!
 //! `session-redis` runs the same points: every validator thread shares one [`RedisStore`]
 //! and its connection pool (the deployment under test), and each lookup is a round trip.
 //! Working sets above [`REDIS_MAX_SESSIONS`] are cut to it for Redis (each session is a
@@ -52,7 +56,7 @@ pub struct Scale;
 /// Flags of `tokenbench scale`.
 #[derive(Debug, Clone, clap::Args)]
 pub struct ScaleArgs {
-    /// Thread counts (default 1..2 x cores; quick: 1 and 2 x cores).
+    /// Thread counts (default 1..2 x cores; quick: 1, cores and 2 x cores).
     #[arg(long, value_delimiter = ',', value_parser = clap::value_parser!(u64).range(1..=1024))]
     pub threads: Option<Vec<u64>>,
     /// Live-session working sets (default 1000,100000,1000000; quick: 1000,100000).
@@ -77,7 +81,9 @@ impl ScaleParams {
         let cores = cores();
         Self {
             threads: if quick {
-                let mut t = vec![1, 2 * cores];
+                // 1, the cores (the most a machine can show scaling at) and twice that
+                // (run-queue wait: oversubscribed).
+                let mut t = vec![1, cores, 2 * cores];
                 t.dedup();
                 t
             } else {
@@ -88,8 +94,9 @@ impl ScaleParams {
             } else {
                 vec![1_000, 100_000, 1_000_000]
             },
+            // Quick: three thread counts in the time two took at 250 ms each.
             scale_duration: if quick {
-                Duration::from_millis(250)
+                Duration::from_millis(170)
             } else {
                 Duration::from_secs(1)
             },
@@ -151,7 +158,17 @@ pub fn run(
         ..SessionConfig::default()
     };
     let backend = opts.backend;
-    let mut points = Vec::new();
+    // Every line first (scheme, working set, its tokens), then each thread count over all
+    // lines in turn, so that a shared machine's drift hits the lines alike.
+    struct Line {
+        spec: SchemeSpec,
+        remote: Remote,
+        scheme: Arc<dyn TokenScheme>,
+        sessions: Option<usize>,
+        tokens: Arc<Vec<String>>,
+        batch: u64,
+    }
+    let mut lines: Vec<Line> = Vec::new();
     for spec in &schemes {
         let remote = Remote::for_spec(spec);
         let sets = working_sets(spec, p);
@@ -175,32 +192,47 @@ pub fn run(
             let tokens =
                 Arc::new(remote.issue_many(scheme.as_ref(), pool, ClaimSet::Typical, &mut rng)?);
             let batch = batch_size(scheme.as_ref(), &tokens[0]);
-            for &threads in &p.threads {
-                progress.step(&format!(
-                    "{spec} {threads} threads {}",
-                    sessions.map_or("pool".into(), |n| n.to_string())
-                ));
-                let mut pt = point(
-                    spec.id(),
-                    scheme.clone(),
-                    tokens.clone(),
-                    threads,
-                    batch,
-                    opts,
-                    p.scale_duration,
-                )?;
-                pt.sessions = sessions;
-                pt.backend = spec.is_jwt().then_some(backend);
-                if pt.errors > 0 {
-                    remote.ensure_back(
-                        &format!("scale {spec} at {threads} threads"),
-                        &format!("{} of {} validations failed", pt.errors, pt.ops),
-                    )?;
-                }
-                points.push(pt);
-            }
+            lines.push(Line {
+                spec: spec.clone(),
+                remote: remote.clone(),
+                scheme,
+                sessions,
+                tokens,
+                batch,
+            });
         }
     }
+    let mut measured: Vec<(usize, usize, ScalePoint)> = Vec::new();
+    for (ti, &threads) in p.threads.iter().enumerate() {
+        for (li, line) in lines.iter().enumerate() {
+            let spec = &line.spec;
+            progress.step(&format!(
+                "{spec} {threads} threads {}",
+                line.sessions.map_or("pool".into(), |n| n.to_string())
+            ));
+            let mut pt = point(
+                spec.id(),
+                line.scheme.clone(),
+                line.tokens.clone(),
+                threads,
+                line.batch,
+                opts,
+                p.scale_duration,
+            )?;
+            pt.sessions = line.sessions;
+            pt.backend = spec.is_jwt().then_some(backend);
+            if pt.errors > 0 {
+                line.remote.ensure_back(
+                    &format!("scale {spec} at {threads} threads"),
+                    &format!("{} of {} validations failed", pt.errors, pt.ops),
+                )?;
+            }
+            measured.push((li, ti, pt));
+        }
+    }
+    // Report order: line by line, threads ascending within each.
+    measured.sort_by_key(|(li, ti, _)| (*li, *ti));
+    let points: Vec<ScalePoint> = measured.into_iter().map(|(_, _, pt)| pt).collect();
     progress.finish();
     Ok(ScaleResults {
         schema_version: <ScaleResults as ResultFile>::VERSION,

@@ -44,9 +44,19 @@ pub(crate) fn strategy_color(s: Strategy) -> RGBColor {
         Strategy::JwtDenylistCentral => RED,
         Strategy::JwtDenylistPushed => GREEN,
         Strategy::JwtDenylistPolled => PURPLE,
-        other => other_color(other.name()),
+        // The Redis strategies: the rest of Tableau 10, one each, so no two strategies of a
+        // chart share a colour.
+        Strategy::SessionCentralRedis => YELLOW,
+        Strategy::JwtDenylistCentralRedis => BROWN,
+        Strategy::JwtDenylistPushedRedis => PINK,
+        Strategy::JwtDenylistPolledRedis => GREY,
     }
 }
+
+const YELLOW: RGBColor = RGBColor(0xed, 0xc9, 0x48);
+const BROWN: RGBColor = RGBColor(0x9c, 0x75, 0x5f);
+const PINK: RGBColor = RGBColor(0xff, 0x9d, 0xa7);
+const GREY: RGBColor = RGBColor(0x79, 0x70, 0x6e);
 
 const BLUE: RGBColor = RGBColor(0x4e, 0x79, 0xa7);
 const TEAL: RGBColor = RGBColor(0x76, 0xb7, 0xb2);
@@ -76,3 +86,18 @@ pub(crate) const LIMIT: RGBColor = RGBColor(0xc0, 0x1c, 0x28);
 /// Dark orange of soft limits.
 pub(crate) const SOFT_LIMIT: RGBColor = RGBColor(0xd9, 0x6c, 0x00);
 pub(super) const GRID: RGBColor = RGBColor(0xe4, 0xe4, 0xe4);
+
+#[cfg(test)]
+mod strategy_tests {
+    use super::*;
+
+    #[test]
+    fn every_strategy_has_its_own_colour() {
+        let colours: Vec<RGBColor> = Strategy::EVERY.iter().map(|s| strategy_color(*s)).collect();
+        for (i, a) in colours.iter().enumerate() {
+            for (j, b) in colours.iter().enumerate().skip(i + 1) {
+                assert_ne!(a, b, "{} and {}", Strategy::EVERY[i], Strategy::EVERY[j]);
+            }
+        }
+    }
+}

@@ -1,15 +1,20 @@
-//! The title and opening paragraph: which results files the run has, and warnings for a
+//! The title, and (after the bottom line) the paragraph saying which results files the run has, and warnings for a
 //! quick run, a non-release build or a run that did not finish.
 
 use crate::report::Run;
 use crate::report::document::Document;
 
-/// The title, what the report is made from, and what makes its figures less reliable.
-pub(super) fn section(doc: &mut Document, run: &Run) {
+/// The title.
+pub(super) fn title(doc: &mut Document, run: &Run) {
     doc.heading(
         1,
         format!("tokenbench report: run of {}", run.meta.started_utc),
     );
+}
+
+/// What the report is made from, and what makes its figures less reliable.
+pub(super) fn section(doc: &mut Document, run: &Run) {
+    doc.heading(2, "About this report");
     let present: Vec<String> = [
         ("size.json", run.size.is_some()),
         ("validate.json", run.validate.is_some()),

@@ -1,17 +1,21 @@
 //! The report's sections, built from a [`Run`] and its drawn charts, one file per section
 //! in the order of the document ([`document`] puts them together):
 //!
-//! - `intro`: the title, what the report is made from, warnings.
-//! - `machine`: the machine and the build.
+//! - `intro`: the title (first), then, after the bottom line, what the report is made
+//!   from and warnings.
+//! - [`bottom_line`]: the bottom line and the self-checks ([`super::checks`]), before
+//!   anything else.
 //! - `seed_table`: the seed article's table, rebuilt ([`super::seed`]).
 //! - `size`, `validate`, `revoke`, `scale`, `http`: one section per workload, chart and
 //!   tables (validate with the central store and criterion's estimates).
 //! - `security`: the security considerations with the tests that show each mitigation.
 //! - `reproduce`: how to reproduce the run and the report.
+//! - `machine`: the machine and the build, at the end.
 //!
 //! This file holds what the workload sections share: `NOT_MEASURED`, `workload` (the heading, or
 //! the line saying the workload was not measured) and `chart`.
 
+pub mod bottom_line;
 mod http;
 mod intro;
 mod machine;
@@ -62,8 +66,9 @@ fn workload<'r, T: ResultFile>(
 /// The whole report.
 pub fn document(run: &Run, charts: &[Rendered]) -> Document {
     let mut doc = Document::default();
+    intro::title(&mut doc, run);
+    bottom_line::section(&mut doc, run, &super::checks::checks(run));
     intro::section(&mut doc, run);
-    machine::section(&mut doc, run);
     seed_table::section(&mut doc, run);
     size::section(&mut doc, run, charts);
     validate::section(&mut doc, run, charts);
@@ -72,5 +77,6 @@ pub fn document(run: &Run, charts: &[Rendered]) -> Document {
     http::section(&mut doc, run, charts);
     security::section(&mut doc);
     reproduce::section(&mut doc, run);
+    machine::section(&mut doc, run);
     doc
 }

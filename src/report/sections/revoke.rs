@@ -5,6 +5,7 @@ use super::{chart, workload};
 use crate::plot::Rendered;
 use crate::report::Run;
 use crate::report::document::Document;
+use crate::report::seed;
 use crate::results::schema::revoke::Strategy;
 use crate::units;
 
@@ -65,11 +66,11 @@ pub(super) fn section(doc: &mut Document, run: &Run, charts: &[Rendered]) {
                     lat(s.latency.median_ns),
                     lat(s.latency.p99_ns),
                     lat(s.latency.max_ns),
-                    units::ns(s.validate_cost.wall.median_ns),
+                    units::ns(s.validate_cost.median()),
                     if BASELINES.contains(&s.strategy) {
                         "baseline".to_owned()
                     } else {
-                        units::ns_delta(s.added_cost_ns)
+                        seed::revocation::added_text(s)
                     },
                 ]
             })

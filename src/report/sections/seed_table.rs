@@ -3,7 +3,7 @@
 
 use crate::report::Run;
 use crate::report::document::Document;
-use crate::report::seed::{self, Verdict};
+use crate::report::seed::{self, SeedRow, Verdict};
 use crate::scheme::spec::SchemeId;
 
 /// A verdict in bold, as the table and the reasons print it.
@@ -18,10 +18,10 @@ pub(super) fn section(doc: &mut Document, run: &Run) {
     let rows = seed::rows(run);
     let session = cols.iter().find(|c| c.is_session());
     doc.para(format!(
-        "One row per row of the seed article's table: the article's claim in our words, what this run \
-         measured for {} and for each JWT algorithm (typical claims unless stated; JWT figures on the \
-         `{}` crypto backend unless another is named), the verdict computed from those figures, and the \
-         rule that computed it.",
+        "One row per row of the seed article's table: what this run measured for {} and for each \
+         JWT algorithm (typical claims unless stated; JWT figures on the `{}` crypto backend unless \
+         another is named) and the verdict computed from those figures. The article's claim and \
+         the rule that computed each verdict are the numbered notes under the table (#).",
         session.map_or_else(
             || "sessions (none measured)".to_owned(),
             |s| format!("sessions (`{s}`)")
@@ -29,32 +29,58 @@ pub(super) fn section(doc: &mut Document, run: &Run) {
         run.meta.crypto_backend
     ));
     let names: Vec<String> = cols.iter().map(SchemeId::to_string).collect();
-    let mut head: Vec<&str> = vec!["#", "Row", "Article's claim"];
+    let mut head: Vec<&str> = vec!["#", "Row"];
     head.extend(names.iter().map(String::as_str));
-    head.extend(["Verdict", "Rule"]);
+    head.push("Verdict");
     let table_rows = rows
         .iter()
         .map(|r| {
-            let mut cells = vec![r.number.to_string(), r.name.to_owned(), r.claim.to_owned()];
+            let mut cells = vec![r.number.to_string(), r.name.to_owned()];
             cells.extend(r.cells.iter().cloned());
-            cells.push(bold_verdict(r.judgement.verdict));
-            cells.push(r.rule.clone());
+            cells.push(verdict_cell(r));
             cells
         })
         .collect();
     doc.table(&head, table_rows);
+    doc.notes(
+        "Claims and rules, by row number:",
+        rows.iter()
+            .map(|r| {
+                format!(
+                    "**{}**. Claim: {} Rule: {}.",
+                    r.name,
+                    r.claim,
+                    r.rule.trim_end_matches('.')
+                )
+            })
+            .collect(),
+    );
     doc.heading(3, "What decided each verdict");
     doc.bullets(
         rows.iter()
             .map(|r| {
                 format!(
-                    "Row {}, {}: {}. {}.",
+                    "Row {}, {}: {}. {}.{}",
                     r.number,
                     r.name,
-                    bold_verdict(r.judgement.verdict),
-                    r.judgement.because
+                    verdict_cell(r),
+                    r.judgement.because,
+                    r.judgement
+                        .borderline
+                        .as_ref()
+                        .map_or_else(String::new, |b| format!(" Borderline: {b}."))
                 )
             })
             .collect(),
     );
+}
+
+/// The verdict in bold, and "(borderline)" when a deciding ratio's spread reaches its
+/// threshold.
+fn verdict_cell(r: &SeedRow) -> String {
+    if r.judgement.borderline.is_some() {
+        format!("{} (borderline)", bold_verdict(r.judgement.verdict))
+    } else {
+        bold_verdict(r.judgement.verdict)
+    }
 }

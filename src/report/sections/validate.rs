@@ -5,23 +5,38 @@
 use super::{chart, workload};
 use crate::claims::ClaimSet;
 use crate::crypto::CryptoBackend;
+use crate::measure::Measurement;
 use crate::measure::stats::Summary;
 use crate::plot::Rendered;
 use crate::report::Run;
+use crate::report::checks;
 use crate::report::document::Document;
 use crate::report::seed;
 use crate::results::schema::validate::{Operation, ValidateResults, ValidateRow};
 use crate::scheme::spec::{SchemeId, StoreKind};
 use crate::units;
 
-/// A median with its 95% confidence interval in brackets.
-fn ci(s: &Summary) -> String {
-    format!(
-        "{} [{}, {}]",
-        units::ns(s.median_ns),
-        units::ns(s.median_ci95_ns[0]),
-        units::ns(s.median_ci95_ns[1])
-    )
+/// The median to compare with its run-to-run spread in brackets (smallest and largest round
+/// median), or, for a file written before rounds, the median batch with its 95% confidence
+/// interval.
+fn ci(m: &Measurement) -> String {
+    match m.spread() {
+        Some(s) => format!(
+            "{} [{}–{}]",
+            units::ns(s.median),
+            units::ns(s.lo),
+            units::ns(s.hi)
+        ),
+        None => {
+            let s: &Summary = &m.wall;
+            format!(
+                "{} [CI {}, {}]",
+                units::ns(s.median_ns),
+                units::ns(s.median_ci95_ns[0]),
+                units::ns(s.median_ci95_ns[1])
+            )
+        }
+    }
 }
 
 /// `(scheme, backend)` pairs of the rows for `op`, in order of first appearance.
@@ -61,9 +76,7 @@ fn median_of(
     set: ClaimSet,
     b: Option<CryptoBackend>,
 ) -> String {
-    figure_of(v, scheme, op, set, b, |r| {
-        Some(r.measurement.wall.median_ns)
-    })
+    figure_of(v, scheme, op, set, b, |r| Some(r.measurement.median()))
 }
 
 /// The session stores side by side when one of them is a server (its rows carry
@@ -106,8 +119,8 @@ fn central_store(doc: &mut Document, v: &ValidateResults) {
     doc.para(intro);
     let t = ClaimSet::Typical;
     let figures: [(&str, Figure); 3] = [
-        ("wall median", |r| Some(r.measurement.wall.median_ns)),
-        ("client CPU median", |r| Some(r.measurement.cpu.median_ns)),
+        ("wall median", |r| Some(r.measurement.median())),
+        ("client CPU median", |r| Some(r.measurement.cpu_median())),
         ("server CPU per op", |r| r.server_cpu_ns_per_op),
     ];
     let mut rows = Vec::new();
@@ -139,11 +152,29 @@ pub(super) fn section(doc: &mut Document, run: &Run, charts: &[Rendered]) {
     let Some(v) = workload(doc, "Validate: the cost of one request", &run.validate) else {
         return;
     };
+    let rounds = v
+        .rows
+        .iter()
+        .find_map(|r| r.measurement.rounds.as_ref())
+        .map(|r| r.wall_ns.len());
     doc.para(format!(
-        "Wall time per operation from batched timings (median of the batches, its 95% confidence interval \
-         in brackets), with {} live sessions in each store. Two clock reads cost {} here. Sessions are \
-         validated with a fixed idle deadline unless the row says sliding expiry.",
+        "Wall time per operation from batched timings, with {} live sessions in each store. {} Two \
+         clock reads cost {} here. Sessions are validated with a fixed idle deadline unless the row \
+         says sliding expiry.",
         v.live_sessions,
+        match rounds {
+            Some(n) => format!(
+                "Every row was measured in the same {n} interleaved rounds (round-robin over all \
+                 rows, so a shared machine's drift hits every row alike): a median is the median \
+                 of the round medians, and the brackets give the smallest and largest round \
+                 median, the spread a rerun would show. Ratios of two rows (the budgets) come \
+                 from the same rounds."
+            ),
+            None => "These rows were measured before interleaved rounds: a median is the median \
+                     batch, the brackets its 95% confidence interval (`CI`), which describes one \
+                     stretch of time, not what a rerun would give."
+                .to_owned(),
+        },
         units::ns(v.timer_pair_ns)
     ));
     let failed: Vec<String> = v
@@ -176,7 +207,7 @@ pub(super) fn section(doc: &mut Document, run: &Run, charts: &[Rendered]) {
         &[
             "Scheme",
             "Backend",
-            "validate median [95% CI]",
+            "validate median [spread]",
             "validate p99",
             "validate CPU median",
             "validate, sliding expiry",
@@ -192,9 +223,9 @@ pub(super) fn section(doc: &mut Document, run: &Run, charts: &[Rendered]) {
                 Some(vec![
                     scheme.to_string(),
                     b.map_or_else(|| "—".to_owned(), |b| b.to_string()),
-                    ci(&r.measurement.wall),
+                    ci(&r.measurement),
                     units::ns(r.measurement.wall.p99_ns),
-                    units::ns(r.measurement.cpu.median_ns),
+                    units::ns(r.measurement.cpu_median()),
                     median_of(v, scheme, Operation::ValidateSliding, t, b),
                     median_of(v, scheme, Operation::Issue, t, b),
                     median_of(v, scheme, Operation::RejectUnknown, t, b),
@@ -230,6 +261,12 @@ pub(super) fn section(doc: &mut Document, run: &Run, charts: &[Rendered]) {
             "Where a JWT validation spends its time (typical claims, medians)",
         );
         chart(doc, charts, "jwt_breakdown");
+        doc.para(
+            "Each part is paired with its whole: the median of its per-round share of the whole \
+             validate (both measured in the same rounds), times the whole's median, so a round that \
+             disturbed the part but not the whole (or the reverse) cannot put a part above its \
+             whole. The self-checks say when a part or the sum is above the whole all the same.",
+        );
         doc.table(
             &[
                 "Scheme",
@@ -249,19 +286,35 @@ pub(super) fn section(doc: &mut Document, run: &Run, charts: &[Rendered]) {
                         Operation::JwtClaimsDecode,
                         Operation::JwtSignatureCheck,
                     ];
-                    let sum: Option<f64> = parts
+                    let paired: Vec<Option<f64>> = parts
                         .iter()
-                        .map(|op| {
-                            v.find(scheme, *op, t, b)
-                                .map(|r| r.measurement.wall.median_ns)
-                        })
-                        .sum();
+                        .map(|op| checks::paired_part(v, scheme, b, *op).map(|p| p.0))
+                        .collect();
+                    let sum: Option<f64> = paired.iter().copied().sum();
                     let mut row = vec![
                         scheme.to_string(),
                         b.map_or_else(|| "—".to_owned(), |b| b.to_string()),
                     ];
-                    row.extend(parts.iter().map(|op| median_of(v, scheme, *op, t, b)));
-                    row.push(sum.map_or_else(|| "—".to_owned(), units::ns));
+                    row.extend(
+                        paired
+                            .iter()
+                            .map(|p| p.map_or_else(|| "—".to_owned(), units::ns)),
+                    );
+                    let whole = v
+                        .find(scheme, Operation::Validate, t, b)
+                        .map(|r| r.measurement.median());
+                    row.push(match (sum, whole) {
+                        (Some(sum), Some(whole)) if sum > whole => {
+                            let every_round = checks::sum_above_per_round(v, scheme, b)
+                                .is_none_or(|r| r.iter().all(|x| *x));
+                            if every_round {
+                                format!("{} **above the whole**", units::ns(sum))
+                            } else {
+                                format!("{} (above the whole within the spread)", units::ns(sum))
+                            }
+                        }
+                        (sum, _) => sum.map_or_else(|| "—".to_owned(), units::ns),
+                    });
                     row.push(median_of(v, scheme, Operation::Validate, t, b));
                     row
                 })
@@ -281,7 +334,7 @@ pub(super) fn section(doc: &mut Document, run: &Run, charts: &[Rendered]) {
     if !references.is_empty() {
         doc.heading(3, "Reference floors measured in the same run");
         doc.table(
-            &["Reference", "Beside", "Backend", "median [95% CI]", "p99"],
+            &["Reference", "Beside", "Backend", "median [spread]", "p99"],
             references
                 .iter()
                 .map(|r| {
@@ -294,7 +347,7 @@ pub(super) fn section(doc: &mut Document, run: &Run, charts: &[Rendered]) {
                         .to_owned(),
                         r.scheme.to_string(),
                         r.backend.map_or_else(|| "—".into(), |b| b.to_string()),
-                        ci(&r.measurement.wall),
+                        ci(&r.measurement),
                         units::ns(r.measurement.wall.p99_ns),
                     ]
                 })
@@ -305,18 +358,37 @@ pub(super) fn section(doc: &mut Document, run: &Run, charts: &[Rendered]) {
     if v.budget_checks.is_empty() {
         doc.para("No budget was checked in this run (their reference rows were not measured).");
     } else {
-        doc.para("Ratios from the issue tracker's budgets, as measured in this run; a missed budget is shown, not hidden.");
+        doc.para(
+            "Ratios from the issue tracker's budgets, as measured in this run; a missed budget is \
+             shown, not hidden. Each is the ratio of two medians of the tables above, measured in \
+             the same rounds; its spread is the smallest and largest per-round ratio, and the ratio \
+             of the table medians always lies within it. A limit inside the spread is borderline.",
+        );
         doc.table(
-            &["Check", "Measured ratio", "95% CI", "Limit", "Result"],
+            &["Check", "Measured ratio", "Spread", "Limit", "Result"],
             v.budget_checks
                 .iter()
                 .map(|c| {
+                    let (spread, borderline) = match (c.ratio_lo, c.ratio_hi) {
+                        (Some(lo), Some(hi)) => {
+                            (format!("{lo:.3}–{hi:.3}"), seed::straddles(lo, hi, c.limit))
+                        }
+                        _ => (
+                            format!("CI [{:.3}, {:.3}]", c.ratio_ci95[0], c.ratio_ci95[1]),
+                            false,
+                        ),
+                    };
+                    let result = if c.pass { "pass" } else { "**missed**" };
                     vec![
                         c.name.clone(),
                         format!("{:.3}", c.ratio),
-                        format!("[{:.3}, {:.3}]", c.ratio_ci95[0], c.ratio_ci95[1]),
+                        spread,
                         format!("≤ {}", c.limit),
-                        if c.pass { "pass" } else { "**missed**" }.to_owned(),
+                        if borderline {
+                            format!("{result} (borderline)")
+                        } else {
+                            result.to_owned()
+                        },
                     ]
                 })
                 .collect(),
@@ -345,7 +417,7 @@ fn criterion(doc: &mut Document, run: &Run, v: &ValidateResults) {
             continue;
         };
         if let Some(e) = c.get(group, &r.scheme.to_string(), r.claims.name()) {
-            let cli = r.measurement.wall.median_ns;
+            let cli = r.measurement.median();
             rows.push(vec![
                 format!("`{}`", e.id()),
                 units::ns(cli),

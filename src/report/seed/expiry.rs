@@ -1,9 +1,10 @@
 //! Row 6, expiry: where the deadline lives, and what keeping it server-side costs when it
 //! slides (each session store's sliding-expiry validate against its own fixed-deadline one).
 
-use super::{Judgement, Row, Verdict, clean, failed_rows, join, median, validate_row};
+use super::{Judgement, Row, Verdict, clean, failed_rows, join, median, straddles, validate_row};
 use crate::claims::ClaimSet;
 use crate::crypto::CryptoBackend;
+use crate::measure::rounds::Spread;
 use crate::report::Run;
 use crate::results::schema::validate::{Operation, ValidateResults, ValidateRow};
 use crate::scheme::spec::SchemeId;
@@ -43,15 +44,16 @@ pub fn cell(run: &Run, scheme: SchemeId) -> Option<String> {
     if scheme.is_session() {
         let fixed = validate_row(run, scheme, Operation::Validate)?;
         let sliding = validate_row(run, scheme, Operation::ValidateSliding)?;
-        let (f, s) = (
-            fixed.measurement.wall.median_ns,
-            sliding.measurement.wall.median_ns,
-        );
-        return Some(format!(
-            "sliding expiry {}/request ({})",
-            units::ns_delta(s - f),
-            units::percent((s - f) / f)
-        ));
+        let f = fixed.measurement.median();
+        let (text, delta) = added(fixed, sliding);
+        return Some(if delta > 0.0 {
+            format!(
+                "sliding expiry {text}/request ({})",
+                units::percent(delta / f)
+            )
+        } else {
+            format!("sliding expiry: {text}")
+        });
     }
     run.revoke.as_ref().map(|r| {
         format!(
@@ -59,6 +61,33 @@ pub fn cell(run: &Run, scheme: SchemeId) -> Option<String> {
             units::ns(r.jwt_lifetime_s * 1e9)
         )
     })
+}
+
+/// What sliding expiry adds to the fixed-deadline validate, in words (never a negative
+/// figure), and the difference counted (0 when not measurable).
+fn added(fixed: &ValidateRow, sliding: &ValidateRow) -> (String, f64) {
+    let delta = median(sliding) - median(fixed);
+    let spread = match (&sliding.measurement.rounds, &fixed.measurement.rounds) {
+        (Some(a), Some(b)) => Spread::difference(a, b),
+        _ => None,
+    };
+    match spread {
+        Some(d) if straddles(d.lo, d.hi, 0.0) => (
+            format!(
+                "no measurable cost (within ±{})",
+                units::ns(d.lo.abs().max(d.hi.abs()))
+            ),
+            0.0,
+        ),
+        _ if delta <= 0.0 => (
+            format!(
+                "no measurable cost (measured {} below the fixed deadline: noise, a store write cannot speed a lookup)",
+                units::ns(-delta)
+            ),
+            0.0,
+        ),
+        _ => (format!("+{}", units::ns(delta)), delta),
+    }
 }
 
 /// A session validate of typical claims, with or without sliding expiry (row 6's pair).
@@ -98,7 +127,7 @@ pub fn judge(validate: Option<&ValidateResults>) -> Judgement {
         }
     }
     let mut parts = Vec::new();
-    let (mut over, mut unmeasured, mut noise) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut over, mut unmeasured, mut borderline) = (Vec::new(), Vec::new(), Vec::new());
     for (scheme, backend) in stores {
         let find = |op| {
             v.find(scheme, op, ClaimSet::Typical, backend)
@@ -110,18 +139,33 @@ pub fn judge(validate: Option<&ValidateResults>) -> Judgement {
             unmeasured.push(scheme.to_string());
             continue;
         };
-        let delta = median(sliding) - median(fixed);
+        let (text, delta) = added(fixed, sliding);
         let share = delta / median(fixed);
         // A share that is not a number (a zero fixed cost) is not cheap either.
         if share.is_nan() || share > SLIDING_SHARE {
             over.push(format!("{scheme} {}", units::percent(share)));
         }
-        if delta < 0.0 {
-            noise.push(scheme.to_string());
+        if let (Some(a), Some(b)) = (&sliding.measurement.rounds, &fixed.measurement.rounds)
+            && let Some(r) = Spread::ratio(a, b)
+            && straddles(r.lo - 1.0, r.hi - 1.0, SLIDING_SHARE)
+        {
+            // A round where sliding measured below the fixed deadline is noise: said so,
+            // never printed as a negative share.
+            let low = if r.lo < 1.0 {
+                "below zero".to_owned()
+            } else {
+                units::percent(r.lo - 1.0)
+            };
+            borderline.push(format!(
+                "{scheme} sliding share {} (per-round shares from {low} to {}) against the \
+                 threshold {}",
+                units::percent(share),
+                units::percent(r.hi - 1.0),
+                units::percent(SLIDING_SHARE)
+            ));
         }
         parts.push(format!(
-            "{scheme} {} ({}: {} → {})",
-            units::ns_delta(delta),
+            "{scheme} {text} ({}: {} → {})",
             units::percent(share),
             units::ns(median(fixed)),
             units::ns(median(sliding))
@@ -149,12 +193,6 @@ pub fn judge(validate: Option<&ValidateResults>) -> Judgement {
             over.join(", ")
         ));
     }
-    if !noise.is_empty() {
-        because.push_str(&format!(
-            "; negative for {} (a store write cannot make validate faster, so this is noise)",
-            noise.join(", ")
-        ));
-    }
     if !unmeasured.is_empty() {
         because.push_str(&format!(
             "; not measured both ways, so not judged: {}",
@@ -162,5 +200,5 @@ pub fn judge(validate: Option<&ValidateResults>) -> Judgement {
         ));
     }
     because.push_str(&failed_rows(v, sliding_pair));
-    Judgement::new(verdict, because)
+    Judgement::new(verdict, because).borderline(borderline)
 }

@@ -112,6 +112,9 @@ pub struct Judgement {
     pub verdict: Verdict,
     /// The deciding figures, in words.
     pub because: String,
+    /// Set when a deciding ratio lies within its run-to-run spread of a threshold: which
+    /// ratio, its spread and the threshold. A rerun could give the other verdict.
+    pub borderline: Option<String>,
 }
 
 impl Judgement {
@@ -119,7 +122,16 @@ impl Judgement {
         Judgement {
             verdict,
             because: because.into(),
+            borderline: None,
         }
+    }
+
+    /// This judgement, marked borderline for the reasons given (none: unchanged).
+    fn borderline(mut self, reasons: Vec<String>) -> Judgement {
+        if !reasons.is_empty() {
+            self.borderline = Some(reasons.join("; "));
+        }
+        self
     }
 
     fn missing(what: impl Into<String>) -> Judgement {
@@ -167,7 +179,7 @@ pub fn columns(run: &Run) -> Vec<SchemeId> {
 }
 
 /// The JWT backend figures are quoted for: the run's main backend.
-fn main_backend(run: &Run) -> Option<CryptoBackend> {
+pub(crate) fn main_backend(run: &Run) -> Option<CryptoBackend> {
     run.meta.crypto_backend.parse().ok()
 }
 
@@ -196,7 +208,24 @@ fn per_claim_set(run: &Run, scheme: SchemeId, f: fn(&SizeRow) -> usize) -> Optio
                 .map(|r| f(r).to_string())
         })
         .collect();
-    (!v.is_empty()).then(|| format!("{} B", v.join(" / ")))
+    (!v.is_empty()).then(|| labelled_triple(&v, " B"))
+}
+
+/// Figures per claim set with their unit, labelled with the sets they stand for:
+/// `34 / 34 / 34 B (minimal / typical / large)`.
+pub(crate) fn labelled_triple(v: &[String], unit: &str) -> String {
+    let sets: Vec<&str> = ClaimSet::ALL.iter().map(|s| s.name()).collect();
+    if v.len() == sets.len() {
+        format!("{}{unit} ({})", v.join(" / "), sets.join(" / "))
+    } else {
+        format!("{}{unit}", v.join(" / "))
+    }
+}
+
+/// Whether `threshold` lies within `[lo, hi]`: a verdict decided by that ratio could flip on a
+/// rerun.
+pub(crate) fn straddles(lo: f64, hi: f64, threshold: f64) -> bool {
+    lo <= threshold && threshold <= hi
 }
 
 /// The JWT rows and the session rows of `size.json`, or, when the run lacks either, the
@@ -249,7 +278,7 @@ fn failed_rows(v: &ValidateResults, relevant: impl Fn(&ValidateRow) -> bool) -> 
 }
 
 fn median(r: &ValidateRow) -> f64 {
-    r.measurement.wall.median_ns
+    r.measurement.median()
 }
 
 /// `scheme backend`, or the scheme alone when the row has no backend.

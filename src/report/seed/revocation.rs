@@ -4,7 +4,7 @@
 
 use super::{Judgement, Row, Verdict};
 use crate::report::Run;
-use crate::results::schema::revoke::{RevokeResults, Strategy};
+use crate::results::schema::revoke::{AddedCost, RevokeResults, Strategy, StrategyResult};
 use crate::scheme::spec::SchemeId;
 use crate::units;
 
@@ -36,6 +36,23 @@ pub fn rule() -> String {
          cost); nuanced if one is; contradicted if expiry-only is not that much slower",
         units::percent(DENYLIST_ADDED_SHARE)
     )
+}
+
+/// What `s` adds to every request, in words: never a negative figure ("saves" for a
+/// saving, "no measurable cost (within ±x)" when its per-round spread reaches zero).
+pub fn added_text(s: &StrategyResult) -> String {
+    match s.added() {
+        AddedCost::Baseline => "baseline".to_owned(),
+        AddedCost::Costs {
+            ns,
+            spread: Some((lo, hi)),
+        } => format!("+{} ({}–{})", units::ns(ns), units::ns(lo), units::ns(hi)),
+        AddedCost::Costs { ns, spread: None } => format!("+{}", units::ns(ns)),
+        AddedCost::Unmeasurable { within } => {
+            format!("no measurable cost (within ±{})", units::ns(within))
+        }
+        AddedCost::Saves { ns } => format!("saves {}", units::ns(ns)),
+    }
 }
 
 /// Revocation latency p99 per strategy of the scheme's family, and a denylist's added cost.
@@ -79,10 +96,10 @@ pub fn cell(run: &Run, scheme: SchemeId) -> Option<String> {
         .filter(|s| s.strategy.is_denylist() && s.latency.samples > 0)
     {
         parts.push(format!(
-            "{} p99 {}, {}/request",
+            "{} p99 {}, per request {}",
             s.strategy.name().trim_start_matches("jwt-"),
             units::ns(s.latency.p99_ns),
-            units::ns_delta(s.added_cost_ns)
+            added_text(s)
         ));
     }
     (!parts.is_empty()).then(|| parts.join("; "))
@@ -103,30 +120,38 @@ pub fn judge(revoke: Option<&RevokeResults>) -> Judgement {
     };
     let c99 = central.latency.p99_ns;
     let hard = expiry.latency.median_ns >= EXPIRY_FACTOR * c99;
-    let jwt_cost = expiry.validate_cost.wall.median_ns;
+    let jwt_cost = expiry.validate_cost.median();
     let mut fast = Vec::new();
     let mut notes = Vec::new();
+    let mut borderline = Vec::new();
     for s in r.strategies.iter().filter(|s| s.strategy.is_denylist()) {
         if s.latency.samples == 0 {
             notes.push(format!("{}: no trial succeeded", s.strategy));
             continue;
         }
-        let share = s.added_cost_ns / jwt_cost;
+        let share = s.added_ns() / jwt_cost;
+        if let (Some(lo), Some(hi)) = (s.added_cost_lo_ns, s.added_cost_hi_ns)
+            && super::straddles(lo / jwt_cost, hi / jwt_cost, DENYLIST_ADDED_SHARE)
+        {
+            borderline.push(format!(
+                "{} adds {} of the JWT validate (rounds {}–{}) against the threshold {}",
+                s.strategy,
+                units::percent(share),
+                units::percent((lo / jwt_cost).max(0.0)),
+                units::percent(hi / jwt_cost),
+                units::percent(DENYLIST_ADDED_SHARE)
+            ));
+        }
         let is_fast = s.errors == 0
             && s.latency.p99_ns <= DENYLIST_FACTOR * c99
             && share <= DENYLIST_ADDED_SHARE;
         notes.push(format!(
-            "{} p99 {} ({} session-central), {} per request ({}){}{}",
+            "{} p99 {} ({} session-central), per request {} ({}){}",
             s.strategy,
             units::ns(s.latency.p99_ns),
             units::ratio(s.latency.p99_ns / c99),
-            units::ns_delta(s.added_cost_ns),
+            added_text(s),
             units::percent(share),
-            if s.added_cost_ns < 0.0 {
-                " (negative: a denylist check cannot make validate faster, so this is noise)"
-            } else {
-                ""
-            },
             if s.errors > 0 {
                 format!(", {} failed trials", s.errors)
             } else {
@@ -161,5 +186,5 @@ pub fn judge(revoke: Option<&RevokeResults>) -> Judgement {
             fast.join(", ")
         ));
     }
-    Judgement::new(verdict, because)
+    Judgement::new(verdict, because).borderline(borderline)
 }

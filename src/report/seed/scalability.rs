@@ -29,7 +29,10 @@ pub const ROW: Row = Row {
 /// The rule, in words, with the thresholds [`judge`] uses.
 pub fn rule() -> String {
     format!(
-        "S = ops/s at the most threads ÷ ops/s at the fewest, per scheme, backend and working set. \
+        "S = ops/s at the most threads up to the machine's C cores ÷ ops/s at the fewest, per \
+         scheme, backend and working set: a machine with C cores can show scaling up to C \
+         threads, and threads beyond C measure run-queue wait (queueing), so they enter S only \
+         when no thread count between the fewest and C was measured, and the reason says so. \
          Confirmed if every session S < {MARGIN} × the lowest JWT S and, when server memory was \
          measured, sessions keep bytes per session while JWTs keep none per token; contradicted if \
          every JWT S < {MARGIN} × the lowest session S, or if the server keeps as many bytes per \
@@ -209,13 +212,24 @@ impl Scaling {
     }
 }
 
-/// The fewest and the most threads of the scale workload, and each line's scaling.
-pub fn scaling(s: &ScaleResults) -> Option<(usize, usize, Vec<Scaling>)> {
+/// The thread counts S is taken between: the fewest, and the most up to the machine's
+/// cores (the most of all when none lies between).
+pub fn thread_span(s: &ScaleResults) -> Option<(usize, usize)> {
     let lo = s.points.iter().map(|p| p.threads).min()?;
-    let hi = s.points.iter().map(|p| p.threads).max()?;
-    if lo == hi {
-        return None;
-    }
+    let within = s
+        .points
+        .iter()
+        .map(|p| p.threads)
+        .filter(|&t| t > lo && t <= s.cores)
+        .max();
+    let hi = within.or_else(|| s.points.iter().map(|p| p.threads).max())?;
+    (hi > lo).then_some((lo, hi))
+}
+
+/// The fewest threads and the most up to the cores ([`thread_span`]), and each line's scaling
+/// between them.
+pub fn scaling(s: &ScaleResults) -> Option<(usize, usize, Vec<Scaling>)> {
+    let (lo, hi) = thread_span(s)?;
     let mut out: Vec<Scaling> = Vec::new();
     for p in s.points.iter().filter(|p| p.threads == lo) {
         let high = s.points.iter().find(|q| {
@@ -297,6 +311,20 @@ pub fn judge(scale: Option<&ScaleResults>, size: Option<&SizeResults>) -> Judgem
         units::ratio(j_min),
         units::ratio(j_max)
     );
+    let top = s.points.iter().map(|p| p.threads).max().unwrap_or(hi);
+    if hi > s.cores {
+        because.push_str(&format!(
+            "; no thread count between {lo} and the {} cores was measured, so S includes \
+             run-queue wait at {hi} threads",
+            s.cores
+        ));
+    } else if top > s.cores {
+        because.push_str(&format!(
+            "; points above {} threads (up to {top}) measure run-queue wait on {} cores, not \
+             scaling, and are left out of S",
+            s.cores, s.cores
+        ));
+    }
     // Server state, from the size workload's memory rows when measured.
     let memory = size.map(|z| z.memory.as_slice()).unwrap_or_default();
     let per = |entry: Entry| -> Vec<f64> {

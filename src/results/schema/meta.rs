@@ -47,11 +47,32 @@ pub struct Meta {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub settings: Option<serde_json::Value>,
     /// Each workload's resolved parameters, by workload name (absent before version 3).
+    /// The machine's load while each workload ran, in run order (absent before version 4,
+    /// and where `/proc/loadavg` cannot be read).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub load: Vec<WorkloadLoad>,
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub params: BTreeMap<String, serde_json::Value>,
 }
 
 /// A dependency and its version.
+/// The load of the machine while one workload ran, from `/proc/loadavg`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WorkloadLoad {
+    /// The workload.
+    pub workload: String,
+    /// 1-minute load average when it started.
+    pub load1_start: f64,
+    /// 1-minute load average when it ended.
+    pub load1_end: f64,
+    /// Highest 1-minute load average read while it ran.
+    pub load1_max: f64,
+    /// Mean number of runnable tasks over the readings (this run's own busy threads included).
+    pub runnable_mean: f64,
+    /// Readings taken.
+    pub samples: usize,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CrateVersion {
     /// Crate name.
@@ -102,6 +123,7 @@ impl Meta {
             crypto_backend: crate::crypto::active().name().to_owned(),
             settings: None,
             params: BTreeMap::new(),
+            load: Vec::new(),
         }
     }
 }

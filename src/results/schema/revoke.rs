@@ -48,15 +48,86 @@ pub struct StrategyResult {
     pub latency: Summary,
     /// Raw revocation latencies in nanoseconds, one per successful trial, in trial order.
     pub latencies_ns: Vec<f64>,
-    /// Cost of one `validate` of a valid token under this strategy, on one thread: the best
-    /// (lowest median) of `COST_ROUNDS` short rounds interleaved with the other strategies.
+    /// Cost of one `validate` of a valid token under this strategy, on one thread, measured
+    /// in the same interleaved rounds as every other strategy (`validate_cost.rounds`; files
+    /// of version 1: the best of short rounds).
     pub validate_cost: Measurement,
     /// Median wall time of `validate_cost` minus that of the family baseline
-    /// (`session-central` or `jwt-expiry-only`), in nanoseconds; 0 for the baselines.
+    /// (`session-central` or `jwt-expiry-only`), in nanoseconds; 0 for the baselines, and 0
+    /// when the per-round differences reach zero (no measurable cost: see the spread).
+    /// Negative only for a saving: below zero in every round.
     pub added_cost_ns: f64,
+    /// Smallest per-round difference to the baseline, ns (absent in version 1 files and for
+    /// the baselines).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub added_cost_lo_ns: Option<f64>,
+    /// Largest per-round difference to the baseline, ns.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub added_cost_hi_ns: Option<f64>,
     /// Trials that failed (did not converge in time, rejected too early or for the wrong
     /// reason, or could not start).
     pub errors: u64,
+}
+
+/// What a strategy adds to every request, as the report states it: never a negative figure.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum AddedCost {
+    /// A family baseline: nothing to add.
+    Baseline,
+    /// A cost above zero in every round (or, without rounds, a positive difference).
+    Costs {
+        /// Median added ns.
+        ns: f64,
+        /// Per-round range, when measured in rounds.
+        spread: Option<(f64, f64)>,
+    },
+    /// The per-round differences reach zero (or, without rounds, the difference is
+    /// negative, which a check added to `validate` cannot be): no measurable cost.
+    Unmeasurable {
+        /// The largest distance from zero of the per-round differences, ns.
+        within: f64,
+    },
+    /// Cheaper than the baseline in every round.
+    Saves {
+        /// Median ns saved (positive).
+        ns: f64,
+    },
+}
+
+impl StrategyResult {
+    /// What this strategy adds to every request, judged from its spread.
+    pub fn added(&self) -> AddedCost {
+        if self.strategy.baseline() == self.strategy {
+            return AddedCost::Baseline;
+        }
+        match (self.added_cost_lo_ns, self.added_cost_hi_ns) {
+            (Some(lo), Some(hi)) if lo <= 0.0 && hi >= 0.0 => AddedCost::Unmeasurable {
+                within: lo.abs().max(hi.abs()),
+            },
+            (Some(_), Some(hi)) if hi < 0.0 => AddedCost::Saves {
+                ns: -self.added_cost_ns,
+            },
+            (Some(lo), Some(hi)) => AddedCost::Costs {
+                ns: self.added_cost_ns,
+                spread: Some((lo, hi)),
+            },
+            _ if self.added_cost_ns < 0.0 => AddedCost::Unmeasurable {
+                within: -self.added_cost_ns,
+            },
+            _ => AddedCost::Costs {
+                ns: self.added_cost_ns,
+                spread: None,
+            },
+        }
+    }
+
+    /// The added cost counted against a budget: 0 when unmeasurable or a saving.
+    pub fn added_ns(&self) -> f64 {
+        match self.added() {
+            AddedCost::Costs { ns, .. } => ns,
+            _ => 0.0,
+        }
+    }
 }
 
 impl RevokeResults {
@@ -68,7 +139,9 @@ impl RevokeResults {
 
 impl ResultFile for RevokeResults {
     const FILE: &'static str = "revoke";
-    const VERSION: u32 = 1;
+    /// 2: every strategy's cost in the same interleaved rounds, the added cost with its
+    /// per-round spread (`added_cost_lo_ns`, `added_cost_hi_ns`).
+    const VERSION: u32 = 2;
 
     /// One line per strategy with failed trials (e.g. Redis unreachable during a trial), for
     /// the end of a run; empty when none failed.
@@ -100,6 +173,10 @@ impl ResultFile for RevokeResults {
             rows.push(row("latency_p99", s.latency.p99_ns / 1e6, "ms"));
             rows.push(row("latency_max", s.latency.max_ns / 1e6, "ms"));
             rows.push(row("added_cost", s.added_cost_ns, "ns"));
+            if let (Some(lo), Some(hi)) = (s.added_cost_lo_ns, s.added_cost_hi_ns) {
+                rows.push(row("added_cost_lo", lo, "ns"));
+                rows.push(row("added_cost_hi", hi, "ns"));
+            }
         }
         rows
     }

@@ -296,8 +296,8 @@ fn parts_above_their_whole_are_a_warning_and_an_invalid_common_step_cannot_tell(
 fn a_missing_http_json_is_not_measured_and_leaves_rows_1_and_3_as_before() {
     let (_tmp, dir) = fixture_run(WITHOUT_HTTP);
     let written = report::write_report_with(&dir, None).unwrap();
-    // Six charts of the other workloads (two files each), report.md and report.html.
-    assert_eq!(written.len(), 14, "{written:?}");
+    // Eight charts of the other workloads (two files each), report.md and report.html.
+    assert_eq!(written.len(), 18, "{written:?}");
     let md = read(&dir, Artifact::ReportMd);
     assert!(
         http_section(&md).contains("**not measured in this run**: no `http.json`."),
@@ -311,15 +311,15 @@ fn a_missing_http_json_is_not_measured_and_leaves_rows_1_and_3_as_before() {
     let run = Run::load(&dir, None).unwrap();
     assert!(run.http.is_none());
     let rows = seed::rows(&run);
-    // Rows 1 and 3 as the report printed them before http.json was read.
+    // Rows 1 and 3 as the report prints them without http.json (no HTTP figure in them).
     assert_eq!(
         rows[0].cells,
         [
-            "`Cookie:` 34 / 34 / 34 B",
-            "`Cookie:` 312 / 472 / 1732 B",
-            "`Cookie:` 612 / 772 / 2032 B",
-            "`Cookie:` 362 / 512 / 1772 B",
-            "`Cookie:` 362 / 512 / 1772 B",
+            "`Cookie:` 34 / 34 / 34 B (minimal / typical / large)",
+            "`Cookie:` 312 / 472 / 1732 B (minimal / typical / large)",
+            "`Cookie:` 612 / 772 / 2032 B (minimal / typical / large)",
+            "`Cookie:` 362 / 512 / 1772 B (minimal / typical / large)",
+            "`Cookie:` 362 / 512 / 1772 B (minimal / typical / large)",
         ]
     );
     assert_eq!(rows[0].judgement.verdict, Verdict::Confirmed);
@@ -342,8 +342,9 @@ fn a_missing_http_json_is_not_measured_and_leaves_rows_1_and_3_as_before() {
     assert_eq!(rows[2].judgement.verdict, Verdict::Nuanced);
     assert_eq!(
         rows[2].judgement.because,
-        "S from 1 to 8 threads on 4 cores: sessions ×2.91–×3.33, JWT ×3.64–×3.71; server heap \
-         1200 B–1200 B per session, 0 B per issued JWT"
+        "S from 1 to 8 threads on 4 cores: sessions ×2.91–×3.33, JWT ×3.64–×3.71; no thread \
+         count between 1 and the 4 cores was measured, so S includes run-queue wait at 8 threads; \
+         server heap 1200 B–1200 B per session, 0 B per issued JWT"
     );
 }
 
@@ -380,7 +381,7 @@ fn row_1_adds_the_socket_bytes_and_turns_nuanced_when_a_jwt_sends_no_more() {
     let rows = seed::rows(&run);
     assert_eq!(
         rows[0].cells[0],
-        "`Cookie:` 34 / 34 / 34 B; socket, cookie: http1.1 114 / 285 B, h2c 54 / 143 B per request (in / out)"
+        "`Cookie:` 34 / 34 / 34 B (minimal / typical / large); socket, cookie: http1.1 114 / 285 B, h2c 54 / 143 B per request (in / out)"
     );
     let j = &rows[0].judgement;
     assert_eq!(j.verdict, Verdict::Confirmed, "{}", j.because);

@@ -1,0 +1,236 @@
+//! "Bottom line": the first section of the report and of the terminal summary. A few plain
+//! sentences computed from the figures that decide between the schemes on this machine:
+//! the cost per request of each JWT against each session store (the central store's
+//! server CPU included when it was measured), with the run-to-run spread of each ratio;
+//! how long a revoked token lives on per strategy; the bytes a request carries; the
+//! verdict tally and the self-checks' count.
+
+use crate::claims::ClaimSet;
+use crate::measure::rounds::Spread;
+use crate::report::Run;
+use crate::report::checks::{Check, Severity};
+use crate::report::document::Document;
+use crate::report::seed::{self, Verdict, cpu};
+use crate::results::schema::validate::ValidateRow;
+use crate::units;
+
+/// The section's title, exactly.
+pub const TITLE: &str = "Bottom line";
+
+/// `43.8×`, from [`units::ratio`]'s `×43.8`.
+fn times(r: f64) -> String {
+    let s = units::ratio(r);
+    match s.strip_prefix('×') {
+        Some(n) => format!("{n}×"),
+        None => s,
+    }
+}
+
+/// `43.8× (41.0–46.0×)`, or the ratio alone without a spread.
+fn times_spread(r: f64, s: Option<Spread>) -> String {
+    match s {
+        Some(s) => format!(
+            "{} ({}–{})",
+            times(r),
+            times(s.lo).trim_end_matches('×'),
+            times(s.hi)
+        ),
+        None => times(r),
+    }
+}
+
+/// Cost per request: one sentence per session store, each JWT of the main backend against it.
+fn costs(run: &Run) -> Vec<String> {
+    let Some(v) = &run.validate else {
+        return vec!["Cost per request: not measured in this run (no `validate.json`).".into()];
+    };
+    let main = seed::main_backend(run);
+    let jwts: Vec<&ValidateRow> = cpu::jwt_validates(v)
+        .filter(|r| main.is_none() || r.backend == main)
+        .collect();
+    let stores = cpu::session_stores(v);
+    if stores.is_empty() || jwts.is_empty() {
+        return vec!["Cost per request: this run lacks a session or a JWT validate row.".into()];
+    }
+    stores
+        .iter()
+        .map(|store| {
+            let c = cpu::cpu_per_request(store);
+            let what = match store.server_cpu_ns_per_op {
+                Some(server) => format!(
+                    "networked: {} CPU per request, {} in this process + {} in the store server; {} \
+                     wall with the round trip",
+                    units::ns(c),
+                    units::ns(store.measurement.cpu_median()),
+                    units::ns(server),
+                    units::ns(store.measurement.median())
+                ),
+                None => format!("embedded: {} CPU per request", units::ns(c)),
+            };
+            let each: Vec<String> = jwts
+                .iter()
+                .map(|j| {
+                    let r = cpu::cpu_per_request(j) / c;
+                    format!(
+                        "`{}` costs {}",
+                        j.scheme,
+                        times_spread(r, cpu::cpu_ratio_spread(j, store))
+                    )
+                })
+                .collect();
+            format!(
+                "Against `{}` ({what}), per request in CPU time (typical claims, {} backend): {}.",
+                store.scheme,
+                main.map_or_else(|| "any".to_owned(), |b| b.to_string()),
+                each.join(", ")
+            )
+        })
+        .collect()
+}
+
+/// Revocation latency per strategy.
+fn revocation(run: &Run) -> Option<String> {
+    let r = run.revoke.as_ref()?;
+    let parts: Vec<String> = r
+        .strategies
+        .iter()
+        .filter(|s| s.latency.samples > 0)
+        .map(|s| {
+            let how = if s.strategy == crate::results::schema::revoke::Strategy::JwtExpiryOnly {
+                format!("median {} (until `exp`)", units::ns(s.latency.median_ns))
+            } else {
+                format!("p99 {}", units::ns(s.latency.p99_ns))
+            };
+            let added = seed::revocation::added_text(s);
+            if added == "baseline" {
+                format!("`{}` {how}", s.strategy)
+            } else {
+                format!("`{}` {how}, per request {added}", s.strategy)
+            }
+        })
+        .collect();
+    (!parts.is_empty()).then(|| {
+        format!(
+            "A revoked token is still accepted by the last of {} nodes for: {}.",
+            r.validators,
+            parts.join("; ")
+        )
+    })
+}
+
+/// Bytes per request from `size.json`: the `Cookie:` header, and the bearer header beside it.
+fn bytes(run: &Run) -> Option<String> {
+    let s = run.size.as_ref()?;
+    let rows: Vec<_> = s
+        .rows
+        .iter()
+        .filter(|r| r.claims == ClaimSet::Typical)
+        .collect();
+    let session = rows.iter().find(|r| r.scheme.is_session());
+    let mut parts: Vec<String> = Vec::new();
+    if let Some(sr) = session {
+        parts.push(format!(
+            "a session {} B (`Authorization:` {} B)",
+            sr.cookie_header_bytes, sr.authorization_header_bytes
+        ));
+    }
+    for r in rows.iter().filter(|r| r.scheme.is_jwt()) {
+        let more = session.map_or_else(String::new, |sr| {
+            format!(
+                ", {}",
+                times(r.cookie_header_bytes as f64 / sr.cookie_header_bytes as f64)
+            )
+        });
+        parts.push(format!(
+            "`{}` {} B{more} (`Authorization:` {} B)",
+            r.scheme, r.cookie_header_bytes, r.authorization_header_bytes
+        ));
+    }
+    (!parts.is_empty()).then(|| {
+        format!(
+            "Bytes per request for the token, `Cookie:` header (typical claims): {}.",
+            parts.join("; ")
+        )
+    })
+}
+
+/// Sentences about the HTTP workload, from `http.json` when the run has it. The HTTP
+/// workload's own section adds them here: this hook keeps the bottom line's order (costs,
+/// revocation, bytes, HTTP, verdicts) in one place.
+fn http(_run: &Run) -> Vec<String> {
+    Vec::new()
+}
+
+/// The verdict tally of the seed table and the self-checks' count.
+fn verdicts(run: &Run, checks: &[Check]) -> String {
+    let rows = seed::rows(run);
+    let count = |v: Verdict| rows.iter().filter(|r| r.judgement.verdict == v).count();
+    let borderline = rows
+        .iter()
+        .filter(|r| r.judgement.borderline.is_some())
+        .count();
+    let warnings = checks
+        .iter()
+        .filter(|c| c.severity == Severity::Warning)
+        .count();
+    let notes = checks.len() - warnings;
+    let tally: Vec<String> = [
+        Verdict::Confirmed,
+        Verdict::Nuanced,
+        Verdict::Contradicted,
+        Verdict::NotMeasured,
+    ]
+    .into_iter()
+    .filter(|v| count(*v) > 0)
+    .map(|v| format!("{} {}", count(v), v.label()))
+    .collect();
+    format!(
+        "The seed article's {} claims: {}{}. Self-checks: {}.",
+        rows.len(),
+        tally.join(", "),
+        if borderline > 0 {
+            format!(" ({borderline} borderline)")
+        } else {
+            String::new()
+        },
+        if checks.is_empty() {
+            "nothing to report".to_owned()
+        } else {
+            format!(
+                "{warnings} warning{}, {notes} note{}, listed below",
+                if warnings == 1 { "" } else { "s" },
+                if notes == 1 { "" } else { "s" }
+            )
+        }
+    )
+}
+
+/// The bottom line's sentences, in order.
+pub fn sentences(run: &Run, checks: &[Check]) -> Vec<String> {
+    let mut out = vec![format!(
+        "Measured on {} logical cores ({}){}.",
+        run.meta.cores,
+        run.meta.cpu_model,
+        if run.meta.quick {
+            ", a `--quick` run: orders of magnitude, not fine differences"
+        } else {
+            ""
+        }
+    )];
+    out.extend(costs(run));
+    out.extend(revocation(run));
+    out.extend(bytes(run));
+    out.extend(http(run));
+    out.push(verdicts(run, checks));
+    out
+}
+
+/// The section: the sentences, then the self-checks.
+pub(super) fn section(doc: &mut Document, run: &Run, checks: &[Check]) {
+    doc.heading(2, TITLE);
+    doc.bullets(sentences(run, checks));
+    if !checks.is_empty() {
+        doc.heading(3, "Self-checks");
+        doc.bullets(checks.iter().map(Check::line).collect());
+    }
+}
