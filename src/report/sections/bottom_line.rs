@@ -2,8 +2,9 @@
 //! sentences computed from the figures that decide between the schemes on this machine:
 //! the cost per request of each JWT against each session store (the central store's
 //! server CPU included when it was measured), with the run-to-run spread of each ratio;
-//! how long a revoked token lives on per strategy; the bytes a request carries; the
-//! verdict tally and the self-checks' count.
+//! how long a revoked token lives on per strategy; the bytes a request carries; over HTTP
+//! (with `http.json`) the token's share of a request, the highest rates and the socket
+//! bytes; the verdict tally and the self-checks' count.
 
 use crate::claims::ClaimSet;
 use crate::measure::rounds::Spread;
@@ -11,6 +12,7 @@ use crate::report::Run;
 use crate::report::checks::{Check, Severity};
 use crate::report::document::Document;
 use crate::report::seed::{self, Verdict, cpu};
+use crate::results::schema::http::{HttpProtocol, HttpRow, Transport};
 use crate::results::schema::validate::ValidateRow;
 use crate::units;
 
@@ -154,11 +156,105 @@ fn bytes(run: &Run) -> Option<String> {
     })
 }
 
-/// Sentences about the HTTP workload, from `http.json` when the run has it. The HTTP
-/// workload's own section adds them here: this hook keeps the bottom line's order (costs,
-/// revocation, bytes, HTTP, verdicts) in one place.
-fn http(_run: &Run) -> Vec<String> {
-    Vec::new()
+/// Sentences about the HTTP workload, from `http.json` when the run has it: on one
+/// transport and protocol (cookie over HTTP/1.1 when measured, as the article's flow has
+/// it), the token's share of the server's CPU per request and each scheme's highest rate
+/// meeting the p99 objective; then the bytes a client sends per request with cookies, per
+/// protocol (HTTP/2 compresses headers).
+fn http(run: &Run) -> Vec<String> {
+    let Some(h) = run.http.as_ref().filter(|h| !h.rows.is_empty()) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    let first = &h.rows[0];
+    let (transport, protocol) = h
+        .rows
+        .iter()
+        .find(|r| r.transport == Transport::Cookie && r.protocol == HttpProtocol::Http1)
+        .map_or((first.transport, first.protocol), |r| {
+            (r.transport, r.protocol)
+        });
+    let on: Vec<&HttpRow> = h
+        .rows
+        .iter()
+        .filter(|r| r.transport == transport && r.protocol == protocol)
+        .collect();
+    let shares: Vec<String> = on
+        .iter()
+        .filter_map(|r| {
+            let d = &r.common.server;
+            r.token_share().map(|share| {
+                format!(
+                    "{} for {} ({} of {})",
+                    units::percent(share),
+                    r.scheme,
+                    units::ns(d.token_cpu_per_request_ns),
+                    units::ns(d.cpu_per_request_ns)
+                )
+            })
+        })
+        .collect();
+    if !shares.is_empty() {
+        out.push(format!(
+            "Over HTTP ({transport}, {}, every scheme at {} req/s), the token's share of the \
+             server's CPU per request: {}.",
+            protocol.name(),
+            units::count(h.common_rate),
+            shares.join(", ")
+        ));
+    }
+    let rates: Vec<String> = on
+        .iter()
+        .map(|r| {
+            format!(
+                "{} {}",
+                r.scheme,
+                r.max_rate.map_or_else(
+                    || "none".to_owned(),
+                    |m| format!("{} req/s", units::count(m))
+                )
+            )
+        })
+        .collect();
+    let objective = h.search_params().map_or_else(String::new, |p| {
+        format!(" (p99 ≤ {})", units::ns(p.p99_objective.as_nanos() as f64))
+    });
+    out.push(format!(
+        "Highest rate meeting the objective{objective}, one server process ({transport}, {}): {}.",
+        protocol.name(),
+        rates.join(", ")
+    ));
+    let mut protocols: Vec<HttpProtocol> = Vec::new();
+    for r in &h.rows {
+        if r.transport == Transport::Cookie && !protocols.contains(&r.protocol) {
+            protocols.push(r.protocol);
+        }
+    }
+    let sent: Vec<String> = protocols
+        .iter()
+        .map(|&p| {
+            let per: Vec<String> = h
+                .rows
+                .iter()
+                .filter(|r| r.transport == Transport::Cookie && r.protocol == p)
+                .map(|r| {
+                    format!(
+                        "{} {}",
+                        r.scheme,
+                        units::bytes(r.common.step.bytes_sent_per_request.round())
+                    )
+                })
+                .collect();
+            format!("{}: {}", p.name(), per.join(", "))
+        })
+        .collect();
+    if !sent.is_empty() {
+        out.push(format!(
+            "Bytes a client sends per request on the socket with cookies, the whole flow averaged: {}.",
+            sent.join("; ")
+        ));
+    }
+    out
 }
 
 /// The verdict tally of the seed table and the self-checks' count.

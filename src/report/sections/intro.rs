@@ -3,6 +3,12 @@
 
 use crate::report::Run;
 use crate::report::document::Document;
+use crate::results::schema::ResultFile;
+use crate::results::schema::http::HttpResults;
+use crate::results::schema::revoke::RevokeResults;
+use crate::results::schema::scale::ScaleResults;
+use crate::results::schema::size::SizeResults;
+use crate::results::schema::validate::ValidateResults;
 
 /// The title.
 pub(super) fn title(doc: &mut Document, run: &Run) {
@@ -16,17 +22,18 @@ pub(super) fn title(doc: &mut Document, run: &Run) {
 pub(super) fn section(doc: &mut Document, run: &Run) {
     doc.heading(2, "About this report");
     let present: Vec<String> = [
-        ("size.json", run.size.is_some()),
-        ("validate.json", run.validate.is_some()),
-        ("revoke.json", run.revoke.is_some()),
-        ("scale.json", run.scale.is_some()),
+        (SizeResults::FILE, run.size.is_some()),
+        (ValidateResults::FILE, run.validate.is_some()),
+        (RevokeResults::FILE, run.revoke.is_some()),
+        (ScaleResults::FILE, run.scale.is_some()),
+        (HttpResults::FILE, run.http.is_some()),
     ]
     .iter()
     .map(|(f, p)| {
         if *p {
-            format!("`{f}`")
+            format!("`{f}.json`")
         } else {
-            format!("`{f}` (absent: not measured)")
+            format!("`{f}.json` (absent: not measured)")
         }
     })
     .collect();

@@ -499,3 +499,31 @@ fn degenerate_http_figures_still_render_and_empty_results_draw_nothing() {
         "{md}"
     );
 }
+
+#[test]
+fn the_bottom_line_gives_the_token_share_rates_and_bytes_over_http_only_when_measured() {
+    let (_tmp, dir) = fixture_run(ALL);
+    report::write_report_with(&dir, None).unwrap();
+    let md = read(&dir, Artifact::ReportMd);
+    let bottom = &md[md.find("## Bottom line").unwrap()..];
+    let bottom = &bottom[..bottom[3..].find("\n## ").map_or(bottom.len(), |i| i + 3)];
+    assert!(
+        bottom.contains("Over HTTP (cookie, http1.1, every scheme at 1.50 k req/s), the token's share of the server's CPU per request: 2.4% for session-memory (2.00 µs of 82.0 µs), 16% for jwt-HS256"),
+        "{bottom}"
+    );
+    assert!(bottom.contains("for session-memory ("), "{bottom}");
+    assert!(
+        bottom.contains("Highest rate meeting the objective (p99 ≤ 10.0 ms), one server process (cookie, http1.1): session-memory 8.00 k req/s, jwt-HS256 6.00 k req/s, jwt-ES256 3.00 k req/s."),
+        "{bottom}"
+    );
+    assert!(
+        bottom.contains("Bytes a client sends per request on the socket with cookies, the whole flow averaged: http1.1: session-memory 114 B, jwt-HS256 538 B, jwt-ES256 579 B; h2c: session-memory 54 B"),
+        "{bottom}"
+    );
+
+    let (_tmp, dir) = fixture_run(WITHOUT_HTTP);
+    report::write_report_with(&dir, None).unwrap();
+    let md = read(&dir, Artifact::ReportMd);
+    assert!(md.contains("## Bottom line"));
+    assert!(!md.contains("Over HTTP ("), "{md}");
+}
