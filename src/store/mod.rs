@@ -8,7 +8,9 @@ mod redis;
 mod rwlock;
 
 pub use memory::MemoryStore;
-pub use redis::{CLUSTER_SCHEME, RedisStore, is_cluster_url, redact_url};
+pub use redis::{
+    CLUSTER_SCHEME, REDIS_URL_ENV, RedisStore, is_cluster_url, redact_url, redis_url_from_env,
+};
 pub use rwlock::RwLockStore;
 
 use std::sync::Arc;
@@ -16,18 +18,6 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 
 use crate::claims::Claims;
-
-/// Environment variable naming the Redis server when `--store redis` gives no URL (read by
-/// the binary, the tests and the benches; never by the library itself).
-pub const REDIS_URL_ENV: &str = "TOKENBENCH_REDIS_URL";
-
-/// The Redis URL in [`REDIS_URL_ENV`], trimmed; `None` when it is unset or blank.
-pub fn redis_url_from_env() -> Option<String> {
-    std::env::var(REDIS_URL_ENV)
-        .ok()
-        .map(|url| url.trim().to_owned())
-        .filter(|url| !url.is_empty())
-}
 
 /// Why a store operation failed. Callers that validate tokens must fail closed on any of these.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
