@@ -96,16 +96,16 @@ impl RedisStore {
         new_key: &str,
         update: &dyn Fn(&mut SessionRecord),
     ) -> StoreResult<bool> {
-        let taken: Option<String> = self.query(redis::cmd("GETDEL").arg(old_key))?;
-        let Some(json) = taken else {
+        let taken: Option<Vec<u8>> = self.query(redis::cmd("GETDEL").arg(old_key))?;
+        let Some(bytes) = taken else {
             return Ok(false);
         };
-        let mut record = decode(old, &json)?;
+        let mut record = decode(old, &bytes)?;
         update(&mut record);
         self.query::<()>(
             redis::cmd("SET")
                 .arg(new_key)
-                .arg(encode(&record)?)
+                .arg(encode(&record))
                 .arg("PXAT")
                 .arg(pxat(record.absolute_deadline_ms)),
         )?;

@@ -8,7 +8,8 @@
 //! - `cluster`: what changes on a Redis Cluster (scans of every primary, cross-slot rename);
 //! - `url`: URL redaction, cluster URLs, and the `TOKENBENCH_REDIS_URL` variable.
 //!
-//! Every record is one Redis string holding the [`SessionRecord`] as JSON, under the key
+//! Every record is one Redis string holding the [`SessionRecord`] in a compact binary layout
+//! (`record`: a version byte, the four times at fixed offsets, then the strings), under the key
 //! `<prefix><session id>`, with a Redis TTL at the record's absolute deadline (`SET ... PXAT`),
 //! so Redis itself drops sessions that can no longer be valid. The prefix is random per
 //! instance unless chosen, and [`RedisStore::cleanup`] (also run on drop) deletes every key
@@ -49,9 +50,12 @@
 //!
 //! # Atomicity
 //!
-//! - `touch` is one Lua script: it rewrites `last_seen_ms` and `idle_deadline_ms` inside the
-//!   stored JSON (`SET ... KEEPTTL`) only if the key exists, so it never resurrects a session
-//!   deleted concurrently, and never loses a concurrent rewrite of other fields.
+//! - `touch` is one Lua script: it rewrites `last_seen_ms` and `idle_deadline_ms` in place
+//!   (`SETRANGE`, which keeps the TTL) only if the key exists, so it never resurrects a
+//!   session deleted concurrently, and never loses a concurrent rewrite of other fields.
+//! - `view_and_touch`, the lookup of a validate with sliding expiry, is one Lua script too:
+//!   `GET`, and if the record is live, the same in-place touch; one round trip where a
+//!   `GET` then a touch took two (and the JSON-rewriting touch script cost more server CPU).
 //! - `rename` runs the caller's Rust closure, so it is optimistic: `GET old`, apply the update
 //!   in Rust, then one Lua script that moves the record only if `old` still holds exactly the
 //!   value that was read (`SET new ... PXAT`, `DEL old`), and if `old` is gone it reports
@@ -91,12 +95,12 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use rand::{Rng, RngExt};
-use redis::{Connection, FromRedisValue, Value};
+use redis::{Connection, ConnectionLike, FromRedisValue, Value};
 
 use self::pool::Pool;
-use self::record::{decode, encode, pxat};
-use self::scripts::{RENAME_LUA, TOUCH_LUA};
-use super::{SessionRecord, SessionStore, StoreError, StoreResult};
+use self::record::{decode, decode_view, encode, pxat, touch_bytes};
+use self::scripts::{RENAME_LUA, TOUCH_LUA, VIEW_TOUCH_LUA};
+use super::{SessionRecord, SessionStore, SessionView, StoreError, StoreResult};
 
 /// How many keys one `SCAN` step asks for (a hint to Redis, not a limit).
 const SCAN_COUNT: usize = 1000;
@@ -124,6 +128,7 @@ pub struct RedisStore {
     url: String,
     cleanup_on_drop: AtomicBool,
     touch_script: redis::Script,
+    view_touch_script: redis::Script,
     rename_script: redis::Script,
 }
 
@@ -183,6 +188,7 @@ impl RedisStore {
             prefix: prefix.to_owned(),
             cleanup_on_drop: AtomicBool::new(true),
             touch_script: redis::Script::new(TOUCH_LUA),
+            view_touch_script: redis::Script::new(VIEW_TOUCH_LUA),
             rename_script: redis::Script::new(RENAME_LUA),
         })
     }
@@ -222,7 +228,35 @@ impl RedisStore {
 
     /// The Redis key holding session `id`.
     pub fn key(&self, id: &str) -> String {
-        format!("{}{id}", self.prefix)
+        let mut key = String::with_capacity(self.prefix.len() + id.len());
+        key.push_str(&self.prefix);
+        key.push_str(id);
+        key
+    }
+
+    /// The stored bytes of session `id` (`GET`), the lookup of every request. The command
+    /// is packed here in one buffer, key included, where `redis::cmd("GET").arg(key)` makes
+    /// a key, a command and its packed copy; the bulk reply is moved out, not copied.
+    fn get_bytes(&self, id: &str) -> StoreResult<Option<Vec<u8>>> {
+        let key_len = (self.prefix.len() + id.len()).to_string();
+        let mut packed = Vec::with_capacity(24 + self.prefix.len() + id.len());
+        for part in [b"*2\r\n$3\r\nGET\r\n$", key_len.as_bytes(), b"\r\n"] {
+            packed.extend_from_slice(part);
+        }
+        for part in [self.prefix.as_bytes(), id.as_bytes(), b"\r\n"] {
+            packed.extend_from_slice(part);
+        }
+        let reply = self
+            .pool
+            .with_conn(true, |c| c.req_packed_command(&packed)?.extract_error())?;
+        match reply {
+            Value::Nil => Ok(None),
+            Value::BulkString(bytes) => Ok(Some(bytes)),
+            other => Err(StoreError::Corrupt(format!(
+                "redis {}: GET of session {id:?} answered {other:?}",
+                self.url
+            ))),
+        }
     }
 
     /// Deletes every key under this store's prefix (`SCAN` + `DEL`, never `KEYS`); returns
@@ -313,17 +347,44 @@ impl SessionStore for RedisStore {
     }
 
     fn get(&self, id: &str) -> StoreResult<Option<SessionRecord>> {
-        let raw: Option<String> = self.query_idempotent(redis::cmd("GET").arg(self.key(id)))?;
-        raw.map(|json| decode(id, &json)).transpose()
+        self.get_bytes(id)?
+            .map(|bytes| decode(id, &bytes))
+            .transpose()
+    }
+
+    fn view(&self, id: &str) -> StoreResult<Option<SessionView>> {
+        self.get_bytes(id)?
+            .map(|bytes| decode_view(id, &bytes))
+            .transpose()
+    }
+
+    fn view_and_touch(
+        &self,
+        id: &str,
+        now_ms: u64,
+        idle_deadline_ms: u64,
+    ) -> StoreResult<Option<SessionView>> {
+        let key = self.key(id);
+        // Idempotent (a second run writes the same two values), so retried on a stale
+        // connection.
+        let read: Option<Vec<u8>> = self.pool.with_conn(true, |c| {
+            self.view_touch_script
+                .key(&key)
+                .arg(now_ms)
+                .arg(&now_ms.to_be_bytes()[..])
+                .arg(&idle_deadline_ms.to_be_bytes()[..])
+                .arg(idle_deadline_ms)
+                .invoke(c)
+        })?;
+        read.map(|bytes| decode_view(id, &bytes)).transpose()
     }
 
     fn put(&self, id: &str, record: &SessionRecord) -> StoreResult<()> {
-        let json = encode(record)?;
         // Setting the same value and deadline twice is harmless: retry on a stale connection.
         self.query_idempotent::<()>(
             redis::cmd("SET")
                 .arg(self.key(id))
-                .arg(json)
+                .arg(encode(record))
                 .arg("PXAT")
                 .arg(pxat(record.absolute_deadline_ms)),
         )
@@ -335,8 +396,7 @@ impl SessionStore for RedisStore {
         let done: i64 = self.pool.with_conn(true, |c| {
             self.touch_script
                 .key(&key)
-                .arg(last_seen_ms)
-                .arg(idle_deadline_ms)
+                .arg(&touch_bytes(last_seen_ms, idle_deadline_ms)[..])
                 .invoke(c)
         })?;
         Ok(done == 1)
@@ -357,7 +417,7 @@ impl SessionStore for RedisStore {
         if self.is_cluster() {
             return self.rename_across_slots(old, &old_key, &new_key, update);
         }
-        let Some(mut read): Option<String> =
+        let Some(mut read): Option<Vec<u8>> =
             self.query_idempotent(redis::cmd("GET").arg(&old_key))?
         else {
             return Ok(false);
@@ -369,8 +429,8 @@ impl SessionStore for RedisStore {
             attempts += 1;
             let mut record = decode(old, &read)?;
             update(&mut record);
-            let updated = encode(&record)?;
-            let (moved, current): (i64, Option<String>) = self.pool.with_conn(false, |c| {
+            let updated = encode(&record);
+            let (moved, current): (i64, Option<Vec<u8>>) = self.pool.with_conn(false, |c| {
                 self.rename_script
                     .key(&old_key)
                     .key(&new_key)

@@ -1,24 +1,51 @@
-//! The Lua scripts that make `touch` and `rename` atomic on one Redis server.
+//! The Lua scripts that make `touch`, sliding lookups and `rename` atomic on one Redis
+//! server. They read the binary record (`record`) by fixed offsets only: Lua strings are
+//! 1-based, so byte `i` of the record is `string.byte(v, i + 1)`; the version is byte 0, the
+//! four big-endian times bytes 1..33 (`last_seen_ms` at 9, `idle_deadline_ms` at 17,
+//! `absolute_deadline_ms` at 25).
 
 /// Error code a script raises when the stored value is not a session record.
 pub(super) const CORRUPT_CODE: &str = "TOKENBENCH_CORRUPT";
 
-/// KEYS[1] = session key; ARGV[1] = last_seen_ms; ARGV[2] = idle_deadline_ms.
-/// Returns 0 when the key does not exist (never creates it), 1 after the update.
-/// Claims only hold strings, so the two top-level numeric fields are the only places where
-/// `"last_seen_ms":<digits>` and `"idle_deadline_ms":<digits>` can occur in serde_json's
-/// output (a quote inside a string is escaped as `\"`); anything else is reported corrupt.
+/// KEYS[1] = session key; ARGV[1] = `last_seen_ms` then `idle_deadline_ms`, 16 bytes as
+/// stored. Returns 0 when the key does not exist (never creates it), 1 after the update;
+/// a value that is not a version-1 record is reported corrupt. `SETRANGE` keeps the TTL.
 pub(super) const TOUCH_LUA: &str = r#"
 local v = redis.call('GET', KEYS[1])
 if not v then return 0 end
-local n1, n2
-v, n1 = string.gsub(v, '"last_seen_ms":%d+', '"last_seen_ms":' .. ARGV[1])
-v, n2 = string.gsub(v, '"idle_deadline_ms":%d+', '"idle_deadline_ms":' .. ARGV[2])
-if n1 ~= 1 or n2 ~= 1 then
-  return redis.error_reply('TOKENBENCH_CORRUPT session record without a unique last_seen_ms/idle_deadline_ms')
+if #v < 33 or string.byte(v, 1) ~= 1 then
+  return redis.error_reply('TOKENBENCH_CORRUPT not a version-1 session record')
 end
-redis.call('SET', KEYS[1], v, 'KEEPTTL')
+redis.call('SETRANGE', KEYS[1], 9, ARGV[1])
 return 1
+"#;
+
+/// Sliding expiry in one round trip: KEYS[1] = session key; ARGV[1] = now (ms, decimal);
+/// ARGV[2] = now as 8 stored bytes; ARGV[3] = the idle deadline asked for, 8 stored bytes;
+/// ARGV[4] = the same deadline in decimal.
+///
+/// Returns the record as read (nil when there is none). When that record is live at now
+/// (now before both deadlines), it is touched first: `last_seen_ms` = now, and
+/// `idle_deadline_ms` = the deadline asked for, or the absolute deadline when that comes
+/// sooner. A record that is not live, or not a version-1 record, is returned untouched for
+/// the client to refuse. Lua numbers are doubles: times are exact up to 2^53 ms (year
+/// 287 396), and comparisons stay monotonic beyond.
+pub(super) const VIEW_TOUCH_LUA: &str = r#"
+local v = redis.call('GET', KEYS[1])
+if not v then return false end
+if #v < 33 or string.byte(v, 1) ~= 1 then return v end
+local function at(i)
+  local n = 0
+  for k = i + 1, i + 8 do n = n * 256 + string.byte(v, k) end
+  return n
+end
+local now = tonumber(ARGV[1])
+local absolute = at(25)
+if now >= at(17) or now >= absolute then return v end
+local idle = ARGV[3]
+if tonumber(ARGV[4]) > absolute then idle = string.sub(v, 26, 33) end
+redis.call('SETRANGE', KEYS[1], 9, ARGV[2] .. idle)
+return v
 "#;
 
 /// KEYS[1] = old key; KEYS[2] = new key; ARGV[1] = the value read from old;
@@ -26,71 +53,25 @@ return 1
 /// Returns `{1, nil}` when moved, `{0, nil}` when old is gone, and `{-1, current}` when old
 /// changed since it was read (so the retry needs no second `GET`).
 ///
-/// A change made only by `touch` (the two fields of `TOUCH_LUA`) is not a conflict: the move
-/// goes ahead with a three-way merge, so the result is what applying the update to the
-/// touched record gives. A touch field the update set keeps the update's value; one it left
-/// alone takes the touched value. Without this, a session touched by every request could
-/// starve its own rotation.
+/// A change made only by `touch` (bytes 9..25, the two fields of `TOUCH_LUA`) is not a
+/// conflict: the move goes ahead with a three-way merge, so the result is what applying the
+/// update to the touched record gives. A touch field the update set keeps the update's
+/// value; one it left alone takes the touched value. Without this, a session touched by
+/// every request could starve its own rotation. A current value that is not a version-1
+/// record is returned as a conflict, and the client refuses it as corrupt.
 pub(super) const RENAME_LUA: &str = r#"
-local LAST = '"last_seen_ms":'
-local IDLE = '"idle_deadline_ms":'
-local function touched(s)
-  return string.match(s, LAST .. '(%d+)'), string.match(s, IDLE .. '(%d+)')
-end
-local function untouched(s)
-  s = string.gsub(s, LAST .. '%d+', LAST .. '0')
-  s = string.gsub(s, IDLE .. '%d+', IDLE .. '0')
-  return s
-end
 local v = redis.call('GET', KEYS[1])
 if not v then return {0, false} end
-local out = ARGV[2]
-if v ~= ARGV[1] then
-  if untouched(v) ~= untouched(ARGV[1]) then return {-1, v} end
-  local read_last, read_idle = touched(ARGV[1])
-  local now_last, now_idle = touched(v)
-  local out_last, out_idle = touched(out)
-  if out_last == read_last then out = string.gsub(out, LAST .. '%d+', LAST .. now_last) end
-  if out_idle == read_idle then out = string.gsub(out, IDLE .. '%d+', IDLE .. now_idle) end
+local read, out = ARGV[1], ARGV[2]
+if v ~= read then
+  local function rest(s) return string.sub(s, 1, 9) .. string.sub(s, 26) end
+  if #v < 33 or string.byte(v, 1) ~= 1 or rest(v) ~= rest(read) then return {-1, v} end
+  local last, idle = string.sub(out, 10, 17), string.sub(out, 18, 25)
+  if last == string.sub(read, 10, 17) then last = string.sub(v, 10, 17) end
+  if idle == string.sub(read, 18, 25) then idle = string.sub(v, 18, 25) end
+  out = string.sub(out, 1, 9) .. last .. idle .. string.sub(out, 26)
 end
 redis.call('SET', KEYS[2], out, 'PXAT', ARGV[3])
 if KEYS[1] ~= KEYS[2] then redis.call('DEL', KEYS[1]) end
 return {1, false}
 "#;
-
-#[cfg(test)]
-mod tests {
-    use std::sync::Arc;
-
-    use super::super::record::encode;
-    use crate::claims::ClaimSet;
-    use crate::store::SessionRecord;
-
-    fn record(set: ClaimSet) -> SessionRecord {
-        SessionRecord {
-            claims: Arc::new(set.claims("last_seen_ms\":1,\"idle_deadline_ms\":2")),
-            created_ms: 1,
-            last_seen_ms: u64::MAX,
-            idle_deadline_ms: 1_700_000_000_000,
-            absolute_deadline_ms: 4,
-            csrf_token: "\"last_seen_ms\":3".into(),
-        }
-    }
-
-    #[test]
-    fn touch_script_fields_occur_exactly_once_as_numbers() {
-        // The touch script relies on this shape of serde_json's output.
-        for set in ClaimSet::ALL {
-            let json = encode(&record(set)).expect("serializable");
-            for field in ["\"last_seen_ms\":", "\"idle_deadline_ms\":"] {
-                let numeric = json
-                    .match_indices(field)
-                    .filter(|(i, _)| {
-                        json[i + field.len()..].starts_with(|c: char| c.is_ascii_digit())
-                    })
-                    .count();
-                assert_eq!(numeric, 1, "{field} in {json}");
-            }
-        }
-    }
-}
