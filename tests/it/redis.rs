@@ -15,7 +15,7 @@
 //! (skipped the same way when `redis-server` is not on `PATH`).
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use crate::common::suite::*;
