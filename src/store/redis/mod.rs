@@ -18,8 +18,9 @@
 //! # Connections
 //!
 //! The `redis` crate's sync [`Connection`] is `&mut`-only, so the store keeps a small pool of
-//! connections, each behind its own mutex. A call takes the first free slot starting from a
-//! round-robin position (`try_lock`), and only waits when every slot is busy. Slots are filled
+//! connections, each behind its own mutex. A call takes the first free slot starting from the
+//! one its thread used last (`try_lock`; a new thread starts at a round-robin position), and
+//! only waits when every slot is busy: one thread keeps one connection. Slots are filled
 //! lazily; a connection that fails with anything but a clean server reply (I/O error, timeout,
 //! protocol error) is dropped, and the next call on that slot dials again, so the store
 //! recovers by itself once Redis is back. Idempotent calls (`get`, `put`, `touch`, `len`,

@@ -182,20 +182,34 @@ impl Pool {
         matches!(self.target, Target::Cluster(..))
     }
 
-    /// A free slot if there is one (round-robin start), else waits for the start slot.
+    /// A free slot if there is one, else waits for the start slot. The search starts at the
+    /// slot this thread used last (a new thread starts at the next round-robin slot), so a
+    /// thread keeps one connection while it finds it free: one thread uses one connection,
+    /// T threads about T, and nobody rotates through every slot. (Rotating, one thread made
+    /// each call on another socket, dialing and warming them all.)
     fn pick(&self) -> MutexGuard<'_, Option<Conn>> {
+        thread_local! {
+            /// The slot this thread took last (from any pool: only a hint, taken modulo n).
+            static LAST: std::cell::Cell<usize> = const { std::cell::Cell::new(usize::MAX) };
+        }
         let n = self.slots.len();
-        let start = self.next.fetch_add(1, Ordering::Relaxed) % n;
+        let start = match LAST.get() {
+            usize::MAX => self.next.fetch_add(1, Ordering::Relaxed),
+            last => last,
+        } % n;
         for i in 0..n {
-            match self.slots[(start + i) % n].try_lock() {
-                Ok(guard) => return guard,
+            let k = (start + i) % n;
+            let guard = match self.slots[k].try_lock() {
+                Ok(guard) => guard,
                 Err(TryLockError::Poisoned(p)) => {
                     let mut guard = p.into_inner();
                     *guard = None;
-                    return guard;
+                    guard
                 }
-                Err(TryLockError::WouldBlock) => {}
-            }
+                Err(TryLockError::WouldBlock) => continue,
+            };
+            LAST.set(k);
+            return guard;
         }
         lock(&self.slots[start])
     }
