@@ -41,8 +41,7 @@ const POOL_SIZES: [usize; 4] = [1, 4, 8, 16];
 const SESSION_ID: &str = "hot";
 
 fn connect(url: &str, prefix: &str) -> RedisStore {
-    RedisStore::connect_with_prefix(url, prefix)
-        .unwrap_or_else(|e| panic!("{}", skip::unreachable(url, &e)))
+    skip::connect(url, Some(prefix))
 }
 
 fn now_ms() -> u64 {

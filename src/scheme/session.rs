@@ -233,13 +233,24 @@ impl<S: SessionStore> SessionScheme<S> {
     /// map lookup of any string of that length is cheap and harmless, and a hit can only be
     /// an ID this scheme issued (so canonical), so the alphabet is checked on a miss only.
     /// Either way the same input gets the same rejection.
-    fn lookup(&self, id: &str) -> Result<SessionView, Rejection> {
+    ///
+    /// With sliding expiry the lookup also touches the record if it is live at `now`
+    /// ([`SessionStore::view_and_touch`]: one round trip on Redis, not a read then a write).
+    fn lookup(&self, id: &str, now: u64) -> Result<SessionView, Rejection> {
+        let read = |id: &str| {
+            if self.config.sliding {
+                let idle = now.saturating_add(millis(self.config.idle_timeout));
+                self.store.view_and_touch(id, now, idle)
+            } else {
+                self.store.view(id)
+            }
+        };
         if !self.store.is_local() {
             self.check_syntax(id)?;
-            return self.store.view(id)?.ok_or(Rejection::UnknownSession);
+            return read(id)?.ok_or(Rejection::UnknownSession);
         }
         self.check_length(id)?;
-        match self.store.view(id)? {
+        match read(id)? {
             Some(view) => Ok(view),
             None => {
                 self.check_syntax(id)?;
@@ -261,6 +272,25 @@ impl<S: SessionStore> SessionScheme<S> {
         Ok(record)
     }
 
+    /// Refuses (and deletes) session `id` if either deadline has passed at `now`.
+    fn refuse_expired(
+        &self,
+        id: &str,
+        now: u64,
+        idle_deadline_ms: u64,
+        absolute_deadline_ms: u64,
+    ) -> Result<(), Rejection> {
+        if now >= absolute_deadline_ms {
+            let _ = self.store.delete(id);
+            return Err(Rejection::Expired);
+        }
+        if now >= idle_deadline_ms {
+            let _ = self.store.delete(id);
+            return Err(Rejection::IdleExpired);
+        }
+        Ok(())
+    }
+
     /// Refuses (and deletes) session `id` if either deadline has passed; otherwise, when
     /// sliding, pushes its idle deadline forward in the store. Returns the time used and
     /// the idle deadline now in force.
@@ -271,14 +301,7 @@ impl<S: SessionStore> SessionScheme<S> {
         absolute_deadline_ms: u64,
     ) -> Result<(u64, u64), Rejection> {
         let now = self.now_ms();
-        if now >= absolute_deadline_ms {
-            let _ = self.store.delete(id);
-            return Err(Rejection::Expired);
-        }
-        if now >= idle_deadline_ms {
-            let _ = self.store.delete(id);
-            return Err(Rejection::IdleExpired);
-        }
+        self.refuse_expired(id, now, idle_deadline_ms, absolute_deadline_ms)?;
         if !self.config.sliding {
             return Ok((now, idle_deadline_ms));
         }
@@ -318,10 +341,17 @@ impl<S: SessionStore> TokenScheme for SessionScheme<S> {
     }
 
     fn validate(&self, token: &str) -> Result<Principal, Rejection> {
-        // Only the claims and deadlines: the hot path copies nothing else.
-        let view = self.lookup(token)?;
-        let (_, idle) =
-            self.enforce_deadlines(token, view.idle_deadline_ms, view.absolute_deadline_ms)?;
+        // Only the claims and deadlines: the hot path copies nothing else. With sliding
+        // expiry the lookup has already touched a live record (see `lookup`).
+        let now = self.now_ms();
+        let view = self.lookup(token, now)?;
+        self.refuse_expired(token, now, view.idle_deadline_ms, view.absolute_deadline_ms)?;
+        let idle = if self.config.sliding {
+            now.saturating_add(millis(self.config.idle_timeout))
+                .min(view.absolute_deadline_ms)
+        } else {
+            view.idle_deadline_ms
+        };
         Ok(Principal {
             expires_at_secs: idle.min(view.absolute_deadline_ms) / 1000,
             claims: view.claims,

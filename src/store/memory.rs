@@ -34,6 +34,22 @@ impl SessionStore for MemoryStore {
         Ok(self.map.get(id).map(|r| r.value().view()))
     }
 
+    fn view_and_touch(
+        &self,
+        id: &str,
+        now_ms: u64,
+        idle_deadline_ms: u64,
+    ) -> StoreResult<Option<SessionView>> {
+        Ok(self.map.get_mut(id).map(|mut r| {
+            let view = r.view();
+            if view.is_live(now_ms) {
+                r.last_seen_ms = now_ms;
+                r.idle_deadline_ms = idle_deadline_ms.min(r.absolute_deadline_ms);
+            }
+            view
+        }))
+    }
+
     fn put(&self, id: &str, record: &SessionRecord) -> StoreResult<()> {
         self.map.insert(id.to_owned(), record.clone());
         Ok(())

@@ -8,7 +8,9 @@ mod redis;
 mod rwlock;
 
 pub use memory::MemoryStore;
-pub use redis::{CLUSTER_SCHEME, RedisStore, is_cluster_url, redact_url};
+pub use redis::{
+    CLUSTER_SCHEME, REDIS_URL_ENV, RedisStore, is_cluster_url, redact_url, redis_url_from_env,
+};
 pub use rwlock::RwLockStore;
 
 use std::sync::Arc;
@@ -16,18 +18,6 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 
 use crate::claims::Claims;
-
-/// Environment variable naming the Redis server when `--store redis` gives no URL (read by
-/// the binary, the tests and the benches; never by the library itself).
-pub const REDIS_URL_ENV: &str = "TOKENBENCH_REDIS_URL";
-
-/// The Redis URL in [`REDIS_URL_ENV`], trimmed; `None` when it is unset or blank.
-pub fn redis_url_from_env() -> Option<String> {
-    std::env::var(REDIS_URL_ENV)
-        .ok()
-        .map(|url| url.trim().to_owned())
-        .filter(|url| !url.is_empty())
-}
 
 /// Why a store operation failed. Callers that validate tokens must fail closed on any of these.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -87,6 +77,13 @@ pub struct SessionView {
     pub absolute_deadline_ms: u64,
 }
 
+impl SessionView {
+    /// True when `now_ms` is before both deadlines.
+    pub fn is_live(&self, now_ms: u64) -> bool {
+        now_ms < self.idle_deadline_ms && now_ms < self.absolute_deadline_ms
+    }
+}
+
 /// A server-side map from session ID to [`SessionRecord`].
 ///
 /// Stores hold data only; expiry policy lives in [`SessionScheme`](crate::scheme::SessionScheme).
@@ -115,6 +112,30 @@ pub trait SessionStore: Send + Sync + 'static {
     /// record; in-process stores copy only the view.
     fn view(&self, id: &str) -> StoreResult<Option<SessionView>> {
         Ok(self.get(id)?.as_ref().map(SessionRecord::view))
+    }
+
+    /// Sliding expiry's lookup, in one step where the store can: what validation reads of
+    /// the record for `id` as it was read, after touching it if that view is live at
+    /// `now_ms` (both deadlines after it): `last_seen_ms` becomes `now_ms` and
+    /// `idle_deadline_ms` becomes `idle_deadline_ms` or the absolute deadline, whichever
+    /// comes first. A record that is not live is returned untouched, for the caller to
+    /// refuse. The default is [`view`](Self::view) then [`touch`](Self::touch): a record
+    /// deleted between the two reads as `None`. Redis does it in one round trip (a Lua
+    /// script), the in-process stores under one lock.
+    fn view_and_touch(
+        &self,
+        id: &str,
+        now_ms: u64,
+        idle_deadline_ms: u64,
+    ) -> StoreResult<Option<SessionView>> {
+        let Some(view) = self.view(id)? else {
+            return Ok(None);
+        };
+        if !view.is_live(now_ms) {
+            return Ok(Some(view));
+        }
+        let idle = idle_deadline_ms.min(view.absolute_deadline_ms);
+        Ok(self.touch(id, now_ms, idle)?.then_some(view))
     }
 
     /// Inserts or replaces the record for `id`.

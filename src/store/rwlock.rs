@@ -41,6 +41,23 @@ impl SessionStore for RwLockStore {
         Ok(map.get(id).map(SessionRecord::view))
     }
 
+    fn view_and_touch(
+        &self,
+        id: &str,
+        now_ms: u64,
+        idle_deadline_ms: u64,
+    ) -> StoreResult<Option<SessionView>> {
+        let mut map = self.map.write().unwrap_or_else(PoisonError::into_inner);
+        Ok(map.get_mut(id).map(|r| {
+            let view = r.view();
+            if view.is_live(now_ms) {
+                r.last_seen_ms = now_ms;
+                r.idle_deadline_ms = idle_deadline_ms.min(r.absolute_deadline_ms);
+            }
+            view
+        }))
+    }
+
     fn put(&self, id: &str, record: &SessionRecord) -> StoreResult<()> {
         let mut map = self.map.write().unwrap_or_else(PoisonError::into_inner);
         map.insert(id.to_owned(), record.clone());

@@ -330,7 +330,7 @@ fn redis_session_rows(
             allocations: 0,
             bytes_per_entry: usage as f64 / sample.len() as f64,
             method: Some(format!(
-                "redis MEMORY USAGE of {} session keys (of {n}), averaged: key, JSON value and per-key overhead",
+                "redis MEMORY USAGE of {} session keys (of {n}), averaged: key, binary record and per-key overhead",
                 sample.len()
             )),
         },

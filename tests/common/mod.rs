@@ -1,4 +1,5 @@
-//! Shared fixtures for the conformance suites: one [`Subject`] per scheme under test,
+//! Shared fixtures for the conformance suites (schemes in [`suite`], stores in [`store`]):
+//! one [`Subject`] per scheme under test,
 //! helpers that forge the attack tokens, a private `redis-server` ([`PrivateServer`]) for
 //! the tests that kill and restart one, and, in [`skip`], what a Redis test does without
 //! Redis (skipped locally with a notice, failed on CI).
@@ -8,6 +9,8 @@
 #![allow(dead_code)]
 
 pub mod skip;
+#[macro_use]
+pub mod store;
 #[macro_use]
 pub mod suite;
 
@@ -484,6 +487,23 @@ impl PrivateCluster {
             skip::skip_or_fail("redis-server or redis-cli is not on PATH", skip::on_ci());
             None
         }
+    }
+
+    /// A three-node cluster shared by the tests that run at the same time (each keeps its
+    /// own key prefix): started by the first, killed when the last one drops it. `None` as
+    /// for [`start_or_skip`](Self::start_or_skip).
+    pub fn shared_or_skip() -> Option<Arc<Self>> {
+        static CURRENT: std::sync::Mutex<std::sync::Weak<PrivateCluster>> =
+            std::sync::Mutex::new(std::sync::Weak::new());
+        let mut current = CURRENT
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(cluster) = current.upgrade() {
+            return Some(cluster);
+        }
+        let cluster = Arc::new(Self::start_or_skip(3)?);
+        *current = Arc::downgrade(&cluster);
+        Some(cluster)
     }
 
     /// Starts `n` (at least 3) cluster-enabled servers, assigns them the 16384 slots and

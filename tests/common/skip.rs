@@ -1,7 +1,8 @@
 //! What a Redis test does when it cannot have Redis: skip locally, fail on CI.
 //!
 //! Every test (and bench) that needs the shared server (`TOKENBENCH_REDIS_URL`) or a
-//! private `redis-server` / `redis-cli` asks here ([`shared_redis_url`], and
+//! private `redis-server` / `redis-cli` asks here ([`shared_redis_url`], [`shared_store`],
+//! [`connect`], and
 //! `PrivateServer::start_or_skip` / `PrivateCluster::start_or_skip` in `common`):
 //!
 //! - with `CI` set to anything non-empty, a missing Redis fails the test: on CI every
@@ -18,8 +19,7 @@ use std::ffi::OsStr;
 use std::io::Write;
 use std::sync::Mutex;
 
-use tokenbench::store::redact_url;
-use tokenbench::store::{REDIS_URL_ENV, redis_url_from_env};
+use tokenbench::store::{REDIS_URL_ENV, RedisStore, redact_url, redis_url_from_env};
 
 /// The command line that runs the Redis tests, for the notices.
 pub const HOW_TO_RUN: &str = "TOKENBENCH_REDIS_URL=redis://127.0.0.1:6379/ cargo test";
@@ -73,6 +73,24 @@ pub fn shared_redis_url() -> Option<String> {
         skip_or_fail(&format!("{REDIS_URL_ENV} is not set"), on_ci());
     }
     url
+}
+
+/// A store on the shared server at `url`, under `prefix` (a fresh random one when `None`);
+/// panics (fails the test) when the server cannot be reached: it was configured.
+pub fn connect(url: &str, prefix: Option<&str>) -> RedisStore {
+    match prefix {
+        Some(prefix) => RedisStore::connect_with_prefix(url, prefix),
+        None => RedisStore::connect(url),
+    }
+    .unwrap_or_else(|e| panic!("{}", unreachable(url, &e)))
+}
+
+/// A store with a fresh key prefix on the shared server; `None` (skip, a failed test on
+/// CI) when `TOKENBENCH_REDIS_URL` is not set. (Unused by the bench, which includes this
+/// file alone and picks its own prefix.)
+#[allow(dead_code)]
+pub fn shared_store() -> Option<RedisStore> {
+    shared_redis_url().map(|url| connect(&url, None))
 }
 
 /// `panic!` message for a shared server that is configured but does not answer: the URL

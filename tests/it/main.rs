@@ -4,6 +4,8 @@
 //! conformance run is the one other binary, `tests/rust_crypto/`.
 //!
 //! - `conformance`: the conformance suite on every scheme (`common::suite`).
+//! - `stores`: the store contract (`common::store`) on every store, Redis and Redis Cluster
+//!   included.
 //! - `sessions`, `jwt`, `revoke`: family behaviour, revocation strategies.
 //! - `redis`, `redis_workloads`, `redis_cluster`: against real servers (`common::skip`).
 //! - `report`, `inspect`, `cli`: outputs, token inspection, the binary as a user meets it.
@@ -25,3 +27,4 @@ mod redis_workloads;
 mod report;
 mod revoke;
 mod sessions;
+mod stores;

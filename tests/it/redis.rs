@@ -6,12 +6,16 @@
 //! it set, an unreachable server fails them. Every key lives under a random per-store prefix
 //! and is deleted by the store's cleanup (run on drop); nothing here flushes a database.
 //!
+//! The store contract itself (get, put, touch, rename, concurrency) runs on Redis with every
+//! other store in `stores`; this file keeps what only Redis does: TTLs, optimistic rename,
+//! corrupt values, prefixes and cleanup, the denylist, outages and restarts.
+//!
 //! Tests that need no shared server always run: fail-closed behaviour against a port where
 //! nothing listens, malformed URLs, and a kill-and-restart of a private `redis-server`
 //! (skipped the same way when `redis-server` is not on `PATH`).
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use crate::common::suite::*;
@@ -26,14 +30,13 @@ use tokenbench::store::{RedisStore, SessionRecord, SessionStore, StoreError};
 
 use crate::common::skip::{self, shared_redis_url as redis_url};
 
-/// A store on the shared server; panics (fails the test) when the variable is set but the
-/// server cannot be reached.
+/// A store on the shared server (see `common::skip::connect`).
 fn connect(url: &str) -> RedisStore {
-    RedisStore::connect(url).unwrap_or_else(|e| panic!("{}", skip::unreachable(url, &e)))
+    skip::connect(url, None)
 }
 
 fn store() -> Option<RedisStore> {
-    redis_url().map(|url| connect(&url))
+    skip::shared_store()
 }
 
 fn redis_session_subject() -> Option<Subject> {
@@ -82,93 +85,6 @@ fn pttl(url: &str, key: &str) -> i64 {
         .expect("PTTL")
 }
 
-// ---------------------------------------------------------------------------------------
-// The store contract, as `store_contract!` in tests/sessions.rs.
-
-#[test]
-fn store_get_put_touch_delete() {
-    let Some(store) = store() else { return };
-    assert_eq!(store.name(), "redis");
-    assert_eq!(store.get("x").unwrap(), None);
-    assert!(store.is_empty().unwrap());
-    let a = record("a");
-    store.put("x", &a).unwrap();
-    assert_eq!(store.get("x").unwrap(), Some(a.clone()));
-    assert!(store.touch("x", 20, 30).unwrap());
-    let r = store.get("x").unwrap().unwrap();
-    assert_eq!((r.last_seen_ms, r.idle_deadline_ms), (20, 30));
-    assert_eq!(
-        SessionRecord {
-            last_seen_ms: a.last_seen_ms,
-            idle_deadline_ms: a.idle_deadline_ms,
-            ..r
-        },
-        a,
-        "touch changes nothing else"
-    );
-    assert!(!store.touch("nope", 1, 1).unwrap());
-    store.put("x", &record("b")).unwrap();
-    assert_eq!(store.get("x").unwrap().unwrap().claims.user_id, "b");
-    assert_eq!(store.len().unwrap(), 1);
-    assert!(store.delete("x").unwrap());
-    assert!(!store.delete("x").unwrap());
-    assert_eq!(store.get("x").unwrap(), None);
-    assert_eq!(store.cleanup().unwrap(), 0);
-}
-
-#[test]
-fn store_rename_moves_and_updates_atomically() {
-    let Some(store) = store() else { return };
-    store.put("old", &record("a")).unwrap();
-    assert!(
-        store
-            .rename("old", "new", &|r: &mut SessionRecord| r.csrf_token =
-                "d".into())
-            .unwrap()
-    );
-    assert_eq!(store.get("old").unwrap(), None);
-    assert_eq!(store.get("new").unwrap().unwrap().csrf_token.as_ref(), "d");
-    assert!(
-        !store
-            .rename("old", "newer", &|_: &mut SessionRecord| {})
-            .unwrap()
-    );
-    assert_eq!(store.get("newer").unwrap(), None);
-    assert_eq!(store.len().unwrap(), 1);
-    // Renaming onto itself only applies the update.
-    assert!(
-        store
-            .rename("new", "new", &|r: &mut SessionRecord| r.csrf_token =
-                "e".into())
-            .unwrap()
-    );
-    assert_eq!(store.get("new").unwrap().unwrap().csrf_token.as_ref(), "e");
-}
-
-#[test]
-fn store_concurrent_writers_and_readers_agree() {
-    let Some(store) = store() else { return };
-    let store = Arc::new(store);
-    std::thread::scope(|scope| {
-        for t in 0..4 {
-            let store = store.clone();
-            scope.spawn(move || {
-                for i in 0..500 {
-                    let id = format!("{t}-{i}");
-                    store.put(&id, &record(&id)).unwrap();
-                    assert_eq!(store.get(&id).unwrap().unwrap().claims.user_id, id);
-                    if i % 2 == 0 {
-                        assert!(store.delete(&id).unwrap());
-                    }
-                }
-            });
-        }
-    });
-    assert_eq!(store.len().unwrap(), 4 * 250);
-    assert_eq!(store.cleanup().unwrap(), 4 * 250);
-    assert!(store.is_empty().unwrap());
-}
-
 #[test]
 fn ttl_is_the_absolute_deadline_and_touch_keeps_it() {
     let Some(url) = redis_url() else { return };
@@ -188,6 +104,18 @@ fn ttl_is_the_absolute_deadline_and_touch_keeps_it() {
     check("after put");
     assert!(store.touch("t", now_ms(), now_ms() + 1000).unwrap());
     check("after touch");
+    let now = now_ms();
+    assert!(
+        store
+            .view_and_touch("t", now, now + 2000)
+            .unwrap()
+            .is_some()
+    );
+    assert_eq!(
+        store.get("t").unwrap().unwrap().idle_deadline_ms,
+        now + 2000
+    );
+    check("after a sliding lookup");
     let new_deadline = r.absolute_deadline_ms;
     assert!(store.rename("t", "u", &|_: &mut SessionRecord| {}).unwrap());
     let left = pttl(&url, &store.key("u"));
@@ -201,75 +129,6 @@ fn ttl_is_the_absolute_deadline_and_touch_keeps_it() {
     dead.absolute_deadline_ms = now_ms() - 1;
     store.put("d", &dead).unwrap();
     assert_eq!(store.get("d").unwrap(), None);
-}
-
-#[test]
-fn touch_does_not_resurrect_a_deleted_session() {
-    let Some(url) = redis_url() else { return };
-    let store = connect(&url);
-    store.put("gone", &record("a")).unwrap();
-    assert!(store.delete("gone").unwrap());
-    assert!(!store.touch("gone", 1, 2).unwrap());
-    assert_eq!(store.get("gone").unwrap(), None);
-    assert!(raw_keys(&url, store.prefix()).is_empty());
-
-    // Touches racing with deletes: once both are done, every session is gone.
-    let store = Arc::new(store);
-    let ids: Vec<String> = (0..300).map(|i| format!("race-{i}")).collect();
-    for id in &ids {
-        store.put(id, &record(id)).unwrap();
-    }
-    std::thread::scope(|scope| {
-        for _ in 0..3 {
-            let (store, ids) = (store.clone(), &ids);
-            scope.spawn(move || {
-                for id in ids {
-                    store.touch(id, 5, 6).unwrap();
-                }
-            });
-        }
-        let (store, ids) = (store.clone(), &ids);
-        scope.spawn(move || {
-            for id in ids {
-                assert!(store.delete(id).unwrap());
-            }
-        });
-    });
-    assert_eq!(store.len().unwrap(), 0);
-}
-
-#[test]
-fn rename_under_concurrent_touches_keeps_the_old_id_dead() {
-    let Some(store) = store() else { return };
-    let store = Arc::new(store);
-    for round in 0..50 {
-        let old = format!("old-{round}");
-        let new = format!("new-{round}");
-        store.put(&old, &record("r")).unwrap();
-        let renamed = AtomicBool::new(false);
-        std::thread::scope(|scope| {
-            scope.spawn(|| {
-                // Touches until the rename is back (at least 20 times): each one either
-                // updates the live record or sees it gone; none revives it or starves the
-                // rename.
-                let mut i = 0;
-                while i < 20 || !renamed.load(Ordering::Acquire) {
-                    let _ = store.touch(&old, i, i + 1).unwrap();
-                    i += 1;
-                }
-            });
-            let moved = store
-                .rename(&old, &new, &|r: &mut SessionRecord| {
-                    r.csrf_token = "n".into()
-                })
-                .unwrap();
-            renamed.store(true, Ordering::Release);
-            assert!(moved, "round {round}");
-        });
-        assert_eq!(store.get(&old).unwrap(), None, "round {round}");
-        assert_eq!(store.get(&new).unwrap().unwrap().csrf_token.as_ref(), "n");
-    }
-    assert_eq!(store.len().unwrap(), 50);
 }
 
 /// `rename` reads, applies the update and writes back; these tests write to the old key from
@@ -360,35 +219,84 @@ fn corrupt_records_are_reported_not_panicked_on() {
     let Some(url) = redis_url() else { return };
     let store = connect(&url);
     let mut conn = raw(&url);
-    let _: () = redis::cmd("SET")
-        .arg(store.key("bad"))
-        .arg("{not json")
-        .query(&mut conn)
-        .unwrap();
-    let _: () = redis::cmd("SET")
-        .arg(store.key("odd"))
-        .arg("{}")
-        .query(&mut conn)
-        .unwrap();
+    let mut set = |id: &str, value: &[u8]| {
+        let _: () = redis::cmd("SET")
+            .arg(store.key(id))
+            .arg(value)
+            .query(&mut conn)
+            .unwrap();
+    };
+    // A JSON record as tokenbench wrote them before the binary format: refused, not read.
+    let json = serde_json::to_vec(&record("old")).unwrap();
+    set("json", &json);
+    set("bad", b"{not json");
+    set("short", &[1, 0, 0]);
+    let mut truncated = {
+        let good = connect(&url);
+        good.put("x", &record("t")).unwrap();
+        redis::cmd("GET")
+            .arg(good.key("x"))
+            .query::<Vec<u8>>(&mut raw(&url))
+            .unwrap()
+    };
+    truncated.pop();
+    set("truncated", &truncated);
     let _: () = redis::cmd("HSET")
         .arg(store.key("hash"))
         .arg("f")
         .arg("v")
-        .query(&mut conn)
+        .query(&mut raw(&url))
         .unwrap();
-    assert!(matches!(store.get("bad"), Err(StoreError::Corrupt(_))));
-    assert!(matches!(
-        store.touch("odd", 1, 2),
-        Err(StoreError::Corrupt(_))
-    ));
-    assert!(matches!(store.get("hash"), Err(StoreError::Corrupt(_))));
-    assert!(matches!(
-        store.rename("bad", "x", &|_: &mut SessionRecord| {}),
-        Err(StoreError::Corrupt(_))
-    ));
+    let now = now_ms();
+    for id in ["json", "bad", "short", "truncated", "hash"] {
+        let corrupt = |r: Result<(), StoreError>, what: &str| match r {
+            Err(StoreError::Corrupt(why)) => why,
+            other => panic!("{what} of {id}: {other:?}"),
+        };
+        let why = corrupt(store.get(id).map(drop), "get");
+        corrupt(store.view(id).map(drop), "view");
+        corrupt(
+            store.view_and_touch(id, now, now + 1).map(drop),
+            "view_and_touch",
+        );
+        // `touch` rewrites two fixed fields and reads nothing else: it refuses a value
+        // without a version-1 header, and leaves a damaged tail for the next read to refuse.
+        if id != "truncated" {
+            corrupt(store.touch(id, 1, 2).map(drop), "touch");
+        }
+        corrupt(
+            store.rename(id, "x", &|_: &mut SessionRecord| {}).map(drop),
+            "rename",
+        );
+        if id == "json" {
+            assert!(why.contains("JSON record of an older tokenbench"), "{why}");
+        }
+    }
+    // A sliding lookup leaves a corrupt value as it was, and a session scheme refuses it.
+    let still: Vec<u8> = redis::cmd("GET")
+        .arg(store.key("json"))
+        .query(&mut raw(&url))
+        .unwrap();
+    assert_eq!(still, json);
     // The connection survives a server error reply.
     assert_eq!(store.get("missing").unwrap(), None);
-    assert_eq!(store.cleanup().unwrap(), 3);
+    assert_eq!(store.cleanup().unwrap(), 5);
+}
+
+#[test]
+fn a_corrupt_record_is_a_refused_credential() {
+    let Some(url) = redis_url() else { return };
+    let scheme = SessionScheme::new(connect(&url), session_config(), Arc::new(SystemClock));
+    let token = scheme.issue(&typical()).unwrap();
+    let _: () = redis::cmd("SET")
+        .arg(scheme.store().key(&token))
+        .arg(serde_json::to_vec(&record("old")).unwrap())
+        .query(&mut raw(&url))
+        .unwrap();
+    match scheme.validate(&token) {
+        Err(Rejection::StoreUnavailable(why)) => assert!(why.contains("corrupt"), "{why}"),
+        other => panic!("a corrupt record gave {other:?}"),
+    }
 }
 
 #[test]
@@ -444,10 +352,15 @@ fn introspection_for_the_workloads() {
     assert_eq!(store.memory_usage("absent").unwrap(), None);
     store.put("m", &record("m")).unwrap();
     let bytes = store.memory_usage("m").unwrap().unwrap();
-    let json_len = serde_json::to_string(&record("m")).unwrap().len() as u64;
+    let stored: Vec<u8> = redis::cmd("GET")
+        .arg(store.key("m"))
+        .query(&mut raw(&url))
+        .unwrap();
+    let json_len = serde_json::to_vec(&record("m")).unwrap().len();
     assert!(
-        bytes >= json_len,
-        "{bytes} bytes for {json_len} bytes of JSON"
+        stored.len() * 10 < json_len * 7 && bytes >= stored.len() as u64,
+        "{bytes} bytes in Redis for a {}-byte record ({json_len} bytes as JSON)",
+        stored.len()
     );
     assert!(format!("{store:?}").contains(store.prefix()));
 }

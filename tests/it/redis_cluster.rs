@@ -21,41 +21,36 @@ use tokenbench::workload::validate::{Operation, ValidateResults};
 use tokenbench::workload::{Family, NoProgress, revoke, scale, size, validate};
 
 /// A fresh cluster, or `None` (skip, see `crate::common::skip`) when the tools are missing.
+/// Tests that kill nodes need one of their own; the others could share
+/// (`PrivateCluster::shared_or_skip`), but these are few and each checks keys per node.
 fn cluster() -> Option<PrivateCluster> {
     PrivateCluster::start_or_skip(3)
 }
 
+/// The contract itself runs on a cluster in `stores` (`store_redis_cluster`); this checks
+/// what only a cluster has: keys spread over every node, and len, cleanup and rename across
+/// them.
 #[test]
-fn the_store_keeps_its_contract_with_keys_on_every_node() {
+fn keys_spread_over_every_node_and_len_cleanup_and_rename_see_them_all() {
     let Some(cluster) = cluster() else { return };
     let store = RedisStore::connect(&cluster.url()).expect("connect to the cluster");
-    assert!(store.is_cluster());
     assert!(
         store.url().starts_with("redis+cluster://127.0.0.1:"),
         "{}",
         store.url()
     );
-
     let n = 300;
     for i in 0..n {
         store
             .put(&format!("s{i}"), &record(&format!("u{i}")))
             .unwrap();
     }
-    // The keys hash to slots on every node, and len/cleanup see all of them.
     let per_node = cluster.keys_per_node();
     assert!(per_node.iter().all(|&k| k > 0), "{per_node:?}");
     assert_eq!(per_node.iter().sum::<u64>(), n);
     assert_eq!(store.len().unwrap(), n as usize);
 
-    let got = store.get("s7").unwrap().expect("stored");
-    assert_eq!(got.claims.user_id, "u7");
-    assert!(store.touch("s7", 5, 6).unwrap());
-    let touched = store.get("s7").unwrap().unwrap();
-    assert_eq!((touched.last_seen_ms, touched.idle_deadline_ms), (5, 6));
-    assert!(!store.touch("nope", 5, 6).unwrap(), "touch never creates");
-
-    // Rename moves records between slots (most pairs of keys are on different nodes).
+    // Most pairs of keys hash to slots on different nodes.
     for i in 0..50 {
         let (old, new) = (format!("s{i}"), format!("moved{i}"));
         let moved = store
@@ -66,21 +61,13 @@ fn the_store_keeps_its_contract_with_keys_on_every_node() {
         assert!(moved, "{old}");
         assert_eq!(store.get(&old).unwrap(), None, "{old} still alive");
         let r = store.get(&new).unwrap().expect("moved record");
-        assert_eq!(r.csrf_token.as_ref(), "new");
-        assert_eq!(r.claims.user_id, format!("u{i}"));
+        assert_eq!(
+            (r.csrf_token.as_ref(), r.claims.user_id.as_str()),
+            ("new", format!("u{i}").as_str())
+        );
     }
-    assert!(
-        !store
-            .rename("s0", "again", &|_: &mut SessionRecord| {})
-            .unwrap(),
-        "a dead ID cannot be renamed"
-    );
-    assert_eq!(store.get("again").unwrap(), None);
-    assert!(store.delete("moved0").unwrap());
-    assert!(!store.delete("moved0").unwrap());
-    assert_eq!(store.len().unwrap(), n as usize - 1);
-
-    assert_eq!(store.cleanup().unwrap(), n as usize - 1);
+    assert_eq!(cluster.keys_per_node().iter().sum::<u64>(), n);
+    assert_eq!(store.cleanup().unwrap(), n as usize);
     assert_eq!(cluster.keys_per_node().iter().sum::<u64>(), 0);
 }
 

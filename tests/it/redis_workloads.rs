@@ -118,9 +118,9 @@ fn size_reads_redis_memory_per_session_from_the_server() {
         tokenbench::results::schema::size::Entry::Session
     );
     assert_eq!(usage.entries, 200);
-    // A typical record is several hundred bytes of JSON plus Redis's per-key overhead.
+    // A typical record is about 200 bytes (binary) plus Redis's per-key overhead.
     assert!(
-        (300.0..10_000.0).contains(&usage.bytes_per_entry),
+        (200.0..10_000.0).contains(&usage.bytes_per_entry),
         "{usage:?}"
     );
     assert!(

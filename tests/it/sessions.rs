@@ -1,5 +1,6 @@
 //! Session-only behaviour, run on every embedded store: expiry (idle, absolute, sliding),
-//! ID regeneration (fixation), CSRF tokens, cookies, and the store contract itself.
+//! ID regeneration (fixation), CSRF tokens, cookies. The store contract itself is
+//! `common::store`, run on every store in `stores`.
 //!
 //! Security considerations from the seed article, and the tests that show the mitigation:
 //! - hijacking: `set_cookie_is_httponly_secure_samesite_hostonly` (Secure: HTTPS only)
@@ -19,7 +20,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use tokenbench::claims::ClaimSet;
 use tokenbench::clock::{Clock, ManualClock};
 use tokenbench::scheme::{Rejection, SchemeError, SessionConfig, SessionScheme, TokenScheme};
-use tokenbench::store::{MemoryStore, RwLockStore, SessionRecord, SessionStore};
+use tokenbench::store::{MemoryStore, RwLockStore, SessionStore};
 
 macro_rules! session_behaviour {
     ($name:ident, $store:expr) => {
@@ -262,88 +263,6 @@ macro_rules! session_behaviour {
 
 session_behaviour!(memory, MemoryStore::new());
 session_behaviour!(rwlock, RwLockStore::new());
-
-fn record(user: &str) -> SessionRecord {
-    SessionRecord {
-        claims: std::sync::Arc::new(ClaimSet::Typical.claims(user)),
-        created_ms: 1,
-        last_seen_ms: 2,
-        idle_deadline_ms: 3,
-        absolute_deadline_ms: 4,
-        csrf_token: "c".into(),
-    }
-}
-
-macro_rules! store_contract {
-    ($name:ident, $store:expr) => {
-        mod $name {
-            use super::*;
-
-            #[test]
-            fn get_put_touch_delete() {
-                let store = $store;
-                assert_eq!(store.get("x").unwrap(), None);
-                assert!(store.is_empty().unwrap());
-                store.put("x", &record("a")).unwrap();
-                assert_eq!(store.get("x").unwrap(), Some(record("a")));
-                assert!(store.touch("x", 20, 30).unwrap());
-                let r = store.get("x").unwrap().unwrap();
-                assert_eq!((r.last_seen_ms, r.idle_deadline_ms), (20, 30));
-                assert!(!store.touch("nope", 1, 1).unwrap());
-                store.put("x", &record("b")).unwrap();
-                assert_eq!(store.get("x").unwrap().unwrap().claims.user_id, "b");
-                assert_eq!(store.len().unwrap(), 1);
-                assert!(store.delete("x").unwrap());
-                assert!(!store.delete("x").unwrap());
-                assert_eq!(store.get("x").unwrap(), None);
-            }
-
-            #[test]
-            fn rename_moves_and_updates_atomically() {
-                let store = $store;
-                store.put("old", &record("a")).unwrap();
-                assert!(
-                    store
-                        .rename("old", "new", &|r: &mut SessionRecord| r.csrf_token =
-                            "d".into())
-                        .unwrap()
-                );
-                assert_eq!(store.get("old").unwrap(), None);
-                assert_eq!(store.get("new").unwrap().unwrap().csrf_token.as_ref(), "d");
-                assert!(
-                    !store
-                        .rename("old", "newer", &|_: &mut SessionRecord| {})
-                        .unwrap()
-                );
-                assert_eq!(store.get("newer").unwrap(), None);
-            }
-
-            #[test]
-            fn concurrent_writers_and_readers_agree() {
-                let store = Arc::new($store);
-                std::thread::scope(|scope| {
-                    for t in 0..4 {
-                        let store = store.clone();
-                        scope.spawn(move || {
-                            for i in 0..500 {
-                                let id = format!("{t}-{i}");
-                                store.put(&id, &record(&id)).unwrap();
-                                assert_eq!(store.get(&id).unwrap().unwrap().claims.user_id, id);
-                                if i % 2 == 0 {
-                                    assert!(store.delete(&id).unwrap());
-                                }
-                            }
-                        });
-                    }
-                });
-                assert_eq!(store.len().unwrap(), 4 * 250);
-            }
-        }
-    };
-}
-
-store_contract!(memory_store, MemoryStore::new());
-store_contract!(rwlock_store, RwLockStore::new());
 
 #[test]
 fn fixation_attack_fails_after_login_rotation() {

@@ -1,0 +1,515 @@
+//! The real central store: session records in Redis.
+//!
+//! One file per job:
+//! - `mod.rs` (here): [`RedisStore`], its constructors and the [`SessionStore`] calls;
+//! - `pool`: the connection pool (server or cluster connections, retry on a stale one);
+//! - `record`: how a [`SessionRecord`] is written in a Redis string;
+//! - `scripts`: the Lua scripts behind `touch` and `rename`;
+//! - `cluster`: what changes on a Redis Cluster (scans of every primary, cross-slot rename);
+//! - `url`: URL redaction, cluster URLs, and the `TOKENBENCH_REDIS_URL` variable.
+//!
+//! Every record is one Redis string holding the [`SessionRecord`] in a compact binary layout
+//! (`record`: a version byte, the four times at fixed offsets, then the strings), under the key
+//! `<prefix><session id>`, with a Redis TTL at the record's absolute deadline (`SET ... PXAT`),
+//! so Redis itself drops sessions that can no longer be valid. The prefix is random per
+//! instance unless chosen, and [`RedisStore::cleanup`] (also run on drop) deletes every key
+//! under it with `SCAN` + `DEL`.
+//!
+//! # Connections
+//!
+//! The `redis` crate's sync [`Connection`] is `&mut`-only, so the store keeps a small pool of
+//! connections, each behind its own mutex. A call takes the first free slot starting from the
+//! one its thread used last (`try_lock`; a new thread starts at a round-robin position), and
+//! only waits when every slot is busy: one thread keeps one connection. Slots are filled
+//! lazily; a connection that fails with anything but a clean server reply (I/O error, timeout,
+//! protocol error) is dropped, and the next call on that slot dials again, so the store
+//! recovers by itself once Redis is back. Idempotent calls (`get`, `put`, `touch`, `len`,
+//! `cleanup`'s scan, `INFO`) that fail on a connection reused from the pool (typically:
+//! Redis restarted since it was last used) are retried once on a fresh connection; `delete`
+//! and `rename` are never retried, so their answer is never that of a second application.
+//!
+//! A multiplexed connection would need the crate's `aio` feature and an async runtime, which
+//! this crate does not enable. The pool was chosen over a single mutexed connection by
+//! measurement: `get` of a typical session record per (threads, pool size), now the criterion
+//! bench `benches/redis_pool.rs` (`TOKENBENCH_REDIS_URL=redis://127.0.0.1:6379/ cargo bench
+//! --bench redis_pool`; group `redis_pool_get`, ids `pool-<size>/<threads>t`). The figures
+//! below come from the test that bench replaced (ops/s; median of 3 runs, each the median of
+//! 7 interleaved rounds of 4 000 calls), Redis 7.0.15 on loopback, on a 2-CPU VM that was
+//! also compiling (load average 5 to 8), so differences under about 20 % are noise:
+//!
+//! | threads | 1 connection | pool of 4 | pool of 8 | pool of 16 |
+//! |--------:|-------------:|----------:|----------:|-----------:|
+//! |       1 |       21 100 |    22 600 |    18 900 |     18 900 |
+//! |       2 |       18 600 |    24 100 |    22 600 |     22 700 |
+//! |       4 |       19 000 |    26 600 |    27 800 |     27 000 |
+//! |       8 |       15 400 |    19 300 |    22 900 |     22 500 |
+//! |      16 |       15 400 |    21 600 |    21 000 |     26 000 |
+//!
+//! One connection serializes every round trip and loses ground as threads are added; a pool
+//! gains 25 to 70 % from 2 threads on, and 16 threads do best when each can hold its own
+//! connection. Hence the default pool size, [`RedisStore::default_pool_size`]: two per CPU.
+//!
+//! # Atomicity
+//!
+//! - `touch` is one Lua script: it rewrites `last_seen_ms` and `idle_deadline_ms` in place
+//!   (`SETRANGE`, which keeps the TTL) only if the key exists, so it never resurrects a
+//!   session deleted concurrently, and never loses a concurrent rewrite of other fields.
+//! - `view_and_touch`, the lookup of a validate with sliding expiry, is one Lua script too:
+//!   `GET`, and if the record is live, the same in-place touch; one round trip where a
+//!   `GET` then a touch took two (and the JSON-rewriting touch script cost more server CPU).
+//! - `rename` runs the caller's Rust closure, so it is optimistic: `GET old`, apply the update
+//!   in Rust, then one Lua script that moves the record only if `old` still holds exactly the
+//!   value that was read (`SET new ... PXAT`, `DEL old`), and if `old` is gone it reports
+//!   `false`. A concurrent touch is merged by the script (the update applied to the touched
+//!   record), so a session used by every request cannot starve its own rotation; any other
+//!   concurrent write makes it apply the update again to the new value, with jittered
+//!   backoff, for up to [`RENAME_PATIENCE`].
+//!
+//! # Redis Cluster
+//!
+//! A `redis+cluster://[auth@]host:port[,host:port...]` URL (seed nodes; the rest are
+//! discovered) makes every pooled connection a cluster connection of the crate's `cluster`
+//! feature: each command goes to the primary owning its key's hash slot, following `MOVED`
+//! redirections. What changes:
+//!
+//! - `rename` cannot be one script (the two keys hash to different slots: `CROSSSLOT`); it is
+//!   `GETDEL old` then `SET new` (see `rename_across_slots`).
+//! - `SCAN` sees one node: `cleanup`, `len` and the denylist's `fetch_all` scan every primary
+//!   (from `CLUSTER SLOTS`). Multi-key `DEL` and `MGET` are split per slot by the crate.
+//! - `INFO` answers per primary; [`RedisStore::server_info`] returns them one after the
+//!   other, and the workloads sum the fields they read.
+//! - `SUBSCRIBE` uses a plain connection to the first seed node: a cluster forwards every
+//!   `PUBLISH` to every node.
+
+mod cluster;
+mod pool;
+mod record;
+mod scripts;
+mod url;
+
+pub use url::{CLUSTER_SCHEME, REDIS_URL_ENV, is_cluster_url, redact_url, redis_url_from_env};
+
+use std::collections::HashSet;
+use std::fmt;
+use std::hash::{BuildHasher, RandomState};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use rand::{Rng, RngExt};
+use redis::{Connection, ConnectionLike, FromRedisValue, Value};
+
+use self::pool::Pool;
+use self::record::{decode, decode_view, encode, pxat, touch_bytes};
+use self::scripts::{RENAME_LUA, TOUCH_LUA, VIEW_TOUCH_LUA};
+use super::{SessionRecord, SessionStore, SessionView, StoreError, StoreResult};
+
+/// How many keys one `SCAN` step asks for (a hint to Redis, not a limit).
+const SCAN_COUNT: usize = 1000;
+
+/// How long `rename` keeps retrying its compare-and-set under concurrent writes (other than
+/// touches, which merge) before it reports the store unavailable. Retries back off with
+/// jitter, so two writers racing on one session do not keep colliding.
+const RENAME_PATIENCE: Duration = Duration::from_secs(2);
+
+/// First and largest pause between two `rename` attempts (doubling, each one jittered).
+const RENAME_BACKOFF: (Duration, Duration) = (Duration::from_micros(50), Duration::from_millis(20));
+
+/// Session records in Redis, shared by any number of threads through `&self`.
+///
+/// ```no_run
+/// use tokenbench::store::{RedisStore, SessionStore};
+/// let store = RedisStore::connect("redis://127.0.0.1:6379/")?;
+/// assert_eq!(store.get("no-such-id")?, None);
+/// store.cleanup()?;
+/// # Ok::<(), tokenbench::store::StoreError>(())
+/// ```
+pub struct RedisStore {
+    pool: Pool,
+    prefix: String,
+    url: String,
+    cleanup_on_drop: AtomicBool,
+    touch_script: redis::Script,
+    view_touch_script: redis::Script,
+    rename_script: redis::Script,
+}
+
+impl RedisStore {
+    /// Time allowed to open a connection (TCP connect plus handshake).
+    pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(1);
+
+    /// Time allowed for one command's write and for its reply; past it the call fails with
+    /// [`StoreError::Unavailable`] and the connection is replaced.
+    pub const IO_TIMEOUT: Duration = Duration::from_secs(2);
+
+    /// Connections a store may open unless [`with_pool_size`](Self::with_pool_size) says
+    /// otherwise: two per CPU (the most threads the scale workload runs), at least 8, so
+    /// that no thread waits behind another thread's round trip. Slots are filled on demand,
+    /// so unused ones cost nothing.
+    pub fn default_pool_size() -> usize {
+        std::thread::available_parallelism()
+            .map_or(1, usize::from)
+            .saturating_mul(2)
+            .max(8)
+    }
+
+    /// Connects to the Redis server at `url` (`redis://[user:password@]host[:port][/db]`)
+    /// with a fresh random key prefix `tokenbench:<random>:`.
+    ///
+    /// Fails with [`StoreError::Unavailable`] when the URL is malformed or nothing answers
+    /// within [`CONNECT_TIMEOUT`](Self::CONNECT_TIMEOUT).
+    pub fn connect(url: &str) -> StoreResult<Self> {
+        Self::connect_with_prefix(url, &random_prefix())
+    }
+
+    /// Connects like [`connect`](Self::connect), with keys under `prefix` (used verbatim:
+    /// end it with a separator such as `:`). Stores sharing a prefix share their records;
+    /// turn [`with_cleanup_on_drop`](Self::with_cleanup_on_drop) off on all but one of them.
+    pub fn connect_with_prefix(url: &str, prefix: &str) -> StoreResult<Self> {
+        Self::build(url, prefix, true)
+    }
+
+    /// Like [`connect`](Self::connect), but only checks the URL: the first connection is
+    /// dialed by the first call. A validator can thus start while Redis is down; until
+    /// Redis answers, every call fails with [`StoreError::Unavailable`] (fail closed).
+    pub fn connect_lazy(url: &str) -> StoreResult<Self> {
+        Self::build(url, &random_prefix(), false)
+    }
+
+    fn build(url: &str, prefix: &str, eager: bool) -> StoreResult<Self> {
+        if prefix.is_empty() {
+            return Err(StoreError::Unavailable(
+                "refusing an empty Redis key prefix: cleanup would delete the whole database"
+                    .into(),
+            ));
+        }
+        let pool = Pool::open(url, Self::default_pool_size(), eager)?;
+        Ok(Self {
+            url: pool.display_url.clone(),
+            pool,
+            prefix: prefix.to_owned(),
+            cleanup_on_drop: AtomicBool::new(true),
+            touch_script: redis::Script::new(TOUCH_LUA),
+            view_touch_script: redis::Script::new(VIEW_TOUCH_LUA),
+            rename_script: redis::Script::new(RENAME_LUA),
+        })
+    }
+
+    /// The same store with room for `size` connections (at least 1; they are opened on
+    /// demand). One connection serializes every call of every thread.
+    pub fn with_pool_size(mut self, size: usize) -> Self {
+        self.pool.resize(size.max(1));
+        self
+    }
+
+    /// Whether dropping this store deletes every key under its prefix (on by default).
+    pub fn with_cleanup_on_drop(self, cleanup: bool) -> Self {
+        self.set_cleanup_on_drop(cleanup);
+        self
+    }
+
+    /// Whether dropping this store deletes every key under its prefix.
+    pub(crate) fn set_cleanup_on_drop(&self, cleanup: bool) {
+        self.cleanup_on_drop.store(cleanup, Ordering::Relaxed);
+    }
+
+    /// The server's URL, without any password.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// The prefix of every key this store writes.
+    pub fn prefix(&self) -> &str {
+        &self.prefix
+    }
+
+    /// How many connections this store may hold.
+    pub fn pool_size(&self) -> usize {
+        self.pool.slots.len()
+    }
+
+    /// The Redis key holding session `id`.
+    pub fn key(&self, id: &str) -> String {
+        let mut key = String::with_capacity(self.prefix.len() + id.len());
+        key.push_str(&self.prefix);
+        key.push_str(id);
+        key
+    }
+
+    /// The stored bytes of session `id` (`GET`), the lookup of every request. The command
+    /// is packed here in one buffer, key included, where `redis::cmd("GET").arg(key)` makes
+    /// a key, a command and its packed copy; the bulk reply is moved out, not copied.
+    fn get_bytes(&self, id: &str) -> StoreResult<Option<Vec<u8>>> {
+        let key_len = (self.prefix.len() + id.len()).to_string();
+        let mut packed = Vec::with_capacity(24 + self.prefix.len() + id.len());
+        for part in [b"*2\r\n$3\r\nGET\r\n$", key_len.as_bytes(), b"\r\n"] {
+            packed.extend_from_slice(part);
+        }
+        for part in [self.prefix.as_bytes(), id.as_bytes(), b"\r\n"] {
+            packed.extend_from_slice(part);
+        }
+        let reply = self
+            .pool
+            .with_conn(true, |c| c.req_packed_command(&packed)?.extract_error())?;
+        match reply {
+            Value::Nil => Ok(None),
+            Value::BulkString(bytes) => Ok(Some(bytes)),
+            other => Err(StoreError::Corrupt(format!(
+                "redis {}: GET of session {id:?} answered {other:?}",
+                self.url
+            ))),
+        }
+    }
+
+    /// Deletes every key under this store's prefix (`SCAN` + `DEL`, never `KEYS`); returns
+    /// how many were deleted.
+    pub fn cleanup(&self) -> StoreResult<usize> {
+        let mut deleted = 0;
+        self.scan_keys(|keys| {
+            let n: usize = self.query(redis::cmd("DEL").arg(keys))?;
+            deleted += n;
+            Ok(())
+        })?;
+        Ok(deleted)
+    }
+
+    /// The text of `INFO <section>` (`memory`, `stats`, `server`, ...). On a cluster, the
+    /// replies of every primary one after the other, so a field occurs once per primary.
+    pub fn server_info(&self, section: &str) -> StoreResult<String> {
+        let reply: Value = self.query_idempotent(redis::cmd("INFO").arg(section))?;
+        let corrupt = |e: redis::ParsingError| StoreError::Corrupt(format!("INFO {section}: {e}"));
+        match reply {
+            Value::Map(per_node) => {
+                let mut text = String::new();
+                for (_, info) in per_node {
+                    text.push_str(&String::from_redis_value(info).map_err(corrupt)?);
+                    text.push('\n');
+                }
+                Ok(text)
+            }
+            other => String::from_redis_value(other).map_err(corrupt),
+        }
+    }
+
+    /// Bytes Redis attributes to session `id` (`MEMORY USAGE`: key, value and overhead), or
+    /// `None` when there is no such session.
+    pub fn memory_usage(&self, id: &str) -> StoreResult<Option<u64>> {
+        self.query_idempotent(redis::cmd("MEMORY").arg("USAGE").arg(self.key(id)))
+    }
+
+    /// Runs `cmd` on a pooled connection (never retried).
+    pub(crate) fn query<T: FromRedisValue>(&self, cmd: &redis::Cmd) -> StoreResult<T> {
+        self.pool.with_conn(false, |c| cmd.query(c))
+    }
+
+    /// Runs `cmd`, which must be idempotent (a read, or a write that may safely be applied
+    /// twice), on a pooled connection, retried once on a fresh connection when a reused one
+    /// turns out to be broken.
+    pub(crate) fn query_idempotent<T: FromRedisValue>(&self, cmd: &redis::Cmd) -> StoreResult<T> {
+        self.pool.with_conn(true, |c| cmd.query(c))
+    }
+
+    /// A connection of its own (for `SUBSCRIBE`), with the store's timeouts.
+    pub(crate) fn dedicated_connection(&self) -> StoreResult<Connection> {
+        self.pool.dial_one()
+    }
+
+    /// True when this store spreads its keys over a Redis Cluster.
+    pub fn is_cluster(&self) -> bool {
+        self.pool.is_cluster()
+    }
+}
+
+impl fmt::Debug for RedisStore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RedisStore")
+            .field("url", &self.url)
+            .field("prefix", &self.prefix)
+            .field("pool_size", &self.pool.slots.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Drop for RedisStore {
+    fn drop(&mut self) {
+        if self.cleanup_on_drop.load(Ordering::Relaxed) {
+            // Best effort: a store whose server is gone leaves its keys to their TTLs.
+            let _ = self.cleanup();
+        }
+    }
+}
+
+impl SessionStore for RedisStore {
+    fn name(&self) -> &'static str {
+        if self.is_cluster() {
+            "redis-cluster"
+        } else {
+            "redis"
+        }
+    }
+
+    fn get(&self, id: &str) -> StoreResult<Option<SessionRecord>> {
+        self.get_bytes(id)?
+            .map(|bytes| decode(id, &bytes))
+            .transpose()
+    }
+
+    fn view(&self, id: &str) -> StoreResult<Option<SessionView>> {
+        self.get_bytes(id)?
+            .map(|bytes| decode_view(id, &bytes))
+            .transpose()
+    }
+
+    fn view_and_touch(
+        &self,
+        id: &str,
+        now_ms: u64,
+        idle_deadline_ms: u64,
+    ) -> StoreResult<Option<SessionView>> {
+        let key = self.key(id);
+        // Idempotent (a second run writes the same two values), so retried on a stale
+        // connection.
+        let read: Option<Vec<u8>> = self.pool.with_conn(true, |c| {
+            self.view_touch_script
+                .key(&key)
+                .arg(now_ms)
+                .arg(&now_ms.to_be_bytes()[..])
+                .arg(&idle_deadline_ms.to_be_bytes()[..])
+                .arg(idle_deadline_ms)
+                .invoke(c)
+        })?;
+        read.map(|bytes| decode_view(id, &bytes)).transpose()
+    }
+
+    fn put(&self, id: &str, record: &SessionRecord) -> StoreResult<()> {
+        // Setting the same value and deadline twice is harmless: retry on a stale connection.
+        self.query_idempotent::<()>(
+            redis::cmd("SET")
+                .arg(self.key(id))
+                .arg(encode(record))
+                .arg("PXAT")
+                .arg(pxat(record.absolute_deadline_ms)),
+        )
+    }
+
+    fn touch(&self, id: &str, last_seen_ms: u64, idle_deadline_ms: u64) -> StoreResult<bool> {
+        let key = self.key(id);
+        // Idempotent (the same two values written again), so retried on a stale connection.
+        let done: i64 = self.pool.with_conn(true, |c| {
+            self.touch_script
+                .key(&key)
+                .arg(&touch_bytes(last_seen_ms, idle_deadline_ms)[..])
+                .invoke(c)
+        })?;
+        Ok(done == 1)
+    }
+
+    fn delete(&self, id: &str) -> StoreResult<bool> {
+        let n: u64 = self.query(redis::cmd("DEL").arg(self.key(id)))?;
+        Ok(n > 0)
+    }
+
+    fn rename(
+        &self,
+        old: &str,
+        new: &str,
+        update: &dyn Fn(&mut SessionRecord),
+    ) -> StoreResult<bool> {
+        let (old_key, new_key) = (self.key(old), self.key(new));
+        if self.is_cluster() {
+            return self.rename_across_slots(old, &old_key, &new_key, update);
+        }
+        let Some(mut read): Option<Vec<u8>> =
+            self.query_idempotent(redis::cmd("GET").arg(&old_key))?
+        else {
+            return Ok(false);
+        };
+        let started = std::time::Instant::now();
+        let mut pause = RENAME_BACKOFF.0;
+        let mut attempts = 0u32;
+        loop {
+            attempts += 1;
+            let mut record = decode(old, &read)?;
+            update(&mut record);
+            let updated = encode(&record);
+            let (moved, current): (i64, Option<Vec<u8>>) = self.pool.with_conn(false, |c| {
+                self.rename_script
+                    .key(&old_key)
+                    .key(&new_key)
+                    .arg(&read)
+                    .arg(&updated)
+                    .arg(pxat(record.absolute_deadline_ms))
+                    .invoke(c)
+            })?;
+            match (moved, current) {
+                (1, _) => return Ok(true),
+                (0, _) => return Ok(false),
+                // The record changed between our read and the move: start from the new value.
+                (-1, Some(current)) if started.elapsed() < RENAME_PATIENCE => read = current,
+                (-1, Some(_)) => {
+                    return Err(StoreError::Unavailable(format!(
+                        "rename of a session kept losing to concurrent updates \
+                         ({attempts} attempts in {:.1?})",
+                        started.elapsed()
+                    )));
+                }
+                (code, _) => {
+                    return Err(StoreError::Unavailable(format!(
+                        "rename script returned an unexpected code {code}"
+                    )));
+                }
+            }
+            std::thread::sleep(pause.mul_f64(rand::rng().random_range(0.5..1.0)));
+            pause = (pause * 2).min(RENAME_BACKOFF.1);
+        }
+    }
+
+    fn len(&self) -> StoreResult<usize> {
+        // SCAN may return a key twice; count distinct keys by a 64-bit hash so that a
+        // million-session store needs 8 MB, not a copy of every key.
+        let hasher = RandomState::new();
+        let mut seen = HashSet::new();
+        self.scan_keys(|keys| {
+            seen.extend(keys.iter().map(|k| hasher.hash_one(k)));
+            Ok(())
+        })?;
+        Ok(seen.len())
+    }
+}
+
+/// `tokenbench:<16 hex digits>:`.
+fn random_prefix() -> String {
+    let mut bytes = [0u8; 8];
+    rand::rng().fill_bytes(&mut bytes);
+    let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    format!("tokenbench:{hex}:")
+}
+
+/// Escapes Redis glob metacharacters so `SCAN MATCH` treats the prefix literally.
+fn glob_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 4);
+    for c in s.chars() {
+        if matches!(c, '*' | '?' | '[' | ']' | '\\' | '^' | '-') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn glob_metacharacters_are_escaped() {
+        assert_eq!(glob_escape("a*b?[c]\\"), "a\\*b\\?\\[c\\]\\\\");
+        assert_eq!(glob_escape("tokenbench:0af3:"), "tokenbench:0af3:");
+    }
+
+    #[test]
+    fn random_prefixes_differ() {
+        let (a, b) = (random_prefix(), random_prefix());
+        assert_ne!(a, b);
+        assert!(a.starts_with("tokenbench:") && a.ends_with(':') && a.len() == 28);
+    }
+}
