@@ -251,7 +251,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn batches_cheap_operations_and_orders_costs() {
+    fn batches_cheap_operations_and_keeps_every_sample() {
         let budget = Budget {
             warmup: Duration::from_millis(5),
             measure: Duration::from_millis(20),
@@ -261,10 +261,13 @@ mod tests {
         let dear = measure(budget, || {
             (0..black_box(2000u64)).map(black_box).sum::<u64>()
         });
-        assert!(cheap.batch_size > dear.batch_size);
-        assert!(cheap.wall.samples >= 10 && cheap.ops >= 10 * cheap.batch_size);
-        // A ratio within one run, not an absolute time.
-        assert!(dear.wall.median_ns > cheap.wall.median_ns);
+        // Which operation is dearer is a benchmark's question (timing assertions do not
+        // belong in unit tests); here: batches of whole operations, every sample kept.
+        for m in [&cheap, &dear] {
+            assert!(m.batch_size >= 1 && m.wall.samples >= 10, "{m:?}");
+            assert_eq!(m.ops, m.batch_size * m.wall.samples as u64, "{m:?}");
+            assert!(m.wall.median_ns.is_finite() && m.wall.median_ns > 0.0);
+        }
         let h = crate::measure::stats::decode_histogram(&cheap.wall_histogram).unwrap();
         assert_eq!(h.len(), cheap.wall.samples);
         let median_ns = h.value_at_quantile(0.5) as f64 / HISTOGRAM_UNITS_PER_NS;
@@ -276,7 +279,7 @@ mod tests {
     }
 
     #[test]
-    fn interleaved_ratio_orders_costs() {
+    fn interleaved_ratio_is_a_median_of_rounds_inside_its_interval() {
         let budget = Budget {
             warmup: Duration::from_millis(2),
             measure: Duration::from_millis(20),
@@ -288,7 +291,7 @@ mod tests {
             || (0..black_box(100u64)).map(black_box).sum::<u64>(),
         );
         assert!(r.rounds >= 20);
-        assert!(r.median > 2.0, "{r:?}");
+        assert!(r.median.is_finite() && r.median > 0.0, "{r:?}");
         assert!(r.ci95[0] <= r.median && r.median <= r.ci95[1]);
     }
 
