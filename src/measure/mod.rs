@@ -265,7 +265,7 @@ mod tests {
         // belong in unit tests); here: batches of whole operations, every sample kept.
         for m in [&cheap, &dear] {
             assert!(m.batch_size >= 1 && m.wall.samples >= 10, "{m:?}");
-            assert_eq!(m.ops, m.batch_size * m.wall.samples as u64, "{m:?}");
+            assert_eq!(m.ops, m.batch_size * m.wall.samples, "{m:?}");
             assert!(m.wall.median_ns.is_finite() && m.wall.median_ns > 0.0);
         }
         let h = crate::measure::stats::decode_histogram(&cheap.wall_histogram).unwrap();
