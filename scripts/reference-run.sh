@@ -23,4 +23,6 @@ trap 'rm -rf "$work"' EXIT
 rm -rf results/reference
 cp -r "$(readlink -f "$work/latest")" results/reference
 rm -f results/reference/INCOMPLETE
+# Rebuilt where it now lives, so its reproduce line reads `tokenbench report results/reference`.
+./target/release/tokenbench report results/reference >/dev/null
 echo "reference run written to results/reference/ (report: results/reference/report.html)"
