@@ -31,15 +31,21 @@ impl Part {
     fn holds(self, p: &ScalePoint) -> bool {
         match self {
             Part::All => true,
-            Part::Sessions => p.scheme.is_session(),
-            Part::Jwts => p.scheme.is_jwt(),
+            Part::Sessions => p.scheme.capabilities().store_lookup,
+            Part::Jwts => !p.scheme.capabilities().store_lookup,
         }
     }
 
     /// The charts of `r`: `(part, name suffix, title words)`.
     fn of(r: &ScaleResults, name: &'static str) -> Vec<(Part, String, &'static str)> {
-        let sessions = r.points.iter().any(|p| p.scheme.is_session());
-        let jwts = r.points.iter().any(|p| p.scheme.is_jwt());
+        let sessions = r
+            .points
+            .iter()
+            .any(|p| p.scheme.capabilities().store_lookup);
+        let jwts = r
+            .points
+            .iter()
+            .any(|p| !p.scheme.capabilities().store_lookup);
         if sessions && jwts {
             vec![
                 (Part::Sessions, name.to_owned(), "session stores"),

@@ -26,7 +26,7 @@ use crate::clock::{Clock, SystemClock};
 use crate::crypto::CryptoBackend;
 use crate::report::{self, ReportError};
 use crate::results::{Artifact, Meta, ResultsError, RunDir, rfc3339, utc_timestamp};
-use crate::scheme::spec::{Family, StoreSpec};
+use crate::scheme::spec::StoreSpec;
 use crate::store::{RedisStore, StoreError, redact_url};
 use crate::workload::{Outcome, Progress, Registered, Settings, WorkloadError, summary_csv};
 
@@ -191,7 +191,10 @@ pub fn execute(plan: &Plan, progress: &dyn Progress) -> Result<Finished, RunErro
             })?;
         if plan.other_backend
             && step.workload.per_backend()
-            && settings.families.contains(&Family::Jwt)
+            && settings
+                .schemes()
+                .iter()
+                .any(|s| s.capabilities().per_crypto_backend)
         {
             let backend = other_backend(settings.backend);
             progress.note(&format!("{name}: JWT rows on {backend} (child process)"));

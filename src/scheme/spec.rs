@@ -55,6 +55,47 @@ impl Family {
     }
 }
 
+/// What a token family does, as the report's rules, the verdicts, the workloads and the
+/// HTTP server ask it: never "is this a JWT?", always "does it carry its claims?", "does it
+/// need a store lookup?"... A new format states its answers here once (its
+/// [`SchemeId::capabilities`] arm) and every rule that asks them judges it correctly.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Capabilities {
+    /// The claims travel inside the token, so validating reads no server-side state (a
+    /// self-contained token: JWT, PASETO). False for an opaque reference (a session ID).
+    pub carries_claims: bool,
+    /// Anyone holding the token can read its claims without a key (a signed JWT; not an
+    /// encrypted token, not a session ID).
+    pub claims_readable: bool,
+    /// Every validate looks the token up in a server-side store: a network round trip
+    /// when the store is remote.
+    pub store_lookup: bool,
+    /// Revoking deletes the server-side state the token names, so the next lookup refuses
+    /// it; otherwise the token lives until its own expiry unless a denylist is consulted.
+    pub revocable_by_delete: bool,
+    /// The token states its own expiry (a signed `exp`), which no server can move.
+    pub expiry_in_token: bool,
+    /// A verifier needs only a public key (an asymmetric signature): verify-only nodes
+    /// can hold no secret.
+    pub public_key_verifiable: bool,
+    /// Its crypto is `jsonwebtoken`'s process-wide provider, so its figures are measured
+    /// once per crypto backend (aws-lc-rs and RustCrypto).
+    pub per_crypto_backend: bool,
+}
+
+impl Capabilities {
+    /// An opaque reference to a record in a server-side store.
+    pub const STORE_REFERENCE: Capabilities = Capabilities {
+        carries_claims: false,
+        claims_readable: false,
+        store_lookup: true,
+        revocable_by_delete: true,
+        expiry_in_token: false,
+        public_key_verifiable: false,
+        per_crypto_backend: false,
+    };
+}
+
 impl fmt::Display for Family {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.pad(self.name())
@@ -255,9 +296,9 @@ impl SchemeSpec {
         self.id().family()
     }
 
-    /// True for JWT schemes.
-    pub fn is_jwt(&self) -> bool {
-        self.family() == Family::Jwt
+    /// What tokens of this scheme do (see [`Capabilities`]).
+    pub fn capabilities(&self) -> Capabilities {
+        self.id().capabilities()
     }
 
     /// The store of a session scheme.
@@ -305,14 +346,20 @@ impl SchemeId {
         }
     }
 
-    /// True for session schemes.
-    pub fn is_session(self) -> bool {
-        self.family() == Family::Session
-    }
-
-    /// True for JWT schemes.
-    pub fn is_jwt(self) -> bool {
-        self.family() == Family::Jwt
+    /// What tokens of this scheme do (see [`Capabilities`]).
+    pub fn capabilities(self) -> Capabilities {
+        match self {
+            SchemeId::Session(_) => Capabilities::STORE_REFERENCE,
+            SchemeId::Jwt(alg) => Capabilities {
+                carries_claims: true,
+                claims_readable: true,
+                store_lookup: false,
+                revocable_by_delete: false,
+                expiry_in_token: true,
+                public_key_verifiable: alg != JwtAlg::HS256,
+                per_crypto_backend: true,
+            },
+        }
     }
 
     /// The store kind of a session scheme.
@@ -561,6 +608,21 @@ mod tests {
             StoreSpec::Redis("redis+cluster://10.0.0.1:7000,10.0.0.2:7000".into()),
         ] {
             assert_eq!(spec.spelling().parse::<StoreSpec>(), Ok(spec));
+        }
+    }
+
+    #[test]
+    fn families_are_told_apart_by_what_their_tokens_do() {
+        let session = SchemeId::Session(StoreKind::Redis).capabilities();
+        assert!(session.store_lookup && session.revocable_by_delete);
+        assert!(!session.carries_claims && !session.claims_readable && !session.expiry_in_token);
+        for alg in JwtAlg::ALL {
+            let jwt = SchemeId::Jwt(alg).capabilities();
+            assert!(jwt.carries_claims && jwt.claims_readable && jwt.expiry_in_token);
+            assert!(!jwt.store_lookup && !jwt.revocable_by_delete);
+            assert!(jwt.per_crypto_backend);
+            // Only the MAC needs the secret to verify.
+            assert_eq!(jwt.public_key_verifiable, alg != JwtAlg::HS256, "{alg}");
         }
     }
 

@@ -351,7 +351,8 @@ pub fn run(params: &HttpParams, progress: &dyn Progress) -> WorkloadResult<HttpR
             // The server is a child `tokenbench serve` on the default backend.
             backend: r
                 .spec
-                .is_jwt()
+                .capabilities()
+                .per_crypto_backend
                 .then_some(crate::crypto::CryptoBackend::AwsLc),
             transport: r.transport,
             protocol: r.protocol,

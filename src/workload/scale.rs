@@ -146,7 +146,13 @@ pub fn run(
     progress: &dyn Progress,
 ) -> WorkloadResult<ScaleResults> {
     let schemes = opts.schemes();
-    let per_scheme = |s: &SchemeSpec| if s.is_jwt() { 1 } else { p.sessions.len() };
+    let per_scheme = |s: &SchemeSpec| {
+        if s.capabilities().store_lookup {
+            p.sessions.len()
+        } else {
+            1
+        }
+    };
     let total: usize = schemes
         .iter()
         .map(|s| per_scheme(s) * p.threads.len())
@@ -220,7 +226,7 @@ pub fn run(
                 p.scale_duration,
             )?;
             pt.sessions = line.sessions;
-            pt.backend = spec.is_jwt().then_some(backend);
+            pt.backend = spec.capabilities().per_crypto_backend.then_some(backend);
             if pt.errors > 0 {
                 line.remote.ensure_back(
                     &format!("scale {spec} at {threads} threads"),
@@ -246,7 +252,7 @@ pub fn run(
 /// The working sets of `spec`: none for JWTs (a pool), `p.sessions` for sessions, cut
 /// to [`REDIS_MAX_SESSIONS`] (without repeats) for a Redis store.
 fn working_sets(spec: &SchemeSpec, p: &ScaleParams) -> Vec<Option<usize>> {
-    if spec.is_jwt() {
+    if !spec.capabilities().store_lookup {
         return vec![None];
     }
     let cap = if super::outage::redis_url(spec).is_some() {

@@ -132,7 +132,7 @@ pub fn run(
             Some(url) => memory.extend(redis_session_rows(spec, url, p.memory_sessions, &mut rng)?),
             None => memory.extend(memory_rows(spec, opts, p.memory_sessions, &mut rng)?),
         }
-        if let (true, Some(url)) = (spec.is_jwt(), selected_redis(opts)) {
+        if let (true, Some(url)) = (spec.capabilities().carries_claims, selected_redis(opts)) {
             memory.push(redis_denylist_row(spec, url, p.memory_sessions)?);
         }
     }
@@ -204,7 +204,7 @@ fn memory_rows(
 ) -> WorkloadResult<Vec<MemoryRow>> {
     // A JWT server keeps nothing per issued token; a smaller sample shows that as well
     // without paying for thousands of RSA signatures.
-    let n = if spec.is_jwt() {
+    let n = if spec.capabilities().carries_claims {
         memory_sessions.clamp(1, 1_000)
     } else {
         memory_sessions.max(1)
@@ -234,7 +234,7 @@ fn memory_rows(
     if let Some(d) = delta {
         out.push(MemoryRow {
             scheme: spec.name(),
-            entry: if spec.is_jwt() {
+            entry: if spec.capabilities().carries_claims {
                 Entry::IssuedJwt
             } else {
                 Entry::Session
@@ -248,7 +248,7 @@ fn memory_rows(
         });
     }
     drop(scheme);
-    if spec.is_jwt() {
+    if spec.capabilities().carries_claims {
         // What revocation costs a stateless scheme: one denylist entry per revoked token.
         let denylist = MemoryDenylist::new();
         let jtis: Vec<String> = (0..n).map(|i| format!("{:022}", i)).collect();

@@ -122,9 +122,10 @@ impl Subject {
         }
     }
 
-    /// The reason every JWT-shaped forgery gets from a session scheme.
+    /// True for a scheme whose token is an opaque reference to a store record (it refuses
+    /// every JWT-shaped forgery as malformed, before any lookup).
     pub fn is_session(&self) -> bool {
-        self.id.is_session()
+        self.id.capabilities().store_lookup
     }
 
     /// A JWT with exactly this header and claims JSON text, signed with the subject's own

@@ -223,7 +223,7 @@ macro_rules! scheme_conformance {
                     .into_iter()
                     .map(jwt_subject)
                     .chain(std::iter::once(session_subject(MemoryStore::new)))
-                    .filter(|o| o.scheme.name() != mine && o.id != s.id && !(o.id.is_session() && s.id.is_session()))
+                    .filter(|o| o.scheme.name() != mine && o.id != s.id && !(o.id.capabilities().store_lookup && s.id.capabilities().store_lookup))
                     .collect();
                 assert!(others.len() >= 3);
                 for other in others {

@@ -1122,7 +1122,7 @@ fn missing_results_are_not_measured_never_guessed() {
     );
     // One family only: nothing to compare.
     let mut s = size();
-    s.rows.retain(|r| r.scheme.is_jwt());
+    s.rows.retain(|r| r.scheme.capabilities().carries_claims);
     assert_eq!(
         seed::bandwidth::judge(Some(&s)).verdict,
         Verdict::NotMeasured
@@ -1148,7 +1148,7 @@ fn bandwidth_flips_with_the_header_sizes() {
     // Every JWT no larger than the session: contradicted.
     s.rows
         .iter_mut()
-        .filter(|r| r.scheme.is_jwt())
+        .filter(|r| r.scheme.capabilities().carries_claims)
         .for_each(|r| r.cookie_header_bytes = 30);
     assert_eq!(
         seed::bandwidth::judge(Some(&s)).verdict,
@@ -1243,7 +1243,7 @@ fn set_ops(c: &mut ScaleResults, jwt: bool, threads: usize, factor: f64) {
     for p in c
         .points
         .iter_mut()
-        .filter(|p| p.scheme.is_jwt() == jwt && p.threads == threads)
+        .filter(|p| p.scheme.capabilities().carries_claims == jwt && p.threads == threads)
     {
         p.ops_per_sec *= factor;
     }
@@ -1300,7 +1300,7 @@ fn privacy_flips_with_what_an_outsider_reads() {
     let mut s = size();
     s.rows
         .iter_mut()
-        .filter(|r| r.scheme.is_jwt())
+        .filter(|r| r.scheme.capabilities().carries_claims)
         .for_each(|r| r.readable_payload_bytes = 0);
     assert_eq!(
         seed::privacy::judge(Some(&s)).verdict,

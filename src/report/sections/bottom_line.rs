@@ -128,7 +128,7 @@ fn bytes(run: &Run) -> Option<String> {
         .iter()
         .filter(|r| r.claims == ClaimSet::Typical)
         .collect();
-    let session = rows.iter().find(|r| r.scheme.is_session());
+    let session = rows.iter().find(|r| r.scheme.capabilities().store_lookup);
     let mut parts: Vec<String> = Vec::new();
     if let Some(sr) = session {
         parts.push(format!(
@@ -136,7 +136,10 @@ fn bytes(run: &Run) -> Option<String> {
             sr.cookie_header_bytes, sr.authorization_header_bytes
         ));
     }
-    for r in rows.iter().filter(|r| r.scheme.is_jwt()) {
+    for r in rows
+        .iter()
+        .filter(|r| r.scheme.capabilities().carries_claims)
+    {
         let more = session.map_or_else(String::new, |sr| {
             format!(
                 ", {}",

@@ -16,7 +16,7 @@ pub(super) fn section(doc: &mut Document, run: &Run) {
     doc.heading(2, "The comparison table, rebuilt from this run");
     let cols = seed::columns(run);
     let rows = seed::rows(run);
-    let session = cols.iter().find(|c| c.is_session());
+    let session = cols.iter().find(|c| c.capabilities().store_lookup);
     doc.para(format!(
         "One row per row of the seed article's table: what this run measured for {} and for each \
          JWT algorithm (typical claims unless stated; JWT figures on the `{}` crypto backend unless \

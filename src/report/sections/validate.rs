@@ -92,7 +92,7 @@ fn central_store(doc: &mut Document, v: &ValidateResults) {
         .into_iter()
         .chain(keys(v, Operation::ValidateSliding))
     {
-        if k.0.is_session() && !stores.contains(&k) {
+        if k.0.capabilities().store_lookup && !stores.contains(&k) {
             stores.push(k);
         }
     }

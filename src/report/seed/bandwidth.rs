@@ -120,9 +120,9 @@ fn socket_bytes(h: &HttpResults) -> Option<(bool, String)> {
                 .filter(|r| measured(r) && r.transport == t && r.protocol.name() == p)
                 .filter(|r| {
                     if jwt {
-                        r.scheme.is_jwt()
+                        r.scheme.capabilities().carries_claims
                     } else {
-                        r.scheme.is_session()
+                        r.scheme.capabilities().store_lookup
                     }
                 })
                 .map(|r| r.common.step.bytes_sent_per_request.round())
@@ -162,8 +162,8 @@ fn judge_header(size: Option<&SizeResults>) -> Judgement {
         let of = |jwt: bool| {
             s.rows
                 .iter()
-                .filter(move |r| r.claims == set && r.scheme.is_jwt() == jwt)
-                .filter(move |r| jwt || r.scheme.is_session())
+                .filter(move |r| r.claims == set && r.scheme.capabilities().carries_claims == jwt)
+                .filter(move |r| jwt || r.scheme.capabilities().store_lookup)
                 .map(|r| r.cookie_header_bytes)
         };
         let (Some(j_min), Some(j_max)) = (of(true).min(), of(true).max()) else {

@@ -92,7 +92,7 @@ pub fn cell(run: &Run, scheme: SchemeId) -> Option<String> {
         out.push_str(&format!(", issue {}", units::ns(i.measurement.median())));
     }
     if let Some(v) = &run.validate {
-        if scheme.is_session() {
+        if scheme.capabilities().store_lookup {
             for other in session_stores(v).into_iter().filter(|r| r.scheme != scheme) {
                 out.push_str(&format!("; {}", store_cpu(other)));
             }
@@ -145,7 +145,7 @@ pub fn session_stores(v: &ValidateResults) -> Vec<&ValidateRow> {
     let mut out: Vec<&ValidateRow> = v
         .rows
         .iter()
-        .filter(|r| typical_validate(r) && r.scheme.is_session() && clean(r))
+        .filter(|r| typical_validate(r) && r.scheme.capabilities().store_lookup && clean(r))
         .collect();
     out.sort_by_key(|r| (r.scheme != SESSION_MEMORY, networked(r)));
     out
@@ -161,7 +161,7 @@ pub fn session_baseline(v: &ValidateResults) -> Option<&ValidateRow> {
 pub fn jwt_validates(v: &ValidateResults) -> impl Iterator<Item = &ValidateRow> {
     v.rows
         .iter()
-        .filter(|r| typical_validate(r) && r.scheme.is_jwt() && clean(r))
+        .filter(|r| typical_validate(r) && r.scheme.capabilities().carries_claims && clean(r))
 }
 
 /// The verdict of one (session store, JWT) pair for ratio `r`.

@@ -41,7 +41,7 @@ pub fn rule() -> String {
 
 /// What sliding expiry adds per request (sessions), or the JWT lifetime.
 pub fn cell(run: &Run, scheme: SchemeId) -> Option<String> {
-    if scheme.is_session() {
+    if scheme.capabilities().store_lookup {
         let fixed = validate_row(run, scheme, Operation::Validate)?;
         let sliding = validate_row(run, scheme, Operation::ValidateSliding)?;
         let f = fixed.measurement.median();
@@ -96,7 +96,7 @@ fn sliding_pair(r: &ValidateRow) -> bool {
         r.operation,
         Operation::Validate | Operation::ValidateSliding
     ) && r.claims == ClaimSet::Typical
-        && r.scheme.is_session()
+        && r.scheme.capabilities().store_lookup
 }
 
 /// Row 6, expiry.

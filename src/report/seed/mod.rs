@@ -171,9 +171,13 @@ pub fn columns(run: &Run) -> Vec<SchemeId> {
     let session = all
         .iter()
         .find(|n| **n == SESSION_MEMORY)
-        .or_else(|| all.iter().find(|n| n.is_session()))
+        .or_else(|| all.iter().find(|n| n.capabilities().store_lookup))
         .copied();
-    let mut jwts: Vec<SchemeId> = all.iter().filter(|n| n.is_jwt()).copied().collect();
+    let mut jwts: Vec<SchemeId> = all
+        .iter()
+        .filter(|n| n.capabilities().carries_claims)
+        .copied()
+        .collect();
     jwts.sort_by_key(|n| n.order());
     session.into_iter().chain(jwts).collect()
 }
@@ -236,8 +240,16 @@ fn families(
     let Some(s) = size else {
         return Err(Judgement::missing("size.json is not in this run"));
     };
-    let jwts: Vec<_> = s.rows.iter().filter(|r| r.scheme.is_jwt()).collect();
-    let sessions: Vec<_> = s.rows.iter().filter(|r| r.scheme.is_session()).collect();
+    let jwts: Vec<_> = s
+        .rows
+        .iter()
+        .filter(|r| r.scheme.capabilities().carries_claims)
+        .collect();
+    let sessions: Vec<_> = s
+        .rows
+        .iter()
+        .filter(|r| r.scheme.capabilities().store_lookup)
+        .collect();
     if jwts.is_empty() || sessions.is_empty() {
         return Err(Judgement::missing("size.json lacks sessions or JWTs"));
     }

@@ -63,7 +63,7 @@ pub fn cell(run: &Run, scheme: SchemeId) -> Option<String> {
             .filter(|s| s.latency.samples > 0)
             .map(|s| units::ns(s.latency.p99_ns))
     };
-    if scheme.is_session() {
+    if scheme.capabilities().store_lookup {
         let mut parts = Vec::new();
         if let Some(c) = p99(Strategy::SessionCentral) {
             parts.push(format!("central store p99 {c}"));

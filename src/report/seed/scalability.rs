@@ -146,9 +146,9 @@ fn http_evidence(h: &HttpResults) -> Option<String> {
             .iter()
             .filter(|r| {
                 if jwt {
-                    r.scheme.is_jwt()
+                    r.scheme.capabilities().carries_claims
                 } else {
-                    r.scheme.is_session()
+                    r.scheme.capabilities().store_lookup
                 }
             })
             .filter_map(|r| r.max_rate)
@@ -289,9 +289,9 @@ pub fn judge(scale: Option<&ScaleResults>, size: Option<&SizeResults>) -> Judgem
             .iter()
             .filter(|l| {
                 if jwt {
-                    l.scheme.is_jwt()
+                    l.scheme.capabilities().carries_claims
                 } else {
-                    l.scheme.is_session()
+                    l.scheme.capabilities().store_lookup
                 }
             })
             .map(Scaling::ratio)

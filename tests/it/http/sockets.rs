@@ -239,7 +239,7 @@ fn the_http_workload_has_every_row_and_summary_metric() {
         );
         assert_eq!(
             row.logout,
-            if row.scheme.is_jwt() {
+            if row.scheme.capabilities().carries_claims {
                 "expiry-only"
             } else {
                 "revoked"

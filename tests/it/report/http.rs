@@ -400,7 +400,7 @@ fn row_1_adds_the_socket_bytes_and_turns_nuanced_when_a_jwt_sends_no_more() {
     for r in h
         .rows
         .iter_mut()
-        .filter(|r| r.scheme.is_jwt() && r.protocol == HttpProtocol::H2c)
+        .filter(|r| r.scheme.capabilities().carries_claims && r.protocol == HttpProtocol::H2c)
     {
         r.common.step.bytes_sent_per_request = 54.0;
     }
@@ -443,7 +443,11 @@ fn row_3_shows_the_http_max_rates_as_evidence_without_changing_the_verdict() {
     let (c, s) = (scale(), size());
     let mut h = fixture();
     for r in h.rows.iter_mut() {
-        r.max_rate = Some(if r.scheme.is_jwt() { 100.0 } else { 1e6 });
+        r.max_rate = Some(if r.scheme.capabilities().carries_claims {
+            100.0
+        } else {
+            1e6
+        });
     }
     assert_eq!(
         seed::scalability::judge_with_http(Some(&c), Some(&s), Some(&h)).verdict,
