@@ -192,5 +192,7 @@ impl Browser {
 
 #[path = "http/flow.rs"]
 mod flow;
+#[path = "http/schema.rs"]
+mod schema;
 #[path = "http/sockets.rs"]
 mod sockets;
