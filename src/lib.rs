@@ -15,7 +15,8 @@
 //! - [`results`]: run folders, atomic writes, and the versioned results schema.
 //! - [`report`], [`plot`]: the report (Markdown, HTML, terminal) and its charts, from results
 //!   only.
-//! - [`http`], [`load`]: the Superb Site server (`serve`) and the open-loop load generator.
+//! - [`http`], [`load`]: the Superb Site server (`serve`) and the open-loop load generator;
+//!   [`net`]: what both share (transport, byte counting, TLS, process CPU), below both.
 //! - [`inspect`]: what anyone holding a token can read from it, and JWK verification.
 //! - [`units`]: the one formatter of durations, rates and bytes.
 //! - [`alloc`]: the counting allocator behind heap bytes per session.
@@ -29,6 +30,7 @@ pub mod http;
 pub mod inspect;
 pub mod load;
 pub mod measure;
+pub mod net;
 pub mod plot;
 pub mod report;
 pub mod results;

@@ -1,14 +1,10 @@
 //! The server's shared state ([`App`]), built from a [`ServerConfig`], and the [`router`]:
 //! every route plus the protective layers (header size, load shedding, deadlines, counting).
 //!
-//! # The blocking adapter
-//!
-//! [`TokenScheme`] is synchronous and a Redis store blocks on the network, so every scheme
-//! call from a handler goes through one function, [`App::blocking`]. It runs the call on
-//! tokio's blocking pool (`spawn_blocking`) when the scheme can block on I/O (a Redis store
-//! or denylist) or the work is long (argon2id password checks, milliseconds); schemes that
-//! only touch process memory (microseconds of CPU, no I/O) run inline on the worker, which
-//! saves a thread hand-off per request. Handlers never call a scheme any other way.
+//! [`TokenScheme`](crate::scheme::TokenScheme) is synchronous and a Redis store blocks on
+//! the network, so handlers call the scheme only through one function, [`App::blocking`]:
+//! on tokio's blocking pool when a call can block on I/O or is long (argon2id), inline on
+//! the worker when the scheme only touches process memory (saving a thread hand-off).
 
 use std::sync::Arc;
 use std::sync::atomic::AtomicU64;
@@ -23,90 +19,27 @@ use tower::load_shed::LoadShedLayer;
 use tower::timeout::TimeoutLayer;
 
 use super::HttpError;
-use super::config::{Revocation, ServerConfig, Transport};
+use super::config::{LogoutOutcome, ServerConfig, Transport};
+use super::credential::{self, Calls, SiteCredential};
 use super::csrf::CsrfKey;
 use super::error::ApiError;
-use super::metrics::{Metrics, SAMPLE_EVERY};
+use super::metrics::Metrics;
 use super::routes;
 use super::users::Users;
-use crate::claims::Claims;
 use crate::clock::{Clock, SystemClock};
-use crate::denylist::{MemoryDenylist, RedisDenylist};
-use crate::scheme::spec::StoreVisitor;
-use crate::scheme::{
-    JwtScheme, Principal, Rejection, RevocationStrategy, SchemeError, SessionConfig, SessionScheme,
-    TokenScheme,
-};
-use crate::store::{SessionStore, StoreError};
-use crate::workload::{SchemeSpec, WorkloadError};
-
-/// Name of the cookie carrying a JWT (cookie transport).
-pub const JWT_COOKIE: &str = "__Host-jwt";
-
-/// Role marking a pre-login session (created by `GET /login` to hold the login CSRF
-/// token); such a session authenticates nobody.
-pub const PRE_LOGIN_ROLE: &str = "tokenbench:pre-login";
-
-/// What the session routes need of a [`SessionScheme`], whatever its store.
-pub(crate) trait SessionOps: TokenScheme {
-    fn csrf_token(&self, id: &str) -> Result<String, Rejection>;
-    fn verify_csrf(&self, id: &str, presented: &str) -> bool;
-    fn set_cookie(&self, id: &str) -> String;
-    fn clear_cookie(&self) -> String;
-    fn config(&self) -> &SessionConfig;
-    /// Deletes session `id`; true when it existed (single use of a pre-login session).
-    fn delete(&self, id: &str) -> Result<bool, StoreError>;
-}
-
-impl<S: SessionStore> SessionOps for SessionScheme<S> {
-    fn csrf_token(&self, id: &str) -> Result<String, Rejection> {
-        SessionScheme::csrf_token(self, id)
-    }
-    fn verify_csrf(&self, id: &str, presented: &str) -> bool {
-        SessionScheme::verify_csrf(self, id, presented)
-    }
-    fn set_cookie(&self, id: &str) -> String {
-        SessionScheme::set_cookie(self, id)
-    }
-    fn clear_cookie(&self) -> String {
-        SessionScheme::clear_cookie(self)
-    }
-    fn config(&self) -> &SessionConfig {
-        SessionScheme::config(self)
-    }
-    fn delete(&self, id: &str) -> Result<bool, StoreError> {
-        if self.check_syntax(id).is_err() {
-            return Ok(false);
-        }
-        self.store().delete(id)
-    }
-}
-
-/// The live scheme.
-pub(crate) enum Scheme {
-    Session(Box<dyn SessionOps>),
-    Jwt(JwtScheme),
-}
-
-/// Builds the HTTP server's session scheme around whichever store the spec names.
-struct SessionOpsBuilder {
-    session: SessionConfig,
-    clock: Arc<dyn Clock>,
-}
-
-impl StoreVisitor for SessionOpsBuilder {
-    type Output = Box<dyn SessionOps>;
-    fn visit<S: SessionStore>(self, store: S) -> Self::Output {
-        Box::new(SessionScheme::new(store, self.session, self.clock))
-    }
-}
+use crate::denylist::MemoryDenylist;
+use crate::scheme::{Principal, Rejection};
 
 /// Everything the handlers share.
 pub struct App {
     pub(crate) config: ServerConfig,
-    pub(crate) scheme: Scheme,
+    /// The scheme served and its credential handling, whatever the family.
+    pub(crate) credential: Box<dyn SiteCredential>,
+    /// What logout does to a credential, decided once from the scheme's capabilities.
+    pub(crate) logout: LogoutOutcome,
     pub(crate) users: Users,
-    pub(crate) csrf: CsrfKey,
+    /// The server's CSRF key (the bearer login form's token; self-contained credentials).
+    pub(crate) csrf: Arc<CsrfKey>,
     pub(crate) metrics: Arc<Metrics>,
     pub(crate) notes: AtomicU64,
     /// The in-memory denylist, purged of expired entries by the server.
@@ -128,55 +61,26 @@ impl App {
     /// Builds the scheme (fresh keys, fresh store) and hashes the demo passwords.
     pub fn new(config: ServerConfig) -> Result<Arc<App>, HttpError> {
         crate::crypto::active();
-        let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-        let session = config.session.clone();
-        let mut denylist = None;
-        let (scheme, inline) = match &config.scheme {
-            SchemeSpec::Session(store) => (
-                Scheme::Session(
-                    store
-                        .build_with(SessionOpsBuilder { session, clock })
-                        .map_err(WorkloadError::from)?,
-                ),
-                !store.is_remote(),
-            ),
-            SchemeSpec::Jwt(alg) => {
-                let (revocation, inline) = match (config.revocation, &config.denylist_redis) {
-                    (Revocation::None, _) => (RevocationStrategy::None, true),
-                    (Revocation::Denylist, None) => {
-                        let d = Arc::new(MemoryDenylist::new());
-                        denylist = Some(d.clone());
-                        (RevocationStrategy::CentralDenylist(d), true)
-                    }
-                    (Revocation::Denylist, Some(url)) => {
-                        let d = RedisDenylist::connect(url).map_err(WorkloadError::from)?;
-                        (RevocationStrategy::CentralDenylist(Arc::new(d)), false)
-                    }
-                };
-                let jwt = JwtScheme::new(*alg, config.jwt.clone(), revocation, clock)
-                    .map_err(WorkloadError::from)?;
-                (Scheme::Jwt(jwt), inline)
-            }
-        };
+        let csrf = Arc::new(CsrfKey::generate());
+        let built = credential::build(&config, csrf.clone(), Arc::new(SystemClock))?;
+        let logout = LogoutOutcome::of(config.scheme.capabilities(), config.revocation);
         let users = Users::generate(config.users, config.password)?;
         Ok(Arc::new(App {
             config,
-            scheme,
+            credential: built.credential,
+            logout,
             users,
-            csrf: CsrfKey::generate(),
+            csrf,
             metrics: Arc::new(Metrics::new()),
             notes: AtomicU64::new(0),
-            denylist,
-            inline,
+            denylist: built.denylist,
+            inline: built.inline,
         }))
     }
 
     /// The scheme's name (`session-memory`, `jwt-ES256`...).
     pub fn scheme_name(&self) -> String {
-        match &self.scheme {
-            Scheme::Session(s) => s.name(),
-            Scheme::Jwt(j) => j.name(),
-        }
+        self.credential.scheme().name()
     }
 
     /// The configuration served.
@@ -187,6 +91,11 @@ impl App {
     /// The server's counters.
     pub fn metrics(&self) -> &Arc<Metrics> {
         &self.metrics
+    }
+
+    /// What `POST /logout` does to a credential.
+    pub fn logout(&self) -> LogoutOutcome {
+        self.logout
     }
 
     /// Drops expired entries of the in-memory denylist, if there is one.
@@ -218,29 +127,14 @@ impl App {
             .map_err(|_| ApiError::Internal("a worker thread failed"))
     }
 
+    /// The counted calls into the scheme.
+    pub(crate) fn calls(&self) -> Calls<'_> {
+        Calls::new(self.credential.scheme(), &self.metrics)
+    }
+
     /// `validate`, counted and sampled for CPU.
     pub(crate) fn validate(&self, token: &str) -> Result<Principal, Rejection> {
-        let m = &self.metrics;
-        m.validate
-            .run(m.overhead_ns(), SAMPLE_EVERY, || match &self.scheme {
-                Scheme::Session(s) => s.validate(token),
-                Scheme::Jwt(j) => j.validate(token),
-            })
-    }
-
-    /// Any other scheme call, counted and sampled for CPU.
-    pub(crate) fn token_op<T>(&self, f: impl FnOnce(&Scheme) -> T) -> T {
-        let m = &self.metrics;
-        m.token_other
-            .run(m.overhead_ns(), SAMPLE_EVERY, || f(&self.scheme))
-    }
-
-    /// `issue`, counted.
-    pub(crate) fn issue(&self, claims: &Claims) -> Result<String, SchemeError> {
-        self.token_op(|s| match s {
-            Scheme::Session(s) => s.issue(claims),
-            Scheme::Jwt(j) => j.issue(claims),
-        })
+        self.calls().validate(token)
     }
 
     /// Password check, timed on every call; the account index on success.
@@ -252,7 +146,7 @@ impl App {
 }
 
 /// The router: every route of the contract, `/metrics`, and the layers. Drive it with
-/// `tower::ServiceExt::oneshot` in tests, or serve it with [`super::serve`].
+/// `tower::ServiceExt::oneshot` in tests, or serve it with [`super::serve::start`].
 pub fn router(app: Arc<App>) -> Router {
     let limits = app.config.limits.clone();
     Router::new()

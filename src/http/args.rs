@@ -6,9 +6,9 @@ use std::time::Duration;
 use clap::Args;
 
 use super::config::{Limits, Revocation, ServerConfig, Transport};
+use crate::scheme::spec::{Family, SchemeSpec, StoreSpec};
 use crate::scheme::{JwtAlg, JwtConfig, SessionConfig};
 use crate::units::{parse_duration, parse_lifetime};
-use crate::workload::{Family, SchemeSpec, StoreSpec};
 
 /// Options of `tokenbench serve`.
 #[derive(Debug, Clone, Args)]
@@ -23,7 +23,8 @@ pub struct ServeArgs {
     /// With --scheme jwt --revocation denylist, a redis:// store holds the denylist.
     #[arg(long, default_value = "memory", value_parser = parse_store)]
     pub store: StoreSpec,
-    /// JWT revocation at logout: none (valid until exp) or denylist.
+    /// Revocation of a self-contained token (a JWT) at logout: none (valid until its
+    /// expiry) or denylist. Sessions are deleted.
     #[arg(long, default_value = "none", value_parser = parse_revocation)]
     pub revocation: Revocation,
     /// How the credential travels: cookie or bearer.
@@ -65,6 +66,10 @@ pub struct ServeArgs {
     /// Worker threads of the server (default: one per core).
     #[arg(long, value_parser = clap::value_parser!(u64).range(1..=256))]
     pub threads: Option<u64>,
+    /// The scheme as its serialized `SchemeSpec` (JSON) instead of --scheme, --alg and a
+    /// session --store: how the http workload starts its servers, for any family.
+    #[arg(long, hide = true, conflicts_with_all = ["scheme", "alg"])]
+    pub spec: Option<String>,
 }
 
 fn parse_family(s: &str) -> Result<Family, String> {
@@ -87,6 +92,19 @@ fn parse_transport(s: &str) -> Result<Transport, String> {
 }
 
 impl ServeArgs {
+    /// The scheme these flags name: `--spec`, or the command line's spelling of a family
+    /// (the one place in the server that names families).
+    pub fn spec(&self) -> Result<SchemeSpec, String> {
+        if let Some(json) = &self.spec {
+            return serde_json::from_str(json)
+                .map_err(|e| format!("--spec is not a scheme spec: {e}"));
+        }
+        Ok(match self.scheme {
+            Family::Session => SchemeSpec::Session(self.store.clone()),
+            Family::Jwt => SchemeSpec::Jwt(self.alg),
+        })
+    }
+
     /// The server configuration these flags describe, or why they make no sense.
     pub fn config(&self) -> Result<ServerConfig, String> {
         if !self.listen.ip().is_loopback() && !self.allow_non_loopback {
@@ -99,15 +117,16 @@ impl ServeArgs {
         if self.idle_timeout > self.absolute_timeout {
             return Err("--idle-timeout must not exceed --absolute-timeout".into());
         }
-        let scheme = match self.scheme {
-            Family::Session => SchemeSpec::Session(self.store.clone()),
-            Family::Jwt => SchemeSpec::Jwt(self.alg),
-        };
-        let denylist_redis = match (&self.scheme, self.revocation, &self.store) {
-            (Family::Jwt, Revocation::Denylist, StoreSpec::Redis(url)) => Some(url.clone()),
-            (Family::Session, Revocation::Denylist, _) => {
-                return Err("--revocation applies to --scheme jwt (sessions are deleted)".into());
-            }
+        let scheme = self.spec()?;
+        let caps = scheme.capabilities();
+        if self.revocation == Revocation::Denylist && caps.revocable_by_delete {
+            return Err(format!(
+                "--revocation denylist applies to self-contained tokens: {scheme} is revoked \
+                 by deleting its record"
+            ));
+        }
+        let denylist_redis = match &self.store {
+            StoreSpec::Redis(url) if self.revocation.needs_denylist(caps) => Some(url.clone()),
             _ => None,
         };
         let mut c = ServerConfig::new(scheme, self.transport);
@@ -131,5 +150,74 @@ impl ServeArgs {
             ..Limits::default()
         };
         Ok(c)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::*;
+    use crate::http::LogoutOutcome;
+    use crate::http::child::serve_args;
+
+    #[derive(Parser)]
+    struct Cli {
+        #[command(flatten)]
+        serve: ServeArgs,
+    }
+
+    fn config<S: AsRef<str>>(args: &[S]) -> Result<ServerConfig, String> {
+        let argv = std::iter::once("serve").chain(args.iter().map(AsRef::as_ref));
+        Cli::try_parse_from(argv)
+            .map_err(|e| e.to_string())?
+            .serve
+            .config()
+    }
+
+    #[test]
+    fn a_denylist_is_refused_for_a_scheme_revoked_by_delete() {
+        let e = config(&["--revocation", "denylist"]).unwrap_err();
+        assert!(
+            e.contains("self-contained") && e.contains("session-memory"),
+            "{e}"
+        );
+        let redis = "redis://127.0.0.1:1/";
+        let c = config(&[
+            "--scheme",
+            "jwt",
+            "--revocation",
+            "denylist",
+            "--store",
+            redis,
+        ])
+        .unwrap();
+        assert_eq!(c.denylist_redis.as_deref(), Some(redis));
+        let c = config(&["--scheme", "jwt", "--store", redis]).unwrap();
+        assert_eq!(c.denylist_redis, None, "no denylist asked, none built");
+    }
+
+    #[test]
+    fn the_child_flags_name_the_scheme_they_were_made_from() {
+        for spec in [
+            SchemeSpec::Session(StoreSpec::Memory),
+            SchemeSpec::Session(StoreSpec::Redis("redis://:pw@127.0.0.1:6379/2".into())),
+            SchemeSpec::Jwt(JwtAlg::ES256),
+        ] {
+            let caps = spec.capabilities();
+            for revocation in [Revocation::None, Revocation::Denylist] {
+                let args = serve_args(&spec, Transport::Bearer, revocation, 7, true);
+                let c = config(&args[1..]).unwrap();
+                assert_eq!(c.scheme, spec);
+                assert_eq!((c.transport, c.users), (Transport::Bearer, 7));
+                assert_eq!(
+                    LogoutOutcome::of(caps, c.revocation),
+                    LogoutOutcome::of(caps, revocation)
+                );
+            }
+        }
+        assert!(config(&["--spec", "{\"Jwt\":\"ES256\"}", "--scheme", "jwt"]).is_err());
+        let e = config(&["--spec", "{\"Jwt\":\"none\"}"]).unwrap_err();
+        assert!(e.contains("--spec"), "{e}");
     }
 }

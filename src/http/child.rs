@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use super::HttpError;
 use super::config::{Revocation, Transport};
-use crate::workload::SchemeSpec;
+use crate::scheme::spec::SchemeSpec;
 
 /// How long a child may take to print its first line (it hashes the demo passwords first).
 pub const START_TIMEOUT: Duration = Duration::from_secs(60);
@@ -25,7 +25,8 @@ pub struct ChildServer {
 }
 
 /// The `serve` flags for a scheme, transport and account count (listening on any free
-/// loopback port).
+/// loopback port). The scheme goes as its serialized spec, so any family is served the
+/// same way; `--revocation denylist` only where the scheme needs a denylist for it.
 pub fn serve_args(
     scheme: &SchemeSpec,
     transport: Transport,
@@ -33,27 +34,11 @@ pub fn serve_args(
     users: usize,
     tls: bool,
 ) -> Vec<String> {
-    let mut a: Vec<String> = vec!["serve".into()];
-    match scheme {
-        SchemeSpec::Session(store) => {
-            a.extend([
-                "--scheme".into(),
-                "session".into(),
-                "--store".into(),
-                store.spelling(),
-            ]);
-        }
-        SchemeSpec::Jwt(alg) => {
-            a.extend([
-                "--scheme".into(),
-                "jwt".into(),
-                "--alg".into(),
-                alg.name().into(),
-            ]);
-            if revocation == Revocation::Denylist {
-                a.extend(["--revocation".into(), "denylist".into()]);
-            }
-        }
+    // A spec is enums and strings: serializing it cannot fail.
+    let spec = serde_json::to_string(scheme).expect("a scheme spec serializes");
+    let mut a: Vec<String> = vec!["serve".into(), "--spec".into(), spec];
+    if revocation.needs_denylist(scheme.capabilities()) {
+        a.extend(["--revocation".into(), "denylist".into()]);
     }
     a.extend([
         "--transport".into(),

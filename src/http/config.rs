@@ -1,71 +1,66 @@
 //! What a server serves: the scheme (as data, [`SchemeSpec`]), how the credential travels
-//! ([`Transport`]), how a JWT is revoked at logout ([`Revocation`]), and the protective
-//! [`Limits`]. [`ServerConfig`] is built from `tokenbench serve`'s flags or by hand.
+//! ([`Transport`]), what logout does to a self-contained token ([`Revocation`], and the
+//! one decision of the outcome, [`LogoutOutcome::of`]), and the protective [`Limits`].
+//! [`ServerConfig`] is built from `tokenbench serve`'s flags or by hand.
 
-use std::fmt;
 use std::str::FromStr;
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
 use super::users::PasswordParams;
+pub use crate::net::Transport;
+use crate::scheme::spec::{Capabilities, SchemeSpec, StoreSpec};
 use crate::scheme::{JwtAlg, JwtConfig, SessionConfig};
-use crate::workload::{SchemeSpec, StoreSpec};
 
-/// How the credential travels between browser (or client) and server.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Transport {
-    /// A hardened `__Host-` cookie (HttpOnly, Secure, SameSite, Path=/); state-changing
-    /// requests must echo a CSRF token in `X-CSRF-Token`.
-    Cookie,
-    /// `Authorization: Bearer <token>` (RFC 6750); no ambient credential, so no CSRF token.
-    Bearer,
-}
-
-impl Transport {
-    /// Both transports, cookie first.
-    pub const ALL: [Transport; 2] = [Transport::Cookie, Transport::Bearer];
-
-    /// Name on the command line and in results.
-    pub fn name(self) -> &'static str {
-        match self {
-            Transport::Cookie => "cookie",
-            Transport::Bearer => "bearer",
-        }
-    }
-}
-
-impl fmt::Display for Transport {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
-    }
-}
-
-impl FromStr for Transport {
-    type Err = String;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s.to_ascii_lowercase().as_str() {
-            "cookie" | "cookies" => Ok(Transport::Cookie),
-            "bearer" | "header" => Ok(Transport::Bearer),
-            _ => Err(format!(
-                "unknown transport '{s}' (expected cookie or bearer)"
-            )),
-        }
-    }
-}
-
-/// What `POST /logout` does to a JWT.
+/// What `POST /logout` does to a self-contained token (one that carries its claims); a
+/// token revocable by deleting its record (a session) is deleted whatever this says.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Revocation {
-    /// Nothing: the token stays valid until its `exp` (logout only clears the cookie).
+    /// Nothing: the token stays valid until its own expiry (logout only clears the cookie).
     None,
-    /// Its `jti` goes on a central denylist checked by every request: in process memory
-    /// ([`MemoryDenylist`](crate::denylist::MemoryDenylist)), or in Redis
+    /// Its identity (a JWT's `jti`) goes on a central denylist checked by every request: in
+    /// process memory ([`MemoryDenylist`](crate::denylist::MemoryDenylist)), or in Redis
     /// ([`RedisDenylist`](crate::denylist::RedisDenylist)) when a `redis://` store is given.
     Denylist,
+}
+
+impl Revocation {
+    /// Whether a server of a scheme with `caps` needs a denylist: only a token that no
+    /// delete can revoke, and only when asked.
+    pub fn needs_denylist(self, caps: Capabilities) -> bool {
+        self == Revocation::Denylist && !caps.revocable_by_delete
+    }
+}
+
+/// What `POST /logout` did to the credential, as `X-Token-Revocation` and `http.json` say.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum LogoutOutcome {
+    /// Dead at once: its record deleted, or its identity denylisted.
+    Revoked,
+    /// Valid until its own expiry: a self-contained token without a denylist.
+    ExpiryOnly,
+}
+
+impl LogoutOutcome {
+    /// **The** decision, for the server's answer and the workload's results alike: a token
+    /// revocable by delete is revoked; a self-contained one only with a denylist.
+    pub fn of(caps: Capabilities, revocation: Revocation) -> LogoutOutcome {
+        if caps.revocable_by_delete || revocation.needs_denylist(caps) {
+            LogoutOutcome::Revoked
+        } else {
+            LogoutOutcome::ExpiryOnly
+        }
+    }
+
+    /// `revoked` or `expiry-only`.
+    pub fn name(self) -> &'static str {
+        match self {
+            LogoutOutcome::Revoked => "revoked",
+            LogoutOutcome::ExpiryOnly => "expiry-only",
+        }
+    }
 }
 
 impl FromStr for Revocation {
@@ -125,20 +120,21 @@ impl Default for Limits {
 /// Everything a server needs to know.
 #[derive(Debug, Clone)]
 pub struct ServerConfig {
-    /// The scheme, as data: a session scheme on a store, or a JWT algorithm.
+    /// The scheme, as data; the server builds it and picks its credential handling from
+    /// the scheme's capabilities.
     pub scheme: SchemeSpec,
     /// Cookie or bearer.
     pub transport: Transport,
-    /// JWT revocation at logout (ignored for sessions, which are always deleted).
+    /// What logout does to a self-contained token (ignored for a scheme revocable by
+    /// delete, which is always deleted).
     pub revocation: Revocation,
-    /// Where a JWT denylist lives when [`Revocation::Denylist`]: `None` in memory, or a
-    /// `redis://` URL.
+    /// Where the denylist lives when one is needed: `None` in memory, or a `redis://` URL.
     pub denylist_redis: Option<String>,
     /// Demo accounts `user-<i>` / `password-<i>` for i below this.
     pub users: usize,
     /// Session timeouts and cookie settings.
     pub session: SessionConfig,
-    /// JWT issuer, audience and lifetime.
+    /// Issuer, audience and lifetime of self-contained tokens.
     pub jwt: JwtConfig,
     /// Protective limits.
     pub limits: Limits,
@@ -171,27 +167,39 @@ impl ServerConfig {
     pub fn jwt(alg: JwtAlg, transport: Transport) -> ServerConfig {
         ServerConfig::new(SchemeSpec::Jwt(alg), transport)
     }
-
-    /// What logout does to the credential: `revoked` (session deleted, `jti` denylisted)
-    /// or `expiry-only` (a JWT without a denylist lives until `exp`).
-    pub fn logout_semantics(&self) -> &'static str {
-        match (&self.scheme, self.revocation) {
-            (SchemeSpec::Session(_), _) | (SchemeSpec::Jwt(_), Revocation::Denylist) => "revoked",
-            (SchemeSpec::Jwt(_), Revocation::None) => "expiry-only",
-        }
-    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::scheme::spec::{SchemeId, StoreKind};
 
     #[test]
     fn names_parse_and_refuse_nonsense() {
-        assert_eq!("Cookie".parse::<Transport>(), Ok(Transport::Cookie));
-        assert_eq!("bearer".parse::<Transport>(), Ok(Transport::Bearer));
-        assert!("smoke".parse::<Transport>().is_err());
         assert_eq!("denylist".parse::<Revocation>(), Ok(Revocation::Denylist));
+        assert_eq!("none".parse::<Revocation>(), Ok(Revocation::None));
         assert!("sometimes".parse::<Revocation>().is_err());
+    }
+
+    #[test]
+    fn logout_revokes_by_delete_or_with_a_denylist_only() {
+        let session = SchemeId::Session(StoreKind::Memory).capabilities();
+        let jwt = SchemeId::Jwt(JwtAlg::ES256).capabilities();
+        for r in [Revocation::None, Revocation::Denylist] {
+            assert_eq!(LogoutOutcome::of(session, r), LogoutOutcome::Revoked);
+            assert!(
+                !r.needs_denylist(session),
+                "a session is deleted, never denylisted"
+            );
+        }
+        assert_eq!(
+            LogoutOutcome::of(jwt, Revocation::None).name(),
+            "expiry-only"
+        );
+        assert_eq!(
+            LogoutOutcome::of(jwt, Revocation::Denylist).name(),
+            "revoked"
+        );
+        assert!(Revocation::Denylist.needs_denylist(jwt));
     }
 }

@@ -1,19 +1,13 @@
-//! CSRF tokens for JWTs carried in a cookie, where there is no server-side session to hold
-//! a synchronizer token: **signed double-submit** (OWASP's "signed double-submit cookie").
+//! CSRF tokens for a self-contained credential carried in a cookie, where no server-side
+//! record can hold a synchronizer token: **signed double-submit** (OWASP's "signed
+//! double-submit cookie"), with a key random per server process that never leaves it.
 //!
-//! - Login (no credential yet): `GET /login` sets `__Host-csrf=<nonce>.<mac>` with
-//!   `mac = HMAC-SHA256(key, "login\0" || nonce)` and renders the same value in the form.
-//!   `POST /login` needs the form field equal to the cookie (constant-time) **and** a valid
-//!   MAC, so an attacker can neither invent a pair nor (thanks to the `__Host-` prefix)
-//!   plant one from a sibling subdomain. The cookie is cleared at login.
-//! - After login: the token of a JWT is `HMAC-SHA256(key, "jwt\0" || jti)`, returned by
-//!   `GET /me` and expected in `X-CSRF-Token`; it is bound to that one token, needs no
-//!   state, and dies with it.
-//!
-//! The key is random per server process and never leaves it. Session schemes do not use
-//! this: their CSRF token lives in the session record ([`SessionScheme::csrf_token`]).
-//!
-//! [`SessionScheme::csrf_token`]: crate::scheme::SessionScheme::csrf_token
+//! - Login (no credential yet): `GET /login` sets `__Host-csrf=<nonce>.<mac>`, `mac =
+//!   HMAC-SHA256(key, "login\0" || nonce)`, and renders the same value in the form;
+//!   `POST /login` needs form = cookie (constant time) **and** a valid MAC, so an attacker
+//!   can neither invent a pair nor (`__Host-` prefix) plant one from a sibling subdomain.
+//! - After login: `HMAC-SHA256(key, "jwt\0" || id)` with `id` the credential's identity
+//!   (a JWT's `jti`): bound to that one token, stateless, dead with it.
 
 use aws_lc_rs::hmac;
 use base64::Engine;
@@ -21,7 +15,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use rand::Rng;
 use subtle::ConstantTimeEq;
 
-/// Name of the login CSRF cookie (JWT with cookie transport).
+/// Name of the login CSRF cookie (a self-contained credential, cookie transport).
 pub const LOGIN_CSRF_COOKIE: &str = "__Host-csrf";
 
 /// The server's CSRF signing key.
@@ -82,14 +76,14 @@ impl CsrfKey {
         same & valid
     }
 
-    /// The CSRF token bound to the JWT whose `jti` is `jti`.
-    pub fn for_jti(&self, jti: &str) -> String {
-        URL_SAFE_NO_PAD.encode(self.mac(b"jwt\0", jti.as_bytes()))
+    /// The CSRF token bound to the credential whose identity is `id` (a JWT's `jti`).
+    pub fn for_credential(&self, id: &str) -> String {
+        URL_SAFE_NO_PAD.encode(self.mac(b"jwt\0", id.as_bytes()))
     }
 
-    /// True when `presented` is the CSRF token of `jti` (constant-time).
-    pub fn verify_jti(&self, jti: &str, presented: &str) -> bool {
-        self.for_jti(jti)
+    /// True when `presented` is the CSRF token of credential `id` (constant-time).
+    pub fn verify_credential(&self, id: &str, presented: &str) -> bool {
+        self.for_credential(id)
             .as_bytes()
             .ct_eq(presented.as_bytes())
             .into()
@@ -110,8 +104,8 @@ mod tests {
         let forged = format!("{}.AAAA", t.split_once('.').unwrap().0);
         assert!(!k.verify_login(&forged, &forged));
         assert!(!k.verify_login("", ""));
-        assert!(k.verify_jti("j1", &k.for_jti("j1")));
-        assert!(!k.verify_jti("j2", &k.for_jti("j1")));
+        assert!(k.verify_credential("j1", &k.for_credential("j1")));
+        assert!(!k.verify_credential("j2", &k.for_credential("j1")));
         assert!(!format!("{k:?}").contains("Key {"));
     }
 }

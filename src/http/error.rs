@@ -7,7 +7,11 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
-use crate::scheme::Rejection;
+use crate::scheme::{Rejection, SchemeError};
+
+/// The refusal of a login whose CSRF check failed.
+pub(crate) const FORBIDDEN_LOGIN: ApiError =
+    ApiError::Forbidden("login CSRF check failed: GET /login first");
 
 /// Marks a response refused because the store or denylist was unreachable (counted by
 /// the metrics layer).
@@ -60,6 +64,16 @@ impl ApiError {
             _ => "invalid token",
         };
         ApiError::Unauthorized { bearer, reason }
+    }
+
+    /// The error for a scheme that could not issue or revoke.
+    pub fn scheme(e: SchemeError) -> ApiError {
+        match e {
+            SchemeError::Store(_) => ApiError::Unavailable,
+            SchemeError::NotRevocable(r) => ApiError::rejected(&r, false),
+            SchemeError::InvalidClaims(_) => ApiError::BadRequest("these claims cannot be issued"),
+            _ => ApiError::Internal("the scheme failed"),
+        }
     }
 
     /// The status of this error.

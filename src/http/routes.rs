@@ -1,8 +1,10 @@
-//! The handlers of the Superb Site's routes (see the table in [`super`]), and the layers'
-//! answers (header guard and counting, load shedding, deadlines). Every scheme call goes
-//! through [`App::blocking`].
+//! The handlers of the Superb Site's routes (the table in [`super`]) and the layers'
+//! answers (header guard and counting, load shedding, deadlines). They branch on the
+//! transport, never on the token family: the credential ([`SiteCredential`]) does what
+//! differs. Every scheme call goes through [`App::blocking`].
+//!
+//! [`SiteCredential`]: super::credential::SiteCredential
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::sync::atomic::Ordering::Relaxed;
 
@@ -13,19 +15,17 @@ use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{Html, IntoResponse, Response};
-use cookie::{Cookie, SameSite};
 use serde::Deserialize;
 use serde_json::json;
 use tower::BoxError;
 
-use super::app::{App, JWT_COOKIE, PRE_LOGIN_ROLE, Scheme};
-use super::config::Transport;
-use super::credential::{self, header_bytes};
-use super::csrf::LOGIN_CSRF_COOKIE;
-use super::error::{ApiError, StoreDown};
-use crate::claims::{ClaimSet, Claims};
-use crate::scheme::session::set_cookie;
-use crate::scheme::{Principal, Rejection, SchemeError, TokenScheme};
+use super::app::App;
+use super::config::{LogoutOutcome, Transport};
+use super::credential::is_pre_login;
+use super::error::{ApiError, FORBIDDEN_LOGIN, StoreDown};
+use super::extract::{self, header_bytes};
+use crate::claims::ClaimSet;
+use crate::scheme::Principal;
 
 type AppState = State<Arc<App>>;
 
@@ -107,39 +107,6 @@ pub(crate) async fn metrics(State(app): AppState) -> Response {
     Json(app.metrics.snapshot()).into_response()
 }
 
-fn pre_login_claims() -> Claims {
-    Claims {
-        user_id: "anonymous".into(),
-        roles: vec![PRE_LOGIN_ROLE.into()],
-        profile: BTreeMap::new(),
-    }
-}
-
-fn is_pre_login(claims: &Claims) -> bool {
-    claims.roles.iter().any(|r| r == PRE_LOGIN_ROLE)
-}
-
-/// A hardened cookie that makes the browser drop cookie `name`.
-fn clearing_cookie(name: &str) -> String {
-    let mut c = Cookie::build((name, ""))
-        .http_only(true)
-        .secure(true)
-        .same_site(SameSite::Lax)
-        .path("/")
-        .build();
-    c.make_removal();
-    c.to_string()
-}
-
-fn scheme_error(e: SchemeError) -> ApiError {
-    match e {
-        SchemeError::Store(_) => ApiError::Unavailable,
-        SchemeError::NotRevocable(r) => ApiError::rejected(&r, false),
-        SchemeError::InvalidClaims(_) => ApiError::BadRequest("these claims cannot be issued"),
-        _ => ApiError::Internal("the scheme failed"),
-    }
-}
-
 fn with_cookies(mut resp: Response, cookies: &[String]) -> Result<Response, ApiError> {
     for c in cookies {
         let v = HeaderValue::from_str(c).map_err(|_| ApiError::Internal("cookie encoding"))?;
@@ -174,31 +141,24 @@ fn login_html(csrf: &str, transport: Transport) -> String {
     )
 }
 
-/// `GET /login`: the form, with the login CSRF token bound to a pre-login session (session
-/// scheme) or a signed `__Host-csrf` cookie (JWT); a live session the client brings is
-/// reused.
+/// `GET /login`: the form, its CSRF token bound as the credential says (a pre-login
+/// session, or a signed `__Host-csrf` cookie); bearer: a token that is not checked.
 pub(crate) async fn login_page(
     State(app): AppState,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let max = app.config.session.max_header_bytes;
-    let (csrf, cookies) = match (&app.scheme, app.config.transport) {
-        (Scheme::Session(s), Transport::Cookie) => {
-            let presented = credential::cookie(&headers, &s.config().cookie_name, max)?;
-            app.blocking(false, move |a| pre_login(a, presented))
-                .await??
+    let (csrf, cookies) = match app.config.transport {
+        Transport::Bearer => (app.csrf.login_token(), Vec::new()),
+        Transport::Cookie => {
+            let presented = match app.credential.login_page_cookie() {
+                Some(name) => extract::cookie(&headers, name, max_cookie_bytes(&app))?,
+                None => None,
+            };
+            app.blocking(false, move |a| {
+                a.credential.login_form(&a.calls(), presented)
+            })
+            .await??
         }
-        (Scheme::Jwt(_), Transport::Cookie) => {
-            let t = app.csrf.login_token();
-            let c = set_cookie(
-                LOGIN_CSRF_COOKIE,
-                &t,
-                SameSite::Lax,
-                std::time::Duration::from_secs(3600),
-            );
-            (t, vec![c])
-        }
-        (_, Transport::Bearer) => (app.csrf.login_token(), Vec::new()),
     };
     with_cookies(
         Html(login_html(&csrf, app.config.transport)).into_response(),
@@ -206,31 +166,9 @@ pub(crate) async fn login_page(
     )
 }
 
-/// The CSRF token of the presented pre-login session, or of a new one (with its cookie).
-fn pre_login(app: &App, presented: Option<String>) -> Result<(String, Vec<String>), ApiError> {
-    let Scheme::Session(s) = &app.scheme else {
-        return Err(ApiError::Internal("not a session scheme"));
-    };
-    // A live session the client brings (pre-login, or already logged in) holds the form's
-    // CSRF token: no second session, and `POST /login` then deletes exactly the ID the
-    // browser holds, whichever it is.
-    if let Some(id) = presented {
-        match app.validate(&id) {
-            Ok(_) => {
-                let csrf = app
-                    .token_op(|_| s.csrf_token(&id))
-                    .map_err(ApiError::from)?;
-                return Ok((csrf, Vec::new()));
-            }
-            Err(Rejection::StoreUnavailable(_)) => return Err(ApiError::Unavailable),
-            _ => {}
-        }
-    }
-    let id = app.issue(&pre_login_claims()).map_err(scheme_error)?;
-    let csrf = app
-        .token_op(|_| s.csrf_token(&id))
-        .map_err(ApiError::from)?;
-    Ok((csrf, vec![s.set_cookie(&id)]))
+/// Largest `Cookie` header the credential readers accept.
+fn max_cookie_bytes(app: &App) -> usize {
+    app.config.session.max_header_bytes
 }
 
 /// The login form.
@@ -242,48 +180,27 @@ pub(crate) struct LoginForm {
     csrf: String,
 }
 
-const FORBIDDEN_LOGIN: ApiError = ApiError::Forbidden("login CSRF check failed: GET /login first");
-
 /// `POST /login`: CSRF check (cookie transport), password check, then a **new** credential.
 pub(crate) async fn login(
     State(app): AppState,
     headers: HeaderMap,
     Form(form): Form<LoginForm>,
 ) -> Result<Response, ApiError> {
-    let max = app.config.session.max_header_bytes;
+    let max = max_cookie_bytes(&app);
     let bearer = app.bearer();
     // 1. Login CSRF (cookie transport): before the costly password check.
-    let presented = match (&app.scheme, app.config.transport) {
-        (Scheme::Session(s), Transport::Cookie) => {
-            let id = credential::cookie(&headers, &s.config().cookie_name, max)?
+    let presented = match app.config.transport {
+        Transport::Bearer => None,
+        Transport::Cookie => {
+            let cookie = extract::cookie(&headers, app.credential.login_csrf_cookie(), max)?
                 .ok_or(FORBIDDEN_LOGIN)?;
             let csrf = form.csrf.clone();
-            let id2 = id.clone();
-            app.blocking(false, move |a| -> Result<(), ApiError> {
-                let Scheme::Session(s) = &a.scheme else {
-                    return Err(ApiError::Internal("not a session scheme"));
-                };
-                match a.validate(&id2) {
-                    Err(Rejection::StoreUnavailable(_)) => Err(ApiError::Unavailable),
-                    Err(Rejection::DuplicateCookie(_)) => {
-                        Err(ApiError::BadRequest("duplicate cookie"))
-                    }
-                    Err(_) => Err(FORBIDDEN_LOGIN),
-                    Ok(_) if a.token_op(|_| s.verify_csrf(&id2, &csrf)) => Ok(()),
-                    Ok(_) => Err(FORBIDDEN_LOGIN),
-                }
+            app.blocking(false, move |a| {
+                a.credential.check_login_csrf(&a.calls(), &cookie, &csrf)
             })
             .await??;
-            Some(id)
+            extract::cookie(&headers, app.credential.cookie_name(), max)?
         }
-        (Scheme::Jwt(_), Transport::Cookie) => {
-            let c = credential::cookie(&headers, LOGIN_CSRF_COOKIE, max)?.ok_or(FORBIDDEN_LOGIN)?;
-            if !app.csrf.verify_login(&c, &form.csrf) {
-                return Err(FORBIDDEN_LOGIN);
-            }
-            credential::cookie(&headers, JWT_COOKIE, max)?
-        }
-        (_, Transport::Bearer) => None,
     };
     // 2. Password (argon2id; an unknown user costs the same).
     let (name, password) = (form.username, form.password);
@@ -296,63 +213,29 @@ pub(crate) async fn login(
             reason: "bad credentials",
         });
     };
-    // 3. A new credential; whatever the client brought is dead.
+    // 3. A new credential; whatever the client brought is dead first.
     let claims = ClaimSet::Typical.claims(&super::users::username(i));
     let (token, cookies) = app
-        .blocking(false, move |a| issue_after_login(a, presented, &claims))
+        .blocking(false, move |a| -> Result<_, ApiError> {
+            let calls = a.calls();
+            if let Some(old) = &presented {
+                a.credential.end_at_login(&calls, old)?;
+            }
+            let token = calls.issue(&claims).map_err(ApiError::scheme)?;
+            let cookies = a.credential.login_cookies(&token);
+            Ok((token, cookies))
+        })
         .await??;
     if bearer {
-        let expires_in = match &app.scheme {
-            Scheme::Session(s) => s.config().idle_timeout.as_secs(),
-            Scheme::Jwt(j) => j.config().lifetime.as_secs(),
-        };
         let body = Json(json!({
             "access_token": token,
             "token_type": "Bearer",
-            "expires_in": expires_in,
+            "expires_in": app.credential.expires_in().as_secs(),
         }));
         return with_cookies(body.into_response(), &[]);
     }
     let resp = (StatusCode::SEE_OTHER, [(header::LOCATION, "/me")]).into_response();
     with_cookies(resp, &cookies)
-}
-
-/// Ends the presented credential and issues a new one: for sessions the pre-login (or
-/// any presented) session is deleted first, and must have existed (single use), so the
-/// old ID is dead before the new one exists (fixation); a presented JWT is denylisted
-/// when the server has a denylist.
-fn issue_after_login(
-    app: &App,
-    presented: Option<String>,
-    claims: &Claims,
-) -> Result<(String, Vec<String>), ApiError> {
-    match &app.scheme {
-        Scheme::Session(s) => {
-            if let Some(old) = &presented
-                && !app
-                    .token_op(|_| s.delete(old))
-                    .map_err(|_| ApiError::Unavailable)?
-            {
-                return Err(FORBIDDEN_LOGIN);
-            }
-            let id = app.issue(claims).map_err(scheme_error)?;
-            let cookie = s.set_cookie(&id);
-            Ok((id, vec![cookie]))
-        }
-        Scheme::Jwt(j) => {
-            if let Some(old) = &presented {
-                // Best effort: an invalid old token needs no revoking, and without a
-                // denylist it lives until `exp` (the cookie is replaced all the same).
-                let _ = app.token_op(|_| j.revoke(old));
-            }
-            let token = app.issue(claims).map_err(scheme_error)?;
-            let cookies = vec![
-                set_cookie(JWT_COOKIE, &token, SameSite::Lax, j.config().lifetime),
-                clearing_cookie(LOGIN_CSRF_COOKIE),
-            ];
-            Ok((token, cookies))
-        }
-    }
 }
 
 /// The presented credential of an authenticated route, as the transport carries it.
@@ -361,13 +244,11 @@ fn presented(app: &App, headers: &HeaderMap) -> Result<String, ApiError> {
         bearer: app.bearer(),
         reason: "missing",
     };
-    let max = app.config.session.max_header_bytes;
-    let found = match (&app.scheme, app.config.transport) {
-        (_, Transport::Bearer) => credential::bearer(headers)?,
-        (Scheme::Session(s), Transport::Cookie) => {
-            credential::cookie(headers, &s.config().cookie_name, max)?
+    let found = match app.config.transport {
+        Transport::Bearer => extract::bearer(headers)?,
+        Transport::Cookie => {
+            extract::cookie(headers, app.credential.cookie_name(), max_cookie_bytes(app))?
         }
-        (Scheme::Jwt(_), Transport::Cookie) => credential::cookie(headers, JWT_COOKIE, max)?,
     };
     found.ok_or(missing)
 }
@@ -386,24 +267,6 @@ fn authenticate(app: &App, token: &str) -> Result<Principal, ApiError> {
     Ok(p)
 }
 
-/// The CSRF token bound to `token` (cookie transport).
-fn csrf_of(app: &App, token: &str) -> Result<String, ApiError> {
-    match &app.scheme {
-        Scheme::Session(s) => app
-            .token_op(|_| s.csrf_token(token))
-            .map_err(|r| ApiError::rejected(&r, false)),
-        Scheme::Jwt(j) => {
-            let jti = app
-                .token_op(|_| j.credential_id(token))
-                .ok_or(ApiError::Unauthorized {
-                    bearer: false,
-                    reason: "invalid token",
-                })?;
-            Ok(app.csrf.for_jti(&jti))
-        }
-    }
-}
-
 /// Checks `X-CSRF-Token` against `token`'s CSRF token (cookie transport only).
 fn check_csrf(app: &App, token: &str, header: Option<&str>) -> Result<(), ApiError> {
     if app.bearer() {
@@ -411,13 +274,11 @@ fn check_csrf(app: &App, token: &str, header: Option<&str>) -> Result<(), ApiErr
     }
     let refused = ApiError::Forbidden("missing or wrong X-CSRF-Token");
     let presented = header.ok_or(refused.clone())?;
-    let ok = match &app.scheme {
-        Scheme::Session(s) => app.token_op(|_| s.verify_csrf(token, presented)),
-        Scheme::Jwt(j) => app
-            .token_op(|_| j.credential_id(token))
-            .is_some_and(|jti| app.csrf.verify_jti(&jti, presented)),
-    };
-    if ok { Ok(()) } else { Err(refused) }
+    if app.credential.check_csrf(&app.calls(), token, presented) {
+        Ok(())
+    } else {
+        Err(refused)
+    }
 }
 
 /// `GET /me`.
@@ -429,7 +290,7 @@ pub(crate) async fn me(State(app): AppState, headers: HeaderMap) -> Result<Respo
             let csrf = if a.bearer() {
                 None
             } else {
-                Some(csrf_of(a, &token)?)
+                Some(a.credential.csrf_token(&a.calls(), &token)?)
             };
             Ok((p, csrf))
         })
@@ -452,7 +313,7 @@ pub(crate) async fn create_note(
     _body: Bytes,
 ) -> Result<Response, ApiError> {
     let token = presented(&app, &headers)?;
-    let csrf = credential::csrf_header(&headers)?;
+    let csrf = extract::csrf_header(&headers)?;
     let p = app
         .blocking(false, move |a| -> Result<_, ApiError> {
             let p = authenticate(a, &token)?;
@@ -465,40 +326,34 @@ pub(crate) async fn create_note(
     with_cookies((StatusCode::CREATED, body).into_response(), &[])
 }
 
-/// `POST /logout`: the credential dies (session deleted, JWT denylisted) or, for a JWT
-/// without a denylist, lives until `exp`; `X-Token-Revocation` says which.
+/// `POST /logout`: the credential dies (its record deleted, or denylisted) or, for a
+/// self-contained token without a denylist, lives until its expiry; `X-Token-Revocation`
+/// says which ([`App::logout`]).
 pub(crate) async fn logout(State(app): AppState, headers: HeaderMap) -> Result<Response, ApiError> {
     let token = presented(&app, &headers)?;
-    let csrf = credential::csrf_header(&headers)?;
-    let (revoked, exp) = app
+    let csrf = extract::csrf_header(&headers)?;
+    let exp = app
         .blocking(false, move |a| -> Result<_, ApiError> {
             let p = authenticate(a, &token)?;
             check_csrf(a, &token, csrf.as_deref())?;
-            match a.token_op(|s| match s {
-                Scheme::Session(s) => s.revoke(&token),
-                Scheme::Jwt(j) => j.revoke(&token),
-            }) {
-                Ok(()) => Ok((true, p.expires_at_secs)),
-                Err(SchemeError::RevocationUnsupported) => Ok((false, p.expires_at_secs)),
-                Err(e) => Err(scheme_error(e)),
+            if a.logout == LogoutOutcome::Revoked {
+                a.calls().revoke(&token).map_err(ApiError::scheme)?;
             }
+            Ok(p.expires_at_secs)
         })
         .await??;
     let mut resp = StatusCode::NO_CONTENT.into_response();
     let h = resp.headers_mut();
-    if revoked {
-        h.insert("x-token-revocation", HeaderValue::from_static("revoked"));
-    } else {
-        h.insert(
-            "x-token-revocation",
-            HeaderValue::from_static("expiry-only"),
-        );
+    h.insert(
+        "x-token-revocation",
+        HeaderValue::from_static(app.logout.name()),
+    );
+    if app.logout == LogoutOutcome::ExpiryOnly {
         h.insert("x-token-expires", HeaderValue::from(exp));
     }
-    let cookies = match (&app.scheme, app.config.transport) {
-        (_, Transport::Bearer) => Vec::new(),
-        (Scheme::Session(s), Transport::Cookie) => vec![s.clear_cookie()],
-        (Scheme::Jwt(_), Transport::Cookie) => vec![clearing_cookie(JWT_COOKIE)],
+    let cookies = match app.config.transport {
+        Transport::Bearer => Vec::new(),
+        Transport::Cookie => vec![app.credential.clear_cookie()],
     };
     with_cookies(resp, &cookies)
 }

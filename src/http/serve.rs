@@ -1,25 +1,21 @@
-//! Serving the router on a socket: the accept loop (bounded connections), a byte-counting
-//! wrapper around every accepted stream (below TLS, so the counts are bytes on the wire),
-//! optional TLS with ALPN, and hyper-util's auto builder, which speaks HTTP/1.1 and HTTP/2
-//! on the same port (h2c by prior knowledge without TLS, `h2` by ALPN with it).
+//! Serving the router on a socket: the accept loop (bounded connections), every accepted
+//! stream counted below TLS ([`CountingStream`]), optional TLS with ALPN, and hyper-util's
+//! auto builder, which speaks HTTP/1.1 and HTTP/2 on one port (h2c by prior knowledge
+//! without TLS, `h2` by ALPN with it).
 //!
 //! Slow clients: HTTP/1.1 headers must arrive within
 //! [`Limits::header_read_timeout`](super::Limits::header_read_timeout), TLS handshakes within
 //! their own timeout, HTTP/2 connections are pinged and dropped when silent, and every
 //! request has a deadline (the router's timeout layer).
 
-use std::io;
 use std::net::SocketAddr;
-use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::Ordering::Relaxed;
-use std::task::{Context, Poll};
 use std::time::Duration;
 
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
 use hyper_util::service::TowerToHyperService;
-use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{Semaphore, watch};
 use tokio::task::JoinHandle;
@@ -27,91 +23,7 @@ use tokio::task::JoinHandle;
 use super::HttpError;
 use super::app::{App, router};
 use super::metrics::Metrics;
-
-/// Where counted bytes go.
-pub trait ByteCounter: Send + Sync + 'static {
-    /// `n` bytes were read.
-    fn read(&self, n: usize);
-    /// `n` bytes were written.
-    fn wrote(&self, n: usize);
-}
-
-impl ByteCounter for Metrics {
-    fn read(&self, n: usize) {
-        self.bytes_in.fetch_add(n as u64, Relaxed);
-    }
-    fn wrote(&self, n: usize) {
-        self.bytes_out.fetch_add(n as u64, Relaxed);
-    }
-}
-
-/// A stream that counts the bytes read from and written to it.
-#[derive(Debug)]
-pub struct CountingStream<S, C> {
-    inner: S,
-    counter: Arc<C>,
-}
-
-impl<S, C> CountingStream<S, C> {
-    /// Wraps `inner`, counting into `counter`.
-    pub fn new(inner: S, counter: Arc<C>) -> Self {
-        CountingStream { inner, counter }
-    }
-}
-
-impl<S: AsyncRead + Unpin, C: ByteCounter> AsyncRead for CountingStream<S, C> {
-    fn poll_read(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut ReadBuf<'_>,
-    ) -> Poll<io::Result<()>> {
-        let before = buf.filled().len();
-        let r = Pin::new(&mut self.inner).poll_read(cx, buf);
-        let n = buf.filled().len().saturating_sub(before);
-        if n > 0 {
-            self.counter.read(n);
-        }
-        r
-    }
-}
-
-impl<S: AsyncWrite + Unpin, C: ByteCounter> AsyncWrite for CountingStream<S, C> {
-    fn poll_write(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<io::Result<usize>> {
-        let r = Pin::new(&mut self.inner).poll_write(cx, buf);
-        if let Poll::Ready(Ok(n)) = &r {
-            self.counter.wrote(*n);
-        }
-        r
-    }
-
-    fn poll_write_vectored(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        bufs: &[io::IoSlice<'_>],
-    ) -> Poll<io::Result<usize>> {
-        let r = Pin::new(&mut self.inner).poll_write_vectored(cx, bufs);
-        if let Poll::Ready(Ok(n)) = &r {
-            self.counter.wrote(*n);
-        }
-        r
-    }
-
-    fn is_write_vectored(&self) -> bool {
-        self.inner.is_write_vectored()
-    }
-
-    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.inner).poll_flush(cx)
-    }
-
-    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.inner).poll_shutdown(cx)
-    }
-}
+use crate::net::CountingStream;
 
 /// A server running on the current tokio runtime.
 #[derive(Debug)]
@@ -151,7 +63,9 @@ pub async fn start(
     tls: bool,
 ) -> Result<RunningServer, HttpError> {
     let acceptor = if tls {
-        Some(tokio_rustls::TlsAcceptor::from(super::tls::server_config()?))
+        Some(tokio_rustls::TlsAcceptor::from(
+            crate::net::tls::server_config()?,
+        ))
     } else {
         None
     };

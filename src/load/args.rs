@@ -6,7 +6,7 @@ use clap::Args;
 
 use super::search::SearchParams;
 use super::{LoadConfig, LoadError, Mix, Protocol, Target};
-use crate::http::Transport;
+use crate::net::Transport;
 use crate::units::parse_duration;
 
 /// Options of `tokenbench load`.

@@ -14,8 +14,8 @@ use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpStream;
 
 use super::{LoadConfig, LoadError, Protocol};
-use crate::http::serve::{ByteCounter, CountingStream};
-use crate::http::tls::{ALPN_H2, ALPN_HTTP11, insecure_client_config};
+use crate::net::tls::{ALPN_H2, ALPN_HTTP11, insecure_client_config};
+use crate::net::{ByteCounter, CountingStream};
 
 /// Bytes the generator's sockets carried.
 #[derive(Debug, Default)]

@@ -1,31 +1,21 @@
-//! The open-loop load generator behind `tokenbench load` and the `http` workload.
-//!
-//! Every request has an intended send time on a fixed schedule (the offered rate spread
-//! evenly over the virtual users), and its latency counts from that time, not from when it
-//! was actually sent: a slow answer delays the next request of its virtual user, and that
-//! delay is charged to the latency as it would be to a real user (no coordinated omission,
-//! as wrk2 and `oha --latency-correction` do). Latencies go into HdrHistograms.
+//! The open-loop load generator behind `tokenbench load` and the `http` workload: every
+//! request has an intended send time on a fixed schedule and its latency counts from that
+//! time, so a slow answer is charged to the latency as a real user would feel it (no
+//! coordinated omission). It shares sockets, TLS and CPU accounting with the server
+//! through [`crate::net`], never by importing the server it measures.
 //!
 //! - [`target`]: the URL, refused unless it is a loopback address.
-//! - [`pacer`]: a timer thread precise to tens of microseconds (tokio's timer ticks in
-//!   milliseconds, which would add up to a millisecond to every latency).
-//! - [`client`]: HTTP/1.1 keep-alive, h2c (prior knowledge) and HTTP/2 over TLS connections
-//!   on hyper, byte-counted.
-//! - [`vu`]: the virtual user's script: log in (`GET /login`, `POST /login`), then k
-//!   `GET /me` per `POST /api/notes`, then `POST /logout`, and again as the next user.
-//! - [`step`]: one fixed-rate step ([`Generator::run_step`]) and its [`StepResult`].
-//! - [`search`]: stepping the rate up, then bisecting, to the highest rate meeting a p99
-//!   objective.
-//! - [`args`], [`cli`]: `tokenbench load`.
+//! - [`pacer`]: a timer thread precise to tens of microseconds (tokio's ticks in ms).
+//! - [`client`]: HTTP/1.1, h2c and HTTP/2 over TLS connections on hyper, byte-counted.
+//! - [`vu`]: the virtual user's script through the Superb Site's flow.
+//! - [`step`]: one fixed-rate step ([`Generator::run_step`]); a step whose pacer lagged
+//!   beyond [`LoadConfig::max_lag`] is marked invalid (its latencies may be the
+//!   generator's).
+//! - [`search`]: the highest rate meeting a p99 objective.
+//! - [`args`]: the flags of `tokenbench load`.
 //!
-//! # Not the bottleneck
-//!
-//! Each step reports the generator's own CPU (getrusage of its process) and how late the
-//! pacer woke virtual users that were idle waiting for their send time (the lag). A step
-//! whose p99 lag exceeds [`LoadConfig::max_lag`] is marked invalid: its latencies may be
-//! the generator's (or a busy machine's), not the server's. Lag only adds latency, so an
-//! invalid step that still meets the objective passes; one that misses it stops the search
-//! with [`Limit::Generator`](search::Limit::Generator) rather than as a server limit.
+//! What a step and a search measured are results types ([`StepResult`], [`SearchStep`],
+//! [`Limit`], [`SearchParams`] in [`crate::results::schema::http`]), re-exported here.
 
 pub mod args;
 pub mod client;
@@ -41,11 +31,11 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-pub use search::{SearchParams, SearchResult};
+pub use search::{Limit, SearchParams, SearchResult, SearchStep};
 pub use step::{Generator, StepResult};
 pub use target::Target;
 
-use crate::http::Transport;
+use crate::net::Transport;
 
 /// Why a load could not run.
 #[derive(Debug, thiserror::Error)]

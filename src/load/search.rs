@@ -3,68 +3,11 @@
 //! share, the generator lagging, or answers falling short of the offer), then bisects
 //! between the last passing and the first failing rate. Every loop is bounded.
 
-use std::time::Duration;
-
 use serde::{Deserialize, Serialize};
 
-use super::{Generator, LoadError, StepResult};
-
-/// How to search.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct SearchParams {
-    /// First rate tried, requests/s.
-    pub start_rate: f64,
-    /// Never offer more than this, requests/s.
-    pub max_rate: f64,
-    /// Factor between two rates while they pass.
-    pub growth: f64,
-    /// Bisection steps after the first failure.
-    pub bisect_steps: u32,
-    /// p99 objective.
-    pub p99_objective: Duration,
-    /// Largest share of failed requests a passing step may have.
-    pub max_error_rate: f64,
-    /// Warm-up of each step (not measured).
-    pub warmup: Duration,
-    /// Measured window of each step.
-    pub window: Duration,
-}
-
-impl Default for SearchParams {
-    fn default() -> Self {
-        SearchParams {
-            start_rate: 500.0,
-            max_rate: 200_000.0,
-            growth: 2.0,
-            bisect_steps: 3,
-            p99_objective: Duration::from_millis(10),
-            max_error_rate: 0.001,
-            warmup: Duration::from_millis(250),
-            window: Duration::from_secs(1),
-        }
-    }
-}
-
-/// Why the search stopped where it did.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Limit {
-    /// A higher rate missed the objective (p99, errors or throughput).
-    Objective,
-    /// A higher rate could not be judged: the generator lagged.
-    Generator,
-    /// The search reached `max_rate`.
-    Cap,
-}
-
-/// One step of the search and its verdict.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct SearchStep {
-    /// The step's figures.
-    pub step: StepResult,
-    /// Whether it met the objective.
-    pub pass: bool,
-}
+use super::{Generator, LoadError};
+use crate::results::schema::http::StepResult;
+pub use crate::results::schema::http::{Limit, SearchParams, SearchStep};
 
 /// The outcome of a search.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

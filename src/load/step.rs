@@ -8,74 +8,17 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use hdrhistogram::Histogram;
-use serde::{Deserialize, Serialize};
 
 use super::client::{ByteCount, Sender, connect};
 use super::pacer::Pacer;
 use super::vu::{Kind, Vu};
 use super::{LoadConfig, LoadError, Protocol};
-use crate::http::metrics::process_usage;
 use crate::measure::stats::{Summary, encode_histogram, histogram};
+use crate::net::usage::process_usage;
+pub use crate::results::schema::http::StepResult;
 
 /// Largest latency the histograms hold, ns (a minute).
 const MAX_NS: u64 = 60_000_000_000;
-
-/// What one step measured.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct StepResult {
-    /// Offered rate, requests per second.
-    pub offered_rate: f64,
-    /// Length of the measured window, s (after the warm-up).
-    pub window_s: f64,
-    /// Requests due in the window.
-    pub requests: u64,
-    /// Requests due in the window that were answered as expected.
-    pub ok: u64,
-    /// Requests due in the window that failed (wrong status, timeout, connection error).
-    pub errors: u64,
-    /// Failures by kind (`503`, `timeout`, `connection`...).
-    pub error_kinds: BTreeMap<String, u64>,
-    /// Requests of each kind due in the window.
-    pub kinds: BTreeMap<String, u64>,
-    /// Expected answers to the window's requests per second, from the window's start to the
-    /// last of them (at least the window).
-    pub achieved_rate: f64,
-    /// Latency from the intended send time, ns (all requests due in the window).
-    pub latency: Summary,
-    /// The latency HdrHistogram (ns; V2 deflate, base64).
-    pub latency_histogram: String,
-    /// How late the pacer woke users that were waiting for their send time, ns: the
-    /// generator's own delay.
-    pub lag: Summary,
-    /// Share of sends that found their user still busy with the previous answer (the
-    /// server was slower than the schedule; their latency includes the wait).
-    pub late_share: f64,
-    /// CPU used by the generator's process over the whole step, in cores (1.0 = one core
-    /// busy all the time).
-    pub generator_cores: f64,
-    /// Worker threads of the generator.
-    pub generator_threads: usize,
-    /// Bytes the generator sent per answered request (whole step).
-    pub bytes_sent_per_request: f64,
-    /// Bytes the generator received per answered request (whole step).
-    pub bytes_received_per_request: f64,
-    /// False when the generator lagged (p99 lag above the limit): the latencies would be
-    /// its own, so the step cannot count as passing.
-    pub valid: bool,
-    /// Why the step is invalid, if it is.
-    pub invalid_reason: Option<String>,
-}
-
-impl StepResult {
-    /// Share of requests in the window that failed.
-    pub fn error_rate(&self) -> f64 {
-        if self.requests == 0 {
-            0.0
-        } else {
-            self.errors as f64 / self.requests as f64
-        }
-    }
-}
 
 struct Lane {
     vu: Vu,

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use super::client::Answer;
 use super::{LoadConfig, Mix};
-use crate::http::Transport;
+use crate::net::Transport;
 
 /// The kind of a request in the mix.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]

@@ -18,15 +18,18 @@ use serde::{Deserialize, Serialize};
 
 pub use crate::results::schema::http::{CommonPoint, HttpProtocol, HttpResults, HttpRow};
 
-use super::{Progress, SchemeSpec, Settings, StoreSpec, Workload, WorkloadError, WorkloadResult};
+use super::{Progress, Settings, Workload, WorkloadError, WorkloadResult};
 use crate::http::child::{ChildServer, serve_args};
-use crate::http::metrics::MetricsSnapshot;
-use crate::http::{Revocation, Transport};
+use crate::http::{LogoutOutcome, Revocation};
 use crate::load::client::get_json;
-use crate::load::search::{Limit, SearchParams, SearchStep, search};
+use crate::load::search::search;
 use crate::load::{Generator, LoadConfig, Mix, Protocol, Target};
+use crate::net::Transport;
+use crate::net::metrics::MetricsSnapshot;
 use crate::results::schema::ResultFile;
+use crate::results::schema::http::{Limit, MetricsDelta, SearchParams, SearchStep};
 use crate::scheme::JwtAlg;
+use crate::scheme::spec::{SchemeSpec, StoreSpec};
 
 /// What the http workload runs.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -39,7 +42,7 @@ pub struct HttpParams {
     pub transports: Vec<Transport>,
     /// Protocols.
     pub protocols: Vec<HttpProtocol>,
-    /// What logout does to a JWT (sessions are always deleted).
+    /// What logout does to a self-contained token (sessions are always deleted).
     pub revocation: Revocation,
     /// Demo accounts on each server.
     pub accounts: usize,
@@ -215,9 +218,9 @@ impl Workload for Http {
     }
 }
 
-/// The schemes the http workload serves: those selected; in a quick run, only the embedded
-/// store and HS256 and ES256 among them (each row is a server and a rate search), unless
-/// that leaves none.
+/// The schemes the http workload serves: those selected; in a quick run (each row is a
+/// server and a rate search) only the embedded store among the stores and HS256 and ES256
+/// among the JWT algorithms, every other family whole, unless that leaves none.
 pub fn served(s: &Settings, quick: bool) -> Vec<SchemeSpec> {
     let all = s.schemes();
     if !quick {
@@ -226,11 +229,10 @@ pub fn served(s: &Settings, quick: bool) -> Vec<SchemeSpec> {
     let few: Vec<SchemeSpec> = all
         .iter()
         .filter(|spec| {
-            matches!(
-                spec,
-                SchemeSpec::Session(StoreSpec::Memory)
-                    | SchemeSpec::Jwt(JwtAlg::HS256 | JwtAlg::ES256)
-            )
+            spec.store().is_none_or(|store| *store == StoreSpec::Memory)
+                && spec
+                    .alg()
+                    .is_none_or(|alg| matches!(alg, JwtAlg::HS256 | JwtAlg::ES256))
         })
         .cloned()
         .collect();
@@ -342,10 +344,7 @@ pub fn run(params: &HttpParams, progress: &dyn Progress) -> WorkloadResult<HttpR
             .map_err(other)?;
         let (max_rate, limited_by, search) =
             r.found.unwrap_or((None, Limit::Objective, Vec::new()));
-        let logout = match (&r.spec, params.revocation) {
-            (SchemeSpec::Jwt(_), Revocation::None) => "expiry-only",
-            _ => "revoked",
-        };
+        let logout = LogoutOutcome::of(r.spec.capabilities(), params.revocation);
         out.push(HttpRow {
             scheme: r.spec.id(),
             // The server is a child `tokenbench serve` on the default backend.
@@ -356,12 +355,12 @@ pub fn run(params: &HttpParams, progress: &dyn Progress) -> WorkloadResult<HttpR
                 .then_some(crate::crypto::CryptoBackend::AwsLc),
             transport: r.transport,
             protocol: r.protocol,
-            logout: logout.into(),
+            logout: logout.name().into(),
             max_rate,
             limited_by,
             search,
             common: CommonPoint {
-                server: after.delta(&before),
+                server: MetricsDelta::between(&before, &after),
                 step,
             },
             server_max_rss_bytes: after.max_rss_bytes,

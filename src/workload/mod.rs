@@ -39,8 +39,7 @@ use crate::measure::Budget;
 use crate::results::schema::ResultFile;
 pub use crate::results::schema::SummaryRow;
 pub use crate::results::schema::summary::summary_csv;
-use crate::scheme::spec::BuildOptions;
-pub use crate::scheme::spec::{Family, SchemeSpec, StoreSpec};
+use crate::scheme::spec::{BuildOptions, Family, SchemeSpec, StoreSpec};
 use crate::scheme::{
     JwtAlg, JwtConfig, RevocationStrategy, SchemeError, SessionConfig, TokenScheme,
 };

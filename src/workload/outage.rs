@@ -17,8 +17,9 @@ use std::time::{Duration, Instant};
 
 use rand::rngs::StdRng;
 
-use super::{SchemeSpec, Settings, StoreSpec, WorkloadError, WorkloadResult, claims};
+use super::{Settings, WorkloadError, WorkloadResult, claims};
 use crate::claims::{ClaimSet, Claims};
+use crate::scheme::spec::{SchemeSpec, StoreSpec};
 use crate::scheme::{Rejection, SchemeError, TokenScheme};
 use crate::store::{RedisStore, StoreError, StoreResult, is_cluster_url, redact_url};
 

@@ -378,7 +378,8 @@ fn point(
 mod tests {
     use super::*;
     use crate::scheme::JwtAlg;
-    use crate::workload::{NoProgress, StoreSpec};
+    use crate::scheme::spec::StoreSpec;
+    use crate::workload::NoProgress;
 
     #[test]
     fn tiny_scale_run_has_every_point_without_errors() {

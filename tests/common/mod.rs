@@ -28,15 +28,16 @@ use tokenbench::clock::{Clock, ManualClock};
 use tokenbench::denylist::MemoryDenylist;
 use tokenbench::measure::Budget;
 use tokenbench::scheme::jwt::JwtKeys;
+use tokenbench::scheme::spec::{Family as WorkloadFamily, StoreSpec};
 use tokenbench::scheme::{
     JwtAlg, JwtConfig, JwtScheme, RevocationStrategy, SessionConfig, SessionScheme, TokenScheme,
 };
 use tokenbench::store::{SessionRecord, SessionStore};
+use tokenbench::workload::Settings;
 use tokenbench::workload::revoke::RevokeParams;
 use tokenbench::workload::scale::ScaleParams;
 use tokenbench::workload::size::SizeParams;
 use tokenbench::workload::validate::ValidateParams;
-use tokenbench::workload::{Family as WorkloadFamily, Settings, StoreSpec};
 
 pub use tokenbench::scheme::spec::SchemeId;
 

@@ -20,7 +20,7 @@ use tokenbench::http::{App, Revocation, ServerConfig, Transport, router};
 use tokenbench::load::vu::form_csrf;
 use tokenbench::load::{Generator, LoadConfig, LoadError, Mix, Protocol, Target};
 use tokenbench::scheme::JwtAlg;
-use tokenbench::workload::{SchemeSpec, StoreSpec};
+use tokenbench::scheme::spec::{SchemeSpec, StoreSpec};
 
 const CHEAP: PasswordParams = PasswordParams {
     memory_kib: 64,
@@ -40,16 +40,19 @@ fn app(spec: SchemeSpec, transport: Transport, revocation: Revocation) -> Arc<Ap
     App::new(config(spec, transport, revocation)).expect("build the app")
 }
 
+/// A scheme whose token names a record in a store (a session): deleted at logout, its
+/// login form bound to a pre-login session.
 fn is_session(spec: &SchemeSpec) -> bool {
-    matches!(spec, SchemeSpec::Session(_))
+    spec.capabilities().store_lookup
 }
 
-/// The credential cookie's name for a scheme.
-fn credential_cookie(spec: &SchemeSpec) -> &'static str {
+/// The credential cookie's name for a scheme: `__Host-sid` for a session, `__Host-<family>`
+/// (`__Host-jwt`) for a self-contained token.
+fn credential_cookie(spec: &SchemeSpec) -> String {
     if is_session(spec) {
-        "__Host-sid"
+        "__Host-sid".to_owned()
     } else {
-        "__Host-jwt"
+        format!("__Host-{}", spec.family().name())
     }
 }
 

@@ -14,11 +14,12 @@ use tokenbench::claims::ClaimSet;
 use tokenbench::clock::{Clock, ManualClock};
 use tokenbench::denylist::{Denylist, MemoryDenylist, RedisDenylist};
 use tokenbench::results::schema::revoke::RevokeResults;
+use tokenbench::scheme::spec::Family;
 use tokenbench::scheme::{Rejection, SessionConfig, SessionScheme, TokenScheme};
 use tokenbench::store::{RedisStore, SessionRecord, SessionStore, StoreError};
 use tokenbench::workload::outage::{server_cpu_secs, used_memory};
 use tokenbench::workload::validate::{Operation, ValidateResults};
-use tokenbench::workload::{Family, NoProgress, revoke, scale, size, validate};
+use tokenbench::workload::{NoProgress, revoke, scale, size, validate};
 
 /// A fresh cluster, or `None` (skip, see `crate::common::skip`) when the tools are missing.
 /// Tests that kill nodes need one of their own; the others could share

@@ -24,6 +24,7 @@ use tokenbench::clock::CoarseClock;
 use tokenbench::measure::Budget;
 use tokenbench::results::schema::scale::ScaleResults;
 use tokenbench::results::schema::size::SizeResults;
+use tokenbench::scheme::spec::{Family, StoreSpec};
 use tokenbench::scheme::{
     Principal, Rejection, SchemeError, SessionConfig, SessionScheme, TokenScheme,
 };
@@ -31,7 +32,7 @@ use tokenbench::store::RedisStore;
 use tokenbench::workload::outage::RECOVERY_WAIT;
 use tokenbench::workload::revoke::{RevokeResults, Strategy};
 use tokenbench::workload::validate::{Operation, ValidateResults};
-use tokenbench::workload::{Family, NoProgress, StoreSpec, revoke, scale, size, validate};
+use tokenbench::workload::{NoProgress, revoke, scale, size, validate};
 
 use crate::common::skip::{self, shared_redis_url};
 

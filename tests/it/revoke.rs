@@ -13,13 +13,14 @@ use tokenbench::clock::{ManualClock, SystemClock};
 use tokenbench::denylist::{Denylist, MemoryDenylist, PolledDenylist, PushedDenylist};
 use tokenbench::measure::Budget;
 use tokenbench::results::schema::ResultFile;
+use tokenbench::scheme::spec::Family;
 use tokenbench::scheme::{
     CachedScheme, JwtAlg, JwtConfig, JwtScheme, Principal, Rejection, RevocationStrategy,
     SchemeError, SessionConfig, SessionScheme, TokenScheme,
 };
 use tokenbench::store::MemoryStore;
 use tokenbench::workload::revoke::{RevokeParams, RevokeResults, Strategy, TrialClock, run};
-use tokenbench::workload::{Family, NoProgress, Settings};
+use tokenbench::workload::{NoProgress, Settings};
 
 /// Longest any test waits for something that should happen in microseconds.
 const PATIENCE: Duration = Duration::from_secs(10);

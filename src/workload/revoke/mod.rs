@@ -103,12 +103,13 @@ use nodes::Cluster;
 use trials::run_wall;
 
 use super::outage::{Remote, selected_redis};
-use super::{Family, Progress, Settings, Workload, WorkloadError, WorkloadResult};
+use super::{Progress, Settings, Workload, WorkloadError, WorkloadResult};
 use crate::measure::Measurement;
 use crate::measure::stats::Summary;
 use crate::results::schema::ResultFile;
 use crate::scheme::Rejection;
 use crate::scheme::jwt::JwtKeys;
+use crate::scheme::spec::Family;
 use crate::scheme::{JwtAlg, TokenScheme};
 use crate::units::parse_duration;
 

@@ -28,13 +28,14 @@ pub use crate::results::schema::validate::{BudgetCheck, Operation, ValidateResul
 
 use fixtures::{DecodeReference, JwtFixture, MapReference, Planned, SessionFixture};
 
-use super::{Progress, SchemeSpec, Settings, StoreSpec, Workload, WorkloadError, WorkloadResult};
+use super::{Progress, Settings, Workload, WorkloadError, WorkloadResult};
 use crate::claims::ClaimSet;
 use crate::crypto::CryptoBackend;
 use crate::measure::rounds::{self, Op, Spread};
 use crate::results::schema::ResultFile;
 use crate::scheme::JwtAlg;
 use crate::scheme::spec::{SchemeId, StoreKind};
+use crate::scheme::spec::{SchemeSpec, StoreSpec};
 
 /// The embedded session scheme the map reference stands beside.
 const SESSION_MEMORY: SchemeId = SchemeId::Session(StoreKind::Memory);
@@ -247,7 +248,8 @@ mod tests {
 
     use super::*;
     use crate::measure::Budget;
-    use crate::workload::{Family, NoProgress};
+    use crate::scheme::spec::Family;
+    use crate::workload::NoProgress;
 
     #[test]
     fn tiny_validate_run_has_every_row_and_round_trips() {

@@ -6,7 +6,7 @@ use super::*;
 /// logout replay.
 async fn cookie_flow(spec: SchemeSpec, revocation: Revocation) {
     let app = app(spec.clone(), Transport::Cookie, revocation);
-    let name = credential_cookie(&spec);
+    let name = &credential_cookie(&spec);
     let mut b = Browser::default();
     let csrf = b.login_page_csrf(&app).await;
     let pre = b.clone();
@@ -134,7 +134,7 @@ async fn bearer_flow(spec: SchemeSpec, revocation: Revocation) {
 /// credential.
 async fn login_csrf_refused(spec: SchemeSpec) {
     let app = app(spec.clone(), Transport::Cookie, Revocation::None);
-    let name = credential_cookie(&spec);
+    let name = &credential_cookie(&spec);
     let mut cold = Browser::default();
     let r = cold.login(&app, "user-1", "password-1", "anything").await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
@@ -175,11 +175,11 @@ async fn bad_credentials(spec: SchemeSpec) {
         ] {
             let mut b = Browser::default();
             let csrf = b.login_page_csrf(&app).await;
-            let before = b.cookie(credential_cookie(&spec));
+            let before = b.cookie(&credential_cookie(&spec));
             let r = b.login(&app, user, password, &csrf).await;
             assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{transport} {user}");
             assert!(r.json().get("access_token").is_none());
-            assert_eq!(b.cookie(credential_cookie(&spec)), before);
+            assert_eq!(b.cookie(&credential_cookie(&spec)), before);
         }
     }
 }
@@ -189,7 +189,7 @@ async fn bad_credentials(spec: SchemeSpec) {
 async fn client_mistakes(spec: SchemeSpec) {
     let bearer = app(spec.clone(), Transport::Bearer, Revocation::None);
     let app = app(spec.clone(), Transport::Cookie, Revocation::None);
-    let name = credential_cookie(&spec);
+    let name = &credential_cookie(&spec);
     let mut b = Browser::default();
     let status = |r: Reply| r.status;
     let dup = format!("{name}=AAAAAAAAAAAAAAAAAAAAAA; {name}=BBBBBBBBBBBBBBBBBBBBBB");

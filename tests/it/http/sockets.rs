@@ -194,7 +194,7 @@ fn serve_prints_its_address_and_refuses_public_listens() {
         .enable_all()
         .build()
         .unwrap();
-    let m: tokenbench::http::metrics::MetricsSnapshot = rt
+    let m: tokenbench::net::metrics::MetricsSnapshot = rt
         .block_on(tokenbench::load::client::get_json(&cfg, "/metrics"))
         .unwrap();
     assert_eq!(m.schema_version, 1);

@@ -1,6 +1,6 @@
-//! Reading credentials out of request headers, with no store access: the credential
-//! cookie (every `Cookie` field joined, as HTTP/2 may split them), the bearer token, the
-//! CSRF header. Duplicates are refused (400) rather than guessed between.
+//! Reading credentials out of request headers, with no store access: a cookie (every
+//! `Cookie` field joined, as HTTP/2 may split them), the bearer token, the CSRF header.
+//! Duplicates are refused (400) rather than guessed between.
 
 use axum::http::{HeaderMap, header};
 

@@ -1,13 +1,11 @@
 //! TLS for the server and the load generator: a self-signed certificate for `localhost`,
 //! `127.0.0.1` and `::1` generated at start-up (rcgen; never written to disk), a rustls
-//! server configuration offering HTTP/2 and HTTP/1.1 by ALPN, and client configurations.
+//! server configuration offering HTTP/2 and HTTP/1.1 by ALPN, and a client configuration.
 //!
 //! Both sides use rustls's aws-lc-rs provider explicitly (not the process default), so this
-//! never interferes with the JWT crypto backend chosen in [`crate::crypto`].
-//!
-//! The only client verifier here accepts **any** certificate (it still checks handshake
-//! signatures): it is for the generated certificate on loopback, and the load generator
-//! uses it only when told so (`--insecure`).
+//! never interferes with the JWT crypto backend chosen in [`crate::crypto`]. The only
+//! client verifier accepts **any** certificate (it still checks handshake signatures): it
+//! is for the generated certificate on loopback, used only when asked (`--insecure`).
 
 use std::sync::Arc;
 
@@ -16,50 +14,52 @@ use rustls::crypto::CryptoProvider;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer, ServerName, UnixTime};
 use rustls::{DigitallySignedStruct, SignatureScheme};
 
-use super::HttpError;
-
 /// ALPN protocol id of HTTP/2.
 pub const ALPN_H2: &[u8] = b"h2";
 /// ALPN protocol id of HTTP/1.1.
 pub const ALPN_HTTP11: &[u8] = b"http/1.1";
+
+/// Why a certificate or a TLS configuration could not be made.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("TLS: {0}")]
+pub struct TlsError(pub String);
 
 fn provider() -> Arc<CryptoProvider> {
     Arc::new(rustls::crypto::aws_lc_rs::default_provider())
 }
 
 /// A fresh self-signed certificate and its private key.
-pub fn self_signed() -> Result<(CertificateDer<'static>, PrivateKeyDer<'static>), HttpError> {
+pub fn self_signed() -> Result<(CertificateDer<'static>, PrivateKeyDer<'static>), TlsError> {
     let names = vec![
         "localhost".to_owned(),
         "127.0.0.1".to_owned(),
         "::1".to_owned(),
     ];
-    let ck =
-        rcgen::generate_simple_self_signed(names).map_err(|e| HttpError::Tls(e.to_string()))?;
+    let ck = rcgen::generate_simple_self_signed(names).map_err(|e| TlsError(e.to_string()))?;
     let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(ck.signing_key.serialize_der()));
     Ok((ck.cert.der().clone(), key))
 }
 
 /// A server configuration with a freshly generated certificate, ALPN `h2` then `http/1.1`.
-pub fn server_config() -> Result<Arc<rustls::ServerConfig>, HttpError> {
+pub fn server_config() -> Result<Arc<rustls::ServerConfig>, TlsError> {
     let (cert, key) = self_signed()?;
     let mut config = rustls::ServerConfig::builder_with_provider(provider())
         .with_safe_default_protocol_versions()
-        .map_err(|e| HttpError::Tls(e.to_string()))?
+        .map_err(|e| TlsError(e.to_string()))?
         .with_no_client_auth()
         .with_single_cert(vec![cert], key)
-        .map_err(|e| HttpError::Tls(e.to_string()))?;
+        .map_err(|e| TlsError(e.to_string()))?;
     config.alpn_protocols = vec![ALPN_H2.to_vec(), ALPN_HTTP11.to_vec()];
     Ok(Arc::new(config))
 }
 
 /// A client configuration that accepts any server certificate (loopback, `--insecure`)
 /// and offers `alpn`.
-pub fn insecure_client_config(alpn: &[&[u8]]) -> Result<Arc<rustls::ClientConfig>, HttpError> {
+pub fn insecure_client_config(alpn: &[&[u8]]) -> Result<Arc<rustls::ClientConfig>, TlsError> {
     let provider = provider();
     let mut config = rustls::ClientConfig::builder_with_provider(provider.clone())
         .with_safe_default_protocol_versions()
-        .map_err(|e| HttpError::Tls(e.to_string()))?
+        .map_err(|e| TlsError(e.to_string()))?
         .dangerous()
         .with_custom_certificate_verifier(Arc::new(AcceptAnyCertificate(provider)))
         .with_no_client_auth();

@@ -1,0 +1,229 @@
+//! How the site handles the credential of whatever scheme it serves: one trait object,
+//! [`SiteCredential`], that the routes drive without knowing the token family. [`build`]
+//! picks the implementation once, from the scheme's capabilities:
+//!
+//! - [`stored::StoredCredential`] for a token that names a record in a store (a session):
+//!   the synchronizer CSRF token lives in the record, login deletes the presented record.
+//! - [`self_contained::SelfContainedCredential`] for any token that carries its claims
+//!   (built through `SchemeSpec::build`): signed double-submit CSRF bound to the token's
+//!   `credential_id`, revocation by denylist when the server has one.
+//!
+//! Credentials call their scheme and store only through [`Calls`], so `/metrics` counts
+//! the CPU of every such call as the token's.
+
+mod self_contained;
+mod stored;
+
+use std::borrow::Cow;
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use cookie::{Cookie, SameSite};
+
+use self_contained::SelfContainedCredential;
+
+use super::HttpError;
+use super::config::ServerConfig;
+use super::csrf::CsrfKey;
+use super::error::ApiError;
+use super::metrics::{Metrics, SAMPLE_EVERY};
+use crate::claims::Claims;
+use crate::clock::Clock;
+use crate::denylist::{MemoryDenylist, RedisDenylist};
+use crate::scheme::spec::BuildOptions;
+use crate::scheme::{Principal, Rejection, RevocationStrategy, SchemeError, TokenScheme};
+
+/// Role marking a pre-login session (created by `GET /login` to hold the login CSRF
+/// token); such a session authenticates nobody.
+pub const PRE_LOGIN_ROLE: &str = "tokenbench:pre-login";
+
+/// What the routes need of the credential of the scheme served, whatever its family.
+/// Methods that take [`Calls`] may call the scheme or its store; the others do not.
+pub(crate) trait SiteCredential: Send + Sync {
+    /// The scheme that issues, validates and revokes the credential.
+    fn scheme(&self) -> &dyn TokenScheme;
+
+    /// Name of the cookie carrying the credential (cookie transport).
+    fn cookie_name(&self) -> &str;
+
+    /// The `Set-Cookie` value carrying `token`, hardened, `Max-Age` its lifetime.
+    fn set_cookie(&self, token: &str) -> String;
+
+    /// The `Set-Cookie` value that clears the credential cookie (logout).
+    fn clear_cookie(&self) -> String;
+
+    /// `expires_in` of a bearer login: how long a fresh credential lives if unused.
+    fn expires_in(&self) -> Duration;
+
+    /// The CSRF token bound to `token`, a credential just authenticated.
+    fn csrf_token(&self, calls: &Calls<'_>, token: &str) -> Result<String, ApiError>;
+
+    /// True when `presented` is the CSRF token bound to `token` (constant time).
+    fn check_csrf(&self, calls: &Calls<'_>, token: &str, presented: &str) -> bool;
+
+    /// The cookie whose live login binding `GET /login` reuses, if it reuses one.
+    fn login_page_cookie(&self) -> Option<&str>;
+
+    /// `GET /login` with cookies: the form's CSRF token and the cookies binding it;
+    /// `presented` is the value of [`login_page_cookie`](Self::login_page_cookie).
+    fn login_form(
+        &self,
+        calls: &Calls<'_>,
+        presented: Option<String>,
+    ) -> Result<(String, Vec<String>), ApiError>;
+
+    /// The cookie `POST /login` expects the form's CSRF token to be bound to.
+    fn login_csrf_cookie(&self) -> &str;
+
+    /// `POST /login` with cookies: the form's `csrf` against the login cookie, before the
+    /// password is checked (403 when it does not match).
+    fn check_login_csrf(&self, calls: &Calls<'_>, cookie: &str, form: &str)
+    -> Result<(), ApiError>;
+
+    /// Ends the credential a client presents at login, before a new one exists (fixation).
+    fn end_at_login(&self, calls: &Calls<'_>, presented: &str) -> Result<(), ApiError>;
+
+    /// The `Set-Cookie` values of a successful login that issued `token`.
+    fn login_cookies(&self, token: &str) -> Vec<String>;
+}
+
+/// The server's calls into its token scheme, each counted in [`Metrics`] (`validate`
+/// apart, every other call as the token's other CPU) and one in [`SAMPLE_EVERY`] timed.
+pub(crate) struct Calls<'a> {
+    scheme: &'a dyn TokenScheme,
+    metrics: &'a Metrics,
+}
+
+impl<'a> Calls<'a> {
+    /// Calls into `scheme`, counted in `metrics`.
+    pub(crate) fn new(scheme: &'a dyn TokenScheme, metrics: &'a Metrics) -> Self {
+        Calls { scheme, metrics }
+    }
+
+    /// `validate`.
+    pub(crate) fn validate(&self, token: &str) -> Result<Principal, Rejection> {
+        let m = self.metrics;
+        m.validate.run(m.overhead_ns(), SAMPLE_EVERY, || {
+            self.scheme.validate(token)
+        })
+    }
+
+    /// Any other call into the scheme or its store.
+    pub(crate) fn other<T>(&self, f: impl FnOnce() -> T) -> T {
+        let m = self.metrics;
+        m.token_other.run(m.overhead_ns(), SAMPLE_EVERY, f)
+    }
+
+    /// `issue`.
+    pub(crate) fn issue(&self, claims: &Claims) -> Result<String, SchemeError> {
+        self.other(|| self.scheme.issue(claims))
+    }
+
+    /// `revoke`.
+    pub(crate) fn revoke(&self, token: &str) -> Result<(), SchemeError> {
+        self.other(|| self.scheme.revoke(token))
+    }
+
+    /// `credential_id`: the identity `token` names, unverified.
+    pub(crate) fn credential_id<'t>(&self, token: &'t str) -> Option<Cow<'t, str>> {
+        self.other(|| self.scheme.credential_id(token))
+    }
+}
+
+/// The live credential handling, and what the server keeps beside it.
+pub(crate) struct Built {
+    /// The credential the routes drive.
+    pub(crate) credential: Box<dyn SiteCredential>,
+    /// The in-process denylist, which the server purges of expired entries.
+    pub(crate) denylist: Option<Arc<MemoryDenylist>>,
+    /// No call can block on I/O: the routes may call the scheme on the worker.
+    pub(crate) inline: bool,
+}
+
+/// Builds the scheme of `config` and its credential handling, chosen here and only here
+/// by capability: a token looked up in a store is a [`stored::StoredCredential`]; one
+/// that carries its claims is a [`SelfContainedCredential`], with a denylist when
+/// [`Revocation::needs_denylist`](super::Revocation::needs_denylist).
+pub(crate) fn build(
+    config: &ServerConfig,
+    key: Arc<CsrfKey>,
+    clock: Arc<dyn Clock>,
+) -> Result<Built, HttpError> {
+    let spec = &config.scheme;
+    let caps = spec.capabilities();
+    if caps.store_lookup {
+        let store = spec.store().ok_or_else(|| {
+            HttpError::Config(format!("{spec} looks its tokens up but names no store"))
+        })?;
+        return Ok(Built {
+            credential: stored::build(store, config.session.clone(), clock)?,
+            denylist: None,
+            inline: !store.is_remote(),
+        });
+    }
+    if !caps.carries_claims {
+        return Err(HttpError::Config(format!(
+            "{spec} neither carries its claims nor names a store: nothing to serve"
+        )));
+    }
+    let (revocation, denylist, inline) = match &config.denylist_redis {
+        _ if !config.revocation.needs_denylist(caps) => (RevocationStrategy::None, None, true),
+        None => {
+            let d = Arc::new(MemoryDenylist::new());
+            (
+                RevocationStrategy::CentralDenylist(d.clone()),
+                Some(d),
+                true,
+            )
+        }
+        Some(url) => {
+            let d = Arc::new(RedisDenylist::connect(url)?);
+            (RevocationStrategy::CentralDenylist(d), None, false)
+        }
+    };
+    let denylisted = !matches!(revocation, RevocationStrategy::None);
+    let options = BuildOptions {
+        session: config.session.clone(),
+        jwt: config.jwt.clone(),
+        revocation,
+    };
+    let scheme = spec.build(options, clock)?;
+    Ok(Built {
+        credential: Box::new(SelfContainedCredential::new(
+            scheme,
+            format!("__Host-{}", spec.family().name()),
+            config.jwt.lifetime,
+            key,
+            denylisted,
+        )),
+        denylist,
+        inline,
+    })
+}
+
+/// The claims of a pre-login session.
+fn pre_login_claims() -> Claims {
+    Claims {
+        user_id: "anonymous".into(),
+        roles: vec![PRE_LOGIN_ROLE.into()],
+        profile: BTreeMap::new(),
+    }
+}
+
+/// True for the claims of a pre-login session, which authenticate nobody.
+pub(crate) fn is_pre_login(claims: &Claims) -> bool {
+    claims.roles.iter().any(|r| r == PRE_LOGIN_ROLE)
+}
+
+/// A hardened `Set-Cookie` value that makes the browser drop cookie `name`.
+fn clearing_cookie(name: &str) -> String {
+    let mut c = Cookie::build((name, ""))
+        .http_only(true)
+        .secure(true)
+        .same_site(SameSite::Lax)
+        .path("/")
+        .build();
+    c.make_removal();
+    c.to_string()
+}

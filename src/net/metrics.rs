@@ -1,0 +1,84 @@
+//! The JSON body of the server's `GET /metrics`, versioned: the server writes it, the http
+//! workload and the tests read it, and the results schema derives per-request figures
+//! from two of them (`MetricsDelta::between`). How the server fills it: HTTP.md.
+
+use serde::{Deserialize, Serialize};
+
+/// Version of the `/metrics` JSON.
+pub const METRICS_SCHEMA_VERSION: u32 = 1;
+
+/// Sampled CPU accounting of one kind of call, at one instant.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct CpuCount {
+    /// Calls made.
+    pub calls: u64,
+    /// Calls timed.
+    pub sampled: u64,
+    /// CPU time of the timed calls, ns (the clock's own cost removed).
+    pub sampled_cpu_ns: u64,
+}
+
+impl CpuCount {
+    /// Estimated CPU of all calls, ns: the sampled mean times the calls.
+    pub fn estimated_cpu_ns(&self) -> f64 {
+        if self.sampled == 0 {
+            0.0
+        } else {
+            self.sampled_cpu_ns as f64 / self.sampled as f64 * self.calls as f64
+        }
+    }
+
+    /// Difference `self - earlier`.
+    pub fn since(&self, earlier: &CpuCount) -> CpuCount {
+        CpuCount {
+            calls: self.calls.saturating_sub(earlier.calls),
+            sampled: self.sampled.saturating_sub(earlier.sampled),
+            sampled_cpu_ns: self.sampled_cpu_ns.saturating_sub(earlier.sampled_cpu_ns),
+        }
+    }
+}
+
+/// The server's figures at one instant: the body of `GET /metrics`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MetricsSnapshot {
+    /// [`METRICS_SCHEMA_VERSION`].
+    pub schema_version: u32,
+    /// User + system CPU time of the whole server process so far, ns.
+    pub process_cpu_ns: u64,
+    /// User CPU time, ns.
+    pub user_cpu_ns: u64,
+    /// System (kernel) CPU time, ns.
+    pub system_cpu_ns: u64,
+    /// Resident memory now, bytes (0 where unknown).
+    pub rss_bytes: u64,
+    /// Peak resident memory, bytes.
+    pub max_rss_bytes: u64,
+    /// Requests answered, `/metrics` excluded.
+    pub requests: u64,
+    /// `/metrics` requests answered.
+    pub metrics_requests: u64,
+    /// Answers by status class, 1xx..5xx.
+    pub status_classes: [u64; 5],
+    /// Requests shed (503, too many in flight).
+    pub shed: u64,
+    /// Requests refused with 503 because the store could not be reached (fail closed).
+    pub store_unavailable: u64,
+    /// Requests past their deadline (408).
+    pub timeouts: u64,
+    /// Bytes read from client sockets.
+    pub bytes_in: u64,
+    /// Bytes written to client sockets.
+    pub bytes_out: u64,
+    /// Connections accepted.
+    pub connections_accepted: u64,
+    /// Connections open.
+    pub connections_open: u64,
+    /// Calls into the token scheme other than `validate`.
+    pub token_other: CpuCount,
+    /// `validate` calls.
+    pub validate: CpuCount,
+    /// Password verifications.
+    pub password: CpuCount,
+    /// Calibrated cost of one warm thread-CPU clock read, ns.
+    pub clock_overhead_ns: u64,
+}

@@ -1,0 +1,14 @@
+//! What the HTTP server (`http`) and the load generator (`load`) share, kept below both so
+//! that neither imports the other: how a credential travels ([`Transport`]), the
+//! byte-counting stream both wrap their sockets in ([`counting`]), the TLS set-up
+//! ([`tls`]), this process's CPU and memory ([`usage`]), and the JSON of the server's
+//! `GET /metrics` ([`metrics`]), which the server writes and its readers parse.
+
+pub mod counting;
+pub mod metrics;
+pub mod tls;
+mod transport;
+pub mod usage;
+
+pub use counting::{ByteCounter, CountingStream};
+pub use transport::Transport;
