@@ -2,7 +2,7 @@
 //! every route plus the protective layers (header size, load shedding, deadlines, counting).
 //!
 //! [`TokenScheme`](crate::scheme::TokenScheme) is synchronous and a Redis store blocks on
-//! the network, so handlers call the scheme only through one function, [`App::blocking`]:
+//! the network, so handlers call the scheme only through one function, `App::blocking`:
 //! on tokio's blocking pool when a call can block on I/O or is long (argon2id), inline on
 //! the worker when the scheme only touches process memory (saving a thread hand-off).
 

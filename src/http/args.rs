@@ -36,8 +36,13 @@ pub struct ServeArgs {
     /// Allow a --listen address outside loopback (the demo accounts' passwords are public).
     #[arg(long)]
     pub allow_non_loopback: bool,
-    /// Demo accounts user-<i> / password-<i> for i below N (demo only).
-    #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u64).range(1..=100_000))]
+    /// How many demo accounts (demo only: their passwords are public).
+    #[arg(
+        long,
+        default_value_t = 100,
+        help = "Demo accounts user-<i> / password-<i> for i below N (demo only)",
+        value_parser = clap::value_parser!(u64).range(1..=100_000)
+    )]
     pub users: u64,
     /// HTTPS with HTTP/2 by ALPN and a certificate generated at start-up.
     #[arg(long)]

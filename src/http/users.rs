@@ -1,20 +1,11 @@
 //! The demo accounts: `user-<i>` with password `password-<i>` for i below N, **demo only**
-//! (the passwords are public by construction). Each password is stored as an argon2id PHC
-//! string with its own random salt, hashed at start-up on every core.
+//! (the passwords are public by construction), stored as argon2id PHC strings with their
+//! own salts and hashed at start-up on every core. [`PasswordParams::default`] is cheaper
+//! than OWASP's recommendation so the demo starts fast (figures: HTTP.md).
 //!
-//! Cost: [`PasswordParams::default`] is argon2id with m = 4096 KiB, t = 1, p = 1, a few
-//! milliseconds per hash, so `--users 1000` starts in about a second on two cores. That is
-//! below OWASP's recommendation (m = 19456 KiB, t = 2): chosen so the demo starts fast and a
-//! login does not swamp the per-request figures; a real site would use OWASP's figures.
-//!
-//! [`Users::verify`] costs the same for an unknown user as for a wrong password: an unknown
-//! name is verified against a dummy hash of the same cost, and the hashes are compared in
-//! constant time.
-//!
-//! Memory: argon2id's working memory (m KiB) is a buffer kept per thread and reused, not
-//! allocated per login. Allocating 4 MiB per verification on a pool of blocking threads
-//! left that memory spread over every malloc arena: a server's RSS grew to about 2 GB under
-//! the http workload; with the reused buffer it stays at m KiB per thread that verifies.
+//! [`Users::verify`] costs the same for an unknown user as for a wrong password (a dummy
+//! hash of the same cost, compared in constant time), and reuses one argon2 working buffer
+//! per thread: allocated per login, it spread the server's memory over every malloc arena.
 
 thread_local! {
     /// argon2id working memory of this thread, reused across verifications.

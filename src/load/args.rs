@@ -12,8 +12,8 @@ use crate::units::parse_duration;
 /// Options of `tokenbench load`.
 #[derive(Debug, Clone, Args)]
 pub struct LoadArgs {
-    /// The server, http[s]://HOST:PORT (loopback only).
-    #[arg(long)]
+    /// The server's root URL (loopback only).
+    #[arg(long, help = "The server, http[s]://HOST:PORT (loopback only)")]
     pub target: String,
     /// HTTP version: http1.1 or h2 (h2c on http://, ALPN h2 on https://).
     #[arg(long, default_value = "http1.1", value_parser = parse_protocol)]
