@@ -99,7 +99,7 @@ fn parse_transport(s: &str) -> Result<Transport, String> {
 impl ServeArgs {
     /// The scheme these flags name: `--spec`, or the command line's spelling of a family
     /// (the one place in the server that names families).
-    pub fn spec(&self) -> Result<SchemeSpec, String> {
+    pub fn scheme_spec(&self) -> Result<SchemeSpec, String> {
         if let Some(json) = &self.spec {
             return serde_json::from_str(json)
                 .map_err(|e| format!("--spec is not a scheme spec: {e}"));
@@ -122,7 +122,7 @@ impl ServeArgs {
         if self.idle_timeout > self.absolute_timeout {
             return Err("--idle-timeout must not exceed --absolute-timeout".into());
         }
-        let scheme = self.spec()?;
+        let scheme = self.scheme_spec()?;
         let caps = scheme.capabilities();
         if self.revocation == Revocation::Denylist && caps.revocable_by_delete {
             return Err(format!(

@@ -167,20 +167,18 @@ pub(crate) fn build(
             "{spec} neither carries its claims nor names a store: nothing to serve"
         )));
     }
-    let (revocation, denylist, inline) = match &config.denylist_redis {
-        _ if !config.revocation.needs_denylist(caps) => (RevocationStrategy::None, None, true),
-        None => {
-            let d = Arc::new(MemoryDenylist::new());
-            (
-                RevocationStrategy::CentralDenylist(d.clone()),
-                Some(d),
-                true,
-            )
-        }
-        Some(url) => {
-            let d = Arc::new(RedisDenylist::connect(url)?);
-            (RevocationStrategy::CentralDenylist(d), None, false)
-        }
+    let (revocation, denylist, inline) = if !config.revocation.needs_denylist(caps) {
+        (RevocationStrategy::None, None, true)
+    } else if let Some(url) = &config.denylist_redis {
+        let d = Arc::new(RedisDenylist::connect(url)?);
+        (RevocationStrategy::CentralDenylist(d), None, false)
+    } else {
+        let d = Arc::new(MemoryDenylist::new());
+        (
+            RevocationStrategy::CentralDenylist(d.clone()),
+            Some(d),
+            true,
+        )
     };
     let denylisted = !matches!(revocation, RevocationStrategy::None);
     let options = BuildOptions {
