@@ -6,19 +6,22 @@ use std::time::Duration;
 use clap::Args;
 
 use super::config::{Limits, Revocation, ServerConfig, Transport};
-use crate::scheme::{JwtAlg, JwtConfig, SessionConfig};
+use crate::scheme::{JwtAlg, JwtConfig, PasetoPurpose, SessionConfig};
 use crate::units::{parse_duration, parse_lifetime};
 use crate::workload::{Family, SchemeSpec, StoreSpec};
 
 /// Options of `tokenbench serve`.
 #[derive(Debug, Clone, Args)]
 pub struct ServeArgs {
-    /// Token family: session or jwt.
+    /// Token family: session, jwt or paseto.
     #[arg(long, default_value = "session", value_parser = parse_family)]
     pub scheme: Family,
     /// JWT algorithm: HS256, RS256, ES256, EdDSA.
     #[arg(long, default_value = "HS256", value_parser = parse_alg)]
     pub alg: JwtAlg,
+    /// PASETO v4 purpose: public (Ed25519, claims readable) or local (encrypted).
+    #[arg(long, default_value = "public", value_parser = parse_purpose)]
+    pub purpose: PasetoPurpose,
     /// Session store: memory, rwlock, redis://HOST:PORT[/DB], redis+cluster://HOST:PORT[,...].
     /// With --scheme jwt --revocation denylist, a redis:// store holds the denylist.
     #[arg(long, default_value = "memory", value_parser = parse_store)]
@@ -73,6 +76,9 @@ fn parse_family(s: &str) -> Result<Family, String> {
 fn parse_alg(s: &str) -> Result<JwtAlg, String> {
     s.parse()
 }
+fn parse_purpose(s: &str) -> Result<PasetoPurpose, String> {
+    s.parse()
+}
 fn parse_store(s: &str) -> Result<StoreSpec, String> {
     match StoreSpec::parse_list(s)?.as_slice() {
         [one] => Ok(one.clone()),
@@ -102,9 +108,12 @@ impl ServeArgs {
         let scheme = match self.scheme {
             Family::Session => SchemeSpec::Session(self.store.clone()),
             Family::Jwt => SchemeSpec::Jwt(self.alg),
+            Family::Paseto => SchemeSpec::Paseto(self.purpose),
         };
         let denylist_redis = match (&self.scheme, self.revocation, &self.store) {
-            (Family::Jwt, Revocation::Denylist, StoreSpec::Redis(url)) => Some(url.clone()),
+            (Family::Jwt | Family::Paseto, Revocation::Denylist, StoreSpec::Redis(url)) => {
+                Some(url.clone())
+            }
             (Family::Session, Revocation::Denylist, _) => {
                 return Err("--revocation applies to --scheme jwt (sessions are deleted)".into());
             }

@@ -54,6 +54,17 @@ pub fn serve_args(
                 a.extend(["--revocation".into(), "denylist".into()]);
             }
         }
+        SchemeSpec::Paseto(purpose) => {
+            a.extend([
+                "--scheme".into(),
+                "paseto".into(),
+                "--purpose".into(),
+                purpose.name().into(),
+            ]);
+            if revocation == Revocation::Denylist {
+                a.extend(["--revocation".into(), "denylist".into()]);
+            }
+        }
     }
     a.extend([
         "--transport".into(),

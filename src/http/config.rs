@@ -176,8 +176,9 @@ impl ServerConfig {
     /// or `expiry-only` (a JWT without a denylist lives until `exp`).
     pub fn logout_semantics(&self) -> &'static str {
         match (&self.scheme, self.revocation) {
-            (SchemeSpec::Session(_), _) | (SchemeSpec::Jwt(_), Revocation::Denylist) => "revoked",
-            (SchemeSpec::Jwt(_), Revocation::None) => "expiry-only",
+            (SchemeSpec::Session(_), _)
+            | (SchemeSpec::Jwt(_) | SchemeSpec::Paseto(_), Revocation::Denylist) => "revoked",
+            (SchemeSpec::Jwt(_) | SchemeSpec::Paseto(_), Revocation::None) => "expiry-only",
         }
     }
 }
