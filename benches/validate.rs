@@ -27,7 +27,8 @@ use tokenbench::claims::ClaimSet;
 use tokenbench::denylist::{Denylist, MemoryDenylist};
 use tokenbench::scheme::jwt::WireClaims;
 use tokenbench::scheme::{
-    JwtAlg, JwtConfig, JwtScheme, Rejection, RevocationStrategy, TokenScheme,
+    JwtAlg, JwtConfig, JwtScheme, PasetoPurpose, PasetoScheme, Rejection, RevocationStrategy,
+    TokenScheme,
 };
 use tokenbench::store::{SessionRecord, SessionStore};
 
@@ -120,7 +121,32 @@ fn validate_reject(c: &mut Criterion) {
                 let id = BenchmarkId::new(&subject.name, "other-key");
                 bench_reject(&mut group, id, scheme, &forged, &Rejection::BadSignature);
             }
+            Family::Paseto => {
+                let token = scheme.issue(&claims).expect("issue");
+                common::assert_valid(scheme, &token, &claims);
+                // A changed payload character: the signature or tag no longer verifies.
+                let tampered = common::tamper_paseto_body(&token);
+                let id = BenchmarkId::new(&subject.name, "tampered-body");
+                bench_reject(&mut group, id, scheme, &tampered, &Rejection::BadSignature);
+            }
         }
+    }
+    // Revoked PASETOs likewise, each purpose with an in-memory denylist.
+    for purpose in PasetoPurpose::ALL {
+        let denylist = Arc::new(MemoryDenylist::new());
+        let scheme = PasetoScheme::new(
+            purpose,
+            JwtConfig::default(),
+            RevocationStrategy::CentralDenylist(denylist.clone()),
+            common::clock(),
+        )
+        .expect("PASETO key generation");
+        let token = scheme.issue(&claims).expect("issue");
+        common::assert_valid(&scheme, &token, &claims);
+        scheme.revoke(&token).expect("revoke");
+        assert_eq!(denylist.len(), 1);
+        let id = BenchmarkId::new(scheme.name(), "revoked");
+        bench_reject(&mut group, id, &scheme, &token, &Rejection::Revoked);
     }
     // Revoked JWTs need schemes that can revoke: the same keys with an in-memory denylist.
     for alg in JwtAlg::ALL {

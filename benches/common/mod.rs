@@ -118,6 +118,13 @@ pub fn subjects(background: usize, revocation: impl Fn() -> RevocationStrategy) 
         .map(|spec| {
             let scheme: Arc<dyn TokenScheme> = match &spec {
                 SchemeSpec::Jwt(alg) => Arc::new(jwt(*alg, revocation())),
+                SchemeSpec::Paseto(_) => {
+                    let options = BuildOptions {
+                        revocation: revocation(),
+                        ..BuildOptions::default()
+                    };
+                    spec.build(options, clock()).expect("PASETO key generation")
+                }
                 SchemeSpec::Session(_) => {
                     let options = BuildOptions {
                         session: fixed_sessions(),
@@ -201,6 +208,20 @@ pub fn tamper_signature(token: &str) -> String {
     let sig_start = token.rfind('.').expect("a JWT has three segments") + 1;
     let mut bytes = token.as_bytes().to_vec();
     bytes[sig_start] = if bytes[sig_start] == b'A' { b'B' } else { b'A' };
+    String::from_utf8(bytes).expect("base64url is ASCII")
+}
+
+/// `token` (a PASETO) with one character of its body changed, the footer untouched.
+pub fn tamper_paseto_body(token: &str) -> String {
+    let body_start = token
+        .match_indices('.')
+        .nth(1)
+        .expect("v4.<purpose>.<body>")
+        .0
+        + 1;
+    let mut bytes = token.as_bytes().to_vec();
+    let i = body_start + 10;
+    bytes[i] = if bytes[i] == b'A' { b'B' } else { b'A' };
     String::from_utf8(bytes).expect("base64url is ASCII")
 }
 

@@ -9,13 +9,13 @@ use anyhow::{Context, bail};
 use clap::Args;
 
 use super::output::Output;
-use super::{Redacted, parse_alg, parse_claims, parse_family, parse_store};
+use super::{Redacted, parse_alg, parse_claims, parse_family, parse_purpose, parse_store};
 use tokenbench::claims::ClaimSet;
 use tokenbench::clock::{Clock, SystemClock};
 use tokenbench::crypto;
 use tokenbench::results::RunDir;
 use tokenbench::scheme::spec::{BuildOptions, Family, SchemeSpec, StoreSpec};
-use tokenbench::scheme::{JwtAlg, SessionConfig};
+use tokenbench::scheme::{JwtAlg, PasetoPurpose, SessionConfig};
 use tokenbench::store::redact_url;
 use tokenbench::workload::{Settings, claims};
 
@@ -30,12 +30,15 @@ pub struct ReportArgs {
 /// Options of `issue`.
 #[derive(Debug, Args)]
 pub struct IssueArgs {
-    /// session or jwt.
+    /// session, jwt or paseto.
     #[arg(long, value_parser = parse_family)]
     pub scheme: Family,
     /// JWT algorithm.
     #[arg(long, value_parser = parse_alg, default_value = "HS256")]
     pub alg: JwtAlg,
+    /// PASETO v4 purpose: public or local.
+    #[arg(long, value_parser = parse_purpose, default_value = "public")]
+    pub purpose: PasetoPurpose,
     /// Claim set: minimal, typical, large.
     #[arg(long, value_parser = parse_claims, default_value = "typical")]
     pub claims: ClaimSet,
@@ -129,6 +132,7 @@ pub(crate) fn issue(a: &IssueArgs) -> anyhow::Result<ExitCode> {
     let spec = match a.scheme {
         Family::Session => SchemeSpec::Session(StoreSpec::Memory),
         Family::Jwt => SchemeSpec::Jwt(a.alg),
+        Family::Paseto => SchemeSpec::Paseto(a.purpose),
     };
     let scheme = match (&a.store, &a.redis_prefix) {
         (None, None) => spec.build(

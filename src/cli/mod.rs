@@ -27,8 +27,8 @@ use output::Output;
 use tokenbench::claims::ClaimSet;
 use tokenbench::crypto::{self, CryptoBackend};
 use tokenbench::run::{self, Plan, Step};
-use tokenbench::scheme::JwtAlg;
 use tokenbench::scheme::spec::{Family, StoreSpec};
+use tokenbench::scheme::{JwtAlg, PasetoPurpose};
 use tokenbench::store::redact_url;
 use tokenbench::workload::{REGISTRY, Registered, Settings, registered};
 
@@ -81,7 +81,7 @@ pub struct CommonArgs {
     /// Appended to the run folder's name.
     #[arg(long)]
     pub label: Option<String>,
-    /// Token families: session, jwt.
+    /// Token families: session, jwt, paseto.
     #[arg(long, value_delimiter = ',', value_parser = parse_family)]
     pub schemes: Option<Vec<Family>>,
     /// Session stores: memory (default), rwlock, redis://HOST:PORT[/DB], redis (URL from
@@ -92,6 +92,9 @@ pub struct CommonArgs {
     /// JWT algorithms: HS256, RS256, ES256, EdDSA.
     #[arg(long, value_delimiter = ',', value_parser = parse_alg)]
     pub algs: Option<Vec<JwtAlg>>,
+    /// PASETO v4 purposes: public (Ed25519), local (XChaCha20 + BLAKE2b).
+    #[arg(long, value_delimiter = ',', value_parser = parse_purpose)]
+    pub pasetos: Option<Vec<PasetoPurpose>>,
     /// Seed of the workload inputs.
     #[arg(long, default_value_t = 42)]
     pub seed: u64,
@@ -115,6 +118,9 @@ impl CommonArgs {
         }
         if let Some(a) = &self.algs {
             s.algs = dedup(a.clone());
+        }
+        if let Some(p) = &self.pasetos {
+            s.pasetos = dedup(p.clone());
         }
         s.seed = self.seed;
         s.backend = self.crypto;
@@ -189,6 +195,9 @@ impl<T: Clone + Send + Sync + 'static> clap::builder::TypedValueParser for Redac
 }
 
 pub(crate) fn parse_alg(s: &str) -> Result<JwtAlg, String> {
+    s.parse()
+}
+pub(crate) fn parse_purpose(s: &str) -> Result<PasetoPurpose, String> {
     s.parse()
 }
 pub(crate) fn parse_claims(s: &str) -> Result<ClaimSet, String> {

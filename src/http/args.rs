@@ -7,18 +7,21 @@ use clap::Args;
 
 use super::config::{Limits, Revocation, ServerConfig, Transport};
 use crate::scheme::spec::{Family, SchemeSpec, StoreSpec};
-use crate::scheme::{JwtAlg, JwtConfig, SessionConfig};
+use crate::scheme::{JwtAlg, JwtConfig, PasetoPurpose, SessionConfig};
 use crate::units::{parse_duration, parse_lifetime};
 
 /// Options of `tokenbench serve`.
 #[derive(Debug, Clone, Args)]
 pub struct ServeArgs {
-    /// Token family: session or jwt.
+    /// Token family: session, jwt or paseto.
     #[arg(long, default_value = "session", value_parser = parse_family)]
     pub scheme: Family,
     /// JWT algorithm: HS256, RS256, ES256, EdDSA.
     #[arg(long, default_value = "HS256", value_parser = parse_alg)]
     pub alg: JwtAlg,
+    /// PASETO v4 purpose: public (Ed25519, claims readable) or local (encrypted).
+    #[arg(long, default_value = "public", value_parser = parse_purpose)]
+    pub purpose: PasetoPurpose,
     /// Session store: memory, rwlock, redis://HOST:PORT[/DB], redis+cluster://HOST:PORT[,...].
     /// With --scheme jwt --revocation denylist, a redis:// store holds the denylist.
     #[arg(long, default_value = "memory", value_parser = parse_store)]
@@ -83,6 +86,9 @@ fn parse_family(s: &str) -> Result<Family, String> {
 fn parse_alg(s: &str) -> Result<JwtAlg, String> {
     s.parse()
 }
+fn parse_purpose(s: &str) -> Result<PasetoPurpose, String> {
+    s.parse()
+}
 fn parse_store(s: &str) -> Result<StoreSpec, String> {
     match StoreSpec::parse_list(s)?.as_slice() {
         [one] => Ok(one.clone()),
@@ -107,6 +113,7 @@ impl ServeArgs {
         Ok(match self.scheme {
             Family::Session => SchemeSpec::Session(self.store.clone()),
             Family::Jwt => SchemeSpec::Jwt(self.alg),
+            Family::Paseto => SchemeSpec::Paseto(self.purpose),
         })
     }
 

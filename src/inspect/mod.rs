@@ -1,5 +1,6 @@
 //! What anyone holding a token can read from it: JWT header and claims without a key,
-//! signature verification with a JWK, and what an opaque token reveals (nothing).
+//! signature verification with a JWK, a PASETO's footer (and a `v4.public` token's claims),
+//! and what an opaque token reveals (nothing).
 //!
 //! [`inspect`] is the library side of `tokenbench inspect TOKEN [--jwk FILE]`. It never
 //! enforces expiry: it reports it. With a JWK it verifies the signature using only the
@@ -80,6 +81,8 @@ pub struct Inspection {
 pub enum TokenView {
     /// A JWS-signed JWT: header and claims are readable without any key.
     Jwt(JwtView),
+    /// A PASETO v4: the footer is readable, the claims only in a `v4.public` token.
+    Paseto(PasetoView),
     /// Anything else: a reference whose meaning lives on the server.
     Opaque(OpaqueView),
 }
@@ -102,6 +105,21 @@ pub struct JwtView {
     /// `iat`, `nbf` and `exp` as UTC dates (added in schema version 1 without a bump:
     /// a new field, nothing else changed).
     pub dates_utc: ClaimDates,
+}
+
+/// What a PASETO v4 shows to anyone who holds it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PasetoView {
+    /// `v4.public` or `v4.local`.
+    pub protocol: String,
+    /// The claims of a `v4.public` token; `None` for `v4.local` (encrypted).
+    pub claims: Option<Value>,
+    /// Bytes of readable claims JSON (0 for `v4.local`).
+    pub claims_bytes: usize,
+    /// The footer, as text (tokenbench puts the key's PASERK id there); readable in both.
+    pub footer: Option<String>,
+    /// The `exp` claim against the time given to [`inspect`], when the claims are readable.
+    pub expiry: Option<Expiry>,
 }
 
 /// The NumericDate claims of a JWT as UTC dates, RFC 3339 (`2026-12-01T08:47:16Z`), for
@@ -240,7 +258,14 @@ pub fn inspect(
         .transpose()?;
 
     let segments = trimmed.split('.').count();
-    let (view, verdict) = if segments == 3 {
+    let (view, verdict) = if let Some(seen) = crate::scheme::paseto::peek(trimmed) {
+        let verdict = key.as_ref().map(|_| {
+            Verdict::Invalid(
+                "a JWK verifies JWS signatures; a PASETO is verified with its PASERK key".into(),
+            )
+        });
+        (TokenView::Paseto(read_paseto(seen, now_secs)), verdict)
+    } else if segments == 3 {
         let jwt = read_jwt(trimmed, now_secs, &mut notes)?;
         if let (Some(alg), Some(got @ 1..)) = (&jwt.header_alg, jwt.signature_bytes) {
             let rsa_bytes = key.as_ref().and_then(|k| k.rsa_modulus_bytes);
@@ -308,6 +333,40 @@ pub fn inspect(
         }),
         notes,
     })
+}
+
+/// A PASETO's readable parts, with the expiry of a `v4.public` token.
+fn read_paseto(seen: crate::scheme::paseto::PasetoPeek, now_secs: u64) -> PasetoView {
+    let expiry = seen.claims.as_ref().map(|claims| match claims.get("exp") {
+        None => Expiry::NoExp,
+        Some(exp) => match exp.as_str().map(crate::scheme::paseto::claims::unix_secs) {
+            Some(Ok(secs)) => {
+                // A date that does not fit i64 seconds is past 9999 anyway.
+                let exp = i64::try_from(secs).unwrap_or(i64::MAX);
+                let delta = i128::from(exp) - i128::from(now_secs);
+                let secs = u64::try_from(delta.unsigned_abs()).unwrap_or(u64::MAX);
+                if delta <= 0 {
+                    Expiry::Expired {
+                        exp,
+                        secs_ago: secs,
+                    }
+                } else {
+                    Expiry::ExpiresIn { exp, secs }
+                }
+            }
+            Some(Err(reason)) => Expiry::Unreadable { reason },
+            None => Expiry::Unreadable {
+                reason: format!("{exp} is not an RFC 3339 date string"),
+            },
+        },
+    });
+    PasetoView {
+        protocol: seen.purpose.header().trim_end_matches('.').to_owned(),
+        claims_bytes: seen.claims.as_ref().map_or(0, |c| c.to_string().len()),
+        claims: seen.claims,
+        footer: seen.footer,
+        expiry,
+    }
 }
 
 /// What follows `Bearer` and its spaces (RFC 6750 2.1; the scheme is case-insensitive,

@@ -42,6 +42,31 @@ impl Inspection {
                 }
                 let _ = writeln!(out, "expiry: {}; reported, not enforced", jwt.expiry);
             }
+            TokenView::Paseto(p) => {
+                let _ = writeln!(
+                    out,
+                    "token: PASETO {} ({} characters, {} bytes of readable claims)",
+                    p.protocol, self.chars, p.claims_bytes
+                );
+                match &p.claims {
+                    Some(claims) => {
+                        let _ = writeln!(out, "claims (readable by anyone holding the token):");
+                        let _ = writeln!(out, "{}", pretty(claims));
+                    }
+                    None => {
+                        let _ = writeln!(
+                            out,
+                            "claims: encrypted (XChaCha20 + BLAKE2b); nothing readable without the key"
+                        );
+                    }
+                }
+                if let Some(footer) = &p.footer {
+                    let _ = writeln!(out, "footer (readable by anyone): {footer}");
+                }
+                if let Some(expiry) = &p.expiry {
+                    let _ = writeln!(out, "expiry: {expiry}; reported, not enforced");
+                }
+            }
             TokenView::Opaque(o) => {
                 let _ = writeln!(out, "token: opaque ({} characters)", self.chars);
                 let _ = writeln!(out, "base64url: {}", if o.base64url { "yes" } else { "no" });

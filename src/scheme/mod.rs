@@ -1,18 +1,23 @@
-//! The pairing at the heart of tokenbench: one [`TokenScheme`] trait, two families.
+//! The pairing at the heart of tokenbench: one [`TokenScheme`] trait, three families.
 //!
 //! - [`SessionScheme`]: an opaque random ID; the claims live in a [`SessionStore`](crate::store::SessionStore).
 //! - [`JwtScheme`]: the claims travel inside a signed JWT; the server keeps only keys
 //!   (and, optionally, a `jti` denylist).
+//! - [`PasetoScheme`]: PASETO v4, self-contained like a JWT: `v4.public` (signed, claims
+//!   readable) or `v4.local` (encrypted, claims hidden).
 //!
-//! Every workload takes `&dyn TokenScheme` and knows nothing about which family it drives.
+//! Every workload takes `&dyn TokenScheme` and knows nothing about which family it drives;
+//! where it must tell families apart it asks [`spec::Capabilities`].
 
 pub mod cached;
 pub mod jwt;
+pub mod paseto;
 pub mod session;
 pub mod spec;
 
 pub use cached::CachedScheme;
 pub use jwt::{JwtAlg, JwtConfig, JwtScheme, RevocationStrategy};
+pub use paseto::{PasetoPurpose, PasetoScheme};
 pub use session::{SessionConfig, SessionScheme};
 
 use std::borrow::Cow;
@@ -20,6 +25,15 @@ use std::sync::Arc;
 
 use crate::claims::Claims;
 use crate::store::StoreError;
+
+/// The claims anyone holding `token` can read without a key, as JSON: a JWT's payload, a
+/// `v4.public` PASETO's; `None` for a token that shows none (a session ID, a `v4.local`
+/// PASETO, anything unreadable).
+pub fn readable_claims(token: &str) -> Option<serde_json::Value> {
+    jwt::peek(token)
+        .map(|(_, claims)| claims)
+        .or_else(|| paseto::peek(token).and_then(|p| p.claims))
+}
 
 /// Upper bound on any token a scheme will look at, in bytes, unless configured otherwise.
 pub const DEFAULT_MAX_TOKEN_BYTES: usize = 8 * 1024;

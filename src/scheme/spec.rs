@@ -21,9 +21,11 @@ use std::time::Duration;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
+use super::jwt::JwtKeys;
+use super::paseto::PasetoKeys;
 use super::{
-    JwtAlg, JwtConfig, JwtScheme, RevocationStrategy, SchemeError, SessionConfig, SessionScheme,
-    TokenScheme,
+    JwtAlg, JwtConfig, JwtScheme, PasetoPurpose, PasetoScheme, RevocationStrategy, SchemeError,
+    SessionConfig, SessionScheme, TokenScheme,
 };
 use crate::clock::Clock;
 use crate::denylist::{MemoryDenylist, RedisDenylist};
@@ -40,17 +42,20 @@ pub enum Family {
     Session,
     /// Signed JWTs: the claims travel in the token.
     Jwt,
+    /// PASETO v4 (public and local): the claims travel in the token.
+    Paseto,
 }
 
 impl Family {
-    /// Both families, sessions first (report order).
-    pub const ALL: [Family; 2] = [Family::Session, Family::Jwt];
+    /// Every family, sessions first (report order).
+    pub const ALL: [Family; 3] = [Family::Session, Family::Jwt, Family::Paseto];
 
-    /// `session` or `jwt`.
+    /// `session`, `jwt` or `paseto`.
     pub fn name(self) -> &'static str {
         match self {
             Family::Session => "session",
             Family::Jwt => "jwt",
+            Family::Paseto => "paseto",
         }
     }
 }
@@ -109,8 +114,9 @@ impl FromStr for Family {
         match s.to_ascii_lowercase().as_str() {
             "session" | "sessions" => Ok(Family::Session),
             "jwt" | "jwts" => Ok(Family::Jwt),
+            "paseto" | "pasetos" => Ok(Family::Paseto),
             _ => Err(format!(
-                "unknown scheme family '{s}' (expected session or jwt)"
+                "unknown scheme family '{s}' (expected session, jwt or paseto)"
             )),
         }
     }
@@ -275,6 +281,8 @@ pub enum SchemeSpec {
     Session(StoreSpec),
     /// JWTs signed with this algorithm.
     Jwt(JwtAlg),
+    /// PASETO v4 tokens of this purpose.
+    Paseto(PasetoPurpose),
 }
 
 impl SchemeSpec {
@@ -283,6 +291,7 @@ impl SchemeSpec {
         match self {
             SchemeSpec::Session(s) => SchemeId::Session(s.kind()),
             SchemeSpec::Jwt(a) => SchemeId::Jwt(*a),
+            SchemeSpec::Paseto(p) => SchemeId::Paseto(*p),
         }
     }
 
@@ -305,7 +314,7 @@ impl SchemeSpec {
     pub fn store(&self) -> Option<&StoreSpec> {
         match self {
             SchemeSpec::Session(s) => Some(s),
-            SchemeSpec::Jwt(_) => None,
+            SchemeSpec::Jwt(_) | SchemeSpec::Paseto(_) => None,
         }
     }
 
@@ -335,6 +344,8 @@ pub enum SchemeId {
     Session(StoreKind),
     /// A JWT scheme with this algorithm.
     Jwt(JwtAlg),
+    /// A PASETO v4 scheme of this purpose.
+    Paseto(PasetoPurpose),
 }
 
 impl SchemeId {
@@ -343,6 +354,7 @@ impl SchemeId {
         match self {
             SchemeId::Session(_) => Family::Session,
             SchemeId::Jwt(_) => Family::Jwt,
+            SchemeId::Paseto(_) => Family::Paseto,
         }
     }
 
@@ -359,6 +371,15 @@ impl SchemeId {
                 public_key_verifiable: alg != JwtAlg::HS256,
                 per_crypto_backend: true,
             },
+            SchemeId::Paseto(purpose) => Capabilities {
+                carries_claims: true,
+                claims_readable: purpose == PasetoPurpose::Public,
+                store_lookup: false,
+                revocable_by_delete: false,
+                expiry_in_token: true,
+                public_key_verifiable: purpose == PasetoPurpose::Public,
+                per_crypto_backend: false,
+            },
         }
     }
 
@@ -366,23 +387,33 @@ impl SchemeId {
     pub fn store(self) -> Option<StoreKind> {
         match self {
             SchemeId::Session(s) => Some(s),
-            SchemeId::Jwt(_) => None,
+            SchemeId::Jwt(_) | SchemeId::Paseto(_) => None,
         }
     }
 
     /// The algorithm of a JWT scheme.
     pub fn alg(self) -> Option<JwtAlg> {
         match self {
-            SchemeId::Session(_) => None,
             SchemeId::Jwt(a) => Some(a),
+            SchemeId::Session(_) | SchemeId::Paseto(_) => None,
         }
     }
 
-    /// Report order: sessions (by store kind) first, then JWTs in [`JwtAlg::ALL`] order.
+    /// The purpose of a PASETO scheme.
+    pub fn paseto(self) -> Option<PasetoPurpose> {
+        match self {
+            SchemeId::Paseto(p) => Some(p),
+            SchemeId::Session(_) | SchemeId::Jwt(_) => None,
+        }
+    }
+
+    /// Report order: sessions (by store kind) first, then JWTs in [`JwtAlg::ALL`] order,
+    /// then PASETO in [`PasetoPurpose::ALL`] order.
     pub fn order(self) -> usize {
         match self {
             SchemeId::Session(s) => s as usize,
             SchemeId::Jwt(a) => 10 + a as usize,
+            SchemeId::Paseto(p) => 20 + p as usize,
         }
     }
 }
@@ -393,6 +424,7 @@ impl fmt::Display for SchemeId {
         f.pad(&match self {
             SchemeId::Session(s) => format!("session-{}", s.name()),
             SchemeId::Jwt(a) => format!("jwt-{a}"),
+            SchemeId::Paseto(p) => format!("paseto-v4-{p}"),
         })
     }
 }
@@ -415,8 +447,15 @@ impl FromStr for SchemeId {
                 .map(SchemeId::Jwt)
                 .ok_or_else(|| format!("unknown JWT algorithm {alg:?} in scheme {s:?}"));
         }
+        if let Some(purpose) = s.strip_prefix("paseto-v4-") {
+            return PasetoPurpose::ALL
+                .into_iter()
+                .find(|p| p.name() == purpose)
+                .map(SchemeId::Paseto)
+                .ok_or_else(|| format!("unknown PASETO purpose {purpose:?} in scheme {s:?}"));
+        }
         Err(format!(
-            "unknown scheme {s:?} (expected session-<store> or jwt-<alg>)"
+            "unknown scheme {s:?} (expected session-<store>, jwt-<alg> or paseto-v4-<purpose>)"
         ))
     }
 }
@@ -567,7 +606,57 @@ impl SchemeSpec {
                 clock,
             })?,
             SchemeSpec::Jwt(alg) => Arc::new(JwtScheme::new(*alg, jwt, revocation, clock)?),
+            SchemeSpec::Paseto(purpose) => {
+                Arc::new(PasetoScheme::new(*purpose, jwt, revocation, clock)?)
+            }
         })
+    }
+}
+
+/// The key material of a self-contained scheme (a JWT algorithm's keys, a PASETO purpose's
+/// keys), generated once and shared by every scheme built from it: the issuer and its
+/// verifiers, a scheme with a denylist beside one without, several validator nodes.
+#[derive(Debug, Clone)]
+pub enum SchemeKeys {
+    /// A JWT algorithm's keys.
+    Jwt(Arc<JwtKeys>),
+    /// A PASETO purpose's keys.
+    Paseto(Arc<PasetoKeys>),
+}
+
+impl SchemeKeys {
+    /// Fresh keys for `spec`; `None` for a scheme that keeps its state in a store.
+    pub fn generate(spec: &SchemeSpec) -> Result<Option<SchemeKeys>, SchemeError> {
+        Ok(match spec {
+            SchemeSpec::Session(_) => None,
+            SchemeSpec::Jwt(alg) => Some(SchemeKeys::Jwt(Arc::new(JwtKeys::generate(*alg)?))),
+            SchemeSpec::Paseto(purpose) => Some(SchemeKeys::Paseto(Arc::new(
+                PasetoKeys::generate(*purpose)?,
+            ))),
+        })
+    }
+
+    /// A scheme on these keys, with this claims policy and revocation strategy.
+    pub fn build(
+        &self,
+        config: JwtConfig,
+        revocation: RevocationStrategy,
+        clock: Arc<dyn Clock>,
+    ) -> Arc<dyn TokenScheme> {
+        match self {
+            SchemeKeys::Jwt(keys) => Arc::new(JwtScheme::with_keys(
+                keys.clone(),
+                config,
+                revocation,
+                clock,
+            )),
+            SchemeKeys::Paseto(keys) => Arc::new(PasetoScheme::with_keys(
+                keys.clone(),
+                config,
+                revocation,
+                clock,
+            )),
+        }
     }
 }
 
@@ -581,6 +670,7 @@ mod tests {
             .into_iter()
             .map(SchemeId::Session)
             .chain(JwtAlg::ALL.into_iter().map(SchemeId::Jwt))
+            .chain(PasetoPurpose::ALL.into_iter().map(SchemeId::Paseto))
         {
             let name = id.to_string();
             assert_eq!(name.parse::<SchemeId>(), Ok(id));
@@ -590,6 +680,9 @@ mod tests {
             "session-",
             "session-mem",
             "jwt-hs256",
+            "paseto-v4-Public",
+            "paseto-v3-public",
+            "paseto-v4-",
             "jwt-none",
             "cookie-x",
             "",
@@ -624,6 +717,16 @@ mod tests {
             // Only the MAC needs the secret to verify.
             assert_eq!(jwt.public_key_verifiable, alg != JwtAlg::HS256, "{alg}");
         }
+        let public = SchemeId::Paseto(PasetoPurpose::Public).capabilities();
+        let local = SchemeId::Paseto(PasetoPurpose::Local).capabilities();
+        for paseto in [public, local] {
+            assert!(paseto.carries_claims && paseto.expiry_in_token && !paseto.store_lookup);
+            // pasetors brings its own crypto: nothing to measure twice.
+            assert!(!paseto.per_crypto_backend);
+        }
+        // v4.local encrypts: the holder sees nothing, and verifying needs the secret.
+        assert!(public.claims_readable && public.public_key_verifiable);
+        assert!(!local.claims_readable && !local.public_key_verifiable);
     }
 
     #[test]

@@ -41,7 +41,7 @@ pub use crate::results::schema::SummaryRow;
 pub use crate::results::schema::summary::summary_csv;
 use crate::scheme::spec::{BuildOptions, Family, SchemeSpec, StoreSpec};
 use crate::scheme::{
-    JwtAlg, JwtConfig, RevocationStrategy, SchemeError, SessionConfig, TokenScheme,
+    JwtAlg, JwtConfig, PasetoPurpose, RevocationStrategy, SchemeError, SessionConfig, TokenScheme,
 };
 
 /// Every workload, in run order: adding one is its file plus one line here.
@@ -282,6 +282,9 @@ pub struct Settings {
     pub stores: Vec<StoreSpec>,
     /// JWT algorithms to run.
     pub algs: Vec<JwtAlg>,
+    /// PASETO v4 purposes to run (absent in settings recorded before PASETO: both).
+    #[serde(default = "all_pasetos")]
+    pub pasetos: Vec<PasetoPurpose>,
     /// Seed of every workload input (user ids, lookup order, revocation times).
     pub seed: u64,
     /// JWT lifetime (`exp - iat`).
@@ -297,9 +300,10 @@ impl Settings {
     pub fn defaults(quick: bool) -> Settings {
         Settings {
             quick,
-            families: vec![Family::Session, Family::Jwt],
+            families: Family::ALL.to_vec(),
             stores: vec![StoreSpec::Memory, StoreSpec::RwLock],
             algs: JwtAlg::ALL.to_vec(),
+            pasetos: all_pasetos(),
             seed: 42,
             jwt_lifetime: Duration::from_secs(15 * 60),
             budget: if quick { Budget::QUICK } else { Budget::FULL },
@@ -315,6 +319,9 @@ impl Settings {
         }
         if self.families.contains(&Family::Jwt) {
             out.extend(self.algs.iter().copied().map(SchemeSpec::Jwt));
+        }
+        if self.families.contains(&Family::Paseto) {
+            out.extend(self.pasetos.iter().copied().map(SchemeSpec::Paseto));
         }
         out
     }
@@ -336,6 +343,10 @@ impl Settings {
     pub fn redis_url(&self) -> Option<&str> {
         self.stores.iter().find_map(StoreSpec::url)
     }
+}
+
+fn all_pasetos() -> Vec<PasetoPurpose> {
+    PasetoPurpose::ALL.to_vec()
 }
 
 /// Logical cores of this machine (at least 1).

@@ -377,8 +377,8 @@ fn point(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::scheme::JwtAlg;
     use crate::scheme::spec::StoreSpec;
+    use crate::scheme::{JwtAlg, PasetoPurpose};
     use crate::workload::NoProgress;
 
     #[test]
@@ -390,10 +390,11 @@ mod tests {
             scale_duration: Duration::from_millis(20),
         };
         opts.algs = vec![JwtAlg::HS256];
+        opts.pasetos = vec![PasetoPurpose::Local];
         opts.stores = vec![StoreSpec::Memory, StoreSpec::RwLock];
         let r = run(&opts, &p, &NoProgress).unwrap();
-        // 2 stores x 2 working sets x 2 thread counts + 1 JWT x 2 thread counts.
-        assert_eq!(r.points.len(), 10);
+        // 2 stores x 2 working sets x 2 thread counts + (1 JWT + 1 PASETO) x 2 thread counts.
+        assert_eq!(r.points.len(), 12);
         for p in &r.points {
             assert_eq!(p.errors, 0, "{p:?}");
             assert!(p.ops > 0 && p.ops_per_sec > 0.0);
@@ -403,11 +404,14 @@ mod tests {
                     .is_empty()
             );
         }
-        assert!(
-            r.points
-                .iter()
-                .any(|p| p.scheme == "jwt-HS256" && p.sessions.is_none())
-        );
+        for token in ["jwt-HS256", "paseto-v4-local"] {
+            assert!(
+                r.points
+                    .iter()
+                    .any(|p| p.scheme == token && p.sessions.is_none()),
+                "{token}"
+            );
+        }
         let back: ScaleResults = serde_json::from_str(&serde_json::to_string(&r).unwrap()).unwrap();
         assert!(back == r);
     }

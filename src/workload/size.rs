@@ -30,7 +30,7 @@ use crate::alloc;
 use crate::claims::ClaimSet;
 use crate::clock::CoarseClock;
 use crate::denylist::{Denylist, MemoryDenylist, RedisDenylist};
-use crate::scheme::jwt::peek;
+use crate::scheme::readable_claims;
 use crate::scheme::session::set_cookie;
 use crate::scheme::{RevocationStrategy, SessionConfig, SessionScheme};
 use crate::store::RedisStore;
@@ -113,9 +113,11 @@ pub fn run(
                 clock.clone(),
             )
         })?;
-        let max_age = match spec {
-            SchemeSpec::Session(_) => SessionConfig::default().absolute_timeout,
-            SchemeSpec::Jwt(_) => opts.jwt_lifetime,
+        // A cookie lives as long as the credential it carries.
+        let max_age = if spec.capabilities().expiry_in_token {
+            opts.jwt_lifetime
+        } else {
+            SessionConfig::default().absolute_timeout
         };
         for set in ClaimSet::ALL {
             let input = claims(set, &mut rng);
@@ -166,15 +168,18 @@ fn size_row(spec: &SchemeSpec, set: ClaimSet, token: &str, max_age: Duration) ->
         "Set-Cookie: {}",
         set_cookie(COOKIE_NAME, token, SameSite::Lax, max_age)
     );
-    let (readable_payload_bytes, readable_claims, random_bits) = match peek(token) {
-        Some((_, payload)) => {
+    let (readable_payload_bytes, readable_claims, random_bits) = match readable_claims(token) {
+        Some(payload) => {
             let names = payload
                 .as_object()
                 .map(|o| o.keys().cloned().collect())
                 .unwrap_or_default();
-            // The jti is the only random part of a JWT: 16 bytes.
+            // The jti is the only random part of a JWT or a PASETO: 16 bytes.
             (payload.to_string().len(), names, 128)
         }
+        // Carries its claims, encrypted: the jti inside is still 128 random bits (the
+        // nonce is random too, but it is there to encrypt, not to be unguessable).
+        None if spec.capabilities().carries_claims => (0, Vec::new(), 128),
         None => (0, Vec::new(), base64_bits(token)),
     };
     SizeRow {
@@ -427,6 +432,23 @@ mod tests {
         assert_eq!(
             jwt.authorization_header_bytes,
             "Authorization: Bearer ".len() + jwt.token_bytes
+        );
+        // PASETO: v4.public shows its claims to the holder, v4.local shows none.
+        let paseto = |name: &str| {
+            r.rows
+                .iter()
+                .find(|x| x.scheme == name && x.claims == ClaimSet::Typical)
+                .unwrap()
+        };
+        let public = paseto("paseto-v4-public");
+        assert!(public.readable_claims.contains(&"sub".to_string()));
+        assert!(public.readable_payload_bytes > 100);
+        let local = paseto("paseto-v4-local");
+        assert_eq!(local.readable_payload_bytes, 0);
+        assert!(local.readable_claims.is_empty());
+        assert!(
+            local.token_bytes > public.token_bytes / 2,
+            "the claims are in it"
         );
         // Unit tests do not install the counting allocator: memory is reported as unmeasured.
         assert!(r.memory.is_empty());

@@ -30,7 +30,8 @@ use tokenbench::measure::Budget;
 use tokenbench::scheme::jwt::JwtKeys;
 use tokenbench::scheme::spec::{Family as WorkloadFamily, StoreSpec};
 use tokenbench::scheme::{
-    JwtAlg, JwtConfig, JwtScheme, RevocationStrategy, SessionConfig, SessionScheme, TokenScheme,
+    JwtAlg, JwtConfig, JwtScheme, PasetoPurpose, PasetoScheme, RevocationStrategy, SessionConfig,
+    SessionScheme, TokenScheme,
 };
 use tokenbench::store::{SessionRecord, SessionStore};
 use tokenbench::workload::Settings;
@@ -55,6 +56,8 @@ pub struct Subject {
     pub public_key: Option<Vec<u8>>,
     /// The JWT scheme's own keys, to sign forged headers and claims as its issuer would.
     pub keys: Option<Arc<JwtKeys>>,
+    /// The PASETO scheme itself, to seal forged payloads as its issuer would.
+    pub paseto: Option<Arc<PasetoScheme>>,
 }
 
 pub fn session_config() -> SessionConfig {
@@ -85,6 +88,7 @@ pub fn session_subject<S: SessionStore>(make_store: impl Fn() -> S) -> Subject {
         lifetime: config.idle_timeout,
         public_key: None,
         keys: None,
+        paseto: None,
     }
 }
 
@@ -103,6 +107,26 @@ pub fn jwt_subject(alg: JwtAlg) -> Subject {
         clock,
         id: SchemeId::Jwt(alg),
         lifetime: config.lifetime,
+        paseto: None,
+    }
+}
+
+pub fn paseto_subject(purpose: PasetoPurpose) -> Subject {
+    let clock = Arc::new(ManualClock::starting_now());
+    let config = JwtConfig::default();
+    let denylist = || RevocationStrategy::CentralDenylist(Arc::new(MemoryDenylist::new()));
+    let scheme =
+        Arc::new(PasetoScheme::new(purpose, config.clone(), denylist(), clock.clone()).unwrap());
+    let twin = PasetoScheme::new(purpose, config.clone(), denylist(), clock.clone()).unwrap();
+    Subject {
+        public_key: scheme.keys().public_key().map(|k| k.as_bytes().to_vec()),
+        keys: None,
+        paseto: Some(scheme.clone()),
+        scheme,
+        twin: Arc::new(twin),
+        clock,
+        id: SchemeId::Paseto(purpose),
+        lifetime: config.lifetime,
     }
 }
 
@@ -112,7 +136,7 @@ impl Subject {
     pub fn jwt_to_attack(&self) -> String {
         match self.id {
             SchemeId::Jwt(_) => self.scheme.issue(&typical()).unwrap(),
-            SchemeId::Session(_) => {
+            SchemeId::Session(_) | SchemeId::Paseto(_) => {
                 let claims = valid_wire_claims(self.clock.now().as_secs());
                 sign(
                     Algorithm::HS256,
@@ -123,10 +147,16 @@ impl Subject {
         }
     }
 
-    /// True for a scheme whose token is an opaque reference to a store record (it refuses
-    /// every JWT-shaped forgery as malformed, before any lookup).
+    /// True for a scheme whose token is an opaque reference to a store record.
     pub fn is_session(&self) -> bool {
         self.id.capabilities().store_lookup
+    }
+
+    /// True for a scheme whose tokens are JWS compact serialisations (JWTs): the JWT-shaped
+    /// attacks of the suite reach its header, signature and claims policies. Every other
+    /// scheme refuses them as malformed, before any lookup or cryptography.
+    pub fn speaks_jws(&self) -> bool {
+        matches!(self.id, SchemeId::Jwt(_))
     }
 
     /// A JWT with exactly this header and claims JSON text, signed with the subject's own
@@ -162,7 +192,7 @@ impl Subject {
     pub fn own_header(&self) -> String {
         let alg = match self.id {
             SchemeId::Jwt(alg) => alg.name(),
-            SchemeId::Session(_) => "HS256",
+            SchemeId::Session(_) | SchemeId::Paseto(_) => "HS256",
         };
         json!({"typ": "JWT", "alg": alg}).to_string()
     }

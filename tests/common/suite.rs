@@ -12,7 +12,7 @@ pub use serde_json::{Value, json};
 pub use tokenbench::claims::ClaimSet;
 pub use tokenbench::clock::Clock;
 pub use tokenbench::scheme::JwtConfig;
-pub use tokenbench::scheme::{JwtAlg, Rejection, SchemeError, TokenScheme};
+pub use tokenbench::scheme::{JwtAlg, PasetoPurpose, Rejection, SchemeError, TokenScheme};
 pub use tokenbench::store::MemoryStore;
 
 pub use super::*;
@@ -184,7 +184,7 @@ macro_rules! scheme_conformance {
                 let mut claims = segment_json(&parts[1]);
                 claims["roles"] = serde_json::json!(["admin"]);
                 let forged = format!("{}.{}.{}", parts[0], b64(claims.to_string().as_bytes()), parts[2]);
-                let want = if s.is_session() { malformed() } else { Rejection::BadSignature };
+                let want = if !s.speaks_jws() { malformed() } else { Rejection::BadSignature };
                 assert_rejected(&s, &forged, &want);
             }
 
@@ -193,7 +193,7 @@ macro_rules! scheme_conformance {
                 let Some(s) = subject() else { return };
                 let parts = segments(&s.jwt_to_attack());
                 let forged = format!("{}.{}.{}", parts[0], parts[1], flip_char(&parts[2], 3));
-                let want = if s.is_session() { malformed() } else { Rejection::BadSignature };
+                let want = if !s.speaks_jws() { malformed() } else { Rejection::BadSignature };
                 assert_rejected(&s, &forged, &want);
             }
 
@@ -202,7 +202,7 @@ macro_rules! scheme_conformance {
                 let Some(s) = subject() else { return };
                 let parts = segments(&s.jwt_to_attack());
                 let forged = format!("{}.{}.", parts[0], parts[1]);
-                let want = if s.is_session() { malformed() } else { Rejection::BadSignature };
+                let want = if !s.speaks_jws() { malformed() } else { Rejection::BadSignature };
                 assert_rejected(&s, &forged, &want);
             }
 
@@ -211,7 +211,12 @@ macro_rules! scheme_conformance {
                 let Some(s) = subject() else { return };
                 let token = s.twin.issue(&typical()).unwrap();
                 assert!(s.twin.validate(&token).is_ok());
-                let want = if s.is_session() { Rejection::UnknownSession } else { Rejection::BadSignature };
+                let want = match s.id {
+                    SchemeId::Session(_) => Rejection::UnknownSession,
+                    SchemeId::Jwt(_) => Rejection::BadSignature,
+                    // Its footer names another key: refused before any cryptography.
+                    SchemeId::Paseto(_) => invalid_header(),
+                };
                 assert_rejected(&s, &token, &want);
             }
 
@@ -223,6 +228,7 @@ macro_rules! scheme_conformance {
                     .into_iter()
                     .map(jwt_subject)
                     .chain(std::iter::once(session_subject(MemoryStore::new)))
+                    .chain(PasetoPurpose::ALL.into_iter().map(paseto_subject))
                     .filter(|o| o.scheme.name() != mine && o.id != s.id && !(o.id.capabilities().store_lookup && s.id.capabilities().store_lookup))
                     .collect();
                 assert!(others.len() >= 3);
@@ -230,8 +236,12 @@ macro_rules! scheme_conformance {
                     let token = other.scheme.issue(&typical()).unwrap();
                     let want = match (s.id, other.id) {
                         (SchemeId::Session(_), _) => malformed(),
-                        (SchemeId::Jwt(_), SchemeId::Session(_)) => malformed(),
+                        (SchemeId::Jwt(_), SchemeId::Session(_) | SchemeId::Paseto(_)) => malformed(),
                         (SchemeId::Jwt(_), SchemeId::Jwt(_)) => not_allowed(),
+                        // Version and purpose confusion: another PASETO purpose is named
+                        // and refused; anything else is not a PASETO at all.
+                        (SchemeId::Paseto(_), SchemeId::Paseto(_)) => not_allowed(),
+                        (SchemeId::Paseto(_), _) => malformed(),
                     };
                     assert_rejected(&s, &token, &want);
                 }
@@ -242,7 +252,7 @@ macro_rules! scheme_conformance {
                 let Some(s) = subject() else { return };
                 for casing in ["none", "None", "NONE", "nOnE"] {
                     let token = alg_none_token(casing, s.clock.now_secs());
-                    let want = if s.is_session() { malformed() } else { not_allowed() };
+                    let want = if !s.speaks_jws() { malformed() } else { not_allowed() };
                     assert_rejected(&s, &token, &want);
                 }
             }
@@ -255,7 +265,7 @@ macro_rules! scheme_conformance {
                 let claims = valid_wire_claims(s.clock.now_secs());
                 let token = sign(Algorithm::HS256, &claims, &EncodingKey::from_secret(&key));
                 let want = match s.id {
-                    SchemeId::Session(_) => malformed(),
+                    SchemeId::Session(_) | SchemeId::Paseto(_) => malformed(),
                     SchemeId::Jwt(JwtAlg::HS256) => Rejection::BadSignature,
                     SchemeId::Jwt(_) => not_allowed(),
                 };
@@ -269,7 +279,7 @@ macro_rules! scheme_conformance {
                 let Some(s) = subject() else { return };
                 let p = segments(&s.jwt_to_attack());
                 let garble = |seg: &str| format!("{}!!", &seg[..seg.len() - 2]);
-                let (payload_reason, other) = if s.is_session() {
+                let (payload_reason, other) = if !s.speaks_jws() {
                     (malformed(), malformed())
                 } else {
                     (Rejection::BadSignature, malformed())
@@ -290,12 +300,17 @@ macro_rules! scheme_conformance {
                 let own = (0..200)
                     .map(|_| s.scheme.issue(&typical()).unwrap())
                     .find(|t| {
-                        let last = t.rsplit('.').next().unwrap_or_default();
+                        // A PASETO's last segment is its footer, the same in every token.
+                        let last = if s.speaks_jws() || s.is_session() {
+                            t.rsplit('.').next().unwrap_or_default()
+                        } else {
+                            t.as_str()
+                        };
                         last.contains('-') || last.contains('_')
                     })
                     .expect("a base64url token with '-' or '_' within 200 issues");
                 assert_rejected(&s, &format!("{own}=="), &malformed());
-                if s.is_session() {
+                if !s.speaks_jws() {
                     assert_rejected(&s, &own.replace('-', "+").replace('_', "/"), &malformed());
                     return;
                 }
@@ -339,7 +354,7 @@ macro_rules! scheme_conformance {
                 let mut fat = typical();
                 fat.profile.insert("bio".into(), "x".repeat(9000));
                 let token = s.scheme.issue(&fat).unwrap();
-                if !s.is_session() {
+                if s.id.capabilities().carries_claims {
                     assert!(token.len() > 8 * 1024);
                     assert_rejected(&s, &token, &Rejection::Oversized { len: 0, max: 0 });
                 } else {
@@ -407,7 +422,7 @@ macro_rules! scheme_conformance {
                     c["nbf"] = nbf;
                     s.forge_claims(&c)
                 };
-                if s.is_session() {
+                if !s.speaks_jws() {
                     assert_rejected(&s, &with_nbf(json!(now + 3600)), &malformed());
                     return;
                 }
@@ -433,7 +448,7 @@ macro_rules! scheme_conformance {
                     r#""crit":["exp"],"exp":1"#,
                 ] {
                     let header = format!(r#"{{"alg":{alg},"typ":"JWT",{extra}}}"#);
-                    let want = if s.is_session() { malformed() } else { invalid_header() };
+                    let want = if !s.speaks_jws() { malformed() } else { invalid_header() };
                     assert_rejected(&s, &s.forge(&header, &claims), &want);
                 }
             }
@@ -448,7 +463,7 @@ macro_rules! scheme_conformance {
                 let junk = |header: &str| {
                     format!("{}.{}.{}", b64(header.as_bytes()), b64(b"not claims"), b64(b"junk"))
                 };
-                let (dup, missing) = if s.is_session() {
+                let (dup, missing) = if !s.speaks_jws() {
                     (malformed(), malformed())
                 } else {
                     (invalid_header(), invalid_header())
@@ -467,7 +482,7 @@ macro_rules! scheme_conformance {
                 for other in ["none", "HS512", "RS384", "PS256"] {
                     match s.scheme.validate(&junk(&format!(r#"{{"alg":"{other}"}}"#))) {
                         Err(Rejection::AlgorithmNotAllowed(named)) => assert_eq!(named, other),
-                        Err(Rejection::Malformed(_)) if s.is_session() => {}
+                        Err(Rejection::Malformed(_)) if !s.speaks_jws() => {}
                         got => panic!("{}: alg {other}: {got:?}", s.scheme.name()),
                     }
                 }
@@ -482,7 +497,7 @@ macro_rules! scheme_conformance {
                     c["iat"] = json!(iat);
                     s.forge_claims(&c)
                 };
-                if s.is_session() {
+                if !s.speaks_jws() {
                     assert_rejected(&s, &with_iat(now + 60), &malformed());
                     return;
                 }
@@ -505,7 +520,7 @@ macro_rules! scheme_conformance {
                     c["exp"] = json!(exp);
                     s.forge_claims(&c)
                 };
-                if s.is_session() {
+                if !s.speaks_jws() {
                     assert_rejected(&s, &token(Some(now), u64::MAX), &malformed());
                     return;
                 }
@@ -535,7 +550,7 @@ macro_rules! scheme_conformance {
                 for (claim, bad) in [("sub", ""), ("jti", ""), ("sub", "a\u{0}b"), ("jti", "x\u{7}"), ("jti", "tab\there")] {
                     let mut c = valid_wire_claims(now);
                     c[claim] = json!(bad);
-                    let want = if s.is_session() { malformed() } else { invalid_claims() };
+                    let want = if !s.speaks_jws() { malformed() } else { invalid_claims() };
                     assert_rejected(&s, &s.forge_claims(&c), &want);
                 }
             }
@@ -550,7 +565,7 @@ macro_rules! scheme_conformance {
                     c["aud"] = aud;
                     s.forge_claims(&c)
                 };
-                if s.is_session() {
+                if !s.speaks_jws() {
                     assert_rejected(&s, &with_aud(json!([ours])), &malformed());
                     return;
                 }

@@ -19,8 +19,8 @@ use tokenbench::http::users::PasswordParams;
 use tokenbench::http::{App, Revocation, ServerConfig, Transport, router};
 use tokenbench::load::vu::form_csrf;
 use tokenbench::load::{Generator, LoadConfig, LoadError, Mix, Protocol, Target};
-use tokenbench::scheme::JwtAlg;
 use tokenbench::scheme::spec::{SchemeSpec, StoreSpec};
+use tokenbench::scheme::{JwtAlg, PasetoPurpose};
 
 const CHEAP: PasswordParams = PasswordParams {
     memory_kib: 64,

@@ -363,7 +363,7 @@ fn exp_boundaries_and_missing_exp() {
     };
     let expiry_of = |token: &str, at: u64| match inspect(token, None, at).unwrap().token {
         TokenView::Jwt(v) => v.expiry,
-        TokenView::Opaque(_) => panic!("JWT read as opaque"),
+        other => panic!("JWT read as {other:?}"),
     };
     let token = sign(json!({"exp": 1_000}));
     assert_eq!(
@@ -1097,4 +1097,62 @@ fn a_high_s_es256_signature_is_valid_but_noted() {
         "{:?}",
         i.notes
     );
+}
+
+#[test]
+fn a_public_paseto_shows_its_claims_and_expiry_and_a_local_one_only_its_footer() {
+    use tokenbench::scheme::{PasetoPurpose, PasetoScheme};
+    for purpose in PasetoPurpose::ALL {
+        let scheme = PasetoScheme::new(
+            purpose,
+            JwtConfig::default(),
+            RevocationStrategy::None,
+            Arc::new(SystemClock),
+        )
+        .unwrap();
+        let token = scheme.issue(&ClaimSet::Typical.claims("user-9")).unwrap();
+        let report = inspect(&token, None, now()).unwrap();
+        let TokenView::Paseto(view) = &report.token else {
+            panic!("{purpose}: {:?}", report.token);
+        };
+        assert_eq!(view.protocol, format!("v4.{purpose}"));
+        let footer = view.footer.as_deref().expect("a key id footer");
+        assert!(footer.contains(&scheme.keys().key_id()), "{footer}");
+        let text = report.render();
+        match purpose {
+            PasetoPurpose::Public => {
+                assert_eq!(view.claims.as_ref().unwrap()["sub"], "user-9");
+                assert!(view.claims_bytes > 100);
+                assert!(
+                    matches!(view.expiry, Some(Expiry::ExpiresIn { secs, .. }) if secs > 800),
+                    "{:?}",
+                    view.expiry
+                );
+                assert!(text.contains("readable by anyone"), "{text}");
+            }
+            PasetoPurpose::Local => {
+                assert_eq!(view.claims, None);
+                assert_eq!(view.claims_bytes, 0);
+                assert_eq!(view.expiry, None);
+                assert!(!text.contains("user-9"), "{text}");
+                assert!(text.contains("nothing readable without the key"), "{text}");
+            }
+        }
+        // A JWK cannot verify a PASETO: said so, and the exit status is 1.
+        let jwk = public_jwk(
+            JwtScheme::new(
+                JwtAlg::EdDSA,
+                JwtConfig::default(),
+                RevocationStrategy::None,
+                Arc::new(SystemClock),
+            )
+            .unwrap()
+            .keys(),
+        )
+        .unwrap()
+        .to_string();
+        let checked = inspect(&token, Some(&jwk), now()).unwrap();
+        assert!(matches!(verdict(&checked), Verdict::Invalid(_)));
+        assert_eq!(checked.exit_code(), 1);
+    }
 }

@@ -21,6 +21,7 @@ mod conformance;
 mod http;
 mod inspect;
 mod jwt;
+mod paseto;
 mod redis;
 mod redis_cluster;
 mod redis_workloads;

@@ -281,7 +281,7 @@ impl Strategy {
     pub fn baseline(self) -> Strategy {
         match self.family() {
             Family::Session => Strategy::SessionCentral,
-            Family::Jwt => Strategy::JwtExpiryOnly,
+            Family::Jwt | Family::Paseto => Strategy::JwtExpiryOnly,
         }
     }
 }

@@ -20,8 +20,8 @@ use crate::clock::{Clock, CoarseClock};
 use crate::crypto::CryptoBackend;
 use crate::denylist::MemoryDenylist;
 use crate::measure::rounds::Op;
-use crate::scheme::jwt::{JwtKeys, WireClaims};
-use crate::scheme::spec::SchemeId;
+use crate::scheme::jwt::WireClaims;
+use crate::scheme::spec::{SchemeId, SchemeKeys};
 use crate::scheme::{
     JwtAlg, JwtScheme, Principal, Rejection, RevocationStrategy, SchemeError, SessionConfig,
     SessionScheme, TokenScheme,
@@ -279,83 +279,97 @@ impl SessionFixture {
     }
 }
 
-/// A JWT algorithm, ready to be measured.
-pub(super) struct JwtFixture {
+/// A scheme whose tokens carry their claims (a JWT algorithm, a PASETO purpose), ready to
+/// be measured; for a JWT, the stages of its validate too.
+pub(super) struct TokenFixture {
     id: SchemeId,
-    scheme: JwtScheme,
+    backend: Option<CryptoBackend>,
+    scheme: Arc<dyn TokenScheme>,
     sets: Vec<(ClaimSet, Claims, String)>,
-    /// Signed with another key.
+    /// Issued by the same scheme with other keys.
     forged: String,
-    with_denylist: JwtScheme,
+    with_denylist: Arc<dyn TokenScheme>,
     revoked: String,
-    /// The token of the breakdown rows (typical claims).
-    token: String,
+    /// A JWT's validate, stage by stage, on a token of typical claims.
+    breakdown: Option<(JwtScheme, String)>,
 }
 
-impl JwtFixture {
-    /// Fresh keys for `alg`, a token per claim set, a forgery and a revoked token.
-    pub(super) fn build(alg: JwtAlg, opts: &Settings) -> WorkloadResult<JwtFixture> {
+impl TokenFixture {
+    /// Fresh keys for `spec`, a token per claim set, a forgery and a revoked token.
+    pub(super) fn build(spec: &SchemeSpec, opts: &Settings) -> WorkloadResult<TokenFixture> {
         let clock: Arc<dyn Clock> = Arc::new(CoarseClock);
         let mut rng = opts.rng(3);
-        let keys = Arc::new(JwtKeys::generate(alg)?);
-        let scheme = JwtScheme::with_keys(
-            keys.clone(),
-            opts.jwt_config(),
-            RevocationStrategy::None,
-            clock.clone(),
-        );
+        let generate = || {
+            SchemeKeys::generate(spec)?.ok_or_else(|| WorkloadError::Broken {
+                scheme: spec.name(),
+                what: "a scheme without keys of its own is not a token fixture".into(),
+            })
+        };
+        let keys = generate()?;
+        let scheme = keys.build(opts.jwt_config(), RevocationStrategy::None, clock.clone());
         let mut sets = Vec::new();
         for set in ClaimSet::ALL {
             let input = claims(set, &mut rng);
             let token = scheme.issue(&input)?;
-            expect_valid(&scheme, &token)?;
+            expect_valid(scheme.as_ref(), &token)?;
             sets.push((set, input, token));
         }
         let input = claims(ClaimSet::Typical, &mut rng);
-        let stranger = JwtScheme::new(
-            alg,
-            opts.jwt_config(),
-            RevocationStrategy::None,
-            clock.clone(),
-        )?;
+        let stranger =
+            generate()?.build(opts.jwt_config(), RevocationStrategy::None, clock.clone());
         let forged = stranger.issue(&input)?;
-        expect_rejected(&scheme, &forged)?;
-        let with_denylist = JwtScheme::with_keys(
-            keys,
+        expect_rejected(scheme.as_ref(), &forged)?;
+        let with_denylist = keys.build(
             opts.jwt_config(),
             RevocationStrategy::CentralDenylist(Arc::new(MemoryDenylist::new())),
-            clock,
+            clock.clone(),
         );
         let revoked = with_denylist.issue(&input)?;
         with_denylist.revoke(&revoked)?;
-        expect_rejected(&with_denylist, &revoked)?;
-        let token = scheme.issue(&input)?;
-        for stage in [
-            JwtScheme::stage_header,
-            JwtScheme::stage_signature,
-            JwtScheme::stage_claims,
-        ] {
-            stage(&scheme, &token).map_err(|r| WorkloadError::Broken {
-                scheme: scheme.name(),
-                what: format!("breakdown: a stage refused a valid token: {r}"),
-            })?;
-        }
-        Ok(JwtFixture {
-            id: SchemeId::Jwt(alg),
+        expect_rejected(with_denylist.as_ref(), &revoked)?;
+        let breakdown = match &keys {
+            SchemeKeys::Jwt(jwt_keys) => {
+                let jwt = JwtScheme::with_keys(
+                    jwt_keys.clone(),
+                    opts.jwt_config(),
+                    RevocationStrategy::None,
+                    clock,
+                );
+                let token = jwt.issue(&input)?;
+                for stage in [
+                    JwtScheme::stage_header,
+                    JwtScheme::stage_signature,
+                    JwtScheme::stage_claims,
+                ] {
+                    stage(&jwt, &token).map_err(|r| WorkloadError::Broken {
+                        scheme: jwt.name(),
+                        what: format!("breakdown: a stage refused a valid token: {r}"),
+                    })?;
+                }
+                Some((jwt, token))
+            }
+            SchemeKeys::Paseto(_) => None,
+        };
+        Ok(TokenFixture {
+            id: spec.id(),
+            backend: spec
+                .capabilities()
+                .per_crypto_backend
+                .then_some(opts.backend),
             scheme,
             sets,
             forged,
             with_denylist,
             revoked,
-            token,
+            breakdown,
         })
     }
 
-    /// The rows of this algorithm on `backend`.
-    pub(super) fn plan<'a>(&'a self, backend: CryptoBackend, rows: &mut Vec<Planned<'a>>) {
+    /// The rows of this scheme.
+    pub(super) fn plan<'a>(&'a self, rows: &mut Vec<Planned<'a>>) {
         let site = Site {
             scheme: self.id,
-            backend: Some(backend),
+            backend: self.backend,
             remote: None,
             server: None,
         };
@@ -372,10 +386,12 @@ impl JwtFixture {
         rows.push(site.row(Operation::RejectRevoked, typical, refuse, || {
             self.with_denylist.validate(&self.revoked)
         }));
-        let (s, t) = (&self.scheme, self.token.as_str());
-        rows.push(site.reference(Operation::JwtHeaderDecode, move || s.stage_header(t)));
-        rows.push(site.reference(Operation::JwtSignatureCheck, move || s.stage_signature(t)));
-        rows.push(site.reference(Operation::JwtClaimsDecode, move || s.stage_claims(t)));
+        if let Some((s, t)) = &self.breakdown {
+            let t = t.as_str();
+            rows.push(site.reference(Operation::JwtHeaderDecode, move || s.stage_header(t)));
+            rows.push(site.reference(Operation::JwtSignatureCheck, move || s.stage_signature(t)));
+            rows.push(site.reference(Operation::JwtClaimsDecode, move || s.stage_claims(t)));
+        }
     }
 }
 

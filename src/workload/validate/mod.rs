@@ -26,7 +26,7 @@ mod server;
 
 pub use crate::results::schema::validate::{BudgetCheck, Operation, ValidateResults, ValidateRow};
 
-use fixtures::{DecodeReference, JwtFixture, MapReference, Planned, SessionFixture};
+use fixtures::{DecodeReference, MapReference, Planned, SessionFixture, TokenFixture};
 
 use super::{Progress, Settings, Workload, WorkloadError, WorkloadResult};
 use crate::claims::ClaimSet;
@@ -112,14 +112,12 @@ pub fn run(
     progress.start("validate", schemes.len() as u64 + 2);
     let backend = opts.backend;
     let mut sessions = Vec::new();
-    let mut jwts = Vec::new();
+    let mut tokens = Vec::new();
     for spec in &schemes {
         progress.step(&format!("{spec}: setting up"));
-        match spec {
-            SchemeSpec::Session(store) => {
-                sessions.push(SessionFixture::build(store, opts, p.live_sessions)?)
-            }
-            SchemeSpec::Jwt(alg) => jwts.push(JwtFixture::build(*alg, opts)?),
+        match spec.store() {
+            Some(store) => sessions.push(SessionFixture::build(store, opts, p.live_sessions)?),
+            None => tokens.push(TokenFixture::build(spec, opts)?),
         }
     }
     progress.step("references");
@@ -134,7 +132,7 @@ pub fn run(
 
     let mut planned: Vec<Planned<'_>> = Vec::new();
     sessions.iter().for_each(|f| f.plan(&mut planned));
-    jwts.iter().for_each(|f| f.plan(backend, &mut planned));
+    tokens.iter().for_each(|f| f.plan(&mut planned));
     if let Some(m) = &map {
         m.plan(&mut planned);
     }
@@ -248,7 +246,7 @@ mod tests {
 
     use super::*;
     use crate::measure::Budget;
-    use crate::scheme::spec::Family;
+    use crate::scheme::PasetoPurpose;
     use crate::workload::NoProgress;
 
     #[test]
@@ -264,8 +262,8 @@ mod tests {
             rounds: 3,
         };
         opts.algs = vec![JwtAlg::HS256, JwtAlg::EdDSA];
+        opts.pasetos = vec![PasetoPurpose::Public];
         opts.stores = vec![StoreSpec::Memory];
-        opts.families = vec![Family::Session, Family::Jwt];
         let r = run(&opts, &p, &NoProgress).unwrap();
         let backend = Some(CryptoBackend::AwsLc);
         for set in ClaimSet::ALL {
@@ -280,7 +278,26 @@ mod tests {
                 r.find(SchemeId::Jwt(JwtAlg::EdDSA), Operation::Issue, set, backend)
                     .is_some()
             );
+            // PASETO's crypto is its own: measured once, with no backend.
+            let paseto = SchemeId::Paseto(PasetoPurpose::Public);
+            for op in [Operation::Validate, Operation::Issue] {
+                assert!(r.find(paseto, op, set, None).is_some(), "{op:?}");
+            }
         }
+        let paseto = SchemeId::Paseto(PasetoPurpose::Public);
+        for op in [Operation::RejectUnknown, Operation::RejectRevoked] {
+            assert!(
+                r.find(paseto, op, ClaimSet::Typical, None).is_some(),
+                "{op:?}"
+            );
+        }
+        assert!(
+            r.rows
+                .iter()
+                .filter(|row| row.scheme == paseto)
+                .all(|row| row.operation != Operation::JwtSignatureCheck),
+            "the JWT breakdown is a JWT's"
+        );
         for op in [
             Operation::RejectUnknown,
             Operation::RejectRevoked,

@@ -306,6 +306,8 @@ http_flow!(jwt_hs256, SchemeSpec::Jwt(JwtAlg::HS256));
 http_flow!(jwt_rs256, SchemeSpec::Jwt(JwtAlg::RS256));
 http_flow!(jwt_es256, SchemeSpec::Jwt(JwtAlg::ES256));
 http_flow!(jwt_eddsa, SchemeSpec::Jwt(JwtAlg::EdDSA));
+http_flow!(paseto_v4_public, SchemeSpec::Paseto(PasetoPurpose::Public));
+http_flow!(paseto_v4_local, SchemeSpec::Paseto(PasetoPurpose::Local));
 
 #[tokio::test]
 async fn fixation_pre_login_and_attacker_chosen_ids_are_dead_after_login() {
