@@ -11,7 +11,7 @@
 //!   figures it touches.
 
 use super::Run;
-use super::seed::{self, SeedRow};
+use super::verdicts::{self, TableRow};
 use crate::claims::ClaimSet;
 use crate::crypto::CryptoBackend;
 use crate::measure::rounds::Spread;
@@ -67,7 +67,7 @@ impl Check {
 
 /// Every finding of the self-checks on `run`, warnings first.
 pub fn checks(run: &Run) -> Vec<Check> {
-    let rows = seed::rows(run);
+    let rows = verdicts::rows(run);
     let mut out = Vec::new();
     if let Some(v) = &run.validate {
         breakdown(v, &mut out);
@@ -171,7 +171,7 @@ fn breakdown(v: &ValidateResults, out: &mut Vec<Check>) {
             .filter_map(|op| paired_part(v, scheme, b, *op).map(|(ns, s)| (*op, ns, s)))
             .collect();
         let sum: f64 = parts.iter().map(|p| p.1).sum();
-        let name = seed::with_backend(whole);
+        let name = verdicts::with_backend(whole);
         for (op, ns, share) in &parts {
             if *ns <= whole_ns {
                 continue;
@@ -236,7 +236,7 @@ fn added_costs(run: &Run, out: &mut Vec<Check>) {
 }
 
 /// Verdicts and budgets decided within their spread of a threshold.
-fn borderline(run: &Run, rows: &[SeedRow], out: &mut Vec<Check>) {
+fn borderline(run: &Run, rows: &[TableRow], out: &mut Vec<Check>) {
     for row in rows {
         if let Some(why) = &row.judgement.borderline {
             out.push(Check::warning(format!(
@@ -250,7 +250,7 @@ fn borderline(run: &Run, rows: &[SeedRow], out: &mut Vec<Check>) {
     if let Some(v) = &run.validate {
         for b in &v.budget_checks {
             if let (Some(lo), Some(hi)) = (b.ratio_lo, b.ratio_hi)
-                && seed::straddles(lo, hi, b.limit)
+                && verdicts::straddles(lo, hi, b.limit)
             {
                 out.push(Check::warning(format!(
                     "budget {} is borderline: {:.3} (rounds {lo:.3}–{hi:.3}) against the limit {}",
@@ -305,7 +305,7 @@ fn spreads(run: &Run, out: &mut Vec<Check>) {
             {
                 wide.push(format!(
                     "validate {} {} {} ({}–{}, ×{:.2})",
-                    seed::with_backend(r),
+                    verdicts::with_backend(r),
                     r.operation.name(),
                     r.claims.name(),
                     units::ns(s.lo),

@@ -13,7 +13,7 @@
 //! ```
 //!
 //! - [`seed`]: the seed table, one file per row (claim, thresholds, rule, figures per
-//!   scheme, computed verdict), and the [`seed::Verdict`] and [`seed::Judgement`] they share.
+//!   scheme, computed verdict), and the [`verdicts::Verdict`] and [`verdicts::Judgement`] they share.
 //! - [`sections`]: the whole document, one file per section (intro, machine, seed table,
 //!   size, validate, revoke, scale, http, security, reproduce) assembled in order.
 //! - [`document`], [`markdown`], [`html`]: the document model and its two renderings.
@@ -26,8 +26,8 @@ pub mod document;
 pub mod html;
 pub mod markdown;
 pub mod sections;
-pub mod seed;
 pub mod terminal;
+pub mod verdicts;
 
 use std::io;
 use std::path::{Path, PathBuf};

@@ -107,7 +107,7 @@ pub fn summary(run: &Run) -> String {
                 units::ns(st.latency.median_ns),
                 units::ns(st.latency.p99_ns),
                 units::ns(st.latency.max_ns),
-                crate::report::seed::revocation::added_text(st)
+                crate::report::verdicts::revocation::added_text(st)
             );
         }
     }

@@ -17,7 +17,7 @@ use tokenbench::claims::ClaimSet;
 use tokenbench::measure::Measurement;
 use tokenbench::measure::rounds::Rounds;
 use tokenbench::measure::stats::Summary;
-use tokenbench::report::seed::{self, Verdict};
+use tokenbench::report::verdicts::{self, Verdict};
 use tokenbench::report::{self, ReportError, sections};
 use tokenbench::results::meta::CrateVersion;
 use tokenbench::results::schema::ResultFile;
@@ -991,7 +991,7 @@ fn a_run_with_only_size_json_reports_the_other_rows_as_not_measured() {
     // One chart (two files), report.md and report.html.
     assert_eq!(written.len(), 4, "{written:?}");
     let md = read(&dir, Artifact::ReportMd);
-    let rows = tokenbench::report::seed::rows(&report::Run::load(&dir, None).unwrap());
+    let rows = tokenbench::report::verdicts::rows(&report::Run::load(&dir, None).unwrap());
     let verdicts: Vec<Verdict> = rows.iter().map(|r| r.judgement.verdict).collect();
     assert_eq!(
         verdicts,
@@ -1077,10 +1077,13 @@ fn criterion_estimates_are_shown_beside_the_cli_figures() {
 #[test]
 fn the_fixture_verdicts() {
     let (s, v, r, c) = (size(), validate(), revoke(), scale());
-    assert_eq!(seed::bandwidth::judge(Some(&s)).verdict, Verdict::Confirmed);
+    assert_eq!(
+        verdicts::bandwidth::judge(Some(&s)).verdict,
+        Verdict::Confirmed
+    );
     // Confirmed against the embedded store, contradicted for HS256 against Redis (whose
     // lookup costs 12 µs here and 18 µs in the server): nuanced, naming each deployment.
-    let j = seed::cpu::judge(Some(&v));
+    let j = verdicts::cpu::judge(Some(&v));
     assert_eq!(j.verdict, Verdict::Nuanced, "{}", j.because);
     for part in [
         "confirmed for embedded `session-memory`",
@@ -1090,48 +1093,63 @@ fn the_fixture_verdicts() {
         assert!(j.because.contains(part), "{part:?} not in {}", j.because);
     }
     assert_eq!(
-        seed::scalability::judge(Some(&c), Some(&s)).verdict,
+        verdicts::scalability::judge(Some(&c), Some(&s)).verdict,
         Verdict::Nuanced
     );
-    assert_eq!(seed::privacy::judge(Some(&s)).verdict, Verdict::Confirmed);
-    assert_eq!(seed::revocation::judge(Some(&r)).verdict, Verdict::Nuanced);
-    assert_eq!(seed::expiry::judge(Some(&v)).verdict, Verdict::Confirmed);
     assert_eq!(
-        seed::cross_domain::judge(Some(&s)).verdict,
+        verdicts::privacy::judge(Some(&s)).verdict,
+        Verdict::Confirmed
+    );
+    assert_eq!(
+        verdicts::revocation::judge(Some(&r)).verdict,
         Verdict::Nuanced
     );
-    for row in seed::ROWS {
+    assert_eq!(
+        verdicts::expiry::judge(Some(&v)).verdict,
+        Verdict::Confirmed
+    );
+    assert_eq!(
+        verdicts::cross_domain::judge(Some(&s)).verdict,
+        Verdict::Nuanced
+    );
+    for row in verdicts::ROWS {
         assert!(!(row.rule)().is_empty(), "rule {}", row.number);
     }
 }
 
 #[test]
 fn missing_results_are_not_measured_never_guessed() {
-    assert_eq!(seed::bandwidth::judge(None).verdict, Verdict::NotMeasured);
-    assert_eq!(seed::cpu::judge(None).verdict, Verdict::NotMeasured);
     assert_eq!(
-        seed::scalability::judge(None, Some(&size())).verdict,
+        verdicts::bandwidth::judge(None).verdict,
         Verdict::NotMeasured
     );
-    assert_eq!(seed::privacy::judge(None).verdict, Verdict::NotMeasured);
-    assert_eq!(seed::revocation::judge(None).verdict, Verdict::NotMeasured);
-    assert_eq!(seed::expiry::judge(None).verdict, Verdict::NotMeasured);
+    assert_eq!(verdicts::cpu::judge(None).verdict, Verdict::NotMeasured);
     assert_eq!(
-        seed::cross_domain::judge(None).verdict,
+        verdicts::scalability::judge(None, Some(&size())).verdict,
+        Verdict::NotMeasured
+    );
+    assert_eq!(verdicts::privacy::judge(None).verdict, Verdict::NotMeasured);
+    assert_eq!(
+        verdicts::revocation::judge(None).verdict,
+        Verdict::NotMeasured
+    );
+    assert_eq!(verdicts::expiry::judge(None).verdict, Verdict::NotMeasured);
+    assert_eq!(
+        verdicts::cross_domain::judge(None).verdict,
         Verdict::NotMeasured
     );
     // One family only: nothing to compare.
     let mut s = size();
     s.rows.retain(|r| r.scheme.capabilities().carries_claims);
     assert_eq!(
-        seed::bandwidth::judge(Some(&s)).verdict,
+        verdicts::bandwidth::judge(Some(&s)).verdict,
         Verdict::NotMeasured
     );
     // A single thread count: no scaling to compare.
     let mut c = scale();
     c.points.retain(|p| p.threads == 1);
     assert_eq!(
-        seed::scalability::judge(Some(&c), None).verdict,
+        verdicts::scalability::judge(Some(&c), None).verdict,
         Verdict::NotMeasured
     );
 }
@@ -1144,14 +1162,17 @@ fn bandwidth_flips_with_the_header_sizes() {
         .iter_mut()
         .filter(|r| r.scheme == "jwt-HS256" && r.claims == ClaimSet::Minimal)
         .for_each(|r| r.cookie_header_bytes = 20);
-    assert_eq!(seed::bandwidth::judge(Some(&s)).verdict, Verdict::Nuanced);
+    assert_eq!(
+        verdicts::bandwidth::judge(Some(&s)).verdict,
+        Verdict::Nuanced
+    );
     // Every JWT no larger than the session: contradicted.
     s.rows
         .iter_mut()
         .filter(|r| r.scheme.capabilities().carries_claims)
         .for_each(|r| r.cookie_header_bytes = 30);
     assert_eq!(
-        seed::bandwidth::judge(Some(&s)).verdict,
+        verdicts::bandwidth::judge(Some(&s)).verdict,
         Verdict::Contradicted
     );
 }
@@ -1191,7 +1212,7 @@ fn cpu_flips_with_the_validate_medians() {
         v.rows.retain(|r| r.scheme != "session-redis");
         v
     };
-    let j = seed::cpu::judge(Some(&embedded()));
+    let j = verdicts::cpu::judge(Some(&embedded()));
     assert_eq!(j.verdict, Verdict::Confirmed, "{}", j.because);
     // HS256 within the factor of a session lookup: nuanced.
     let mut v = embedded();
@@ -1202,7 +1223,7 @@ fn cpu_flips_with_the_validate_medians() {
         Some("aws-lc-rs"),
         250.0,
     );
-    let j = seed::cpu::judge(Some(&v));
+    let j = verdicts::cpu::judge(Some(&v));
     assert_eq!(j.verdict, Verdict::Nuanced, "{}", j.because);
     assert!(
         j.because
@@ -1219,17 +1240,20 @@ fn cpu_flips_with_the_validate_medians() {
         Some("rust-crypto"),
         40_000.0 * 300.0,
     );
-    assert_eq!(seed::cpu::judge(Some(&v)).verdict, Verdict::Nuanced);
+    assert_eq!(verdicts::cpu::judge(Some(&v)).verdict, Verdict::Nuanced);
     // Sessions costlier than every JWT: contradicted (swap the session and HS256 figures).
     let mut v = embedded();
     set_median(&mut v, "session-memory", Operation::Validate, None, 1e7);
-    assert_eq!(seed::cpu::judge(Some(&v)).verdict, Verdict::Contradicted);
+    assert_eq!(
+        verdicts::cpu::judge(Some(&v)).verdict,
+        Verdict::Contradicted
+    );
     // Redis only, and every JWT cheaper than its lookup's CPU (client + server): contradicted
     // against the networked store, by name.
     let mut v = validate();
     v.rows
         .retain(|r| r.scheme == "session-redis" || r.scheme == "jwt-HS256");
-    let j = seed::cpu::judge(Some(&v));
+    let j = verdicts::cpu::judge(Some(&v));
     assert_eq!(j.verdict, Verdict::Contradicted, "{}", j.because);
     assert!(
         j.because
@@ -1256,14 +1280,14 @@ fn scalability_flips_with_the_scaling_ratios() {
     let mut c = scale();
     set_ops(&mut c, false, 8, 0.4);
     assert_eq!(
-        seed::scalability::judge(Some(&c), Some(&s)).verdict,
+        verdicts::scalability::judge(Some(&c), Some(&s)).verdict,
         Verdict::Confirmed
     );
     // Swapped: JWTs barely scale: contradicted.
     let mut c = scale();
     set_ops(&mut c, true, 8, 0.4);
     assert_eq!(
-        seed::scalability::judge(Some(&c), Some(&s)).verdict,
+        verdicts::scalability::judge(Some(&c), Some(&s)).verdict,
         Verdict::Contradicted
     );
     // Sessions scale worse but the server keeps as much per JWT: contradicted.
@@ -1275,7 +1299,7 @@ fn scalability_flips_with_the_scaling_ratios() {
         .filter(|m| m.entry == Entry::IssuedJwt)
         .for_each(|m| m.bytes_per_entry = 5000.0);
     assert_eq!(
-        seed::scalability::judge(Some(&c), Some(&s2)).verdict,
+        verdicts::scalability::judge(Some(&c), Some(&s2)).verdict,
         Verdict::Contradicted
     );
 }
@@ -1287,14 +1311,14 @@ fn privacy_flips_with_what_an_outsider_reads() {
         .iter_mut()
         .filter(|r| r.scheme == "session-memory")
         .for_each(|r| r.random_bits = 64);
-    assert_eq!(seed::privacy::judge(Some(&s)).verdict, Verdict::Nuanced);
+    assert_eq!(verdicts::privacy::judge(Some(&s)).verdict, Verdict::Nuanced);
     let mut s = size();
     s.rows
         .iter_mut()
         .filter(|r| r.scheme == "session-memory")
         .for_each(|r| r.readable_payload_bytes = 100);
     assert_eq!(
-        seed::privacy::judge(Some(&s)).verdict,
+        verdicts::privacy::judge(Some(&s)).verdict,
         Verdict::Contradicted
     );
     let mut s = size();
@@ -1303,7 +1327,7 @@ fn privacy_flips_with_what_an_outsider_reads() {
         .filter(|r| r.scheme.capabilities().carries_claims)
         .for_each(|r| r.readable_payload_bytes = 0);
     assert_eq!(
-        seed::privacy::judge(Some(&s)).verdict,
+        verdicts::privacy::judge(Some(&s)).verdict,
         Verdict::Contradicted
     );
 }
@@ -1320,7 +1344,7 @@ fn revocation_flips_with_the_latencies() {
         }
     }
     assert_eq!(
-        seed::revocation::judge(Some(&r)).verdict,
+        verdicts::revocation::judge(Some(&r)).verdict,
         Verdict::Confirmed
     );
     // A fast denylist that failed trials does not count.
@@ -1333,7 +1357,7 @@ fn revocation_flips_with_the_latencies() {
         }
     }
     assert_eq!(
-        seed::revocation::judge(Some(&r)).verdict,
+        verdicts::revocation::judge(Some(&r)).verdict,
         Verdict::Confirmed
     );
     // Expiry-only as quick as a deleted session: contradicted.
@@ -1344,7 +1368,7 @@ fn revocation_flips_with_the_latencies() {
         }
     }
     assert_eq!(
-        seed::revocation::judge(Some(&r)).verdict,
+        verdicts::revocation::judge(Some(&r)).verdict,
         Verdict::Contradicted
     );
 }
@@ -1354,7 +1378,7 @@ fn expiry_judges_each_store_against_its_own_lookup() {
     // The fixture's Redis sliding validate (42 µs) costs far more than any JWT validate, yet
     // adds only 40% to its own lookup: confirmed (the old rule called this contradicted).
     let v = validate();
-    let j = seed::expiry::judge(Some(&v));
+    let j = verdicts::expiry::judge(Some(&v));
     assert_eq!(j.verdict, Verdict::Confirmed, "{}", j.because);
     assert!(
         j.because
@@ -1371,7 +1395,10 @@ fn expiry_judges_each_store_against_its_own_lookup() {
         None,
         45_000.0,
     );
-    assert_eq!(seed::expiry::judge(Some(&v)).verdict, Verdict::Confirmed);
+    assert_eq!(
+        verdicts::expiry::judge(Some(&v)).verdict,
+        Verdict::Confirmed
+    );
     // One store over the threshold: nuanced, naming that store and its share.
     let mut v = validate();
     set_median(
@@ -1381,7 +1408,7 @@ fn expiry_judges_each_store_against_its_own_lookup() {
         None,
         400.0,
     );
-    let j = seed::expiry::judge(Some(&v));
+    let j = verdicts::expiry::judge(Some(&v));
     assert_eq!(j.verdict, Verdict::Nuanced, "{}", j.because);
     assert!(
         j.because
@@ -1397,7 +1424,7 @@ fn expiry_judges_each_store_against_its_own_lookup() {
         None,
         120_000.0,
     );
-    let j = seed::expiry::judge(Some(&v));
+    let j = verdicts::expiry::judge(Some(&v));
     assert_eq!(j.verdict, Verdict::Nuanced, "{}", j.because);
     assert!(
         j.because
@@ -1420,14 +1447,14 @@ fn expiry_is_never_contradicted_by_a_costly_write() {
         let m = r.measurement.median() * 1000.0;
         r.measurement = measurement(m);
     }
-    let j = seed::expiry::judge(Some(&v));
+    let j = verdicts::expiry::judge(Some(&v));
     assert_eq!(j.verdict, Verdict::Nuanced, "{}", j.because);
-    assert!(seed::expiry::rule().contains("Never contradicted"));
-    assert!(!seed::expiry::rule().contains("JWT validate"));
+    assert!(verdicts::expiry::rule().contains("Never contradicted"));
+    assert!(!verdicts::expiry::rule().contains("JWT validate"));
     // A zero lookup gives no share: not counted as cheap, and no panic.
     let mut v = validate();
     set_median(&mut v, "session-memory", Operation::Validate, None, 0.0);
-    assert_eq!(seed::expiry::judge(Some(&v)).verdict, Verdict::Nuanced);
+    assert_eq!(verdicts::expiry::judge(Some(&v)).verdict, Verdict::Nuanced);
 }
 
 #[test]
@@ -1436,7 +1463,7 @@ fn expiry_names_what_it_could_not_judge() {
     let mut v = validate();
     v.rows
         .retain(|r| !(r.scheme == "session-redis" && r.operation == Operation::ValidateSliding));
-    let j = seed::expiry::judge(Some(&v));
+    let j = verdicts::expiry::judge(Some(&v));
     assert_eq!(j.verdict, Verdict::Confirmed, "{}", j.because);
     assert!(
         j.because
@@ -1447,7 +1474,10 @@ fn expiry_names_what_it_could_not_judge() {
     assert!(!j.because.contains("session-redis +"), "{}", j.because);
     // No store measured both ways: not measured.
     v.rows.retain(|r| r.operation != Operation::ValidateSliding);
-    assert_eq!(seed::expiry::judge(Some(&v)).verdict, Verdict::NotMeasured);
+    assert_eq!(
+        verdicts::expiry::judge(Some(&v)).verdict,
+        Verdict::NotMeasured
+    );
     // A sliding validate cheaper than the lookup is noise, named as such, never a negative
     // figure.
     let mut v = validate();
@@ -1458,7 +1488,7 @@ fn expiry_names_what_it_could_not_judge() {
         None,
         150.0,
     );
-    let j = seed::expiry::judge(Some(&v));
+    let j = verdicts::expiry::judge(Some(&v));
     assert_eq!(j.verdict, Verdict::Confirmed, "{}", j.because);
     assert!(
         j.because
@@ -1491,10 +1521,10 @@ fn verdicts_leave_out_rows_with_failed_operations() {
         None,
         1e9,
     );
-    let j = seed::expiry::judge(Some(&v));
+    let j = verdicts::expiry::judge(Some(&v));
     assert_eq!(j.verdict, Verdict::Nuanced, "{}", j.because);
     set_errors(&mut v, "session-redis", Operation::ValidateSliding, 4);
-    let j = seed::expiry::judge(Some(&v));
+    let j = verdicts::expiry::judge(Some(&v));
     assert_eq!(j.verdict, Verdict::Confirmed, "{}", j.because);
     assert!(
         j.because.contains("not judged: session-redis")
@@ -1507,7 +1537,7 @@ fn verdicts_leave_out_rows_with_failed_operations() {
     // A session store with failed operations is left out of the CPU row, by name.
     let mut v = validate();
     set_median(&mut v, "session-memory", Operation::Validate, None, 1e7);
-    let j = seed::cpu::judge(Some(&v));
+    let j = verdicts::cpu::judge(Some(&v));
     assert!(
         j.because
             .starts_with("contradicted for embedded `session-memory`"),
@@ -1515,7 +1545,7 @@ fn verdicts_leave_out_rows_with_failed_operations() {
         j.because
     );
     set_errors(&mut v, "session-memory", Operation::Validate, 2);
-    let j = seed::cpu::judge(Some(&v));
+    let j = verdicts::cpu::judge(Some(&v));
     assert!(
         !j.because.contains("embedded `session-memory`")
             && j.because.contains("networked `session-redis`")
@@ -1528,7 +1558,7 @@ fn verdicts_leave_out_rows_with_failed_operations() {
     for scheme in ["jwt-HS256", "jwt-RS256", "jwt-ES256", "jwt-EdDSA"] {
         set_errors(&mut v, scheme, Operation::Validate, 1);
     }
-    let j = seed::cpu::judge(Some(&v));
+    let j = verdicts::cpu::judge(Some(&v));
     assert_eq!(j.verdict, Verdict::NotMeasured, "{}", j.because);
     assert!(
         j.because
@@ -1563,7 +1593,7 @@ fn cross_domain_flips_with_the_header_limit() {
         .iter_mut()
         .filter(|r| r.scheme == "jwt-RS256" && r.claims == ClaimSet::Large)
         .for_each(|r| r.authorization_header_bytes = 9000);
-    let j = seed::cross_domain::judge(Some(&s));
+    let j = verdicts::cross_domain::judge(Some(&s));
     assert_eq!(j.verdict, Verdict::Contradicted);
     assert!(j.because.contains("jwt-RS256 large"), "{}", j.because);
     // Only a JWT fits the limits (session tokens would not): confirmed.
@@ -1573,7 +1603,7 @@ fn cross_domain_flips_with_the_header_limit() {
         .filter(|r| r.scheme == "session-memory")
         .for_each(|r| r.authorization_header_bytes = 9000);
     assert_eq!(
-        seed::cross_domain::judge(Some(&s)).verdict,
+        verdicts::cross_domain::judge(Some(&s)).verdict,
         Verdict::Confirmed
     );
 }
@@ -1836,7 +1866,7 @@ fn a_ratio_within_its_spread_of_the_threshold_is_borderline() {
         }
     });
     let run = report::Run::load(&dir, None).unwrap();
-    let j = seed::expiry::judge(run.validate.as_ref());
+    let j = verdicts::expiry::judge(run.validate.as_ref());
     assert_eq!(j.verdict, Verdict::Confirmed, "{}", j.because);
     let why = j.borderline.expect("borderline");
     assert!(why.contains("session-memory sliding share 50%"), "{why}");
@@ -1861,7 +1891,7 @@ fn a_ratio_within_its_spread_of_the_threshold_is_borderline() {
         r.measurement = with_cpu(measurement(320.0), 288.0);
         r.measurement.rounds.as_mut().unwrap().cpu_ns = vec![270.0, 280.0, 288.0, 295.0, 300.0];
     }
-    let j = seed::cpu::judge(Some(&v));
+    let j = verdicts::cpu::judge(Some(&v));
     assert!(j.borderline.is_some(), "{}", j.because);
 }
 

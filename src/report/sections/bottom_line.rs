@@ -11,7 +11,7 @@ use crate::measure::rounds::Spread;
 use crate::report::Run;
 use crate::report::checks::{Check, Severity};
 use crate::report::document::Document;
-use crate::report::seed::{self, Verdict, cpu};
+use crate::report::verdicts::{self, Verdict, cpu};
 use crate::results::schema::http::{HttpProtocol, HttpRow, Transport};
 use crate::results::schema::validate::ValidateRow;
 use crate::units;
@@ -46,7 +46,7 @@ fn costs(run: &Run) -> Vec<String> {
     let Some(v) = &run.validate else {
         return vec!["Cost per request: not measured in this run (no `validate.json`).".into()];
     };
-    let main = seed::main_backend(run);
+    let main = verdicts::main_backend(run);
     let jwts: Vec<&ValidateRow> = cpu::jwt_validates(v)
         .filter(|r| main.is_none() || r.backend == main)
         .collect();
@@ -103,7 +103,7 @@ fn revocation(run: &Run) -> Option<String> {
             } else {
                 format!("p99 {}", units::ns(s.latency.p99_ns))
             };
-            let added = seed::revocation::added_text(s);
+            let added = verdicts::revocation::added_text(s);
             if added == "baseline" {
                 format!("`{}` {how}", s.strategy)
             } else {
@@ -262,7 +262,7 @@ fn http(run: &Run) -> Vec<String> {
 
 /// The verdict tally of the seed table and the self-checks' count.
 fn verdicts(run: &Run, checks: &[Check]) -> String {
-    let rows = seed::rows(run);
+    let rows = verdicts::rows(run);
     let count = |v: Verdict| rows.iter().filter(|r| r.judgement.verdict == v).count();
     let borderline = rows
         .iter()

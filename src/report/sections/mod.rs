@@ -23,9 +23,9 @@ mod reproduce;
 mod revoke;
 mod scale;
 mod security;
-mod seed_table;
 mod size;
 mod validate;
+mod verdicts;
 
 pub use security::CITED_TESTS;
 
@@ -69,7 +69,7 @@ pub fn document(run: &Run, charts: &[Rendered]) -> Document {
     intro::title(&mut doc, run);
     bottom_line::section(&mut doc, run, &super::checks::checks(run));
     intro::section(&mut doc, run);
-    seed_table::section(&mut doc, run);
+    verdicts::section(&mut doc, run);
     size::section(&mut doc, run, charts);
     validate::section(&mut doc, run, charts);
     revoke::section(&mut doc, run, charts);

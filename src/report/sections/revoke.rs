@@ -5,7 +5,7 @@ use super::{chart, workload};
 use crate::plot::Rendered;
 use crate::report::Run;
 use crate::report::document::Document;
-use crate::report::seed;
+use crate::report::verdicts;
 use crate::results::schema::revoke::Strategy;
 use crate::units;
 
@@ -70,7 +70,7 @@ pub(super) fn section(doc: &mut Document, run: &Run, charts: &[Rendered]) {
                     if BASELINES.contains(&s.strategy) {
                         "baseline".to_owned()
                     } else {
-                        seed::revocation::added_text(s)
+                        verdicts::revocation::added_text(s)
                     },
                 ]
             })

@@ -6,7 +6,7 @@ use crate::crypto::CryptoBackend;
 use crate::plot::Rendered;
 use crate::report::Run;
 use crate::report::document::Document;
-use crate::report::seed;
+use crate::report::verdicts;
 use crate::scheme::spec::SchemeId;
 use crate::units;
 
@@ -65,7 +65,7 @@ pub(super) fn section(doc: &mut Document, run: &Run, charts: &[Rendered]) {
     ));
     chart(doc, charts, "scale_throughput");
     chart(doc, charts, "scale_throughput_jwt");
-    if let Some((lo, hi, lines)) = seed::scalability::scaling(s) {
+    if let Some((lo, hi, lines)) = verdicts::scalability::scaling(s) {
         doc.table(
             &[
                 "Scheme",

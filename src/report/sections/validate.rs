@@ -11,7 +11,7 @@ use crate::plot::Rendered;
 use crate::report::Run;
 use crate::report::checks;
 use crate::report::document::Document;
-use crate::report::seed;
+use crate::report::verdicts;
 use crate::results::schema::validate::{Operation, ValidateResults, ValidateRow};
 use crate::scheme::spec::{SchemeId, StoreKind};
 use crate::units;
@@ -184,7 +184,7 @@ pub(super) fn section(doc: &mut Document, run: &Run, charts: &[Rendered]) {
         .map(|r| {
             format!(
                 "{} {} ({} claims): {} of about {} operations failed",
-                seed::with_backend(r),
+                verdicts::with_backend(r),
                 r.operation.name(),
                 r.claims.name(),
                 r.errors,
@@ -370,9 +370,10 @@ pub(super) fn section(doc: &mut Document, run: &Run, charts: &[Rendered]) {
                 .iter()
                 .map(|c| {
                     let (spread, borderline) = match (c.ratio_lo, c.ratio_hi) {
-                        (Some(lo), Some(hi)) => {
-                            (format!("{lo:.3}–{hi:.3}"), seed::straddles(lo, hi, c.limit))
-                        }
+                        (Some(lo), Some(hi)) => (
+                            format!("{lo:.3}–{hi:.3}"),
+                            verdicts::straddles(lo, hi, c.limit),
+                        ),
                         _ => (
                             format!("CI [{:.3}, {:.3}]", c.ratio_ci95[0], c.ratio_ci95[1]),
                             false,

@@ -11,7 +11,7 @@ use super::{ALL, Files, fixture_run, id, read, scale, size};
 use tokenbench::load::search::SearchParams;
 use tokenbench::measure::stats::Summary;
 use tokenbench::plot;
-use tokenbench::report::seed::{self, Verdict};
+use tokenbench::report::verdicts::{self, Verdict};
 use tokenbench::report::{self, Run};
 use tokenbench::results::schema::ResultFile;
 use tokenbench::results::schema::http::{
@@ -310,7 +310,7 @@ fn a_missing_http_json_is_not_measured_and_leaves_rows_1_and_3_as_before() {
     );
     let run = Run::load(&dir, None).unwrap();
     assert!(run.http.is_none());
-    let rows = seed::rows(&run);
+    let rows = verdicts::rows(&run);
     // Rows 1 and 3 as the report prints them without http.json (no HTTP figure in them).
     assert_eq!(
         rows[0].cells,
@@ -378,7 +378,7 @@ fn a_corrupt_http_json_is_an_error_naming_the_file() {
 fn row_1_adds_the_socket_bytes_and_turns_nuanced_when_a_jwt_sends_no_more() {
     let (_tmp, dir) = fixture_run(ALL);
     let run = Run::load(&dir, None).unwrap();
-    let rows = seed::rows(&run);
+    let rows = verdicts::rows(&run);
     assert_eq!(
         rows[0].cells[0],
         "`Cookie:` 34 / 34 / 34 B (minimal / typical / large); socket, cookie: http1.1 114 / 285 B, h2c 54 / 143 B per request (in / out)"
@@ -405,24 +405,24 @@ fn row_1_adds_the_socket_bytes_and_turns_nuanced_when_a_jwt_sends_no_more() {
         r.common.step.bytes_sent_per_request = 54.0;
     }
     let s = size();
-    let j = seed::bandwidth::judge_with_http(Some(&s), Some(&h));
+    let j = verdicts::bandwidth::judge_with_http(Some(&s), Some(&h));
     assert_eq!(j.verdict, Verdict::Nuanced, "{}", j.because);
     // Without http.json, and with rows that answered nothing, the header rule alone.
     assert_eq!(
-        seed::bandwidth::judge_with_http(Some(&s), None),
-        seed::bandwidth::judge(Some(&s))
+        verdicts::bandwidth::judge_with_http(Some(&s), None),
+        verdicts::bandwidth::judge(Some(&s))
     );
     h.rows.iter_mut().for_each(|r| r.common.step.ok = 0);
     assert_eq!(
-        seed::bandwidth::judge_with_http(Some(&s), Some(&h)),
-        seed::bandwidth::judge(Some(&s))
+        verdicts::bandwidth::judge_with_http(Some(&s), Some(&h)),
+        verdicts::bandwidth::judge(Some(&s))
     );
 }
 
 #[test]
 fn row_3_shows_the_http_max_rates_as_evidence_without_changing_the_verdict() {
     let (_tmp, dir) = fixture_run(ALL);
-    let rows = seed::rows(&Run::load(&dir, None).unwrap());
+    let rows = verdicts::rows(&Run::load(&dir, None).unwrap());
     assert_eq!(
         rows[2].cells[0],
         "S ×3.33 (1 k), ×2.91 (100 k); 1200 B per session; HTTP max http1.1 8.00 k / 8.00 k, h2c 8.00 k / 8.00 k req/s (cookie / bearer)"
@@ -450,12 +450,12 @@ fn row_3_shows_the_http_max_rates_as_evidence_without_changing_the_verdict() {
         });
     }
     assert_eq!(
-        seed::scalability::judge_with_http(Some(&c), Some(&s), Some(&h)).verdict,
-        seed::scalability::judge(Some(&c), Some(&s)).verdict
+        verdicts::scalability::judge_with_http(Some(&c), Some(&s), Some(&h)).verdict,
+        verdicts::scalability::judge(Some(&c), Some(&s)).verdict
     );
     assert_eq!(
-        seed::scalability::judge_with_http(Some(&c), Some(&s), None),
-        seed::scalability::judge(Some(&c), Some(&s))
+        verdicts::scalability::judge_with_http(Some(&c), Some(&s), None),
+        verdicts::scalability::judge(Some(&c), Some(&s))
     );
 }
 

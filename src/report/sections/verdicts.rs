@@ -1,9 +1,9 @@
-//! The seed article's table, rebuilt from the run: one table row per [`seed::ROWS`] entry
+//! The seed article's table, rebuilt from the run: one table row per [`verdicts::ROWS`] entry
 //! (claim, figures per scheme, verdict, rule), then what decided each verdict.
 
 use crate::report::Run;
 use crate::report::document::Document;
-use crate::report::seed::{self, SeedRow, Verdict};
+use crate::report::verdicts::{self, TableRow, Verdict};
 use crate::scheme::spec::SchemeId;
 
 /// A verdict in bold, as the table and the reasons print it.
@@ -14,8 +14,8 @@ fn bold_verdict(v: Verdict) -> String {
 /// The rebuilt table and, below it, what decided each verdict.
 pub(super) fn section(doc: &mut Document, run: &Run) {
     doc.heading(2, "The comparison table, rebuilt from this run");
-    let cols = seed::columns(run);
-    let rows = seed::rows(run);
+    let cols = verdicts::columns(run);
+    let rows = verdicts::rows(run);
     let session = cols.iter().find(|c| c.capabilities().store_lookup);
     doc.para(format!(
         "One row per row of the seed article's table: what this run measured for {} and for each \
@@ -77,7 +77,7 @@ pub(super) fn section(doc: &mut Document, run: &Run) {
 
 /// The verdict in bold, and "(borderline)" when a deciding ratio's spread reaches its
 /// threshold.
-fn verdict_cell(r: &SeedRow) -> String {
+fn verdict_cell(r: &TableRow) -> String {
     if r.judgement.borderline.is_some() {
         format!("{} (borderline)", bold_verdict(r.judgement.verdict))
     } else {

@@ -65,7 +65,7 @@ pub const ROWS: [Row; 7] = [
 
 /// One row of the table, as a run fills it in.
 #[derive(Debug, Clone, PartialEq)]
-pub struct SeedRow {
+pub struct TableRow {
     /// 1..=7.
     pub number: usize,
     /// Row name, as in the article.
@@ -302,10 +302,10 @@ pub(crate) fn with_backend(r: &ValidateRow) -> String {
 }
 
 /// The seven rows, with cells for [`columns`].
-pub fn rows(run: &Run) -> Vec<SeedRow> {
+pub fn rows(run: &Run) -> Vec<TableRow> {
     let cols = columns(run);
     ROWS.iter()
-        .map(|row| SeedRow {
+        .map(|row| TableRow {
             number: row.number,
             name: row.name,
             claim: row.claim,

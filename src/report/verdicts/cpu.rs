@@ -151,12 +151,6 @@ pub fn session_stores(v: &ValidateResults) -> Vec<&ValidateRow> {
     out
 }
 
-/// The session validate the backend comparison is made against: session-memory, else the
-/// first embedded store, else the first session store; typical claims, no failed operations.
-pub fn session_baseline(v: &ValidateResults) -> Option<&ValidateRow> {
-    session_stores(v).into_iter().next()
-}
-
 /// The JWT validate rows the row judges.
 pub fn jwt_validates(v: &ValidateResults) -> impl Iterator<Item = &ValidateRow> {
     v.rows
