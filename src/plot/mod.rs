@@ -211,28 +211,3 @@ fn font_hint(reason: String) -> String {
         reason
     }
 }
-
-/// Every figure the results allow, in report order: size, validate, revoke, scale.
-pub fn figures(
-    size: Option<&crate::results::schema::size::SizeResults>,
-    validate: Option<&crate::results::schema::validate::ValidateResults>,
-    revoke: Option<&crate::results::schema::revoke::RevokeResults>,
-    scale: Option<&crate::results::schema::scale::ScaleResults>,
-) -> Vec<Figure> {
-    let mut out = Vec::new();
-    if let Some(s) = size {
-        out.extend(size::header_bytes(s));
-    }
-    if let Some(v) = validate {
-        out.extend(validate::cost(v));
-        out.extend(validate::jwt_breakdown(v));
-    }
-    if let Some(r) = revoke {
-        out.extend(revoke::latency(r));
-    }
-    if let Some(s) = scale {
-        out.extend(scale::throughput(s));
-        out.extend(scale::percentiles(s));
-    }
-    out
-}

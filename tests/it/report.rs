@@ -965,7 +965,7 @@ fn a_version_1_run_still_reads_and_a_newer_one_is_refused_by_name() {
     meta.schema_version = 1;
     dir.write_json(&Artifact::Meta, &meta).unwrap();
     let run = report::Run::load(&dir, None).unwrap();
-    assert!(run.validate.is_some());
+    assert!(run.get::<ValidateResults>().is_some());
 
     meta.schema_version = SCHEMA_VERSION + 1;
     dir.write_json(&Artifact::Meta, &meta).unwrap();
@@ -1658,7 +1658,14 @@ fn degenerate_figures_still_render() {
     c.points.iter_mut().for_each(|p| p.ops_per_sec = 0.0);
     let mut s = size();
     s.rows.truncate(1);
-    let figures = plot::figures(Some(&s), Some(&v), Some(&r), Some(&c));
+    let (_tmp, dir) = fixture_run(ALL);
+    let mut run = report::Run::load(&dir, None).unwrap();
+    run.insert(s);
+    run.insert(v);
+    run.insert(r);
+    run.insert(c);
+    run.remove(HttpResults::FILE);
+    let figures = run.figures();
     assert_eq!(figures.len(), 8);
     for f in &figures {
         let out = f.render().unwrap_or_else(|e| panic!("{e}"));
@@ -1842,8 +1849,7 @@ fn an_added_cost_whose_spread_reaches_zero_is_no_measurable_cost() {
     // Counted as nothing against the revocation row's budget, never as a saving.
     let r = report::Run::load(&dir, None).unwrap();
     let pushed = r
-        .revoke
-        .as_ref()
+        .get::<RevokeResults>()
         .unwrap()
         .strategy(Strategy::JwtDenylistPushed)
         .unwrap();
@@ -1866,7 +1872,7 @@ fn a_ratio_within_its_spread_of_the_threshold_is_borderline() {
         }
     });
     let run = report::Run::load(&dir, None).unwrap();
-    let j = verdicts::expiry::judge(run.validate.as_ref());
+    let j = verdicts::expiry::judge(run.get::<ValidateResults>());
     assert_eq!(j.verdict, Verdict::Confirmed, "{}", j.because);
     let why = j.borderline.expect("borderline");
     assert!(why.contains("session-memory sliding share 50%"), "{why}");
@@ -1960,16 +1966,13 @@ fn a_breakdown_part_is_paired_with_its_whole_round_by_round() {
         }
     });
     let run = report::Run::load(&dir, None).unwrap();
-    let v = run.validate.as_ref().unwrap();
-    let (ns, share) = report::checks::paired_part(
-        v,
-        id("jwt-EdDSA"),
-        Some("aws-lc-rs".parse().unwrap()),
-        Operation::JwtSignatureCheck,
-    )
-    .unwrap();
-    assert!(ns <= 65e3, "{ns}");
-    assert_eq!(share.unwrap().median, 0.9);
+    let v = run.get::<ValidateResults>().unwrap();
+    let bd = v
+        .breakdown(id("jwt-EdDSA"), Some("aws-lc-rs".parse().unwrap()))
+        .unwrap();
+    let part = bd.part(Operation::JwtSignatureCheck).unwrap();
+    assert!(part.median <= 65e3, "{}", part.median);
+    assert_eq!(part.share.unwrap().median, 0.9);
     assert!(
         !check_lines(&dir)
             .iter()

@@ -12,8 +12,10 @@ use crate::report::Run;
 use crate::report::checks::{Check, Severity};
 use crate::report::document::Document;
 use crate::report::verdicts::{self, Verdict, cpu};
-use crate::results::schema::http::{HttpProtocol, HttpRow, Transport};
-use crate::results::schema::validate::ValidateRow;
+use crate::results::schema::http::{HttpProtocol, HttpResults, HttpRow, Transport};
+use crate::results::schema::revoke::{RevokeResults, Strategy};
+use crate::results::schema::size::SizeResults;
+use crate::results::schema::validate::{ValidateResults, ValidateRow};
 use crate::units;
 
 /// The section's title, exactly.
@@ -43,7 +45,7 @@ fn times_spread(r: f64, s: Option<Spread>) -> String {
 
 /// Cost per request: one sentence per session store, each JWT of the main backend against it.
 fn costs(run: &Run) -> Vec<String> {
-    let Some(v) = &run.validate else {
+    let Some(v) = run.get::<ValidateResults>() else {
         return vec!["Cost per request: not measured in this run (no `validate.json`).".into()];
     };
     let main = verdicts::main_backend(run);
@@ -92,13 +94,13 @@ fn costs(run: &Run) -> Vec<String> {
 
 /// Revocation latency per strategy.
 fn revocation(run: &Run) -> Option<String> {
-    let r = run.revoke.as_ref()?;
+    let r = run.get::<RevokeResults>()?;
     let parts: Vec<String> = r
         .strategies
         .iter()
         .filter(|s| s.latency.samples > 0)
         .map(|s| {
-            let how = if s.strategy == crate::results::schema::revoke::Strategy::JwtExpiryOnly {
+            let how = if s.strategy == Strategy::JwtExpiryOnly {
                 format!("median {} (until `exp`)", units::ns(s.latency.median_ns))
             } else {
                 format!("p99 {}", units::ns(s.latency.p99_ns))
@@ -122,7 +124,7 @@ fn revocation(run: &Run) -> Option<String> {
 
 /// Bytes per request from `size.json`: the `Cookie:` header, and the bearer header beside it.
 fn bytes(run: &Run) -> Option<String> {
-    let s = run.size.as_ref()?;
+    let s = run.get::<SizeResults>()?;
     let rows: Vec<_> = s
         .rows
         .iter()
@@ -165,7 +167,7 @@ fn bytes(run: &Run) -> Option<String> {
 /// meeting the p99 objective; then the bytes a client sends per request with cookies, per
 /// protocol (HTTP/2 compresses headers).
 fn http(run: &Run) -> Vec<String> {
-    let Some(h) = run.http.as_ref().filter(|h| !h.rows.is_empty()) else {
+    let Some(h) = run.get::<HttpResults>().filter(|h| !h.rows.is_empty()) else {
         return Vec::new();
     };
     let mut out = Vec::new();

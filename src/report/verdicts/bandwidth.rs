@@ -18,7 +18,7 @@ pub const ROW: Row = Row {
     claim: "A JWT is larger on the wire: it carries the claims and a signature, where a session token is a short reference.",
     rule,
     cell,
-    judge: |run| judge_with_http(run.size.as_ref(), run.http.as_ref()),
+    judge: |run| judge_with_http(run.get::<SizeResults>(), run.get::<HttpResults>()),
 };
 
 /// The rule, in words.
@@ -37,7 +37,9 @@ pub fn rule() -> String {
 pub fn cell(run: &Run, scheme: SchemeId) -> Option<String> {
     let header =
         per_claim_set(run, scheme, |r| r.cookie_header_bytes).map(|v| format!("`Cookie:` {v}"));
-    let socket = run.http.as_ref().and_then(|h| socket_cell(h, scheme));
+    let socket = run
+        .get::<HttpResults>()
+        .and_then(|h| socket_cell(h, scheme));
     match (header, socket) {
         (Some(a), Some(b)) => Some(format!("{a}; {b}")),
         (a, b) => a.or(b),

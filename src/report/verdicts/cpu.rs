@@ -28,7 +28,7 @@ pub const ROW: Row = Row {
     claim: "A JWT costs a signature check and a decode on every request; a session costs a store lookup, so JWTs use more CPU.",
     rule,
     cell,
-    judge: |run| judge_on(run.validate.as_ref(), super::main_backend(run)),
+    judge: |run| judge_on(run.get::<ValidateResults>(), super::main_backend(run)),
 };
 
 /// The rule, in words, with the thresholds [`judge`] uses.
@@ -91,7 +91,7 @@ pub fn cell(run: &Run, scheme: SchemeId) -> Option<String> {
     if let Some(i) = validate_row(run, scheme, Operation::Issue) {
         out.push_str(&format!(", issue {}", units::ns(i.measurement.median())));
     }
-    if let Some(v) = &run.validate {
+    if let Some(v) = run.get::<ValidateResults>() {
         if scheme.capabilities().store_lookup {
             for other in session_stores(v).into_iter().filter(|r| r.scheme != scheme) {
                 out.push_str(&format!("; {}", store_cpu(other)));

@@ -14,7 +14,7 @@ pub const ROW: Row = Row {
     claim: "A JWT sent in a header crosses origins easily; cookies hit same-origin rules and need CORS.",
     rule,
     cell,
-    judge: |run| judge(run.size.as_ref()),
+    judge: |run| judge(run.get::<SizeResults>()),
 };
 
 /// The rule, in words.
@@ -28,7 +28,7 @@ pub fn rule() -> String {
 
 /// `Authorization:` header bytes per claim set, and the claim sets whose cookie fits.
 pub fn cell(run: &Run, scheme: SchemeId) -> Option<String> {
-    let s = run.size.as_ref()?;
+    let s = run.get::<SizeResults>()?;
     let bearer = per_claim_set(run, scheme, |r| r.authorization_header_bytes)?;
     let rows: Vec<_> = s.rows.iter().filter(|r| r.scheme == scheme).collect();
     let fits = rows.iter().filter(|r| r.fits_cookie_limit).count();

@@ -30,6 +30,8 @@ pub mod scalability;
 use super::Run;
 use crate::claims::ClaimSet;
 use crate::crypto::CryptoBackend;
+use crate::results::schema::http::HttpResults;
+use crate::results::schema::scale::ScaleResults;
 use crate::results::schema::size::{SizeResults, SizeRow};
 use crate::results::schema::validate::{Operation, ValidateResults, ValidateRow};
 use crate::scheme::spec::{SchemeId, StoreKind};
@@ -153,19 +155,19 @@ pub fn columns(run: &Run) -> Vec<SchemeId> {
             all.push(n);
         }
     };
-    if let Some(s) = &run.size {
+    if let Some(s) = run.get::<SizeResults>() {
         s.rows.iter().for_each(|r| push(r.scheme));
     }
-    if let Some(v) = &run.validate {
+    if let Some(v) = run.get::<ValidateResults>() {
         v.rows
             .iter()
             .filter(|r| r.operation == Operation::Validate)
             .for_each(|r| push(r.scheme));
     }
-    if let Some(s) = &run.scale {
+    if let Some(s) = run.get::<ScaleResults>() {
         s.points.iter().for_each(|p| push(p.scheme));
     }
-    if let Some(h) = &run.http {
+    if let Some(h) = run.get::<HttpResults>() {
         h.rows.iter().for_each(|r| push(r.scheme));
     }
     let session = all
@@ -190,7 +192,7 @@ pub(crate) fn main_backend(run: &Run) -> Option<CryptoBackend> {
 /// The validate-workload row of `scheme` for `op`, typical claims, on the main backend
 /// (any backend when the main one was not measured).
 fn validate_row(run: &Run, scheme: SchemeId, op: Operation) -> Option<&ValidateRow> {
-    let v = run.validate.as_ref()?;
+    let v = run.get::<ValidateResults>()?;
     let candidates = || {
         v.rows.iter().filter(move |r| {
             r.scheme == scheme && r.operation == op && r.claims == ClaimSet::Typical
@@ -202,7 +204,7 @@ fn validate_row(run: &Run, scheme: SchemeId, op: Operation) -> Option<&ValidateR
 }
 
 fn per_claim_set(run: &Run, scheme: SchemeId, f: fn(&SizeRow) -> usize) -> Option<String> {
-    let s = run.size.as_ref()?;
+    let s = run.get::<SizeResults>()?;
     let v: Vec<String> = ClaimSet::ALL
         .iter()
         .filter_map(|set| {

@@ -15,7 +15,7 @@ pub const ROW: Row = Row {
     claim: "Anyone holding a JWT can read its payload; session data stays on the server.",
     rule,
     cell,
-    judge: |run| judge(run.size.as_ref()),
+    judge: |run| judge(run.get::<SizeResults>()),
 };
 
 /// The rule, in words.
@@ -28,7 +28,7 @@ pub fn rule() -> String {
 
 /// Readable bytes and claims, or a session ID's random bits.
 pub fn cell(run: &Run, scheme: SchemeId) -> Option<String> {
-    let s = run.size.as_ref()?;
+    let s = run.get::<SizeResults>()?;
     let r = s
         .rows
         .iter()

@@ -24,7 +24,7 @@ pub const ROW: Row = Row {
     claim: "A JWT is hard to revoke before it expires; a session is revoked by deleting it.",
     rule,
     cell,
-    judge: |run| judge(run.revoke.as_ref()),
+    judge: |run| judge(run.get::<RevokeResults>()),
 };
 
 /// The rule, in words, with the thresholds [`judge`] uses.
@@ -57,7 +57,7 @@ pub fn added_text(s: &StrategyResult) -> String {
 
 /// Revocation latency p99 per strategy of the scheme's family, and a denylist's added cost.
 pub fn cell(run: &Run, scheme: SchemeId) -> Option<String> {
-    let r = run.revoke.as_ref()?;
+    let r = run.get::<RevokeResults>()?;
     let p99 = |strategy: Strategy| {
         r.strategy(strategy)
             .filter(|s| s.latency.samples > 0)

@@ -23,7 +23,13 @@ pub const ROW: Row = Row {
     claim: "JWTs suit stateless, distributed systems; sessions need a central store, which holds scaling back.",
     rule,
     cell,
-    judge: |run| judge_with_http(run.scale.as_ref(), run.size.as_ref(), run.http.as_ref()),
+    judge: |run| {
+        judge_with_http(
+            run.get::<ScaleResults>(),
+            run.get::<SizeResults>(),
+            run.get::<HttpResults>(),
+        )
+    },
 };
 
 /// The rule, in words, with the thresholds [`judge`] uses.
@@ -46,7 +52,7 @@ pub fn rule() -> String {
 /// S per working set, and server bytes per session or issued token.
 pub fn cell(run: &Run, scheme: SchemeId) -> Option<String> {
     let mut parts = Vec::new();
-    if let Some((_, _, lines)) = run.scale.as_ref().and_then(scaling) {
+    if let Some((_, _, lines)) = run.get::<ScaleResults>().and_then(scaling) {
         let mine: Vec<_> = lines
             .iter()
             .filter(|l| {
@@ -78,8 +84,7 @@ pub fn cell(run: &Run, scheme: SchemeId) -> Option<String> {
         }
     }
     if let Some(m) = run
-        .size
-        .as_ref()
+        .get::<SizeResults>()
         .and_then(|s| s.memory.iter().find(|m| m.scheme == scheme.to_string()))
     {
         let per = if m.entry == Entry::Session {
@@ -92,7 +97,7 @@ pub fn cell(run: &Run, scheme: SchemeId) -> Option<String> {
             units::bytes(m.bytes_per_entry.round())
         ));
     }
-    if let Some(h) = run.http.as_ref().and_then(|h| http_cell(h, scheme)) {
+    if let Some(h) = run.get::<HttpResults>().and_then(|h| http_cell(h, scheme)) {
         parts.push(h);
     }
     (!parts.is_empty()).then(|| parts.join("; "))

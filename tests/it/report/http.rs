@@ -309,7 +309,7 @@ fn a_missing_http_json_is_not_measured_and_leaves_rows_1_and_3_as_before() {
         "{md}"
     );
     let run = Run::load(&dir, None).unwrap();
-    assert!(run.http.is_none());
+    assert!(run.get::<HttpResults>().is_none());
     let rows = verdicts::rows(&run);
     // Rows 1 and 3 as the report prints them without http.json (no HTTP figure in them).
     assert_eq!(
