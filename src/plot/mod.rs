@@ -122,6 +122,38 @@ impl Figure {
         }
     }
 
+    /// Every value the chart draws from the results: bars, whiskers, dots, ticks, levels,
+    /// the y of line points, stacked segments; not its limit lines and rules. Each should
+    /// be a figure of `summary.csv`, as the tests check.
+    pub fn values(&self) -> Vec<f64> {
+        match &self.kind {
+            Kind::HBar(c) => c
+                .rows
+                .iter()
+                .flat_map(|r| &r.bars)
+                .flat_map(|b| [Some(b.value), b.whisker, b.dot, b.tick])
+                .flatten()
+                .collect(),
+            Kind::VBar(c) => c
+                .groups
+                .iter()
+                .flat_map(|g| &g.1)
+                .flat_map(|b| [Some(b.value), b.level])
+                .flatten()
+                .collect(),
+            Kind::Line(c) => c
+                .series
+                .iter()
+                .flat_map(|s| s.points.iter().map(|p| p.1))
+                .collect(),
+            Kind::Stack(c) => c
+                .rows
+                .iter()
+                .flat_map(|r| r.segments.iter().map(|s| s.value))
+                .collect(),
+        }
+    }
+
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult<DB> {
         match &self.kind {
             Kind::HBar(c) => c.draw(root),

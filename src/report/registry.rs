@@ -86,6 +86,8 @@ pub type Loaded = Arc<dyn Any + Send + Sync>;
 pub trait Registered: Sync {
     /// Its name: the results file stem, the workload's name.
     fn name(&self) -> &'static str;
+    /// See [`WorkloadReport::HEADING`].
+    fn heading(&self) -> &'static str;
     /// See [`WorkloadReport::ROWS`].
     fn rows(&self) -> &'static [usize];
     /// See [`WorkloadReport::TOUCHED`].
@@ -120,6 +122,9 @@ impl<T> Entry<T> {
 impl<T: WorkloadReport> Registered for Entry<T> {
     fn name(&self) -> &'static str {
         T::FILE
+    }
+    fn heading(&self) -> &'static str {
+        T::HEADING
     }
     fn rows(&self) -> &'static [usize] {
         T::ROWS

@@ -7,7 +7,6 @@ use super::chart;
 use crate::crypto::CryptoBackend;
 use crate::plot::{self, Figure, Rendered};
 use crate::report::document::Document;
-use crate::report::verdicts;
 use crate::report::{Run, WorkloadReport};
 use crate::results::schema::scale::{ScalePoint, ScaleResults};
 use crate::scheme::spec::SchemeId;
@@ -112,7 +111,7 @@ fn section(s: &ScaleResults, charts: &[Rendered], doc: &mut Document) {
     ));
     chart(doc, charts, "scale_throughput");
     chart(doc, charts, "scale_throughput_jwt");
-    if let Some((lo, hi, lines)) = verdicts::scalability::scaling(s) {
+    if let Some((lo, hi, lines)) = s.scaling() {
         doc.table(
             &[
                 "Scheme",

@@ -46,11 +46,13 @@ pub(super) fn section(doc: &mut Document, run: &Run) {
         "Claims and rules, by row number:",
         rows.iter()
             .map(|r| {
+                let files: Vec<String> = r.evidence.iter().map(|f| format!("`{f}.json`")).collect();
                 format!(
-                    "**{}**. Claim: {} Rule: {}.",
+                    "**{}**. Claim: {} Rule: {}. From {}.",
                     r.name,
                     r.claim,
-                    r.rule.trim_end_matches('.')
+                    r.rule.trim_end_matches('.'),
+                    files.join(", ")
                 )
             })
             .collect(),

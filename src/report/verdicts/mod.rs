@@ -27,7 +27,7 @@ pub mod privacy;
 pub mod revocation;
 pub mod scalability;
 
-use super::Run;
+use super::{REGISTRY, Run};
 use crate::claims::ClaimSet;
 use crate::crypto::CryptoBackend;
 use crate::results::schema::http::HttpResults;
@@ -78,6 +78,9 @@ pub struct TableRow {
     pub cells: Vec<String>,
     /// The rule deciding the verdict.
     pub rule: String,
+    /// The results files its figures come from (registry names, in registry order): the
+    /// files whose [`WorkloadReport::ROWS`](crate::report::WorkloadReport::ROWS) name it.
+    pub evidence: Vec<&'static str>,
     /// The verdict and what decided it.
     pub judgement: Judgement,
 }
@@ -316,6 +319,11 @@ pub fn rows(run: &Run) -> Vec<TableRow> {
                 .map(|c| (row.cell)(run, *c).unwrap_or_else(|| NOT_MEASURED.to_owned()))
                 .collect(),
             rule: (row.rule)(),
+            evidence: REGISTRY
+                .iter()
+                .filter(|f| f.rows().contains(&row.number))
+                .map(|f| f.name())
+                .collect(),
             judgement: (row.judge)(run),
         })
         .collect()

@@ -4,10 +4,9 @@
 //! evidence beside the verdict.
 
 use super::{Judgement, Row, Verdict, main_backend};
-use crate::crypto::CryptoBackend;
 use crate::report::Run;
 use crate::results::schema::http::{HttpResults, HttpRow, Transport};
-use crate::results::schema::scale::ScaleResults;
+use crate::results::schema::scale::{ScaleResults, Scaling};
 use crate::results::schema::size::{Entry, SizeResults};
 use crate::scheme::spec::SchemeId;
 use crate::units;
@@ -52,7 +51,7 @@ pub fn rule() -> String {
 /// S per working set, and server bytes per session or issued token.
 pub fn cell(run: &Run, scheme: SchemeId) -> Option<String> {
     let mut parts = Vec::new();
-    if let Some((_, _, lines)) = run.get::<ScaleResults>().and_then(scaling) {
+    if let Some((_, _, lines)) = run.get::<ScaleResults>().and_then(ScaleResults::scaling) {
         let mine: Vec<_> = lines
             .iter()
             .filter(|l| {
@@ -183,81 +182,6 @@ fn http_evidence(h: &HttpResults) -> Option<String> {
     ))
 }
 
-/// Scaling ratio of one line of the scale workload.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Scaling {
-    /// The scheme.
-    pub scheme: SchemeId,
-    /// Crypto backend (JWTs).
-    pub backend: Option<CryptoBackend>,
-    /// Working set (sessions).
-    pub sessions: Option<usize>,
-    /// ops/s at the fewest threads.
-    pub low_ops: f64,
-    /// ops/s at the most threads.
-    pub high_ops: f64,
-}
-
-impl Scaling {
-    /// `high_ops / low_ops`.
-    pub fn ratio(&self) -> f64 {
-        self.high_ops / self.low_ops
-    }
-
-    /// `scheme [backend] [N sessions]`.
-    pub fn label(&self) -> String {
-        let mut s = self.scheme.to_string();
-        if let Some(b) = &self.backend {
-            s.push_str(&format!(" {b}"));
-        }
-        if let Some(n) = self.sessions {
-            s.push_str(&format!(" {} sessions", units::count_tick(n as f64)));
-        }
-        s
-    }
-}
-
-/// The thread counts S is taken between: the fewest, and the most up to the machine's
-/// cores (the most of all when none lies between).
-pub fn thread_span(s: &ScaleResults) -> Option<(usize, usize)> {
-    let lo = s.points.iter().map(|p| p.threads).min()?;
-    let within = s
-        .points
-        .iter()
-        .map(|p| p.threads)
-        .filter(|&t| t > lo && t <= s.cores)
-        .max();
-    let hi = within.or_else(|| s.points.iter().map(|p| p.threads).max())?;
-    (hi > lo).then_some((lo, hi))
-}
-
-/// The fewest threads and the most up to the cores ([`thread_span`]), and each line's scaling
-/// between them.
-pub fn scaling(s: &ScaleResults) -> Option<(usize, usize, Vec<Scaling>)> {
-    let (lo, hi) = thread_span(s)?;
-    let mut out: Vec<Scaling> = Vec::new();
-    for p in s.points.iter().filter(|p| p.threads == lo) {
-        let high = s.points.iter().find(|q| {
-            q.threads == hi
-                && q.scheme == p.scheme
-                && q.backend == p.backend
-                && q.sessions == p.sessions
-        });
-        if let Some(q) = high
-            && p.ops_per_sec > 0.0
-        {
-            out.push(Scaling {
-                scheme: p.scheme,
-                backend: p.backend,
-                sessions: p.sessions,
-                low_ops: p.ops_per_sec,
-                high_ops: q.ops_per_sec,
-            });
-        }
-    }
-    Some((lo, hi, out))
-}
-
 fn range(values: &[f64]) -> (f64, f64) {
     values
         .iter()
@@ -286,7 +210,7 @@ pub fn judge(scale: Option<&ScaleResults>, size: Option<&SizeResults>) -> Judgem
     let Some(s) = scale else {
         return Judgement::missing("scale.json is not in this run");
     };
-    let Some((lo, hi, lines)) = scaling(s) else {
+    let Some((lo, hi, lines)) = s.scaling() else {
         return Judgement::missing("scale.json has a single thread count: no scaling to compare");
     };
     let ratios = |jwt: bool| -> Vec<f64> {

@@ -7,12 +7,12 @@ use std::collections::BTreeMap;
 use std::fs;
 use std::time::Duration;
 
-use super::{ALL, Files, fixture_run, id, read, scale, size};
+use super::fixture::{Fixture, id, scale, size};
 use tokenbench::load::search::SearchParams;
 use tokenbench::measure::stats::Summary;
 use tokenbench::plot;
+use tokenbench::report;
 use tokenbench::report::verdicts::{self, Verdict};
-use tokenbench::report::{self, Run};
 use tokenbench::results::schema::ResultFile;
 use tokenbench::results::schema::http::{
     CommonPoint, HttpProtocol, HttpResults, HttpRow, Limit, MetricsDelta, SearchStep, StepResult,
@@ -219,8 +219,6 @@ pub(super) fn fixture() -> HttpResults {
     }
 }
 
-const WITHOUT_HTTP: Files = Files { http: false, ..ALL };
-
 fn http_section(md: &str) -> &str {
     let at = md.find("## HTTP").expect("no HTTP section");
     let rest = &md[at..];
@@ -229,9 +227,7 @@ fn http_section(md: &str) -> &str {
 
 #[test]
 fn the_http_section_shows_the_rule_and_the_figures_of_the_run() {
-    let (_tmp, dir) = fixture_run(ALL);
-    report::write_report_with(&dir, None).unwrap();
-    let md = read(&dir, Artifact::ReportMd);
+    let md = Fixture::all().write().report_md();
     let section = http_section(&md);
     for needle in [
         "## HTTP: the Superb Site under load",
@@ -269,15 +265,13 @@ fn the_http_section_shows_the_rule_and_the_figures_of_the_run() {
 
 #[test]
 fn parts_above_their_whole_are_a_warning_and_an_invalid_common_step_cannot_tell() {
-    let (_tmp, dir) = fixture_run(ALL);
+    let f = Fixture::all().write();
     let mut h = fixture();
     h.rows[0].common.server.token_cpu_per_request_ns = 1e6;
     h.rows[1].common.step.valid = false;
     h.rows[1].common.step.invalid_reason = Some("the generator lagged: fixture".into());
-    dir.write_json(&Artifact::Workload(HttpResults::FILE), &h)
-        .unwrap();
-    report::write_report_with(&dir, None).unwrap();
-    let md = read(&dir, Artifact::ReportMd);
+    f.put(&h);
+    let md = f.report_md();
     let section = http_section(&md);
     assert!(
         section.contains(
@@ -294,11 +288,11 @@ fn parts_above_their_whole_are_a_warning_and_an_invalid_common_step_cannot_tell(
 
 #[test]
 fn a_missing_http_json_is_not_measured_and_leaves_rows_1_and_3_as_before() {
-    let (_tmp, dir) = fixture_run(WITHOUT_HTTP);
-    let written = report::write_report_with(&dir, None).unwrap();
+    let f = Fixture::all().without("http").write();
+    let written = report::write_report_with(&f.dir, None).unwrap();
     // Eight charts of the other workloads (two files each), report.md and report.html.
     assert_eq!(written.len(), 18, "{written:?}");
-    let md = read(&dir, Artifact::ReportMd);
+    let md = f.read(Artifact::ReportMd);
     assert!(
         http_section(&md).contains("**not measured in this run**: no `http.json`."),
         "{}",
@@ -308,7 +302,7 @@ fn a_missing_http_json_is_not_measured_and_leaves_rows_1_and_3_as_before() {
         !md.contains("http_cpu") && !md.contains("socket, cookie"),
         "{md}"
     );
-    let run = Run::load(&dir, None).unwrap();
+    let run = f.run();
     assert!(run.get::<HttpResults>().is_none());
     let rows = verdicts::rows(&run);
     // Rows 1 and 3 as the report prints them without http.json (no HTTP figure in them).
@@ -360,24 +354,24 @@ fn corrupt(dir: &RunDir, bytes: &[u8]) -> String {
 
 #[test]
 fn a_corrupt_http_json_is_an_error_naming_the_file() {
-    let (_tmp, dir) = fixture_run(ALL);
-    let msg = corrupt(&dir, b"{ \"rows\": [");
+    let f = Fixture::all().write();
+    let dir = &f.dir;
+    let msg = corrupt(dir, b"{ \"rows\": [");
     assert!(
         msg.contains("http.json") && msg.contains("not a valid"),
         "{msg}"
     );
     // The wrong shape, and a row missing its common point, are named too.
-    assert!(corrupt(&dir, b"{\"rows\": 3}").contains("http.json"));
+    assert!(corrupt(dir, b"{\"rows\": 3}").contains("http.json"));
     let mut v = serde_json::to_value(fixture()).unwrap();
     v["rows"][0].as_object_mut().unwrap().remove("common");
-    let msg = corrupt(&dir, v.to_string().as_bytes());
+    let msg = corrupt(dir, v.to_string().as_bytes());
     assert!(msg.contains("http.json"), "{msg}");
 }
 
 #[test]
 fn row_1_adds_the_socket_bytes_and_turns_nuanced_when_a_jwt_sends_no_more() {
-    let (_tmp, dir) = fixture_run(ALL);
-    let run = Run::load(&dir, None).unwrap();
+    let run = Fixture::all().write().run();
     let rows = verdicts::rows(&run);
     assert_eq!(
         rows[0].cells[0],
@@ -421,8 +415,7 @@ fn row_1_adds_the_socket_bytes_and_turns_nuanced_when_a_jwt_sends_no_more() {
 
 #[test]
 fn row_3_shows_the_http_max_rates_as_evidence_without_changing_the_verdict() {
-    let (_tmp, dir) = fixture_run(ALL);
-    let rows = verdicts::rows(&Run::load(&dir, None).unwrap());
+    let rows = verdicts::rows(&Fixture::all().write().run());
     assert_eq!(
         rows[2].cells[0],
         "S ×3.33 (1 k), ×2.91 (100 k); 1200 B per session; HTTP max http1.1 8.00 k / 8.00 k, h2c 8.00 k / 8.00 k req/s (cookie / bearer)"
@@ -491,13 +484,11 @@ fn degenerate_http_figures_still_render_and_empty_results_draw_nothing() {
     h.rows.clear();
     assert!(plot::http::figures(&h).is_empty());
     // Without recorded parameters the section still says what max rate means.
-    let (_tmp, dir) = fixture_run(ALL);
+    let f = Fixture::all().write();
     let mut h = fixture();
     h.params = serde_json::json!({});
-    dir.write_json(&Artifact::Workload(HttpResults::FILE), &h)
-        .unwrap();
-    report::write_report_with(&dir, None).unwrap();
-    let md = read(&dir, Artifact::ReportMd);
+    f.put(&h);
+    let md = f.report_md();
     assert!(
         http_section(&md).contains("does not record the search's parameters"),
         "{md}"
@@ -506,9 +497,7 @@ fn degenerate_http_figures_still_render_and_empty_results_draw_nothing() {
 
 #[test]
 fn the_bottom_line_gives_the_token_share_rates_and_bytes_over_http_only_when_measured() {
-    let (_tmp, dir) = fixture_run(ALL);
-    report::write_report_with(&dir, None).unwrap();
-    let md = read(&dir, Artifact::ReportMd);
+    let md = Fixture::all().write().report_md();
     let bottom = &md[md.find("## Bottom line").unwrap()..];
     let bottom = &bottom[..bottom[3..].find("\n## ").map_or(bottom.len(), |i| i + 3)];
     assert!(
@@ -525,9 +514,7 @@ fn the_bottom_line_gives_the_token_share_rates_and_bytes_over_http_only_when_mea
         "{bottom}"
     );
 
-    let (_tmp, dir) = fixture_run(WITHOUT_HTTP);
-    report::write_report_with(&dir, None).unwrap();
-    let md = read(&dir, Artifact::ReportMd);
+    let md = Fixture::all().without("http").write().report_md();
     assert!(md.contains("## Bottom line"));
     assert!(!md.contains("Over HTTP ("), "{md}");
 }
