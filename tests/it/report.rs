@@ -599,6 +599,26 @@ fn the_bottom_line_opens_the_report_the_page_and_the_summary() {
 }
 
 #[test]
+fn a_scheme_measured_without_a_crypto_backend_is_in_the_bottom_line() {
+    // A token format whose crypto is not jsonwebtoken's is measured once, without a
+    // backend: the bottom line compares it as it does the others.
+    let md = Fixture::all()
+        .validate(|v| {
+            for r in v.rows.iter_mut().filter(|r| r.scheme == "jwt-ES256") {
+                r.backend = None;
+            }
+        })
+        .write()
+        .report_md();
+    let bottom = &md[md.find("## Bottom line").unwrap()..md.find("## About this report").unwrap()];
+    assert!(
+        bottom.contains("`jwt-HS256` costs 43.8× (43.8–43.8×), `jwt-RS256` costs 250×"),
+        "{bottom}"
+    );
+    assert!(bottom.contains("`jwt-ES256` costs"), "{bottom}");
+}
+
+#[test]
 fn the_report_prints_no_negative_figure() {
     let f = Fixture::all().write();
     let md = f.report_md();

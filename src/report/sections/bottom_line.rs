@@ -1,10 +1,6 @@
-//! "Bottom line": the first section of the report and of the terminal summary. A few plain
+//! "Bottom line": the first section of the report and of the terminal summary, a few
 //! sentences computed from the figures that decide between the schemes on this machine:
-//! the cost per request of each JWT against each session store (the central store's
-//! server CPU included when it was measured), with the run-to-run spread of each ratio;
-//! how long a revoked token lives on per strategy; the bytes a request carries; over HTTP
-//! (with `http.json`) the token's share of a request, the highest rates and the socket
-//! bytes; the verdict tally and the self-checks' count.
+//! cost per request against each session store, revocation, bytes, HTTP, the verdicts.
 
 use crate::claims::ClaimSet;
 use crate::measure::rounds::Spread;
@@ -43,18 +39,22 @@ fn times_spread(r: f64, s: Option<Spread>) -> String {
     }
 }
 
-/// Cost per request: one sentence per session store, each JWT of the main backend against it.
+/// Cost per request: one sentence per session store, each scheme whose token carries its
+/// claims (on the main backend, when measured per backend) against it.
 fn costs(run: &Run) -> Vec<String> {
     let Some(v) = run.get::<ValidateResults>() else {
         return vec!["Cost per request: not measured in this run (no `validate.json`).".into()];
     };
     let main = verdicts::main_backend(run);
-    let jwts: Vec<&ValidateRow> = cpu::jwt_validates(v)
-        .filter(|r| main.is_none() || r.backend == main)
+    let carrying: Vec<&ValidateRow> = cpu::self_contained(v)
+        .filter(|r| main.is_none() || r.backend.is_none() || r.backend == main)
         .collect();
     let stores = cpu::session_stores(v);
-    if stores.is_empty() || jwts.is_empty() {
-        return vec!["Cost per request: this run lacks a session or a JWT validate row.".into()];
+    if stores.is_empty() || carrying.is_empty() {
+        return vec![format!(
+            "Cost per request: this run lacks a session or a {} validate row.",
+            verdicts::SELF_CONTAINED
+        )];
     }
     stores
         .iter()
@@ -71,7 +71,7 @@ fn costs(run: &Run) -> Vec<String> {
                 ),
                 None => format!("embedded: {} CPU per request", units::ns(c)),
             };
-            let each: Vec<String> = jwts
+            let each: Vec<String> = carrying
                 .iter()
                 .map(|j| {
                     let r = cpu::cpu_per_request(j) / c;

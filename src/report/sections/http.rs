@@ -400,8 +400,8 @@ fn section(h: &HttpResults, charts: &[Rendered], doc: &mut Document) {
     cpu_table(doc, h);
     if h.rows.iter().any(|r| r.logout == "expiry-only") {
         doc.para(
-            "Logout `expiry-only`: a JWT without a denylist is not revoked at logout; it stays valid until \
-             its `exp`.",
+            "Logout `expiry-only`: a token that states its own expiry and has no denylist is not \
+             revoked at logout; it stays valid until its `exp`.",
         );
     }
     protocol_table(doc, h);

@@ -19,13 +19,15 @@ pub(super) fn section(doc: &mut Document, run: &Run) {
     let session = cols.iter().find(|c| c.capabilities().store_lookup);
     doc.para(format!(
         "One row per row of the seed article's table: what this run measured for {} and for each \
-         JWT algorithm (typical claims unless stated; JWT figures on the `{}` crypto backend unless \
-         another is named) and the verdict computed from those figures. The article's claim and \
-         the rule that computed each verdict are the numbered notes under the table (#).",
+         {} token, one that carries its claims (typical claims unless stated; figures of schemes \
+         measured per crypto backend on the `{}` backend unless another is named), and the \
+         verdict computed from those figures. The article's claim, the rule that computed each \
+         verdict and the files it reads are the numbered notes under the table (#).",
         session.map_or_else(
             || "sessions (none measured)".to_owned(),
             |s| format!("sessions (`{s}`)")
         ),
+        verdicts::SELF_CONTAINED,
         run.meta.crypto_backend
     ));
     let names: Vec<String> = cols.iter().map(SchemeId::to_string).collect();

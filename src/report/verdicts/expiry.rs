@@ -40,7 +40,8 @@ pub fn rule() -> String {
     )
 }
 
-/// What sliding expiry adds per request (sessions), or the JWT lifetime.
+/// What sliding expiry adds per request (sessions), or the lifetime of a token that states
+/// its own expiry.
 pub fn cell(run: &Run, scheme: SchemeId) -> Option<String> {
     if scheme.capabilities().store_lookup {
         let fixed = validate_row(run, scheme, Operation::Validate)?;
@@ -55,6 +56,9 @@ pub fn cell(run: &Run, scheme: SchemeId) -> Option<String> {
         } else {
             format!("sliding expiry: {text}")
         });
+    }
+    if !scheme.capabilities().expiry_in_token {
+        return None;
     }
     run.get::<RevokeResults>().map(|r| {
         format!(

@@ -149,8 +149,13 @@ pub const SESSION_MEMORY: SchemeId = SchemeId::Session(StoreKind::Memory);
 
 const NOT_MEASURED: &str = "not measured";
 
-/// The scheme columns: the main session store (session-memory when measured) and every
-/// JWT algorithm, in the order of [`crate::scheme::JwtAlg::ALL`].
+/// How the report names every token that carries its claims (a JWT, and any other format
+/// whose [`Capabilities::carries_claims`](crate::scheme::spec::Capabilities) holds),
+/// against a session's opaque reference to server-side state.
+pub const SELF_CONTAINED: &str = "self-contained";
+
+/// The scheme columns: the main session store (session-memory when measured), then every
+/// scheme whose token carries its claims, in [`SchemeId::order`].
 pub fn columns(run: &Run) -> Vec<SchemeId> {
     let mut all: Vec<SchemeId> = Vec::new();
     let mut push = |n: SchemeId| {
@@ -178,22 +183,24 @@ pub fn columns(run: &Run) -> Vec<SchemeId> {
         .find(|n| **n == SESSION_MEMORY)
         .or_else(|| all.iter().find(|n| n.capabilities().store_lookup))
         .copied();
-    let mut jwts: Vec<SchemeId> = all
+    let mut carrying: Vec<SchemeId> = all
         .iter()
         .filter(|n| n.capabilities().carries_claims)
         .copied()
         .collect();
-    jwts.sort_by_key(|n| n.order());
-    session.into_iter().chain(jwts).collect()
+    carrying.sort_by_key(|n| n.order());
+    session.into_iter().chain(carrying).collect()
 }
 
-/// The JWT backend figures are quoted for: the run's main backend.
+/// The crypto backend figures are quoted for (schemes measured per backend): the run's
+/// main backend.
 pub(crate) fn main_backend(run: &Run) -> Option<CryptoBackend> {
     run.meta.crypto_backend.parse().ok()
 }
 
 /// The validate-workload row of `scheme` for `op`, typical claims, on the main backend
-/// (any backend when the main one was not measured).
+/// (any backend when the main one was not measured, none for a scheme not measured per
+/// backend).
 fn validate_row(run: &Run, scheme: SchemeId, op: Operation) -> Option<&ValidateRow> {
     let v = run.get::<ValidateResults>()?;
     let candidates = || {
@@ -237,15 +244,15 @@ pub(crate) fn straddles(lo: f64, hi: f64, threshold: f64) -> bool {
     lo <= threshold && threshold <= hi
 }
 
-/// The JWT rows and the session rows of `size.json`, or, when the run lacks either, the
-/// judgement saying so.
+/// The rows of `size.json` of tokens that carry their claims and of session tokens, or,
+/// when the run lacks either, the judgement saying so.
 fn families(
     size: Option<&SizeResults>,
 ) -> Result<(&SizeResults, Vec<&SizeRow>, Vec<&SizeRow>), Judgement> {
     let Some(s) = size else {
         return Err(Judgement::missing("size.json is not in this run"));
     };
-    let jwts: Vec<_> = s
+    let carrying: Vec<_> = s
         .rows
         .iter()
         .filter(|r| r.scheme.capabilities().carries_claims)
@@ -255,10 +262,12 @@ fn families(
         .iter()
         .filter(|r| r.scheme.capabilities().store_lookup)
         .collect();
-    if jwts.is_empty() || sessions.is_empty() {
-        return Err(Judgement::missing("size.json lacks sessions or JWTs"));
+    if carrying.is_empty() || sessions.is_empty() {
+        return Err(Judgement::missing(format!(
+            "size.json lacks sessions or {SELF_CONTAINED} tokens"
+        )));
     }
-    Ok((s, jwts, sessions))
+    Ok((s, carrying, sessions))
 }
 
 fn join(parts: &[String]) -> String {

@@ -3,7 +3,7 @@
 //! when the run has `http.json`, each scheme's HTTP max rate at the p99 objective, shown as
 //! evidence beside the verdict.
 
-use super::{Judgement, Row, Verdict, main_backend};
+use super::{Judgement, Row, SELF_CONTAINED, Verdict, main_backend};
 use crate::report::Run;
 use crate::results::schema::http::{HttpResults, HttpRow, Transport};
 use crate::results::schema::scale::{ScaleResults, Scaling};
@@ -38,10 +38,11 @@ pub fn rule() -> String {
          scheme, backend and working set: a machine with C cores can show scaling up to C \
          threads, and threads beyond C measure run-queue wait (queueing), so they enter S only \
          when no thread count between the fewest and C was measured, and the reason says so. \
-         Confirmed if every session S < {MARGIN} × the lowest JWT S and, when server memory was \
-         measured, sessions keep bytes per session while JWTs keep none per token; contradicted if \
-         every JWT S < {MARGIN} × the lowest session S, or if the server keeps as many bytes per \
-         issued JWT as per session; nuanced otherwise. With `http.json`, each scheme's HTTP max rate \
+         Confirmed if every session S < {MARGIN} × the lowest {SELF_CONTAINED} S (a token that \
+         carries its claims, as a JWT does) and, when server memory was measured, sessions keep \
+         bytes per session while {SELF_CONTAINED} tokens keep none per token; contradicted if \
+         every {SELF_CONTAINED} S < {MARGIN} × the lowest session S, or if the server keeps as \
+         many bytes per {SELF_CONTAINED} token issued as per session; nuanced otherwise. With `http.json`, each scheme's HTTP max rate \
          at the p99 objective is printed as evidence of one server's capacity and does not enter \
          the verdict (one process on one machine shows the cost per request, not how a central \
          store scales out)"
@@ -145,11 +146,11 @@ fn http_cell(h: &HttpResults, scheme: SchemeId) -> Option<String> {
 /// The highest and lowest HTTP max rate of each family, as evidence: `None` without rows
 /// that found one.
 fn http_evidence(h: &HttpResults) -> Option<String> {
-    let of = |jwt: bool| -> Vec<f64> {
+    let of = |carrying: bool| -> Vec<f64> {
         h.rows
             .iter()
             .filter(|r| {
-                if jwt {
+                if carrying {
                     r.scheme.capabilities().carries_claims
                 } else {
                     r.scheme.capabilities().store_lookup
@@ -158,8 +159,8 @@ fn http_evidence(h: &HttpResults) -> Option<String> {
             .filter_map(|r| r.max_rate)
             .collect()
     };
-    let (sessions, jwts) = (of(false), of(true));
-    if sessions.is_empty() && jwts.is_empty() {
+    let (sessions, carrying) = (of(false), of(true));
+    if sessions.is_empty() && carrying.is_empty() {
         return None;
     }
     let span = |v: &[f64]| {
@@ -175,10 +176,11 @@ fn http_evidence(h: &HttpResults) -> Option<String> {
         .map(|p| format!(" (p99 ≤ {})", units::ns(p.p99_objective.as_nanos() as f64)))
         .unwrap_or_default();
     Some(format!(
-        "HTTP max rate{objective}, one server process on {} cores, evidence only: sessions {}, JWT {}",
+        "HTTP max rate{objective}, one server process on {} cores, evidence only: sessions {}, \
+         {SELF_CONTAINED} {}",
         h.cores,
         span(&sessions),
-        span(&jwts)
+        span(&carrying)
     ))
 }
 
@@ -213,11 +215,11 @@ pub fn judge(scale: Option<&ScaleResults>, size: Option<&SizeResults>) -> Judgem
     let Some((lo, hi, lines)) = s.scaling() else {
         return Judgement::missing("scale.json has a single thread count: no scaling to compare");
     };
-    let ratios = |jwt: bool| -> Vec<f64> {
+    let ratios = |carrying: bool| -> Vec<f64> {
         lines
             .iter()
             .filter(|l| {
-                if jwt {
+                if carrying {
                     l.scheme.capabilities().carries_claims
                 } else {
                     l.scheme.capabilities().store_lookup
@@ -226,14 +228,16 @@ pub fn judge(scale: Option<&ScaleResults>, size: Option<&SizeResults>) -> Judgem
             .map(Scaling::ratio)
             .collect()
     };
-    let (sessions, jwts) = (ratios(false), ratios(true));
-    if sessions.is_empty() || jwts.is_empty() {
-        return Judgement::missing("scale.json lacks sessions or JWTs at both thread counts");
+    let (sessions, carrying) = (ratios(false), ratios(true));
+    if sessions.is_empty() || carrying.is_empty() {
+        return Judgement::missing(format!(
+            "scale.json lacks sessions or {SELF_CONTAINED} tokens at both thread counts"
+        ));
     }
     let (s_min, s_max) = range(&sessions);
-    let (j_min, j_max) = range(&jwts);
+    let (j_min, j_max) = range(&carrying);
     let mut because = format!(
-        "S from {lo} to {hi} threads on {} cores: sessions {}–{}, JWT {}–{}",
+        "S from {lo} to {hi} threads on {} cores: sessions {}–{}, {SELF_CONTAINED} {}–{}",
         s.cores,
         units::ratio(s_min),
         units::ratio(s_max),
@@ -271,7 +275,7 @@ pub fn judge(scale: Option<&ScaleResults>, size: Option<&SizeResults>) -> Judgem
         let (ps_min, ps_max) = range(&per_session);
         let (_, pj_max) = range(&per_jwt);
         because.push_str(&format!(
-            "; server heap {}–{} per session, {} per issued JWT",
+            "; server heap {}–{} per session, {} per {SELF_CONTAINED} token issued",
             units::bytes(ps_min.round()),
             units::bytes(ps_max.round()),
             units::bytes(pj_max.round())

@@ -319,9 +319,9 @@ fn a_missing_http_json_is_not_measured_and_leaves_rows_1_and_3_as_before() {
     assert_eq!(rows[0].judgement.verdict, Verdict::Confirmed);
     assert_eq!(
         rows[0].judgement.because,
-        "`Cookie:` header bytes, minimal: JWT 312 B–612 B vs session 34 B (×9.18 to ×18.0); typical: \
-         JWT 472 B–772 B vs session 34 B (×13.9 to ×22.7); large: JWT 1732 B–2032 B vs session 34 B \
-         (×50.9 to ×59.8)"
+        "`Cookie:` header bytes, minimal: self-contained 312 B–612 B vs session 34 B (×9.18 to \
+         ×18.0); typical: self-contained 472 B–772 B vs session 34 B (×13.9 to ×22.7); large: \
+         self-contained 1732 B–2032 B vs session 34 B (×50.9 to ×59.8)"
     );
     assert_eq!(
         rows[2].cells,
@@ -336,9 +336,9 @@ fn a_missing_http_json_is_not_measured_and_leaves_rows_1_and_3_as_before() {
     assert_eq!(rows[2].judgement.verdict, Verdict::Nuanced);
     assert_eq!(
         rows[2].judgement.because,
-        "S from 1 to 8 threads on 4 cores: sessions ×2.91–×3.33, JWT ×3.64–×3.71; no thread \
-         count between 1 and the 4 cores was measured, so S includes run-queue wait at 8 threads; \
-         server heap 1200 B–1200 B per session, 0 B per issued JWT"
+        "S from 1 to 8 threads on 4 cores: sessions ×2.91–×3.33, self-contained ×3.64–×3.71; no \
+         thread count between 1 and the 4 cores was measured, so S includes run-queue wait at 8 \
+         threads; server heap 1200 B–1200 B per session, 0 B per self-contained token issued"
     );
 }
 
@@ -381,9 +381,10 @@ fn row_1_adds_the_socket_bytes_and_turns_nuanced_when_a_jwt_sends_no_more() {
     assert_eq!(j.verdict, Verdict::Confirmed, "{}", j.because);
     assert!(
         j.because.ends_with(
-            "bytes sent per request on the socket, cookie http1.1: JWT 538 B–579 B vs session 114 B; \
-             cookie h2c: JWT 394 B–427 B vs session 54 B; bearer http1.1: JWT 528 B–570 B vs session 105 B; \
-             bearer h2c: JWT 390 B–423 B vs session 50 B"
+            "bytes sent per request on the socket, cookie http1.1: self-contained 538 B–579 B vs \
+             session 114 B; cookie h2c: self-contained 394 B–427 B vs session 54 B; bearer http1.1: \
+             self-contained 528 B–570 B vs session 105 B; bearer h2c: self-contained 390 B–423 B vs \
+             session 50 B"
         ),
         "{}",
         j.because
@@ -427,7 +428,7 @@ fn row_3_shows_the_http_max_rates_as_evidence_without_changing_the_verdict() {
     assert!(
         j.because.ends_with(
             "; HTTP max rate (p99 ≤ 10.0 ms), one server process on 4 cores, evidence only: sessions \
-             8.00 k–8.00 k req/s, JWT 3.00 k–6.00 k req/s"
+             8.00 k–8.00 k req/s, self-contained 3.00 k–6.00 k req/s"
         ),
         "{}",
         j.because

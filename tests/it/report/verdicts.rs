@@ -6,6 +6,7 @@ use tokenbench::report::verdicts::{self, Verdict};
 use tokenbench::results::schema::revoke::Strategy;
 use tokenbench::results::schema::size::Entry;
 use tokenbench::results::schema::validate::Operation;
+use tokenbench::scheme::spec::{Capabilities, SchemeId};
 
 use super::fixture::{measurement, revoke, scale, set_errors, set_median, set_ops, size, validate};
 
@@ -474,5 +475,60 @@ fn cross_domain_flips_with_the_header_limit() {
     assert_eq!(
         verdicts::cross_domain::judge(Some(&s)).verdict,
         Verdict::Confirmed
+    );
+}
+
+/// The capabilities of each scheme, jwt-ES256 carrying its claims encrypted (as a PASETO
+/// `v4.local` token does): a third family, judged by what it does.
+fn es256_sealed(id: SchemeId) -> Capabilities {
+    let mut caps = id.capabilities();
+    if id == "jwt-ES256" {
+        caps.claims_readable = false;
+    }
+    caps
+}
+
+/// Every token that carries its claims, carrying them encrypted.
+fn all_sealed(id: SchemeId) -> Capabilities {
+    let mut caps = id.capabilities();
+    caps.claims_readable = false;
+    caps
+}
+
+#[test]
+fn privacy_judges_readability_by_capability() {
+    // A token that carries its claims encrypted and exposes nothing is reported as such,
+    // and the readable tokens still confirm the row.
+    let mut s = size();
+    s.rows
+        .iter_mut()
+        .filter(|r| r.scheme == "jwt-ES256")
+        .for_each(|r| {
+            r.readable_payload_bytes = 0;
+            r.readable_claims.clear();
+        });
+    let j = verdicts::privacy::judge_by(Some(&s), es256_sealed);
+    assert_eq!(j.verdict, Verdict::Confirmed, "{}", j.because);
+    assert!(
+        j.because
+            .ends_with("; claims carried encrypted (jwt-ES256): nothing readable"),
+        "{}",
+        j.because
+    );
+    // Judged as a token with readable claims, the same figures nuance the row.
+    assert_eq!(verdicts::privacy::judge(Some(&s)).verdict, Verdict::Nuanced);
+    // Encrypted claims that are readable all the same: nuanced, by name.
+    let j = verdicts::privacy::judge_by(Some(&size()), es256_sealed);
+    assert_eq!(j.verdict, Verdict::Nuanced, "{}", j.because);
+    assert!(
+        j.because
+            .contains("readable all the same in jwt-ES256 minimal, jwt-ES256 typical"),
+        "{}",
+        j.because
+    );
+    // No token with readable claims: nothing to judge the article's claim on.
+    assert_eq!(
+        verdicts::privacy::judge_by(Some(&s), all_sealed).verdict,
+        Verdict::NotMeasured
     );
 }
