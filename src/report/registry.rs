@@ -20,6 +20,7 @@ use crate::results::schema::scale::ScaleResults;
 use crate::results::schema::size::SizeResults;
 use crate::results::schema::validate::ValidateResults;
 use crate::results::{Artifact, RunDir};
+use crate::scheme::spec::SchemeId;
 
 /// Every results file the report reads, in run order: the same names, in the same order,
 /// as the workload registry (a test in `tests/it/report` holds them together).
@@ -42,6 +43,12 @@ pub trait WorkloadReport: ResultFile {
     const ROWS: &'static [usize] = &[];
     /// The figures a busy machine disturbs while this workload runs (the noise check).
     const TOUCHED: &'static str = "its figures";
+
+    /// The schemes it measured, in order of first appearance: the article's table has a
+    /// column for each (see [`columns`](super::verdicts::columns)).
+    fn schemes(&self) -> Vec<SchemeId> {
+        Vec::new()
+    }
 
     /// Its charts, in the order its section shows them.
     fn figures(&self) -> Vec<Figure> {
@@ -95,6 +102,8 @@ pub trait Registered: Sync {
     /// Reads the file from `dir`: `None` when the run lacks it, an error when it exists
     /// but does not parse.
     fn load(&self, dir: &RunDir) -> Result<Option<Loaded>, ReportError>;
+    /// See [`WorkloadReport::schemes`]; none when the run lacks the file.
+    fn schemes(&self, run: &Run) -> Vec<SchemeId>;
     /// Its charts, when the run has the file.
     fn figures(&self, run: &Run) -> Vec<Figure>;
     /// Its heading, then its section or the line saying the run lacks the file.
@@ -139,6 +148,9 @@ impl<T: WorkloadReport> Registered for Entry<T> {
         }
         let results: T = dir.read_json(&artifact).map_err(ReportError::Read)?;
         Ok(Some(Arc::new(results)))
+    }
+    fn schemes(&self, run: &Run) -> Vec<SchemeId> {
+        run.get::<T>().map(T::schemes).unwrap_or_default()
     }
     fn figures(&self, run: &Run) -> Vec<Figure> {
         run.get::<T>().map(T::figures).unwrap_or_default()

@@ -11,6 +11,7 @@ use crate::plot::{self, Figure, Rendered};
 use crate::report::document::Document;
 use crate::report::{Run, WorkloadReport};
 use crate::results::schema::http::{HttpProtocol, HttpResults, HttpRow, Limit};
+use crate::scheme::spec::SchemeId;
 use crate::units;
 
 impl WorkloadReport for HttpResults {
@@ -18,6 +19,10 @@ impl WorkloadReport for HttpResults {
     /// Bandwidth (bytes on the socket) and scalability (max rates, as evidence).
     const ROWS: &'static [usize] = &[1, 3];
     const TOUCHED: &'static str = "the HTTP latencies and rates";
+
+    fn schemes(&self) -> Vec<SchemeId> {
+        self.rows.iter().map(|r| r.scheme).collect()
+    }
 
     fn figures(&self) -> Vec<Figure> {
         plot::http::figures(self)

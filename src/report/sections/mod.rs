@@ -1,7 +1,7 @@
 //! The report's sections, one file per section, put together by [`document`]: the title,
 //! the [`bottom_line`] with the self-checks, what the report is made from (`intro`), the
 //! article's table (`verdicts`), then one section per file of the
-//! [`REGISTRY`](super::REGISTRY), and the security considerations, the command to
+//! [`REGISTRY`], and the security considerations, the command to
 //! reproduce the run and the machine.
 //!
 //! The file of a workload's section also holds the rest of its plug-in

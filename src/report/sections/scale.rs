@@ -19,6 +19,10 @@ impl WorkloadReport for ScaleResults {
     const TOUCHED: &'static str =
         "the throughput and latency under load (row 3); scale's own threads count in this load";
 
+    fn schemes(&self) -> Vec<SchemeId> {
+        self.points.iter().map(|p| p.scheme).collect()
+    }
+
     fn figures(&self) -> Vec<Figure> {
         let mut out = plot::scale::throughput(self);
         out.extend(plot::scale::percentiles(self));

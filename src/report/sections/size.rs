@@ -9,6 +9,7 @@ use crate::plot::{self, Figure, Rendered};
 use crate::report::document::Document;
 use crate::report::{Run, WorkloadReport};
 use crate::results::schema::size::SizeResults;
+use crate::scheme::spec::SchemeId;
 use crate::units;
 
 impl WorkloadReport for SizeResults {
@@ -17,6 +18,10 @@ impl WorkloadReport for SizeResults {
     const ROWS: &'static [usize] = &[1, 3, 4, 7];
     const TOUCHED: &'static str =
         "nothing timed (sizes are counted), only the memory figures' allocator timing";
+
+    fn schemes(&self) -> Vec<SchemeId> {
+        self.rows.iter().map(|r| r.scheme).collect()
+    }
 
     fn figures(&self) -> Vec<Figure> {
         plot::size::header_bytes(self).into_iter().collect()

@@ -25,6 +25,13 @@ impl WorkloadReport for ValidateResults {
     const TOUCHED: &'static str =
         "the validate medians, the budgets and rows 2 (CPU) and 6 (Expiry)";
 
+    fn schemes(&self) -> Vec<SchemeId> {
+        keys(self, Operation::Validate)
+            .into_iter()
+            .map(|k| k.0)
+            .collect()
+    }
+
     fn figures(&self) -> Vec<Figure> {
         [
             plot::validate::cost(self),

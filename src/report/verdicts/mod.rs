@@ -1,23 +1,8 @@
-//! The seed article's comparison table, rebuilt from a run. Each of its seven rows is one
-//! [`Row`] value, kept in its own file with everything that belongs to it: the article's
-//! claim in our words, the thresholds (constants, so that the rule text and the code cannot
-//! disagree), the rule in words, the cell (the measured figures of one scheme column) and
-//! the judgement (the verdict and what decided it). [`ROWS`] puts them in the article's
-//! order; [`rows`] fills them in from a [`Run`].
-//!
-//! A judgement takes the results it needs as `Option`s: a missing workload gives
-//! [`Verdict::NotMeasured`], never a guess.
-//!
-//! - [`bandwidth`]: row 1, `Cookie:` header bytes.
-//! - [`cpu`]: row 2, JWT validate against session validate.
-//! - [`scalability`]: row 3, scaling ratios and server memory per session.
-//! - [`privacy`]: row 4, what a token reveals without a key.
-//! - [`revocation`]: row 5, revocation latency and cost per strategy.
-//! - [`expiry`]: row 6, where the deadline lives and what sliding it costs.
-//! - [`cross_domain`]: row 7, the bearer header and the cookie as transports.
-//!
-//! This file holds what the rows share: the [`Row`] type, [`Verdict`] and [`Judgement`],
-//! the scheme [`columns`], and helpers that look figures up in the results.
+//! The seed article's comparison table, rebuilt from a run: one file per row ([`ROWS`],
+//! in the article's order), each with the article's claim, its thresholds (constants, so
+//! the rule text and the code cannot disagree), its rule in words, its cell per scheme
+//! column and its judgement. A row whose files the run lacks is [`Verdict::NotMeasured`],
+//! never a guess. This file holds what the rows share.
 
 pub mod bandwidth;
 pub mod cpu;
@@ -30,8 +15,6 @@ pub mod scalability;
 use super::{REGISTRY, Run};
 use crate::claims::ClaimSet;
 use crate::crypto::CryptoBackend;
-use crate::results::schema::http::HttpResults;
-use crate::results::schema::scale::ScaleResults;
 use crate::results::schema::size::{SizeResults, SizeRow};
 use crate::results::schema::validate::{Operation, ValidateResults, ValidateRow};
 use crate::scheme::spec::{SchemeId, StoreKind};
@@ -163,21 +146,10 @@ pub fn columns(run: &Run) -> Vec<SchemeId> {
             all.push(n);
         }
     };
-    if let Some(s) = run.get::<SizeResults>() {
-        s.rows.iter().for_each(|r| push(r.scheme));
-    }
-    if let Some(v) = run.get::<ValidateResults>() {
-        v.rows
-            .iter()
-            .filter(|r| r.operation == Operation::Validate)
-            .for_each(|r| push(r.scheme));
-    }
-    if let Some(s) = run.get::<ScaleResults>() {
-        s.points.iter().for_each(|p| push(p.scheme));
-    }
-    if let Some(h) = run.get::<HttpResults>() {
-        h.rows.iter().for_each(|r| push(r.scheme));
-    }
+    REGISTRY
+        .iter()
+        .flat_map(|f| f.schemes(run))
+        .for_each(&mut push);
     let session = all
         .iter()
         .find(|n| **n == SESSION_MEMORY)
