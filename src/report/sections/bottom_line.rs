@@ -262,7 +262,7 @@ fn http(run: &Run) -> Vec<String> {
     out
 }
 
-/// The verdict tally of the seed table and the self-checks' count.
+/// The verdict tally of the article's table and the self-checks' count.
 fn verdicts(run: &Run, checks: &[Check]) -> String {
     let rows = verdicts::rows(run);
     let count = |v: Verdict| rows.iter().filter(|r| r.judgement.verdict == v).count();

@@ -19,7 +19,7 @@ use crate::results::schema::size::{SizeResults, SizeRow};
 use crate::results::schema::validate::{Operation, ValidateResults, ValidateRow};
 use crate::scheme::spec::{SchemeId, StoreKind};
 
-/// One row of the seed table, described: what the article claims, how a run fills the row
+/// One row of the article's table, described: what the article claims, how a run fills the row
 /// in and how it is judged.
 #[derive(Debug, Clone, Copy)]
 pub struct Row {
