@@ -66,9 +66,10 @@ enum Kind {
     Count,
 }
 
-/// `summary.csv` as the run writes it for the results of `run`: each workload's rows from
-/// its results file, in registry order, parsed back from the CSV text.
-fn summary(run: &FixtureRun) -> Vec<(Kind, f64)> {
+/// `summary.csv` as the run writes it for the results of `run` (each workload's rows from
+/// its results file, in registry order), parsed back from the CSV text: the cells of each
+/// line.
+fn csv_lines(run: &FixtureRun) -> Vec<Vec<String>> {
     let mut rows = Vec::new();
     for w in workload::REGISTRY {
         let path = run.dir.path(&Artifact::Workload(w.name()));
@@ -82,9 +83,14 @@ fn summary(run: &FixtureRun) -> Vec<(Kind, f64)> {
         lines.next(),
         Some("workload,scheme,backend,param,metric,value,unit")
     );
-    lines
-        .map(|line| {
-            let cells = csv_cells(line);
+    lines.map(csv_cells).collect()
+}
+
+/// The figures of `summary.csv` for `run`, by what they measure.
+fn summary(run: &FixtureRun) -> Vec<(Kind, f64)> {
+    csv_lines(run)
+        .iter()
+        .map(|cells| {
             let (value, unit) = (cells[5].parse::<f64>().unwrap(), cells[6].as_str());
             match unit {
                 "ns" | "ns/op" => (Kind::Duration, value),
@@ -93,10 +99,36 @@ fn summary(run: &FixtureRun) -> Vec<(Kind, f64)> {
                 "ops/s" | "req/s" => (Kind::Rate, value),
                 "ratio" => (Kind::Ratio, value),
                 "count" => (Kind::Count, value),
-                other => panic!("unit {other} of {line}"),
+                other => panic!("unit {other} of {cells:?}"),
             }
         })
         .collect()
+}
+
+#[test]
+fn summary_csv_pairs_each_breakdown_part_with_its_whole() {
+    let lines = csv_lines(&disturbed());
+    let value = |metric: &str| {
+        lines
+            .iter()
+            .find(|c| {
+                c[1] == "jwt-EdDSA" && c[2] == "aws-lc-rs" && c[3] == "typical" && c[4] == metric
+            })
+            .unwrap_or_else(|| panic!("no {metric}"))[5]
+            .parse::<f64>()
+            .unwrap()
+    };
+    // 90% of the whole's 65 µs in the median round, 90% and 125% at the ends: the part's
+    // own rounds (75 µs median) are not what the CSV says.
+    assert_eq!(value("validate_median"), 65e3);
+    assert_eq!(value("jwt_signature_check_median"), 0.9 * 65e3);
+    assert_eq!(value("jwt_signature_check_median_lo"), 0.9 * 65e3);
+    assert_eq!(value("jwt_signature_check_median_hi"), 75e3 / 60e3 * 65e3);
+    assert_eq!(value("jwt_header_decode_median"), 900.0);
+    assert_eq!(value("jwt_claims_decode_median"), 2500.0);
+    let sum = value("jwt_breakdown_sum_median");
+    assert_eq!(sum, 900.0 + 2500.0 + 0.9 * 65e3);
+    assert!(sum <= value("validate_median"));
 }
 
 /// The cells of one CSV line (RFC 4180 quoting).
