@@ -111,13 +111,20 @@ fn row(s: Spec) -> HttpRow {
     let (token, password, rest) = (s.cpu_us.0 * 1e3, s.cpu_us.1 * 1e3, s.cpu_us.2 * 1e3);
     let cpu = token + password + rest;
     let requests = 300;
-    let jwt = s.scheme.starts_with("jwt-");
+    let caps = id(s.scheme).capabilities();
     HttpRow {
         scheme: id(s.scheme),
-        backend: jwt.then(|| "aws-lc-rs".parse().expect("a backend name")),
+        backend: caps
+            .per_crypto_backend
+            .then(|| "aws-lc-rs".parse().expect("a backend name")),
         transport: s.transport,
         protocol: s.protocol,
-        logout: if jwt { "expiry-only" } else { "revoked" }.into(),
+        logout: if caps.revocable_by_delete {
+            "revoked"
+        } else {
+            "expiry-only"
+        }
+        .into(),
         max_rate: Some(s.max),
         limited_by: Limit::Objective,
         search: search(s.max, s.bytes),
