@@ -1,32 +1,10 @@
 //! Charts of a run, drawn with plotters from the result structs alone (never from live
-//! timings). Each chart is a [`Figure`] rendered twice, as SVG text and as PNG bytes
-//! ([`Rendered`]); writing files is the report's job ([`crate::report`]).
+//! timings): one file per results file choosing what to draw ([`size`], [`validate`],
+//! [`revoke`], [`scale`], [`http`]), `canvas` drawing it. Each chart is a [`Figure`],
+//! rendered as SVG text and PNG bytes ([`Rendered`]); the report writes the files.
 //!
-//! - [`size`]: (a) `size_headers`: token and header bytes per scheme and claim set, with the
-//!   4096-byte cookie limit and the 8 KiB header limit.
-//! - [`validate`]: (b) `validate_cost`: validate median and p99 per scheme; (c)
-//!   `jwt_breakdown`: header decode, claims decode and signature check per algorithm.
-//! - [`revoke`]: (d) `revoke_latency`: revocation latency per strategy, with each
-//!   strategy's staleness window (the JWT lifetime for expiry-only).
-//! - [`scale`]: (e) `scale_throughput` (and `_jwt`): ops/s against threads; (f)
-//!   `scale_percentiles` (and `_jwt`):
-//!   latency percentiles at the most threads.
-//! - [`http`]: (g) `http_throughput` and (h) `http_p99`: answered rate and p99 against the
-//!   offered rate; (i) `http_cpu`: server CPU per request, token / password / rest stacked;
-//!   (j) `http_bytes`: bytes per request on the socket each way, per protocol.
-//!
-//! Each figure module only chooses what to draw; `canvas` draws it, one file per job:
-//! `hbar` (horizontal bars), `vbar` (vertical grouped bars), `line` (line charts), `stack`
-//! (stacked bars on a linear axis), `legend`
-//! (the strip under each chart) and `style` (fonts and the palette, one colour per scheme
-//! and strategy in every chart), with the frame and log-axis helpers they share in
-//! `canvas/mod.rs`.
-//!
-//! Numbers are formatted by [`crate::units`], shared with the report.
-//!
-//! Text is laid out with plotters' default `ttf` feature, which finds a system
-//! `sans-serif` font through fontconfig (DejaVu Sans on the project's image). Without one,
-//! rendering fails with a [`PlotError`] naming the chart; nothing here panics.
+//! Text needs a system `sans-serif` font (fontconfig); without one, rendering fails with a
+//! [`PlotError`] naming the chart, never a panic.
 
 mod canvas;
 pub mod http;
@@ -122,6 +100,38 @@ impl Figure {
         }
     }
 
+    /// Every value the chart draws from the results: bars, whiskers, dots, ticks, levels,
+    /// the y of line points, stacked segments; not its limit lines and rules. Each should
+    /// be a figure of `summary.csv`, as the tests check.
+    pub fn values(&self) -> Vec<f64> {
+        match &self.kind {
+            Kind::HBar(c) => c
+                .rows
+                .iter()
+                .flat_map(|r| &r.bars)
+                .flat_map(|b| [Some(b.value), b.whisker, b.dot, b.tick])
+                .flatten()
+                .collect(),
+            Kind::VBar(c) => c
+                .groups
+                .iter()
+                .flat_map(|g| &g.1)
+                .flat_map(|b| [Some(b.value), b.level])
+                .flatten()
+                .collect(),
+            Kind::Line(c) => c
+                .series
+                .iter()
+                .flat_map(|s| s.points.iter().map(|p| p.1))
+                .collect(),
+            Kind::Stack(c) => c
+                .rows
+                .iter()
+                .flat_map(|r| r.segments.iter().map(|s| s.value))
+                .collect(),
+        }
+    }
+
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult<DB> {
         match &self.kind {
             Kind::HBar(c) => c.draw(root),
@@ -210,29 +220,4 @@ fn font_hint(reason: String) -> String {
     } else {
         reason
     }
-}
-
-/// Every figure the results allow, in report order: size, validate, revoke, scale.
-pub fn figures(
-    size: Option<&crate::results::schema::size::SizeResults>,
-    validate: Option<&crate::results::schema::validate::ValidateResults>,
-    revoke: Option<&crate::results::schema::revoke::RevokeResults>,
-    scale: Option<&crate::results::schema::scale::ScaleResults>,
-) -> Vec<Figure> {
-    let mut out = Vec::new();
-    if let Some(s) = size {
-        out.extend(size::header_bytes(s));
-    }
-    if let Some(v) = validate {
-        out.extend(validate::cost(v));
-        out.extend(validate::jwt_breakdown(v));
-    }
-    if let Some(r) = revoke {
-        out.extend(revoke::latency(r));
-    }
-    if let Some(s) = scale {
-        out.extend(scale::throughput(s));
-        out.extend(scale::percentiles(s));
-    }
-    out
 }

@@ -1,9 +1,8 @@
 //! Charts (e) `scale_throughput` and (f) `scale_percentiles`: `validate` under load, as
 //! small multiples so that a dozen lines stay readable: the session stores in the charts of
-//! those names, the JWT algorithms in `scale_throughput_jwt` and `scale_percentiles_jwt`
-//! (one chart holding everything when the run has one family only). Thread counts above
-//! the machine's cores are labelled as run-queue wait: there they measure queueing, not
-//! scaling.
+//! those names, the schemes that need no store lookup in `scale_throughput_jwt` and
+//! `scale_percentiles_jwt` (one chart when the run has one kind only). Thread counts above
+//! the cores are labelled as run-queue wait: there they measure queueing, not scaling.
 
 use super::canvas::{self, LineChart, Marker, Series};
 use super::{Figure, Kind};
@@ -19,12 +18,12 @@ fn key(p: &ScalePoint) -> Key {
     (p.scheme, p.backend, p.sessions)
 }
 
-/// Which lines a chart draws: every one, or one family's.
+/// Which lines a chart draws: every one, the session stores', or the others'.
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum Part {
     All,
     Sessions,
-    Jwts,
+    SelfContained,
 }
 
 impl Part {
@@ -32,7 +31,7 @@ impl Part {
         match self {
             Part::All => true,
             Part::Sessions => p.scheme.capabilities().store_lookup,
-            Part::Jwts => !p.scheme.capabilities().store_lookup,
+            Part::SelfContained => !p.scheme.capabilities().store_lookup,
         }
     }
 
@@ -42,14 +41,18 @@ impl Part {
             .points
             .iter()
             .any(|p| p.scheme.capabilities().store_lookup);
-        let jwts = r
+        let others = r
             .points
             .iter()
             .any(|p| !p.scheme.capabilities().store_lookup);
-        if sessions && jwts {
+        if sessions && others {
             vec![
                 (Part::Sessions, name.to_owned(), "session stores"),
-                (Part::Jwts, format!("{name}_jwt"), "JWT algorithms"),
+                (
+                    Part::SelfContained,
+                    format!("{name}_jwt"),
+                    "self-contained tokens",
+                ),
             ]
         } else {
             vec![(Part::All, name.to_owned(), "")]

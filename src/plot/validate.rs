@@ -102,7 +102,7 @@ pub fn cost(v: &ValidateResults) -> Option<Figure> {
     ))
 }
 
-/// Colours of the breakdown parts.
+/// Colours of the breakdown parts and of the whole.
 const PARTS: [(Operation, &str, RGBColor); 4] = [
     (
         Operation::JwtHeaderDecode,
@@ -126,8 +126,10 @@ const PARTS: [(Operation, &str, RGBColor); 4] = [
     ),
 ];
 
-/// Header decode, claims decode, signature check and the whole validate per JWT
-/// algorithm and backend (medians); `None` when no breakdown was measured.
+/// Header decode, claims decode, signature check (each paired with its whole, as
+/// [`ValidateResults::breakdown`] gives them, the figures of the table and `summary.csv`)
+/// and the whole validate per JWT algorithm and backend; `None` when no breakdown was
+/// measured.
 pub fn jwt_breakdown(v: &ValidateResults) -> Option<Figure> {
     let several = several_backends(v);
     let mut keys: Vec<(SchemeId, Option<CryptoBackend>)> = Vec::new();
@@ -147,11 +149,16 @@ pub fn jwt_breakdown(v: &ValidateResults) -> Option<Figure> {
     let rows = keys
         .iter()
         .map(|&(scheme, backend)| {
+            let breakdown = v.breakdown(scheme, backend);
             let bars = PARTS
                 .iter()
                 .filter_map(|(op, _, color)| {
-                    v.find(scheme, *op, ClaimSet::Typical, backend)
-                        .map(|r| HBar::new(r.measurement.median(), *color))
+                    let value = match (&breakdown, op) {
+                        (Some(b), Operation::Validate) => Some(b.whole),
+                        (Some(b), op) => b.part(*op).map(|p| p.median),
+                        (None, _) => None,
+                    };
+                    value.map(|x| HBar::new(x, *color))
                 })
                 .collect();
             HRow {
@@ -176,8 +183,9 @@ pub fn jwt_breakdown(v: &ValidateResults) -> Option<Figure> {
     };
     Some(Figure::new(
         "jwt_breakdown",
-        "Median cost of each step of a JWT validation, per algorithm and crypto backend, beside the whole \
-         `validate`. Log scale.",
+        "Cost of each step of a JWT validation, per algorithm and crypto backend, beside the whole \
+         `validate`: each step is its median per-round share of the whole, times the whole's median \
+         (both measured in the same rounds), as in the table and `summary.csv`. Log scale.",
         Kind::HBar(chart),
     ))
 }

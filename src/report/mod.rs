@@ -1,47 +1,35 @@
 //! The report of a run, rebuilt from the run's files alone: nothing is measured again and
-//! no figure is typed in by hand.
+//! no figure is typed in by hand. [`write_report`] loads the run ([`Run`]: `meta.json` and
+//! every results file of the [`REGISTRY`] the run has), draws the charts ([`crate::plot`])
+//! and writes `charts/`, `report.md` and `report.html` through [`RunDir::path`].
 //!
-//! [`write_report`] reads `meta.json` and whichever of `size.json`, `validate.json`,
-//! `revoke.json`, `scale.json` and `http.json` exist (a run of one workload is legal), draws
-//! the charts
-//! ([`crate::plot`]) and writes, through [`RunDir::path`] and atomic writes:
-//!
-//! ```text
-//! charts/<name>.svg  charts/<name>.png   one pair per chart the results allow
-//! report.md                              Markdown, charts linked
-//! report.html                            one self-contained page, charts inline
-//! ```
-//!
-//! - [`seed`]: the seed table, one file per row (claim, thresholds, rule, figures per
-//!   scheme, computed verdict), and the [`seed::Verdict`] and [`seed::Judgement`] they share.
-//! - [`sections`]: the whole document, one file per section (intro, machine, seed table,
-//!   size, validate, revoke, scale, http, security, reproduce) assembled in order.
-//! - [`document`], [`markdown`], [`html`]: the document model and its two renderings.
-//! - [`criterion`]: criterion's estimates, shown beside the CLI's figures when present.
-//! - [`terminal`]: the summary printed at the end of a run.
+//! Each results file plugs in through [`registry`]; [`sections`] assembles the document,
+//! [`verdicts`] rebuilds the article's table, [`checks`] and [`terminal`] give the
+//! self-checks and the end-of-run summary.
 
 pub mod checks;
 pub mod criterion;
 pub mod document;
 pub mod html;
 pub mod markdown;
+pub mod registry;
 pub mod sections;
-pub mod seed;
 pub mod terminal;
+pub mod verdicts;
 
+use std::collections::BTreeMap;
+use std::fmt;
 use std::io;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
-use crate::plot::{self, PlotError, Rendered};
+use crate::plot::{Figure, PlotError, Rendered};
 use crate::results::schema::ResultFile;
-use crate::results::schema::http::HttpResults;
-use crate::results::schema::revoke::RevokeResults;
-use crate::results::schema::scale::ScaleResults;
-use crate::results::schema::size::SizeResults;
-use crate::results::schema::validate::ValidateResults;
 use crate::results::{
     Artifact, Meta, OLDEST_READABLE_SCHEMA, ResultsError, RunDir, SCHEMA_VERSION,
 };
+use registry::Loaded;
+pub use registry::{REGISTRY, WorkloadReport};
 
 /// Where `cargo bench` leaves criterion's estimates, relative to the current directory.
 pub const DEFAULT_CRITERION_ROOT: &str = "target/criterion";
@@ -87,8 +75,9 @@ impl From<PlotError> for ReportError {
     }
 }
 
-/// Everything a report is made from.
-#[derive(Debug, Clone)]
+/// Everything a report is made from: `meta.json` and the results files the run has, keyed
+/// by registry name (read them with [`Run::get`]).
+#[derive(Clone)]
 pub struct Run {
     /// The run folder.
     pub dir: RunDir,
@@ -96,30 +85,20 @@ pub struct Run {
     pub meta: Meta,
     /// Whether the run left its INCOMPLETE marker (killed or still running).
     pub incomplete: bool,
-    /// `size.json`, when the workload ran.
-    pub size: Option<SizeResults>,
-    /// `validate.json`, when the workload ran.
-    pub validate: Option<ValidateResults>,
-    /// `revoke.json`, when the workload ran.
-    pub revoke: Option<RevokeResults>,
-    /// `scale.json`, when the workload ran.
-    pub scale: Option<ScaleResults>,
-    /// `http.json`, when the workload ran.
-    pub http: Option<HttpResults>,
     /// Criterion's estimates, when a criterion root was given.
     pub criterion: criterion::Estimates,
+    results: BTreeMap<&'static str, Loaded>,
 }
 
-/// Reads the results file `T` when it exists; a file that exists but does not parse is an
-/// error.
-fn optional<T: ResultFile>(dir: &RunDir) -> Result<Option<T>, ReportError> {
-    let artifact = Artifact::Workload(T::FILE);
-    if !dir.path(&artifact).exists() {
-        return Ok(None);
+impl fmt::Debug for Run {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Run")
+            .field("dir", &self.dir)
+            .field("meta", &self.meta)
+            .field("incomplete", &self.incomplete)
+            .field("results", &self.results.keys().collect::<Vec<_>>())
+            .finish_non_exhaustive()
     }
-    dir.read_json(&artifact)
-        .map(Some)
-        .map_err(ReportError::Read)
 }
 
 impl Run {
@@ -143,31 +122,53 @@ impl Run {
                 expected: SCHEMA_VERSION,
             });
         }
+        let mut results = BTreeMap::new();
+        for file in REGISTRY {
+            if let Some(loaded) = file.load(dir)? {
+                results.insert(file.name(), loaded);
+            }
+        }
         Ok(Run {
             meta,
             incomplete: dir.is_incomplete(),
-            size: optional(dir)?,
-            validate: optional(dir)?,
-            revoke: optional(dir)?,
-            scale: optional(dir)?,
-            http: optional(dir)?,
             criterion: criterion::scan(criterion_root),
             dir: dir.clone(),
+            results,
         })
+    }
+
+    /// The results file `T`, when the run has it.
+    pub fn get<T: ResultFile>(&self) -> Option<&T> {
+        self.results.get(T::FILE)?.downcast_ref::<T>()
+    }
+
+    /// Whether the run has the results file named `name` (`validate` for `validate.json`).
+    pub fn has(&self, name: &str) -> bool {
+        self.results.contains_key(name)
+    }
+
+    /// Puts `results` in the run in place of its file of that name (the report then reads
+    /// them as if the run had written them).
+    pub fn insert<T: ResultFile>(&mut self, results: T) {
+        self.results.insert(T::FILE, Arc::new(results));
+    }
+
+    /// Removes the results file named `name` from the run, as if it had not been measured.
+    pub fn remove(&mut self, name: &str) {
+        self.results.remove(name);
+    }
+
+    /// Every chart the results allow, in registry order, before drawing.
+    pub fn figures(&self) -> Vec<Figure> {
+        REGISTRY
+            .iter()
+            .flat_map(|file| file.figures(self))
+            .collect()
     }
 
     /// Every chart the results allow, drawn.
     pub fn charts(&self) -> Result<Vec<Rendered>, PlotError> {
-        let mut figures = plot::figures(
-            self.size.as_ref(),
-            self.validate.as_ref(),
-            self.revoke.as_ref(),
-            self.scale.as_ref(),
-        );
-        if let Some(h) = &self.http {
-            figures.extend(plot::http::figures(h));
-        }
-        figures.iter().map(plot::Figure::render).collect()
+        self.figures().iter().map(Figure::render).collect()
     }
 }
 

@@ -150,14 +150,20 @@ fn tiny_run_covers_every_strategy() {
     assert_eq!(back, results);
 
     let rows = results.summary_rows();
-    // Four figures per strategy, and the added cost's spread for each non-baseline one.
+    // The added cost's spread for each non-baseline strategy.
     let spreads = results
         .strategies
         .iter()
         .filter(|s| s.added_cost_lo_ns.is_some())
         .count();
     assert_eq!(spreads, 4, "every non-baseline strategy has a spread");
-    assert_eq!(rows.len(), 6 * 4 + 2 * spreads);
+    // Five figures per strategy, its window when it has one.
+    let windows = results
+        .strategies
+        .iter()
+        .filter(|s| s.window_ms.is_some())
+        .count();
+    assert_eq!(rows.len(), 6 * 5 + windows + 2 * spreads);
     assert!(rows.iter().all(|r| r.workload == "revoke"));
     let p50 = rows
         .iter()

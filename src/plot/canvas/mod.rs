@@ -1,17 +1,6 @@
-//! The three chart shapes every figure is made of, drawn on any plotters backend, one file
-//! per job:
-//!
-//! - [`hbar`]: horizontal bars on a log axis ([`HBarChart`]).
-//! - [`vbar`]: vertical grouped bars on a log axis ([`VBarChart`]).
-//! - [`line`]: lines on a log axis ([`LineChart`]).
-//! - [`stack`]: horizontal stacked bars on a linear axis ([`StackChart`]).
-//! - [`legend`]: the legend strip under each chart and the point markers.
-//! - [`style`]: font sizes, the palette of schemes and strategies, reference and limit
-//!   colours.
-//!
-//! This file holds what the shapes share: the frame (background, title, legend strip) and
-//! the bounds of a log axis and the clamping of values into it. Each shape draws its
-//! category labels by hand so long scheme names stay readable.
+//! The chart shapes every figure is made of, one file each ([`hbar`], [`vbar`], [`line`](mod@line),
+//! [`stack`]), the legend strip ([`legend`]) and the look ([`style`]). This file holds
+//! what they share: the frame (background, title, legend strip) and the log axis.
 
 mod hbar;
 mod legend;

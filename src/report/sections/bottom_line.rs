@@ -1,19 +1,17 @@
-//! "Bottom line": the first section of the report and of the terminal summary. A few plain
+//! "Bottom line": the first section of the report and of the terminal summary, a few
 //! sentences computed from the figures that decide between the schemes on this machine:
-//! the cost per request of each JWT against each session store (the central store's
-//! server CPU included when it was measured), with the run-to-run spread of each ratio;
-//! how long a revoked token lives on per strategy; the bytes a request carries; over HTTP
-//! (with `http.json`) the token's share of a request, the highest rates and the socket
-//! bytes; the verdict tally and the self-checks' count.
+//! cost per request against each session store, revocation, bytes, HTTP, the verdicts.
 
 use crate::claims::ClaimSet;
 use crate::measure::rounds::Spread;
 use crate::report::Run;
 use crate::report::checks::{Check, Severity};
 use crate::report::document::Document;
-use crate::report::seed::{self, Verdict, cpu};
-use crate::results::schema::http::{HttpProtocol, HttpRow, Transport};
-use crate::results::schema::validate::ValidateRow;
+use crate::report::verdicts::{self, Verdict, cpu};
+use crate::results::schema::http::{HttpProtocol, HttpResults, HttpRow, Transport};
+use crate::results::schema::revoke::{RevokeResults, Strategy};
+use crate::results::schema::size::SizeResults;
+use crate::results::schema::validate::{ValidateResults, ValidateRow};
 use crate::units;
 
 /// The section's title, exactly.
@@ -41,18 +39,22 @@ fn times_spread(r: f64, s: Option<Spread>) -> String {
     }
 }
 
-/// Cost per request: one sentence per session store, each JWT of the main backend against it.
+/// Cost per request: one sentence per session store, each scheme whose token carries its
+/// claims (on the main backend, when measured per backend) against it.
 fn costs(run: &Run) -> Vec<String> {
-    let Some(v) = &run.validate else {
+    let Some(v) = run.get::<ValidateResults>() else {
         return vec!["Cost per request: not measured in this run (no `validate.json`).".into()];
     };
-    let main = seed::main_backend(run);
-    let jwts: Vec<&ValidateRow> = cpu::jwt_validates(v)
-        .filter(|r| main.is_none() || r.backend == main)
+    let main = verdicts::main_backend(run);
+    let carrying: Vec<&ValidateRow> = cpu::self_contained(v)
+        .filter(|r| main.is_none() || r.backend.is_none() || r.backend == main)
         .collect();
     let stores = cpu::session_stores(v);
-    if stores.is_empty() || jwts.is_empty() {
-        return vec!["Cost per request: this run lacks a session or a JWT validate row.".into()];
+    if stores.is_empty() || carrying.is_empty() {
+        return vec![format!(
+            "Cost per request: this run lacks a session or a {} validate row.",
+            verdicts::SELF_CONTAINED
+        )];
     }
     stores
         .iter()
@@ -69,7 +71,7 @@ fn costs(run: &Run) -> Vec<String> {
                 ),
                 None => format!("embedded: {} CPU per request", units::ns(c)),
             };
-            let each: Vec<String> = jwts
+            let each: Vec<String> = carrying
                 .iter()
                 .map(|j| {
                     let r = cpu::cpu_per_request(j) / c;
@@ -92,18 +94,18 @@ fn costs(run: &Run) -> Vec<String> {
 
 /// Revocation latency per strategy.
 fn revocation(run: &Run) -> Option<String> {
-    let r = run.revoke.as_ref()?;
+    let r = run.get::<RevokeResults>()?;
     let parts: Vec<String> = r
         .strategies
         .iter()
         .filter(|s| s.latency.samples > 0)
         .map(|s| {
-            let how = if s.strategy == crate::results::schema::revoke::Strategy::JwtExpiryOnly {
+            let how = if s.strategy == Strategy::JwtExpiryOnly {
                 format!("median {} (until `exp`)", units::ns(s.latency.median_ns))
             } else {
                 format!("p99 {}", units::ns(s.latency.p99_ns))
             };
-            let added = seed::revocation::added_text(s);
+            let added = verdicts::revocation::added_text(s);
             if added == "baseline" {
                 format!("`{}` {how}", s.strategy)
             } else {
@@ -122,7 +124,7 @@ fn revocation(run: &Run) -> Option<String> {
 
 /// Bytes per request from `size.json`: the `Cookie:` header, and the bearer header beside it.
 fn bytes(run: &Run) -> Option<String> {
-    let s = run.size.as_ref()?;
+    let s = run.get::<SizeResults>()?;
     let rows: Vec<_> = s
         .rows
         .iter()
@@ -165,7 +167,7 @@ fn bytes(run: &Run) -> Option<String> {
 /// meeting the p99 objective; then the bytes a client sends per request with cookies, per
 /// protocol (HTTP/2 compresses headers).
 fn http(run: &Run) -> Vec<String> {
-    let Some(h) = run.http.as_ref().filter(|h| !h.rows.is_empty()) else {
+    let Some(h) = run.get::<HttpResults>().filter(|h| !h.rows.is_empty()) else {
         return Vec::new();
     };
     let mut out = Vec::new();
@@ -260,9 +262,9 @@ fn http(run: &Run) -> Vec<String> {
     out
 }
 
-/// The verdict tally of the seed table and the self-checks' count.
+/// The verdict tally of the article's table and the self-checks' count.
 fn verdicts(run: &Run, checks: &[Check]) -> String {
-    let rows = seed::rows(run);
+    let rows = verdicts::rows(run);
     let count = |v: Verdict| rows.iter().filter(|r| r.judgement.verdict == v).count();
     let borderline = rows
         .iter()

@@ -4,12 +4,63 @@
 //! bytes per request on the socket, HTTP/1.1 against HTTP/2, and whether the load
 //! generator could have been the bottleneck.
 
-use super::{chart, workload};
-use crate::plot::Rendered;
-use crate::report::Run;
+use std::fmt::Write as _;
+
+use super::chart;
+use crate::plot::{self, Figure, Rendered};
 use crate::report::document::Document;
+use crate::report::{Run, WorkloadReport};
 use crate::results::schema::http::{HttpProtocol, HttpResults, HttpRow, Limit};
+use crate::scheme::spec::SchemeId;
 use crate::units;
+
+impl WorkloadReport for HttpResults {
+    const HEADING: &'static str = "HTTP: the Superb Site under load";
+    /// Bandwidth (bytes on the socket) and scalability (max rates, as evidence).
+    const ROWS: &'static [usize] = &[1, 3];
+    const TOUCHED: &'static str = "the HTTP latencies and rates";
+
+    fn schemes(&self) -> Vec<SchemeId> {
+        self.rows.iter().map(|r| r.scheme).collect()
+    }
+
+    fn figures(&self) -> Vec<Figure> {
+        plot::http::figures(self)
+    }
+
+    fn section(&self, _run: &Run, charts: &[Rendered], doc: &mut Document) {
+        section(self, charts, doc);
+    }
+
+    fn terminal(&self, _run: &Run, out: &mut String) {
+        // Writing to a String cannot fail, so the fmt::Results below are ignored.
+        let _ = writeln!(
+            out,
+            "\n{:<30} {:<9} {:<9} {:>9} {:>8} {:>8} {:>6}",
+            format!("http (at {:.0} req/s)", self.common_rate),
+            "transport",
+            "protocol",
+            "max req/s",
+            "CPU/req",
+            "token",
+            "share"
+        );
+        for r in &self.rows {
+            let d = &r.common.server;
+            let _ = writeln!(
+                out,
+                "  {:<28} {:<9} {:<9} {:>9} {:>8} {:>8} {:>6}",
+                r.scheme,
+                r.transport.name(),
+                r.protocol.name(),
+                r.max_rate.map_or("-".to_owned(), |m| format!("{m:.0}")),
+                units::ns(d.cpu_per_request_ns),
+                units::ns(d.token_cpu_per_request_ns),
+                r.token_share().map_or("-".to_owned(), units::percent)
+            );
+        }
+    }
+}
 
 /// Share of the answered rate below the offer that fails a step (as the search uses).
 const ANSWERED_SHARE: f64 = 0.9;
@@ -308,11 +359,8 @@ fn generator_check(doc: &mut Document, h: &HttpResults) {
     }
 }
 
-/// The http workload's charts and tables, or a line saying it was not measured.
-pub(super) fn section(doc: &mut Document, run: &Run, charts: &[Rendered]) {
-    let Some(h) = workload(doc, "HTTP: the Superb Site under load", &run.http) else {
-        return;
-    };
+/// The http workload's charts and tables.
+fn section(h: &HttpResults, charts: &[Rendered], doc: &mut Document) {
     if h.rows.is_empty() {
         doc.para("`http.json` holds no rows.");
         return;
@@ -357,8 +405,8 @@ pub(super) fn section(doc: &mut Document, run: &Run, charts: &[Rendered]) {
     cpu_table(doc, h);
     if h.rows.iter().any(|r| r.logout == "expiry-only") {
         doc.para(
-            "Logout `expiry-only`: a JWT without a denylist is not revoked at logout; it stays valid until \
-             its `exp`.",
+            "Logout `expiry-only`: a token that states its own expiry and has no denylist is not \
+             revoked at logout; it stays valid until its `exp`.",
         );
     }
     protocol_table(doc, h);

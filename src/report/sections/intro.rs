@@ -1,14 +1,8 @@
 //! The title, and (after the bottom line) the paragraph saying which results files the run has, and warnings for a
 //! quick run, a non-release build or a run that did not finish.
 
-use crate::report::Run;
 use crate::report::document::Document;
-use crate::results::schema::ResultFile;
-use crate::results::schema::http::HttpResults;
-use crate::results::schema::revoke::RevokeResults;
-use crate::results::schema::scale::ScaleResults;
-use crate::results::schema::size::SizeResults;
-use crate::results::schema::validate::ValidateResults;
+use crate::report::{REGISTRY, Run};
 
 /// The title.
 pub(super) fn title(doc: &mut Document, run: &Run) {
@@ -21,22 +15,17 @@ pub(super) fn title(doc: &mut Document, run: &Run) {
 /// What the report is made from, and what makes its figures less reliable.
 pub(super) fn section(doc: &mut Document, run: &Run) {
     doc.heading(2, "About this report");
-    let present: Vec<String> = [
-        (SizeResults::FILE, run.size.is_some()),
-        (ValidateResults::FILE, run.validate.is_some()),
-        (RevokeResults::FILE, run.revoke.is_some()),
-        (ScaleResults::FILE, run.scale.is_some()),
-        (HttpResults::FILE, run.http.is_some()),
-    ]
-    .iter()
-    .map(|(f, p)| {
-        if *p {
-            format!("`{f}.json`")
-        } else {
-            format!("`{f}.json` (absent: not measured)")
-        }
-    })
-    .collect();
+    let present: Vec<String> = REGISTRY
+        .iter()
+        .map(|file| {
+            let f = file.name();
+            if run.has(f) {
+                format!("`{f}.json`")
+            } else {
+                format!("`{f}.json` (absent: not measured)")
+            }
+        })
+        .collect();
     doc.para(format!(
         "Opaque session tokens against signed JWTs. Every figure below is read from this run's files \
          (`meta.json`, {}); every verdict is computed from those figures by the rule printed beside it. \

@@ -1,14 +1,67 @@
 //! "Scale": throughput and latency percentiles under load, and each line's scaling ratio
 //! from the fewest to the most threads.
 
-use super::{chart, workload};
+use std::fmt::Write as _;
+
+use super::chart;
 use crate::crypto::CryptoBackend;
-use crate::plot::Rendered;
-use crate::report::Run;
+use crate::plot::{self, Figure, Rendered};
 use crate::report::document::Document;
-use crate::report::seed;
+use crate::report::{Run, WorkloadReport};
+use crate::results::schema::scale::{ScalePoint, ScaleResults};
 use crate::scheme::spec::SchemeId;
 use crate::units;
+
+impl WorkloadReport for ScaleResults {
+    const HEADING: &'static str = "Scale: throughput and latency under load";
+    /// Scalability.
+    const ROWS: &'static [usize] = &[3];
+    const TOUCHED: &'static str =
+        "the throughput and latency under load (row 3); scale's own threads count in this load";
+
+    fn schemes(&self) -> Vec<SchemeId> {
+        self.points.iter().map(|p| p.scheme).collect()
+    }
+
+    fn figures(&self) -> Vec<Figure> {
+        let mut out = plot::scale::throughput(self);
+        out.extend(plot::scale::percentiles(self));
+        out
+    }
+
+    fn section(&self, _run: &Run, charts: &[Rendered], doc: &mut Document) {
+        section(self, charts, doc);
+    }
+
+    fn terminal(&self, _run: &Run, out: &mut String) {
+        // Writing to a String cannot fail, so the fmt::Results below are ignored.
+        let _ = writeln!(
+            out,
+            "\nscale (best ops/s)             backend       threads  sessions        ops/s"
+        );
+        let mut best: Vec<&ScalePoint> = Vec::new();
+        for p in &self.points {
+            match best.iter_mut().find(|b| {
+                b.scheme == p.scheme && b.backend == p.backend && b.sessions == p.sessions
+            }) {
+                Some(b) if b.ops_per_sec >= p.ops_per_sec => {}
+                Some(b) => *b = p,
+                None => best.push(p),
+            }
+        }
+        for p in best {
+            let _ = writeln!(
+                out,
+                "  {:<28} {:<13} {:>7} {:>9} {:>12.0}",
+                p.scheme,
+                p.backend.map_or("-", |b| b.name()),
+                p.threads,
+                p.sessions.map_or("-".into(), |n| n.to_string()),
+                p.ops_per_sec
+            );
+        }
+    }
+}
 
 /// `1 thread`, `N threads`.
 fn threads(n: usize) -> String {
@@ -42,11 +95,8 @@ fn line_cells(
     ]
 }
 
-/// The scale workload's charts and tables, or a line saying it was not measured.
-pub(super) fn section(doc: &mut Document, run: &Run, charts: &[Rendered]) {
-    let Some(s) = workload(doc, "Scale: throughput and latency under load", &run.scale) else {
-        return;
-    };
+/// The scale workload's charts and tables.
+fn section(s: &ScaleResults, charts: &[Rendered], doc: &mut Document) {
     doc.para(format!(
         "Threads validate random tokens of a working set for {} per point on {} logical cores; sessions \
          use {} expiry. Latencies are means over short batches. A machine with {} cores can show \
@@ -65,7 +115,7 @@ pub(super) fn section(doc: &mut Document, run: &Run, charts: &[Rendered]) {
     ));
     chart(doc, charts, "scale_throughput");
     chart(doc, charts, "scale_throughput_jwt");
-    if let Some((lo, hi, lines)) = seed::scalability::scaling(s) {
+    if let Some((lo, hi, lines)) = s.scaling() {
         doc.table(
             &[
                 "Scheme",

@@ -1,18 +1,60 @@
 //! "Size": token and header bytes per scheme and claim set, against the cookie and header
 //! limits, and the server heap per live entry.
 
-use super::{NOT_MEASURED, chart, workload};
+use std::fmt::Write as _;
+
+use super::{NOT_MEASURED, chart};
 use crate::claims::ClaimSet;
-use crate::plot::Rendered;
-use crate::report::Run;
+use crate::plot::{self, Figure, Rendered};
 use crate::report::document::Document;
+use crate::report::{Run, WorkloadReport};
+use crate::results::schema::size::SizeResults;
+use crate::scheme::spec::SchemeId;
 use crate::units;
 
-/// The size workload's chart and tables, or a line saying it was not measured.
-pub(super) fn section(doc: &mut Document, run: &Run, charts: &[Rendered]) {
-    let Some(s) = workload(doc, "Size: bytes on the wire and on the server", &run.size) else {
-        return;
-    };
+impl WorkloadReport for SizeResults {
+    const HEADING: &'static str = "Size: bytes on the wire and on the server";
+    /// Bandwidth (the headers), scalability (server memory), privacy, cross-domain.
+    const ROWS: &'static [usize] = &[1, 3, 4, 7];
+    const TOUCHED: &'static str =
+        "nothing timed (sizes are counted), only the memory figures' allocator timing";
+
+    fn schemes(&self) -> Vec<SchemeId> {
+        self.rows.iter().map(|r| r.scheme).collect()
+    }
+
+    fn figures(&self) -> Vec<Figure> {
+        plot::size::header_bytes(self).into_iter().collect()
+    }
+
+    fn section(&self, _run: &Run, charts: &[Rendered], doc: &mut Document) {
+        section(self, charts, doc);
+    }
+
+    fn terminal(&self, _run: &Run, out: &mut String) {
+        // Writing to a String cannot fail, so the fmt::Results below are ignored.
+        let _ = writeln!(
+            out,
+            "\nsize (typical claims)          token B   Cookie: B   Bearer: B   server B/session"
+        );
+        for row in self.rows.iter().filter(|x| x.claims == ClaimSet::Typical) {
+            let name = row.scheme.to_string();
+            let mem = self
+                .memory
+                .iter()
+                .find(|m| m.scheme == name)
+                .map_or("-".to_owned(), |m| format!("{:.0}", m.bytes_per_entry));
+            let _ = writeln!(
+                out,
+                "  {:<28} {:>8} {:>11} {:>11} {:>18}",
+                name, row.token_bytes, row.cookie_header_bytes, row.authorization_header_bytes, mem
+            );
+        }
+    }
+}
+
+/// The size workload's chart and tables.
+fn section(s: &SizeResults, charts: &[Rendered], doc: &mut Document) {
     chart(doc, charts, "size_headers");
     doc.table(
         &[

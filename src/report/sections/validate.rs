@@ -2,19 +2,199 @@
 //! (embedded against Redis, with the server's CPU), the claim sets, the JWT breakdown, the
 //! reference floors, the budget checks, and criterion's estimates beside the CLI's.
 
-use super::{chart, workload};
+use std::fmt::Write as _;
+
+use super::chart;
 use crate::claims::ClaimSet;
 use crate::crypto::CryptoBackend;
 use crate::measure::Measurement;
 use crate::measure::stats::Summary;
-use crate::plot::Rendered;
-use crate::report::Run;
-use crate::report::checks;
+use crate::plot::{self, Figure, Rendered};
+use crate::report::checks::{Check, WIDE_SPREAD};
 use crate::report::document::Document;
-use crate::report::seed;
-use crate::results::schema::validate::{Operation, ValidateResults, ValidateRow};
+use crate::report::verdicts;
+use crate::report::{Run, WorkloadReport};
+use crate::results::schema::validate::{BREAKDOWN, Operation, ValidateResults, ValidateRow};
 use crate::scheme::spec::{SchemeId, StoreKind};
 use crate::units;
+
+impl WorkloadReport for ValidateResults {
+    const HEADING: &'static str = "Validate: the cost of one request";
+    /// CPU usage, and expiry (what sliding it costs).
+    const ROWS: &'static [usize] = &[2, 6];
+    const TOUCHED: &'static str =
+        "the validate medians, the budgets and rows 2 (CPU) and 6 (Expiry)";
+
+    fn schemes(&self) -> Vec<SchemeId> {
+        keys(self, Operation::Validate)
+            .into_iter()
+            .map(|k| k.0)
+            .collect()
+    }
+
+    fn figures(&self) -> Vec<Figure> {
+        [
+            plot::validate::cost(self),
+            plot::validate::jwt_breakdown(self),
+        ]
+        .into_iter()
+        .flatten()
+        .collect()
+    }
+
+    fn section(&self, run: &Run, charts: &[Rendered], doc: &mut Document) {
+        section(self, run, charts, doc);
+    }
+
+    fn terminal(&self, _run: &Run, out: &mut String) {
+        // Writing to a String cannot fail, so the fmt::Results below are ignored.
+        let _ = writeln!(
+            out,
+            "\nvalidate (typical claims)      backend       validate     issue        p99"
+        );
+        for row in self
+            .rows
+            .iter()
+            .filter(|x| x.claims == ClaimSet::Typical && x.operation == Operation::Validate)
+        {
+            let issue = self
+                .find(row.scheme, Operation::Issue, ClaimSet::Typical, row.backend)
+                .map_or(f64::NAN, |x| x.measurement.median());
+            let _ = writeln!(
+                out,
+                "  {:<28} {:<13} {:>10} {:>10} {:>10}",
+                row.scheme,
+                row.backend.map_or("-", |b| b.name()),
+                units::ns(row.measurement.median()),
+                units::ns(issue),
+                units::ns(row.measurement.wall.p99_ns)
+            );
+        }
+        for b in &self.budget_checks {
+            let spread = match (b.ratio_lo, b.ratio_hi) {
+                (Some(lo), Some(hi)) => format!(" (rounds {lo:.2}–{hi:.2})"),
+                _ => String::new(),
+            };
+            let _ = writeln!(
+                out,
+                "  budget: {} = {:.2}{spread} (limit {:.2}) {}",
+                b.name,
+                b.ratio,
+                b.limit,
+                if b.pass { "ok" } else { "MISSED" }
+            );
+        }
+    }
+
+    /// Parts of a JWT breakdown above their whole.
+    fn checks(&self, _run: &Run) -> Vec<Check> {
+        let mut out = Vec::new();
+        for (scheme, b) in keys(self, Operation::JwtSignatureCheck) {
+            breakdown_checks(self, scheme, b, &mut out);
+        }
+        out
+    }
+
+    /// Budgets whose ratio lies within its spread of the limit.
+    fn borderline(&self, _run: &Run) -> Vec<Check> {
+        self.budget_checks
+            .iter()
+            .filter_map(|b| match (b.ratio_lo, b.ratio_hi) {
+                (Some(lo), Some(hi)) if verdicts::straddles(lo, hi, b.limit) => {
+                    Some(Check::warning(format!(
+                        "budget {} is borderline: {:.3} (rounds {lo:.3}–{hi:.3}) against the limit {}",
+                        b.name, b.ratio, b.limit
+                    )))
+                }
+                _ => None,
+            })
+            .collect()
+    }
+
+    fn wide_spreads(&self, _run: &Run) -> Vec<String> {
+        self.rows
+            .iter()
+            .filter_map(|r| {
+                let s = r.measurement.spread()?;
+                (s.width() > WIDE_SPREAD).then(|| {
+                    format!(
+                        "validate {} {} {} ({}–{}, ×{:.2})",
+                        verdicts::with_backend(r),
+                        r.operation.name(),
+                        r.claims.name(),
+                        units::ns(s.lo),
+                        units::ns(s.hi),
+                        s.width()
+                    )
+                })
+            })
+            .collect()
+    }
+}
+
+/// The self-checks of the breakdown of (scheme, backend): a part above its whole, or the
+/// parts' sum above it.
+fn breakdown_checks(
+    v: &ValidateResults,
+    scheme: SchemeId,
+    backend: Option<CryptoBackend>,
+    out: &mut Vec<Check>,
+) {
+    let (Some(bd), Some(whole)) = (
+        v.breakdown(scheme, backend),
+        v.find(scheme, Operation::Validate, ClaimSet::Typical, backend),
+    ) else {
+        return;
+    };
+    let name = verdicts::with_backend(whole);
+    for (op, part) in &bd.parts {
+        if part.median <= bd.whole {
+            continue;
+        }
+        let text = format!(
+            "breakdown of {name}: the part {} ({}, paired with its whole per round) is above \
+             its whole validate ({})",
+            op.name(),
+            units::ns(part.median),
+            units::ns(bd.whole)
+        );
+        // Above the whole in every round is a contradiction; in most rounds but not all,
+        // the two lie within each other's run-to-run spread.
+        match part.share {
+            Some(s) if s.lo <= 1.0 => out.push(Check::note(format!(
+                "{text}, within the run-to-run spread: per-round shares of the whole from \
+                 {} to {}",
+                units::percent(s.lo),
+                units::percent(s.hi)
+            ))),
+            _ => out.push(Check::warning(format!(
+                "{text} in every round; the parts were measured in the same rounds as the \
+                 whole, so the part does work the whole skips"
+            ))),
+        }
+    }
+    if let Some(sum) = bd.sum()
+        && sum > bd.whole
+        && bd.parts.iter().all(|p| p.1.median <= bd.whole)
+    {
+        // Above the whole in every round: a contradiction. In some rounds only: within
+        // the run-to-run spread, said as a note.
+        let text = format!(
+            "breakdown of {name}: its parts sum to {}, above its whole validate ({})",
+            units::ns(sum),
+            units::ns(bd.whole)
+        );
+        match &bd.sum_above_per_round {
+            Some(r) if !r.iter().all(|x| *x) => out.push(Check::note(format!(
+                "{text}, within the run-to-run spread: the parts sum to no more than the \
+                 whole in {} of {} rounds",
+                r.iter().filter(|x| !**x).count(),
+                r.len()
+            ))),
+            _ => out.push(Check::warning(text)),
+        }
+    }
+}
 
 /// The median to compare with its run-to-run spread in brackets (smallest and largest round
 /// median), or, for a file written before rounds, the median batch with its 95% confidence
@@ -52,7 +232,7 @@ fn keys(v: &ValidateResults, op: Operation) -> Vec<(SchemeId, Option<CryptoBacke
 }
 
 /// One figure of a validate row in ns, `None` when the row lacks it.
-type Figure = fn(&ValidateRow) -> Option<f64>;
+type RowFigure = fn(&ValidateRow) -> Option<f64>;
 
 /// `figure` of the row for (scheme, op, set, backend) as a duration; "—" when the row or
 /// its figure is absent.
@@ -62,7 +242,7 @@ fn figure_of(
     op: Operation,
     set: ClaimSet,
     b: Option<CryptoBackend>,
-    figure: Figure,
+    figure: RowFigure,
 ) -> String {
     v.find(scheme, op, set, b)
         .and_then(figure)
@@ -118,7 +298,7 @@ fn central_store(doc: &mut Document, v: &ValidateResults) {
     }
     doc.para(intro);
     let t = ClaimSet::Typical;
-    let figures: [(&str, Figure); 3] = [
+    let figures: [(&str, RowFigure); 3] = [
         ("wall median", |r| Some(r.measurement.median())),
         ("client CPU median", |r| Some(r.measurement.cpu_median())),
         ("server CPU per op", |r| r.server_cpu_ns_per_op),
@@ -147,11 +327,8 @@ fn central_store(doc: &mut Document, v: &ValidateResults) {
     doc.table(&head, rows);
 }
 
-/// The validate workload's charts, tables and subsections, or a line saying it was not measured.
-pub(super) fn section(doc: &mut Document, run: &Run, charts: &[Rendered]) {
-    let Some(v) = workload(doc, "Validate: the cost of one request", &run.validate) else {
-        return;
-    };
+/// The validate workload's charts, tables and subsections.
+fn section(v: &ValidateResults, run: &Run, charts: &[Rendered], doc: &mut Document) {
     let rounds = v
         .rows
         .iter()
@@ -184,7 +361,7 @@ pub(super) fn section(doc: &mut Document, run: &Run, charts: &[Rendered]) {
         .map(|r| {
             format!(
                 "{} {} ({} claims): {} of about {} operations failed",
-                seed::with_backend(r),
+                verdicts::with_backend(r),
                 r.operation.name(),
                 r.claims.name(),
                 r.errors,
@@ -281,31 +458,23 @@ pub(super) fn section(doc: &mut Document, run: &Run, charts: &[Rendered]) {
                 .iter()
                 .map(|(scheme, b)| {
                     let (scheme, b) = (*scheme, *b);
-                    let parts = [
-                        Operation::JwtHeaderDecode,
-                        Operation::JwtClaimsDecode,
-                        Operation::JwtSignatureCheck,
-                    ];
-                    let paired: Vec<Option<f64>> = parts
-                        .iter()
-                        .map(|op| checks::paired_part(v, scheme, b, *op).map(|p| p.0))
-                        .collect();
-                    let sum: Option<f64> = paired.iter().copied().sum();
+                    let bd = v.breakdown(scheme, b);
                     let mut row = vec![
                         scheme.to_string(),
                         b.map_or_else(|| "—".to_owned(), |b| b.to_string()),
                     ];
-                    row.extend(
-                        paired
-                            .iter()
-                            .map(|p| p.map_or_else(|| "—".to_owned(), units::ns)),
-                    );
-                    let whole = v
-                        .find(scheme, Operation::Validate, t, b)
-                        .map(|r| r.measurement.median());
+                    row.extend(BREAKDOWN.iter().map(|op| {
+                        bd.as_ref()
+                            .and_then(|bd| bd.part(*op))
+                            .map_or_else(|| "—".to_owned(), |p| units::ns(p.median))
+                    }));
+                    let sum = bd.as_ref().and_then(|bd| bd.sum());
+                    let whole = bd.as_ref().map(|bd| bd.whole);
                     row.push(match (sum, whole) {
                         (Some(sum), Some(whole)) if sum > whole => {
-                            let every_round = checks::sum_above_per_round(v, scheme, b)
+                            let every_round = bd
+                                .as_ref()
+                                .and_then(|bd| bd.sum_above_per_round.as_ref())
                                 .is_none_or(|r| r.iter().all(|x| *x));
                             if every_round {
                                 format!("{} **above the whole**", units::ns(sum))
@@ -370,9 +539,10 @@ pub(super) fn section(doc: &mut Document, run: &Run, charts: &[Rendered]) {
                 .iter()
                 .map(|c| {
                     let (spread, borderline) = match (c.ratio_lo, c.ratio_hi) {
-                        (Some(lo), Some(hi)) => {
-                            (format!("{lo:.3}–{hi:.3}"), seed::straddles(lo, hi, c.limit))
-                        }
+                        (Some(lo), Some(hi)) => (
+                            format!("{lo:.3}–{hi:.3}"),
+                            verdicts::straddles(lo, hi, c.limit),
+                        ),
                         _ => (
                             format!("CI [{:.3}, {:.3}]", c.ratio_ci95[0], c.ratio_ci95[1]),
                             false,

@@ -1,4 +1,6 @@
-//! `scale.json`: throughput and latency percentiles per scheme, thread count and working set.
+//! `scale.json`: throughput and latency percentiles per scheme, thread count and working set,
+//! and each line's scaling ratio ([`ScaleResults::scaling`], computed here once for
+//! `summary.csv` and the report).
 
 use serde::{Deserialize, Serialize};
 
@@ -53,7 +55,71 @@ pub struct ScaleResults {
     pub points: Vec<ScalePoint>,
 }
 
-impl ScaleResults {}
+/// Scaling ratio of one line of the scale workload (scheme, backend, working set).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Scaling {
+    /// The scheme.
+    pub scheme: SchemeId,
+    /// Crypto backend, for schemes measured per backend.
+    pub backend: Option<CryptoBackend>,
+    /// Working set (sessions).
+    pub sessions: Option<usize>,
+    /// ops/s at the fewest threads.
+    pub low_ops: f64,
+    /// ops/s at the most threads.
+    pub high_ops: f64,
+}
+
+impl Scaling {
+    /// S = `high_ops / low_ops`.
+    pub fn ratio(&self) -> f64 {
+        self.high_ops / self.low_ops
+    }
+}
+
+impl ScaleResults {
+    /// The thread counts S is taken between: the fewest, and the most up to the machine's
+    /// cores (the most of all when none lies between); threads beyond the cores measure
+    /// run-queue wait, not scaling.
+    pub fn thread_span(&self) -> Option<(usize, usize)> {
+        let lo = self.points.iter().map(|p| p.threads).min()?;
+        let within = self
+            .points
+            .iter()
+            .map(|p| p.threads)
+            .filter(|&t| t > lo && t <= self.cores)
+            .max();
+        let hi = within.or_else(|| self.points.iter().map(|p| p.threads).max())?;
+        (hi > lo).then_some((lo, hi))
+    }
+
+    /// The fewest threads and the most up to the cores ([`thread_span`](Self::thread_span)),
+    /// and each line's scaling between them.
+    pub fn scaling(&self) -> Option<(usize, usize, Vec<Scaling>)> {
+        let (lo, hi) = self.thread_span()?;
+        let mut out: Vec<Scaling> = Vec::new();
+        for p in self.points.iter().filter(|p| p.threads == lo) {
+            let high = self.points.iter().find(|q| {
+                q.threads == hi
+                    && q.scheme == p.scheme
+                    && q.backend == p.backend
+                    && q.sessions == p.sessions
+            });
+            if let Some(q) = high
+                && p.ops_per_sec > 0.0
+            {
+                out.push(Scaling {
+                    scheme: p.scheme,
+                    backend: p.backend,
+                    sessions: p.sessions,
+                    low_ops: p.ops_per_sec,
+                    high_ops: q.ops_per_sec,
+                });
+            }
+        }
+        Some((lo, hi, out))
+    }
+}
 
 impl ResultFile for ScaleResults {
     const FILE: &'static str = "scale";
@@ -83,9 +149,11 @@ impl ResultFile for ScaleResults {
             })
             .collect()
     }
-    /// Headline rows for `summary.csv`.
+    /// Headline rows for `summary.csv`: per point ops/s and latency percentiles; per line
+    /// its scaling ratio S (`scaling_ratio`, param `<fewest>t-<most>t[/<sessions>]`).
     fn summary_rows(&self) -> Vec<SummaryRow> {
-        self.points
+        let mut out: Vec<SummaryRow> = self
+            .points
             .iter()
             .flat_map(|p| {
                 let param = match p.sessions {
@@ -117,6 +185,15 @@ impl ResultFile for ScaleResults {
                         p.scheme,
                         b,
                         &param,
+                        "latency_p90",
+                        p.latency.p90_ns,
+                        "ns",
+                    ),
+                    SummaryRow::new(
+                        "scale",
+                        p.scheme,
+                        b,
+                        &param,
                         "latency_p99",
                         p.latency.p99_ns,
                         "ns",
@@ -132,6 +209,24 @@ impl ResultFile for ScaleResults {
                     ),
                 ]
             })
-            .collect()
+            .collect();
+        if let Some((lo, hi, lines)) = self.scaling() {
+            for l in lines {
+                let param = match l.sessions {
+                    Some(n) => format!("{lo}t-{hi}t/{n}"),
+                    None => format!("{lo}t-{hi}t"),
+                };
+                out.push(SummaryRow::new(
+                    "scale",
+                    l.scheme,
+                    l.backend,
+                    &param,
+                    "scaling_ratio",
+                    l.ratio(),
+                    "ratio",
+                ));
+            }
+        }
+        out
     }
 }

@@ -115,6 +115,8 @@ impl ResultFile for SizeResults {
     const FILE: &'static str = "size";
     const VERSION: u32 = 1;
 
+    /// Headline rows for `summary.csv`: per scheme and claim set the token, header and
+    /// readable bytes; per memory row the heap per entry and in all.
     fn summary_rows(&self) -> Vec<SummaryRow> {
         let mut out = Vec::new();
         for r in &self.rows {
@@ -166,13 +168,23 @@ impl ResultFile for SizeResults {
             ));
         }
         for m in &self.memory {
+            let entry = m.entry.name().replace('-', "_");
             out.push(SummaryRow::new(
                 "size",
                 &m.scheme,
                 None,
                 m.claims.name(),
-                &format!("server_heap_per_{}", m.entry.name().replace('-', "_")),
+                &format!("server_heap_per_{entry}"),
                 m.bytes_per_entry,
+                "bytes",
+            ));
+            out.push(SummaryRow::new(
+                "size",
+                &m.scheme,
+                None,
+                m.claims.name(),
+                &format!("server_heap_total_{entry}"),
+                m.heap_bytes as f64,
                 "bytes",
             ));
         }

@@ -1,5 +1,7 @@
 //! `validate.json`: the per-request cost of each scheme's operations, the reference floors
-//! beside them, the JWT breakdown and the budget checks.
+//! beside them, the JWT breakdown and the budget checks. The breakdown's parts are paired
+//! with their whole here ([`ValidateResults::breakdown`]), once, for `summary.csv`, the
+//! charts and the tables alike.
 
 use serde::{Deserialize, Serialize};
 
@@ -7,6 +9,7 @@ use super::{ResultFile, SummaryRow};
 use crate::claims::ClaimSet;
 use crate::crypto::CryptoBackend;
 use crate::measure::Measurement;
+use crate::measure::rounds::Spread;
 use crate::scheme::spec::SchemeId;
 
 /// What a row measures.
@@ -63,6 +66,83 @@ impl Operation {
             Operation::JwtClaimsDecode => "jwt_claims_decode",
             Operation::JwtSignatureCheck => "jwt_signature_check",
         }
+    }
+}
+
+/// The stages of a JWT validate the breakdown measures, in the order they run.
+pub const BREAKDOWN: [Operation; 3] = [
+    Operation::JwtHeaderDecode,
+    Operation::JwtClaimsDecode,
+    Operation::JwtSignatureCheck,
+];
+
+/// A breakdown part paired with its whole validate, measured in the same rounds: the median
+/// of its per-round shares of the whole (each round's part median over that round's whole
+/// median), times the whole's median. A round that disturbs the part but not the whole (or
+/// the reverse) then cannot put a part above its whole, as the parts' own medians can.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Paired {
+    /// The part's figure, ns: the median share times the whole's median; the part's own
+    /// median when the rows have no rounds in common.
+    pub median: f64,
+    /// The smallest and largest per-round share, times the whole's median (`None` without
+    /// rounds).
+    pub spread: Option<(f64, f64)>,
+    /// The per-round shares of the whole (`None` without rounds).
+    pub share: Option<Spread>,
+}
+
+impl Paired {
+    /// `part` paired with `whole`: per-round figures (wall or CPU) and the medians.
+    fn of(part: &[f64], whole: &[f64], part_median: f64, whole_median: f64) -> Paired {
+        let share = (!part.is_empty() && part.len() == whole.len())
+            .then(|| {
+                let shares: Vec<f64> = part
+                    .iter()
+                    .zip(whole)
+                    .filter(|(_, w)| **w > 0.0)
+                    .map(|(p, w)| p / w)
+                    .collect();
+                Spread::of(&shares)
+            })
+            .flatten();
+        match share {
+            Some(s) => Paired {
+                median: s.median * whole_median,
+                spread: Some((s.lo * whole_median, s.hi * whole_median)),
+                share: Some(s),
+            },
+            None => Paired {
+                median: part_median,
+                spread: None,
+                share: None,
+            },
+        }
+    }
+}
+
+/// The breakdown of one JWT scheme and backend (typical claims): each part paired with the
+/// whole, their sum, the whole.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Breakdown {
+    /// The parts measured, in [`BREAKDOWN`] order, each paired with the whole.
+    pub parts: Vec<(Operation, Paired)>,
+    /// The whole validate's median, ns.
+    pub whole: f64,
+    /// Per round, whether the parts' own round medians sum to more than the whole's;
+    /// `None` unless every part and the whole have the same rounds.
+    pub sum_above_per_round: Option<Vec<bool>>,
+}
+
+impl Breakdown {
+    /// The sum of the paired parts, when every part of [`BREAKDOWN`] was measured.
+    pub fn sum(&self) -> Option<f64> {
+        (self.parts.len() == BREAKDOWN.len()).then(|| self.parts.iter().map(|p| p.1.median).sum())
+    }
+
+    /// The paired figure of part `op`, if measured.
+    pub fn part(&self, op: Operation) -> Option<&Paired> {
+        self.parts.iter().find(|p| p.0 == op).map(|p| &p.1)
     }
 }
 
@@ -148,6 +228,73 @@ impl ValidateResults {
     }
 }
 
+impl ValidateResults {
+    /// The breakdown of (scheme, backend), typical claims: `None` without a breakdown part
+    /// or without the whole validate.
+    pub fn breakdown(&self, scheme: SchemeId, backend: Option<CryptoBackend>) -> Option<Breakdown> {
+        let t = ClaimSet::Typical;
+        let whole = self.find(scheme, Operation::Validate, t, backend)?;
+        let rows: Vec<&ValidateRow> = BREAKDOWN
+            .iter()
+            .filter_map(|op| self.find(scheme, *op, t, backend))
+            .collect();
+        if rows.is_empty() {
+            return None;
+        }
+        let parts = rows
+            .iter()
+            .map(|r| (r.operation, pair(r, whole, Clock::Wall)))
+            .collect();
+        let rounds = |r: &ValidateRow| r.measurement.rounds.as_ref().map(|x| x.wall_ns.clone());
+        let sum_above_per_round = (rows.len() == BREAKDOWN.len())
+            .then(|| {
+                let w = rounds(whole)?;
+                let per: Vec<Vec<f64>> = rows.iter().map(|r| rounds(r)).collect::<Option<_>>()?;
+                per.iter().all(|p| p.len() == w.len()).then(|| {
+                    (0..w.len())
+                        .map(|i| per.iter().map(|p| p[i]).sum::<f64>() > w[i])
+                        .collect()
+                })
+            })
+            .flatten();
+        Some(Breakdown {
+            parts,
+            whole: whole.measurement.median(),
+            sum_above_per_round,
+        })
+    }
+
+    /// The whole validate a breakdown part `r` belongs to (same scheme, claims, backend).
+    fn whole_of(&self, r: &ValidateRow) -> Option<&ValidateRow> {
+        BREAKDOWN
+            .contains(&r.operation)
+            .then(|| self.find(r.scheme, Operation::Validate, r.claims, r.backend))
+            .flatten()
+    }
+}
+
+/// Which per-round figures a pairing uses.
+#[derive(Clone, Copy)]
+enum Clock {
+    Wall,
+    Cpu,
+}
+
+/// Part row `part` paired with its whole row on `clock`.
+fn pair(part: &ValidateRow, whole: &ValidateRow, clock: Clock) -> Paired {
+    let (p, w) = (&part.measurement, &whole.measurement);
+    let rounds = |m: &Measurement| -> Vec<f64> {
+        m.rounds.as_ref().map_or_else(Vec::new, |r| match clock {
+            Clock::Wall => r.wall_ns.clone(),
+            Clock::Cpu => r.cpu_ns.clone(),
+        })
+    };
+    match clock {
+        Clock::Wall => Paired::of(&rounds(p), &rounds(w), p.median(), w.median()),
+        Clock::Cpu => Paired::of(&rounds(p), &rounds(w), p.cpu_median(), w.cpu_median()),
+    }
+}
+
 impl ResultFile for ValidateResults {
     const FILE: &'static str = "validate";
     /// 3: every row measured in interleaved rounds (`measurement.rounds`), budgets with
@@ -184,7 +331,11 @@ impl ResultFile for ValidateResults {
             })
             .collect()
     }
-    /// Headline rows for `summary.csv`.
+    /// Headline rows for `summary.csv`: per row each median with its run-to-run spread
+    /// (`_lo`, `_hi`), the p99, the server CPU and the failures; a breakdown part's median
+    /// and spread paired with its whole ([`Paired`]), and the parts' sum
+    /// (`jwt_breakdown_sum_median`); the budget checks (`budget_ratio`, its spread and
+    /// `budget_limit`, the budget's name in the `scheme` column).
     fn summary_rows(&self) -> Vec<SummaryRow> {
         let mut out = Vec::new();
         for r in &self.rows {
@@ -201,15 +352,27 @@ impl ResultFile for ValidateResults {
                 )
             };
             let m = &r.measurement;
-            // Each median with its run-to-run spread (`_lo`, `_hi`) when measured in rounds.
-            for (metric, median, spread) in [
-                (format!("{op}_median"), m.median(), m.spread()),
-                (format!("{op}_cpu_median"), m.cpu_median(), m.cpu_spread()),
-            ] {
+            let spread = |s: Option<Spread>| s.map(|s| (s.lo, s.hi));
+            // Each median with its run-to-run spread (`_lo`, `_hi`) when measured in rounds;
+            // a breakdown part's paired with its whole, the figure the report shows.
+            let figures = match self.whole_of(r) {
+                Some(whole) => {
+                    let (wall, cpu) = (pair(r, whole, Clock::Wall), pair(r, whole, Clock::Cpu));
+                    [(wall.median, wall.spread), (cpu.median, cpu.spread)]
+                }
+                None => [
+                    (m.median(), spread(m.spread())),
+                    (m.cpu_median(), spread(m.cpu_spread())),
+                ],
+            };
+            for (metric, (median, spread)) in [format!("{op}_median"), format!("{op}_cpu_median")]
+                .into_iter()
+                .zip(figures)
+            {
                 out.push(row(metric.clone(), median, "ns/op"));
-                if let Some(s) = spread {
-                    out.push(row(format!("{metric}_lo"), s.lo, "ns/op"));
-                    out.push(row(format!("{metric}_hi"), s.hi, "ns/op"));
+                if let Some((lo, hi)) = spread {
+                    out.push(row(format!("{metric}_lo"), lo, "ns/op"));
+                    out.push(row(format!("{metric}_hi"), hi, "ns/op"));
                 }
             }
             out.push(row(format!("{op}_p99"), m.wall.p99_ns, "ns/op"));
@@ -219,6 +382,23 @@ impl ResultFile for ValidateResults {
             if r.errors > 0 {
                 out.push(row(format!("{op}_errors"), r.errors as f64, "count"));
             }
+            if r.operation == Operation::JwtSignatureCheck
+                && r.claims == ClaimSet::Typical
+                && let Some(sum) = self.breakdown(r.scheme, r.backend).and_then(|b| b.sum())
+            {
+                out.push(row("jwt_breakdown_sum_median".to_owned(), sum, "ns/op"));
+            }
+        }
+        for b in &self.budget_checks {
+            let row = |metric: &str, value: f64| {
+                SummaryRow::new("validate", &b.name, None, "typical", metric, value, "ratio")
+            };
+            out.push(row("budget_ratio", b.ratio));
+            if let (Some(lo), Some(hi)) = (b.ratio_lo, b.ratio_hi) {
+                out.push(row("budget_ratio_lo", lo));
+                out.push(row("budget_ratio_hi", hi));
+            }
+            out.push(row("budget_limit", b.limit));
         }
         out
     }

@@ -7,12 +7,12 @@ use std::collections::BTreeMap;
 use std::fs;
 use std::time::Duration;
 
-use super::{ALL, Files, fixture_run, id, read, scale, size};
+use super::fixture::{Fixture, id, scale, size};
 use tokenbench::load::search::SearchParams;
 use tokenbench::measure::stats::Summary;
 use tokenbench::plot;
-use tokenbench::report::seed::{self, Verdict};
-use tokenbench::report::{self, Run};
+use tokenbench::report;
+use tokenbench::report::verdicts::{self, Verdict};
 use tokenbench::results::schema::ResultFile;
 use tokenbench::results::schema::http::{
     CommonPoint, HttpProtocol, HttpResults, HttpRow, Limit, MetricsDelta, SearchStep, StepResult,
@@ -111,13 +111,20 @@ fn row(s: Spec) -> HttpRow {
     let (token, password, rest) = (s.cpu_us.0 * 1e3, s.cpu_us.1 * 1e3, s.cpu_us.2 * 1e3);
     let cpu = token + password + rest;
     let requests = 300;
-    let jwt = s.scheme.starts_with("jwt-");
+    let caps = id(s.scheme).capabilities();
     HttpRow {
         scheme: id(s.scheme),
-        backend: jwt.then(|| "aws-lc-rs".parse().expect("a backend name")),
+        backend: caps
+            .per_crypto_backend
+            .then(|| "aws-lc-rs".parse().expect("a backend name")),
         transport: s.transport,
         protocol: s.protocol,
-        logout: if jwt { "expiry-only" } else { "revoked" }.into(),
+        logout: if caps.revocable_by_delete {
+            "revoked"
+        } else {
+            "expiry-only"
+        }
+        .into(),
         max_rate: Some(s.max),
         limited_by: Limit::Objective,
         search: search(s.max, s.bytes),
@@ -219,8 +226,6 @@ pub(super) fn fixture() -> HttpResults {
     }
 }
 
-const WITHOUT_HTTP: Files = Files { http: false, ..ALL };
-
 fn http_section(md: &str) -> &str {
     let at = md.find("## HTTP").expect("no HTTP section");
     let rest = &md[at..];
@@ -229,9 +234,7 @@ fn http_section(md: &str) -> &str {
 
 #[test]
 fn the_http_section_shows_the_rule_and_the_figures_of_the_run() {
-    let (_tmp, dir) = fixture_run(ALL);
-    report::write_report_with(&dir, None).unwrap();
-    let md = read(&dir, Artifact::ReportMd);
+    let md = Fixture::all().write().report_md();
     let section = http_section(&md);
     for needle in [
         "## HTTP: the Superb Site under load",
@@ -269,15 +272,13 @@ fn the_http_section_shows_the_rule_and_the_figures_of_the_run() {
 
 #[test]
 fn parts_above_their_whole_are_a_warning_and_an_invalid_common_step_cannot_tell() {
-    let (_tmp, dir) = fixture_run(ALL);
+    let f = Fixture::all().write();
     let mut h = fixture();
     h.rows[0].common.server.token_cpu_per_request_ns = 1e6;
     h.rows[1].common.step.valid = false;
     h.rows[1].common.step.invalid_reason = Some("the generator lagged: fixture".into());
-    dir.write_json(&Artifact::Workload(HttpResults::FILE), &h)
-        .unwrap();
-    report::write_report_with(&dir, None).unwrap();
-    let md = read(&dir, Artifact::ReportMd);
+    f.put(&h);
+    let md = f.report_md();
     let section = http_section(&md);
     assert!(
         section.contains(
@@ -294,11 +295,11 @@ fn parts_above_their_whole_are_a_warning_and_an_invalid_common_step_cannot_tell(
 
 #[test]
 fn a_missing_http_json_is_not_measured_and_leaves_rows_1_and_3_as_before() {
-    let (_tmp, dir) = fixture_run(WITHOUT_HTTP);
-    let written = report::write_report_with(&dir, None).unwrap();
+    let f = Fixture::all().without("http").write();
+    let written = report::write_report_with(&f.dir, None).unwrap();
     // Eight charts of the other workloads (two files each), report.md and report.html.
     assert_eq!(written.len(), 18, "{written:?}");
-    let md = read(&dir, Artifact::ReportMd);
+    let md = f.read(Artifact::ReportMd);
     assert!(
         http_section(&md).contains("**not measured in this run**: no `http.json`."),
         "{}",
@@ -308,9 +309,9 @@ fn a_missing_http_json_is_not_measured_and_leaves_rows_1_and_3_as_before() {
         !md.contains("http_cpu") && !md.contains("socket, cookie"),
         "{md}"
     );
-    let run = Run::load(&dir, None).unwrap();
-    assert!(run.http.is_none());
-    let rows = seed::rows(&run);
+    let run = f.run();
+    assert!(run.get::<HttpResults>().is_none());
+    let rows = verdicts::rows(&run);
     // Rows 1 and 3 as the report prints them without http.json (no HTTP figure in them).
     assert_eq!(
         rows[0].cells,
@@ -325,9 +326,9 @@ fn a_missing_http_json_is_not_measured_and_leaves_rows_1_and_3_as_before() {
     assert_eq!(rows[0].judgement.verdict, Verdict::Confirmed);
     assert_eq!(
         rows[0].judgement.because,
-        "`Cookie:` header bytes, minimal: JWT 312 B–612 B vs session 34 B (×9.18 to ×18.0); typical: \
-         JWT 472 B–772 B vs session 34 B (×13.9 to ×22.7); large: JWT 1732 B–2032 B vs session 34 B \
-         (×50.9 to ×59.8)"
+        "`Cookie:` header bytes, minimal: self-contained 312 B–612 B vs session 34 B (×9.18 to \
+         ×18.0); typical: self-contained 472 B–772 B vs session 34 B (×13.9 to ×22.7); large: \
+         self-contained 1732 B–2032 B vs session 34 B (×50.9 to ×59.8)"
     );
     assert_eq!(
         rows[2].cells,
@@ -342,9 +343,9 @@ fn a_missing_http_json_is_not_measured_and_leaves_rows_1_and_3_as_before() {
     assert_eq!(rows[2].judgement.verdict, Verdict::Nuanced);
     assert_eq!(
         rows[2].judgement.because,
-        "S from 1 to 8 threads on 4 cores: sessions ×2.91–×3.33, JWT ×3.64–×3.71; no thread \
-         count between 1 and the 4 cores was measured, so S includes run-queue wait at 8 threads; \
-         server heap 1200 B–1200 B per session, 0 B per issued JWT"
+        "S from 1 to 8 threads on 4 cores: sessions ×2.91–×3.33, self-contained ×3.64–×3.71; no \
+         thread count between 1 and the 4 cores was measured, so S includes run-queue wait at 8 \
+         threads; server heap 1200 B–1200 B per session, 0 B per self-contained token issued"
     );
 }
 
@@ -360,25 +361,25 @@ fn corrupt(dir: &RunDir, bytes: &[u8]) -> String {
 
 #[test]
 fn a_corrupt_http_json_is_an_error_naming_the_file() {
-    let (_tmp, dir) = fixture_run(ALL);
-    let msg = corrupt(&dir, b"{ \"rows\": [");
+    let f = Fixture::all().write();
+    let dir = &f.dir;
+    let msg = corrupt(dir, b"{ \"rows\": [");
     assert!(
         msg.contains("http.json") && msg.contains("not a valid"),
         "{msg}"
     );
     // The wrong shape, and a row missing its common point, are named too.
-    assert!(corrupt(&dir, b"{\"rows\": 3}").contains("http.json"));
+    assert!(corrupt(dir, b"{\"rows\": 3}").contains("http.json"));
     let mut v = serde_json::to_value(fixture()).unwrap();
     v["rows"][0].as_object_mut().unwrap().remove("common");
-    let msg = corrupt(&dir, v.to_string().as_bytes());
+    let msg = corrupt(dir, v.to_string().as_bytes());
     assert!(msg.contains("http.json"), "{msg}");
 }
 
 #[test]
 fn row_1_adds_the_socket_bytes_and_turns_nuanced_when_a_jwt_sends_no_more() {
-    let (_tmp, dir) = fixture_run(ALL);
-    let run = Run::load(&dir, None).unwrap();
-    let rows = seed::rows(&run);
+    let run = Fixture::all().write().run();
+    let rows = verdicts::rows(&run);
     assert_eq!(
         rows[0].cells[0],
         "`Cookie:` 34 / 34 / 34 B (minimal / typical / large); socket, cookie: http1.1 114 / 285 B, h2c 54 / 143 B per request (in / out)"
@@ -387,9 +388,10 @@ fn row_1_adds_the_socket_bytes_and_turns_nuanced_when_a_jwt_sends_no_more() {
     assert_eq!(j.verdict, Verdict::Confirmed, "{}", j.because);
     assert!(
         j.because.ends_with(
-            "bytes sent per request on the socket, cookie http1.1: JWT 538 B–579 B vs session 114 B; \
-             cookie h2c: JWT 394 B–427 B vs session 54 B; bearer http1.1: JWT 528 B–570 B vs session 105 B; \
-             bearer h2c: JWT 390 B–423 B vs session 50 B"
+            "bytes sent per request on the socket, cookie http1.1: self-contained 538 B–579 B vs \
+             session 114 B; cookie h2c: self-contained 394 B–427 B vs session 54 B; bearer http1.1: \
+             self-contained 528 B–570 B vs session 105 B; bearer h2c: self-contained 390 B–423 B vs \
+             session 50 B"
         ),
         "{}",
         j.because
@@ -405,24 +407,23 @@ fn row_1_adds_the_socket_bytes_and_turns_nuanced_when_a_jwt_sends_no_more() {
         r.common.step.bytes_sent_per_request = 54.0;
     }
     let s = size();
-    let j = seed::bandwidth::judge_with_http(Some(&s), Some(&h));
+    let j = verdicts::bandwidth::judge_with_http(Some(&s), Some(&h));
     assert_eq!(j.verdict, Verdict::Nuanced, "{}", j.because);
     // Without http.json, and with rows that answered nothing, the header rule alone.
     assert_eq!(
-        seed::bandwidth::judge_with_http(Some(&s), None),
-        seed::bandwidth::judge(Some(&s))
+        verdicts::bandwidth::judge_with_http(Some(&s), None),
+        verdicts::bandwidth::judge(Some(&s))
     );
     h.rows.iter_mut().for_each(|r| r.common.step.ok = 0);
     assert_eq!(
-        seed::bandwidth::judge_with_http(Some(&s), Some(&h)),
-        seed::bandwidth::judge(Some(&s))
+        verdicts::bandwidth::judge_with_http(Some(&s), Some(&h)),
+        verdicts::bandwidth::judge(Some(&s))
     );
 }
 
 #[test]
 fn row_3_shows_the_http_max_rates_as_evidence_without_changing_the_verdict() {
-    let (_tmp, dir) = fixture_run(ALL);
-    let rows = seed::rows(&Run::load(&dir, None).unwrap());
+    let rows = verdicts::rows(&Fixture::all().write().run());
     assert_eq!(
         rows[2].cells[0],
         "S ×3.33 (1 k), ×2.91 (100 k); 1200 B per session; HTTP max http1.1 8.00 k / 8.00 k, h2c 8.00 k / 8.00 k req/s (cookie / bearer)"
@@ -434,7 +435,7 @@ fn row_3_shows_the_http_max_rates_as_evidence_without_changing_the_verdict() {
     assert!(
         j.because.ends_with(
             "; HTTP max rate (p99 ≤ 10.0 ms), one server process on 4 cores, evidence only: sessions \
-             8.00 k–8.00 k req/s, JWT 3.00 k–6.00 k req/s"
+             8.00 k–8.00 k req/s, self-contained 3.00 k–6.00 k req/s"
         ),
         "{}",
         j.because
@@ -450,12 +451,12 @@ fn row_3_shows_the_http_max_rates_as_evidence_without_changing_the_verdict() {
         });
     }
     assert_eq!(
-        seed::scalability::judge_with_http(Some(&c), Some(&s), Some(&h)).verdict,
-        seed::scalability::judge(Some(&c), Some(&s)).verdict
+        verdicts::scalability::judge_with_http(Some(&c), Some(&s), Some(&h)).verdict,
+        verdicts::scalability::judge(Some(&c), Some(&s)).verdict
     );
     assert_eq!(
-        seed::scalability::judge_with_http(Some(&c), Some(&s), None),
-        seed::scalability::judge(Some(&c), Some(&s))
+        verdicts::scalability::judge_with_http(Some(&c), Some(&s), None),
+        verdicts::scalability::judge(Some(&c), Some(&s))
     );
 }
 
@@ -491,13 +492,11 @@ fn degenerate_http_figures_still_render_and_empty_results_draw_nothing() {
     h.rows.clear();
     assert!(plot::http::figures(&h).is_empty());
     // Without recorded parameters the section still says what max rate means.
-    let (_tmp, dir) = fixture_run(ALL);
+    let f = Fixture::all().write();
     let mut h = fixture();
     h.params = serde_json::json!({});
-    dir.write_json(&Artifact::Workload(HttpResults::FILE), &h)
-        .unwrap();
-    report::write_report_with(&dir, None).unwrap();
-    let md = read(&dir, Artifact::ReportMd);
+    f.put(&h);
+    let md = f.report_md();
     assert!(
         http_section(&md).contains("does not record the search's parameters"),
         "{md}"
@@ -506,9 +505,7 @@ fn degenerate_http_figures_still_render_and_empty_results_draw_nothing() {
 
 #[test]
 fn the_bottom_line_gives_the_token_share_rates_and_bytes_over_http_only_when_measured() {
-    let (_tmp, dir) = fixture_run(ALL);
-    report::write_report_with(&dir, None).unwrap();
-    let md = read(&dir, Artifact::ReportMd);
+    let md = Fixture::all().write().report_md();
     let bottom = &md[md.find("## Bottom line").unwrap()..];
     let bottom = &bottom[..bottom[3..].find("\n## ").map_or(bottom.len(), |i| i + 3)];
     assert!(
@@ -525,9 +522,7 @@ fn the_bottom_line_gives_the_token_share_rates_and_bytes_over_http_only_when_mea
         "{bottom}"
     );
 
-    let (_tmp, dir) = fixture_run(WITHOUT_HTTP);
-    report::write_report_with(&dir, None).unwrap();
-    let md = read(&dir, Artifact::ReportMd);
+    let md = Fixture::all().without("http").write().report_md();
     assert!(md.contains("## Bottom line"));
     assert!(!md.contains("Over HTTP ("), "{md}");
 }

@@ -6,6 +6,7 @@ use crate::claims::ClaimSet;
 use crate::crypto::CryptoBackend;
 use crate::measure::rounds::Spread;
 use crate::report::Run;
+use crate::results::schema::revoke::RevokeResults;
 use crate::results::schema::validate::{Operation, ValidateResults, ValidateRow};
 use crate::scheme::spec::SchemeId;
 use crate::units;
@@ -21,7 +22,7 @@ pub const ROW: Row = Row {
     claim: "A JWT carries its own expiry (`exp`); a session's expiry is kept and enforced server-side.",
     rule,
     cell,
-    judge: |run| judge(run.validate.as_ref()),
+    judge: |run| judge(run.get::<ValidateResults>()),
 };
 
 /// The rule, in words, with the thresholds [`judge`] uses.
@@ -39,7 +40,8 @@ pub fn rule() -> String {
     )
 }
 
-/// What sliding expiry adds per request (sessions), or the JWT lifetime.
+/// What sliding expiry adds per request (sessions), or the lifetime of a token that states
+/// its own expiry.
 pub fn cell(run: &Run, scheme: SchemeId) -> Option<String> {
     if scheme.capabilities().store_lookup {
         let fixed = validate_row(run, scheme, Operation::Validate)?;
@@ -55,7 +57,10 @@ pub fn cell(run: &Run, scheme: SchemeId) -> Option<String> {
             format!("sliding expiry: {text}")
         });
     }
-    run.revoke.as_ref().map(|r| {
+    if !scheme.capabilities().expiry_in_token {
+        return None;
+    }
+    run.get::<RevokeResults>().map(|r| {
         format!(
             "`exp` in the token, {} lifetime; no sliding",
             units::ns(r.jwt_lifetime_s * 1e9)

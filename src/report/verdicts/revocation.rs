@@ -24,7 +24,7 @@ pub const ROW: Row = Row {
     claim: "A JWT is hard to revoke before it expires; a session is revoked by deleting it.",
     rule,
     cell,
-    judge: |run| judge(run.revoke.as_ref()),
+    judge: |run| judge(run.get::<RevokeResults>()),
 };
 
 /// The rule, in words, with the thresholds [`judge`] uses.
@@ -55,15 +55,16 @@ pub fn added_text(s: &StrategyResult) -> String {
     }
 }
 
-/// Revocation latency p99 per strategy of the scheme's family, and a denylist's added cost.
+/// Revocation latency p99 of the strategies that delete server-side state (for a scheme
+/// revocable by delete), or of the JWT strategies, and a denylist's added cost.
 pub fn cell(run: &Run, scheme: SchemeId) -> Option<String> {
-    let r = run.revoke.as_ref()?;
+    let r = run.get::<RevokeResults>()?;
     let p99 = |strategy: Strategy| {
         r.strategy(strategy)
             .filter(|s| s.latency.samples > 0)
             .map(|s| units::ns(s.latency.p99_ns))
     };
-    if scheme.capabilities().store_lookup {
+    if scheme.capabilities().revocable_by_delete {
         let mut parts = Vec::new();
         if let Some(c) = p99(Strategy::SessionCentral) {
             parts.push(format!("central store p99 {c}"));
@@ -77,7 +78,10 @@ pub fn cell(run: &Run, scheme: SchemeId) -> Option<String> {
         return (!parts.is_empty()).then(|| parts.join("; "));
     }
     if scheme != SchemeId::Jwt(r.jwt_alg) {
-        return Some(format!("strategies run on {} only", r.jwt_alg));
+        return Some(format!(
+            "strategies run on `{}` only",
+            SchemeId::Jwt(r.jwt_alg)
+        ));
     }
     let mut parts = Vec::new();
     if let Some(e) = r

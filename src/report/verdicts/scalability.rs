@@ -3,11 +3,10 @@
 //! when the run has `http.json`, each scheme's HTTP max rate at the p99 objective, shown as
 //! evidence beside the verdict.
 
-use super::{Judgement, Row, Verdict, main_backend};
-use crate::crypto::CryptoBackend;
+use super::{Judgement, Row, SELF_CONTAINED, Verdict, main_backend};
 use crate::report::Run;
 use crate::results::schema::http::{HttpResults, HttpRow, Transport};
-use crate::results::schema::scale::ScaleResults;
+use crate::results::schema::scale::{ScaleResults, Scaling};
 use crate::results::schema::size::{Entry, SizeResults};
 use crate::scheme::spec::SchemeId;
 use crate::units;
@@ -23,7 +22,13 @@ pub const ROW: Row = Row {
     claim: "JWTs suit stateless, distributed systems; sessions need a central store, which holds scaling back.",
     rule,
     cell,
-    judge: |run| judge_with_http(run.scale.as_ref(), run.size.as_ref(), run.http.as_ref()),
+    judge: |run| {
+        judge_with_http(
+            run.get::<ScaleResults>(),
+            run.get::<SizeResults>(),
+            run.get::<HttpResults>(),
+        )
+    },
 };
 
 /// The rule, in words, with the thresholds [`judge`] uses.
@@ -33,10 +38,11 @@ pub fn rule() -> String {
          scheme, backend and working set: a machine with C cores can show scaling up to C \
          threads, and threads beyond C measure run-queue wait (queueing), so they enter S only \
          when no thread count between the fewest and C was measured, and the reason says so. \
-         Confirmed if every session S < {MARGIN} × the lowest JWT S and, when server memory was \
-         measured, sessions keep bytes per session while JWTs keep none per token; contradicted if \
-         every JWT S < {MARGIN} × the lowest session S, or if the server keeps as many bytes per \
-         issued JWT as per session; nuanced otherwise. With `http.json`, each scheme's HTTP max rate \
+         Confirmed if every session S < {MARGIN} × the lowest {SELF_CONTAINED} S (a token that \
+         carries its claims, as a JWT does) and, when server memory was measured, sessions keep \
+         bytes per session while {SELF_CONTAINED} tokens keep none per token; contradicted if \
+         every {SELF_CONTAINED} S < {MARGIN} × the lowest session S, or if the server keeps as \
+         many bytes per {SELF_CONTAINED} token issued as per session; nuanced otherwise. With `http.json`, each scheme's HTTP max rate \
          at the p99 objective is printed as evidence of one server's capacity and does not enter \
          the verdict (one process on one machine shows the cost per request, not how a central \
          store scales out)"
@@ -46,7 +52,7 @@ pub fn rule() -> String {
 /// S per working set, and server bytes per session or issued token.
 pub fn cell(run: &Run, scheme: SchemeId) -> Option<String> {
     let mut parts = Vec::new();
-    if let Some((_, _, lines)) = run.scale.as_ref().and_then(scaling) {
+    if let Some((_, _, lines)) = run.get::<ScaleResults>().and_then(ScaleResults::scaling) {
         let mine: Vec<_> = lines
             .iter()
             .filter(|l| {
@@ -78,8 +84,7 @@ pub fn cell(run: &Run, scheme: SchemeId) -> Option<String> {
         }
     }
     if let Some(m) = run
-        .size
-        .as_ref()
+        .get::<SizeResults>()
         .and_then(|s| s.memory.iter().find(|m| m.scheme == scheme.to_string()))
     {
         let per = if m.entry == Entry::Session {
@@ -92,7 +97,7 @@ pub fn cell(run: &Run, scheme: SchemeId) -> Option<String> {
             units::bytes(m.bytes_per_entry.round())
         ));
     }
-    if let Some(h) = run.http.as_ref().and_then(|h| http_cell(h, scheme)) {
+    if let Some(h) = run.get::<HttpResults>().and_then(|h| http_cell(h, scheme)) {
         parts.push(h);
     }
     (!parts.is_empty()).then(|| parts.join("; "))
@@ -141,11 +146,11 @@ fn http_cell(h: &HttpResults, scheme: SchemeId) -> Option<String> {
 /// The highest and lowest HTTP max rate of each family, as evidence: `None` without rows
 /// that found one.
 fn http_evidence(h: &HttpResults) -> Option<String> {
-    let of = |jwt: bool| -> Vec<f64> {
+    let of = |carrying: bool| -> Vec<f64> {
         h.rows
             .iter()
             .filter(|r| {
-                if jwt {
+                if carrying {
                     r.scheme.capabilities().carries_claims
                 } else {
                     r.scheme.capabilities().store_lookup
@@ -154,8 +159,8 @@ fn http_evidence(h: &HttpResults) -> Option<String> {
             .filter_map(|r| r.max_rate)
             .collect()
     };
-    let (sessions, jwts) = (of(false), of(true));
-    if sessions.is_empty() && jwts.is_empty() {
+    let (sessions, carrying) = (of(false), of(true));
+    if sessions.is_empty() && carrying.is_empty() {
         return None;
     }
     let span = |v: &[f64]| {
@@ -171,86 +176,12 @@ fn http_evidence(h: &HttpResults) -> Option<String> {
         .map(|p| format!(" (p99 ≤ {})", units::ns(p.p99_objective.as_nanos() as f64)))
         .unwrap_or_default();
     Some(format!(
-        "HTTP max rate{objective}, one server process on {} cores, evidence only: sessions {}, JWT {}",
+        "HTTP max rate{objective}, one server process on {} cores, evidence only: sessions {}, \
+         {SELF_CONTAINED} {}",
         h.cores,
         span(&sessions),
-        span(&jwts)
+        span(&carrying)
     ))
-}
-
-/// Scaling ratio of one line of the scale workload.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Scaling {
-    /// The scheme.
-    pub scheme: SchemeId,
-    /// Crypto backend (JWTs).
-    pub backend: Option<CryptoBackend>,
-    /// Working set (sessions).
-    pub sessions: Option<usize>,
-    /// ops/s at the fewest threads.
-    pub low_ops: f64,
-    /// ops/s at the most threads.
-    pub high_ops: f64,
-}
-
-impl Scaling {
-    /// `high_ops / low_ops`.
-    pub fn ratio(&self) -> f64 {
-        self.high_ops / self.low_ops
-    }
-
-    /// `scheme [backend] [N sessions]`.
-    pub fn label(&self) -> String {
-        let mut s = self.scheme.to_string();
-        if let Some(b) = &self.backend {
-            s.push_str(&format!(" {b}"));
-        }
-        if let Some(n) = self.sessions {
-            s.push_str(&format!(" {} sessions", units::count_tick(n as f64)));
-        }
-        s
-    }
-}
-
-/// The thread counts S is taken between: the fewest, and the most up to the machine's
-/// cores (the most of all when none lies between).
-pub fn thread_span(s: &ScaleResults) -> Option<(usize, usize)> {
-    let lo = s.points.iter().map(|p| p.threads).min()?;
-    let within = s
-        .points
-        .iter()
-        .map(|p| p.threads)
-        .filter(|&t| t > lo && t <= s.cores)
-        .max();
-    let hi = within.or_else(|| s.points.iter().map(|p| p.threads).max())?;
-    (hi > lo).then_some((lo, hi))
-}
-
-/// The fewest threads and the most up to the cores ([`thread_span`]), and each line's scaling
-/// between them.
-pub fn scaling(s: &ScaleResults) -> Option<(usize, usize, Vec<Scaling>)> {
-    let (lo, hi) = thread_span(s)?;
-    let mut out: Vec<Scaling> = Vec::new();
-    for p in s.points.iter().filter(|p| p.threads == lo) {
-        let high = s.points.iter().find(|q| {
-            q.threads == hi
-                && q.scheme == p.scheme
-                && q.backend == p.backend
-                && q.sessions == p.sessions
-        });
-        if let Some(q) = high
-            && p.ops_per_sec > 0.0
-        {
-            out.push(Scaling {
-                scheme: p.scheme,
-                backend: p.backend,
-                sessions: p.sessions,
-                low_ops: p.ops_per_sec,
-                high_ops: q.ops_per_sec,
-            });
-        }
-    }
-    Some((lo, hi, out))
 }
 
 fn range(values: &[f64]) -> (f64, f64) {
@@ -281,14 +212,14 @@ pub fn judge(scale: Option<&ScaleResults>, size: Option<&SizeResults>) -> Judgem
     let Some(s) = scale else {
         return Judgement::missing("scale.json is not in this run");
     };
-    let Some((lo, hi, lines)) = scaling(s) else {
+    let Some((lo, hi, lines)) = s.scaling() else {
         return Judgement::missing("scale.json has a single thread count: no scaling to compare");
     };
-    let ratios = |jwt: bool| -> Vec<f64> {
+    let ratios = |carrying: bool| -> Vec<f64> {
         lines
             .iter()
             .filter(|l| {
-                if jwt {
+                if carrying {
                     l.scheme.capabilities().carries_claims
                 } else {
                     l.scheme.capabilities().store_lookup
@@ -297,14 +228,16 @@ pub fn judge(scale: Option<&ScaleResults>, size: Option<&SizeResults>) -> Judgem
             .map(Scaling::ratio)
             .collect()
     };
-    let (sessions, jwts) = (ratios(false), ratios(true));
-    if sessions.is_empty() || jwts.is_empty() {
-        return Judgement::missing("scale.json lacks sessions or JWTs at both thread counts");
+    let (sessions, carrying) = (ratios(false), ratios(true));
+    if sessions.is_empty() || carrying.is_empty() {
+        return Judgement::missing(format!(
+            "scale.json lacks sessions or {SELF_CONTAINED} tokens at both thread counts"
+        ));
     }
     let (s_min, s_max) = range(&sessions);
-    let (j_min, j_max) = range(&jwts);
+    let (j_min, j_max) = range(&carrying);
     let mut because = format!(
-        "S from {lo} to {hi} threads on {} cores: sessions {}–{}, JWT {}–{}",
+        "S from {lo} to {hi} threads on {} cores: sessions {}–{}, {SELF_CONTAINED} {}–{}",
         s.cores,
         units::ratio(s_min),
         units::ratio(s_max),
@@ -342,7 +275,7 @@ pub fn judge(scale: Option<&ScaleResults>, size: Option<&SizeResults>) -> Judgem
         let (ps_min, ps_max) = range(&per_session);
         let (_, pj_max) = range(&per_jwt);
         because.push_str(&format!(
-            "; server heap {}–{} per session, {} per issued JWT",
+            "; server heap {}–{} per session, {} per {SELF_CONTAINED} token issued",
             units::bytes(ps_min.round()),
             units::bytes(ps_max.round()),
             units::bytes(pj_max.round())

@@ -1,23 +1,8 @@
-//! The seed article's comparison table, rebuilt from a run. Each of its seven rows is one
-//! [`Row`] value, kept in its own file with everything that belongs to it: the article's
-//! claim in our words, the thresholds (constants, so that the rule text and the code cannot
-//! disagree), the rule in words, the cell (the measured figures of one scheme column) and
-//! the judgement (the verdict and what decided it). [`ROWS`] puts them in the article's
-//! order; [`rows`] fills them in from a [`Run`].
-//!
-//! A judgement takes the results it needs as `Option`s: a missing workload gives
-//! [`Verdict::NotMeasured`], never a guess.
-//!
-//! - [`bandwidth`]: row 1, `Cookie:` header bytes.
-//! - [`cpu`]: row 2, JWT validate against session validate.
-//! - [`scalability`]: row 3, scaling ratios and server memory per session.
-//! - [`privacy`]: row 4, what a token reveals without a key.
-//! - [`revocation`]: row 5, revocation latency and cost per strategy.
-//! - [`expiry`]: row 6, where the deadline lives and what sliding it costs.
-//! - [`cross_domain`]: row 7, the bearer header and the cookie as transports.
-//!
-//! This file holds what the rows share: the [`Row`] type, [`Verdict`] and [`Judgement`],
-//! the scheme [`columns`], and helpers that look figures up in the results.
+//! The seed article's comparison table, rebuilt from a run: one file per row ([`ROWS`],
+//! in the article's order), each with the article's claim, its thresholds (constants, so
+//! the rule text and the code cannot disagree), its rule in words, its cell per scheme
+//! column and its judgement. A row whose files the run lacks is [`Verdict::NotMeasured`],
+//! never a guess. This file holds what the rows share.
 
 pub mod bandwidth;
 pub mod cpu;
@@ -27,14 +12,14 @@ pub mod privacy;
 pub mod revocation;
 pub mod scalability;
 
-use super::Run;
+use super::{REGISTRY, Run};
 use crate::claims::ClaimSet;
 use crate::crypto::CryptoBackend;
 use crate::results::schema::size::{SizeResults, SizeRow};
 use crate::results::schema::validate::{Operation, ValidateResults, ValidateRow};
 use crate::scheme::spec::{SchemeId, StoreKind};
 
-/// One row of the seed table, described: what the article claims, how a run fills the row
+/// One row of the article's table, described: what the article claims, how a run fills the row
 /// in and how it is judged.
 #[derive(Debug, Clone, Copy)]
 pub struct Row {
@@ -65,7 +50,7 @@ pub const ROWS: [Row; 7] = [
 
 /// One row of the table, as a run fills it in.
 #[derive(Debug, Clone, PartialEq)]
-pub struct SeedRow {
+pub struct TableRow {
     /// 1..=7.
     pub number: usize,
     /// Row name, as in the article.
@@ -76,6 +61,9 @@ pub struct SeedRow {
     pub cells: Vec<String>,
     /// The rule deciding the verdict.
     pub rule: String,
+    /// The results files its figures come from (registry names, in registry order): the
+    /// files whose [`WorkloadReport::ROWS`](crate::report::WorkloadReport::ROWS) name it.
+    pub evidence: Vec<&'static str>,
     /// The verdict and what decided it.
     pub judgement: Judgement,
 }
@@ -144,8 +132,13 @@ pub const SESSION_MEMORY: SchemeId = SchemeId::Session(StoreKind::Memory);
 
 const NOT_MEASURED: &str = "not measured";
 
-/// The scheme columns: the main session store (session-memory when measured) and every
-/// JWT algorithm, in the order of [`crate::scheme::JwtAlg::ALL`].
+/// How the report names every token that carries its claims (a JWT, and any other format
+/// whose [`Capabilities::carries_claims`](crate::scheme::spec::Capabilities) holds),
+/// against a session's opaque reference to server-side state.
+pub const SELF_CONTAINED: &str = "self-contained";
+
+/// The scheme columns: the main session store (session-memory when measured), then every
+/// scheme whose token carries its claims, in [`SchemeId::order`].
 pub fn columns(run: &Run) -> Vec<SchemeId> {
     let mut all: Vec<SchemeId> = Vec::new();
     let mut push = |n: SchemeId| {
@@ -153,44 +146,35 @@ pub fn columns(run: &Run) -> Vec<SchemeId> {
             all.push(n);
         }
     };
-    if let Some(s) = &run.size {
-        s.rows.iter().for_each(|r| push(r.scheme));
-    }
-    if let Some(v) = &run.validate {
-        v.rows
-            .iter()
-            .filter(|r| r.operation == Operation::Validate)
-            .for_each(|r| push(r.scheme));
-    }
-    if let Some(s) = &run.scale {
-        s.points.iter().for_each(|p| push(p.scheme));
-    }
-    if let Some(h) = &run.http {
-        h.rows.iter().for_each(|r| push(r.scheme));
-    }
+    REGISTRY
+        .iter()
+        .flat_map(|f| f.schemes(run))
+        .for_each(&mut push);
     let session = all
         .iter()
         .find(|n| **n == SESSION_MEMORY)
         .or_else(|| all.iter().find(|n| n.capabilities().store_lookup))
         .copied();
-    let mut jwts: Vec<SchemeId> = all
+    let mut carrying: Vec<SchemeId> = all
         .iter()
         .filter(|n| n.capabilities().carries_claims)
         .copied()
         .collect();
-    jwts.sort_by_key(|n| n.order());
-    session.into_iter().chain(jwts).collect()
+    carrying.sort_by_key(|n| n.order());
+    session.into_iter().chain(carrying).collect()
 }
 
-/// The JWT backend figures are quoted for: the run's main backend.
+/// The crypto backend figures are quoted for (schemes measured per backend): the run's
+/// main backend.
 pub(crate) fn main_backend(run: &Run) -> Option<CryptoBackend> {
     run.meta.crypto_backend.parse().ok()
 }
 
 /// The validate-workload row of `scheme` for `op`, typical claims, on the main backend
-/// (any backend when the main one was not measured).
+/// (any backend when the main one was not measured, none for a scheme not measured per
+/// backend).
 fn validate_row(run: &Run, scheme: SchemeId, op: Operation) -> Option<&ValidateRow> {
-    let v = run.validate.as_ref()?;
+    let v = run.get::<ValidateResults>()?;
     let candidates = || {
         v.rows.iter().filter(move |r| {
             r.scheme == scheme && r.operation == op && r.claims == ClaimSet::Typical
@@ -202,7 +186,7 @@ fn validate_row(run: &Run, scheme: SchemeId, op: Operation) -> Option<&ValidateR
 }
 
 fn per_claim_set(run: &Run, scheme: SchemeId, f: fn(&SizeRow) -> usize) -> Option<String> {
-    let s = run.size.as_ref()?;
+    let s = run.get::<SizeResults>()?;
     let v: Vec<String> = ClaimSet::ALL
         .iter()
         .filter_map(|set| {
@@ -232,15 +216,15 @@ pub(crate) fn straddles(lo: f64, hi: f64, threshold: f64) -> bool {
     lo <= threshold && threshold <= hi
 }
 
-/// The JWT rows and the session rows of `size.json`, or, when the run lacks either, the
-/// judgement saying so.
+/// The rows of `size.json` of tokens that carry their claims and of session tokens, or,
+/// when the run lacks either, the judgement saying so.
 fn families(
     size: Option<&SizeResults>,
 ) -> Result<(&SizeResults, Vec<&SizeRow>, Vec<&SizeRow>), Judgement> {
     let Some(s) = size else {
         return Err(Judgement::missing("size.json is not in this run"));
     };
-    let jwts: Vec<_> = s
+    let carrying: Vec<_> = s
         .rows
         .iter()
         .filter(|r| r.scheme.capabilities().carries_claims)
@@ -250,10 +234,12 @@ fn families(
         .iter()
         .filter(|r| r.scheme.capabilities().store_lookup)
         .collect();
-    if jwts.is_empty() || sessions.is_empty() {
-        return Err(Judgement::missing("size.json lacks sessions or JWTs"));
+    if carrying.is_empty() || sessions.is_empty() {
+        return Err(Judgement::missing(format!(
+            "size.json lacks sessions or {SELF_CONTAINED} tokens"
+        )));
     }
-    Ok((s, jwts, sessions))
+    Ok((s, carrying, sessions))
 }
 
 fn join(parts: &[String]) -> String {
@@ -302,10 +288,10 @@ pub(crate) fn with_backend(r: &ValidateRow) -> String {
 }
 
 /// The seven rows, with cells for [`columns`].
-pub fn rows(run: &Run) -> Vec<SeedRow> {
+pub fn rows(run: &Run) -> Vec<TableRow> {
     let cols = columns(run);
     ROWS.iter()
-        .map(|row| SeedRow {
+        .map(|row| TableRow {
             number: row.number,
             name: row.name,
             claim: row.claim,
@@ -314,6 +300,11 @@ pub fn rows(run: &Run) -> Vec<SeedRow> {
                 .map(|c| (row.cell)(run, *c).unwrap_or_else(|| NOT_MEASURED.to_owned()))
                 .collect(),
             rule: (row.rule)(),
+            evidence: REGISTRY
+                .iter()
+                .filter(|f| f.rows().contains(&row.number))
+                .map(|f| f.name())
+                .collect(),
             judgement: (row.judge)(run),
         })
         .collect()

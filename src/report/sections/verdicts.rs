@@ -1,9 +1,9 @@
-//! The seed article's table, rebuilt from the run: one table row per [`seed::ROWS`] entry
+//! The seed article's table, rebuilt from the run: one table row per [`verdicts::ROWS`] entry
 //! (claim, figures per scheme, verdict, rule), then what decided each verdict.
 
 use crate::report::Run;
 use crate::report::document::Document;
-use crate::report::seed::{self, SeedRow, Verdict};
+use crate::report::verdicts::{self, TableRow, Verdict};
 use crate::scheme::spec::SchemeId;
 
 /// A verdict in bold, as the table and the reasons print it.
@@ -14,18 +14,20 @@ fn bold_verdict(v: Verdict) -> String {
 /// The rebuilt table and, below it, what decided each verdict.
 pub(super) fn section(doc: &mut Document, run: &Run) {
     doc.heading(2, "The comparison table, rebuilt from this run");
-    let cols = seed::columns(run);
-    let rows = seed::rows(run);
+    let cols = verdicts::columns(run);
+    let rows = verdicts::rows(run);
     let session = cols.iter().find(|c| c.capabilities().store_lookup);
     doc.para(format!(
         "One row per row of the seed article's table: what this run measured for {} and for each \
-         JWT algorithm (typical claims unless stated; JWT figures on the `{}` crypto backend unless \
-         another is named) and the verdict computed from those figures. The article's claim and \
-         the rule that computed each verdict are the numbered notes under the table (#).",
+         {} token, one that carries its claims (typical claims unless stated; figures of schemes \
+         measured per crypto backend on the `{}` backend unless another is named), and the \
+         verdict computed from those figures. The article's claim, the rule that computed each \
+         verdict and the files it reads are the numbered notes under the table (#).",
         session.map_or_else(
             || "sessions (none measured)".to_owned(),
             |s| format!("sessions (`{s}`)")
         ),
+        verdicts::SELF_CONTAINED,
         run.meta.crypto_backend
     ));
     let names: Vec<String> = cols.iter().map(SchemeId::to_string).collect();
@@ -46,11 +48,13 @@ pub(super) fn section(doc: &mut Document, run: &Run) {
         "Claims and rules, by row number:",
         rows.iter()
             .map(|r| {
+                let files: Vec<String> = r.evidence.iter().map(|f| format!("`{f}.json`")).collect();
                 format!(
-                    "**{}**. Claim: {} Rule: {}.",
+                    "**{}**. Claim: {} Rule: {}. From {}.",
                     r.name,
                     r.claim,
-                    r.rule.trim_end_matches('.')
+                    r.rule.trim_end_matches('.'),
+                    files.join(", ")
                 )
             })
             .collect(),
@@ -77,7 +81,7 @@ pub(super) fn section(doc: &mut Document, run: &Run) {
 
 /// The verdict in bold, and "(borderline)" when a deciding ratio's spread reaches its
 /// threshold.
-fn verdict_cell(r: &SeedRow) -> String {
+fn verdict_cell(r: &TableRow) -> String {
     if r.judgement.borderline.is_some() {
         format!("{} (borderline)", bold_verdict(r.judgement.verdict))
     } else {

@@ -1,13 +1,12 @@
-//! Row 2, CPU usage: the CPU a JWT validate costs against the CPU a session validate costs
-//! (typical claims), per deployment of the session store: an embedded store does all its
-//! work in the validating thread; a networked one (`session-redis`) adds the server's CPU
-//! per lookup. Each session store is judged against each JWT algorithm and backend
-//! separately, so "confirmed for an embedded store; contradicted for HS256 against
+//! Row 2, CPU usage: the CPU a validate costs for a token that carries its claims against a
+//! session validate (typical claims), store by store: an embedded store does all its work
+//! in the validating thread, a networked one adds the server's CPU per lookup. Each pair is
+//! judged on its own, so "confirmed for an embedded store; contradicted for HS256 against
 //! session-redis" is a computed outcome.
 
 use super::{
-    Judgement, Row, SESSION_MEMORY, Verdict, clean, failed_rows, straddles, validate_row,
-    with_backend,
+    Judgement, Row, SELF_CONTAINED, SESSION_MEMORY, Verdict, clean, failed_rows, straddles,
+    validate_row, with_backend,
 };
 use crate::claims::ClaimSet;
 use crate::crypto::CryptoBackend;
@@ -17,8 +16,8 @@ use crate::results::schema::validate::{Operation, ValidateResults, ValidateRow};
 use crate::scheme::spec::SchemeId;
 use crate::units;
 
-/// Row 2: a JWT must cost at least this many times a session validate to count as
-/// clearly more expensive.
+/// Row 2: a token that carries its claims must cost at least this many times a session
+/// validate to count as clearly more expensive.
 pub const FACTOR: f64 = 2.0;
 
 /// Row 2 of the table.
@@ -28,7 +27,7 @@ pub const ROW: Row = Row {
     claim: "A JWT costs a signature check and a decode on every request; a session costs a store lookup, so JWTs use more CPU.",
     rule,
     cell,
-    judge: |run| judge_on(run.validate.as_ref(), super::main_backend(run)),
+    judge: |run| judge_on(run.get::<ValidateResults>(), super::main_backend(run)),
 };
 
 /// The rule, in words, with the thresholds [`judge`] uses.
@@ -36,13 +35,13 @@ pub fn rule() -> String {
     format!(
         "CPU per request = this process's thread CPU (median of the round medians) plus, for a \
          networked store such as `session-redis`, the store server's CPU per operation. For each \
-         session store and each JWT algorithm and backend (typical claims): r = JWT CPU ÷ session \
-         CPU; the pair is confirmed if r ≥ {FACTOR}, contradicted if r ≤ 1, nuanced otherwise, \
-         and borderline when the per-round spread of r reaches {FACTOR} or 1. The row is \
-         confirmed if every pair is and, for each algorithm measured on two crypto backends, \
-         the backend gap (slower ÷ faster) is smaller than that algorithm's r on the faster one \
-         against the embedded store; contradicted if every pair is; nuanced otherwise, naming \
-         the outcome per store"
+         session store and each {SELF_CONTAINED} scheme (one whose token carries its claims, as \
+         a JWT does) and backend (typical claims): r = its CPU ÷ session CPU; the pair is \
+         confirmed if r ≥ {FACTOR}, contradicted if r ≤ 1, nuanced otherwise, and borderline \
+         when the per-round spread of r reaches {FACTOR} or 1. The row is confirmed if every \
+         pair is and, for each scheme measured on two crypto backends, the backend gap (slower ÷ \
+         faster) is smaller than that scheme's r on the faster one against the embedded store; \
+         contradicted if every pair is; nuanced otherwise, naming the outcome per store"
     )
 }
 
@@ -91,7 +90,7 @@ pub fn cell(run: &Run, scheme: SchemeId) -> Option<String> {
     if let Some(i) = validate_row(run, scheme, Operation::Issue) {
         out.push_str(&format!(", issue {}", units::ns(i.measurement.median())));
     }
-    if let Some(v) = &run.validate {
+    if let Some(v) = run.get::<ValidateResults>() {
         if scheme.capabilities().store_lookup {
             for other in session_stores(v).into_iter().filter(|r| r.scheme != scheme) {
                 out.push_str(&format!("; {}", store_cpu(other)));
@@ -151,20 +150,14 @@ pub fn session_stores(v: &ValidateResults) -> Vec<&ValidateRow> {
     out
 }
 
-/// The session validate the backend comparison is made against: session-memory, else the
-/// first embedded store, else the first session store; typical claims, no failed operations.
-pub fn session_baseline(v: &ValidateResults) -> Option<&ValidateRow> {
-    session_stores(v).into_iter().next()
-}
-
-/// The JWT validate rows the row judges.
-pub fn jwt_validates(v: &ValidateResults) -> impl Iterator<Item = &ValidateRow> {
+/// The validate rows of tokens that carry their claims, the row judges.
+pub fn self_contained(v: &ValidateResults) -> impl Iterator<Item = &ValidateRow> {
     v.rows
         .iter()
         .filter(|r| typical_validate(r) && r.scheme.capabilities().carries_claims && clean(r))
 }
 
-/// The verdict of one (session store, JWT) pair for ratio `r`.
+/// The verdict of one (session store, self-contained scheme) pair for ratio `r`.
 fn pair_verdict(r: f64) -> Verdict {
     if r >= FACTOR {
         Verdict::Confirmed
@@ -175,14 +168,14 @@ fn pair_verdict(r: f64) -> Verdict {
     }
 }
 
-/// The verdict, from `validate.json`, with every JWT row's spread taken as paired.
+/// The verdict, from `validate.json`, with every row's spread taken as paired.
 pub fn judge(validate: Option<&ValidateResults>) -> Judgement {
     judge_on(validate, None)
 }
 
-/// Whether two rows were measured in the same rounds: the same process, so a JWT row of
-/// the main crypto backend (or any, when `main` is unknown). The other backend's rows come
-/// from a child process whose rounds ran at another time.
+/// Whether two rows were measured in the same rounds: the same process, so a row of the
+/// main crypto backend, or of none (or any, when `main` is unknown). The other backend's
+/// rows come from a child process whose rounds ran at another time.
 fn paired(j: &ValidateRow, main: Option<CryptoBackend>) -> bool {
     main.is_none() || j.backend.is_none() || j.backend == main
 }
@@ -200,10 +193,11 @@ pub fn judge_on(validate: Option<&ValidateResults>, main: Option<CryptoBackend>)
             failed_rows(v, typical_validate)
         ));
     }
-    let jwts: Vec<&ValidateRow> = jwt_validates(v).collect();
-    if jwts.is_empty() {
+    let carrying: Vec<&ValidateRow> = self_contained(v).collect();
+    if carrying.is_empty() {
         return Judgement::missing(format!(
-            "validate.json has no JWT validate row (typical claims) without failed operations{}",
+            "validate.json has no {SELF_CONTAINED} validate row (typical claims) without failed \
+             operations{}",
             failed_rows(v, typical_validate)
         ));
     }
@@ -214,7 +208,7 @@ pub fn judge_on(validate: Option<&ValidateResults>, main: Option<CryptoBackend>)
     for store in &stores {
         let b = cpu_per_request(store);
         let mut pairs: Vec<(String, f64, Verdict)> = Vec::new();
-        for j in &jwts {
+        for j in &carrying {
             let r = cpu_per_request(j) / b;
             let verdict = pair_verdict(r);
             if paired(j, main)
@@ -274,13 +268,13 @@ pub fn judge_on(validate: Option<&ValidateResults>, main: Option<CryptoBackend>)
     let mut backend_notes = Vec::new();
     let mut library_dominates = false;
     let mut schemes: Vec<SchemeId> = Vec::new();
-    for r in &jwts {
+    for r in &carrying {
         if !schemes.contains(&r.scheme) {
             schemes.push(r.scheme);
         }
     }
     for scheme in schemes {
-        let rows: Vec<&&ValidateRow> = jwts.iter().filter(|r| r.scheme == scheme).collect();
+        let rows: Vec<&&ValidateRow> = carrying.iter().filter(|r| r.scheme == scheme).collect();
         if rows.len() < 2 {
             continue;
         }
@@ -309,7 +303,7 @@ pub fn judge_on(validate: Option<&ValidateResults>, main: Option<CryptoBackend>)
         Verdict::Nuanced
     };
     let mut because = format!(
-        "{}. r = JWT CPU ÷ session CPU per request, {}",
+        "{}. r = {SELF_CONTAINED} CPU ÷ session CPU per request, {}",
         headline.join("; "),
         per_store.join("; ")
     );

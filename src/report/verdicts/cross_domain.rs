@@ -1,7 +1,7 @@
 //! Row 7, cross-domain: whether each token fits an `Authorization: Bearer` header and a
 //! cookie, the two transports across origins.
 
-use super::{Judgement, Row, Verdict, families, per_claim_set};
+use super::{Judgement, Row, SELF_CONTAINED, Verdict, families, per_claim_set};
 use crate::report::Run;
 use crate::results::schema::size::{SizeResults, SizeRow};
 use crate::scheme::spec::SchemeId;
@@ -14,21 +14,24 @@ pub const ROW: Row = Row {
     claim: "A JWT sent in a header crosses origins easily; cookies hit same-origin rules and need CORS.",
     rule,
     cell,
-    judge: |run| judge(run.size.as_ref()),
+    judge: |run| judge(run.get::<SizeResults>()),
 };
 
 /// The rule, in words.
 pub fn rule() -> String {
-    "contradicted if a JWT's `Authorization: Bearer` header exceeds the header limit; confirmed \
-     if every JWT header fits and no session token fits the same limits (only a JWT could use \
-     the header); nuanced if both tokens fit both transports (crossing origins is then a choice \
-     of transport, not of token) or a JWT fits the header but not the cookie limit"
-        .into()
+    format!(
+        "contradicted if the `Authorization: Bearer` header of a {SELF_CONTAINED} token (one that \
+         carries its claims, as a JWT does) exceeds the header limit; confirmed if every \
+         {SELF_CONTAINED} header fits and no session token fits the same limits (only a \
+         {SELF_CONTAINED} token could use the header); nuanced if both kinds of token fit both \
+         transports (crossing origins is then a choice of transport, not of token) or a \
+         {SELF_CONTAINED} token fits the header but not the cookie limit"
+    )
 }
 
 /// `Authorization:` header bytes per claim set, and the claim sets whose cookie fits.
 pub fn cell(run: &Run, scheme: SchemeId) -> Option<String> {
-    let s = run.size.as_ref()?;
+    let s = run.get::<SizeResults>()?;
     let bearer = per_claim_set(run, scheme, |r| r.authorization_header_bytes)?;
     let rows: Vec<_> = s.rows.iter().filter(|r| r.scheme == scheme).collect();
     let fits = rows.iter().filter(|r| r.fits_cookie_limit).count();
@@ -45,17 +48,17 @@ pub fn cell(run: &Run, scheme: SchemeId) -> Option<String> {
 
 /// The verdict, from `size.json`.
 pub fn judge(size: Option<&SizeResults>) -> Judgement {
-    let (s, jwts, sessions) = match families(size) {
+    let (s, carrying, sessions) = match families(size) {
         Ok(f) => f,
         Err(missing) => return missing,
     };
     let limit = s.header_limit_bytes;
-    let over: Vec<String> = jwts
+    let over: Vec<String> = carrying
         .iter()
         .filter(|r| r.authorization_header_bytes > limit)
         .map(|r| format!("{} {}", r.scheme, r.claims.name()))
         .collect();
-    let cookie_too_big = jwts.iter().any(|r| !r.fits_cookie_limit);
+    let cookie_too_big = carrying.iter().any(|r| !r.fits_cookie_limit);
     let session_fits = sessions
         .iter()
         .all(|r| r.authorization_header_bytes <= limit && r.fits_cookie_limit);
@@ -69,12 +72,13 @@ pub fn judge(size: Option<&SizeResults>) -> Judgement {
         Verdict::Nuanced
     };
     let mut because = format!(
-        "largest JWT `Authorization:` header {} of {} ({}), largest JWT `Set-Cookie:` {}; session \
-         `Authorization:` {}, `Set-Cookie:` {}; cookie limit {}",
-        units::bytes(max_by(&jwts, |r| r.authorization_header_bytes) as f64),
+        "largest {SELF_CONTAINED} `Authorization:` header {} of {} ({}), largest \
+         {SELF_CONTAINED} `Set-Cookie:` {}; session `Authorization:` {}, `Set-Cookie:` {}; cookie \
+         limit {}",
+        units::bytes(max_by(&carrying, |r| r.authorization_header_bytes) as f64),
         units::bytes(limit as f64),
-        units::percent(max_by(&jwts, |r| r.authorization_header_bytes) as f64 / limit as f64),
-        units::bytes(max_by(&jwts, |r| r.set_cookie_header_bytes) as f64),
+        units::percent(max_by(&carrying, |r| r.authorization_header_bytes) as f64 / limit as f64),
+        units::bytes(max_by(&carrying, |r| r.set_cookie_header_bytes) as f64),
         units::bytes(max_by(&sessions, |r| r.authorization_header_bytes) as f64),
         units::bytes(max_by(&sessions, |r| r.set_cookie_header_bytes) as f64),
         units::bytes(s.cookie_limit_bytes as f64),
@@ -83,7 +87,9 @@ pub fn judge(size: Option<&SizeResults>) -> Judgement {
         because.push_str(&format!("; over the header limit: {}", over.join(", ")));
     }
     if cookie_too_big {
-        because.push_str("; some JWT cookies exceed the cookie limit (header transport only)");
+        because.push_str(&format!(
+            "; some {SELF_CONTAINED} tokens' cookies exceed the cookie limit (header transport only)"
+        ));
     }
     if session_fits && over.is_empty() {
         because.push_str("; both tokens fit both transports");

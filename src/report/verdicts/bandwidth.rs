@@ -1,9 +1,8 @@
-//! Row 1, bandwidth usage: the `Cookie:` header each scheme sends per claim set, JWT
-//! against session, claim set by claim set; and, when the run has `http.json`, the bytes
-//! per request on the socket over HTTP/1.1 and HTTP/2, JWT against session, transport by
-//! transport and protocol by protocol.
+//! Row 1, bandwidth usage: the `Cookie:` header each scheme sends per claim set, tokens
+//! that carry their claims against sessions; with `http.json`, the bytes per request on the
+//! socket, transport by transport and protocol by protocol.
 
-use super::{Judgement, Row, Verdict, join, per_claim_set};
+use super::{Judgement, Row, SELF_CONTAINED, Verdict, join, per_claim_set};
 use crate::claims::ClaimSet;
 use crate::report::Run;
 use crate::results::schema::http::{HttpResults, HttpRow, Transport};
@@ -18,18 +17,20 @@ pub const ROW: Row = Row {
     claim: "A JWT is larger on the wire: it carries the claims and a signature, where a session token is a short reference.",
     rule,
     cell,
-    judge: |run| judge_with_http(run.size.as_ref(), run.http.as_ref()),
+    judge: |run| judge_with_http(run.get::<SizeResults>(), run.get::<HttpResults>()),
 };
 
 /// The rule, in words.
 pub fn rule() -> String {
-    "confirmed if, for every claim set, every JWT's `Cookie:` header is larger than every \
-     session's; contradicted if, for every claim set, no JWT's is; nuanced otherwise. With \
-     `http.json`: per transport and protocol, the bytes the client sends per request on the \
-     socket (the whole flow, HTTP/2 header compression included) are compared the same way, and \
-     a confirmed verdict becomes nuanced if on any of them some JWT sends no more than some \
-     session"
-        .into()
+    format!(
+        "confirmed if, for every claim set, the `Cookie:` header of every {SELF_CONTAINED} token \
+         (one that carries its claims, as a JWT does) is larger than every session's; \
+         contradicted if, for every claim set, none is; nuanced otherwise. With `http.json`: per \
+         transport and protocol, the bytes the client sends per request on the socket (the whole \
+         flow, HTTP/2 header compression included) are compared the same way, and a confirmed \
+         verdict becomes nuanced if on any of them some {SELF_CONTAINED} token sends no more than \
+         some session"
+    )
 }
 
 /// `Cookie:` header bytes per claim set; with `http.json`, bytes per request on the socket
@@ -37,7 +38,9 @@ pub fn rule() -> String {
 pub fn cell(run: &Run, scheme: SchemeId) -> Option<String> {
     let header =
         per_claim_set(run, scheme, |r| r.cookie_header_bytes).map(|v| format!("`Cookie:` {v}"));
-    let socket = run.http.as_ref().and_then(|h| socket_cell(h, scheme));
+    let socket = run
+        .get::<HttpResults>()
+        .and_then(|h| socket_cell(h, scheme));
     match (header, socket) {
         (Some(a), Some(b)) => Some(format!("{a}; {b}")),
         (a, b) => a.or(b),
@@ -101,9 +104,9 @@ pub fn judge_with_http(size: Option<&SizeResults>, http: Option<&HttpResults>) -
     Judgement::new(verdict, format!("{}; {because}", header.because))
 }
 
-/// Per transport and protocol, JWT against session bytes sent per request: whether every
-/// JWT sent more than every session everywhere, and the figures; `None` when no transport
-/// and protocol has both families.
+/// Per transport and protocol, bytes sent per request by tokens that carry their claims
+/// against sessions: whether every such token sent more than every session everywhere, and
+/// the figures; `None` when no transport and protocol has both.
 fn socket_bytes(h: &HttpResults) -> Option<(bool, String)> {
     let mut keys: Vec<(Transport, &'static str)> = Vec::new();
     for r in h.rows.iter().filter(|r| measured(r)) {
@@ -114,12 +117,12 @@ fn socket_bytes(h: &HttpResults) -> Option<(bool, String)> {
     }
     let (mut all_larger, mut parts) = (true, Vec::new());
     for (t, p) in keys {
-        let of = |jwt: bool| -> Vec<f64> {
+        let of = |carrying: bool| -> Vec<f64> {
             h.rows
                 .iter()
                 .filter(|r| measured(r) && r.transport == t && r.protocol.name() == p)
                 .filter(|r| {
-                    if jwt {
+                    if carrying {
                         r.scheme.capabilities().carries_claims
                     } else {
                         r.scheme.capabilities().store_lookup
@@ -128,16 +131,16 @@ fn socket_bytes(h: &HttpResults) -> Option<(bool, String)> {
                 .map(|r| r.common.step.bytes_sent_per_request.round())
                 .collect()
         };
-        let (jwts, sessions) = (of(true), of(false));
-        if jwts.is_empty() || sessions.is_empty() {
+        let (carrying, sessions) = (of(true), of(false));
+        if carrying.is_empty() || sessions.is_empty() {
             continue;
         }
-        let j_min = jwts.iter().copied().fold(f64::INFINITY, f64::min);
-        let j_max = jwts.iter().copied().fold(0.0, f64::max);
+        let j_min = carrying.iter().copied().fold(f64::INFINITY, f64::min);
+        let j_max = carrying.iter().copied().fold(0.0, f64::max);
         let s_max = sessions.iter().copied().fold(0.0, f64::max);
         all_larger &= j_min > s_max;
         parts.push(format!(
-            "{t} {p}: JWT {}–{} vs session {}",
+            "{t} {p}: {SELF_CONTAINED} {}–{} vs session {}",
             units::bytes(j_min),
             units::bytes(j_max),
             units::bytes(s_max)
@@ -159,11 +162,13 @@ fn judge_header(size: Option<&SizeResults>) -> Judgement {
     let (mut compared, mut all_larger, mut none_larger) = (0, true, true);
     let mut parts = Vec::new();
     for set in ClaimSet::ALL {
-        let of = |jwt: bool| {
+        let of = |carrying: bool| {
             s.rows
                 .iter()
-                .filter(move |r| r.claims == set && r.scheme.capabilities().carries_claims == jwt)
-                .filter(move |r| jwt || r.scheme.capabilities().store_lookup)
+                .filter(move |r| {
+                    r.claims == set && r.scheme.capabilities().carries_claims == carrying
+                })
+                .filter(move |r| carrying || r.scheme.capabilities().store_lookup)
                 .map(|r| r.cookie_header_bytes)
         };
         let (Some(j_min), Some(j_max)) = (of(true).min(), of(true).max()) else {
@@ -176,7 +181,7 @@ fn judge_header(size: Option<&SizeResults>) -> Judgement {
         all_larger &= j_min > s_max;
         none_larger &= j_max <= s_min;
         parts.push(format!(
-            "{}: JWT {}–{} vs session {} ({} to {})",
+            "{}: {SELF_CONTAINED} {}–{} vs session {} ({} to {})",
             set.name(),
             units::bytes(j_min as f64),
             units::bytes(j_max as f64),
@@ -186,7 +191,9 @@ fn judge_header(size: Option<&SizeResults>) -> Judgement {
         ));
     }
     if compared == 0 {
-        return Judgement::missing("size.json lacks sessions or JWTs for a common claim set");
+        return Judgement::missing(format!(
+            "size.json lacks sessions or {SELF_CONTAINED} tokens for a common claim set"
+        ));
     }
     let verdict = if all_larger {
         Verdict::Confirmed
