@@ -18,6 +18,7 @@
 //! - [`http`], [`load`]: the Superb Site server (`serve`) and the open-loop load generator.
 //! - [`inspect`]: what anyone holding a token can read from it, and JWK verification.
 //! - [`proxy`]: a user-space latency proxy (network distance to a store, without netem).
+//! - [`placement`]: which cores the generator and the servers run on; a process's own memory peak.
 //! - [`units`]: the one formatter of durations, rates and bytes.
 //! - [`alloc`]: the counting allocator behind heap bytes per session.
 
@@ -30,6 +31,7 @@ pub mod http;
 pub mod inspect;
 pub mod load;
 pub mod measure;
+pub mod placement;
 pub mod plot;
 pub mod proxy;
 pub mod report;
