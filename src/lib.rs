@@ -16,7 +16,8 @@
 //! - [`report`], [`plot`]: the report (Markdown, HTML, terminal) and its charts, from results
 //!   only.
 //! - [`http`], [`load`]: the Superb Site server (`serve`) and the open-loop load generator;
-//!   [`net`]: what both share (transport, byte counting, TLS, process CPU), below both.
+//!   [`net`]: what both share (transport, byte counting, TLS, process CPU and placement on
+//!   cores, the latency proxy in front of a store), below both.
 //! - [`inspect`]: what anyone holding a token can read from it, and JWK verification.
 //! - [`units`]: the one formatter of durations, rates and bytes.
 //! - [`alloc`]: the counting allocator behind heap bytes per session.

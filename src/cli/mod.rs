@@ -15,6 +15,7 @@ mod output;
 mod commands;
 mod load;
 mod progress;
+mod proxy;
 mod serve;
 
 use std::path::PathBuf;
@@ -64,6 +65,8 @@ pub enum Cmd {
     Serve(tokenbench::http::args::ServeArgs),
     /// Open-loop load against a local `serve`: fixed rates, p99, the highest passing rate.
     Load(tokenbench::load::args::LoadArgs),
+    /// Add network distance in front of a store: a TCP proxy delaying each chunk.
+    Proxy(proxy::ProxyArgs),
     /// Internal: the child process of a run on the other crypto backend (job on stdin).
     #[command(name = "__child", hide = true)]
     Child,
@@ -279,6 +282,7 @@ pub fn main() -> anyhow::Result<ExitCode> {
         Cmd::Inspect(a) => commands::inspect(&a),
         Cmd::Serve(a) => serve::serve(&a),
         Cmd::Load(a) => load::load(&a),
+        Cmd::Proxy(a) => proxy::proxy(&a),
         Cmd::Child => {
             let out = std::io::stdout();
             run::child::serve(std::io::stdin().lock(), out.lock()).context("child process")?;

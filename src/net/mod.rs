@@ -2,10 +2,14 @@
 //! that neither imports the other: how a credential travels ([`Transport`]), the
 //! byte-counting stream both wrap their sockets in ([`counting`]), the TLS set-up
 //! ([`tls`]), this process's CPU and memory ([`usage`]), and the JSON of the server's
-//! `GET /metrics` ([`metrics`]), which the server writes and its readers parse.
+//! `GET /metrics` ([`metrics`]), which the server writes and its readers parse; and what a
+//! run of several processes needs beside them: cores for each process and each one's own
+//! memory peak ([`placement`]), and network distance to a store ([`proxy`]).
 
 pub mod counting;
 pub mod metrics;
+pub mod placement;
+pub mod proxy;
 pub mod tls;
 mod transport;
 pub mod usage;
