@@ -15,7 +15,7 @@ use super::{InspectError, MIN_RSA_BITS, Verdict};
 use crate::scheme::jwt::{JoseHeader, JwtAlg, JwtKeys};
 
 /// The public half of `keys` as a JWK (with `alg` and `use: sig`), ready to pass to
-/// [`inspect`] as JSON text.
+/// [`inspect`](super::inspect) as JSON text.
 ///
 /// `None` for HS256, whose shared secret is not public and is not exposed by [`JwtKeys`],
 /// and, defensively, if the stored public key bytes cannot be parsed (tokenbench wrote

@@ -16,7 +16,7 @@
 //! println!("{}", report.render());
 //! ```
 //!
-//! - [`jwk`]: verification keys read from a JWK, and the public JWK of tokenbench's keys.
+//! - `jwk`: verification keys read from a JWK, and the public JWK of tokenbench's keys.
 //! - `render`: the text report of an [`Inspection`].
 
 mod jwk;

@@ -71,7 +71,7 @@ pub enum Rejection {
     AlgorithmNotAllowed(String),
     /// A readable JOSE header against the header policy: a repeated member, no `alg`,
     /// `crit` in any form, `b64` other than true, a nested JWT (see
-    /// [`jwt::header`](crate::scheme::jwt::header)).
+    /// [`jwt::header`]).
     #[error("invalid header: {0}")]
     InvalidHeader(String),
     /// The signature does not verify with this verifier's key.

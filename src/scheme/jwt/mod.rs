@@ -2,11 +2,11 @@
 //!
 //! - [`header`]: the JOSE header policy, shared with `tokenbench inspect --jwk`.
 //! - [`claims`]: the payload ([`WireClaims`]) and the claims policy.
-//! - [`keys`]: key generation, signing and verification (low-S ES256).
+//! - `keys`: key generation, signing and verification (low-S ES256).
 //!
 //! `validate` reads a token in this order, and reports the first problem found:
 //! size, three segments, header (parsed once, strictly; [`header`]), signature (with the
-//! one allowed algorithm; [`keys`]), claims ([`claims`]), then the denylist. A header
+//! one allowed algorithm; `keys`), claims ([`claims`]), then the denylist. A header
 //! problem is therefore always reported as one, before any claim is read.
 
 pub mod claims;
@@ -210,7 +210,7 @@ impl JwtScheme {
 
     /// The `jsonwebtoken` validation equivalent to this scheme's signature, issuer and
     /// audience checks, for the bare-`decode` reference rows of the validate workload (the
-    /// scheme itself verifies through [`header`], [`keys`] and [`claims`]).
+    /// scheme itself verifies through [`header`], `keys` and [`claims`]).
     pub fn validation(&self) -> Validation {
         let mut v = Validation::new(self.alg().algorithm());
         v.set_issuer(&[&self.config.issuer]);
