@@ -193,20 +193,28 @@ impl Figure {
         })
     }
 
-    /// The PNG file (drawn through a temporary file: plotters encodes PNG only to a path).
+    /// The PNG file: drawn into an RGB buffer, encoded by the `png` crate.
     pub fn render_png(&self) -> Result<Vec<u8>, PlotError> {
         self.guarded("png", || {
-            let tmp = tempfile::Builder::new()
-                .prefix("tokenbench-chart-")
-                .suffix(".png")
-                .tempfile()
-                .map_err(|e| format!("temporary file: {e}"))?;
+            let (w, h) = self.size();
+            let mut rgb = vec![0u8; w as usize * h as usize * 3];
             {
-                let root = BitMapBackend::new(tmp.path(), self.size()).into_drawing_area();
+                let root = BitMapBackend::with_buffer(&mut rgb, (w, h)).into_drawing_area();
                 self.draw(&root).map_err(|e| e.to_string())?;
                 root.present().map_err(|e| e.to_string())?;
             }
-            std::fs::read(tmp.path()).map_err(|e| format!("reading the PNG back: {e}"))
+            let mut out = Vec::new();
+            let mut encoder = png::Encoder::new(&mut out, w, h);
+            encoder.set_color(png::ColorType::Rgb);
+            encoder.set_depth(png::BitDepth::Eight);
+            let mut writer = encoder
+                .write_header()
+                .map_err(|e| format!("PNG header: {e}"))?;
+            writer
+                .write_image_data(&rgb)
+                .map_err(|e| format!("PNG data: {e}"))?;
+            writer.finish().map_err(|e| format!("PNG: {e}"))?;
+            Ok(out)
         })
     }
 }
