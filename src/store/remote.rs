@@ -57,6 +57,12 @@ pub trait ServerProbe: Send + Sync + fmt::Debug {
     /// size workload's `method`.
     fn record_bytes_method(&self) -> &'static str;
 
+    /// The largest working set a workload issues into this store (the scale workload cuts
+    /// larger ones to it): each session is a round trip to create, and server memory.
+    fn max_working_set(&self) -> usize {
+        100_000
+    }
+
     /// True when `e` means the server could not be reached or could not serve (an outage
     /// worth waiting out), false for any other failure (waiting will not help).
     fn is_outage(&self, e: &StoreError) -> bool {

@@ -12,12 +12,14 @@
 //!
 //! A networked store (`session-redis`, `session-postgres`) runs the same points: every
 //! validator thread shares one store and its connection pool (the deployment under test),
-//! and each lookup is a round trip. Working sets above [`REMOTE_MAX_SESSIONS`] are cut to it
-//! for a networked store (each session is a round trip to create and some hundreds of bytes
-//! on the server); the point records the size used. A lookup refused because the server is
-//! unreachable counts in the point's `errors` (fail closed); after such a point the
-//! workload waits for the server to answer again, and ends with an error naming it if it
-//! does not (see [`super::outage`]).
+//! and each lookup is a round trip. Working sets above the store's own cap
+//! ([`ServerProbe::max_working_set`]) are cut to it (each session is a round trip to
+//! create, and some hundreds of bytes on the server); the point records the size used. A
+//! lookup refused because the server is unreachable counts in the point's `errors` (fail
+//! closed); after such a point the workload waits for the server to answer again, and ends
+//! with an error naming it if it does not (see [`super::outage`]).
+//!
+//! [`ServerProbe::max_working_set`]: crate::store::ServerProbe::max_working_set
 
 pub use crate::results::schema::scale::{ScalePoint, ScaleResults};
 use std::sync::Arc;
@@ -28,8 +30,7 @@ use rand::RngExt;
 
 use super::outage::Remote;
 use super::{
-    Progress, SchemeSpec, Settings, StoreSpec, Workload, WorkloadError, WorkloadResult, build,
-    cores,
+    Progress, SchemeSpec, Settings, Workload, WorkloadError, WorkloadResult, build, cores,
 };
 use crate::claims::ClaimSet;
 use crate::clock::CoarseClock;
@@ -42,9 +43,6 @@ use crate::scheme::{RevocationStrategy, SessionConfig, TokenScheme};
 /// Valid JWTs each point draws from (a JWT validator holds no per-token state); a tenth
 /// of this in quick runs.
 pub const JWT_POOL: usize = 1_000;
-
-/// Largest working set issued into a networked store; larger sets are cut to this.
-pub const REMOTE_MAX_SESSIONS: usize = 100_000;
 
 /// Target duration of one latency batch.
 const BATCH_TARGET: Duration = Duration::from_micros(2);
@@ -177,11 +175,12 @@ pub fn run(
     let mut lines: Vec<Line> = Vec::new();
     for spec in &schemes {
         let remote = Remote::for_spec(spec)?;
-        let sets = working_sets(spec, p);
+        let cap = remote.probe().map_or(usize::MAX, |p| p.max_working_set());
+        let sets = working_sets(spec, p, cap);
         // Steps of working sets merged by the remote cap still count for the progress bar.
         let skipped = per_scheme(spec).saturating_sub(sets.len()) * p.threads.len();
         for _ in 0..skipped {
-            progress.step(&format!("{spec}: working set cut to {REMOTE_MAX_SESSIONS}"));
+            progress.step(&format!("{spec}: working set cut to {cap}"));
         }
         for sessions in sets {
             let scheme = remote.retry(&format!("scale {spec}: connecting"), || {
@@ -250,16 +249,11 @@ pub fn run(
 }
 
 /// The working sets of `spec`: none for JWTs (a pool), `p.sessions` for sessions, cut
-/// to [`REMOTE_MAX_SESSIONS`] (without repeats) for a networked store.
-fn working_sets(spec: &SchemeSpec, p: &ScaleParams) -> Vec<Option<usize>> {
+/// to `cap` (without repeats).
+fn working_sets(spec: &SchemeSpec, p: &ScaleParams, cap: usize) -> Vec<Option<usize>> {
     if !spec.capabilities().store_lookup {
         return vec![None];
     }
-    let cap = if spec.store().is_some_and(StoreSpec::is_remote) {
-        REMOTE_MAX_SESSIONS
-    } else {
-        usize::MAX
-    };
     let mut sets: Vec<Option<usize>> = Vec::new();
     for &n in &p.sessions {
         let n = Some(n.min(cap));

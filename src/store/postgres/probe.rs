@@ -26,6 +26,9 @@ use super::pool::{describe, is_outage};
 use super::url;
 use crate::store::{ServerProbe, StoreError, StoreResult};
 
+/// The largest working set the scale workload issues into PostgreSQL.
+pub const MAX_WORKING_SET: usize = 20_000;
+
 /// `application_name` of every store connection of this process (`tokenbench/<pid>`), so
 /// the probe can tell this process's backends from other clients'.
 pub(crate) fn application_name() -> String {
@@ -253,6 +256,11 @@ impl ServerProbe for PostgresProbe {
             let row = c.query_one("SELECT pg_database_size(current_database())", &[])?;
             Ok(u64::try_from(row.get::<_, i64>(0)).ok())
         })
+    }
+
+    /// Fewer than Redis's: each insert is a commit that waits for its WAL flush.
+    fn max_working_set(&self) -> usize {
+        MAX_WORKING_SET
     }
 
     fn memory_method(&self) -> &'static str {
