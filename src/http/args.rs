@@ -19,7 +19,8 @@ pub struct ServeArgs {
     /// JWT algorithm: HS256, RS256, ES256, EdDSA.
     #[arg(long, default_value = "HS256", value_parser = parse_alg)]
     pub alg: JwtAlg,
-    /// Session store: memory, rwlock, redis://HOST:PORT[/DB], redis+cluster://HOST:PORT[,...].
+    /// Session store: memory, rwlock, redis://HOST:PORT[/DB], redis+cluster://HOST:PORT[,...],
+    /// postgres://[USER[:PASSWORD]@]HOST[:PORT]/DB.
     /// With --scheme jwt --revocation denylist, a redis:// store holds the denylist.
     #[arg(long, default_value = "memory", value_parser = parse_store)]
     pub store: StoreSpec,
