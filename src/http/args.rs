@@ -20,7 +20,7 @@ pub struct ServeArgs {
     #[arg(long, default_value = "HS256", value_parser = parse_alg)]
     pub alg: JwtAlg,
     /// Session store: memory, rwlock, redis://HOST:PORT[/DB], redis+cluster://HOST:PORT[,...],
-    /// postgres://[USER[:PASSWORD]@]HOST[:PORT]/DB.
+    /// postgres://USER:PASSWORD@HOST:PORT/DB (user, password and port optional).
     /// With --scheme jwt --revocation denylist, a redis:// store holds the denylist.
     #[arg(long, default_value = "memory", value_parser = parse_store)]
     pub store: StoreSpec,
