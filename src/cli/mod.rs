@@ -88,7 +88,9 @@ pub struct CommonArgs {
     #[arg(long, value_delimiter = ',', value_parser = parse_family)]
     pub schemes: Option<Vec<Family>>,
     /// Session stores: memory (default), rwlock, redis://HOST:PORT[/DB], redis (URL from
-    /// TOKENBENCH_REDIS_URL), or a Redis Cluster, redis+cluster://HOST:PORT[,HOST:PORT...].
+    /// TOKENBENCH_REDIS_URL), a Redis Cluster, redis+cluster://HOST:PORT[,HOST:PORT...], or
+    /// PostgreSQL, postgres://USER:PASSWORD@HOST:PORT/DB (user, password and port optional;
+    /// user postgres when none).
     /// Repeat or separate with commas to compare.
     #[arg(long, alias = "store", value_parser = Redacted(parse_stores))]
     pub stores: Option<Vec<StoreList>>,

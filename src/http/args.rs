@@ -22,7 +22,8 @@ pub struct ServeArgs {
     /// PASETO v4 purpose: public (Ed25519, claims readable) or local (encrypted).
     #[arg(long, default_value = "public", value_parser = parse_purpose)]
     pub purpose: PasetoPurpose,
-    /// Session store: memory, rwlock, redis://HOST:PORT[/DB], redis+cluster://HOST:PORT[,...].
+    /// Session store: memory, rwlock, redis://HOST:PORT[/DB], redis+cluster://HOST:PORT[,...],
+    /// postgres://USER:PASSWORD@HOST:PORT/DB (user, password and port optional).
     /// With --scheme jwt --revocation denylist, a redis:// store holds the denylist.
     #[arg(long, default_value = "memory", value_parser = parse_store)]
     pub store: StoreSpec,

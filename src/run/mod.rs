@@ -20,14 +20,14 @@ pub mod loadavg;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use crate::clock::{Clock, SystemClock};
 use crate::crypto::CryptoBackend;
 use crate::report::{self, ReportError};
 use crate::results::{Artifact, Meta, ResultsError, RunDir, rfc3339, utc_timestamp};
 use crate::scheme::spec::StoreSpec;
-use crate::store::{RedisStore, StoreError, redact_url};
+use crate::store::StoreError;
 use crate::workload::{Outcome, Progress, Registered, Settings, WorkloadError, summary_csv};
 
 /// Why a run stopped before it finished. A run that stops leaves its `INCOMPLETE` marker
@@ -125,25 +125,31 @@ pub fn other_backend(b: CryptoBackend) -> CryptoBackend {
     }
 }
 
-/// `settings` as `meta.json` records them: store URLs without passwords.
+/// `settings` as `meta.json` records them: store URLs without passwords, whichever store.
 fn recorded(settings: &Settings) -> Option<serde_json::Value> {
     let mut shown = settings.clone();
-    for store in &mut shown.stores {
-        if let StoreSpec::Redis(url) = store {
-            *url = redact_url(url);
-        }
-    }
+    shown.stores = shown
+        .stores
+        .iter()
+        .map(StoreSpec::without_password)
+        .collect();
     serde_json::to_value(shown).ok()
 }
 
-/// Fails when a server store of `settings` does not answer: an error now, not after
-/// minutes of measuring.
+/// Time a store's server has to answer [`check_stores`]'s ping.
+const CHECK_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// Fails when the server of a networked store of `settings` does not answer: an error now,
+/// not after minutes of measuring.
 pub fn check_stores(settings: &Settings) -> Result<(), RunError> {
-    for url in settings.stores.iter().filter_map(StoreSpec::url) {
-        RedisStore::connect(url).map_err(|source| RunError::Unreachable {
-            url: redact_url(url),
+    for store in &settings.stores {
+        let unreachable = |source| RunError::Unreachable {
+            url: store.redacted(),
             source,
-        })?;
+        };
+        if let Some(probe) = store.probe().map_err(unreachable)? {
+            probe.ping(CHECK_TIMEOUT).map_err(unreachable)?;
+        }
     }
     Ok(())
 }
@@ -249,4 +255,38 @@ pub fn html_report(paths: &[PathBuf]) -> Option<&Path> {
         .iter()
         .find(|p| p.extension().is_some_and(|e| e == "html"))
         .map(PathBuf::as_path)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn meta_json_records_no_password_of_any_store() {
+        let mut settings = Settings::defaults(true);
+        settings.stores = StoreSpec::parse_list(
+            "memory,redis://:s3cr3t1@127.0.0.1:1/,postgres://alice:s3cr3t2@127.0.0.1:1/db",
+        )
+        .unwrap();
+        let text = recorded(&settings).unwrap().to_string();
+        assert!(!text.contains("s3cr3t"), "{text}");
+        assert!(
+            text.contains("postgres://alice:***@127.0.0.1:1/db"),
+            "{text}"
+        );
+        // Nothing answers on port 1: the error names the store without its password.
+        let err = check_stores(&settings).unwrap_err().to_string();
+        assert!(
+            err.starts_with("--store redis://:***@127.0.0.1:1/"),
+            "{err}"
+        );
+        assert!(!err.contains("s3cr3t"), "{err}");
+        settings.stores.remove(1);
+        let err = check_stores(&settings).unwrap_err().to_string();
+        assert!(
+            err.starts_with("--store postgres://alice:***@127.0.0.1:1/db"),
+            "{err}"
+        );
+        assert!(!err.contains("s3cr3t"), "{err}");
+    }
 }

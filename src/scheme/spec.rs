@@ -28,10 +28,9 @@ use super::{
     SessionConfig, SessionScheme, TokenScheme,
 };
 use crate::clock::Clock;
-use crate::denylist::{MemoryDenylist, RedisDenylist};
 use crate::store::{
-    CLUSTER_SCHEME, MemoryStore, RedisStore, RwLockStore, SessionStore, StoreError, is_cluster_url,
-    redact_url,
+    CLUSTER_SCHEME, MemoryStore, PostgresProbe, PostgresStore, RedisProbe, RedisStore, RwLockStore,
+    ServerProbe, SessionStore, StoreError, is_cluster_url, is_postgres_url, redact_url,
 };
 
 /// The two token families.
@@ -133,29 +132,43 @@ pub enum StoreKind {
     Redis,
     /// A Redis Cluster.
     RedisCluster,
+    /// A PostgreSQL server.
+    Postgres,
 }
 
 impl StoreKind {
     /// Every kind, in report order.
-    pub const ALL: [StoreKind; 4] = [
+    pub const ALL: [StoreKind; 5] = [
         StoreKind::Memory,
         StoreKind::RwLock,
         StoreKind::Redis,
         StoreKind::RedisCluster,
+        StoreKind::Postgres,
     ];
 
-    /// `memory`, `rwlock`, `redis`, `redis-cluster`.
+    /// `memory`, `rwlock`, `redis`, `redis-cluster`, `postgres`.
     pub fn name(self) -> &'static str {
         match self {
             StoreKind::Memory => "memory",
             StoreKind::RwLock => "rwlock",
             StoreKind::Redis => "redis",
             StoreKind::RedisCluster => "redis-cluster",
+            StoreKind::Postgres => "postgres",
         }
     }
 
     /// True for a store outside this process (a network round trip per lookup).
     pub fn is_remote(self) -> bool {
+        matches!(
+            self,
+            StoreKind::Redis | StoreKind::RedisCluster | StoreKind::Postgres
+        )
+    }
+
+    /// True when a server of this kind can also hold the JWT denylists (`jti` lists, in
+    /// memory and on Redis: `denylist`), so the workloads run the denylist rows and
+    /// strategies on it.
+    pub fn holds_denylists(self) -> bool {
         matches!(self, StoreKind::Redis | StoreKind::RedisCluster)
     }
 }
@@ -170,16 +183,35 @@ pub enum StoreSpec {
     /// A real Redis server at this URL (`redis://HOST:PORT[/DB]`), or a Redis Cluster
     /// (`redis+cluster://HOST:PORT[,HOST:PORT...]`).
     Redis(String),
+    /// A PostgreSQL server at this URL (`postgres://[USER[:PASSWORD]@]HOST[:PORT]/DB`).
+    Postgres(String),
 }
 
 impl StoreSpec {
-    /// The spec as `--store` spells it (`memory`, `rwlock`, the full Redis URL, password
-    /// included: for handing to a child process, never for printing).
+    /// The spec as `--store` spells it (`memory`, `rwlock`, the full URL, password
+    /// included: for handing to a child process, never for printing: see
+    /// [`redacted`](Self::redacted)).
     pub fn spelling(&self) -> String {
         match self {
             StoreSpec::Memory => "memory".to_owned(),
             StoreSpec::RwLock => "rwlock".to_owned(),
-            StoreSpec::Redis(url) => url.clone(),
+            StoreSpec::Redis(url) | StoreSpec::Postgres(url) => url.clone(),
+        }
+    }
+
+    /// The spelling as it may be printed or written ([`redact_url`]): no password.
+    pub fn redacted(&self) -> String {
+        redact_url(&self.spelling())
+    }
+
+    /// The same spec with its password redacted, for files that record settings
+    /// (`meta.json`).
+    pub fn without_password(&self) -> StoreSpec {
+        match self {
+            StoreSpec::Memory => StoreSpec::Memory,
+            StoreSpec::RwLock => StoreSpec::RwLock,
+            StoreSpec::Redis(url) => StoreSpec::Redis(redact_url(url)),
+            StoreSpec::Postgres(url) => StoreSpec::Postgres(redact_url(url)),
         }
     }
 
@@ -190,6 +222,7 @@ impl StoreSpec {
             StoreSpec::RwLock => StoreKind::RwLock,
             StoreSpec::Redis(url) if is_cluster_url(url) => StoreKind::RedisCluster,
             StoreSpec::Redis(_) => StoreKind::Redis,
+            StoreSpec::Postgres(_) => StoreKind::Postgres,
         }
     }
 
@@ -203,11 +236,12 @@ impl StoreSpec {
         self.kind().is_remote()
     }
 
-    /// The server's URL, for a Redis store.
+    /// The server's URL, password included, for a networked store: for connecting,
+    /// never for printing (see [`redacted`](Self::redacted)).
     pub fn url(&self) -> Option<&str> {
         match self {
-            StoreSpec::Redis(url) => Some(url),
-            _ => None,
+            StoreSpec::Redis(url) | StoreSpec::Postgres(url) => Some(url),
+            StoreSpec::Memory | StoreSpec::RwLock => None,
         }
     }
 
@@ -235,9 +269,10 @@ impl StoreSpec {
 impl FromStr for StoreSpec {
     type Err = String;
 
-    /// `memory`, `rwlock`, `redis://HOST:PORT[/DB]` or `redis+cluster://HOST:PORT[,...]`.
-    /// (The command line also takes `redis` alone, for the URL in `TOKENBENCH_REDIS_URL`:
-    /// reading the environment is the binary's business, not the library's.)
+    /// `memory`, `rwlock`, `redis://HOST:PORT[/DB]`, `redis+cluster://HOST:PORT[,...]` or
+    /// `postgres://[USER[:PASSWORD]@]HOST[:PORT]/DB` (also `postgresql://`). (The command
+    /// line also takes `redis` alone, for the URL in `TOKENBENCH_REDIS_URL`: reading the
+    /// environment is the binary's business, not the library's.)
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let lower = s.to_ascii_lowercase();
         match lower.as_str() {
@@ -265,9 +300,18 @@ impl FromStr for StoreSpec {
                 }
                 Ok(StoreSpec::Redis(s.to_owned()))
             }
+            "postgres" | "postgresql" => Err(
+                "--store postgres needs a URL: postgres://[USER[:PASSWORD]@]HOST[:PORT]/DB".into(),
+            ),
+            _ if is_postgres_url(s) => {
+                // Checked now, so a bad URL is a usage error before anything runs.
+                PostgresProbe::new(s).map_err(|e| e.to_string())?;
+                Ok(StoreSpec::Postgres(s.to_owned()))
+            }
             _ => Err(format!(
-                "unknown store '{}' (expected memory, rwlock, redis, redis://HOST:PORT[/DB] or \
-                 {CLUSTER_SCHEME}HOST:PORT[,HOST:PORT...])",
+                "unknown store '{}' (expected memory, rwlock, redis, redis://HOST:PORT[/DB], \
+                 {CLUSTER_SCHEME}HOST:PORT[,HOST:PORT...] or \
+                 postgres://[USER[:PASSWORD]@]HOST[:PORT]/DB)",
                 redact_url(s)
             )),
         }
@@ -321,11 +365,6 @@ impl SchemeSpec {
     /// The algorithm of a JWT scheme.
     pub fn alg(&self) -> Option<JwtAlg> {
         self.id().alg()
-    }
-
-    /// The Redis URL behind this scheme, if its store is a Redis server or cluster.
-    pub fn redis_url(&self) -> Option<&str> {
-        self.store().and_then(StoreSpec::url)
     }
 }
 
@@ -486,41 +525,6 @@ impl PartialEq<SchemeId> for &str {
     }
 }
 
-/// Where a JWT denylist lives, as data (the live list is built by [`RevocationSpec::build`]).
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub enum DenylistSpec {
-    /// One in-process list, shared by every validator of this process.
-    Memory,
-    /// One list in Redis at this URL, looked up on every request.
-    Redis(String),
-}
-
-/// How a JWT scheme revokes, as data: separate from the live denylist it builds, so a
-/// spec can cross a process boundary.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
-pub enum RevocationSpec {
-    /// No revocation: a token lives until `exp`.
-    #[default]
-    None,
-    /// Every validate checks the `jti` against a central denylist.
-    Denylist(DenylistSpec),
-}
-
-impl RevocationSpec {
-    /// The live strategy (a fresh denylist for [`DenylistSpec::Memory`]).
-    pub fn build(&self) -> Result<RevocationStrategy, StoreError> {
-        Ok(match self {
-            RevocationSpec::None => RevocationStrategy::None,
-            RevocationSpec::Denylist(DenylistSpec::Memory) => {
-                RevocationStrategy::CentralDenylist(Arc::new(MemoryDenylist::new()))
-            }
-            RevocationSpec::Denylist(DenylistSpec::Redis(url)) => {
-                RevocationStrategy::CentralDenylist(Arc::new(RedisDenylist::connect(url)?))
-            }
-        })
-    }
-}
-
 /// Everything besides the spec that a built scheme needs.
 #[derive(Debug, Clone)]
 pub struct BuildOptions {
@@ -565,12 +569,24 @@ pub trait StoreVisitor {
 }
 
 impl StoreSpec {
-    /// Builds the store (a Redis store connects now) and hands it to `visitor`.
+    /// Builds the store (a networked store connects now) and hands it to `visitor`.
     pub fn build_with<V: StoreVisitor>(&self, visitor: V) -> Result<V::Output, StoreError> {
         Ok(match self {
             StoreSpec::Memory => visitor.visit(MemoryStore::new()),
             StoreSpec::RwLock => visitor.visit(RwLockStore::new()),
             StoreSpec::Redis(url) => visitor.visit(RedisStore::connect(url)?),
+            StoreSpec::Postgres(url) => visitor.visit(PostgresStore::connect(url)?),
+        })
+    }
+
+    /// The server of a networked store, as the workloads see it (ping, its CPU and memory,
+    /// its printable address, outages: [`ServerProbe`]); `None` for a store in this
+    /// process. Connects nothing yet: only a malformed URL is an error now.
+    pub fn probe(&self) -> Result<Option<Arc<dyn ServerProbe>>, StoreError> {
+        Ok(match self {
+            StoreSpec::Memory | StoreSpec::RwLock => None,
+            StoreSpec::Redis(url) => Some(Arc::new(RedisProbe::new(url)?)),
+            StoreSpec::Postgres(url) => Some(Arc::new(PostgresProbe::new(url)?)),
         })
     }
 }
@@ -699,8 +715,32 @@ mod tests {
             StoreSpec::RwLock,
             StoreSpec::Redis("redis://:secret@127.0.0.1:6379/2".into()),
             StoreSpec::Redis("redis+cluster://10.0.0.1:7000,10.0.0.2:7000".into()),
+            StoreSpec::Postgres("postgres://alice:secret@127.0.0.1:5432/test".into()),
+            StoreSpec::Postgres("postgresql://127.0.0.1/test".into()),
         ] {
-            assert_eq!(spec.spelling().parse::<StoreSpec>(), Ok(spec));
+            assert_eq!(spec.spelling().parse::<StoreSpec>(), Ok(spec.clone()));
+            assert!(!spec.redacted().contains("secret"), "{}", spec.redacted());
+            assert!(!format!("{:?}", spec.without_password()).contains("secret"));
+            assert_eq!(spec.without_password().kind(), spec.kind());
+        }
+    }
+
+    #[test]
+    fn postgres_stores_parse_with_a_clear_error_and_no_password() {
+        let spec: StoreSpec = "postgres://127.0.0.1:5432/test".parse().unwrap();
+        assert_eq!(spec.kind(), StoreKind::Postgres);
+        assert!(spec.is_remote() && !spec.kind().holds_denylists());
+        assert_eq!(
+            SchemeSpec::Session(spec).name(),
+            "session-postgres",
+            "the scheme's name"
+        );
+        let list = StoreSpec::parse_list("memory,postgresql://u:pw@h/db,redis://h").unwrap();
+        assert_eq!(list.len(), 3);
+        for bad in ["postgres", "postgres://u:hunter2@h:port/db"] {
+            let err = bad.parse::<StoreSpec>().unwrap_err();
+            assert!(err.contains("postgres://"), "{err}");
+            assert!(!err.contains("hunter2"), "{err}");
         }
     }
 
@@ -734,7 +774,10 @@ mod tests {
         let cluster = SchemeSpec::Session(StoreSpec::Redis("redis+cluster://a:1".into()));
         assert_eq!(cluster.name(), "session-redis-cluster");
         assert_eq!(cluster.id().store(), Some(StoreKind::RedisCluster));
-        assert_eq!(cluster.redis_url(), Some("redis+cluster://a:1"));
+        assert_eq!(
+            cluster.store().and_then(StoreSpec::url),
+            Some("redis+cluster://a:1")
+        );
         assert_eq!(SchemeSpec::Jwt(JwtAlg::EdDSA).family(), Family::Jwt);
         assert!(
             SchemeId::Session(StoreKind::Memory).order() < SchemeId::Jwt(JwtAlg::HS256).order()

@@ -2,16 +2,32 @@
 //!
 //! - [`MemoryStore`]: a sharded concurrent map (DashMap), the embedded default.
 //! - [`RwLockStore`]: one `RwLock<HashMap>`, kept as the baseline that shows why sharding matters.
+//! - [`RedisStore`]: a Redis server or a Redis Cluster.
+//! - [`PostgresStore`]: a table in PostgreSQL.
+//!
+//! The networked stores share the binary record (`record`), and each has a
+//! [`ServerProbe`] (`remote`) through which the workloads see its server; [`redact_url`]
+//! (`url`) is the one redaction of any store's address.
 
 mod memory;
+mod postgres;
+pub(crate) mod record;
 mod redis;
+mod remote;
 mod rwlock;
+pub(crate) mod url;
 
 pub use memory::MemoryStore;
-pub use redis::{
-    CLUSTER_SCHEME, REDIS_URL_ENV, RedisStore, is_cluster_url, redact_url, redis_url_from_env,
+pub use postgres::{
+    DEFAULT_USER as POSTGRES_DEFAULT_USER, POSTGRES_URL_ENV, PostgresProbe, PostgresStore,
+    SWEEP_EVERY, is_postgres_url, postgres_url_from_env,
 };
+pub use redis::{
+    CLUSTER_SCHEME, REDIS_URL_ENV, RedisProbe, RedisStore, is_cluster_url, redis_url_from_env,
+};
+pub use remote::ServerProbe;
 pub use rwlock::RwLockStore;
+pub use url::redact_url;
 
 use std::sync::Arc;
 
@@ -28,6 +44,10 @@ pub enum StoreError {
     /// The store answered with data that is not a session record.
     #[error("corrupt session record: {0}")]
     Corrupt(String),
+    /// The store's server answered but refused the operation for a reason other than an
+    /// outage (a statement error, a missing table): waiting for it will not help.
+    #[error("session store refused the operation: {0}")]
+    Refused(String),
 }
 
 /// Result of a store operation.
@@ -87,7 +107,8 @@ impl SessionView {
 /// A server-side map from session ID to [`SessionRecord`].
 ///
 /// Stores hold data only; expiry policy lives in [`SessionScheme`](crate::scheme::SessionScheme).
-/// A store may drop records after their absolute deadline (Redis does, with a TTL).
+/// A store may drop records after their absolute deadline (Redis does, with a TTL;
+/// PostgreSQL's queries never return them).
 ///
 /// ```
 /// use tokenbench::store::{MemoryStore, SessionStore};
@@ -95,7 +116,7 @@ impl SessionView {
 /// assert_eq!(store.get("no-such-id").unwrap(), None);
 /// ```
 pub trait SessionStore: Send + Sync + 'static {
-    /// Short name used in results (`memory`, `rwlock`, `redis`).
+    /// Short name used in results (`memory`, `rwlock`, `redis`, `redis-cluster`, `postgres`).
     fn name(&self) -> &'static str;
 
     /// True when a lookup is an access to this process's memory, cheap and harmless for
@@ -121,7 +142,7 @@ pub trait SessionStore: Send + Sync + 'static {
     /// comes first. A record that is not live is returned untouched, for the caller to
     /// refuse. The default is [`view`](Self::view) then [`touch`](Self::touch): a record
     /// deleted between the two reads as `None`. Redis does it in one round trip (a Lua
-    /// script), the in-process stores under one lock.
+    /// script), PostgreSQL in one statement, the in-process stores under one lock.
     fn view_and_touch(
         &self,
         id: &str,
@@ -159,6 +180,13 @@ pub trait SessionStore: Send + Sync + 'static {
 
     /// Number of records held (for memory accounting and tests).
     fn len(&self) -> StoreResult<usize>;
+
+    /// Bytes the store's server attributes to the record of `id` (Redis `MEMORY USAGE`, a
+    /// PostgreSQL row's size), or `None` when there is no such record or the store cannot
+    /// say (the default: an in-process store's heap is measured by the counting allocator).
+    fn record_bytes(&self, _id: &str) -> StoreResult<Option<u64>> {
+        Ok(None)
+    }
 
     /// True when the store holds no records.
     fn is_empty(&self) -> StoreResult<bool> {

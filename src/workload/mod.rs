@@ -5,7 +5,8 @@
 //! - [`revoke`]: time until every validator node rejects a revoked token.
 //! - [`scale`]: throughput and latency as threads and working sets grow.
 //! - [`http`]: the article's login flow served over HTTP/1.1 and HTTP/2, under load.
-//! - [`outage`]: what the workloads share to fail closed and recover when Redis goes away.
+//! - [`outage`]: what the workloads share to fail closed and recover when a store's server
+//!   goes away.
 //!
 //! A workload is one file that implements [`Workload`]: its own flags ([`Workload::Args`]),
 //! its resolved parameters ([`Workload::Params`], recorded in `meta.json`), and a `run`
@@ -225,13 +226,15 @@ pub enum WorkloadError {
         /// What went wrong.
         what: String,
     },
-    /// The Redis server stayed unreachable past the recovery wait: every request meanwhile
-    /// was refused (fail closed).
+    /// The store's server stayed unreachable past the recovery wait: every request
+    /// meanwhile was refused (fail closed).
     #[error(
-        "Redis at {url} did not answer for {waited:?} during {during}; every request \
-         meanwhile was refused (fail closed). Last failure: {why}. Is redis-server running?"
+        "{server} at {url} did not answer for {waited:?} during {during}; every request \
+         meanwhile was refused (fail closed). Last failure: {why}. Is the server running?"
     )]
     StoreGone {
+        /// What the server is (`Redis`, `PostgreSQL`).
+        server: &'static str,
         /// The server, its password redacted.
         url: String,
         /// How long the workload waited for it.
@@ -241,9 +244,12 @@ pub enum WorkloadError {
         /// The failure that made it look.
         why: String,
     },
-    /// A setup step against Redis kept failing although the server answered in between.
-    #[error("{during}: Redis at {url} kept failing after {attempts} attempts: {why}")]
+    /// A setup step against a store's server kept failing although the server answered in
+    /// between.
+    #[error("{during}: {server} at {url} kept failing after {attempts} attempts: {why}")]
     StoreFlapping {
+        /// What the server is (`Redis`, `PostgreSQL`).
+        server: &'static str,
         /// The server, its password redacted.
         url: String,
         /// The setup step.
@@ -337,11 +343,6 @@ impl Settings {
             lifetime: self.jwt_lifetime,
             ..JwtConfig::default()
         }
-    }
-
-    /// The first Redis URL among the selected stores.
-    pub fn redis_url(&self) -> Option<&str> {
-        self.stores.iter().find_map(StoreSpec::url)
     }
 }
 

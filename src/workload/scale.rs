@@ -10,15 +10,16 @@
 //! all lines in turn, so that a shared machine's drift hits every line alike (the
 //! interleaving of [`crate::measure::rounds`], applied to scale points).
 //!
-//! `session-redis` runs the same points: every validator thread shares one [`RedisStore`]
-//! and its connection pool (the deployment under test), and each lookup is a round trip.
-//! Working sets above [`REDIS_MAX_SESSIONS`] are cut to it for Redis (each session is a
-//! round trip to create and about 500 bytes of server memory); the point records the size
-//! used. A lookup refused because Redis is unreachable counts in the point's `errors`
-//! (fail closed); after such a point the workload waits for Redis to answer again, and ends
-//! with an error naming the server if it does not (see [`super::remote`]).
+//! A networked store (`session-redis`, `session-postgres`) runs the same points: every
+//! validator thread shares one store and its connection pool (the deployment under test),
+//! and each lookup is a round trip. Working sets above the store's own cap
+//! ([`ServerProbe::max_working_set`]) are cut to it (each session is a round trip to
+//! create, and some hundreds of bytes on the server); the point records the size used. A
+//! lookup refused because the server is unreachable counts in the point's `errors` (fail
+//! closed); after such a point the workload waits for the server to answer again, and ends
+//! with an error naming it if it does not (see [`super::outage`]).
 //!
-//! [`RedisStore`]: crate::store::RedisStore
+//! [`ServerProbe::max_working_set`]: crate::store::ServerProbe::max_working_set
 
 pub use crate::results::schema::scale::{ScalePoint, ScaleResults};
 use std::sync::Arc;
@@ -42,9 +43,6 @@ use crate::scheme::{RevocationStrategy, SessionConfig, TokenScheme};
 /// Valid JWTs each point draws from (a JWT validator holds no per-token state); a tenth
 /// of this in quick runs.
 pub const JWT_POOL: usize = 1_000;
-
-/// Largest working set issued into a Redis store; larger sets are cut to this.
-pub const REDIS_MAX_SESSIONS: usize = 100_000;
 
 /// Target duration of one latency batch.
 const BATCH_TARGET: Duration = Duration::from_micros(2);
@@ -176,12 +174,13 @@ pub fn run(
     }
     let mut lines: Vec<Line> = Vec::new();
     for spec in &schemes {
-        let remote = Remote::for_spec(spec);
-        let sets = working_sets(spec, p);
-        // Steps of working sets merged by the Redis cap still count for the progress bar.
+        let remote = Remote::for_spec(spec)?;
+        let cap = remote.probe().map_or(usize::MAX, |p| p.max_working_set());
+        let sets = working_sets(spec, p, cap);
+        // Steps of working sets merged by the remote cap still count for the progress bar.
         let skipped = per_scheme(spec).saturating_sub(sets.len()) * p.threads.len();
         for _ in 0..skipped {
-            progress.step(&format!("{spec}: working set cut to {REDIS_MAX_SESSIONS}"));
+            progress.step(&format!("{spec}: working set cut to {cap}"));
         }
         for sessions in sets {
             let scheme = remote.retry(&format!("scale {spec}: connecting"), || {
@@ -250,16 +249,11 @@ pub fn run(
 }
 
 /// The working sets of `spec`: none for JWTs (a pool), `p.sessions` for sessions, cut
-/// to [`REDIS_MAX_SESSIONS`] (without repeats) for a Redis store.
-fn working_sets(spec: &SchemeSpec, p: &ScaleParams) -> Vec<Option<usize>> {
+/// to `cap` (without repeats).
+fn working_sets(spec: &SchemeSpec, p: &ScaleParams, cap: usize) -> Vec<Option<usize>> {
     if !spec.capabilities().store_lookup {
         return vec![None];
     }
-    let cap = if super::outage::redis_url(spec).is_some() {
-        REDIS_MAX_SESSIONS
-    } else {
-        usize::MAX
-    };
     let mut sets: Vec<Option<usize>> = Vec::new();
     for &n in &p.sessions {
         let n = Some(n.min(cap));

@@ -5,15 +5,20 @@
 //! heap bytes per live session, measured with the counting allocator over inserting many
 //! sessions (JWT: per issued token, which should be zero, and per denylist entry).
 //!
-//! A Redis store keeps its sessions in another process, so the counting allocator sees
-//! nothing of them: the server is asked instead. After issuing N sessions (at most
-//! [`REDIS_MEMORY_SESSIONS`], from several threads, since each is a round trip), two rows:
-//! `MEMORY USAGE` of each key in a sample of [`MEMORY_USAGE_SAMPLE`] (key, value and
-//! per-key overhead, averaged), and the growth of the server's `INFO memory` `used_memory`
-//! over the N inserts, divided by N (which also counts the key's entry in the expiry table
-//! and the growth of the hash tables, but also anything other clients did meanwhile). With
-//! JWTs selected beside a Redis store, a `MEMORY USAGE` row per `jti` on a Redis denylist
-//! too. Each row's `method` says which.
+//! A networked store keeps its sessions in another process, so the counting allocator sees
+//! nothing of them: the server is asked instead, through its probe and its store. After
+//! issuing N sessions (at most [`REMOTE_MEMORY_SESSIONS`], from several threads, since each
+//! is a round trip), two rows: what the server says each record costs
+//! ([`SessionStore::record_bytes`] of a sample of [`MEMORY_USAGE_SAMPLE`]: Redis `MEMORY
+//! USAGE`, a PostgreSQL row's size; averaged), and the growth of the server's memory
+//! ([`ServerProbe::memory_bytes`]: Redis `used_memory`, PostgreSQL the database's size)
+//! over the N inserts, divided by N (which also counts index and hash-table growth, but
+//! also anything other clients did meanwhile). With JWTs selected beside a store that holds
+//! denylists (Redis), a `MEMORY USAGE` row per `jti` on a Redis denylist too. Each row's
+//! `method` says which.
+//!
+//! [`SessionStore::record_bytes`]: crate::store::SessionStore::record_bytes
+//! [`ServerProbe::memory_bytes`]: crate::store::ServerProbe::memory_bytes
 
 use crate::results::schema::ResultFile;
 use crate::results::schema::size::{Entry, MemoryRow, SizeResults, SizeRow};
@@ -22,18 +27,17 @@ use std::time::Duration;
 
 use cookie::SameSite;
 
-use super::outage::{Remote, info_store, selected_redis, used_memory};
-use super::{
-    Progress, SchemeSpec, Settings, Workload, WorkloadError, WorkloadResult, build, claims,
-};
+use super::outage::{Remote, first_store};
+use super::{Progress, SchemeSpec, Settings, StoreSpec, Workload, WorkloadResult, build, claims};
 use crate::alloc;
 use crate::claims::ClaimSet;
 use crate::clock::CoarseClock;
 use crate::denylist::{Denylist, MemoryDenylist, RedisDenylist};
 use crate::scheme::readable_claims;
 use crate::scheme::session::set_cookie;
-use crate::scheme::{RevocationStrategy, SessionConfig, SessionScheme};
-use crate::store::RedisStore;
+use crate::scheme::spec::{StoreKind, StoreVisitor};
+use crate::scheme::{RevocationStrategy, SessionConfig, SessionScheme, TokenScheme};
+use crate::store::{RedisStore, SessionStore, StoreResult};
 use serde::{Deserialize, Serialize};
 
 /// Name of the cookie carrying either token, so both families pay the same name bytes: the
@@ -43,9 +47,10 @@ pub const COOKIE_NAME: &str = crate::scheme::session::DEFAULT_COOKIE_NAME;
 pub const COOKIE_LIMIT_BYTES: usize = 4096;
 /// A common default limit on one request header line (e.g. nginx large_client_header_buffers).
 pub const HEADER_LIMIT_BYTES: usize = 8192;
-/// Most sessions (or denylist entries) inserted into Redis to measure its memory.
-pub const REDIS_MEMORY_SESSIONS: usize = 10_000;
-/// Keys whose `MEMORY USAGE` is read and averaged.
+/// Most sessions (or denylist entries) inserted into a networked store to measure its
+/// server's memory.
+pub const REMOTE_MEMORY_SESSIONS: usize = 10_000;
+/// Records whose server-side size ([`SessionStore::record_bytes`]) is read and averaged.
 pub const MEMORY_USAGE_SAMPLE: usize = 1_000;
 
 /// How in-process rows are measured.
@@ -103,7 +108,7 @@ pub fn run(
     let mut memory = Vec::new();
     for spec in &schemes {
         progress.step(&format!("{spec}: token sizes"));
-        let remote = Remote::for_spec(spec);
+        let remote = Remote::for_spec(spec)?;
         let scheme = remote.retry(&format!("size {spec}: connecting"), || {
             build(
                 spec,
@@ -130,11 +135,18 @@ pub fn run(
         }
         drop(scheme);
         progress.step(&format!("{spec}: server memory"));
-        match super::outage::redis_url(spec) {
-            Some(url) => memory.extend(redis_session_rows(spec, url, p.memory_sessions, &mut rng)?),
-            None => memory.extend(memory_rows(spec, opts, p.memory_sessions, &mut rng)?),
+        match (spec.store(), remote.is_remote()) {
+            (Some(store), true) => memory.extend(remote_session_rows(
+                spec,
+                store,
+                &remote,
+                p.memory_sessions,
+                &mut rng,
+            )?),
+            _ => memory.extend(memory_rows(spec, opts, p.memory_sessions, &mut rng)?),
         }
-        if let (true, Some(url)) = (spec.capabilities().carries_claims, selected_redis(opts)) {
+        let denylists = first_store(opts, StoreKind::holds_denylists).and_then(StoreSpec::url);
+        if let (true, Some(url)) = (spec.capabilities().carries_claims, denylists) {
             memory.push(redis_denylist_row(spec, url, p.memory_sessions)?);
         }
     }
@@ -144,10 +156,14 @@ pub fn run(
     } else {
         "not measured: the counting allocator is not installed in this process".to_owned()
     };
-    if memory.iter().any(|m| m.scheme.contains("redis")) {
+    if schemes
+        .iter()
+        .any(|s| s.store().is_some_and(StoreSpec::is_remote))
+    {
         memory_method.push_str(
-            "; Redis rows: the server's own figures, MEMORY USAGE of each key in a sample and the \
-             INFO used_memory growth over N inserts, divided by N (each row's method says which)",
+            "; networked stores' rows: the server's own figures, what it says a record costs \
+             over a sample and the growth of its memory over N inserts, divided by N (each \
+             row's method says which)",
         );
     }
     Ok(SizeResults {
@@ -280,53 +296,70 @@ fn memory_rows(
     Ok(out)
 }
 
-/// Server memory per session in Redis: `MEMORY USAGE` over a sample, and the `used_memory`
-/// growth over all inserts (see the module docs).
-fn redis_session_rows(
+/// A session scheme on a freshly built store, and that store's own record sizes.
+struct WithRecordBytes;
+
+/// The server-side size of one record, as the store reports it.
+type RecordBytes = Box<dyn Fn(&str) -> StoreResult<Option<u64>> + Send + Sync>;
+
+impl StoreVisitor for WithRecordBytes {
+    type Output = (Arc<dyn TokenScheme>, RecordBytes);
+    fn visit<S: SessionStore>(self, store: S) -> Self::Output {
+        let scheme = Arc::new(SessionScheme::new(
+            store,
+            SessionConfig::default(),
+            Arc::new(CoarseClock),
+        ));
+        let sizes = scheme.clone();
+        (scheme, Box::new(move |id| sizes.store().record_bytes(id)))
+    }
+}
+
+/// Server memory per session in a networked store: what the store says a record costs,
+/// over a sample, and the growth of the server's memory over all inserts (see the module
+/// docs).
+fn remote_session_rows(
     spec: &SchemeSpec,
-    url: &str,
+    store: &StoreSpec,
+    remote: &Remote,
     memory_sessions: usize,
     rng: &mut rand::rngs::StdRng,
 ) -> WorkloadResult<Vec<MemoryRow>> {
-    let n = memory_sessions.clamp(1, REDIS_MEMORY_SESSIONS);
-    let set = ClaimSet::Typical;
-    let remote = Remote::for_url(url);
-    let connect = || -> WorkloadResult<(SessionScheme<RedisStore>, RedisStore)> {
-        Ok((
-            SessionScheme::new(
-                RedisStore::connect(url)?,
-                SessionConfig::default(),
-                Arc::new(CoarseClock),
-            ),
-            info_store(url)?,
-        ))
+    let Some(probe) = remote.probe() else {
+        return Ok(Vec::new());
     };
-    let (scheme, info) = remote.retry(&format!("size {spec}: connecting"), connect)?;
-    let before = remote.retry("size: INFO memory", || Ok(used_memory(&info)?))?;
-    let tokens = remote.issue_many(&scheme, n, set, rng)?;
-    let after = remote.retry("size: INFO memory", || Ok(used_memory(&info)?))?;
+    let n = memory_sessions.clamp(1, REMOTE_MEMORY_SESSIONS);
+    let set = ClaimSet::Typical;
+    let (scheme, record_bytes) = remote.retry(&format!("size {spec}: connecting"), || {
+        Ok(store.build_with(WithRecordBytes)?)
+    })?;
+    let server = probe.server();
+    let before = remote.retry(&format!("size {spec}: {server} memory"), || {
+        Ok(probe.memory_bytes()?)
+    })?;
+    let tokens = remote.issue_many(scheme.as_ref(), n, set, rng)?;
+    let after = remote.retry(&format!("size {spec}: {server} memory"), || {
+        Ok(probe.memory_bytes()?)
+    })?;
     let step = (tokens.len() / MEMORY_USAGE_SAMPLE).max(1);
     let sample: Vec<&String> = tokens
         .iter()
         .step_by(step)
         .take(MEMORY_USAGE_SAMPLE)
         .collect();
-    let usage = remote.retry(&format!("size {spec}: MEMORY USAGE"), || {
+    let usage = remote.retry(&format!("size {spec}: record sizes"), || {
         let mut sum = 0u64;
         for id in &sample {
-            sum += scheme
-                .store()
-                .memory_usage(id)?
-                .ok_or_else(|| WorkloadError::Broken {
-                    scheme: spec.name(),
-                    what: "a session vanished from Redis while measuring its memory".into(),
-                })?;
+            match record_bytes(id)? {
+                Some(bytes) => sum += bytes,
+                None => return Ok(None),
+            }
         }
-        Ok(sum)
+        Ok(Some(sum))
     })?;
-    let delta = after as i64 - before as i64;
-    Ok(vec![
-        MemoryRow {
+    let mut rows = Vec::new();
+    if let Some(usage) = usage {
+        rows.push(MemoryRow {
             scheme: spec.name(),
             entry: Entry::Session,
             claims: set,
@@ -335,11 +368,15 @@ fn redis_session_rows(
             allocations: 0,
             bytes_per_entry: usage as f64 / sample.len() as f64,
             method: Some(format!(
-                "redis MEMORY USAGE of {} session keys (of {n}), averaged: key, binary record and per-key overhead",
+                "{} ({} sessions of {n})",
+                probe.record_bytes_method(),
                 sample.len()
             )),
-        },
-        MemoryRow {
+        });
+    }
+    if let (Some(before), Some(after)) = (before, after) {
+        let delta = after as i64 - before as i64;
+        rows.push(MemoryRow {
             scheme: spec.name(),
             entry: Entry::Session,
             claims: set,
@@ -347,13 +384,10 @@ fn redis_session_rows(
             heap_bytes: delta,
             allocations: 0,
             bytes_per_entry: delta as f64 / tokens.len() as f64,
-            method: Some(format!(
-                "redis INFO used_memory delta over inserting {} sessions, divided by {}: includes the expiry-table entry and hash-table growth, and whatever other clients did meanwhile",
-                tokens.len(),
-                tokens.len()
-            )),
-        },
-    ])
+            method: Some(format!("{} (N = {})", probe.memory_method(), tokens.len())),
+        });
+    }
+    Ok(rows)
 }
 
 /// Server memory per `jti` on a Redis denylist (`MEMORY USAGE` over a sample).
@@ -363,9 +397,9 @@ fn redis_denylist_row(
     memory_sessions: usize,
 ) -> WorkloadResult<MemoryRow> {
     let n = memory_sessions
-        .clamp(1, REDIS_MEMORY_SESSIONS)
+        .clamp(1, REMOTE_MEMORY_SESSIONS)
         .min(MEMORY_USAGE_SAMPLE);
-    let remote = Remote::for_url(url);
+    let remote = Remote::for_store(&StoreSpec::Redis(url.to_owned()))?;
     // 22-character jtis (128 bits, base64url), as the JWT scheme issues; exp an hour ahead.
     let jtis: Vec<String> = (0..n).map(|i| format!("{i:022}")).collect();
     let exp = crate::clock::Clock::now_secs(&crate::clock::SystemClock) + 3600;

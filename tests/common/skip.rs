@@ -1,12 +1,15 @@
-//! What a Redis test does when it cannot have Redis: skip locally, fail on CI.
+//! What a test of a networked store does when it cannot have its server: skip locally,
+//! fail on CI.
 //!
-//! Every test (and bench) that needs the shared server (`TOKENBENCH_REDIS_URL`) or a
+//! Every test (and bench) that needs the shared Redis (`TOKENBENCH_REDIS_URL`) or a
 //! private `redis-server` / `redis-cli` asks here ([`shared_redis_url`], [`shared_store`],
 //! [`connect`], and
-//! `PrivateServer::start_or_skip` / `PrivateCluster::start_or_skip` in `common`):
+//! `PrivateServer::start_or_skip` / `PrivateCluster::start_or_skip` in `common`); every
+//! test that needs PostgreSQL (`TOKENBENCH_POSTGRES_URL`) asks [`shared_postgres_url`] or
+//! [`shared_postgres_store`]:
 //!
-//! - with `CI` set to anything non-empty, a missing Redis fails the test: on CI every
-//!   Redis test must run, never pass as skipped;
+//! - with `CI` set to anything non-empty, a missing server fails the test: on CI every
+//!   Redis and PostgreSQL test must run, never pass as skipped;
 //! - otherwise the test returns early (passes), and the test binary says once which tests
 //!   it skipped and how to run them. The notice is written to stderr with `writeln!`,
 //!   which libtest does not capture (it captures only `print!` / `eprint!`), so plain
@@ -19,10 +22,17 @@ use std::ffi::OsStr;
 use std::io::Write;
 use std::sync::Mutex;
 
-use tokenbench::store::{REDIS_URL_ENV, RedisStore, redact_url, redis_url_from_env};
+use tokenbench::store::{
+    POSTGRES_URL_ENV, PostgresStore, REDIS_URL_ENV, RedisStore, postgres_url_from_env, redact_url,
+    redis_url_from_env,
+};
 
 /// The command line that runs the Redis tests, for the notices.
 pub const HOW_TO_RUN: &str = "TOKENBENCH_REDIS_URL=redis://127.0.0.1:6379/ cargo test";
+
+/// The command line that runs the PostgreSQL tests, for the notices.
+pub const POSTGRES_HOW_TO_RUN: &str =
+    "TOKENBENCH_POSTGRES_URL=postgres://postgres@127.0.0.1:5432/test cargo test";
 
 /// True when a `CI` variable with this value asks for every test to run.
 pub fn is_ci(value: Option<&OsStr>) -> bool {
@@ -34,22 +44,38 @@ pub fn on_ci() -> bool {
     is_ci(std::env::var_os("CI").as_deref())
 }
 
-/// The test cannot have `missing`: on CI (`ci`), fails it (panics); otherwise returns,
-/// after saying once per test binary and reason that such tests are skipped.
+/// The test cannot have `missing` (Redis): on CI (`ci`), fails it (panics); otherwise
+/// returns, after saying once per test binary and reason that such tests are skipped.
 pub fn skip_or_fail(missing: &str, ci: bool) {
+    skip_or_fail_for(
+        "Redis",
+        HOW_TO_RUN,
+        " (redis-server and redis-cli on PATH)",
+        missing,
+        ci,
+    );
+}
+
+/// [`skip_or_fail`] for a PostgreSQL test.
+pub fn skip_or_fail_postgres(missing: &str, ci: bool) {
+    skip_or_fail_for("PostgreSQL", POSTGRES_HOW_TO_RUN, "", missing, ci);
+}
+
+/// A test of `server` cannot have `missing`: fails on CI, else says once that it skips
+/// and how to run it (`how`, then `needs`).
+fn skip_or_fail_for(server: &str, how: &str, needs: &str, missing: &str, ci: bool) {
     assert!(
         !ci,
-        "{missing}, and CI is set: on CI a Redis test must run, not pass as skipped \
-         ({HOW_TO_RUN}; .ci/run starts Redis)"
+        "{missing}, and CI is set: on CI a {server} test must run, not pass as skipped \
+         ({how}; .ci/run starts {server})"
     );
     if first_time(missing) {
         // The crate's name: which test binary skips.
         let binary = module_path!().split("::").next().unwrap_or("tests");
         let _ = writeln!(
             std::io::stderr(),
-            "note: {binary}: skipping the tests that need Redis ({missing}); run them with \
-             `{HOW_TO_RUN}` (redis-server and redis-cli on PATH). With CI set they fail \
-             instead."
+            "note: {binary}: skipping the tests that need {server} ({missing}); run them with \
+             `{how}`{needs}. With CI set they fail instead."
         );
     }
 }
@@ -98,6 +124,42 @@ pub fn shared_store() -> Option<RedisStore> {
 pub fn unreachable(url: &str, error: &dyn std::fmt::Display) -> String {
     format!(
         "{REDIS_URL_ENV}={} is set but Redis is unreachable: {error}",
+        redact_url(url)
+    )
+}
+
+/// The shared PostgreSQL server's URL from `TOKENBENCH_POSTGRES_URL`; `None` (skip) when
+/// it is not set, a failed test on CI.
+#[allow(dead_code)]
+pub fn shared_postgres_url() -> Option<String> {
+    let url = postgres_url_from_env();
+    if url.is_none() {
+        skip_or_fail_postgres(&format!("{POSTGRES_URL_ENV} is not set"), on_ci());
+    }
+    url
+}
+
+/// A store with a fresh table on the shared PostgreSQL server; `None` (skip, a failed
+/// test on CI) when `TOKENBENCH_POSTGRES_URL` is not set; panics when it is set but the
+/// server cannot be reached.
+#[allow(dead_code)]
+pub fn shared_postgres_store() -> Option<PostgresStore> {
+    shared_postgres_url().map(|url| connect_postgres(&url))
+}
+
+/// A store with a fresh table on the PostgreSQL server at `url` (configured: a failure
+/// fails the test, the URL shown without its password).
+#[allow(dead_code)]
+pub fn connect_postgres(url: &str) -> PostgresStore {
+    PostgresStore::connect(url).unwrap_or_else(|e| panic!("{}", unreachable_postgres(url, &e)))
+}
+
+/// `panic!` message for a PostgreSQL server that is configured but does not answer: the
+/// URL without its password.
+#[allow(dead_code)]
+pub fn unreachable_postgres(url: &str, error: &dyn std::fmt::Display) -> String {
+    format!(
+        "{POSTGRES_URL_ENV}={} is set but PostgreSQL is unreachable: {error}",
         redact_url(url)
     )
 }

@@ -524,6 +524,109 @@ fn a_store_value_refused_by_the_parser_is_echoed_without_its_password() {
     assert!(!stderr.contains(PASSWORD), "{stderr}");
 }
 
+/// The shared PostgreSQL URL with a password: its own, or [`PASSWORD`] added (the test
+/// server trusts loopback clients and ignores it); and that password.
+fn postgres_url_with_password(url: &str) -> (String, String) {
+    let config: postgres::Config = url.parse().expect("a PostgreSQL URL");
+    if let Some(own) = config.get_password() {
+        return (url.to_owned(), String::from_utf8_lossy(own).into_owned());
+    }
+    let (scheme, rest) = url.split_once("://").expect("a URL");
+    let (user, host) = match rest.rsplit_once('@') {
+        Some((user, host)) => (user.to_owned(), host),
+        None => (tokenbench::store::POSTGRES_DEFAULT_USER.to_owned(), rest),
+    };
+    (
+        format!("{scheme}://{user}:{PASSWORD}@{host}"),
+        PASSWORD.to_owned(),
+    )
+}
+
+#[test]
+fn a_run_on_postgres_with_a_password_prints_and_writes_no_password() {
+    let Some(url) = crate::common::skip::shared_postgres_url() else {
+        return;
+    };
+    let (url, password) = postgres_url_with_password(&url);
+    let base = tempfile::tempdir().unwrap();
+    let out = tb()
+        .args(["size", "--out"])
+        .arg(base.path())
+        .args(SIZE_TINY)
+        .args(["--store", &url])
+        .output()
+        .unwrap();
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(stdout.contains("session-postgres"), "{stdout}");
+    assert!(!stdout.contains(&password) && !stderr.contains(&password));
+    let run = only_run(base.path());
+    let meta: Meta = run.read_json(&Artifact::Meta).unwrap();
+    assert_eq!(
+        meta.command_line.last(),
+        Some(&url.replace(&format!(":{password}@"), ":***@"))
+    );
+    // Nothing in the run folder (meta.json, results, report, charts) holds it.
+    let files = files_under(run.root());
+    assert!(files.len() > 5, "{files:?}");
+    for file in files {
+        let bytes = fs::read(&file).unwrap();
+        assert!(
+            !bytes
+                .windows(password.len())
+                .any(|w| w == password.as_bytes()),
+            "{} holds the password",
+            file.display()
+        );
+    }
+}
+
+#[test]
+fn an_unreachable_postgres_is_a_clear_error_without_its_password() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let base = tempfile::tempdir().unwrap();
+    let started = Instant::now();
+    let out = tb()
+        .args(["validate", "--schemes", "session", "--store"])
+        .arg(format!(
+            "memory,postgres://alice:{PASSWORD}@127.0.0.1:{port}/db"
+        ))
+        .arg("--out")
+        .arg(base.path())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(!stderr.contains(PASSWORD), "{stderr}");
+    assert!(
+        stderr.starts_with("tokenbench: error: --store postgres://alice:***@127.0.0.1:"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(started.elapsed() < Duration::from_secs(10));
+    assert_eq!(fs::read_dir(base.path()).unwrap().count(), 0);
+    // Refused by the parser (exit 2): echoed without it too.
+    let out = tb()
+        .args(["run", "--store"])
+        .arg(format!("postgres://alice:{PASSWORD}@h:notaport/db"))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(!stderr.contains(PASSWORD), "{stderr}");
+    assert!(
+        stderr.contains("postgres://alice:***@h:notaport/db"),
+        "{stderr}"
+    );
+}
+
 // ---------------------------------------------------------------------------------------
 // A closed standard output (`| head`) is a normal end.
 

@@ -1,12 +1,14 @@
 //! The conformance suite on the default crypto backend (aws-lc-rs): the session scheme on
-//! each embedded store, the JWT scheme with each algorithm and PASETO v4 with each purpose
-//! (its own attack list is in `paseto.rs`). Test names say which, e.g.
+//! each embedded store and on PostgreSQL (`TOKENBENCH_POSTGRES_URL`; Redis's is in
+//! `it::redis`), the JWT scheme with each algorithm and PASETO v4 with each purpose (its
+//! own attack list is in `paseto.rs`). Test names say which, e.g.
 //! `jwt_es256::rejects_alg_none_in_any_casing`.
 
+use crate::common::skip;
 use crate::common::suite::*;
 use tokenbench::claims::Claims;
 use tokenbench::crypto::CryptoBackend;
-use tokenbench::store::RwLockStore;
+use tokenbench::store::{PostgresStore, RwLockStore};
 
 scheme_conformance!(
     session_memory,
@@ -17,6 +19,11 @@ scheme_conformance!(
     session_rwlock,
     CryptoBackend::AwsLc,
     session_subject(RwLockStore::new)
+);
+scheme_conformance!(
+    optional session_postgres,
+    CryptoBackend::AwsLc,
+    postgres_session_subject()
 );
 scheme_conformance!(jwt_hs256, CryptoBackend::AwsLc, jwt_subject(JwtAlg::HS256));
 scheme_conformance!(jwt_rs256, CryptoBackend::AwsLc, jwt_subject(JwtAlg::RS256));
@@ -48,4 +55,19 @@ fn claims_are_equal_information_in_both_families() {
         .validate(&session.scheme.issue(&claims).unwrap())
         .unwrap();
     assert_eq!(a.claims, b.claims);
+}
+
+/// The session scheme on PostgreSQL: every test (and the property tests' subject, which
+/// lives as long as the process) shares two fixed tables, one per store of the subject,
+/// so no run leaves a table behind (session IDs are random, so tests never collide).
+fn postgres_session_subject() -> Option<Subject> {
+    let url = skip::shared_postgres_url()?;
+    let tables = ["tokenbench_conformance", "tokenbench_conformance_twin"];
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    Some(session_subject(|| {
+        let table = tables[next.fetch_add(1, std::sync::atomic::Ordering::Relaxed) % 2];
+        PostgresStore::connect_with_table(&url, table)
+            .unwrap_or_else(|e| panic!("{}", skip::unreachable_postgres(&url, &e)))
+            .with_cleanup_on_drop(false)
+    }))
 }

@@ -7,7 +7,8 @@
 //! - `stores`: the store contract (`common::store`) on every store, Redis and Redis Cluster
 //!   included.
 //! - `sessions`, `jwt`, `revoke`: family behaviour, revocation strategies.
-//! - `redis`, `redis_workloads`, `redis_cluster`: against real servers (`common::skip`).
+//! - `redis`, `redis_workloads`, `redis_cluster`, `postgres`: against real servers
+//!   (`common::skip`).
 //! - `report`, `inspect`, `cli`: outputs, token inspection, the binary as a user meets it.
 //! - `http`: the Superb Site's routes through the router and over sockets, the load
 //!   generator, the http workload.
@@ -22,6 +23,7 @@ mod http;
 mod inspect;
 mod jwt;
 mod paseto;
+mod postgres;
 mod redis;
 mod redis_cluster;
 mod redis_workloads;

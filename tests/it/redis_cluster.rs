@@ -16,8 +16,9 @@ use tokenbench::denylist::{Denylist, MemoryDenylist, RedisDenylist};
 use tokenbench::results::schema::revoke::RevokeResults;
 use tokenbench::scheme::spec::Family;
 use tokenbench::scheme::{Rejection, SessionConfig, SessionScheme, TokenScheme};
-use tokenbench::store::{RedisStore, SessionRecord, SessionStore, StoreError};
-use tokenbench::workload::outage::{server_cpu_secs, used_memory};
+use tokenbench::store::{
+    RedisProbe, RedisStore, ServerProbe, SessionRecord, SessionStore, StoreError,
+};
 use tokenbench::workload::validate::{Operation, ValidateResults};
 use tokenbench::workload::{NoProgress, revoke, scale, size, validate};
 
@@ -132,16 +133,18 @@ fn server_figures_are_summed_over_every_primary() {
         .with_cleanup_on_drop(false);
     let text = store.server_info("server").unwrap();
     assert_eq!(text.matches("redis_version:").count(), 3, "{text}");
-    let total = used_memory(&store).unwrap();
-    let each: u64 = cluster
-        .node_urls()
-        .iter()
-        .map(|u| used_memory(&RedisStore::connect(u).unwrap()).unwrap())
-        .sum();
+    let memory = |url: &str| {
+        let probe = RedisProbe::new(url).unwrap();
+        probe.memory_bytes().unwrap().unwrap()
+    };
+    let total = memory(&cluster.url());
+    let each: u64 = cluster.node_urls().iter().map(|u| memory(u)).sum();
     // The same three allocators read a moment apart: equal within a few percent.
     let ratio = total as f64 / each as f64;
     assert!((0.9..1.1).contains(&ratio), "{total} against {each}");
-    assert!(server_cpu_secs(&store).unwrap() > 0.0);
+    let probe = RedisProbe::new(&cluster.url()).unwrap();
+    assert_eq!(probe.server(), "Redis Cluster");
+    assert!(probe.cpu_secs().unwrap().unwrap() > 0.0);
 }
 
 #[test]

@@ -1,8 +1,9 @@
 //! The store contract (`common::store`) on every [`SessionStore`]: the two embedded stores,
-//! Redis (the shared server, `TOKENBENCH_REDIS_URL`) and a Redis Cluster (private, three
-//! nodes, shared by the tests running at the same time). Test names say which, e.g.
-//! `store_redis_cluster::rename_moves_and_updates_atomically`. The Redis tests skip, or fail
-//! on CI, as `common::skip` says.
+//! Redis (the shared server, `TOKENBENCH_REDIS_URL`), a Redis Cluster (private, three
+//! nodes, shared by the tests running at the same time) and PostgreSQL (the shared server,
+//! `TOKENBENCH_POSTGRES_URL`, a table per test). Test names say which, e.g.
+//! `store_redis_cluster::rename_moves_and_updates_atomically`. The server tests skip, or
+//! fail on CI, as `common::skip` says.
 
 use crate::common::PrivateCluster;
 use crate::common::skip;
@@ -22,6 +23,10 @@ store_contract!(
     skip::shared_store().map(|s| StoreUnderTest::new("redis", s))
 );
 store_contract!(optional store_redis_cluster, redis_cluster());
+store_contract!(
+    optional store_postgres,
+    skip::shared_postgres_store().map(|s| StoreUnderTest::new("postgres", s))
+);
 
 /// A store with its own prefix on the shared private cluster, kept up as long as it.
 fn redis_cluster() -> Option<StoreUnderTest> {

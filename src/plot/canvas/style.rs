@@ -50,6 +50,8 @@ pub(crate) fn strategy_color(s: Strategy) -> RGBColor {
         Strategy::JwtDenylistCentralRedis => BROWN,
         Strategy::JwtDenylistPushedRedis => PINK,
         Strategy::JwtDenylistPolledRedis => GREY,
+        // Beyond Tableau 10: the light blue of Tableau 20.
+        Strategy::SessionCentralPostgres => RGBColor(0xa0, 0xcb, 0xe8),
     }
 }
 

@@ -279,7 +279,17 @@ fn central_store(doc: &mut Document, v: &ValidateResults) {
     if stores.is_empty() {
         return;
     }
-    doc.heading(3, "Central store: embedded vs Redis");
+    let postgres = stores
+        .iter()
+        .any(|(scheme, _)| scheme.store() == Some(StoreKind::Postgres));
+    doc.heading(
+        3,
+        if postgres {
+            "Central store: embedded vs networked"
+        } else {
+            "Central store: embedded vs Redis"
+        },
+    );
     let mut intro = String::from(
         "The session stores side by side, per validate, typical claims. Wall time is what a \
          request waits: for a Redis store it includes the network round trip. Client CPU is this \
@@ -294,6 +304,14 @@ fn central_store(doc: &mut Document, v: &ValidateResults) {
         intro.push_str(
             " For a Redis Cluster the server CPU is summed over its primaries, and each lookup \
              goes straight to the primary that owns the session's hash slot.",
+        );
+    }
+    if postgres {
+        intro.push_str(
+            " For PostgreSQL the server CPU is that of its processes: the backends serving \
+             this benchmark and the server's background processes (`/proc` of a server on this \
+             machine; `pg_stat_statements` time elsewhere), over a counted run less its idle \
+             CPU; \"—\" when it cannot be read from here.",
         );
     }
     doc.para(intro);

@@ -7,7 +7,7 @@ use super::{ResultFile, SummaryRow};
 use crate::measure::Measurement;
 use crate::measure::stats::Summary;
 use crate::scheme::JwtAlg;
-use crate::scheme::spec::Family;
+use crate::scheme::spec::{Family, StoreKind};
 use crate::units;
 
 /// Results of the revoke workload: the on-disk schema of `revoke.json`.
@@ -195,7 +195,8 @@ impl ResultFile for RevokeResults {
     }
 }
 
-/// The six ways of revoking, in report order.
+/// The ways of revoking, in report order: six in process, and those whose shared state is
+/// on a networked store's server.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Strategy {
     /// Sessions in one central store, looked up on every request.
@@ -218,6 +219,8 @@ pub enum Strategy {
     JwtDenylistPushedRedis,
     /// JWTs checked against per-node copies refreshed from Redis every P.
     JwtDenylistPolledRedis,
+    /// Sessions in PostgreSQL, looked up on every request by every node.
+    SessionCentralPostgres,
 }
 
 impl Strategy {
@@ -240,11 +243,12 @@ impl Strategy {
         Strategy::JwtDenylistPolledRedis,
     ];
 
-    /// Every strategy, in-process and Redis, in report order (sessions first).
-    pub const EVERY: [Strategy; 10] = [
+    /// Every strategy, in-process and on a server, in report order (sessions first).
+    pub const EVERY: [Strategy; 11] = [
         Strategy::SessionCentral,
         Strategy::SessionCache,
         Strategy::SessionCentralRedis,
+        Strategy::SessionCentralPostgres,
         Strategy::JwtExpiryOnly,
         Strategy::JwtDenylistCentral,
         Strategy::JwtDenylistPushed,
@@ -264,6 +268,22 @@ impl Strategy {
         Strategy::REDIS.contains(&self)
     }
 
+    /// Whether a selected store of kind `kind` can hold this strategy's shared state; a
+    /// strategy on a server runs when the first selected store that can is given. False
+    /// for every kind for the in-process strategies.
+    pub fn runs_on(self, kind: StoreKind) -> bool {
+        match self {
+            _ if self.is_redis() => matches!(kind, StoreKind::Redis | StoreKind::RedisCluster),
+            Strategy::SessionCentralPostgres => kind == StoreKind::Postgres,
+            _ => false,
+        }
+    }
+
+    /// True when the strategy's shared state is on a networked store's server.
+    pub fn is_remote(self) -> bool {
+        StoreKind::ALL.into_iter().any(|k| self.runs_on(k))
+    }
+
     /// Name in results.
     pub fn name(self) -> &'static str {
         match self {
@@ -277,15 +297,17 @@ impl Strategy {
             Strategy::JwtDenylistCentralRedis => "jwt-denylist-central-redis",
             Strategy::JwtDenylistPushedRedis => "jwt-denylist-pushed-redis",
             Strategy::JwtDenylistPolledRedis => "jwt-denylist-polled-redis",
+            Strategy::SessionCentralPostgres => "session-central-postgres",
         }
     }
 
     /// Token family.
     pub fn family(self) -> Family {
         match self {
-            Strategy::SessionCentral | Strategy::SessionCache | Strategy::SessionCentralRedis => {
-                Family::Session
-            }
+            Strategy::SessionCentral
+            | Strategy::SessionCache
+            | Strategy::SessionCentralRedis
+            | Strategy::SessionCentralPostgres => Family::Session,
             _ => Family::Jwt,
         }
     }

@@ -5,8 +5,8 @@ use redis::cluster_routing::{RoutingInfo, SingleNodeRoutingInfo};
 use redis::{FromRedisValue, Value};
 
 use super::pool::Conn;
-use super::record::{decode, encode, pxat};
-use super::{RedisStore, SCAN_COUNT, glob_escape};
+use super::{RedisStore, SCAN_COUNT, glob_escape, pxat};
+use crate::store::record::{decode, encode};
 use crate::store::{SessionRecord, StoreError, StoreResult};
 
 impl RedisStore {

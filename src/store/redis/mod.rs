@@ -1,93 +1,25 @@
-//! The real central store: session records in Redis.
+//! Session records in Redis: one string per session, `<prefix><session id>`, holding the
+//! binary record (`store::record`) with a TTL at its absolute deadline (`SET ... PXAT`),
+//! so Redis drops sessions that can no longer be valid. The prefix is random per instance
+//! unless chosen; [`RedisStore::cleanup`] (also run on drop) deletes every key under it.
 //!
-//! One file per job:
-//! - `mod.rs` (here): [`RedisStore`], its constructors and the [`SessionStore`] calls;
-//! - `pool`: the connection pool (server or cluster connections, retry on a stale one);
-//! - `record`: how a [`SessionRecord`] is written in a Redis string;
-//! - `scripts`: the Lua scripts behind `touch` and `rename`;
-//! - `cluster`: what changes on a Redis Cluster (scans of every primary, cross-slot rename);
-//! - `url`: URL redaction, cluster URLs, and the `TOKENBENCH_REDIS_URL` variable.
-//!
-//! Every record is one Redis string holding the [`SessionRecord`] in a compact binary layout
-//! (`record`: a version byte, the four times at fixed offsets, then the strings), under the key
-//! `<prefix><session id>`, with a Redis TTL at the record's absolute deadline (`SET ... PXAT`),
-//! so Redis itself drops sessions that can no longer be valid. The prefix is random per
-//! instance unless chosen, and [`RedisStore::cleanup`] (also run on drop) deletes every key
-//! under it with `SCAN` + `DEL`.
-//!
-//! # Connections
-//!
-//! The `redis` crate's sync [`Connection`] is `&mut`-only, so the store keeps a small pool of
-//! connections, each behind its own mutex. A call takes the first free slot starting from the
-//! one its thread used last (`try_lock`; a new thread starts at a round-robin position), and
-//! only waits when every slot is busy: one thread keeps one connection. Slots are filled
-//! lazily; a connection that fails with anything but a clean server reply (I/O error, timeout,
-//! protocol error) is dropped, and the next call on that slot dials again, so the store
-//! recovers by itself once Redis is back. Idempotent calls (`get`, `put`, `touch`, `len`,
-//! `cleanup`'s scan, `INFO`) that fail on a connection reused from the pool (typically:
-//! Redis restarted since it was last used) are retried once on a fresh connection; `delete`
-//! and `rename` are never retried, so their answer is never that of a second application.
-//!
-//! A multiplexed connection would need the crate's `aio` feature and an async runtime, which
-//! this crate does not enable. The pool was chosen over a single mutexed connection by
-//! measurement: `get` of a typical session record per (threads, pool size), now the criterion
-//! bench `benches/redis_pool.rs` (`TOKENBENCH_REDIS_URL=redis://127.0.0.1:6379/ cargo bench
-//! --bench redis_pool`; group `redis_pool_get`, ids `pool-<size>/<threads>t`). The figures
-//! below come from the test that bench replaced (ops/s; median of 3 runs, each the median of
-//! 7 interleaved rounds of 4 000 calls), Redis 7.0.15 on loopback, on a 2-CPU VM that was
-//! also compiling (load average 5 to 8), so differences under about 20 % are noise:
-//!
-//! | threads | 1 connection | pool of 4 | pool of 8 | pool of 16 |
-//! |--------:|-------------:|----------:|----------:|-----------:|
-//! |       1 |       21 100 |    22 600 |    18 900 |     18 900 |
-//! |       2 |       18 600 |    24 100 |    22 600 |     22 700 |
-//! |       4 |       19 000 |    26 600 |    27 800 |     27 000 |
-//! |       8 |       15 400 |    19 300 |    22 900 |     22 500 |
-//! |      16 |       15 400 |    21 600 |    21 000 |     26 000 |
-//!
-//! One connection serializes every round trip and loses ground as threads are added; a pool
-//! gains 25 to 70 % from 2 threads on, and 16 threads do best when each can hold its own
-//! connection. Hence the default pool size, [`RedisStore::default_pool_size`]: two per CPU.
-//!
-//! # Atomicity
-//!
-//! - `touch` is one Lua script: it rewrites `last_seen_ms` and `idle_deadline_ms` in place
-//!   (`SETRANGE`, which keeps the TTL) only if the key exists, so it never resurrects a
-//!   session deleted concurrently, and never loses a concurrent rewrite of other fields.
-//! - `view_and_touch`, the lookup of a validate with sliding expiry, is one Lua script too:
-//!   `GET`, and if the record is live, the same in-place touch; one round trip where a
-//!   `GET` then a touch took two (and the JSON-rewriting touch script cost more server CPU).
-//! - `rename` runs the caller's Rust closure, so it is optimistic: `GET old`, apply the update
-//!   in Rust, then one Lua script that moves the record only if `old` still holds exactly the
-//!   value that was read (`SET new ... PXAT`, `DEL old`), and if `old` is gone it reports
-//!   `false`. A concurrent touch is merged by the script (the update applied to the touched
-//!   record), so a session used by every request cannot starve its own rotation; any other
-//!   concurrent write makes it apply the update again to the new value, with jittered
-//!   backoff, for up to [`RENAME_PATIENCE`].
-//!
-//! # Redis Cluster
-//!
-//! A `redis+cluster://[auth@]host:port[,host:port...]` URL (seed nodes; the rest are
-//! discovered) makes every pooled connection a cluster connection of the crate's `cluster`
-//! feature: each command goes to the primary owning its key's hash slot, following `MOVED`
-//! redirections. What changes:
-//!
-//! - `rename` cannot be one script (the two keys hash to different slots: `CROSSSLOT`); it is
-//!   `GETDEL old` then `SET new` (see `rename_across_slots`).
-//! - `SCAN` sees one node: `cleanup`, `len` and the denylist's `fetch_all` scan every primary
-//!   (from `CLUSTER SLOTS`). Multi-key `DEL` and `MGET` are split per slot by the crate.
-//! - `INFO` answers per primary; [`RedisStore::server_info`] returns them one after the
-//!   other, and the workloads sum the fields they read.
-//! - `SUBSCRIBE` uses a plain connection to the first seed node: a cluster forwards every
-//!   `PUBLISH` to every node.
+//! - `pool`: connections, each behind its own mutex; a thread keeps the one it used last, a
+//!   broken one is dialed again, idempotent calls retry once on a fresh one (the pool size
+//!   was chosen by measurement: `benches/redis_pool.rs`, figures in the README);
+//! - `scripts`: Lua scripts that make `touch`, the sliding lookup (one round trip) and
+//!   `rename` atomic (optimistic: a concurrent touch merges, any other write retries);
+//! - `cluster`: a `redis+cluster://` URL spreads keys over a Redis Cluster (scans visit
+//!   every primary; `rename` is `GETDEL` then `SET`, as no script spans two slots);
+//! - `url`: display and cluster URLs; `probe`: the server as the workloads see it.
 
 mod cluster;
 mod pool;
-mod record;
+mod probe;
 mod scripts;
 mod url;
 
-pub use url::{CLUSTER_SCHEME, REDIS_URL_ENV, is_cluster_url, redact_url, redis_url_from_env};
+pub use probe::RedisProbe;
+pub use url::{CLUSTER_SCHEME, REDIS_URL_ENV, is_cluster_url, redis_url_from_env};
 
 use std::collections::HashSet;
 use std::fmt;
@@ -99,8 +31,8 @@ use rand::{Rng, RngExt};
 use redis::{Connection, ConnectionLike, FromRedisValue, Value};
 
 use self::pool::Pool;
-use self::record::{decode, decode_view, encode, pxat, touch_bytes};
 use self::scripts::{RENAME_LUA, TOUCH_LUA, VIEW_TOUCH_LUA};
+use super::record::{decode, decode_view, encode, touch_bytes};
 use super::{SessionRecord, SessionStore, SessionView, StoreError, StoreResult};
 
 /// How many keys one `SCAN` step asks for (a hint to Redis, not a limit).
@@ -113,6 +45,12 @@ const RENAME_PATIENCE: Duration = Duration::from_secs(2);
 
 /// First and largest pause between two `rename` attempts (doubling, each one jittered).
 const RENAME_BACKOFF: (Duration, Duration) = (Duration::from_micros(50), Duration::from_millis(20));
+
+/// A deadline as a `PXAT` argument: Redis refuses 0 and anything beyond `i64::MAX`.
+/// Deadlines already past make Redis drop the record at once, as the trait allows.
+pub(super) fn pxat(deadline_ms: u64) -> u64 {
+    deadline_ms.clamp(1, i64::MAX as u64)
+}
 
 /// Session records in Redis, shared by any number of threads through `&self`.
 ///
@@ -463,6 +401,10 @@ impl SessionStore for RedisStore {
         }
     }
 
+    fn record_bytes(&self, id: &str) -> StoreResult<Option<u64>> {
+        self.memory_usage(id)
+    }
+
     fn len(&self) -> StoreResult<usize> {
         // SCAN may return a key twice; count distinct keys by a 64-bit hash so that a
         // million-session store needs 8 MB, not a copy of every key.
@@ -504,6 +446,13 @@ mod tests {
     fn glob_metacharacters_are_escaped() {
         assert_eq!(glob_escape("a*b?[c]\\"), "a\\*b\\?\\[c\\]\\\\");
         assert_eq!(glob_escape("tokenbench:0af3:"), "tokenbench:0af3:");
+    }
+
+    #[test]
+    fn pxat_stays_in_the_range_redis_accepts() {
+        assert_eq!(pxat(0), 1);
+        assert_eq!(pxat(u64::MAX), i64::MAX as u64);
+        assert_eq!(pxat(1_700_000_000_000), 1_700_000_000_000);
     }
 
     #[test]

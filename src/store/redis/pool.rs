@@ -1,6 +1,13 @@
 //! The connection pool of a [`RedisStore`](super::RedisStore): lazily opened connections
-//! to one server or to a whole cluster, each behind its own mutex (see the module docs of
-//! `store::redis`, "Connections").
+//! to one server or to a whole cluster, each behind its own mutex.
+//!
+//! A call takes the first free slot starting from the one its thread used last (`try_lock`;
+//! a new thread starts at a round-robin position), and only waits when every slot is busy:
+//! one thread keeps one connection. Slots are filled lazily; a connection that fails with
+//! anything but a clean server reply is dropped and dialed again by the next call on its
+//! slot. Idempotent calls that fail on a reused connection (Redis restarted since) are
+//! retried once on a fresh one; `delete` and `rename` never are. The `redis` crate's sync
+//! connection is `&mut`-only; a multiplexed one would need its async runtime.
 
 use std::fmt;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -14,8 +21,8 @@ use redis::{
 
 use super::RedisStore;
 use super::scripts::CORRUPT_CODE;
-use super::url::{cluster_nodes, display_cluster_url, display_url, is_cluster_url, redact_url};
-use crate::store::{StoreError, StoreResult};
+use super::url::{cluster_nodes, display_cluster_url, display_url, is_cluster_url};
+use crate::store::{StoreError, StoreResult, redact_url};
 
 /// Where a store's connections go.
 enum Target {

@@ -25,13 +25,19 @@
 //! | `jwt-denylist-pushed-redis` | a local [`MemoryDenylist`] per node fed by Redis pub/sub; a revocation is stored (`SET`) and published | none |
 //! | `jwt-denylist-polled-redis` | a [`PolledDenylist`] copy per node of a [`RedisDenylist`], replaced every P by [`RedisDenylist::fetch_all`] | P = `poll_interval` |
 //!
-//! They fail closed: a node whose lookup cannot reach Redis refuses with
+//! With a PostgreSQL store selected (`--store postgres://...`), one more:
+//!
+//! | strategy | nodes | window |
+//! |---|---|---|
+//! | `session-central-postgres` | a [`SessionScheme`] per node on its own [`PostgresStore`] pool, all in one table | none |
+//!
+//! They fail closed: a node whose lookup cannot reach its server refuses with
 //! [`Rejection::StoreUnavailable`]; a pushed copy refuses while its subscription is down
 //! (it may be missing revocations); a polled copy refuses while its last poll failed (or,
-//! should its poller stall, once it is older than 2 P + 5 s). A trial during which Redis is
-//! unreachable fails and is counted in `errors`; the workload then waits for Redis (see
-//! [`super::remote`]) and carries on, or ends with an error naming the server if it does
-//! not come back.
+//! should its poller stall, once it is older than 2 P + 5 s). A trial during which the
+//! server is unreachable fails and is counted in `errors`; the workload then waits for it
+//! (see [`super::outage`]) and carries on, or ends with an error naming the server if it
+//! does not come back.
 //!
 //! How a trial runs (wall-clock strategies):
 //! - Each node validates, then sleeps [`REQUEST_GAP`] (the OS rounds it up to some tens of
@@ -78,7 +84,20 @@
 //! difference whose spread reaches zero is recorded as 0 (no measurable cost), and one
 //! below zero in every round is a saving (the cache: a hit skips the store).
 //!
-//! The module's parts: [`strategy`] (the strategies, as data), `nodes` (the live validator
+//! [`SessionScheme`]: crate::scheme::SessionScheme
+//! [`CachedScheme`]: crate::scheme::CachedScheme
+//! [`MemoryStore`]: crate::store::MemoryStore
+//! [`RedisStore`]: crate::store::RedisStore
+//! [`PostgresStore`]: crate::store::PostgresStore
+//! [`MemoryDenylist`]: crate::denylist::MemoryDenylist
+//! [`PushedDenylist`]: crate::denylist::PushedDenylist
+//! [`PolledDenylist`]: crate::denylist::PolledDenylist
+//! [`RedisDenylist`]: crate::denylist::RedisDenylist
+//! [`RedisDenylist::fetch_all`]: crate::denylist::RedisDenylist::fetch_all
+//! [`Instant`]: std::time::Instant
+//! [`ManualClock`]: crate::clock::ManualClock
+//!
+//! The module's parts: [`Strategy`] (the strategies, as data), `nodes` (the live validator
 //! nodes a strategy builds), `trials` (wall-clock trials in rounds), `expiry` (the
 //! virtual-clock trials of `jwt-expiry-only`) and `cost` (per-request cost rounds).
 
@@ -99,10 +118,10 @@ use rand::rngs::StdRng;
 
 use cost::{added_cost, validate_costs};
 use expiry::run_expiry_only;
-use nodes::Cluster;
+use nodes::Nodes;
 use trials::run_wall;
 
-use super::outage::{Remote, selected_redis};
+use super::outage::{Remote, first_store};
 use super::{Progress, Settings, Workload, WorkloadError, WorkloadResult};
 use crate::measure::Measurement;
 use crate::measure::stats::Summary;
@@ -137,12 +156,13 @@ const JWT_ALG: JwtAlg = JwtAlg::HS256;
 /// Random stream of this workload (`Settings::rng`); each strategy adds its index.
 const RNG_STREAM: u64 = 0x7265_766f_6b65_0000;
 
-/// Pause after a failed trial of a Redis strategy, beyond its window: time for subscribers
-/// to subscribe again after Redis came back.
-const REDIS_SETTLE: Duration = Duration::from_millis(250);
+/// Pause after a failed trial of a strategy on a server, beyond its window: time for
+/// subscribers to subscribe again after the server came back.
+const REMOTE_SETTLE: Duration = Duration::from_millis(250);
 
-/// Connections of each Redis node's pool: one validator thread, plus node 0's coordinator.
-const REDIS_NODE_POOL: usize = 2;
+/// Connections of each node's pool on a server: one validator thread, plus node 0's
+/// coordinator.
+const NODE_POOL: usize = 2;
 
 /// The revoke workload.
 pub struct Revoke;
@@ -227,10 +247,11 @@ pub fn run(
     p: &RevokeParams,
     progress: &dyn Progress,
 ) -> WorkloadResult<RevokeResults> {
-    let redis = selected_redis(opts);
+    // The server each strategy on one runs on: the first selected store that can hold it.
+    let server = |s: Strategy| first_store(opts, |kind| s.runs_on(kind));
     let strategies: Vec<Strategy> = Strategy::EVERY
         .into_iter()
-        .filter(|s| opts.families.contains(&s.family()) && (redis.is_some() || !s.is_redis()))
+        .filter(|s| opts.families.contains(&s.family()) && (!s.is_remote() || server(*s).is_some()))
         .collect();
     let k = p.validators.max(1);
     let keys = if strategies.iter().any(|s| s.family() == Family::Jwt) {
@@ -246,25 +267,29 @@ pub fn run(
         ran.push(match (strategy, &keys) {
             (Strategy::JwtExpiryOnly, Some(keys)) => run_expiry_only(opts, p, keys, k, &mut rng),
             (_, keys) => {
-                let remote = match (strategy.is_redis(), redis) {
-                    (true, Some(url)) => Remote::for_url(url),
-                    _ => Remote::none(),
+                let store = server(strategy);
+                let remote = match store {
+                    Some(store) => Remote::for_store(store)?,
+                    None => Remote::none(),
                 };
-                let cluster = remote
+                let nodes = remote
                     .retry(&format!("revoke {}: connecting", strategy.name()), || {
-                        Cluster::build(strategy, opts, p, keys.as_ref(), redis, k, &mut rng)
+                        Nodes::build(strategy, opts, p, keys.as_ref(), store, k, &mut rng)
                     })?;
-                run_wall(strategy, &cluster, p, &remote, &mut rng)?
+                run_wall(strategy, &nodes, p, &remote, &mut rng)?
             }
         });
         progress.step(strategy.name());
     }
     let probes: Vec<&dyn TokenScheme> = ran.iter().map(|r| r.probe.as_ref()).collect();
-    let cost_remote = match redis {
-        Some(url) if ran.iter().any(|r| r.strategy.is_redis()) => Remote::for_url(url),
-        _ => Remote::none(),
-    };
-    let costs = cost_remote.retry("revoke: measuring validate costs", || {
+    // An outage of any server a strategy ran on is waited out before measuring again.
+    let mut remotes = Vec::new();
+    for store in ran.iter().filter_map(|r| server(r.strategy)) {
+        if !remotes.iter().any(|(s, _)| s == &store) {
+            remotes.push((store, Remote::for_store(store)?));
+        }
+    }
+    let costs = retry_on_each(&remotes, "revoke: measuring validate costs", &mut || {
         validate_costs(&probes, opts, &mut opts.rng(RNG_STREAM + COST_STREAM))
     })?;
     progress.finish();
@@ -312,14 +337,27 @@ pub fn run(
     })
 }
 
-/// The refusal a node of `strategy` must give once the revocation has reached it.
+/// Runs `f`, waiting out an outage of any of `remotes` (as [`Remote::retry`] does for one).
+fn retry_on_each<T>(
+    remotes: &[(&super::StoreSpec, Remote)],
+    during: &str,
+    f: &mut dyn FnMut() -> WorkloadResult<T>,
+) -> WorkloadResult<T> {
+    match remotes.split_first() {
+        None => f(),
+        Some(((_, first), rest)) => first.retry(during, || retry_on_each(rest, during, &mut *f)),
+    }
+}
+
+/// The refusal a node of `strategy` must give once the revocation has reached it: a
+/// session is deleted (unknown, whichever store held it), a JWT expires or is denylisted.
 fn expected(strategy: Strategy, r: &Rejection) -> bool {
-    match strategy {
-        Strategy::SessionCentral | Strategy::SessionCache | Strategy::SessionCentralRedis => {
-            *r == Rejection::UnknownSession
-        }
-        Strategy::JwtExpiryOnly => *r == Rejection::Expired,
-        _ => *r == Rejection::Revoked,
+    if strategy.family() == Family::Session {
+        *r == Rejection::UnknownSession
+    } else if strategy == Strategy::JwtExpiryOnly {
+        *r == Rejection::Expired
+    } else {
+        *r == Rejection::Revoked
     }
 }
 

@@ -1,12 +1,13 @@
 //! The live validator nodes of a wall-clock strategy: one scheme per node, built from the
-//! strategy, sharing what the strategy shares (a store, a denylist, a key prefix on Redis).
+//! strategy, sharing what the strategy shares (a store, a denylist, a key prefix on Redis,
+//! a table in PostgreSQL).
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use rand::rngs::StdRng;
 
-use super::{REDIS_NODE_POOL, RevokeParams, Strategy, broken, uniform};
+use super::{NODE_POOL, RevokeParams, Strategy, broken, uniform};
 use crate::clock::{Clock, SystemClock};
 use crate::denylist::{
     MemoryDenylist, PolledDenylist, PushedDenylist, RedisDenylist, RedisPushedDenylist,
@@ -15,11 +16,11 @@ use crate::scheme::jwt::JwtKeys;
 use crate::scheme::{
     CachedScheme, JwtScheme, RevocationStrategy, SessionConfig, SessionScheme, TokenScheme,
 };
-use crate::store::{MemoryStore, RedisStore};
-use crate::workload::{Settings, WorkloadResult};
+use crate::store::{MemoryStore, PostgresStore, RedisStore, SessionStore};
+use crate::workload::{Settings, StoreSpec, WorkloadResult};
 
 /// The validator nodes of one wall-clock strategy.
-pub(super) struct Cluster {
+pub(super) struct Nodes {
     /// One scheme per node; node 0 also issues and revokes.
     pub(super) nodes: Vec<Arc<dyn TokenScheme>>,
     /// The staleness window, if the strategy has one.
@@ -30,16 +31,17 @@ pub(super) struct Cluster {
     pub(super) phase: Option<Duration>,
 }
 
-impl Cluster {
+impl Nodes {
+    /// The `k` nodes of `strategy`; `server` is the store a strategy on a server uses.
     pub(super) fn build(
         strategy: Strategy,
         opts: &Settings,
         p: &RevokeParams,
         keys: Option<&Arc<JwtKeys>>,
-        redis: Option<&str>,
+        server: Option<&StoreSpec>,
         k: usize,
         rng: &mut StdRng,
-    ) -> WorkloadResult<Cluster> {
+    ) -> WorkloadResult<Nodes> {
         let clock: Arc<dyn Clock> = Arc::new(SystemClock);
         let session = || -> Arc<dyn TokenScheme> {
             Arc::new(SessionScheme::new(
@@ -58,7 +60,7 @@ impl Cluster {
             )))
         };
         let spawn_err = |e: std::io::Error| broken(strategy, format!("cannot start thread: {e}"));
-        let plain = |nodes| Cluster {
+        let plain = |nodes| Nodes {
             nodes,
             window: None,
             stagger: None,
@@ -69,7 +71,7 @@ impl Cluster {
             Strategy::SessionCache => {
                 let central = session();
                 let ttl = p.cache_ttl;
-                Cluster {
+                Nodes {
                     nodes: (0..k)
                         .map(|_| {
                             Arc::new(CachedScheme::new(central.clone(), ttl, clock.clone()))
@@ -104,7 +106,7 @@ impl Cluster {
                         PolledDenylist::with_phase(central.clone(), p, first).map_err(spawn_err)?;
                     nodes.push(jwt(RevocationStrategy::CentralDenylist(Arc::new(d)))?);
                 }
-                Cluster {
+                Nodes {
                     nodes,
                     window: Some(p),
                     stagger: None,
@@ -117,29 +119,61 @@ impl Cluster {
                     "runs on the virtual clock, not as a cluster",
                 ));
             }
+            Strategy::SessionCentralPostgres => {
+                let url = server
+                    .and_then(StoreSpec::url)
+                    .ok_or_else(|| broken(strategy, "no PostgreSQL store selected"))?;
+                let first = PostgresStore::connect(url)?.with_pool_size(NODE_POOL);
+                let table = first.table().to_owned();
+                let mut stores = vec![first];
+                for _ in 1..k {
+                    stores.push(
+                        PostgresStore::connect_with_table(url, &table)?
+                            .with_pool_size(NODE_POOL)
+                            .with_cleanup_on_drop(false),
+                    );
+                }
+                plain(session_nodes(stores))
+            }
             Strategy::SessionCentralRedis
             | Strategy::JwtDenylistCentralRedis
             | Strategy::JwtDenylistPushedRedis
             | Strategy::JwtDenylistPolledRedis => {
-                let url = redis.ok_or_else(|| broken(strategy, "no Redis store selected"))?;
-                return redis_cluster(strategy, p, url, k, &jwt, rng);
+                let url = server
+                    .and_then(StoreSpec::url)
+                    .ok_or_else(|| broken(strategy, "no Redis store selected"))?;
+                return redis_nodes(strategy, p, url, k, &jwt, rng);
             }
         })
     }
 }
 
+/// One session node per store (on the system clock); the stores share their records.
+fn session_nodes<S: SessionStore>(stores: Vec<S>) -> Vec<Arc<dyn TokenScheme>> {
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    stores
+        .into_iter()
+        .map(|store| {
+            Arc::new(SessionScheme::new(
+                store,
+                SessionConfig::default(),
+                clock.clone(),
+            )) as Arc<dyn TokenScheme>
+        })
+        .collect()
+}
+
 /// The nodes of a Redis strategy: node 0 owns the key prefix (and deletes it when dropped),
 /// the others connect to the same prefix with pools of their own.
-fn redis_cluster(
+fn redis_nodes(
     strategy: Strategy,
     p: &RevokeParams,
     url: &str,
     k: usize,
     jwt: &dyn Fn(RevocationStrategy) -> WorkloadResult<Arc<dyn TokenScheme>>,
     rng: &mut StdRng,
-) -> WorkloadResult<Cluster> {
-    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-    let plain = |nodes| Cluster {
+) -> WorkloadResult<Nodes> {
+    let plain = |nodes| Nodes {
         nodes,
         window: None,
         stagger: None,
@@ -157,28 +191,17 @@ fn redis_cluster(
     };
     Ok(match strategy {
         Strategy::SessionCentralRedis => {
-            let first = RedisStore::connect(url)?.with_pool_size(REDIS_NODE_POOL);
+            let first = RedisStore::connect(url)?.with_pool_size(NODE_POOL);
             let prefix = first.prefix().to_owned();
             let mut stores = vec![first];
             for _ in 1..k {
                 stores.push(
                     RedisStore::connect_with_prefix(url, &prefix)?
-                        .with_pool_size(REDIS_NODE_POOL)
+                        .with_pool_size(NODE_POOL)
                         .with_cleanup_on_drop(false),
                 );
             }
-            plain(
-                stores
-                    .into_iter()
-                    .map(|store| {
-                        Arc::new(SessionScheme::new(
-                            store,
-                            SessionConfig::default(),
-                            clock.clone(),
-                        )) as Arc<dyn TokenScheme>
-                    })
-                    .collect(),
-            )
+            plain(session_nodes(stores))
         }
         Strategy::JwtDenylistCentralRedis => plain(
             denylists()?
@@ -205,7 +228,7 @@ fn redis_cluster(
                 node.refresh()?;
                 nodes.push(jwt(RevocationStrategy::CentralDenylist(Arc::new(node)))?);
             }
-            Cluster {
+            Nodes {
                 nodes,
                 window: Some(p),
                 stagger: None,

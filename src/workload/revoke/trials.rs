@@ -10,9 +10,9 @@ use std::time::{Duration, Instant};
 use rand::rngs::StdRng;
 
 use super::TrialClock;
-use super::nodes::Cluster;
+use super::nodes::Nodes;
 use super::{
-    CONCURRENT_TRIALS, MAX_CONSECUTIVE_ERRORS, REDIS_SETTLE, REQUEST_GAP, Ran, RevokeParams,
+    CONCURRENT_TRIALS, MAX_CONSECUTIVE_ERRORS, REMOTE_SETTLE, REQUEST_GAP, Ran, RevokeParams,
     Strategy, broken, uniform,
 };
 use crate::claims::ClaimSet;
@@ -182,30 +182,30 @@ fn sleep_until(at: Instant) {
     }
 }
 
-/// Trials per round of `cluster`: [`CONCURRENT_TRIALS`] when it has a staleness window
+/// Trials per round of `fleet`: [`CONCURRENT_TRIALS`] when it has a staleness window
 /// (so the rounds overlap their waits), else one.
-fn round_size(cluster: &Cluster) -> usize {
-    if cluster.window.is_some() {
+fn round_size(fleet: &Nodes) -> usize {
+    if fleet.window.is_some() {
         CONCURRENT_TRIALS
     } else {
         1
     }
 }
 
-/// Runs the trials of a wall-clock strategy on its cluster's nodes, in rounds.
+/// Runs the trials of a wall-clock strategy on its nodes, in rounds.
 pub(super) fn run_wall(
     strategy: Strategy,
-    cluster: &Cluster,
+    fleet: &Nodes,
     p: &RevokeParams,
     remote: &Remote,
     rng: &mut StdRng,
 ) -> WorkloadResult<Ran> {
-    let k = cluster.nodes.len();
+    let k = fleet.nodes.len();
     let board = Arc::new(Board::default());
     let (exited_tx, exited_rx) = mpsc::channel::<usize>();
     let mut handles: Vec<Option<JoinHandle<()>>> = Vec::with_capacity(k);
     let mut spawn_error = None;
-    for (i, node) in cluster.nodes.iter().enumerate() {
+    for (i, node) in fleet.nodes.iter().enumerate() {
         let (node, board, exited) = (node.clone(), board.clone(), exited_tx.clone());
         let spawned = std::thread::Builder::new()
             .name(format!("revoke-node-{i}"))
@@ -222,7 +222,7 @@ pub(super) fn run_wall(
         }
     }
 
-    let window = cluster.window.unwrap_or(Duration::ZERO);
+    let window = fleet.window.unwrap_or(Duration::ZERO);
     let bound = window * 10 + Duration::from_secs(5);
     let mut latencies = Vec::with_capacity(p.trials);
     let mut errors = 0u64;
@@ -234,10 +234,10 @@ pub(super) fn run_wall(
                 errors += (p.trials - done) as u64;
                 break;
             }
-            let m = round_size(cluster).min(p.trials - done);
+            let m = round_size(fleet).min(p.trials - done);
             done += m;
             let mut why = None;
-            for outcome in wall_round(strategy, cluster, &board, bound, m, rng) {
+            for outcome in wall_round(strategy, fleet, &board, bound, m, rng) {
                 match outcome {
                     Ok(ns) => latencies.push(ns),
                     Err(e) => {
@@ -264,7 +264,7 @@ pub(super) fn run_wall(
                 }
                 // Subscribers dial again every 100 ms and pollers refresh within P:
                 // give them that long before the next round.
-                std::thread::sleep(window + REDIS_SETTLE);
+                std::thread::sleep(window + REMOTE_SETTLE);
             }
         }
     }
@@ -295,10 +295,10 @@ pub(super) fn run_wall(
     Ok(Ran {
         strategy,
         clock: TrialClock::Wall,
-        window: cluster.window,
+        window: fleet.window,
         latencies_ns: latencies,
         errors,
-        probe: cluster.nodes[0].clone(),
+        probe: fleet.nodes[0].clone(),
     })
 }
 
@@ -307,14 +307,14 @@ pub(super) fn run_wall(
 /// trial's latency in nanoseconds, or why it failed.
 fn wall_round(
     strategy: Strategy,
-    cluster: &Cluster,
+    fleet: &Nodes,
     board: &Board,
     bound: Duration,
     m: usize,
     rng: &mut StdRng,
 ) -> Vec<Result<f64, String>> {
-    let k = cluster.nodes.len();
-    let issuer = cluster.nodes[0].as_ref();
+    let k = fleet.nodes.len();
+    let issuer = fleet.nodes[0].as_ref();
     let mut tokens = Vec::with_capacity(m);
     for _ in 0..m {
         match issuer.issue(&claims(ClaimSet::Typical, rng)) {
@@ -328,7 +328,7 @@ fn wall_round(
         .map(|token| Trial {
             token,
             starts: (0..k)
-                .map(|_| started + cluster.stagger.map_or(Duration::ZERO, |w| uniform(rng, w)))
+                .map(|_| started + fleet.stagger.map_or(Duration::ZERO, |w| uniform(rng, w)))
                 .collect(),
             first_ok: (0..k).map(|_| OnceLock::new()).collect(),
             first_reject: (0..k).map(|_| OnceLock::new()).collect(),
@@ -339,20 +339,20 @@ fn wall_round(
         stop: AtomicBool::new(false),
     });
     board.post(round.clone());
-    let outcome = drive(strategy, cluster, &round, started, bound, rng);
+    let outcome = drive(strategy, fleet, &round, started, bound, rng);
     round.stop.store(true, Ordering::SeqCst);
     outcome
 }
 
 fn drive(
     strategy: Strategy,
-    cluster: &Cluster,
+    fleet: &Nodes,
     round: &Round,
     started: Instant,
     bound: Duration,
     rng: &mut StdRng,
 ) -> Vec<Result<f64, String>> {
-    let k = cluster.nodes.len();
+    let k = fleet.nodes.len();
     let trials = &round.trials;
     let settled = wait_until(started + bound, || {
         trials
@@ -364,7 +364,7 @@ fn drive(
     let warm_at = Instant::now();
     let mut plan: Vec<(Instant, usize)> = (0..trials.len())
         .map(|j| {
-            let at = match (cluster.stagger, cluster.phase) {
+            let at = match (fleet.stagger, fleet.phase) {
                 (Some(w), _) => started + w,
                 (None, Some(p)) => warm_at + uniform(rng, p),
                 (None, None) => warm_at,
@@ -384,7 +384,7 @@ fn drive(
         } else {
             sleep_until(at);
             let t0 = Instant::now();
-            match cluster.nodes[0].revoke(&trial.token) {
+            match fleet.nodes[0].revoke(&trial.token) {
                 Ok(()) => Ok(t0),
                 Err(e) => Err(format!("revoke: {e}")),
             }

@@ -186,7 +186,7 @@ fn config(sliding: bool) -> SessionConfig {
 }
 
 impl SessionFixture {
-    /// Stores holding `live_sessions` sessions each (waiting for a Redis that is away).
+    /// Stores holding `live_sessions` sessions each (waiting for a server that is away).
     pub(super) fn build(
         store: &StoreSpec,
         opts: &Settings,
@@ -194,7 +194,7 @@ impl SessionFixture {
     ) -> WorkloadResult<SessionFixture> {
         let spec = SchemeSpec::Session(store.clone());
         let id = spec.id();
-        let remote = Remote::for_spec(&spec);
+        let remote = Remote::for_spec(&spec)?;
         let server = ServerCpu::new(&remote, opts)?;
         let clock: Arc<dyn Clock> = Arc::new(CoarseClock);
         let connect = |config: SessionConfig| {

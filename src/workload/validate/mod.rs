@@ -14,12 +14,14 @@
 //! from the same rounds, so a budget always agrees with the table it summarises. The rows
 //! of the other crypto backend come from a child process, with rounds of their own.
 //!
-//! A session store outside the process (`session-redis`) gets the same rows. Their wall time
-//! includes the round trip to the server, their `cpu` is this client thread's CPU only, and
-//! `server_cpu_ns_per_op` adds the server's side ([`server`]). A lookup that fails because
-//! the server is unreachable is refused by the scheme (fail closed) and counted in the row's
-//! `errors`; the workload then waits for the server (see [`super::outage`]) and gives up
-//! with an error naming it if it does not come back.
+//! A session store outside the process (`session-redis`, `session-postgres`) gets the same
+//! rows. Their wall time includes the round trip to the server, their `cpu` is this client
+//! thread's CPU only, and `server_cpu_ns_per_op` adds the server's side (`server`: the
+//! growth of the server's own CPU over a counted run, through its
+//! [`ServerProbe`](crate::store::ServerProbe)). A lookup that fails because the server is
+//! unreachable is refused by the scheme (fail closed) and counted in the row's `errors`;
+//! the workload then waits for the server (see [`super::outage`]) and gives up with an
+//! error naming it if it does not come back.
 
 mod fixtures;
 mod server;

@@ -1,35 +1,27 @@
-//! How a [`SessionRecord`] is written in a Redis string: a compact binary layout, version 1.
+//! How a [`SessionRecord`] is written where a networked store keeps it (a Redis string, a
+//! PostgreSQL `bytea`): one compact binary layout, version 1.
 //!
 //! ```text
 //! offset  size  field
 //!      0     1  version (1)
 //!      1     8  created_ms            u64, big-endian
-//!      9     8  last_seen_ms          u64, big-endian   } what `touch` rewrites in place
-//!     17     8  idle_deadline_ms      u64, big-endian   } (SETRANGE 9, 16 bytes)
+//!      9     8  last_seen_ms          u64, big-endian   } what a touch rewrites in place
+//!     17     8  idle_deadline_ms      u64, big-endian   } ([`TOUCH_AT`], 16 bytes)
 //!     25     8  absolute_deadline_ms  u64, big-endian
 //!     33     …  csrf_token, user_id: each a length (LEB128) then UTF-8 bytes;
 //!               roles: a count (LEB128), then each role as above;
 //!               profile: a count, then each key and value as above, in key order.
 //! ```
 //!
-//! The four times sit at fixed offsets, so the Lua scripts (`scripts`) read the deadlines and
-//! rewrite `last_seen_ms` and `idle_deadline_ms` with `string.sub` and `SETRANGE`, without
-//! parsing anything; big-endian keeps the byte order that of the numbers.
-//!
-//! Why not JSON (the format before): a lookup decoded 357 bytes of JSON for typical claims,
-//! and the touch and rename scripts rewrote fields found by pattern matching. The binary
-//! record of the same session is 183 bytes, and Redis holds 296 bytes for its key
-//! (`MEMORY USAGE`) against 488 for the JSON one; minimal claims 99 B / 216 B (JSON 254 B /
-//! 424 B), large 1 038 B / 1 384 B (JSON 1 302 B / 1 640 B). Redis 7.0.15, measured
-//! 2026-12-01 with `tokenbench issue --scheme session --claims C --store redis://...` and
-//! `redis-cli memory usage`; the size workload reports the same figure per run.
+//! The four times sit at fixed offsets, so a server rewrites `last_seen_ms` and
+//! `idle_deadline_ms` without parsing anything (Redis's Lua scripts with `SETRANGE`,
+//! PostgreSQL with `overlay(... placing int8send(...))`); big-endian keeps the byte order
+//! that of the numbers. Sizes against the JSON record it replaced are in the README.
 //!
 //! Decoding is fail closed: anything that is not exactly a version-1 record (a JSON record
 //! written by an older tokenbench, a truncated value, a length running past the end, bytes
 //! left over, invalid UTF-8) is [`StoreError::Corrupt`] with the reason, never a panic; a
-//! corrupt record is a refused credential. Old JSON records are refused, not read: sessions
-//! live hours at most, and every run writes under its own key prefix, so none outlives an
-//! upgrade worth honouring.
+//! corrupt record is a refused credential.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -38,13 +30,13 @@ use crate::claims::Claims;
 use crate::store::{SessionRecord, SessionView, StoreError, StoreResult};
 
 /// First byte of a version-1 record. JSON records (the format before) start with `{`.
-pub(super) const VERSION: u8 = 1;
+pub(crate) const VERSION: u8 = 1;
 
 /// Bytes before the variable part: the version and the four times.
-pub(super) const HEADER: usize = 33;
+pub(crate) const HEADER: usize = 33;
 
 /// The record as stored.
-pub(super) fn encode(record: &SessionRecord) -> Vec<u8> {
+pub(crate) fn encode(record: &SessionRecord) -> Vec<u8> {
     let c = &record.claims;
     let strings = record.csrf_token.len()
         + c.user_id.len()
@@ -78,9 +70,12 @@ pub(super) fn encode(record: &SessionRecord) -> Vec<u8> {
     out
 }
 
-/// `last_seen_ms` then `idle_deadline_ms` as stored: the 16 bytes `touch` writes at
-/// offset 9.
-pub(super) fn touch_bytes(last_seen_ms: u64, idle_deadline_ms: u64) -> [u8; 16] {
+/// Offset of `last_seen_ms`, followed by `idle_deadline_ms`: the 16 bytes a touch rewrites.
+pub(crate) const TOUCH_AT: usize = 9;
+
+/// `last_seen_ms` then `idle_deadline_ms` as stored: the 16 bytes a touch writes at
+/// [`TOUCH_AT`].
+pub(crate) fn touch_bytes(last_seen_ms: u64, idle_deadline_ms: u64) -> [u8; 16] {
     let mut out = [0; 16];
     out[..8].copy_from_slice(&last_seen_ms.to_be_bytes());
     out[8..].copy_from_slice(&idle_deadline_ms.to_be_bytes());
@@ -88,7 +83,7 @@ pub(super) fn touch_bytes(last_seen_ms: u64, idle_deadline_ms: u64) -> [u8; 16] 
 }
 
 /// The record stored for session `id`, or why `bytes` is not one.
-pub(super) fn decode(id: &str, bytes: &[u8]) -> StoreResult<SessionRecord> {
+pub(crate) fn decode(id: &str, bytes: &[u8]) -> StoreResult<SessionRecord> {
     let mut r = Reader::new(id, bytes)?;
     let (created_ms, last_seen_ms, idle_deadline_ms, absolute_deadline_ms) = r.times();
     let csrf_token: Arc<str> = r.str()?.into();
@@ -106,7 +101,7 @@ pub(super) fn decode(id: &str, bytes: &[u8]) -> StoreResult<SessionRecord> {
 
 /// What `validate` reads of the record stored for `id` (the CSRF token is checked, not
 /// copied).
-pub(super) fn decode_view(id: &str, bytes: &[u8]) -> StoreResult<SessionView> {
+pub(crate) fn decode_view(id: &str, bytes: &[u8]) -> StoreResult<SessionView> {
     let mut r = Reader::new(id, bytes)?;
     let (_, _, idle_deadline_ms, absolute_deadline_ms) = r.times();
     r.str()?;
@@ -117,12 +112,6 @@ pub(super) fn decode_view(id: &str, bytes: &[u8]) -> StoreResult<SessionView> {
         idle_deadline_ms,
         absolute_deadline_ms,
     })
-}
-
-/// A deadline as a `PXAT` argument: Redis refuses 0 and anything beyond `i64::MAX`.
-/// Deadlines already past make Redis drop the record at once, as the trait allows.
-pub(super) fn pxat(deadline_ms: u64) -> u64 {
-    deadline_ms.clamp(1, i64::MAX as u64)
 }
 
 fn put_len(out: &mut Vec<u8>, mut n: usize) {
@@ -273,8 +262,10 @@ mod tests {
 
     #[test]
     fn the_times_sit_where_the_scripts_read_them() {
-        // `SETRANGE key 9` in scripts.rs: last_seen_ms, then idle_deadline_ms.
-        const LAST_SEEN_AT: usize = 9;
+        // `SETRANGE key 9` in the Redis scripts, `overlay(... from 10)` (1-based) in the
+        // PostgreSQL statements: last_seen_ms, then idle_deadline_ms.
+        const LAST_SEEN_AT: usize = TOUCH_AT;
+        assert_eq!(TOUCH_AT, 9);
         let r = record(ClaimSet::Typical);
         let bytes = encode(&r);
         assert_eq!(bytes[0], VERSION);
@@ -345,12 +336,5 @@ mod tests {
         huge.extend_from_slice(&[0; 32]);
         huge.extend_from_slice(&[0xff; 11]);
         assert!(decode("s", &huge).is_err());
-    }
-
-    #[test]
-    fn pxat_stays_in_the_range_redis_accepts() {
-        assert_eq!(pxat(0), 1);
-        assert_eq!(pxat(u64::MAX), i64::MAX as u64);
-        assert_eq!(pxat(1_700_000_000_000), 1_700_000_000_000);
     }
 }
