@@ -187,9 +187,50 @@ pub fn percent(share: f64) -> String {
     }
 }
 
+/// The UTC date and time of a Unix time, `None` past the year 9999.
+fn utc(unix_secs: u64) -> Option<time::OffsetDateTime> {
+    let t = time::OffsetDateTime::from_unix_timestamp(i64::try_from(unix_secs).ok()?).ok()?;
+    (t.year() <= 9999).then_some(t)
+}
+
+/// RFC 3339 in UTC (`2026-11-26T15:07:21Z`) for a Unix time; `None` past the year 9999.
+pub fn rfc3339(unix_secs: u64) -> Option<String> {
+    utc(unix_secs).and_then(|t| {
+        t.format(&time::format_description::well_known::Rfc3339)
+            .ok()
+    })
+}
+
+/// `YYYY-MM-DDTHH-MM-SSZ` for a Unix time, safe in file names on every OS (a time past the
+/// year 9999 is written as its seconds).
+pub fn utc_timestamp(unix_secs: u64) -> String {
+    match utc(unix_secs) {
+        Some(t) => format!(
+            "{:04}-{:02}-{:02}T{:02}-{:02}-{:02}Z",
+            t.year(),
+            u8::from(t.month()),
+            t.day(),
+            t.hour(),
+            t.minute(),
+            t.second()
+        ),
+        None => format!("{unix_secs}s"),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn timestamps_are_utc_calendar_dates() {
+        assert_eq!(utc_timestamp(0), "1970-01-01T00-00-00Z");
+        assert_eq!(rfc3339(1_795_705_641).unwrap(), "2026-11-26T15:07:21Z");
+        assert_eq!(rfc3339(951_782_400).unwrap(), "2000-02-29T00:00:00Z");
+        assert_eq!(rfc3339(253_402_300_799).unwrap(), "9999-12-31T23:59:59Z");
+        assert_eq!(rfc3339(253_402_300_800), None);
+        assert_eq!(utc_timestamp(u64::MAX), format!("{}s", u64::MAX));
+    }
 
     #[test]
     fn durations_parse_and_refuse_nonsense() {

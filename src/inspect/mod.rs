@@ -443,11 +443,7 @@ fn numeric_date(value: &Value) -> Option<i64> {
 
 /// RFC 3339 UTC date of Unix time `secs`, for the years 1970 to 9999.
 fn utc_date(secs: i64) -> Option<String> {
-    const END_OF_9999: i64 = 253_402_300_799;
-    u64::try_from(secs)
-        .ok()
-        .filter(|_| secs <= END_OF_9999)
-        .map(crate::results::rfc3339)
+    u64::try_from(secs).ok().and_then(crate::units::rfc3339)
 }
 
 /// `exp 1796114836 = 2026-12-01T08:47:16Z`: a NumericDate claim with its date.

@@ -279,51 +279,9 @@ fn sanitize_label(label: &str) -> String {
         .collect()
 }
 
-/// `YYYY-MM-DDTHH-MM-SSZ` for a Unix time, safe in file names on every OS.
-pub fn utc_timestamp(unix_secs: u64) -> String {
-    let (y, mo, d, h, mi, s) = civil(unix_secs);
-    format!("{y:04}-{mo:02}-{d:02}T{h:02}-{mi:02}-{s:02}Z")
-}
-
-/// RFC 3339 (`YYYY-MM-DDTHH:MM:SSZ`) for a Unix time.
-pub fn rfc3339(unix_secs: u64) -> String {
-    let (y, mo, d, h, mi, s) = civil(unix_secs);
-    format!("{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{s:02}Z")
-}
-
-/// Gregorian date and time of day for a Unix time (Howard Hinnant's days-to-civil).
-fn civil(unix_secs: u64) -> (i64, u32, u32, u32, u32, u32) {
-    let days = (unix_secs / 86_400) as i64;
-    let rem = unix_secs % 86_400;
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    (
-        y,
-        m,
-        d,
-        (rem / 3600) as u32,
-        (rem % 3600 / 60) as u32,
-        (rem % 60) as u32,
-    )
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn timestamps_are_utc_calendar_dates() {
-        assert_eq!(utc_timestamp(0), "1970-01-01T00-00-00Z");
-        assert_eq!(rfc3339(1_795_705_641), "2026-11-26T15:07:21Z");
-        assert_eq!(rfc3339(951_782_400), "2000-02-29T00:00:00Z");
-    }
 
     #[test]
     fn run_folder_lifecycle() {

@@ -25,9 +25,10 @@ use std::time::{Duration, Instant};
 use crate::clock::{Clock, SystemClock};
 use crate::crypto::CryptoBackend;
 use crate::report::{self, ReportError};
-use crate::results::{Artifact, Meta, ResultsError, RunDir, rfc3339, utc_timestamp};
+use crate::results::{Artifact, Meta, ResultsError, RunDir};
 use crate::scheme::spec::StoreSpec;
 use crate::store::StoreError;
+use crate::units::{rfc3339, utc_timestamp};
 use crate::workload::{Outcome, Progress, Registered, Settings, WorkloadError, summary_csv};
 
 /// Why a run stopped before it finished. A run that stops leaves its `INCOMPLETE` marker
@@ -167,7 +168,7 @@ pub fn execute(plan: &Plan, progress: &dyn Progress) -> Result<Finished, RunErro
         .map_err(RunError::CreateDir)?;
     let mut meta = Meta::collect(
         plan.command_line.clone(),
-        rfc3339(started),
+        rfc3339(started).unwrap_or_else(|| started.to_string()),
         settings.quick,
         settings.seed,
     );
@@ -221,7 +222,8 @@ pub fn execute(plan: &Plan, progress: &dyn Progress) -> Result<Finished, RunErro
         rows.extend(outcome.summary_rows());
     }
     dir.write_bytes(&Artifact::SummaryCsv, summary_csv(&rows).as_bytes())?;
-    meta.finished_utc = Some(rfc3339(SystemClock.now_secs()));
+    let finished = SystemClock.now_secs();
+    meta.finished_utc = Some(rfc3339(finished).unwrap_or_else(|| finished.to_string()));
     dir.write_json(&Artifact::Meta, &meta)?;
     // The measurements are complete and on disk whatever happens to the report, which can
     // be rebuilt from them with `tokenbench report DIR`.

@@ -22,6 +22,7 @@ mod conformance;
 mod http;
 mod inspect;
 mod jwt;
+mod layers;
 mod paseto;
 mod postgres;
 mod redis;

@@ -43,7 +43,7 @@ fn claims_at(now: u64) -> Value {
 }
 
 fn date(secs: u64) -> String {
-    tokenbench::scheme::paseto::claims::rfc3339(secs).unwrap()
+    tokenbench::units::rfc3339(secs).unwrap()
 }
 
 fn scheme(purpose: PasetoPurpose, clock: Arc<ManualClock>) -> PasetoScheme {

@@ -70,12 +70,6 @@ impl PasetoClaims {
     }
 }
 
-/// `secs` (Unix) as RFC 3339 in UTC, e.g. `2026-12-03T08:00:00Z`.
-pub fn rfc3339(secs: u64) -> Option<String> {
-    let t = OffsetDateTime::from_unix_timestamp(i64::try_from(secs).ok()?).ok()?;
-    t.format(&Rfc3339).ok()
-}
-
 /// Unix seconds of an RFC 3339 date (fractions of a second dropped), or why not.
 pub fn unix_secs(date: &str) -> Result<u64, String> {
     let t = OffsetDateTime::parse(date, &Rfc3339).map_err(|e| format!("{date:?}: {e}"))?;
@@ -83,8 +77,8 @@ pub fn unix_secs(date: &str) -> Result<u64, String> {
 }
 
 fn ser_date<S: serde::Serializer>(secs: &u64, s: S) -> Result<S::Ok, S::Error> {
-    let date =
-        rfc3339(*secs).ok_or_else(|| serde::ser::Error::custom("date out of RFC 3339 range"))?;
+    let date = crate::units::rfc3339(*secs)
+        .ok_or_else(|| serde::ser::Error::custom("date out of RFC 3339 range"))?;
     s.serialize_str(&date)
 }
 
