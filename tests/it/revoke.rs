@@ -15,8 +15,8 @@ use tokenbench::measure::Budget;
 use tokenbench::results::schema::ResultFile;
 use tokenbench::scheme::spec::Family;
 use tokenbench::scheme::{
-    CachedScheme, JwtAlg, JwtConfig, JwtScheme, Principal, Rejection, RevocationStrategy,
-    SchemeError, SessionConfig, SessionScheme, TokenScheme,
+    CachedScheme, JwtAlg, JwtConfig, JwtScheme, PasetoPurpose, Principal, Rejection,
+    RevocationStrategy, SchemeError, SessionConfig, SessionScheme, TokenScheme,
 };
 use tokenbench::store::MemoryStore;
 use tokenbench::workload::revoke::{RevokeParams, RevokeResults, Strategy, TrialClock, run};
@@ -88,6 +88,7 @@ fn tiny_run_covers_every_strategy() {
         (opts.revoke.validators, opts.revoke.trials)
     );
     assert_eq!(results.jwt_alg, JwtAlg::HS256);
+    assert_eq!(results.paseto_purpose, Some(PasetoPurpose::Local));
     assert_eq!(results.cache_ttl_ms, 50.0);
     assert_eq!(results.poll_interval_ms, 50.0);
     for s in &results.strategies {
@@ -156,14 +157,26 @@ fn tiny_run_covers_every_strategy() {
         .iter()
         .filter(|s| s.added_cost_lo_ns.is_some())
         .count();
-    assert_eq!(spreads, 4, "every non-baseline strategy has a spread");
+    assert_eq!(spreads, 5, "every non-baseline strategy has a spread");
+    // PASETO revokes as a JWT does: until `exp`, or through a denylist, each against its
+    // own family's baseline.
+    let paseto_expiry = results.strategy(Strategy::PasetoExpiryOnly).unwrap();
+    assert_eq!(paseto_expiry.family, Family::Paseto);
+    assert_eq!(paseto_expiry.clock, TrialClock::Virtual);
+    assert!(paseto_expiry.added_cost_lo_ns.is_none(), "a baseline");
+    let paseto_denylist = results.strategy(Strategy::PasetoDenylistCentral).unwrap();
+    assert_eq!(
+        paseto_denylist.strategy.baseline(),
+        Strategy::PasetoExpiryOnly
+    );
+    assert!(paseto_denylist.added_cost_lo_ns.is_some());
     // Five figures per strategy, its window when it has one.
     let windows = results
         .strategies
         .iter()
         .filter(|s| s.window_ms.is_some())
         .count();
-    assert_eq!(rows.len(), 6 * 5 + windows + 2 * spreads);
+    assert_eq!(rows.len(), results.strategies.len() * 5 + windows + 2 * spreads);
     assert!(rows.iter().all(|r| r.workload == "revoke"));
     let p50 = rows
         .iter()

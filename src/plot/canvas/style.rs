@@ -3,8 +3,8 @@
 //! references, limits and the grid.
 
 use crate::results::schema::revoke::Strategy;
-use crate::scheme::JwtAlg;
 use crate::scheme::spec::{SchemeId, StoreKind};
+use crate::scheme::{JwtAlg, PasetoPurpose};
 use plotters::prelude::*;
 
 /// Font family of every text.
@@ -30,7 +30,11 @@ pub(crate) fn scheme_color(id: SchemeId) -> RGBColor {
         SchemeId::Jwt(JwtAlg::RS256) => RED,
         SchemeId::Jwt(JwtAlg::ES256) => GREEN,
         SchemeId::Jwt(JwtAlg::EdDSA) => PURPLE,
-        other => other_color(&other.to_string()),
+        SchemeId::Session(StoreKind::Redis) => YELLOW,
+        SchemeId::Session(StoreKind::RedisCluster) => BROWN,
+        SchemeId::Session(StoreKind::Postgres) => LIGHT_BLUE,
+        SchemeId::Paseto(PasetoPurpose::Public) => LIGHT_ORANGE,
+        SchemeId::Paseto(PasetoPurpose::Local) => LIGHT_GREEN,
     }
 }
 
@@ -50,11 +54,17 @@ pub(crate) fn strategy_color(s: Strategy) -> RGBColor {
         Strategy::JwtDenylistCentralRedis => BROWN,
         Strategy::JwtDenylistPushedRedis => PINK,
         Strategy::JwtDenylistPolledRedis => GREY,
-        // Beyond Tableau 10: the light blue of Tableau 20.
-        Strategy::SessionCentralPostgres => RGBColor(0xa0, 0xcb, 0xe8),
+        // Beyond Tableau 10: the light tones of Tableau 20, as their schemes have.
+        Strategy::SessionCentralPostgres => LIGHT_BLUE,
+        Strategy::PasetoExpiryOnly => LIGHT_ORANGE,
+        Strategy::PasetoDenylistCentral => LIGHT_PURPLE,
     }
 }
 
+const LIGHT_BLUE: RGBColor = RGBColor(0xa0, 0xcb, 0xe8);
+const LIGHT_ORANGE: RGBColor = RGBColor(0xff, 0xbe, 0x7d);
+const LIGHT_GREEN: RGBColor = RGBColor(0x8c, 0xd1, 0x7d);
+const LIGHT_PURPLE: RGBColor = RGBColor(0xd4, 0xa6, 0xc8);
 const YELLOW: RGBColor = RGBColor(0xed, 0xc9, 0x48);
 const BROWN: RGBColor = RGBColor(0x9c, 0x75, 0x5f);
 const PINK: RGBColor = RGBColor(0xff, 0x9d, 0xa7);
@@ -67,20 +77,6 @@ const RED: RGBColor = RGBColor(0xe1, 0x57, 0x59);
 const GREEN: RGBColor = RGBColor(0x59, 0xa1, 0x4f);
 const PURPLE: RGBColor = RGBColor(0xb0, 0x7a, 0xa1);
 
-/// One of the remaining Tableau colours, chosen by a hash of `name`.
-fn other_color(name: &str) -> RGBColor {
-    const OTHERS: [RGBColor; 4] = [
-        RGBColor(0xed, 0xc9, 0x48),
-        RGBColor(0x9c, 0x75, 0x5f),
-        RGBColor(0xff, 0x9d, 0xa7),
-        RGBColor(0x79, 0x70, 0x6e),
-    ];
-    let h = name
-        .bytes()
-        .fold(0usize, |h, b| h.wrapping_mul(31) + b as usize);
-    OTHERS[h % OTHERS.len()]
-}
-
 /// Grey of reference bars.
 pub(crate) const REFERENCE: RGBColor = RGBColor(0xa0, 0xa0, 0xa0);
 /// Red of hard limits.
@@ -92,6 +88,21 @@ pub(super) const GRID: RGBColor = RGBColor(0xe4, 0xe4, 0xe4);
 #[cfg(test)]
 mod strategy_tests {
     use super::*;
+
+    #[test]
+    fn every_scheme_has_its_own_colour() {
+        let ids: Vec<SchemeId> = StoreKind::ALL
+            .into_iter()
+            .map(SchemeId::Session)
+            .chain(JwtAlg::ALL.into_iter().map(SchemeId::Jwt))
+            .chain(PasetoPurpose::ALL.into_iter().map(SchemeId::Paseto))
+            .collect();
+        for (i, a) in ids.iter().enumerate() {
+            for b in &ids[i + 1..] {
+                assert_ne!(scheme_color(*a), scheme_color(*b), "{a} and {b}");
+            }
+        }
+    }
 
     #[test]
     fn every_strategy_has_its_own_colour() {

@@ -9,7 +9,7 @@ use crate::report::checks::{Check, Severity};
 use crate::report::document::Document;
 use crate::report::verdicts::{self, Verdict, cpu};
 use crate::results::schema::http::{HttpProtocol, HttpResults, HttpRow, Transport};
-use crate::results::schema::revoke::{RevokeResults, Strategy};
+use crate::results::schema::revoke::RevokeResults;
 use crate::results::schema::size::SizeResults;
 use crate::results::schema::validate::{ValidateResults, ValidateRow};
 use crate::units;
@@ -100,7 +100,7 @@ fn revocation(run: &Run) -> Option<String> {
         .iter()
         .filter(|s| s.latency.samples > 0)
         .map(|s| {
-            let how = if s.strategy == Strategy::JwtExpiryOnly {
+            let how = if s.strategy.is_expiry_only() {
                 format!("median {} (until `exp`)", units::ns(s.latency.median_ns))
             } else {
                 format!("p99 {}", units::ns(s.latency.p99_ns))

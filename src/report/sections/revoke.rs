@@ -9,11 +9,8 @@ use crate::report::checks::{Check, WIDE_SPREAD};
 use crate::report::document::Document;
 use crate::report::verdicts;
 use crate::report::{Run, WorkloadReport};
-use crate::results::schema::revoke::{AddedCost, RevokeResults, Strategy};
+use crate::results::schema::revoke::{AddedCost, RevokeResults};
 use crate::units;
-
-/// The revoke strategies the others' added cost is measured against.
-const BASELINES: [Strategy; 2] = [Strategy::SessionCentral, Strategy::JwtExpiryOnly];
 
 impl WorkloadReport for RevokeResults {
     const HEADING: &'static str = "Revoke: how long a revoked token lives on";
@@ -131,7 +128,7 @@ fn section(r: &RevokeResults, charts: &[Rendered], doc: &mut Document) {
                     lat(s.latency.p99_ns),
                     lat(s.latency.max_ns),
                     units::ns(s.validate_cost.median()),
-                    if BASELINES.contains(&s.strategy) {
+                    if s.strategy.baseline() == s.strategy {
                         "baseline".to_owned()
                     } else {
                         verdicts::revocation::added_text(s)

@@ -5,7 +5,7 @@
 use super::{Judgement, Row, Verdict};
 use crate::report::Run;
 use crate::results::schema::revoke::{AddedCost, RevokeResults, Strategy, StrategyResult};
-use crate::scheme::spec::SchemeId;
+use crate::scheme::spec::{Family, SchemeId};
 use crate::units;
 
 /// Row 5: expiry-only must keep a token alive at least this many times longer (median)
@@ -77,16 +77,23 @@ pub fn cell(run: &Run, scheme: SchemeId) -> Option<String> {
         }
         return (!parts.is_empty()).then(|| parts.join("; "));
     }
-    if scheme != SchemeId::Jwt(r.jwt_alg) {
-        return Some(format!(
-            "strategies run on `{}` only",
-            SchemeId::Jwt(r.jwt_alg)
-        ));
+    // The self-contained family's strategies ran on one scheme of it.
+    let ran_on = match scheme.family() {
+        Family::Paseto => r.paseto_purpose.map(SchemeId::Paseto),
+        _ => Some(SchemeId::Jwt(r.jwt_alg)),
+    };
+    match ran_on {
+        Some(on) if on != scheme => return Some(format!("strategies run on `{on}` only")),
+        None => return Some("not measured".to_owned()),
+        Some(_) => {}
     }
+    let mine = |s: &&StrategyResult| s.family == scheme.family() && s.latency.samples > 0;
     let mut parts = Vec::new();
     if let Some(e) = r
-        .strategy(Strategy::JwtExpiryOnly)
-        .filter(|s| s.latency.samples > 0)
+        .strategies
+        .iter()
+        .filter(mine)
+        .find(|s| s.strategy.is_expiry_only())
     {
         parts.push(format!(
             "no revocation: median {} ({} lifetime)",
@@ -97,11 +104,14 @@ pub fn cell(run: &Run, scheme: SchemeId) -> Option<String> {
     for s in r
         .strategies
         .iter()
-        .filter(|s| s.strategy.is_denylist() && s.latency.samples > 0)
+        .filter(mine)
+        .filter(|s| s.strategy.is_denylist())
     {
         parts.push(format!(
             "{} p99 {}, per request {}",
-            s.strategy.name().trim_start_matches("jwt-"),
+            s.strategy
+                .name()
+                .trim_start_matches(&format!("{}-", scheme.family().name())),
             units::ns(s.latency.p99_ns),
             added_text(s)
         ));
@@ -128,7 +138,13 @@ pub fn judge(revoke: Option<&RevokeResults>) -> Judgement {
     let mut fast = Vec::new();
     let mut notes = Vec::new();
     let mut borderline = Vec::new();
-    for s in r.strategies.iter().filter(|s| s.strategy.is_denylist()) {
+    // The article's claim is about JWTs: its JWT strategies decide (PASETO's are shown in
+    // their own columns).
+    for s in r
+        .strategies
+        .iter()
+        .filter(|s| s.strategy.is_denylist() && s.family == Family::Jwt)
+    {
         if s.latency.samples == 0 {
             notes.push(format!("{}: no trial succeeded", s.strategy));
             continue;

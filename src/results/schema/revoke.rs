@@ -6,8 +6,8 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use super::{ResultFile, SummaryRow};
 use crate::measure::Measurement;
 use crate::measure::stats::Summary;
-use crate::scheme::JwtAlg;
 use crate::scheme::spec::{Family, StoreKind};
+use crate::scheme::{JwtAlg, PasetoPurpose};
 use crate::units;
 
 /// Results of the revoke workload: the on-disk schema of `revoke.json`.
@@ -28,6 +28,9 @@ pub struct RevokeResults {
     pub jwt_lifetime_s: f64,
     /// Signature algorithm of every JWT strategy.
     pub jwt_alg: JwtAlg,
+    /// Purpose of every PASETO strategy (absent in files written before PASETO).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub paseto_purpose: Option<PasetoPurpose>,
     /// One entry per strategy run, sessions first.
     pub strategies: Vec<StrategyResult>,
 }
@@ -141,7 +144,9 @@ impl ResultFile for RevokeResults {
     const FILE: &'static str = "revoke";
     /// 2: every strategy's cost in the same interleaved rounds, the added cost with its
     /// per-round spread (`added_cost_lo_ns`, `added_cost_hi_ns`).
-    const VERSION: u32 = 2;
+    /// 3: PASETO strategies (`paseto-expiry-only`, `paseto-denylist-central`) and the
+    /// purpose they ran on (`paseto_purpose`).
+    const VERSION: u32 = 3;
 
     /// One line per strategy with failed trials (e.g. Redis unreachable during a trial), for
     /// the end of a run; empty when none failed.
@@ -221,17 +226,23 @@ pub enum Strategy {
     JwtDenylistPolledRedis,
     /// Sessions in PostgreSQL, looked up on every request by every node.
     SessionCentralPostgres,
+    /// PASETOs without revocation: valid until `exp`.
+    PasetoExpiryOnly,
+    /// PASETOs checked against one shared denylist on every request.
+    PasetoDenylistCentral,
 }
 
 impl Strategy {
     /// The in-process strategies, in report order: run whatever the stores (see [`Strategy::EVERY`]).
-    pub const ALL: [Strategy; 6] = [
+    pub const ALL: [Strategy; 8] = [
         Strategy::SessionCentral,
         Strategy::SessionCache,
         Strategy::JwtExpiryOnly,
         Strategy::JwtDenylistCentral,
         Strategy::JwtDenylistPushed,
         Strategy::JwtDenylistPolled,
+        Strategy::PasetoExpiryOnly,
+        Strategy::PasetoDenylistCentral,
     ];
 
     /// The strategies whose shared state is on a Redis server, in report order; run when
@@ -244,7 +255,7 @@ impl Strategy {
     ];
 
     /// Every strategy, in-process and on a server, in report order (sessions first).
-    pub const EVERY: [Strategy; 11] = [
+    pub const EVERY: [Strategy; 13] = [
         Strategy::SessionCentral,
         Strategy::SessionCache,
         Strategy::SessionCentralRedis,
@@ -256,11 +267,19 @@ impl Strategy {
         Strategy::JwtDenylistCentralRedis,
         Strategy::JwtDenylistPushedRedis,
         Strategy::JwtDenylistPolledRedis,
+        Strategy::PasetoExpiryOnly,
+        Strategy::PasetoDenylistCentral,
     ];
 
-    /// True for the JWT denylist strategies (every JWT strategy but expiry-only).
+    /// True for a self-contained token's strategies that revoke through a denylist (every
+    /// one but expiry-only).
     pub fn is_denylist(self) -> bool {
-        self.family() == Family::Jwt && self != Strategy::JwtExpiryOnly
+        self.family() != Family::Session && !self.is_expiry_only()
+    }
+
+    /// True for the strategies of tokens that cannot be revoked: valid until `exp`.
+    pub fn is_expiry_only(self) -> bool {
+        matches!(self, Strategy::JwtExpiryOnly | Strategy::PasetoExpiryOnly)
     }
 
     /// True when the strategy's shared state is on a Redis server.
@@ -298,6 +317,8 @@ impl Strategy {
             Strategy::JwtDenylistPushedRedis => "jwt-denylist-pushed-redis",
             Strategy::JwtDenylistPolledRedis => "jwt-denylist-polled-redis",
             Strategy::SessionCentralPostgres => "session-central-postgres",
+            Strategy::PasetoExpiryOnly => "paseto-expiry-only",
+            Strategy::PasetoDenylistCentral => "paseto-denylist-central",
         }
     }
 
@@ -308,6 +329,7 @@ impl Strategy {
             | Strategy::SessionCache
             | Strategy::SessionCentralRedis
             | Strategy::SessionCentralPostgres => Family::Session,
+            Strategy::PasetoExpiryOnly | Strategy::PasetoDenylistCentral => Family::Paseto,
             _ => Family::Jwt,
         }
     }
@@ -316,7 +338,8 @@ impl Strategy {
     pub fn baseline(self) -> Strategy {
         match self.family() {
             Family::Session => Strategy::SessionCentral,
-            Family::Jwt | Family::Paseto => Strategy::JwtExpiryOnly,
+            Family::Jwt => Strategy::JwtExpiryOnly,
+            Family::Paseto => Strategy::PasetoExpiryOnly,
         }
     }
 }

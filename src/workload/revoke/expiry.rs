@@ -1,5 +1,5 @@
-//! `jwt-expiry-only` on a virtual clock: the token cannot be revoked, so its window is its
-//! remaining lifetime, stepped through in virtual seconds.
+//! `jwt-expiry-only` and `paseto-expiry-only` on a virtual clock: the token cannot be
+//! revoked, so its window is its remaining lifetime, stepped through in virtual seconds.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -11,30 +11,24 @@ use super::{
 };
 use crate::claims::ClaimSet;
 use crate::clock::{Clock, ManualClock, SystemClock};
-use crate::scheme::jwt::JwtKeys;
-use crate::scheme::{JwtScheme, Rejection, RevocationStrategy, SchemeError, TokenScheme};
+use crate::scheme::spec::SchemeKeys;
+use crate::scheme::{Rejection, RevocationStrategy, SchemeError, TokenScheme};
 use crate::workload::{Settings, claims};
 
-/// `jwt-expiry-only` on a virtual clock: the window is the token's remaining lifetime.
+/// An expiry-only strategy on a virtual clock: the window is the token's remaining lifetime.
 pub(super) fn run_expiry_only(
+    strategy: Strategy,
     opts: &Settings,
     p: &RevokeParams,
-    keys: &Arc<JwtKeys>,
+    keys: &SchemeKeys,
     k: usize,
     rng: &mut StdRng,
 ) -> Ran {
     let config = opts.jwt_config();
 
     let clock = Arc::new(ManualClock::starting_now());
-    let nodes: Vec<JwtScheme> = (0..k)
-        .map(|_| {
-            JwtScheme::with_keys(
-                keys.clone(),
-                config.clone(),
-                RevocationStrategy::None,
-                clock.clone(),
-            )
-        })
+    let nodes: Vec<Arc<dyn TokenScheme>> = (0..k)
+        .map(|_| keys.build(config.clone(), RevocationStrategy::None, clock.clone()))
         .collect();
     // `exp` is `iat` plus whole seconds.
     let lifetime = Duration::from_secs(config.lifetime.as_secs());
@@ -61,23 +55,18 @@ pub(super) fn run_expiry_only(
     }
 
     Ran {
-        strategy: Strategy::JwtExpiryOnly,
+        strategy,
         clock: TrialClock::Virtual,
         window: Some(lifetime),
         latencies_ns: latencies,
         errors,
         // The cost is measured on the system clock, like every other strategy's.
-        probe: Arc::new(JwtScheme::with_keys(
-            keys.clone(),
-            config,
-            RevocationStrategy::None,
-            Arc::new(SystemClock),
-        )),
+        probe: keys.build(config, RevocationStrategy::None, Arc::new(SystemClock)),
     }
 }
 
 fn virtual_trial(
-    nodes: &[JwtScheme],
+    nodes: &[Arc<dyn TokenScheme>],
     clock: &ManualClock,
     lifetime: Duration,
     max_steps: u64,

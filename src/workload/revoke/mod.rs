@@ -127,9 +127,8 @@ use crate::measure::Measurement;
 use crate::measure::stats::Summary;
 use crate::results::schema::ResultFile;
 use crate::scheme::Rejection;
-use crate::scheme::jwt::JwtKeys;
-use crate::scheme::spec::Family;
-use crate::scheme::{JwtAlg, TokenScheme};
+use crate::scheme::spec::{Family, SchemeKeys, SchemeSpec};
+use crate::scheme::{JwtAlg, PasetoPurpose, TokenScheme};
 use crate::units::parse_duration;
 
 /// Pause of each validator node between two requests.
@@ -152,6 +151,10 @@ const VIRTUAL_STEP: Duration = Duration::from_secs(1);
 
 /// The JWT algorithm of every JWT strategy.
 const JWT_ALG: JwtAlg = JwtAlg::HS256;
+
+/// The PASETO purpose of every PASETO strategy: like HS256, the one with the cheapest
+/// verification (a MAC, no signature), so the strategy's own cost stands out.
+const PASETO_PURPOSE: PasetoPurpose = PasetoPurpose::Local;
 
 /// Random stream of this workload (`Settings::rng`); each strategy adds its index.
 const RNG_STREAM: u64 = 0x7265_766f_6b65_0000;
@@ -254,18 +257,27 @@ pub fn run(
         .filter(|s| opts.families.contains(&s.family()) && (!s.is_remote() || server(*s).is_some()))
         .collect();
     let k = p.validators.max(1);
-    let keys = if strategies.iter().any(|s| s.family() == Family::Jwt) {
-        Some(Arc::new(JwtKeys::generate(JWT_ALG)?))
-    } else {
-        None
-    };
+    // One issuer per self-contained family, its keys shared by every node of its strategies.
+    let mut keys: Vec<(Family, SchemeKeys)> = Vec::new();
+    for (family, spec) in [
+        (Family::Jwt, SchemeSpec::Jwt(JWT_ALG)),
+        (Family::Paseto, SchemeSpec::Paseto(PASETO_PURPOSE)),
+    ] {
+        if strategies.iter().any(|s| s.family() == family)
+            && let Some(k) = SchemeKeys::generate(&spec)?
+        {
+            keys.push((family, k));
+        }
+    }
+    let keys_of = |s: Strategy| keys.iter().find(|(f, _)| *f == s.family()).map(|(_, k)| k);
 
     progress.start("revoke", strategies.len() as u64);
     let mut ran = Vec::with_capacity(strategies.len());
     for (index, &strategy) in strategies.iter().enumerate() {
         let mut rng = opts.rng(RNG_STREAM + index as u64);
-        ran.push(match (strategy, &keys) {
-            (Strategy::JwtExpiryOnly, Some(keys)) => run_expiry_only(opts, p, keys, k, &mut rng),
+        let keys = keys_of(strategy);
+        ran.push(match (strategy.is_expiry_only(), keys) {
+            (true, Some(keys)) => run_expiry_only(strategy, opts, p, keys, k, &mut rng),
             (_, keys) => {
                 let store = server(strategy);
                 let remote = match store {
@@ -274,7 +286,7 @@ pub fn run(
                 };
                 let nodes = remote
                     .retry(&format!("revoke {}: connecting", strategy.name()), || {
-                        Nodes::build(strategy, opts, p, keys.as_ref(), store, k, &mut rng)
+                        Nodes::build(strategy, opts, p, keys, store, k, &mut rng)
                     })?;
                 run_wall(strategy, &nodes, p, &remote, &mut rng)?
             }
@@ -333,6 +345,7 @@ pub fn run(
         poll_interval_ms: p.poll_interval.as_secs_f64() * 1e3,
         jwt_lifetime_s: opts.jwt_lifetime.as_secs_f64(),
         jwt_alg: JWT_ALG,
+        paseto_purpose: keys_of(Strategy::PasetoExpiryOnly).map(|_| PASETO_PURPOSE),
         strategies: results,
     })
 }
@@ -350,11 +363,12 @@ fn retry_on_each<T>(
 }
 
 /// The refusal a node of `strategy` must give once the revocation has reached it: a
-/// session is deleted (unknown, whichever store held it), a JWT expires or is denylisted.
+/// session is deleted (unknown, whichever store held it), a self-contained token expires or
+/// is denylisted.
 fn expected(strategy: Strategy, r: &Rejection) -> bool {
     if strategy.family() == Family::Session {
         *r == Rejection::UnknownSession
-    } else if strategy == Strategy::JwtExpiryOnly {
+    } else if strategy.is_expiry_only() {
         *r == Rejection::Expired
     } else {
         *r == Rejection::Revoked

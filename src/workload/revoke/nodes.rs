@@ -12,10 +12,8 @@ use crate::clock::{Clock, SystemClock};
 use crate::denylist::{
     MemoryDenylist, PolledDenylist, PushedDenylist, RedisDenylist, RedisPushedDenylist,
 };
-use crate::scheme::jwt::JwtKeys;
-use crate::scheme::{
-    CachedScheme, JwtScheme, RevocationStrategy, SessionConfig, SessionScheme, TokenScheme,
-};
+use crate::scheme::spec::SchemeKeys;
+use crate::scheme::{CachedScheme, RevocationStrategy, SessionConfig, SessionScheme, TokenScheme};
 use crate::store::{MemoryStore, PostgresStore, RedisStore, SessionStore};
 use crate::workload::{Settings, StoreSpec, WorkloadResult};
 
@@ -37,7 +35,7 @@ impl Nodes {
         strategy: Strategy,
         opts: &Settings,
         p: &RevokeParams,
-        keys: Option<&Arc<JwtKeys>>,
+        keys: Option<&SchemeKeys>,
         server: Option<&StoreSpec>,
         k: usize,
         rng: &mut StdRng,
@@ -50,14 +48,10 @@ impl Nodes {
                 clock.clone(),
             ))
         };
+        // A node of a self-contained token's strategy: the issuer's keys, this revocation.
         let jwt = |revocation: RevocationStrategy| -> WorkloadResult<Arc<dyn TokenScheme>> {
-            let keys = keys.ok_or_else(|| broken(strategy, "no JWT keys"))?;
-            Ok(Arc::new(JwtScheme::with_keys(
-                keys.clone(),
-                opts.jwt_config(),
-                revocation,
-                clock.clone(),
-            )))
+            let keys = keys.ok_or_else(|| broken(strategy, "no issuer keys"))?;
+            Ok(keys.build(opts.jwt_config(), revocation, clock.clone()))
         };
         let spawn_err = |e: std::io::Error| broken(strategy, format!("cannot start thread: {e}"));
         let plain = |nodes| Nodes {
@@ -83,7 +77,7 @@ impl Nodes {
                     phase: None,
                 }
             }
-            Strategy::JwtDenylistCentral => {
+            Strategy::JwtDenylistCentral | Strategy::PasetoDenylistCentral => {
                 let node = jwt(RevocationStrategy::CentralDenylist(Arc::new(
                     MemoryDenylist::new(),
                 )))?;
@@ -113,7 +107,7 @@ impl Nodes {
                     phase: Some(p),
                 }
             }
-            Strategy::JwtExpiryOnly => {
+            Strategy::JwtExpiryOnly | Strategy::PasetoExpiryOnly => {
                 return Err(broken(
                     strategy,
                     "runs on the virtual clock, not as a cluster",

@@ -389,6 +389,7 @@ pub(super) fn revoke() -> RevokeResults {
         poll_interval_ms: 250.0,
         jwt_lifetime_s: 900.0,
         jwt_alg: JwtAlg::HS256,
+        paseto_purpose: None,
         strategies: vec![
             strategy("session-central", "wall", None, 80e3, 100e3, 200.0, 0.0),
             strategy(
