@@ -79,14 +79,17 @@ pub fn session_rwlock(config: SessionConfig) -> SessionScheme<RwLockStore> {
 pub struct Subject {
     pub name: String,
     pub id: SchemeId,
+    /// What it was built from.
+    pub spec: SchemeSpec,
     pub scheme: Arc<dyn TokenScheme>,
 }
 
 impl Subject {
-    fn new(id: SchemeId, scheme: Arc<dyn TokenScheme>) -> Self {
+    fn new(spec: SchemeSpec, scheme: Arc<dyn TokenScheme>) -> Self {
         Self {
-            name: id.to_string(),
-            id,
+            name: spec.name(),
+            id: spec.id(),
+            spec,
             scheme,
         }
     }
@@ -116,16 +119,10 @@ pub fn subjects(background: usize, revocation: impl Fn() -> RevocationStrategy) 
         .schemes()
         .into_iter()
         .map(|spec| {
-            let scheme: Arc<dyn TokenScheme> = match &spec {
-                SchemeSpec::Jwt(alg) => Arc::new(jwt(*alg, revocation())),
-                SchemeSpec::Paseto(_) => {
-                    let options = BuildOptions {
-                        revocation: revocation(),
-                        ..BuildOptions::default()
-                    };
-                    spec.build(options, clock()).expect("PASETO key generation")
-                }
-                SchemeSpec::Session(_) => {
+            let scheme: Arc<dyn TokenScheme> = match (spec.alg(), spec.store()) {
+                // JWTs share the process's keys: RSA key generation is slow.
+                (Some(alg), _) => Arc::new(jwt(alg, revocation())),
+                (None, Some(_)) => {
                     let options = BuildOptions {
                         session: fixed_sessions(),
                         ..BuildOptions::default()
@@ -134,8 +131,15 @@ pub fn subjects(background: usize, revocation: impl Fn() -> RevocationStrategy) 
                     issue_many(scheme.as_ref(), ClaimSet::Typical, background);
                     scheme
                 }
+                (None, None) => {
+                    let options = BuildOptions {
+                        revocation: revocation(),
+                        ..BuildOptions::default()
+                    };
+                    spec.build(options, clock()).expect("key generation")
+                }
             };
-            Subject::new(spec.id(), scheme)
+            Subject::new(spec, scheme)
         })
         .collect()
 }
@@ -211,18 +215,12 @@ pub fn tamper_signature(token: &str) -> String {
     String::from_utf8(bytes).expect("base64url is ASCII")
 }
 
-/// `token` (a PASETO) with one character of its body changed, the footer untouched.
-pub fn tamper_paseto_body(token: &str) -> String {
-    let body_start = token
-        .match_indices('.')
-        .nth(1)
-        .expect("v4.<purpose>.<body>")
-        .0
-        + 1;
+/// `token` with its middle character changed (inside the payload of a JWT or a PASETO).
+pub fn tamper_middle(token: &str) -> String {
     let mut bytes = token.as_bytes().to_vec();
-    let i = body_start + 10;
+    let i = bytes.len() / 2;
     bytes[i] = if bytes[i] == b'A' { b'B' } else { b'A' };
-    String::from_utf8(bytes).expect("base64url is ASCII")
+    String::from_utf8(bytes).expect("tokens are ASCII")
 }
 
 /// Runs `iters` operations split as evenly as possible over `threads` threads released

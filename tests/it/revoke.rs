@@ -176,7 +176,10 @@ fn tiny_run_covers_every_strategy() {
         .iter()
         .filter(|s| s.window_ms.is_some())
         .count();
-    assert_eq!(rows.len(), results.strategies.len() * 5 + windows + 2 * spreads);
+    assert_eq!(
+        rows.len(),
+        results.strategies.len() * 5 + windows + 2 * spreads
+    );
     assert!(rows.iter().all(|r| r.workload == "revoke"));
     let p50 = rows
         .iter()
