@@ -211,9 +211,13 @@ impl Workload for Http {
         p
     }
 
-    fn run(s: &Settings, p: &HttpParams, progress: &dyn Progress) -> WorkloadResult<HttpResults> {
+    fn run(
+        settings: &Settings,
+        p: &HttpParams,
+        progress: &dyn Progress,
+    ) -> WorkloadResult<HttpResults> {
         let mut p = p.clone();
-        p.schemes = served(s, p.quick);
+        p.schemes = served(settings, p.quick);
         run(&p, progress)
     }
 }
@@ -221,8 +225,8 @@ impl Workload for Http {
 /// The schemes the http workload serves: those selected; in a quick run (each row is a
 /// server and a rate search) only the embedded store among the stores and HS256 and ES256
 /// among the JWT algorithms, every other family whole, unless that leaves none.
-pub fn served(s: &Settings, quick: bool) -> Vec<SchemeSpec> {
-    let all = s.schemes();
+pub fn served(settings: &Settings, quick: bool) -> Vec<SchemeSpec> {
+    let all = settings.schemes();
     if !quick {
         return all;
     }

@@ -368,7 +368,7 @@ pub fn claims(set: ClaimSet, rng: &mut StdRng) -> Claims {
 /// Builds the scheme `spec` (fresh store, fresh keys) with the workloads' JWT lifetime.
 pub fn build(
     spec: &SchemeSpec,
-    opts: &Settings,
+    settings: &Settings,
     session: SessionConfig,
     revocation: RevocationStrategy,
     clock: Arc<dyn Clock>,
@@ -376,7 +376,7 @@ pub fn build(
     Ok(spec.build(
         BuildOptions {
             session,
-            jwt: opts.jwt_config(),
+            jwt: settings.jwt_config(),
             revocation,
         },
         clock,

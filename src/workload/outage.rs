@@ -40,10 +40,10 @@ const PROBE_TIMEOUT: Duration = Duration::from_millis(500);
 /// Threads issuing a working set into a remote store (each issue is one round trip).
 const ISSUE_THREADS: usize = 8;
 
-/// The first store selected in `opts` whose kind `wanted` accepts (e.g. the first that
+/// The first store selected in `settings` whose kind `wanted` accepts (e.g. the first that
 /// holds denylists, [`StoreKind::holds_denylists`]).
-pub fn first_store(opts: &Settings, wanted: impl Fn(StoreKind) -> bool) -> Option<&StoreSpec> {
-    opts.stores.iter().find(|s| wanted(s.kind()))
+pub fn first_store(settings: &Settings, wanted: impl Fn(StoreKind) -> bool) -> Option<&StoreSpec> {
+    settings.stores.iter().find(|s| wanted(s.kind()))
 }
 
 /// The failure inside `e`, if it is a store's.
@@ -330,13 +330,14 @@ mod tests {
 
     #[test]
     fn the_first_store_of_a_kind_is_found() {
-        let mut opts = Settings::defaults(true);
-        opts.stores = StoreSpec::parse_list("memory,postgres://h/db,redis://a,redis://b").unwrap();
-        let denylists = first_store(&opts, StoreKind::holds_denylists);
+        let mut settings = Settings::defaults(true);
+        settings.stores =
+            StoreSpec::parse_list("memory,postgres://h/db,redis://a,redis://b").unwrap();
+        let denylists = first_store(&settings, StoreKind::holds_denylists);
         assert_eq!(denylists.and_then(StoreSpec::url), Some("redis://a"));
-        let pg = first_store(&opts, |k| k == StoreKind::Postgres);
+        let pg = first_store(&settings, |k| k == StoreKind::Postgres);
         assert_eq!(pg.map(StoreSpec::kind), Some(StoreKind::Postgres));
-        opts.stores = vec![StoreSpec::Memory];
-        assert!(first_store(&opts, StoreKind::is_remote).is_none());
+        settings.stores = vec![StoreSpec::Memory];
+        assert!(first_store(&settings, StoreKind::is_remote).is_none());
     }
 }

@@ -132,18 +132,22 @@ impl Workload for Scale {
         p
     }
 
-    fn run(s: &Settings, p: &ScaleParams, progress: &dyn Progress) -> WorkloadResult<ScaleResults> {
-        run(s, p, progress)
+    fn run(
+        settings: &Settings,
+        p: &ScaleParams,
+        progress: &dyn Progress,
+    ) -> WorkloadResult<ScaleResults> {
+        run(settings, p, progress)
     }
 }
 
 /// Runs the scale workload.
 pub fn run(
-    opts: &Settings,
+    settings: &Settings,
     p: &ScaleParams,
     progress: &dyn Progress,
 ) -> WorkloadResult<ScaleResults> {
-    let schemes = opts.schemes();
+    let schemes = settings.schemes();
     let per_scheme = |s: &SchemeSpec| {
         if s.capabilities().store_lookup {
             p.sessions.len()
@@ -161,7 +165,7 @@ pub fn run(
         sliding: false,
         ..SessionConfig::default()
     };
-    let backend = opts.backend;
+    let backend = settings.backend;
     // Every line first (scheme, working set, its tokens), then each thread count over all
     // lines in turn, so that a shared machine's drift hits the lines alike.
     struct Line {
@@ -186,14 +190,18 @@ pub fn run(
             let scheme = remote.retry(&format!("scale {spec}: connecting"), || {
                 build(
                     spec,
-                    opts,
+                    settings,
                     config.clone(),
                     RevocationStrategy::None,
                     clock.clone(),
                 )
             })?;
-            let mut rng = opts.rng(4);
-            let pool = sessions.unwrap_or(if opts.quick { JWT_POOL / 10 } else { JWT_POOL });
+            let mut rng = settings.rng(4);
+            let pool = sessions.unwrap_or(if settings.quick {
+                JWT_POOL / 10
+            } else {
+                JWT_POOL
+            });
             let tokens =
                 Arc::new(remote.issue_many(scheme.as_ref(), pool, ClaimSet::Typical, &mut rng)?);
             let batch = batch_size(scheme.as_ref(), &tokens[0]);
@@ -221,7 +229,7 @@ pub fn run(
                 line.tokens.clone(),
                 threads,
                 line.batch,
-                opts,
+                settings,
                 p.scale_duration,
             )?;
             pt.sessions = line.sessions;
@@ -272,14 +280,22 @@ pub fn run_point(
     scheme: Arc<dyn TokenScheme>,
     tokens: Arc<Vec<String>>,
     threads: usize,
-    opts: &Settings,
+    settings: &Settings,
     duration: Duration,
 ) -> WorkloadResult<ScalePoint> {
     let first = tokens
         .first()
         .ok_or_else(|| WorkloadError::Other("no tokens to validate".into()))?;
     let batch = batch_size(scheme.as_ref(), first);
-    point(id, scheme, tokens, threads.max(1), batch, opts, duration)
+    point(
+        id,
+        scheme,
+        tokens,
+        threads.max(1),
+        batch,
+        settings,
+        duration,
+    )
 }
 
 /// Operations per latency batch so that one batch lasts about [`BATCH_TARGET`].
@@ -302,7 +318,7 @@ fn point(
     tokens: Arc<Vec<String>>,
     threads: usize,
     batch: u64,
-    opts: &Settings,
+    settings: &Settings,
     duration: Duration,
 ) -> WorkloadResult<ScalePoint> {
     let barrier = Barrier::new(threads + 1);
@@ -310,7 +326,7 @@ fn point(
         let handles: Vec<_> = (0..threads)
             .map(|t| {
                 let (scheme, tokens, barrier) = (&scheme, &tokens, &barrier);
-                let mut rng = opts.rng(100 + t as u64);
+                let mut rng = settings.rng(100 + t as u64);
                 s.spawn(move || {
                     let mut hist = histogram(60_000_000_000);
                     let (mut ops, mut errors) = (0u64, 0u64);
@@ -377,16 +393,16 @@ mod tests {
 
     #[test]
     fn tiny_scale_run_has_every_point_without_errors() {
-        let mut opts = Settings::defaults(true);
+        let mut settings = Settings::defaults(true);
         let p = ScaleParams {
             threads: vec![1, 2],
             sessions: vec![50, 200],
             scale_duration: Duration::from_millis(20),
         };
-        opts.algs = vec![JwtAlg::HS256];
-        opts.pasetos = vec![PasetoPurpose::Local];
-        opts.stores = vec![StoreSpec::Memory, StoreSpec::RwLock];
-        let r = run(&opts, &p, &NoProgress).unwrap();
+        settings.algs = vec![JwtAlg::HS256];
+        settings.pasetos = vec![PasetoPurpose::Local];
+        settings.stores = vec![StoreSpec::Memory, StoreSpec::RwLock];
+        let r = run(&settings, &p, &NoProgress).unwrap();
         // 2 stores x 2 working sets x 2 thread counts + (1 JWT + 1 PASETO) x 2 thread counts.
         assert_eq!(r.points.len(), 12);
         for p in &r.points {

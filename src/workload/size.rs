@@ -89,21 +89,25 @@ impl Workload for Size {
         SizeParams::defaults(quick)
     }
 
-    fn run(s: &Settings, p: &SizeParams, progress: &dyn Progress) -> WorkloadResult<SizeResults> {
-        run(s, p, progress)
+    fn run(
+        settings: &Settings,
+        p: &SizeParams,
+        progress: &dyn Progress,
+    ) -> WorkloadResult<SizeResults> {
+        run(settings, p, progress)
     }
 }
 
 /// Runs the size workload.
 pub fn run(
-    opts: &Settings,
+    settings: &Settings,
     p: &SizeParams,
     progress: &dyn Progress,
 ) -> WorkloadResult<SizeResults> {
-    let schemes = opts.schemes();
+    let schemes = settings.schemes();
     progress.start("size", (schemes.len() * 2) as u64);
     let clock = Arc::new(CoarseClock);
-    let mut rng = opts.rng(1);
+    let mut rng = settings.rng(1);
     let mut rows = Vec::new();
     let mut memory = Vec::new();
     for spec in &schemes {
@@ -112,7 +116,7 @@ pub fn run(
         let scheme = remote.retry(&format!("size {spec}: connecting"), || {
             build(
                 spec,
-                opts,
+                settings,
                 SessionConfig::default(),
                 RevocationStrategy::None,
                 clock.clone(),
@@ -120,7 +124,7 @@ pub fn run(
         })?;
         // A cookie lives as long as the credential it carries.
         let max_age = if spec.capabilities().expiry_in_token {
-            opts.jwt_lifetime
+            settings.jwt_lifetime
         } else {
             SessionConfig::default().absolute_timeout
         };
@@ -143,9 +147,9 @@ pub fn run(
                 p.memory_sessions,
                 &mut rng,
             )?),
-            _ => memory.extend(memory_rows(spec, opts, p.memory_sessions, &mut rng)?),
+            _ => memory.extend(memory_rows(spec, settings, p.memory_sessions, &mut rng)?),
         }
-        let denylists = first_store(opts, StoreKind::holds_denylists).and_then(StoreSpec::url);
+        let denylists = first_store(settings, StoreKind::holds_denylists).and_then(StoreSpec::url);
         if let (true, Some(url)) = (spec.capabilities().carries_claims, denylists) {
             memory.push(redis_denylist_row(spec, url, p.memory_sessions)?);
         }
@@ -219,7 +223,7 @@ fn base64_bits(token: &str) -> usize {
 
 fn memory_rows(
     spec: &SchemeSpec,
-    opts: &Settings,
+    settings: &Settings,
     memory_sessions: usize,
     rng: &mut rand::rngs::StdRng,
 ) -> WorkloadResult<Vec<MemoryRow>> {
@@ -237,7 +241,7 @@ fn memory_rows(
     let inputs: Vec<_> = (0..n).map(|_| claims(set, rng)).collect();
     let scheme = build(
         spec,
-        opts,
+        settings,
         SessionConfig::default(),
         RevocationStrategy::None,
         clock.clone(),
@@ -438,12 +442,12 @@ mod tests {
 
     #[test]
     fn tiny_size_run_covers_every_scheme_and_claim_set() {
-        let opts = Settings::defaults(true);
+        let settings = Settings::defaults(true);
         let p = SizeParams {
             memory_sessions: 10,
         };
-        let r = run(&opts, &p, &NoProgress).unwrap();
-        assert_eq!(r.rows.len(), opts.schemes().len() * 3);
+        let r = run(&settings, &p, &NoProgress).unwrap();
+        assert_eq!(r.rows.len(), settings.schemes().len() * 3);
         let session = r
             .rows
             .iter()

@@ -18,7 +18,7 @@ use crate::workload::{Settings, WorkloadResult, claims};
 /// its round medians, from which [`added_cost`] takes the difference to a baseline.
 pub(super) fn validate_costs(
     probes: &[&dyn TokenScheme],
-    opts: &Settings,
+    settings: &Settings,
     rng: &mut StdRng,
 ) -> WorkloadResult<Vec<Measurement>> {
     let tokens = probes
@@ -30,9 +30,9 @@ pub(super) fn validate_costs(
         })
         .collect::<WorkloadResult<Vec<_>>>()?;
     let budget = Budget {
-        warmup: opts.budget.warmup / COST_ROUNDS,
-        measure: opts.budget.measure,
-        batch: opts.budget.batch,
+        warmup: settings.budget.warmup / COST_ROUNDS,
+        measure: settings.budget.measure,
+        batch: settings.budget.batch,
     };
     let mut ops: Vec<Op<'_>> = probes
         .iter()

@@ -18,13 +18,13 @@ use crate::workload::{Settings, claims};
 /// An expiry-only strategy on a virtual clock: the window is the token's remaining lifetime.
 pub(super) fn run_expiry_only(
     strategy: Strategy,
-    opts: &Settings,
+    settings: &Settings,
     p: &RevokeParams,
     keys: &SchemeKeys,
     k: usize,
     rng: &mut StdRng,
 ) -> Ran {
-    let config = opts.jwt_config();
+    let config = settings.jwt_config();
 
     let clock = Arc::new(ManualClock::starting_now());
     let nodes: Vec<Arc<dyn TokenScheme>> = (0..k)

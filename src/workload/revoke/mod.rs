@@ -1,105 +1,20 @@
-//! Workload `revoke`: how long a revoked token keeps being accepted, and what each way of
-//! revoking costs on every request.
+//! Workload `revoke`: how long a revoked token keeps being accepted by K validator nodes
+//! (threads), and what each way of revoking costs per request.
 //!
-//! K validator nodes (threads, `Settings::validators`) validate the same token continuously;
-//! at t0 node 0 revokes it. The revocation latency of a trial is the time from t0 until the
-//! **last** node rejects the token. Every strategy runs `Settings::trials` trials, each with a
-//! fresh token:
+//! Per [`Strategy`] (session central store or per-node cache; a self-contained token valid
+//! until `exp` or checked against a central, pushed or polled denylist; the same on a Redis
+//! or PostgreSQL server when one is selected), every trial issues a fresh token, node 0
+//! revokes it at t0, and the latency is the time until the **last** node refuses it.
+//! Windowed strategies (cache, polling) sample their window with independent per-node
+//! phases and run their trials in rounds of [`CONCURRENT_TRIALS`]; expiry-only runs on a
+//! virtual clock. Every wait is bounded, a failed trial is counted, never hidden, and a
+//! server outage is waited out (see [`super::outage`]). The per-request cost of every
+//! strategy is measured afterwards in the same [`COST_ROUNDS`] interleaved rounds, against
+//! its family's baseline. README.md ("How revoke measures") has the strategy table and
+//! the trial procedure in full.
 //!
-//! | strategy | nodes | window |
-//! |---|---|---|
-//! | `session-central` | one [`SessionScheme`] on a [`MemoryStore`], looked up on every request | none |
-//! | `session-cache` | a [`CachedScheme`] of lifetime T per node in front of that scheme | T = `cache_ttl` |
-//! | `jwt-expiry-only` | JWTs that cannot be revoked: accepted until `exp` (virtual clock) | the lifetime |
-//! | `jwt-denylist-central` | one [`MemoryDenylist`] shared by all nodes | none |
-//! | `jwt-denylist-pushed` | a [`PushedDenylist`] copy per node, revocations pushed over channels | none |
-//! | `jwt-denylist-polled` | a [`PolledDenylist`] copy per node, refreshed from a central list every P | P = `poll_interval` |
-//!
-//! With a Redis store selected (`--store redis://...`), four more strategies put the shared
-//! state on that server, each node with its own connection pool, as separate servers would:
-//!
-//! | strategy | nodes | window |
-//! |---|---|---|
-//! | `session-central-redis` | a [`SessionScheme`] per node on its own [`RedisStore`], all under one key prefix | none |
-//! | `jwt-denylist-central-redis` | a [`RedisDenylist`] per node, all under one prefix, looked up on every request | none |
-//! | `jwt-denylist-pushed-redis` | a local [`MemoryDenylist`] per node fed by Redis pub/sub; a revocation is stored (`SET`) and published | none |
-//! | `jwt-denylist-polled-redis` | a [`PolledDenylist`] copy per node of a [`RedisDenylist`], replaced every P by [`RedisDenylist::fetch_all`] | P = `poll_interval` |
-//!
-//! With a PostgreSQL store selected (`--store postgres://...`), one more:
-//!
-//! | strategy | nodes | window |
-//! |---|---|---|
-//! | `session-central-postgres` | a [`SessionScheme`] per node on its own [`PostgresStore`] pool, all in one table | none |
-//!
-//! They fail closed: a node whose lookup cannot reach its server refuses with
-//! [`Rejection::StoreUnavailable`]; a pushed copy refuses while its subscription is down
-//! (it may be missing revocations); a polled copy refuses while its last poll failed (or,
-//! should its poller stall, once it is older than 2 P + 5 s). A trial during which the
-//! server is unreachable fails and is counted in `errors`; the workload then waits for it
-//! (see [`super::outage`]) and carries on, or ends with an error naming the server if it
-//! does not come back.
-//!
-//! How a trial runs (wall-clock strategies):
-//! - Each node validates, then sleeps [`REQUEST_GAP`] (the OS rounds it up to some tens of
-//!   microseconds), so the nodes stay off the CPU between requests and background threads
-//!   (pollers, push receivers) are not starved on small machines. Latencies below about
-//!   0.1 ms are therefore at the resolution of the request rate, not of the strategy.
-//! - t0 is taken just before `revoke`, and only once every node has accepted the token at
-//!   least once. Each node records the [`Instant`] of its first rejection; a rejection
-//!   before t0, or of an unexpected kind, makes the trial an error.
-//! - Windowed strategies sample their whole window with independent per-node phases, as
-//!   nodes of a real fleet have: with a cache, node i starts validating after a seeded
-//!   delay uniform in [0, T) (so its entry is filled then) and the token is revoked T after
-//!   the trial began, when every entry has a uniformly distributed remaining life; with
-//!   polling, each node's poller has a seeded phase uniform in [0, P), and the token is
-//!   revoked after a seeded sleep uniform in [0, P) once the nodes are warm. Either way the
-//!   latency is the maximum over K nodes of a uniform delay in the window, so it grows
-//!   toward the window as K grows.
-//! - Strategies with a window run their trials in rounds of [`CONCURRENT_TRIALS`], each
-//!   trial with its own token, its own per-node phases and its own revocation time: the
-//!   trials are as independent as sequential ones (the pollers' phases are fixed per
-//!   cluster either way), and the run waits out one window per round instead of one per
-//!   trial. A node validates the round's tokens in turn, so it sees a revocation up to
-//!   `CONCURRENT_TRIALS` validations later than alone: microseconds, against a window of
-//!   a second. Strategies without a window run one trial per round, so their latencies
-//!   (tens of microseconds) are not stretched.
-//! - Every wait is bounded (10 × window + 5 s): a trial that does not converge is counted
-//!   in `errors`, and after [`MAX_CONSECUTIVE_ERRORS`] rounds in a row with a failed trial
-//!   the strategy's remaining trials are counted as errors too, so a broken strategy cannot
-//!   hang the run.
-//!
-//! `jwt-expiry-only` runs on a [`ManualClock`] shared by the nodes: the token is issued at
-//! virtual time t, revocation is attempted (and refused) at t + u with u seeded and uniform
-//! in the lifetime, then the clock advances in 1 s steps, every node validating at each step,
-//! until all reject. Its latency is virtual time (`clock: "virtual"`).
-//!
-//! All JWT strategies use HS256, the cheapest verification, so that the strategy's own cost
-//! stands out, with one key shared by all nodes.
-//!
-//! The per-request cost of each strategy is the wall time of validating a valid token on one
-//! of its nodes, on one thread, measured once every strategy's trials are over and no
-//! validator runs, every strategy in the same [`COST_ROUNDS`] interleaved rounds.
-//! `added_cost_ns` is its median minus that of the family's baseline (`session-central`,
-//! `jwt-expiry-only`), with the smallest and largest per-round difference beside it; a
-//! difference whose spread reaches zero is recorded as 0 (no measurable cost), and one
-//! below zero in every round is a saving (the cache: a hit skips the store).
-//!
-//! [`SessionScheme`]: crate::scheme::SessionScheme
-//! [`CachedScheme`]: crate::scheme::CachedScheme
-//! [`MemoryStore`]: crate::store::MemoryStore
-//! [`RedisStore`]: crate::store::RedisStore
-//! [`PostgresStore`]: crate::store::PostgresStore
-//! [`MemoryDenylist`]: crate::denylist::MemoryDenylist
-//! [`PushedDenylist`]: crate::denylist::PushedDenylist
-//! [`PolledDenylist`]: crate::denylist::PolledDenylist
-//! [`RedisDenylist`]: crate::denylist::RedisDenylist
-//! [`RedisDenylist::fetch_all`]: crate::denylist::RedisDenylist::fetch_all
-//! [`Instant`]: std::time::Instant
-//! [`ManualClock`]: crate::clock::ManualClock
-//!
-//! The module's parts: [`Strategy`] (the strategies, as data), `nodes` (the live validator
-//! nodes a strategy builds), `trials` (wall-clock trials in rounds), `expiry` (the
-//! virtual-clock trials of `jwt-expiry-only`) and `cost` (per-request cost rounds).
+//! Parts: `nodes` (the live nodes a strategy builds), `trials` (wall-clock trials in
+//! rounds), `expiry` (the virtual-clock trials) and `cost` (per-request cost rounds).
 
 mod cost;
 mod expiry;
@@ -236,25 +151,27 @@ impl Workload for Revoke {
     }
 
     fn run(
-        s: &Settings,
+        settings: &Settings,
         p: &RevokeParams,
         progress: &dyn Progress,
     ) -> WorkloadResult<RevokeResults> {
-        run(s, p, progress)
+        run(settings, p, progress)
     }
 }
 
 /// Runs every selected strategy: `p.trials` revocations each, plus the per-request cost.
 pub fn run(
-    opts: &Settings,
+    settings: &Settings,
     p: &RevokeParams,
     progress: &dyn Progress,
 ) -> WorkloadResult<RevokeResults> {
     // The server each strategy on one runs on: the first selected store that can hold it.
-    let server = |s: Strategy| first_store(opts, |kind| s.runs_on(kind));
+    let server = |s: Strategy| first_store(settings, |kind| s.runs_on(kind));
     let strategies: Vec<Strategy> = Strategy::EVERY
         .into_iter()
-        .filter(|s| opts.families.contains(&s.family()) && (!s.is_remote() || server(*s).is_some()))
+        .filter(|s| {
+            settings.families.contains(&s.family()) && (!s.is_remote() || server(*s).is_some())
+        })
         .collect();
     let k = p.validators.max(1);
     // One issuer per self-contained family, its keys shared by every node of its strategies.
@@ -274,10 +191,10 @@ pub fn run(
     progress.start("revoke", strategies.len() as u64);
     let mut ran = Vec::with_capacity(strategies.len());
     for (index, &strategy) in strategies.iter().enumerate() {
-        let mut rng = opts.rng(RNG_STREAM + index as u64);
+        let mut rng = settings.rng(RNG_STREAM + index as u64);
         let keys = keys_of(strategy);
         ran.push(match (strategy.is_expiry_only(), keys) {
-            (true, Some(keys)) => run_expiry_only(strategy, opts, p, keys, k, &mut rng),
+            (true, Some(keys)) => run_expiry_only(strategy, settings, p, keys, k, &mut rng),
             (_, keys) => {
                 let store = server(strategy);
                 let remote = match store {
@@ -286,7 +203,7 @@ pub fn run(
                 };
                 let nodes = remote
                     .retry(&format!("revoke {}: connecting", strategy.name()), || {
-                        Nodes::build(strategy, opts, p, keys, store, k, &mut rng)
+                        Nodes::build(strategy, settings, p, keys, store, k, &mut rng)
                     })?;
                 run_wall(strategy, &nodes, p, &remote, &mut rng)?
             }
@@ -302,7 +219,11 @@ pub fn run(
         }
     }
     let costs = retry_on_each(&remotes, "revoke: measuring validate costs", &mut || {
-        validate_costs(&probes, opts, &mut opts.rng(RNG_STREAM + COST_STREAM))
+        validate_costs(
+            &probes,
+            settings,
+            &mut settings.rng(RNG_STREAM + COST_STREAM),
+        )
     })?;
     progress.finish();
 
@@ -343,7 +264,7 @@ pub fn run(
         trials: p.trials,
         cache_ttl_ms: p.cache_ttl.as_secs_f64() * 1e3,
         poll_interval_ms: p.poll_interval.as_secs_f64() * 1e3,
-        jwt_lifetime_s: opts.jwt_lifetime.as_secs_f64(),
+        jwt_lifetime_s: settings.jwt_lifetime.as_secs_f64(),
         jwt_alg: JWT_ALG,
         paseto_purpose: keys_of(Strategy::PasetoExpiryOnly).map(|_| PASETO_PURPOSE),
         strategies: results,
@@ -412,19 +333,19 @@ mod tests {
 
     #[test]
     fn windowed_trials_run_in_rounds_with_a_partial_last_one() {
-        let mut opts = Settings::defaults(true);
-        opts.families = vec![Family::Session];
+        let mut settings = Settings::defaults(true);
+        settings.families = vec![Family::Session];
         let mut p = RevokeParams::defaults(true);
         p.validators = 2;
         // One full round and a partial one.
         p.trials = CONCURRENT_TRIALS + 2;
         p.cache_ttl = Duration::from_millis(30);
-        opts.budget = Budget {
+        settings.budget = Budget {
             warmup: Duration::from_millis(1),
             measure: Duration::from_millis(5),
             batch: Duration::from_micros(20),
         };
-        let r = run(&opts, &p, &NoProgress).unwrap();
+        let r = run(&settings, &p, &NoProgress).unwrap();
         for name in [Strategy::SessionCentral, Strategy::SessionCache] {
             let s = r.strategy(name).unwrap();
             assert_eq!(s.errors, 0, "{name}");

@@ -33,7 +33,7 @@ impl Nodes {
     /// The `k` nodes of `strategy`; `server` is the store a strategy on a server uses.
     pub(super) fn build(
         strategy: Strategy,
-        opts: &Settings,
+        settings: &Settings,
         p: &RevokeParams,
         keys: Option<&SchemeKeys>,
         server: Option<&StoreSpec>,
@@ -51,7 +51,7 @@ impl Nodes {
         // A node of a self-contained token's strategy: the issuer's keys, this revocation.
         let jwt = |revocation: RevocationStrategy| -> WorkloadResult<Arc<dyn TokenScheme>> {
             let keys = keys.ok_or_else(|| broken(strategy, "no issuer keys"))?;
-            Ok(keys.build(opts.jwt_config(), revocation, clock.clone()))
+            Ok(keys.build(settings.jwt_config(), revocation, clock.clone()))
         };
         let spawn_err = |e: std::io::Error| broken(strategy, format!("cannot start thread: {e}"));
         let plain = |nodes| Nodes {

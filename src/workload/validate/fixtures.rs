@@ -189,19 +189,19 @@ impl SessionFixture {
     /// Stores holding `live_sessions` sessions each (waiting for a server that is away).
     pub(super) fn build(
         store: &StoreSpec,
-        opts: &Settings,
+        settings: &Settings,
         live_sessions: usize,
     ) -> WorkloadResult<SessionFixture> {
         let spec = SchemeSpec::Session(store.clone());
         let id = spec.id();
         let remote = Remote::for_spec(&spec)?;
-        let server = ServerCpu::new(&remote, opts)?;
+        let server = ServerCpu::new(&remote, settings)?;
         let clock: Arc<dyn Clock> = Arc::new(CoarseClock);
         let connect = |config: SessionConfig| {
             remote.retry(&format!("validate {id}: connecting"), || {
                 build(
                     &spec,
-                    opts,
+                    settings,
                     config.clone(),
                     RevocationStrategy::None,
                     clock.clone(),
@@ -218,7 +218,7 @@ impl SessionFixture {
         };
         let mut sets = Vec::new();
         for set in ClaimSet::ALL {
-            let mut rng = opts.rng(2);
+            let mut rng = settings.rng(2);
             let fixed = connect(config(false))?;
             let (_, fixed_token) = live(fixed.as_ref(), set, &mut rng)?;
             let sliding = connect(config(true))?;
@@ -233,7 +233,7 @@ impl SessionFixture {
                 input: claims(set, &mut rng),
             });
         }
-        let mut rng = opts.rng(2);
+        let mut rng = settings.rng(2);
         let reject = connect(config(false))?;
         let (tokens, _) = live(reject.as_ref(), ClaimSet::Typical, &mut rng)?;
         let unknown = URL_SAFE_NO_PAD.encode([0x5a_u8; 16]);
@@ -296,9 +296,9 @@ pub(super) struct TokenFixture {
 
 impl TokenFixture {
     /// Fresh keys for `spec`, a token per claim set, a forgery and a revoked token.
-    pub(super) fn build(spec: &SchemeSpec, opts: &Settings) -> WorkloadResult<TokenFixture> {
+    pub(super) fn build(spec: &SchemeSpec, settings: &Settings) -> WorkloadResult<TokenFixture> {
         let clock: Arc<dyn Clock> = Arc::new(CoarseClock);
-        let mut rng = opts.rng(3);
+        let mut rng = settings.rng(3);
         let generate = || {
             SchemeKeys::generate(spec)?.ok_or_else(|| WorkloadError::Broken {
                 scheme: spec.name(),
@@ -306,7 +306,11 @@ impl TokenFixture {
             })
         };
         let keys = generate()?;
-        let scheme = keys.build(opts.jwt_config(), RevocationStrategy::None, clock.clone());
+        let scheme = keys.build(
+            settings.jwt_config(),
+            RevocationStrategy::None,
+            clock.clone(),
+        );
         let mut sets = Vec::new();
         for set in ClaimSet::ALL {
             let input = claims(set, &mut rng);
@@ -315,12 +319,15 @@ impl TokenFixture {
             sets.push((set, input, token));
         }
         let input = claims(ClaimSet::Typical, &mut rng);
-        let stranger =
-            generate()?.build(opts.jwt_config(), RevocationStrategy::None, clock.clone());
+        let stranger = generate()?.build(
+            settings.jwt_config(),
+            RevocationStrategy::None,
+            clock.clone(),
+        );
         let forged = stranger.issue(&input)?;
         expect_rejected(scheme.as_ref(), &forged)?;
         let with_denylist = keys.build(
-            opts.jwt_config(),
+            settings.jwt_config(),
             RevocationStrategy::CentralDenylist(Arc::new(MemoryDenylist::new())),
             clock.clone(),
         );
@@ -331,7 +338,7 @@ impl TokenFixture {
             SchemeKeys::Jwt(jwt_keys) => {
                 let jwt = JwtScheme::with_keys(
                     jwt_keys.clone(),
-                    opts.jwt_config(),
+                    settings.jwt_config(),
                     RevocationStrategy::None,
                     clock,
                 );
@@ -355,7 +362,7 @@ impl TokenFixture {
             backend: spec
                 .capabilities()
                 .per_crypto_backend
-                .then_some(opts.backend),
+                .then_some(settings.backend),
             scheme,
             sets,
             forged,
@@ -404,8 +411,8 @@ pub(super) struct MapReference {
 }
 
 impl MapReference {
-    pub(super) fn build(opts: &Settings, live_sessions: usize) -> WorkloadResult<MapReference> {
-        let mut rng = opts.rng(2);
+    pub(super) fn build(settings: &Settings, live_sessions: usize) -> WorkloadResult<MapReference> {
+        let mut rng = settings.rng(2);
         let scheme = SessionScheme::new(MemoryStore::new(), config(false), Arc::new(CoarseClock));
         let tokens = issue_many(&scheme, live_sessions.max(1), ClaimSet::Typical, &mut rng)?;
         let map: DashMap<String, SessionRecord> = DashMap::new();
@@ -450,11 +457,11 @@ pub(super) struct DecodeReference {
 }
 
 impl DecodeReference {
-    pub(super) fn build(opts: &Settings) -> WorkloadResult<DecodeReference> {
-        let mut rng = opts.rng(3);
+    pub(super) fn build(settings: &Settings) -> WorkloadResult<DecodeReference> {
+        let mut rng = settings.rng(3);
         let scheme = JwtScheme::new(
             JwtAlg::HS256,
-            opts.jwt_config(),
+            settings.jwt_config(),
             RevocationStrategy::None,
             Arc::new(CoarseClock),
         )?;

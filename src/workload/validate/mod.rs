@@ -96,40 +96,40 @@ impl Workload for Validate {
     }
 
     fn run(
-        s: &Settings,
+        settings: &Settings,
         p: &ValidateParams,
         progress: &dyn Progress,
     ) -> WorkloadResult<ValidateResults> {
-        run(s, p, progress)
+        run(settings, p, progress)
     }
 }
 
-/// Runs the validate workload for the schemes in `opts` on this process's crypto backend.
+/// Runs the validate workload for the schemes in `settings` on this process's crypto backend.
 pub fn run(
-    opts: &Settings,
+    settings: &Settings,
     p: &ValidateParams,
     progress: &dyn Progress,
 ) -> WorkloadResult<ValidateResults> {
-    let schemes = opts.schemes();
+    let schemes = settings.schemes();
     progress.start("validate", schemes.len() as u64 + 2);
-    let backend = opts.backend;
+    let backend = settings.backend;
     let mut sessions = Vec::new();
     let mut tokens = Vec::new();
     for spec in &schemes {
         progress.step(&format!("{spec}: setting up"));
         match spec.store() {
-            Some(store) => sessions.push(SessionFixture::build(store, opts, p.live_sessions)?),
-            None => tokens.push(TokenFixture::build(spec, opts)?),
+            Some(store) => sessions.push(SessionFixture::build(store, settings, p.live_sessions)?),
+            None => tokens.push(TokenFixture::build(spec, settings)?),
         }
     }
     progress.step("references");
     let map = schemes
         .contains(&SchemeSpec::Session(StoreSpec::Memory))
-        .then(|| MapReference::build(opts, p.live_sessions))
+        .then(|| MapReference::build(settings, p.live_sessions))
         .transpose()?;
     let decode = schemes
         .contains(&SchemeSpec::Jwt(JwtAlg::HS256))
-        .then(|| DecodeReference::build(opts))
+        .then(|| DecodeReference::build(settings))
         .transpose()?;
 
     let mut planned: Vec<Planned<'_>> = Vec::new();
@@ -150,12 +150,12 @@ pub fn run(
         .iter_mut()
         .map(|r| std::mem::replace(&mut r.op, Box::new(|| {})))
         .collect();
-    let measurements = rounds::interleaved(opts.budget, p.rounds, &mut ops);
+    let measurements = rounds::interleaved(settings.budget, p.rounds, &mut ops);
 
     let mut rows = Vec::with_capacity(planned.len());
     for ((plan, measurement), op) in planned.iter().zip(measurements).zip(ops.iter_mut()) {
         // The server's CPU per operation, over a counted pass of its own.
-        let server_cpu_ns_per_op = plan.server.and_then(|s| s.per_op(opts, op.as_mut()));
+        let server_cpu_ns_per_op = plan.server.and_then(|s| s.per_op(settings, op.as_mut()));
         let (failed, accepted) = (plan.counts.failed.get(), plan.counts.accepted.get());
         if accepted > 0 {
             return Err(WorkloadError::Broken {
@@ -253,8 +253,8 @@ mod tests {
 
     #[test]
     fn tiny_validate_run_has_every_row_and_round_trips() {
-        let mut opts = Settings::defaults(true);
-        opts.budget = Budget {
+        let mut settings = Settings::defaults(true);
+        settings.budget = Budget {
             warmup: Duration::from_millis(1),
             measure: Duration::from_millis(5),
             batch: Duration::from_micros(20),
@@ -263,10 +263,10 @@ mod tests {
             live_sessions: 50,
             rounds: 3,
         };
-        opts.algs = vec![JwtAlg::HS256, JwtAlg::EdDSA];
-        opts.pasetos = vec![PasetoPurpose::Public];
-        opts.stores = vec![StoreSpec::Memory];
-        let r = run(&opts, &p, &NoProgress).unwrap();
+        settings.algs = vec![JwtAlg::HS256, JwtAlg::EdDSA];
+        settings.pasetos = vec![PasetoPurpose::Public];
+        settings.stores = vec![StoreSpec::Memory];
+        let r = run(&settings, &p, &NoProgress).unwrap();
         let backend = Some(CryptoBackend::AwsLc);
         for set in ClaimSet::ALL {
             for op in [

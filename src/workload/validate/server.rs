@@ -24,11 +24,11 @@ pub(super) struct ServerCpu {
 impl ServerCpu {
     /// `None` for an in-process scheme, and for a server whose CPU cannot be read.
     /// Measures the server's background CPU first.
-    pub(super) fn new(remote: &Remote, opts: &Settings) -> WorkloadResult<Option<ServerCpu>> {
+    pub(super) fn new(remote: &Remote, settings: &Settings) -> WorkloadResult<Option<ServerCpu>> {
         let Some(probe) = remote.probe() else {
             return Ok(None);
         };
-        let span = opts.budget.measure.max(Duration::from_millis(200));
+        let span = settings.budget.measure.max(Duration::from_millis(200));
         let idle_per_sec = remote.retry("validate: reading the server's CPU", || {
             let Some(c0) = probe.cpu_secs()? else {
                 return Ok(None);
@@ -48,8 +48,8 @@ impl ServerCpu {
 
     /// Runs `op` for the measuring budget (at least [`MIN_SERVER_OPS`] times, unless that
     /// takes four budgets) between two reads of the server's CPU; ns of server CPU per call.
-    pub(super) fn per_op(&self, opts: &Settings, op: &mut dyn FnMut()) -> Option<f64> {
-        let span = opts.budget.measure;
+    pub(super) fn per_op(&self, settings: &Settings, op: &mut dyn FnMut()) -> Option<f64> {
+        let span = settings.budget.measure;
         let c0 = self.probe.cpu_secs().ok()??;
         let t0 = Instant::now();
         let mut n = 0u64;
