@@ -53,7 +53,7 @@ pub const REQUEST_GAP: Duration = Duration::from_micros(20);
 pub const MAX_CONSECUTIVE_ERRORS: u64 = 3;
 
 /// Trials run at once, each with its own token, by a strategy with a staleness window.
-pub const CONCURRENT_TRIALS: usize = 10;
+pub const CONCURRENT_TRIALS: usize = 20;
 
 /// Interleaved rounds in which every strategy's `validate` cost is measured.
 pub const COST_ROUNDS: u32 = 5;
