@@ -25,6 +25,7 @@ use std::time::{Duration, Instant};
 use crate::clock::{Clock, SystemClock};
 use crate::crypto::CryptoBackend;
 use crate::report::{self, ReportError};
+use crate::results::schema::Contribution;
 use crate::results::{Artifact, Meta, ResultsError, RunDir};
 use crate::scheme::spec::StoreSpec;
 use crate::store::StoreError;
@@ -220,6 +221,11 @@ pub fn execute(plan: &Plan, progress: &dyn Progress) -> Result<Finished, RunErro
             path.display()
         ));
         rows.extend(outcome.summary_rows());
+        for c in outcome.contributions() {
+            let path = contribute(&dir, &c)?;
+            progress.note(&format!("{name}: {} in {}", c.member, path.display()));
+            rows.extend(c.rows);
+        }
     }
     dir.write_bytes(&Artifact::SummaryCsv, summary_csv(&rows).as_bytes())?;
     let finished = SystemClock.now_secs();
@@ -249,6 +255,34 @@ fn write_outcome(
     })?;
     json.push(b'\n');
     Ok(dir.write_bytes(&Artifact::Workload(name), &json)?)
+}
+
+/// Sets member `c.member` of `<c.file>.json` in `dir` to `c.value`, creating the file from
+/// `c.empty` when the run has none yet; returns its path.
+fn contribute(dir: &RunDir, c: &Contribution) -> Result<PathBuf, RunError> {
+    let artifact = Artifact::Workload(c.file);
+    let mut json: serde_json::Value = if dir.path(&artifact).exists() {
+        dir.read_json(&artifact)?
+    } else {
+        c.empty.clone()
+    };
+    match json.as_object_mut() {
+        Some(obj) => {
+            obj.insert(c.member.to_owned(), c.value.clone());
+        }
+        None => {
+            return Err(RunError::Serialize {
+                workload: c.file,
+                source: serde::de::Error::custom("a results file is not a JSON object"),
+            });
+        }
+    }
+    let mut bytes = serde_json::to_vec_pretty(&json).map_err(|source| RunError::Serialize {
+        workload: c.file,
+        source,
+    })?;
+    bytes.push(b'\n');
+    Ok(dir.write_bytes(&artifact, &bytes)?)
 }
 
 /// The path of `dir`'s HTML report among `paths`, if it was written.
@@ -290,5 +324,34 @@ mod tests {
             "{err}"
         );
         assert!(!err.contains("s3cr3t"), "{err}");
+    }
+
+    #[test]
+    fn a_contribution_fills_its_member_of_another_results_file() {
+        use crate::results::schema::ResultFile;
+        use crate::results::schema::revoke::RevokeResults;
+        let base = tempfile::tempdir().unwrap();
+        let dir = RunDir::create(base.path(), "t", None).unwrap();
+        let c = |value: serde_json::Value| Contribution {
+            file: RevokeResults::FILE,
+            member: "end_to_end",
+            value,
+            empty: serde_json::to_value(RevokeResults::empty(900.0)).unwrap(),
+            rows: Vec::new(),
+        };
+        // No revoke.json yet: made from the empty file, and readable as the schema.
+        contribute(&dir, &c(serde_json::json!([]))).unwrap();
+        let made: RevokeResults = dir.read_json(&Artifact::Workload("revoke")).unwrap();
+        assert!(made.strategies.is_empty() && made.end_to_end.is_empty());
+        // An existing file keeps its own members; only the contributed one changes.
+        let mut with_strategies: serde_json::Value =
+            dir.read_json(&Artifact::Workload("revoke")).unwrap();
+        with_strategies["validators"] = serde_json::json!(4);
+        dir.write_json(&Artifact::Workload("revoke"), &with_strategies)
+            .unwrap();
+        contribute(&dir, &c(serde_json::json!(["x"]))).unwrap();
+        let after: serde_json::Value = dir.read_json(&Artifact::Workload("revoke")).unwrap();
+        assert_eq!(after["validators"], 4);
+        assert_eq!(after["end_to_end"], serde_json::json!(["x"]));
     }
 }

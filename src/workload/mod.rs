@@ -37,9 +37,9 @@ use crate::claims::{ClaimSet, Claims};
 use crate::clock::Clock;
 use crate::crypto::CryptoBackend;
 use crate::measure::Budget;
-use crate::results::schema::ResultFile;
 pub use crate::results::schema::SummaryRow;
 pub use crate::results::schema::summary::summary_csv;
+use crate::results::schema::{Contribution, ResultFile};
 use crate::scheme::spec::{BuildOptions, Family, SchemeSpec, StoreSpec};
 use crate::scheme::{
     JwtAlg, JwtConfig, PasetoPurpose, RevocationStrategy, SchemeError, SessionConfig, TokenScheme,
@@ -127,6 +127,8 @@ pub trait Outcome: Send {
     fn merge(&mut self, other: Box<dyn Outcome>) -> Result<(), &'static str>;
     /// For [`merge`](Self::merge).
     fn into_any(self: Box<Self>) -> Box<dyn Any>;
+    /// See [`ResultFile::contributions`].
+    fn contributions(&self) -> Vec<Contribution>;
 }
 
 impl<T: ResultFile> Outcome for T {
@@ -149,6 +151,9 @@ impl<T: ResultFile> Outcome for T {
     }
     fn into_any(self: Box<Self>) -> Box<dyn Any> {
         self
+    }
+    fn contributions(&self) -> Vec<Contribution> {
+        ResultFile::contributions(self)
     }
 }
 

@@ -12,7 +12,8 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use super::{ResultFile, SummaryRow};
+use super::revoke::{EndToEndResult, RevokeResults};
+use super::{Contribution, ResultFile, SummaryRow};
 use crate::crypto::CryptoBackend;
 use crate::measure::stats::Summary;
 use crate::net::metrics::MetricsSnapshot;
@@ -81,8 +82,136 @@ pub struct HttpRow {
     pub search: Vec<SearchStep>,
     /// The figures at the common rate.
     pub common: CommonPoint,
-    /// Peak resident memory of the server process, bytes.
+    /// Peak resident memory of the server process, bytes: its own `VmHWM` (files of
+    /// version 1 hold `ru_maxrss`, which a child inherits from the run that spawned it).
     pub server_max_rss_bytes: u64,
+    /// A request's server CPU split against the stack floor, at the common rate and near
+    /// the row's capacity (absent in version 1 files and for rows not split).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub split: Vec<SplitPoint>,
+    /// The server's cores (absent in version 1 files: unpinned).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub server_cores: Option<Vec<usize>>,
+}
+
+/// Where a row's split was taken: its offered rate and what that rate was.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SplitLoad {
+    /// The common offered rate of every row.
+    Common,
+    /// A share of the row's own maximum rate.
+    NearCapacity,
+}
+
+/// `GET /me` (a credential, validated) and `GET /floor` (the same route without one) on the
+/// same server at the same offered rate: the stack's cost per request, and what the token
+/// adds to it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SplitPoint {
+    /// Which load this is.
+    pub load: SplitLoad,
+    /// Offered rate of both steps, requests/s.
+    pub offered_rate: f64,
+    /// `GET /me` only, after one login per virtual user.
+    pub me: CommonPoint,
+    /// `GET /floor` only.
+    pub floor: CommonPoint,
+}
+
+impl SplitPoint {
+    /// Server CPU per `GET /me` outside the token, over the floor's CPU per request: the
+    /// stack overhead an authenticated route adds beside the credential (target ≤ 1.3).
+    pub fn outside_token_over_floor(&self) -> Option<f64> {
+        let floor = self.floor.server.cpu_per_request_ns;
+        let outside = self.me.server.cpu_per_request_ns - self.me.server.token_cpu_per_request_ns;
+        (floor > 0.0 && self.me.server.requests > 0 && self.floor.server.requests > 0)
+            .then(|| outside.max(0.0) / floor)
+    }
+}
+
+/// One site of K nodes (`tokenbench serve` processes on their own loopback addresses)
+/// over one store at one added round trip, for one scheme.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NodeRow {
+    /// The scheme every node serves.
+    pub scheme: SchemeId,
+    /// Cookie or bearer.
+    pub transport: Transport,
+    /// HTTP version.
+    pub protocol: HttpProtocol,
+    /// Nodes of the site.
+    pub nodes: usize,
+    /// Round trip the latency proxy adds between the nodes and the store, ms (0: none).
+    pub rtt_ms: f64,
+    /// The proxy's added round trip as measured through it (median of pings through the
+    /// proxy less the median straight to the store), ms; `None` without a proxy.
+    pub measured_rtt_ms: Option<f64>,
+    /// The central store's kind (`redis`, `postgres`…), `None` for a scheme without one.
+    pub store: Option<String>,
+    /// Cores of the generator and of each node, and what shares one.
+    pub placement: crate::net::placement::Placement,
+    /// Highest rate meeting the p99 objective over the whole site, requests/s.
+    pub max_rate: Option<f64>,
+    /// What bounded it.
+    pub limited_by: Limit,
+    /// Every step of the search.
+    pub search: Vec<SearchStep>,
+    /// The site at its common rate: the generator's step and each node's figures.
+    pub common: SitePoint,
+    /// `GET /floor` over the site at the same rate.
+    pub floor: Option<SitePoint>,
+    /// The store's server at the common rate, when it can be read.
+    pub store_load: Option<StoreLoad>,
+}
+
+/// A site under one step: the generator's view and each node's own figures.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SitePoint {
+    /// The generator's step (all nodes together).
+    pub step: StepResult,
+    /// Each node's figures over the step, in node order; `None` for a node that did not
+    /// answer `/metrics` (stopped).
+    pub per_node: Vec<Option<MetricsDelta>>,
+}
+
+impl SitePoint {
+    /// Server CPU per request over every node that answered, ns.
+    pub fn cpu_per_request_ns(&self) -> Option<f64> {
+        let (cpu, req) = self
+            .per_node
+            .iter()
+            .flatten()
+            .fold((0u64, 0u64), |(c, r), d| {
+                (c + d.process_cpu_ns, r + d.requests)
+            });
+        (req > 0).then(|| cpu as f64 / req as f64)
+    }
+}
+
+/// What the central store's server did while a site was loaded.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StoreLoad {
+    /// Store operations per second over the step.
+    pub ops_per_sec: f64,
+    /// Store operations per HTTP request answered.
+    pub ops_per_request: f64,
+    /// The store server's CPU per operation, ns (its background CPU subtracted).
+    pub cpu_per_op_ns: f64,
+    /// The request rate at which this store would fill one core:
+    /// 1 s ÷ (`cpu_per_op_ns` × `ops_per_request`), requests/s.
+    pub headroom_rate: f64,
+}
+
+impl StoreLoad {
+    /// Store cores (or Redis Cluster primaries, one core each) a request `rate` needs.
+    pub fn shards_for(&self, rate: f64) -> f64 {
+        if self.headroom_rate > 0.0 {
+            (rate / self.headroom_rate).max(0.0)
+        } else {
+            f64::INFINITY
+        }
+    }
 }
 
 /// Everything the http workload measured: `http.json`.
@@ -98,11 +227,52 @@ pub struct HttpResults {
     pub common_rate: f64,
     /// One row per scheme × transport × protocol.
     pub rows: Vec<HttpRow>,
+    /// Where the generator and the single servers ran (absent in version 1 files).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub placement: Option<crate::net::placement::Placement>,
+    /// Sites of K nodes over a central store at each added round trip (absent in version
+    /// 1 files and when no node run was asked for).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub nodes: Vec<NodeRow>,
+    /// Faults injected into a site and what the site did (absent when none was run).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub faults: Vec<FaultResult>,
+    /// Revocation measured end to end on the sites: not part of `http.json`, it is
+    /// written into `revoke.json` ([`ResultFile::contributions`]).
+    #[serde(skip)]
+    pub end_to_end: Vec<EndToEndResult>,
+    /// The JWT lifetime the sites issued with, seconds (for a `revoke.json` made here).
+    #[serde(skip)]
+    pub jwt_lifetime_s: f64,
+}
+
+/// A fault injected into a running site, and how the site answered.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FaultResult {
+    /// `node-killed` or `store-cut`.
+    pub fault: String,
+    /// The scheme the site served.
+    pub scheme: SchemeId,
+    /// Nodes of the site.
+    pub nodes: usize,
+    /// Requests answered 2xx/3xx after the fault.
+    pub ok_after: u64,
+    /// Requests refused after the fault (4xx/5xx: fail closed).
+    pub refused_after: u64,
+    /// Requests that failed to reach a node after the fault (connection errors).
+    pub unreachable_after: u64,
+    /// Authenticated requests answered 200 while the credential could not be checked
+    /// (must be 0: fail closed).
+    pub accepted_unverified: u64,
+    /// What the run concluded, in words.
+    pub outcome: String,
 }
 
 impl ResultFile for HttpResults {
     const FILE: &'static str = "http";
-    const VERSION: u32 = 1;
+    /// 2: servers pinned (`placement`, `server_cores`), their own peak memory, the split
+    /// against the stack floor (`split`), sites of several nodes (`nodes`), `faults`.
+    const VERSION: u32 = 2;
 
     /// `summary.csv` rows: workload `http`, param `scheme=…,transport=…,protocol=…`.
     fn summary_rows(&self) -> Vec<SummaryRow> {
@@ -137,6 +307,31 @@ impl ResultFile for HttpResults {
             ));
         }
         out
+    }
+
+    /// The end-to-end revocation trials of the sites, for `revoke.json`.
+    fn contributions(&self) -> Vec<Contribution> {
+        if self.end_to_end.is_empty() {
+            return Vec::new();
+        }
+        let mine = RevokeResults {
+            end_to_end: self.end_to_end.clone(),
+            ..RevokeResults::empty(self.jwt_lifetime_s)
+        };
+        let (Ok(value), Ok(empty)) = (
+            serde_json::to_value(&self.end_to_end),
+            serde_json::to_value(RevokeResults::empty(self.jwt_lifetime_s)),
+        ) else {
+            // Plain data always serializes; should it not, nothing is claimed.
+            return Vec::new();
+        };
+        vec![Contribution {
+            file: RevokeResults::FILE,
+            member: "end_to_end",
+            value,
+            empty,
+            rows: mine.summary_rows(),
+        }]
     }
 
     /// One line per row whose common-rate step had failed requests.

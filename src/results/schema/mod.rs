@@ -47,4 +47,28 @@ pub trait ResultFile: Serialize + DeserializeOwned + Send + Sync + 'static {
     {
         let _ = other;
     }
+
+    /// Figures this workload measured for another workload's results file of the same run
+    /// (the http workload's sites measure revocation end to end, which belongs in
+    /// `revoke.json`). Empty for most.
+    fn contributions(&self) -> Vec<Contribution> {
+        Vec::new()
+    }
+}
+
+/// Figures for another results file: the runner sets member `member` of `<file>.json` to
+/// `value` (creating the file from `empty` when the run has none) and adds `rows` to
+/// `summary.csv`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Contribution {
+    /// File stem of the results file that receives them.
+    pub file: &'static str,
+    /// The member of that file's JSON object they fill.
+    pub member: &'static str,
+    /// Their JSON.
+    pub value: serde_json::Value,
+    /// The whole file when the run has none yet.
+    pub empty: serde_json::Value,
+    /// Their `summary.csv` rows.
+    pub rows: Vec<SummaryRow>,
 }

@@ -6,7 +6,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use super::{ResultFile, SummaryRow};
 use crate::measure::Measurement;
 use crate::measure::stats::Summary;
-use crate::scheme::spec::{Family, StoreKind};
+use crate::scheme::spec::{Family, SchemeId, StoreKind};
 use crate::scheme::{JwtAlg, PasetoPurpose};
 use crate::units;
 
@@ -33,6 +33,58 @@ pub struct RevokeResults {
     pub paseto_purpose: Option<PasetoPurpose>,
     /// One entry per strategy run, sessions first.
     pub strategies: Vec<StrategyResult>,
+    /// Revocation measured end to end over HTTP on sites of several `serve` processes (the
+    /// http workload's node runs; absent when none ran).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub end_to_end: Vec<EndToEndResult>,
+}
+
+impl RevokeResults {
+    /// A file holding no in-process strategy: what `revoke.json` is when only the http
+    /// workload's end-to-end trials were measured.
+    pub fn empty(jwt_lifetime_s: f64) -> RevokeResults {
+        RevokeResults {
+            schema_version: <RevokeResults as ResultFile>::VERSION,
+            validators: 0,
+            trials: 0,
+            cache_ttl_ms: 0.0,
+            poll_interval_ms: 0.0,
+            jwt_lifetime_s,
+            jwt_alg: JwtAlg::HS256,
+            paseto_purpose: None,
+            strategies: Vec::new(),
+            end_to_end: Vec::new(),
+        }
+    }
+}
+
+/// Time from a logout answered by one node until every node of the site answers 401 for
+/// that credential, probed over HTTP, for one strategy, site size and store distance.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EndToEndResult {
+    /// How the site revokes: `session-central`, `session-cache`, `jwt-denylist-central`,
+    /// `jwt-denylist-pushed`, `jwt-denylist-polled`.
+    pub strategy: String,
+    /// The scheme the site serves.
+    pub scheme: SchemeId,
+    /// Nodes of the site.
+    pub nodes: usize,
+    /// Round trip the latency proxy added between the nodes and the store, ms.
+    pub rtt_ms: f64,
+    /// The shared store's kind (`redis`, `postgres`…).
+    pub store: Option<String>,
+    /// The strategy's staleness window (per-node cache lifetime, polling period), ms.
+    pub window_ms: Option<f64>,
+    /// Trials run.
+    pub trials: usize,
+    /// Trials that did not converge within their bound (or could not start).
+    pub failed: usize,
+    /// Summary of the latencies, ns.
+    pub latency: Summary,
+    /// Every successful trial's latency, ns.
+    pub latencies_ns: Vec<f64>,
+    /// The same strategy in process (threads, no HTTP), p99 ns, when `revoke` ran it.
+    pub in_process_p99_ns: Option<f64>,
 }
 
 /// Revocation latency and per-request cost of one strategy.
@@ -146,7 +198,8 @@ impl ResultFile for RevokeResults {
     /// per-round spread (`added_cost_lo_ns`, `added_cost_hi_ns`).
     /// 3: PASETO strategies (`paseto-expiry-only`, `paseto-denylist-central`) and the
     /// purpose they ran on (`paseto_purpose`).
-    const VERSION: u32 = 3;
+    /// 4: revocation end to end over HTTP on sites of several nodes (`end_to_end`).
+    const VERSION: u32 = 4;
 
     /// One line per strategy with failed trials (e.g. Redis unreachable during a trial), for
     /// the end of a run; empty when none failed.
@@ -195,6 +248,23 @@ impl ResultFile for RevokeResults {
                 rows.push(row("added_cost_lo", lo, "ns"));
                 rows.push(row("added_cost_hi", hi, "ns"));
             }
+        }
+        for e in &self.end_to_end {
+            let param = format!(
+                "strategy={},nodes={},rtt={}",
+                e.strategy,
+                e.nodes,
+                units::window_ms(e.rtt_ms)
+            );
+            let row = |metric: &str, value: f64, unit: &str| {
+                SummaryRow::new("revoke", e.scheme, None, &param, metric, value, unit)
+            };
+            if e.latency.samples > 0 {
+                rows.push(row("revocation_p50", e.latency.median_ns / 1e6, "ms"));
+                rows.push(row("revocation_p99", e.latency.p99_ns / 1e6, "ms"));
+                rows.push(row("revocation_max", e.latency.max_ns / 1e6, "ms"));
+            }
+            rows.push(row("revocation_failed_trials", e.failed as f64, "trials"));
         }
         rows
     }

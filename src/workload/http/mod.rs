@@ -383,6 +383,8 @@ pub fn run(params: &HttpParams, progress: &dyn Progress) -> WorkloadResult<HttpR
                 step,
             },
             server_max_rss_bytes: after.max_rss_bytes,
+            split: Vec::new(),
+            server_cores: None,
         });
     }
     progress.finish();
@@ -395,5 +397,10 @@ pub fn run(params: &HttpParams, progress: &dyn Progress) -> WorkloadResult<HttpR
         params: serde_json::to_value(params).map_err(other)?,
         common_rate,
         rows: out,
+        placement: None,
+        nodes: Vec::new(),
+        faults: Vec::new(),
+        end_to_end: Vec::new(),
+        jwt_lifetime_s: 0.0,
     })
 }

@@ -268,6 +268,7 @@ pub fn run(
         jwt_alg: JWT_ALG,
         paseto_purpose: keys_of(Strategy::PasetoExpiryOnly).map(|_| PASETO_PURPOSE),
         strategies: results,
+        end_to_end: Vec::new(),
     })
 }
 

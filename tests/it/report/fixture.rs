@@ -438,6 +438,7 @@ pub(super) fn revoke() -> RevokeResults {
                 90.0,
             ),
         ],
+        end_to_end: Vec::new(),
     }
 }
 

@@ -146,6 +146,8 @@ fn row(s: Spec) -> HttpRow {
             },
         },
         server_max_rss_bytes: 64 << 20,
+        split: Vec::new(),
+        server_cores: None,
     }
 }
 
@@ -223,6 +225,11 @@ pub(super) fn fixture() -> HttpResults {
         }),
         common_rate: COMMON_RATE,
         rows,
+        placement: None,
+        nodes: Vec::new(),
+        faults: Vec::new(),
+        end_to_end: Vec::new(),
+        jwt_lifetime_s: 900.0,
     }
 }
 
