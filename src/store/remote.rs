@@ -45,6 +45,13 @@ pub trait ServerProbe: Send + Sync + fmt::Debug {
     /// never zero).
     fn cpu_secs(&self) -> StoreResult<Option<f64>>;
 
+    /// Operations the server has executed so far, for every client, never decreasing
+    /// (Redis: commands processed), read live; `Ok(None)` when the server cannot say so
+    /// at once (PostgreSQL's statistics reach `pg_stat_database` up to ten seconds late).
+    fn ops(&self) -> StoreResult<Option<u64>> {
+        Ok(None)
+    }
+
     /// Bytes the server holds for its data now (Redis: its allocator's `used_memory`;
     /// PostgreSQL: the database's size), whose growth over N inserts, divided by N, is a
     /// per-session figure; `Ok(None)` when it cannot be known.

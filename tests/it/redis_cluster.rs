@@ -145,6 +145,13 @@ fn server_figures_are_summed_over_every_primary() {
     let probe = RedisProbe::new(&cluster.url()).unwrap();
     assert_eq!(probe.server(), "Redis Cluster");
     assert!(probe.cpu_secs().unwrap().unwrap() > 0.0);
+    // Commands over every primary: our 100 lookups, plus the probe's own INFO reads.
+    let ops_before = probe.ops().unwrap().expect("INFO stats counts");
+    for i in 0..100 {
+        store.get(&format!("no-such-session-{i}")).unwrap();
+    }
+    let ops = probe.ops().unwrap().unwrap() - ops_before;
+    assert!((100..=110).contains(&ops), "{ops} commands for 100 lookups");
 }
 
 #[test]

@@ -95,6 +95,16 @@ impl ServerProbe for RedisProbe {
         Ok(Some(field("used_cpu_sys")? + field("used_cpu_user")?))
     }
 
+    /// `total_commands_processed` of `INFO stats`; on a cluster, summed over the primaries.
+    fn ops(&self) -> StoreResult<Option<u64>> {
+        let text = self.info("stats")?;
+        info_sum(&text, "total_commands_processed")
+            .map(Some)
+            .ok_or_else(|| {
+                StoreError::Corrupt("INFO stats has no numeric total_commands_processed".into())
+            })
+    }
+
     /// `used_memory` of `INFO memory`; on a cluster, summed over the primaries.
     fn memory_bytes(&self) -> StoreResult<Option<u64>> {
         let text = self.info("memory")?;
