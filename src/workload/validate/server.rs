@@ -46,10 +46,12 @@ impl ServerCpu {
         }))
     }
 
-    /// Runs `op` for the measuring budget (at least [`MIN_SERVER_OPS`] times, unless that
-    /// takes four budgets) between two reads of the server's CPU; ns of server CPU per call.
+    /// Runs `op` for a third of the measuring budget, at least [`MIN_SERVER_OPS`] times
+    /// (unless that takes four such spans), between two reads of the server's CPU; ns of
+    /// server CPU per call. A third is still thousands of round trips on a local store
+    /// (half a second in a full run), far above the counters' resolution.
     pub(super) fn per_op(&self, settings: &Settings, op: &mut dyn FnMut()) -> Option<f64> {
-        let span = settings.budget.measure;
+        let span = (settings.budget.measure / 3).max(Duration::from_millis(50));
         let c0 = self.probe.cpu_secs().ok()??;
         let t0 = Instant::now();
         let mut n = 0u64;
