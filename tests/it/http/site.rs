@@ -820,9 +820,70 @@ fn a_node_reports_its_own_small_peak_and_its_live_sessions() {
             "{m:?}"
         );
         assert!(
-            m.peak_rss_bytes < 200 << 20,
+            m.peak_rss_bytes < 100 << 20,
             "a small server's own peak: {m:?}"
+        );
+        eprintln!(
+            "serve --users 2: own peak (VmHWM) {} KiB, VmRSS {} KiB, ru_maxrss {} KiB",
+            m.peak_rss_bytes >> 10,
+            m.vm_rss_bytes >> 10,
+            m.max_rss_bytes >> 10
         );
         assert_eq!(user.get(&n, "/floor").await.status, StatusCode::OK);
     });
+}
+
+#[test]
+fn a_per_node_session_cache_hides_a_remote_logout_for_its_lifetime_only() {
+    let Some(url) = crate::common::skip::shared_redis_url() else {
+        return;
+    };
+    let name = fresh_name("c");
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = key_dir(&tmp);
+    let args = [
+        "--store",
+        &url,
+        "--site",
+        &name,
+        "--key-dir",
+        dir.to_str().unwrap(),
+        "--transport",
+        "bearer",
+        "--session-cache",
+        "3s",
+    ];
+    let (a, b) = (node(&args), node(&args));
+    runtime().block_on(async {
+        let mut user = Agent::default();
+        assert_eq!(user.login(&a, &a, 1).await, StatusCode::OK);
+        let mut stolen = user.clone();
+        let cached_at = Instant::now();
+        assert_eq!(
+            stolen.get(&b, "/me").await.status,
+            StatusCode::OK,
+            "now cached on B"
+        );
+        assert_eq!(user.logout(&a).await.status, StatusCode::NO_CONTENT);
+        assert_eq!(
+            stolen.get(&a, "/me").await.status,
+            StatusCode::UNAUTHORIZED,
+            "evicted on A"
+        );
+        let on_b = stolen.get(&b, "/me").await.status;
+        if cached_at.elapsed() < Duration::from_secs(3) {
+            assert_eq!(
+                on_b,
+                StatusCode::OK,
+                "B answers from its cache within its lifetime"
+            );
+        }
+        let took = refused_within(&mut stolen, &b, Duration::from_secs(6)).await;
+        assert!(
+            took.is_some(),
+            "B asks the store again once its entry is older than 3 s"
+        );
+    });
+    drop((a, b));
+    site::remove(&StoreSpec::Redis(url), &name).unwrap();
 }
