@@ -34,6 +34,18 @@ fn fresh_name(tag: &str) -> String {
     format!("t-{tag}-{}-{nanos:x}", std::process::id())
 }
 
+/// Removes a site's records (and a canary site's) when dropped, so a test that fails
+/// midway leaves nothing behind either.
+struct Cleanup(StoreSpec, Vec<String>);
+
+impl Drop for Cleanup {
+    fn drop(&mut self) {
+        for name in &self.1 {
+            let _ = site::remove(&self.0, name);
+        }
+    }
+}
+
 /// A private key directory (mode 0700) inside a temporary directory.
 fn key_dir(tmp: &tempfile::TempDir) -> std::path::PathBuf {
     let dir = tmp.path().join("keys");
@@ -506,6 +518,10 @@ fn two_session_nodes_on_redis_are_one_site() {
     let site: SiteName = name.parse().unwrap();
     // A canary of another site whose name extends this one's.
     let canary_name: SiteName = format!("{name}x").parse().unwrap();
+    let _cleanup = Cleanup(
+        StoreSpec::Redis(url.clone()),
+        vec![name.clone(), canary_name.to_string()],
+    );
     RedisStore::connect_with_prefix(&url, &canary_name.session_prefix())
         .unwrap()
         .with_cleanup_on_drop(false)
@@ -531,6 +547,10 @@ fn two_session_nodes_on_postgres_are_one_site() {
     };
     let name = fresh_name("sp");
     let canary_name: SiteName = format!("{name}x").parse().unwrap();
+    let _cleanup = Cleanup(
+        StoreSpec::Postgres(url.clone()),
+        vec![name.clone(), canary_name.to_string()],
+    );
     PostgresStore::connect_with_table(&url, &canary_name.postgres_table())
         .unwrap()
         .with_cleanup_on_drop(false)
@@ -562,6 +582,7 @@ fn tokens_are_one_site(scheme: &[&str], revocation: &str, limit: Duration) {
     };
     let name = fresh_name("j");
     let site: SiteName = name.parse().unwrap();
+    let _cleanup = Cleanup(StoreSpec::Redis(url.clone()), vec![name.clone()]);
     let tmp = tempfile::tempdir().unwrap();
     let dir = key_dir(&tmp);
     let mut args: Vec<&str> = scheme.to_vec();
@@ -839,6 +860,7 @@ fn a_per_node_session_cache_hides_a_remote_logout_for_its_lifetime_only() {
         return;
     };
     let name = fresh_name("c");
+    let _cleanup = Cleanup(StoreSpec::Redis(url.clone()), vec![name.clone()]);
     let tmp = tempfile::tempdir().unwrap();
     let dir = key_dir(&tmp);
     let args = [
