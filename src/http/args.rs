@@ -169,10 +169,11 @@ impl ServeArgs {
         }
         let scheme = self.scheme_spec()?;
         let caps = scheme.capabilities();
-        if self.revocation == Revocation::Denylist && caps.revocable_by_delete {
+        if self.revocation != Revocation::None && caps.revocable_by_delete {
             return Err(format!(
-                "--revocation denylist applies to self-contained tokens: {scheme} is revoked \
-                 by deleting its record"
+                "--revocation {} applies to self-contained tokens: {scheme} is revoked by \
+                 deleting its record",
+                self.revocation.name()
             ));
         }
         let denylisted = self.revocation.needs_denylist(caps);
@@ -356,6 +357,7 @@ mod tests {
             "share their denylist",
         );
         refused(&["--scheme", "jwt", "--revocation", "polled"], "redis://");
+        refused(&["--revocation", "pushed"], "self-contained");
         refused(
             &["--scheme", "jwt", "--session-cache", "1s"],
             "--session-cache",
