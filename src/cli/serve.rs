@@ -1,5 +1,6 @@
 //! `tokenbench serve`: build the app, bind, print `listening on URL` as the first line of
-//! stdout, serve until SIGINT or SIGTERM.
+//! stdout, serve until SIGINT or SIGTERM. Flags that make no sense exit with status 2; a
+//! server that cannot be built (a store that does not answer, a key file refused) with 1.
 
 use std::io::Write;
 use std::process::ExitCode;
@@ -42,8 +43,8 @@ pub fn serve(args: &ServeArgs) -> anyhow::Result<ExitCode> {
         server.shutdown().await;
         anyhow::Ok(())
     })?;
-    // Connections still open get a moment, then the runtime (and the app, whose Redis
-    // store deletes its keys on drop) goes away.
+    // Connections still open get a moment, then the runtime (and the app, whose store of
+    // its own deletes its records on drop; a site's are kept) goes away.
     runtime.shutdown_timeout(Duration::from_secs(1));
     Ok(ExitCode::SUCCESS)
 }

@@ -30,6 +30,15 @@ impl RedisPushedDenylist {
     }
 }
 
+impl RedisPushedDenylist {
+    /// Drops entries of the local copy whose token has expired by `now_secs` (Redis
+    /// forgets them by itself); returns how many were dropped. A long-running node calls
+    /// it now and then, so its copy stays as small as the list of live revocations.
+    pub fn purge_expired(&self, now_secs: u64) -> usize {
+        self.local.purge_expired(now_secs)
+    }
+}
+
 impl Denylist for RedisPushedDenylist {
     fn name(&self) -> &'static str {
         "pushed-redis"

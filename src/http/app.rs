@@ -20,14 +20,15 @@ use tower::timeout::TimeoutLayer;
 
 use super::HttpError;
 use super::config::{LogoutOutcome, ServerConfig, Transport};
-use super::credential::{self, Calls, SiteCredential};
+use super::credential::{self, Calls, Purge, SiteCredential};
 use super::csrf::CsrfKey;
 use super::error::ApiError;
 use super::metrics::Metrics;
-use super::routes;
-use super::users::Users;
+use super::users::{self, Users};
+use super::{routes, site};
+use crate::claims::{ClaimSet, Claims};
 use crate::clock::{Clock, SystemClock};
-use crate::denylist::MemoryDenylist;
+use crate::net::metrics::MetricsSnapshot;
 use crate::scheme::{Principal, Rejection};
 
 /// Everything the handlers share.
@@ -38,14 +39,33 @@ pub struct App {
     /// What logout does to a credential, decided once from the scheme's capabilities.
     pub(crate) logout: LogoutOutcome,
     pub(crate) users: Users,
-    /// The server's CSRF key (the bearer login form's token; self-contained credentials).
+    /// The server's CSRF key (the bearer login form's token; self-contained credentials):
+    /// random, or the site's.
     pub(crate) csrf: Arc<CsrfKey>,
     pub(crate) metrics: Arc<Metrics>,
     pub(crate) notes: AtomicU64,
-    /// The in-memory denylist, purged of expired entries by the server.
-    pub(crate) denylist: Option<Arc<MemoryDenylist>>,
+    /// Drops expired entries of a denylist kept in this process (every 30 s).
+    purge: Option<Purge>,
+    /// The body of `GET /.well-known/jwks.json`; `None` (404) without a public key.
+    pub(crate) jwks: Option<serde_json::Value>,
+    /// What `GET /floor` answers with, fixed at start-up.
+    pub(crate) floor: Floor,
+    /// A verify-only node: it logs nobody in.
+    pub(crate) verify_only: bool,
     /// Scheme calls may run on the worker (no I/O, microseconds).
     inline: bool,
+    /// Revoking does I/O even where validating does not (see `credential::Built`).
+    revoke_io: bool,
+}
+
+/// The fixed answer of `GET /floor`: the shape and size of `GET /me`'s, from claims made
+/// once, so the route measures the stack without the token.
+#[derive(Debug, Clone)]
+pub(crate) struct Floor {
+    pub(crate) claims: Arc<Claims>,
+    pub(crate) expires_at_secs: u64,
+    /// A CSRF value as long as a real one (43 base64url characters), cookie transport only.
+    pub(crate) csrf: Option<Arc<str>>,
 }
 
 impl std::fmt::Debug for App {
@@ -53,18 +73,46 @@ impl std::fmt::Debug for App {
         f.debug_struct("App")
             .field("scheme", &self.scheme_name())
             .field("transport", &self.config.transport)
+            .field("verify_only", &self.verify_only)
             .finish_non_exhaustive()
     }
 }
 
 impl App {
-    /// Builds the scheme (fresh keys, fresh store) and hashes the demo passwords.
+    /// Builds the scheme and hashes the demo passwords. Without a site: fresh keys and a
+    /// store namespace of its own. With one (`config.site`): the site's keys from its key
+    /// directory (created there by the first node; a verify-only node loads the public key
+    /// alone) and the site's store namespace.
     pub fn new(config: ServerConfig) -> Result<Arc<App>, HttpError> {
         crate::crypto::active();
-        let csrf = Arc::new(CsrfKey::generate());
-        let built = credential::build(&config, csrf.clone(), Arc::new(SystemClock))?;
+        let verify_only = config.site.as_ref().is_some_and(|s| s.verify_only);
+        if verify_only && !config.scheme.capabilities().public_key_verifiable {
+            return Err(HttpError::Config(format!(
+                "--verify-only: {} is verified with a secret key (or a store lookup), so a \
+                 verifier would hold the secret that issues tokens; only a public-key scheme \
+                 (RS256, ES256, EdDSA, paseto-v4-public) has verify-only nodes",
+                config.scheme
+            )));
+        }
+        let keys = site::node_keys(&config)?;
+        let jwks = keys.scheme.as_ref().and_then(site::jwks_document);
+        let csrf = Arc::new(keys.csrf);
+        let built = credential::build(
+            &config,
+            csrf.clone(),
+            keys.scheme.as_ref(),
+            Arc::new(SystemClock),
+        )?;
         let logout = LogoutOutcome::of(config.scheme.capabilities(), config.revocation);
         let users = Users::generate(config.users, config.password)?;
+        let floor = Floor {
+            claims: Arc::new(ClaimSet::Typical.claims(&users::username(0))),
+            expires_at_secs: SystemClock
+                .now_secs()
+                .saturating_add(config.jwt.lifetime.as_secs()),
+            csrf: (config.transport == Transport::Cookie)
+                .then(|| Arc::from(crate::scheme::session::random_b64(32))),
+        };
         Ok(Arc::new(App {
             config,
             credential: built.credential,
@@ -73,8 +121,12 @@ impl App {
             csrf,
             metrics: Arc::new(Metrics::new()),
             notes: AtomicU64::new(0),
-            denylist: built.denylist,
+            purge: built.purge,
+            jwks,
+            floor,
+            verify_only,
             inline: built.inline,
+            revoke_io: built.revoke_io,
         }))
     }
 
@@ -98,11 +150,29 @@ impl App {
         self.logout
     }
 
-    /// Drops expired entries of the in-memory denylist, if there is one.
+    /// Drops expired entries of a denylist kept in this process, if there is one.
     pub fn purge_denylist(&self) {
-        if let Some(d) = &self.denylist {
-            d.purge_expired(SystemClock.now_secs());
+        if let Some(purge) = &self.purge {
+            purge(SystemClock.now_secs());
         }
+    }
+
+    /// Whether this node only verifies (holds a public key alone, logs nobody in).
+    pub fn verify_only(&self) -> bool {
+        self.verify_only
+    }
+
+    /// The figures of `GET /metrics`: the counters, and the sessions the store holds when
+    /// it can count them cheaply.
+    pub fn metrics_snapshot(&self) -> MetricsSnapshot {
+        let mut s = self.metrics.snapshot();
+        s.live_sessions = self.credential.live_sessions();
+        s
+    }
+
+    /// Whether revoking needs the blocking pool (see `credential::Built::revoke_io`).
+    pub(crate) fn revoke_io(&self) -> bool {
+        self.revoke_io
     }
 
     /// Whether the transport is bearer.
@@ -153,6 +223,8 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/health", get(routes::health))
         .route("/login", get(routes::login_page).post(routes::login))
         .route("/me", get(routes::me))
+        .route("/floor", get(routes::floor))
+        .route("/.well-known/jwks.json", get(routes::jwks))
         .route("/api/notes", post(routes::create_note))
         .route("/logout", post(routes::logout))
         .route("/metrics", get(routes::metrics))

@@ -1,13 +1,16 @@
 //! The options of `tokenbench serve`.
 
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::Args;
 
 use super::config::{Limits, Revocation, ServerConfig, Transport};
+use super::site::{JwksUrl, SiteConfig};
 use crate::scheme::spec::{Family, SchemeSpec, StoreSpec};
 use crate::scheme::{JwtAlg, JwtConfig, PasetoPurpose, SessionConfig};
+use crate::store::site::SiteName;
 use crate::units::{parse_duration, parse_lifetime};
 
 /// Options of `tokenbench serve`.
@@ -24,13 +27,41 @@ pub struct ServeArgs {
     pub purpose: PasetoPurpose,
     /// Session store: memory, rwlock, redis://HOST:PORT[/DB], redis+cluster://HOST:PORT[,...],
     /// postgres://USER:PASSWORD@HOST:PORT/DB (user, password and port optional).
-    /// With --scheme jwt --revocation denylist, a redis:// store holds the denylist.
+    /// With a self-contained scheme and --revocation denylist|pushed|polled, a redis://
+    /// store holds the denylist.
     #[arg(long, default_value = "memory", value_parser = parse_store)]
     pub store: StoreSpec,
-    /// Revocation of a self-contained token (a JWT) at logout: none (valid until its
-    /// expiry) or denylist. Sessions are deleted.
+    /// Revocation of a self-contained token (JWT, PASETO) at logout: none (valid until its
+    /// expiry); denylist (a central denylist looked up by every request: in memory, or in
+    /// the redis:// --store); pushed (a copy per node fed by Redis pub/sub) or polled (a
+    /// copy per node refreshed every --poll-interval from Redis), both needing a redis://
+    /// --store. Sessions are deleted.
     #[arg(long, default_value = "none", value_parser = parse_revocation)]
     pub revocation: Revocation,
+    /// How often a --revocation polled node copies the denylist from Redis.
+    #[arg(long, default_value = "1s", value_parser = parse_lifetime)]
+    pub poll_interval: Duration,
+    /// A per-node cache of this lifetime in front of the session store (sessions only): a
+    /// revocation reaches the other nodes up to this late. Default: none.
+    #[arg(long, value_parser = parse_lifetime)]
+    pub session_cache: Option<Duration>,
+    /// This node belongs to site NAME ([a-z0-9_-], at most 32): nodes with the same NAME,
+    /// --store and --key-dir share their records (under a namespace derived from NAME,
+    /// never deleted by a node) and their keys. Needs --key-dir.
+    #[arg(long, value_name = "NAME", value_parser = parse_site, requires = "key_dir")]
+    pub site: Option<SiteName>,
+    /// The site's key directory (mode 0700; created if missing): the first node writes the
+    /// site's keys there (files of mode 0600), the others load them. Needs --site.
+    #[arg(long, value_name = "DIR", requires = "site")]
+    pub key_dir: Option<PathBuf>,
+    /// Verify tokens with the site's public key alone (RS256, ES256, EdDSA,
+    /// paseto-v4-public), from --key-dir or --jwks-url; log nobody in (403). Needs --site.
+    #[arg(long, requires = "site")]
+    pub verify_only: bool,
+    /// Where a --verify-only node fetches the issuer's public key:
+    /// http://127.0.0.1:PORT/.well-known/jwks.json (plain HTTP, loopback only).
+    #[arg(long, value_name = "URL", value_parser = parse_jwks_url, requires = "verify_only")]
+    pub jwks_url: Option<JwksUrl>,
     /// How the credential travels: cookie or bearer.
     #[arg(long, default_value = "cookie", value_parser = parse_transport)]
     pub transport: Transport,
@@ -102,6 +133,12 @@ fn parse_revocation(s: &str) -> Result<Revocation, String> {
 fn parse_transport(s: &str) -> Result<Transport, String> {
     s.parse()
 }
+fn parse_site(s: &str) -> Result<SiteName, String> {
+    s.parse()
+}
+fn parse_jwks_url(s: &str) -> Result<JwksUrl, String> {
+    s.parse()
+}
 
 impl ServeArgs {
     /// The scheme these flags name: `--spec`, or the command line's spelling of a family
@@ -132,19 +169,40 @@ impl ServeArgs {
         }
         let scheme = self.scheme_spec()?;
         let caps = scheme.capabilities();
-        if self.revocation == Revocation::Denylist && caps.revocable_by_delete {
+        if self.revocation != Revocation::None && caps.revocable_by_delete {
             return Err(format!(
-                "--revocation denylist applies to self-contained tokens: {scheme} is revoked \
-                 by deleting its record"
+                "--revocation {} applies to self-contained tokens: {scheme} is revoked by \
+                 deleting its record",
+                self.revocation.name()
             ));
         }
+        let denylisted = self.revocation.needs_denylist(caps);
         let denylist_redis = match &self.store {
-            StoreSpec::Redis(url) if self.revocation.needs_denylist(caps) => Some(url.clone()),
+            StoreSpec::Redis(url) if denylisted => Some(url.clone()),
             _ => None,
+        };
+        if denylisted && self.revocation.needs_redis() && denylist_redis.is_none() {
+            return Err(format!(
+                "--revocation {} keeps a copy of the denylist per node, fed from Redis: give \
+                 --store redis://HOST:PORT (it holds the denylist)",
+                self.revocation.name()
+            ));
+        }
+        if self.session_cache.is_some() && !caps.store_lookup {
+            return Err(format!(
+                "--session-cache caches store lookups: {scheme} looks nothing up"
+            ));
+        }
+        let site = match &self.site {
+            None => None,
+            Some(name) => Some(self.site_config(name, &scheme, denylisted, &denylist_redis)?),
         };
         let mut c = ServerConfig::new(scheme, self.transport);
         c.revocation = self.revocation;
         c.denylist_redis = denylist_redis;
+        c.poll_interval = self.poll_interval;
+        c.session_cache = self.session_cache;
+        c.site = site;
         c.users = self.users as usize;
         c.session = SessionConfig {
             idle_timeout: self.idle_timeout,
@@ -163,6 +221,50 @@ impl ServeArgs {
             ..Limits::default()
         };
         Ok(c)
+    }
+
+    /// The site of `--site NAME`, or why the other flags cannot make one: a site's nodes
+    /// must share what they decide on (sessions in a networked store, a denylist in Redis),
+    /// and only a public-key scheme has verify-only nodes.
+    fn site_config(
+        &self,
+        name: &SiteName,
+        scheme: &SchemeSpec,
+        denylisted: bool,
+        denylist_redis: &Option<String>,
+    ) -> Result<SiteConfig, String> {
+        let key_dir = self
+            .key_dir
+            .clone()
+            .ok_or("--site needs --key-dir DIR (where the site's keys live)")?;
+        let caps = scheme.capabilities();
+        if let Some(store) = scheme.store().filter(|s| !s.is_remote()) {
+            return Err(format!(
+                "--site {name}: the nodes of a site share their sessions through a networked \
+                 store, and {} lives in one process: give --store redis://... or postgres://...",
+                store.name()
+            ));
+        }
+        if denylisted && denylist_redis.is_none() {
+            return Err(format!(
+                "--site {name} --revocation {}: the nodes of a site must share their denylist: \
+                 give --store redis://HOST:PORT (it holds the denylist)",
+                self.revocation.name()
+            ));
+        }
+        if self.verify_only && !caps.public_key_verifiable {
+            return Err(format!(
+                "--verify-only: {scheme} is verified with a secret key (or a store lookup), so \
+                 a verifier would hold what issues tokens; only RS256, ES256, EdDSA and \
+                 paseto-v4-public have verify-only nodes"
+            ));
+        }
+        Ok(SiteConfig {
+            name: name.clone(),
+            key_dir,
+            verify_only: self.verify_only,
+            jwks_url: self.jwks_url.clone(),
+        })
     }
 }
 
@@ -208,6 +310,124 @@ mod tests {
         assert_eq!(c.denylist_redis.as_deref(), Some(redis));
         let c = config(&["--scheme", "jwt", "--store", redis]).unwrap();
         assert_eq!(c.denylist_redis, None, "no denylist asked, none built");
+    }
+
+    #[test]
+    fn a_site_needs_what_its_nodes_share() {
+        let redis = "redis://127.0.0.1:1/";
+        let c = config(&[
+            "--scheme",
+            "jwt",
+            "--alg",
+            "ES256",
+            "--site",
+            "s1",
+            "--key-dir",
+            "/tmp/k",
+            "--revocation",
+            "pushed",
+            "--store",
+            redis,
+        ])
+        .unwrap();
+        let site = c.site.unwrap();
+        assert_eq!((site.name.as_str(), site.verify_only), ("s1", false));
+        assert_eq!(c.denylist_redis.as_deref(), Some(redis));
+        assert_eq!(c.revocation, Revocation::Pushed);
+        // Both flags or neither.
+        assert!(config(&["--site", "s1"]).is_err());
+        assert!(config(&["--key-dir", "/tmp/k"]).is_err());
+        let refused = |args: &[&str], says: &str| {
+            let e = config(args).unwrap_err();
+            assert!(e.contains(says), "{args:?}: {e}");
+        };
+        refused(&["--site", "S:1", "--key-dir", "/k"], "site name");
+        refused(&["--site", "s", "--key-dir", "/k"], "networked");
+        refused(
+            &[
+                "--site",
+                "s",
+                "--key-dir",
+                "/k",
+                "--scheme",
+                "jwt",
+                "--revocation",
+                "denylist",
+            ],
+            "share their denylist",
+        );
+        refused(&["--scheme", "jwt", "--revocation", "polled"], "redis://");
+        refused(&["--revocation", "pushed"], "self-contained");
+        refused(
+            &["--scheme", "jwt", "--session-cache", "1s"],
+            "--session-cache",
+        );
+        for (scheme, extra) in [("jwt", "HS256"), ("paseto", "local"), ("session", "x")] {
+            let mut args = vec![
+                "--scheme",
+                scheme,
+                "--site",
+                "s",
+                "--key-dir",
+                "/k",
+                "--verify-only",
+            ];
+            match scheme {
+                "jwt" => args.extend(["--alg", extra]),
+                "paseto" => args.extend(["--purpose", extra]),
+                _ => args.extend(["--store", "redis://127.0.0.1:1/"]),
+            }
+            refused(&args, "--verify-only");
+        }
+        assert!(config(&["--scheme", "jwt", "--alg", "EdDSA", "--verify-only"]).is_err());
+        assert!(config(&["--scheme", "jwt", "--jwks-url", "http://127.0.0.1:1/j"]).is_err());
+        refused(
+            &[
+                "--scheme",
+                "jwt",
+                "--alg",
+                "EdDSA",
+                "--site",
+                "s",
+                "--key-dir",
+                "/k",
+                "--verify-only",
+                "--jwks-url",
+                "http://10.1.1.1/j",
+            ],
+            "loopback",
+        );
+        let c = config(&[
+            "--scheme",
+            "paseto",
+            "--site",
+            "s",
+            "--key-dir",
+            "/k",
+            "--verify-only",
+            "--jwks-url",
+            "http://127.0.0.2:9/.well-known/jwks.json",
+        ])
+        .unwrap();
+        assert!(
+            c.site
+                .is_some_and(|s| s.verify_only && s.jwks_url.is_some())
+        );
+        let c = config(&[
+            "--store",
+            "postgres://127.0.0.1:1/x",
+            "--site",
+            "s",
+            "--key-dir",
+            "/k",
+            "--session-cache",
+            "2s",
+        ])
+        .unwrap();
+        assert_eq!(c.session_cache, Some(Duration::from_secs(2)));
+        // Without --site nothing changes.
+        let plain = config(&["--scheme", "jwt"]).unwrap();
+        assert!(plain.site.is_none() && plain.session_cache.is_none());
     }
 
     #[test]

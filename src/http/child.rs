@@ -26,7 +26,8 @@ pub struct ChildServer {
 
 /// The `serve` flags for a scheme, transport and account count (listening on any free
 /// loopback port). The scheme goes as its serialized spec, so any family is served the
-/// same way; `--revocation denylist` only where the scheme needs a denylist for it.
+/// same way; `--revocation` only where the scheme needs a denylist for it. (A node of a
+/// site adds `--site NAME --key-dir DIR` and what else it needs: HTTP.md.)
 pub fn serve_args(
     scheme: &SchemeSpec,
     transport: Transport,
@@ -38,7 +39,7 @@ pub fn serve_args(
     let spec = serde_json::to_string(scheme).expect("a scheme spec serializes");
     let mut a: Vec<String> = vec!["serve".into(), "--spec".into(), spec];
     if revocation.needs_denylist(scheme.capabilities()) {
-        a.extend(["--revocation".into(), "denylist".into()]);
+        a.extend(["--revocation".into(), revocation.name().into()]);
     }
     a.extend([
         "--transport".into(),
@@ -118,7 +119,8 @@ impl ChildServer {
         matches!(self.child.try_wait(), Ok(None))
     }
 
-    /// SIGTERM, up to 3 s for a clean exit (a Redis store deletes its keys), then SIGKILL.
+    /// SIGTERM, up to 3 s for a clean exit (a store of its own deletes its records; a
+    /// site's are kept), then SIGKILL.
     pub fn stop(&mut self) {
         if !self.is_running() {
             return;

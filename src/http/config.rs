@@ -1,6 +1,7 @@
 //! What a server serves: the scheme (as data, [`SchemeSpec`]), how the credential travels
 //! ([`Transport`]), what logout does to a self-contained token ([`Revocation`], and the
-//! one decision of the outcome, [`LogoutOutcome::of`]), and the protective [`Limits`].
+//! one decision of the outcome, [`LogoutOutcome::of`]), the site it belongs to
+//! ([`SiteConfig`]), a per-node session cache, and the protective [`Limits`].
 //! [`ServerConfig`] is built from `tokenbench serve`'s flags or by hand.
 
 use std::str::FromStr;
@@ -8,6 +9,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+use super::site::SiteConfig;
 use super::users::PasswordParams;
 pub use crate::net::Transport;
 use crate::scheme::spec::{Capabilities, SchemeSpec, StoreSpec};
@@ -20,17 +22,49 @@ use crate::scheme::{JwtAlg, JwtConfig, SessionConfig};
 pub enum Revocation {
     /// Nothing: the token stays valid until its own expiry (logout only clears the cookie).
     None,
-    /// Its identity (a JWT's `jti`) goes on a central denylist checked by every request: in
-    /// process memory ([`MemoryDenylist`](crate::denylist::MemoryDenylist)), or in Redis
+    /// Its identity (a JWT's `jti`) goes on a central denylist looked up by every request:
+    /// in process memory ([`MemoryDenylist`](crate::denylist::MemoryDenylist)), or in Redis
     /// ([`RedisDenylist`](crate::denylist::RedisDenylist)) when a `redis://` store is given.
     Denylist,
+    /// A copy of the denylist in each node's memory, fed by Redis pub/sub
+    /// ([`RedisPushedDenylist`](crate::denylist::RedisPushedDenylist)): lookups stay in
+    /// the process. Needs a `redis://` store.
+    Pushed,
+    /// A copy of the denylist in each node's memory, copied whole from Redis every
+    /// `--poll-interval` ([`PolledDenylist`](crate::denylist::PolledDenylist) over a
+    /// [`RedisDenylist`](crate::denylist::RedisDenylist)). Needs a `redis://` store.
+    Polled,
 }
 
 impl Revocation {
+    /// Every strategy, in the order `--revocation` lists them.
+    pub const ALL: [Revocation; 4] = [
+        Revocation::None,
+        Revocation::Denylist,
+        Revocation::Pushed,
+        Revocation::Polled,
+    ];
+
+    /// `none`, `denylist`, `pushed` or `polled`: the `--revocation` spelling.
+    pub fn name(self) -> &'static str {
+        match self {
+            Revocation::None => "none",
+            Revocation::Denylist => "denylist",
+            Revocation::Pushed => "pushed",
+            Revocation::Polled => "polled",
+        }
+    }
+
     /// Whether a server of a scheme with `caps` needs a denylist: only a token that no
     /// delete can revoke, and only when asked.
     pub fn needs_denylist(self, caps: Capabilities) -> bool {
-        self == Revocation::Denylist && !caps.revocable_by_delete
+        self != Revocation::None && !caps.revocable_by_delete
+    }
+
+    /// Whether the strategy keeps a copy per node fed from Redis (pushed, polled), so it
+    /// cannot run without a `redis://` store.
+    pub fn needs_redis(self) -> bool {
+        matches!(self, Revocation::Pushed | Revocation::Polled)
     }
 }
 
@@ -69,9 +103,11 @@ impl FromStr for Revocation {
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         match s.to_ascii_lowercase().as_str() {
             "none" | "expiry" | "expiry-only" => Ok(Revocation::None),
-            "denylist" | "deny" => Ok(Revocation::Denylist),
+            "denylist" | "deny" | "central" => Ok(Revocation::Denylist),
+            "pushed" | "push" => Ok(Revocation::Pushed),
+            "polled" | "poll" => Ok(Revocation::Polled),
             _ => Err(format!(
-                "unknown revocation '{s}' (expected none or denylist)"
+                "unknown revocation '{s}' (expected none, denylist, pushed or polled)"
             )),
         }
     }
@@ -128,8 +164,17 @@ pub struct ServerConfig {
     /// What logout does to a self-contained token (ignored for a scheme revocable by
     /// delete, which is always deleted).
     pub revocation: Revocation,
-    /// Where the denylist lives when one is needed: `None` in memory, or a `redis://` URL.
+    /// Where the denylist lives when one is needed: `None` in memory, or a `redis://` URL
+    /// (required by [`Revocation::Pushed`] and [`Revocation::Polled`]).
     pub denylist_redis: Option<String>,
+    /// How often a [`Revocation::Polled`] node copies the denylist.
+    pub poll_interval: Duration,
+    /// A per-node cache of this lifetime in front of a session store
+    /// ([`CachedScheme`](crate::scheme::CachedScheme)); `None`: every request asks the store.
+    pub session_cache: Option<Duration>,
+    /// The site this node belongs to (shared records and keys); `None`: a site of its own
+    /// (random store namespace, fresh keys, its records deleted when it stops).
+    pub site: Option<SiteConfig>,
     /// Demo accounts `user-<i>` / `password-<i>` for i below this.
     pub users: usize,
     /// Session timeouts and cookie settings.
@@ -150,6 +195,9 @@ impl ServerConfig {
             transport,
             revocation: Revocation::None,
             denylist_redis: None,
+            poll_interval: Duration::from_secs(1),
+            session_cache: None,
+            site: None,
             users: 100,
             session: SessionConfig::default(),
             jwt: JwtConfig::default(),
@@ -176,16 +224,21 @@ mod tests {
 
     #[test]
     fn names_parse_and_refuse_nonsense() {
-        assert_eq!("denylist".parse::<Revocation>(), Ok(Revocation::Denylist));
-        assert_eq!("none".parse::<Revocation>(), Ok(Revocation::None));
+        for r in Revocation::ALL {
+            assert_eq!(r.name().parse::<Revocation>(), Ok(r));
+            let json = serde_json::to_string(&r).unwrap();
+            assert_eq!(json, format!("\"{}\"", r.name()));
+        }
         assert!("sometimes".parse::<Revocation>().is_err());
+        assert!(Revocation::Pushed.needs_redis() && Revocation::Polled.needs_redis());
+        assert!(!Revocation::Denylist.needs_redis());
     }
 
     #[test]
     fn logout_revokes_by_delete_or_with_a_denylist_only() {
         let session = SchemeId::Session(StoreKind::Memory).capabilities();
         let jwt = SchemeId::Jwt(JwtAlg::ES256).capabilities();
-        for r in [Revocation::None, Revocation::Denylist] {
+        for r in Revocation::ALL {
             assert_eq!(LogoutOutcome::of(session, r), LogoutOutcome::Revoked);
             assert!(
                 !r.needs_denylist(session),
@@ -200,6 +253,9 @@ mod tests {
             LogoutOutcome::of(jwt, Revocation::Denylist).name(),
             "revoked"
         );
-        assert!(Revocation::Denylist.needs_denylist(jwt));
+        for r in [Revocation::Denylist, Revocation::Pushed, Revocation::Polled] {
+            assert!(r.needs_denylist(jwt));
+            assert_eq!(LogoutOutcome::of(jwt, r), LogoutOutcome::Revoked);
+        }
     }
 }

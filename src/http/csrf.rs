@@ -1,6 +1,8 @@
 //! CSRF tokens for a self-contained credential carried in a cookie, where no server-side
 //! record can hold a synchronizer token: **signed double-submit** (OWASP's "signed
-//! double-submit cookie"), with a key random per server process that never leaves it.
+//! double-submit cookie"), with a key random per server process that never leaves it, or
+//! the key of the server's site (`--site`, shared by its nodes through the key directory,
+//! so a form fetched from one node is accepted by another).
 //!
 //! - Login (no credential yet): `GET /login` sets `__Host-csrf=<nonce>.<mac>`, `mac =
 //!   HMAC-SHA256(key, "login\0" || nonce)`, and renders the same value in the form;
@@ -42,6 +44,13 @@ impl CsrfKey {
         rand::rng().fill_bytes(&mut k);
         CsrfKey {
             key: hmac::Key::new(hmac::HMAC_SHA256, &k),
+        }
+    }
+
+    /// The key of `secret` (a site's shared CSRF secret, from its key directory).
+    pub fn from_secret(secret: &[u8; 32]) -> CsrfKey {
+        CsrfKey {
+            key: hmac::Key::new(hmac::HMAC_SHA256, secret),
         }
     }
 
@@ -107,5 +116,14 @@ mod tests {
         assert!(k.verify_credential("j1", &k.for_credential("j1")));
         assert!(!k.verify_credential("j2", &k.for_credential("j1")));
         assert!(!format!("{k:?}").contains("Key {"));
+        // Two nodes of one site hold the same secret: a token of one verifies on the other.
+        let (a, b) = (
+            CsrfKey::from_secret(&[7; 32]),
+            CsrfKey::from_secret(&[7; 32]),
+        );
+        let t = a.login_token();
+        assert!(b.verify_login(&t, &t));
+        assert!(b.verify_credential("j1", &a.for_credential("j1")));
+        assert!(!CsrfKey::from_secret(&[8; 32]).verify_login(&t, &t));
     }
 }

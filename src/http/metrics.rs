@@ -14,6 +14,7 @@ use std::time::Duration;
 use crate::measure::thread_cpu_time;
 use crate::net::ByteCounter;
 use crate::net::metrics::{CpuCount, METRICS_SCHEMA_VERSION, MetricsSnapshot};
+use crate::net::placement::{self, peak_rss_bytes};
 use crate::net::usage::{process_usage, rss_bytes};
 
 /// One call in this many into the scheme is timed.
@@ -117,7 +118,8 @@ impl Metrics {
         }
     }
 
-    /// The figures now.
+    /// The figures now (`live_sessions` is left out: the server's store, not these
+    /// counters, knows it; `GET /metrics` adds it).
     pub fn snapshot(&self) -> MetricsSnapshot {
         let usage = process_usage();
         MetricsSnapshot {
@@ -127,6 +129,9 @@ impl Metrics {
             system_cpu_ns: usage.system_ns,
             rss_bytes: rss_bytes(),
             max_rss_bytes: usage.max_rss_bytes,
+            peak_rss_bytes: peak_rss_bytes(std::process::id()).unwrap_or(0),
+            vm_rss_bytes: placement::rss_bytes(std::process::id()).unwrap_or(0),
+            live_sessions: None,
             requests: self.requests.load(Relaxed),
             metrics_requests: self.metrics_requests.load(Relaxed),
             status_classes: std::array::from_fn(|i| self.status_classes[i].load(Relaxed)),
@@ -187,5 +192,11 @@ mod tests {
         assert_eq!(s.status_classes[4], 1);
         assert_eq!((s.requests, s.bytes_in), (4, 400));
         assert!(s.process_cpu_ns > 0);
+        // This test process's own peak, at least what it holds now.
+        assert!(
+            s.peak_rss_bytes > 0 && s.peak_rss_bytes >= s.vm_rss_bytes / 2,
+            "{s:?}"
+        );
+        assert_eq!(s.live_sessions, None);
     }
 }

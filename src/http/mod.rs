@@ -14,6 +14,8 @@
 //! - [`serve`]: listener, accept loop, HTTP/1.1 + h2c (+ TLS/ALPN).
 //! - [`child`]: a `tokenbench serve` child process, as the workload and tests start it.
 //! - [`args`]: the flags of `tokenbench serve`.
+//! - [`site`]: one site, many nodes (`--site NAME --key-dir DIR`): shared records and keys,
+//!   verify-only nodes, the JWKS, and [`site::remove`], the cleanup of a site.
 //!
 //! Sockets, TLS and process CPU are shared with the load generator through [`crate::net`].
 //!
@@ -25,9 +27,13 @@
 //! | `GET /login` | 200 HTML form with a hidden `csrf` input (cookie transport: sets the pre-login cookie) |
 //! | `POST /login` | form `username`, `password`, `csrf`; cookie: 303 to `/me` with a new credential cookie; bearer: 200 JSON `access_token`; 401 on bad credentials; 403 on a login-CSRF failure |
 //! | `GET /me` | 200 JSON `sub`, `roles`, `expires_at` and, for cookies, `csrf`; 401 otherwise |
+//! | `GET /floor` | 200, the body of `GET /me` from fixed claims, no credential: the stack's floor (same layers and blocking path, no token work) |
 //! | `POST /api/notes` | 201; cookie transport needs `X-CSRF-Token` (403 without) |
 //! | `POST /logout` | 204 (cookie: a clearing `Set-Cookie`); header `X-Token-Revocation` says whether the credential is dead (`revoked`) or lives until its expiry (`expiry-only`, with `X-Token-Expires`) |
 //! | `GET /metrics` | 200 JSON [`MetricsSnapshot`](crate::net::metrics::MetricsSnapshot) (not counted as a request) |
+//! | `GET /.well-known/jwks.json` | 200 the public key ([`site::jwks_document`]): a JWK set for a JWT, a PASERK document for `v4.public`; 404 for schemes without a public key |
+//!
+//! A verify-only node (`--verify-only`) answers `GET /login` and `POST /login` with 403.
 
 pub mod app;
 pub mod args;
@@ -40,14 +46,17 @@ mod extract;
 pub mod metrics;
 mod routes;
 pub mod serve;
+pub mod site;
 pub mod users;
 
 pub use app::{App, router};
 pub use config::{Limits, LogoutOutcome, Revocation, ServerConfig, Transport};
 pub use error::ApiError;
+pub use site::SiteConfig;
 
 use crate::net::tls::TlsError;
 use crate::scheme::SchemeError;
+use crate::scheme::keyfile::KeyFileError;
 use crate::store::StoreError;
 
 /// Why the server could not be built or started.
@@ -59,6 +68,9 @@ pub enum HttpError {
     /// Its store or denylist could not be reached.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// The site's key directory or a key file was refused (never used) or unreadable.
+    #[error(transparent)]
+    KeyFile(#[from] KeyFileError),
     /// A configuration that makes no sense (named in the message).
     #[error("invalid server configuration: {0}")]
     Config(String),

@@ -104,8 +104,30 @@ pub(crate) async fn not_found() -> Response {
 
 /// `GET /metrics`: the server's own figures.
 pub(crate) async fn metrics(State(app): AppState) -> Response {
-    Json(app.metrics.snapshot()).into_response()
+    Json(app.metrics_snapshot()).into_response()
 }
+
+/// `GET /.well-known/jwks.json`: the public key that verifies this site's tokens (a JWK
+/// set, or a PASERK document for `v4.public`); 404 for a scheme with no public key.
+pub(crate) async fn jwks(State(app): AppState) -> Response {
+    match &app.jwks {
+        Some(doc) => (
+            [(header::CACHE_CONTROL, "public, max-age=300")],
+            Json(doc.clone()),
+        )
+            .into_response(),
+        None => (
+            StatusCode::NOT_FOUND,
+            Json(json!({"error": "this scheme has no public key (HMAC, v4.local or sessions)"})),
+        )
+            .into_response(),
+    }
+}
+
+/// The refusal of a login on a verify-only node.
+const VERIFY_ONLY: ApiError = ApiError::Forbidden(
+    "this node only verifies tokens (--verify-only): log in on an issuing node",
+);
 
 fn with_cookies(mut resp: Response, cookies: &[String]) -> Result<Response, ApiError> {
     for c in cookies {
@@ -147,6 +169,9 @@ pub(crate) async fn login_page(
     State(app): AppState,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
+    if app.verify_only {
+        return Err(VERIFY_ONLY);
+    }
     let (csrf, cookies) = match app.config.transport {
         Transport::Bearer => (app.csrf.login_token(), Vec::new()),
         Transport::Cookie => {
@@ -186,6 +211,9 @@ pub(crate) async fn login(
     headers: HeaderMap,
     Form(form): Form<LoginForm>,
 ) -> Result<Response, ApiError> {
+    if app.verify_only {
+        return Err(VERIFY_ONLY);
+    }
     let max = max_cookie_bytes(&app);
     let bearer = app.bearer();
     // 1. Login CSRF (cookie transport): before the costly password check.
@@ -215,8 +243,9 @@ pub(crate) async fn login(
     };
     // 3. A new credential; whatever the client brought is dead first.
     let claims = ClaimSet::Typical.claims(&super::users::username(i));
+    let revoking = presented.is_some() && app.revoke_io();
     let (token, cookies) = app
-        .blocking(false, move |a| -> Result<_, ApiError> {
+        .blocking(revoking, move |a| -> Result<_, ApiError> {
             let calls = a.calls();
             if let Some(old) = &presented {
                 a.credential.end_at_login(&calls, old)?;
@@ -306,6 +335,23 @@ pub(crate) async fn me(State(app): AppState, headers: HeaderMap) -> Result<Respo
     with_cookies(Json(body).into_response(), &[])
 }
 
+/// `GET /floor`: the stack's floor. Everything `GET /me` does but the credential: the
+/// same layers (guard, counting, shedding, deadline), the same trip through
+/// [`App::blocking`] and the same JSON body, built from claims fixed at start-up; no call
+/// into the scheme, so its CPU per request is the stack's alone.
+pub(crate) async fn floor(State(app): AppState) -> Result<Response, ApiError> {
+    let floor = app.blocking(false, |a| a.floor.clone()).await?;
+    let mut body = json!({
+        "sub": floor.claims.user_id,
+        "roles": floor.claims.roles,
+        "expires_at": floor.expires_at_secs,
+    });
+    if let Some(c) = floor.csrf {
+        body["csrf"] = json!(c);
+    }
+    with_cookies(Json(body).into_response(), &[])
+}
+
 /// `POST /api/notes`: a state-changing request (the body is read and dropped).
 pub(crate) async fn create_note(
     State(app): AppState,
@@ -333,7 +379,7 @@ pub(crate) async fn logout(State(app): AppState, headers: HeaderMap) -> Result<R
     let token = presented(&app, &headers)?;
     let csrf = extract::csrf_header(&headers)?;
     let exp = app
-        .blocking(false, move |a| -> Result<_, ApiError> {
+        .blocking(app.revoke_io(), move |a| -> Result<_, ApiError> {
             let p = authenticate(a, &token)?;
             check_csrf(a, &token, csrf.as_deref())?;
             if a.logout == LogoutOutcome::Revoked {

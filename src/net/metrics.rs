@@ -4,8 +4,9 @@
 
 use serde::{Deserialize, Serialize};
 
-/// Version of the `/metrics` JSON.
-pub const METRICS_SCHEMA_VERSION: u32 = 1;
+/// Version of the `/metrics` JSON. 2 added `peak_rss_bytes`, `vm_rss_bytes` and
+/// `live_sessions` (every field of 1 kept).
+pub const METRICS_SCHEMA_VERSION: u32 = 2;
 
 /// Sampled CPU accounting of one kind of call, at one instant.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
@@ -51,8 +52,24 @@ pub struct MetricsSnapshot {
     pub system_cpu_ns: u64,
     /// Resident memory now, bytes (0 where unknown).
     pub rss_bytes: u64,
-    /// Peak resident memory, bytes.
+    /// Peak resident memory, bytes, from `getrusage` (`ru_maxrss`): it survives `exec`, so
+    /// a server started by a larger process reports that process's peak if it is higher.
+    /// Use [`peak_rss_bytes`](Self::peak_rss_bytes) for the server's own.
     pub max_rss_bytes: u64,
+    /// This process's own peak resident memory, bytes: `VmHWM` of `/proc/self/status`,
+    /// which starts afresh at `exec` (0 where unknown).
+    #[serde(default)]
+    pub peak_rss_bytes: u64,
+    /// This process's resident memory now, bytes: `VmRSS` of `/proc/self/status` (0
+    /// where unknown).
+    #[serde(default)]
+    pub vm_rss_bytes: u64,
+    /// Sessions held by the server's store, for a session scheme whose store counts them
+    /// cheaply (one in this process); absent otherwise (a networked store, or a
+    /// self-contained token, which the server does not keep). Records past their deadline
+    /// that the store has not dropped yet are included.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub live_sessions: Option<u64>,
     /// Requests answered, `/metrics` excluded.
     pub requests: u64,
     /// `/metrics` requests answered.

@@ -11,6 +11,7 @@
 
 pub mod cached;
 pub mod jwt;
+pub mod keyfile;
 pub mod paseto;
 pub mod session;
 pub mod spec;
@@ -138,6 +139,9 @@ pub enum SchemeError {
     /// The token to revoke is not a valid token of this scheme.
     #[error("cannot revoke: {0}")]
     NotRevocable(Rejection),
+    /// Key material that cannot be made, read or used (never shows the key itself).
+    #[error("key material: {0}")]
+    Key(String),
 }
 
 /// A way of turning claims into a bearer token and back.

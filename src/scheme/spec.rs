@@ -19,6 +19,8 @@ use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use super::jwt::JwtKeys;
@@ -631,7 +633,10 @@ impl SchemeSpec {
 
 /// The key material of a self-contained scheme (a JWT algorithm's keys, a PASETO purpose's
 /// keys), generated once and shared by every scheme built from it: the issuer and its
-/// verifiers, a scheme with a denylist beside one without, several validator nodes.
+/// verifiers, a scheme with a denylist beside one without, several validator nodes. Its
+/// text forms (`generate_private_text`, `from_private_text`, `public_text`,
+/// `from_public_text`) are what [`super::keyfile`] keeps in a site's key directory, so
+/// processes share it too; verify-only keys hold a public key alone.
 #[derive(Debug, Clone)]
 pub enum SchemeKeys {
     /// A JWT algorithm's keys.
@@ -650,6 +655,79 @@ impl SchemeKeys {
                 PasetoKeys::generate(*purpose)?,
             ))),
         })
+    }
+
+    /// A fresh private key for `spec` in its serialized form (see
+    /// [`from_private_text`](Self::from_private_text)); `None` for a scheme that keeps its
+    /// state in a store. Secret: for a key file of mode 0600 ([`super::keyfile`]) only.
+    pub fn generate_private_text(spec: &SchemeSpec) -> Result<Option<String>, SchemeError> {
+        Ok(match spec {
+            SchemeSpec::Session(_) => None,
+            SchemeSpec::Jwt(alg) => {
+                Some(URL_SAFE_NO_PAD.encode(JwtKeys::generate_private_der(*alg)?))
+            }
+            SchemeSpec::Paseto(purpose) => Some(PasetoKeys::generate_private_paserk(*purpose)?),
+        })
+    }
+
+    /// The keys of `spec` from a private key's text: a JWT's as base64url (the HS256
+    /// secret, or a PKCS#8 document), a PASETO's as a PASERK (`k4.secret.…`,
+    /// `k4.local.…`). A key of another algorithm, or text that is no key, is refused
+    /// (errors never show the text).
+    pub fn from_private_text(spec: &SchemeSpec, text: &str) -> Result<SchemeKeys, SchemeError> {
+        Ok(match spec {
+            SchemeSpec::Session(_) => return Err(no_keys(spec)),
+            SchemeSpec::Jwt(alg) => {
+                let der = URL_SAFE_NO_PAD
+                    .decode(text.trim())
+                    .map_err(|_| SchemeError::Key(format!("{spec} private key: not base64url")))?;
+                SchemeKeys::Jwt(Arc::new(JwtKeys::from_private_der(*alg, &der)?))
+            }
+            SchemeSpec::Paseto(purpose) => SchemeKeys::Paseto(Arc::new(
+                PasetoKeys::from_private_paserk(*purpose, text.trim())?,
+            )),
+        })
+    }
+
+    /// Verify-only keys of `spec` from its public key's text ([`public_text`](Self::public_text)):
+    /// a JWT's public key bytes as base64url, a PASETO's `k4.public.…` PASERK. A scheme
+    /// verified with a secret (HS256, `v4.local`) has none: refused.
+    pub fn from_public_text(spec: &SchemeSpec, text: &str) -> Result<SchemeKeys, SchemeError> {
+        if !spec.capabilities().public_key_verifiable {
+            return Err(SchemeError::Key(format!(
+                "{spec} is verified with a secret key: there is no public key to verify with"
+            )));
+        }
+        Ok(match spec {
+            SchemeSpec::Session(_) => return Err(no_keys(spec)),
+            SchemeSpec::Jwt(alg) => {
+                let bytes = URL_SAFE_NO_PAD
+                    .decode(text.trim())
+                    .map_err(|_| SchemeError::Key(format!("{spec} public key: not base64url")))?;
+                SchemeKeys::Jwt(Arc::new(JwtKeys::from_public_key(*alg, &bytes)?))
+            }
+            SchemeSpec::Paseto(_) => {
+                SchemeKeys::Paseto(Arc::new(PasetoKeys::from_public_paserk(text.trim())?))
+            }
+        })
+    }
+
+    /// The public key's text (see [`from_public_text`](Self::from_public_text)); `None`
+    /// for a scheme verified with a secret (HS256, `v4.local`).
+    pub fn public_text(&self) -> Option<String> {
+        match self {
+            SchemeKeys::Jwt(keys) => keys.public_key_bytes().map(|b| URL_SAFE_NO_PAD.encode(b)),
+            SchemeKeys::Paseto(keys) => keys.public_paserk(),
+        }
+    }
+
+    /// True when these keys can issue tokens; false for verify-only keys (a public key
+    /// alone).
+    pub fn can_issue(&self) -> bool {
+        match self {
+            SchemeKeys::Jwt(keys) => keys.can_sign(),
+            SchemeKeys::Paseto(keys) => keys.can_issue(),
+        }
     }
 
     /// A scheme on these keys, with this claims policy and revocation strategy.
@@ -674,6 +752,11 @@ impl SchemeKeys {
             )),
         }
     }
+}
+
+/// The refusal of key material for a scheme that has none.
+fn no_keys(spec: &SchemeSpec) -> SchemeError {
+    SchemeError::Key(format!("{spec} keeps its state in a store: it has no keys"))
 }
 
 #[cfg(test)]

@@ -7,7 +7,8 @@
 //!
 //! The networked stores share the binary record (`record`), and each has a
 //! [`ServerProbe`] (`remote`) through which the workloads see its server; [`redact_url`]
-//! (`url`) is the one redaction of any store's address.
+//! (`url`) is the one redaction of any store's address; [`site`] names the records that
+//! the nodes of one site share, and removes them.
 
 mod memory;
 mod postgres;
@@ -15,6 +16,7 @@ pub(crate) mod record;
 mod redis;
 mod remote;
 mod rwlock;
+pub mod site;
 pub(crate) mod url;
 
 pub use memory::MemoryStore;

@@ -4,7 +4,8 @@
 //! `Set-Cookie`, the 431 and malformed-cookie paths; one real-socket smoke test per
 //! protocol; the load generator against a local server and its refusal of other hosts;
 //! the `serve` child process; the http workload's quick shape; overload and a Redis that
-//! dies (with a private `redis-server`, skipped without one).
+//! dies (with a private `redis-server`, skipped without one); one site of many nodes
+//! (`site`: the stack floor, the JWKS, verify-only nodes, real `serve --site` processes).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -197,5 +198,7 @@ impl Browser {
 mod flow;
 #[path = "http/schema.rs"]
 mod schema;
+#[path = "http/site.rs"]
+mod site;
 #[path = "http/sockets.rs"]
 mod sockets;

@@ -139,7 +139,7 @@ fn wrong_issuer_audience_or_missing_claims_are_rejected() {
     );
     let now = clock.now_secs();
     // Sign with the scheme's own key so only the claims are wrong.
-    let key = s.keys().encoding_key();
+    let key = s.keys().encoding_key().expect("generated keys sign");
     let mut claims = valid_wire_claims(now);
     claims["iss"] = json!("https://evil.example");
     assert!(matches!(

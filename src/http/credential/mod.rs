@@ -5,8 +5,9 @@
 //! - [`stored::StoredCredential`] for a token that names a record in a store (a session):
 //!   the synchronizer CSRF token lives in the record, login deletes the presented record.
 //! - [`self_contained::SelfContainedCredential`] for any token that carries its claims
-//!   (built through `SchemeSpec::build`): signed double-submit CSRF bound to the token's
-//!   `credential_id`, revocation by denylist when the server has one.
+//!   (built from its `SchemeKeys`): signed double-submit CSRF bound to the token's
+//!   `credential_id`, revocation by denylist (central, pushed or polled) when the server
+//!   has one.
 //!
 //! Credentials call their scheme and store only through [`Calls`], so `/metrics` counts
 //! the CPU of every such call as the token's.
@@ -24,14 +25,14 @@ use cookie::{Cookie, SameSite};
 use self_contained::SelfContainedCredential;
 
 use super::HttpError;
-use super::config::ServerConfig;
+use super::config::{Revocation, ServerConfig};
 use super::csrf::CsrfKey;
 use super::error::ApiError;
 use super::metrics::{Metrics, SAMPLE_EVERY};
 use crate::claims::Claims;
 use crate::clock::Clock;
-use crate::denylist::{MemoryDenylist, RedisDenylist};
-use crate::scheme::spec::BuildOptions;
+use crate::denylist::{MemoryDenylist, PolledDenylist, RedisDenylist, RedisPushedDenylist};
+use crate::scheme::spec::SchemeKeys;
 use crate::scheme::{Principal, Rejection, RevocationStrategy, SchemeError, TokenScheme};
 
 /// Role marking a pre-login session (created by `GET /login` to hold the login CSRF
@@ -86,6 +87,12 @@ pub(crate) trait SiteCredential: Send + Sync {
 
     /// The `Set-Cookie` values of a successful login that issued `token`.
     fn login_cookies(&self, token: &str) -> Vec<String>;
+
+    /// Sessions the store holds, when it can count them cheaply (a store in this
+    /// process); `None` otherwise, and for tokens the server does not keep.
+    fn live_sessions(&self) -> Option<u64> {
+        None
+    }
 }
 
 /// The server's calls into its token scheme, each counted in [`Metrics`] (`validate`
@@ -135,31 +142,48 @@ impl<'a> Calls<'a> {
 pub(crate) struct Built {
     /// The credential the routes drive.
     pub(crate) credential: Box<dyn SiteCredential>,
-    /// The in-process denylist, which the server purges of expired entries.
-    pub(crate) denylist: Option<Arc<MemoryDenylist>>,
+    /// Drops expired entries of a denylist kept in this process (called every 30 s).
+    pub(crate) purge: Option<Purge>,
     /// No call can block on I/O: the routes may call the scheme on the worker.
     pub(crate) inline: bool,
+    /// Revoking does I/O even where validating does not (a denylist copied per node from
+    /// Redis): logout and login run their scheme calls on the blocking pool.
+    pub(crate) revoke_io: bool,
 }
 
+/// Drops the expired entries of a denylist kept in this process, at the given Unix second.
+pub(crate) type Purge = Box<dyn Fn(u64) + Send + Sync>;
+
 /// Builds the scheme of `config` and its credential handling, chosen here and only here
-/// by capability: a token looked up in a store is a [`stored::StoredCredential`]; one
-/// that carries its claims is a [`SelfContainedCredential`], with a denylist when
-/// [`Revocation::needs_denylist`](super::Revocation::needs_denylist).
+/// by capability: a token looked up in a store is a [`stored::StoredCredential`] (on the
+/// site's namespace when the node belongs to a site, behind a per-node cache when asked);
+/// one that carries its claims is a [`SelfContainedCredential`] on `keys`, with the
+/// denylist [`Revocation`] names when
+/// [`Revocation::needs_denylist`].
 pub(crate) fn build(
     config: &ServerConfig,
-    key: Arc<CsrfKey>,
+    csrf: Arc<CsrfKey>,
+    keys: Option<&SchemeKeys>,
     clock: Arc<dyn Clock>,
 ) -> Result<Built, HttpError> {
     let spec = &config.scheme;
     let caps = spec.capabilities();
+    let site = config.site.as_ref().map(|s| &s.name);
     if caps.store_lookup {
         let store = spec.store().ok_or_else(|| {
             HttpError::Config(format!("{spec} looks its tokens up but names no store"))
         })?;
         return Ok(Built {
-            credential: stored::build(store, config.session.clone(), clock)?,
-            denylist: None,
+            credential: stored::build(
+                store,
+                config.session.clone(),
+                clock,
+                site,
+                config.session_cache,
+            )?,
+            purge: None,
             inline: !store.is_remote(),
+            revoke_io: false,
         });
     }
     if !caps.carries_claims {
@@ -167,36 +191,85 @@ pub(crate) fn build(
             "{spec} neither carries its claims nor names a store: nothing to serve"
         )));
     }
-    let (revocation, denylist, inline) = if !config.revocation.needs_denylist(caps) {
-        (RevocationStrategy::None, None, true)
-    } else if let Some(url) = &config.denylist_redis {
-        let d = Arc::new(RedisDenylist::connect(url)?);
-        (RevocationStrategy::CentralDenylist(d), None, false)
-    } else {
-        let d = Arc::new(MemoryDenylist::new());
-        (
-            RevocationStrategy::CentralDenylist(d.clone()),
-            Some(d),
-            true,
-        )
+    let keys = keys.ok_or_else(|| HttpError::Config(format!("{spec}: no keys to serve with")))?;
+    let central = |url: &str| -> Result<RedisDenylist, HttpError> {
+        Ok(match site {
+            Some(name) => RedisDenylist::connect_with_prefix(url, &name.denylist_prefix())?
+                .with_cleanup_on_drop(false),
+            None => RedisDenylist::connect(url)?,
+        })
     };
+    let needs_redis = |r: Revocation| {
+        HttpError::Config(format!(
+            "--revocation {} keeps a denylist copy per node fed from Redis: give a \
+             --store redis://...",
+            r.name()
+        ))
+    };
+    let (revocation, purge, inline, revoke_io): (RevocationStrategy, Option<Purge>, bool, bool) =
+        if !config.revocation.needs_denylist(caps) {
+            (RevocationStrategy::None, None, true, false)
+        } else {
+            match (config.revocation, config.denylist_redis.as_deref()) {
+                (Revocation::Denylist, Some(url)) => (
+                    RevocationStrategy::CentralDenylist(Arc::new(central(url)?)),
+                    None,
+                    false,
+                    false,
+                ),
+                (Revocation::Denylist, None) => {
+                    let d = Arc::new(MemoryDenylist::new());
+                    let purged = d.clone();
+                    (
+                        RevocationStrategy::CentralDenylist(d),
+                        Some(Box::new(move |now| {
+                            purged.purge_expired(now);
+                        })),
+                        true,
+                        false,
+                    )
+                }
+                (Revocation::Pushed, Some(url)) => {
+                    let d = Arc::new(RedisPushedDenylist::subscribe(central(url)?)?);
+                    let purged = d.clone();
+                    (
+                        RevocationStrategy::CentralDenylist(d),
+                        Some(Box::new(move |now| {
+                            purged.purge_expired(now);
+                        })),
+                        true,
+                        true,
+                    )
+                }
+                (Revocation::Polled, Some(url)) => {
+                    let d = PolledDenylist::new(Arc::new(central(url)?), config.poll_interval)
+                        .map_err(|e| HttpError::io("starting the denylist poller", e))?;
+                    (
+                        RevocationStrategy::CentralDenylist(Arc::new(d)),
+                        None,
+                        true,
+                        true,
+                    )
+                }
+                (r @ (Revocation::Pushed | Revocation::Polled), None) => {
+                    return Err(needs_redis(r));
+                }
+                (Revocation::None, _) => (RevocationStrategy::None, None, true, false),
+            }
+        };
     let denylisted = !matches!(revocation, RevocationStrategy::None);
-    let options = BuildOptions {
-        session: config.session.clone(),
-        jwt: config.jwt.clone(),
-        revocation,
-    };
-    let scheme = spec.build(options, clock)?;
+    let scheme = keys.build(config.jwt.clone(), revocation, clock);
     Ok(Built {
         credential: Box::new(SelfContainedCredential::new(
             scheme,
             format!("__Host-{}", spec.family().name()),
             config.jwt.lifetime,
-            key,
+            csrf,
             denylisted,
         )),
-        denylist,
+        purge,
         inline,
+        revoke_io,
     })
 }
 

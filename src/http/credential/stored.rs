@@ -1,60 +1,107 @@
 //! A credential that names a record in a store (a session ID). Its CSRF token is the
 //! synchronizer token kept in the record; the login form's token is bound to a pre-login
 //! session, which login deletes (it must still exist: a form works once) before issuing
-//! the new ID, so no ID a client brought outlives the login (fixation).
+//! the new ID, so no ID a client brought outlives the login (fixation). A per-node cache
+//! (`--session-cache`) answers validations from this node's memory for its lifetime;
+//! the CSRF token is still read from the record (cookie transport).
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use super::{Calls, SiteCredential, pre_login_claims};
 use crate::clock::Clock;
+use crate::http::HttpError;
 use crate::http::error::{ApiError, FORBIDDEN_LOGIN};
 use crate::scheme::spec::{StoreSpec, StoreVisitor};
-use crate::scheme::{Rejection, SessionConfig, SessionScheme, TokenScheme};
-use crate::store::{SessionStore, StoreError};
+use crate::scheme::{CachedScheme, Rejection, SessionConfig, SessionScheme, TokenScheme};
+use crate::store::site::SiteName;
+use crate::store::{PostgresStore, RedisStore, SessionStore, StoreError};
 
-/// A session scheme over any store, as the site serves it.
+/// A session scheme over any store, as the site serves it, with a per-node cache in
+/// front of it when asked.
 pub(crate) struct StoredCredential<S: SessionStore> {
-    scheme: SessionScheme<S>,
+    scheme: Arc<SessionScheme<S>>,
+    /// The per-node cache validations go through (`--session-cache`); revocations on this
+    /// node evict from it, other nodes' entries live out their lifetime.
+    cache: Option<CachedScheme<SessionScheme<S>>>,
 }
 
 /// Builds a [`StoredCredential`] around whichever store the spec names.
 struct Builder {
     session: SessionConfig,
     clock: Arc<dyn Clock>,
+    cache: Option<Duration>,
 }
 
 impl StoreVisitor for Builder {
     type Output = Box<dyn SiteCredential>;
     fn visit<S: SessionStore>(self, store: S) -> Self::Output {
-        Box::new(StoredCredential {
-            scheme: SessionScheme::new(store, self.session, self.clock),
-        })
+        let scheme = Arc::new(SessionScheme::new(store, self.session, self.clock.clone()));
+        let cache = self
+            .cache
+            .map(|ttl| CachedScheme::new(scheme.clone(), ttl, self.clock));
+        Box::new(StoredCredential { scheme, cache })
     }
 }
 
-/// Sessions in `store` (a remote store connects now), as a [`StoredCredential`].
+/// Sessions in `store` (a remote store connects now), as a [`StoredCredential`]: in a
+/// namespace of its own (deleted when the server stops), or in `site`'s (kept: a node
+/// never deletes the site's records), behind a per-node cache of lifetime `cache`.
 pub(crate) fn build(
     store: &StoreSpec,
     session: SessionConfig,
     clock: Arc<dyn Clock>,
-) -> Result<Box<dyn SiteCredential>, StoreError> {
-    store.build_with(Builder { session, clock })
+    site: Option<&SiteName>,
+    cache: Option<Duration>,
+) -> Result<Box<dyn SiteCredential>, HttpError> {
+    let builder = Builder {
+        session,
+        clock,
+        cache,
+    };
+    let Some(site) = site else {
+        return Ok(store.build_with(builder)?);
+    };
+    Ok(match store {
+        StoreSpec::Redis(url) => builder.visit(
+            RedisStore::connect_with_prefix(url, &site.session_prefix())?
+                .with_cleanup_on_drop(false),
+        ),
+        StoreSpec::Postgres(url) => builder.visit(
+            PostgresStore::connect_with_table(url, &site.postgres_table())?
+                .with_cleanup_on_drop(false),
+        ),
+        StoreSpec::Memory | StoreSpec::RwLock => {
+            return Err(HttpError::Config(format!(
+                "site {site}: the nodes of a site share their sessions through a networked \
+                 store, and {} lives in one process: give --store redis://... or postgres://...",
+                store.name()
+            )));
+        }
+    })
 }
 
 impl<S: SessionStore> StoredCredential<S> {
-    /// Deletes session `id`; true when it existed.
+    /// Deletes session `id`; true when it existed. This node's cache forgets it too.
     fn delete(&self, id: &str) -> Result<bool, StoreError> {
         if self.scheme.check_syntax(id).is_err() {
             return Ok(false);
         }
-        self.scheme.store().delete(id)
+        let existed = self.scheme.store().delete(id)?;
+        if let Some(cache) = &self.cache {
+            // Evicts this node's entry (its second delete finds nothing, harmlessly).
+            let _ = cache.revoke(id);
+        }
+        Ok(existed)
     }
 }
 
 impl<S: SessionStore> SiteCredential for StoredCredential<S> {
     fn scheme(&self) -> &dyn TokenScheme {
-        &self.scheme
+        match &self.cache {
+            Some(cache) => cache,
+            None => &*self.scheme,
+        }
     }
 
     fn cookie_name(&self) -> &str {
@@ -143,5 +190,13 @@ impl<S: SessionStore> SiteCredential for StoredCredential<S> {
 
     fn login_cookies(&self, token: &str) -> Vec<String> {
         vec![self.scheme.set_cookie(token)]
+    }
+
+    fn live_sessions(&self) -> Option<u64> {
+        let store = self.scheme.store();
+        if !store.is_local() {
+            return None;
+        }
+        store.len().ok().map(|n| n as u64)
     }
 }

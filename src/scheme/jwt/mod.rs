@@ -2,7 +2,7 @@
 //!
 //! - [`header`]: the JOSE header policy, shared with `tokenbench inspect --jwk`.
 //! - [`claims`]: the payload ([`WireClaims`]) and the claims policy.
-//! - `keys`: key generation, signing and verification (low-S ES256).
+//! - `keys`: key generation and (de)serialization, signing and verification (low-S ES256).
 //!
 //! `validate` reads a token in this order, and reports the first problem found:
 //! size, three segments, header (parsed once, strictly; [`header`]), signature (with the
@@ -15,7 +15,8 @@ mod keys;
 
 pub use claims::{Audience, WireClaims};
 pub use header::{HeaderError, JoseHeader};
-pub use keys::{JwtKeys, is_high_s};
+pub use keys::{JwtKeys, MIN_RSA_BITS, is_high_s};
+pub(crate) use keys::{check_ed25519_public, verify_only as keys_verify_only};
 
 use std::borrow::Cow;
 use std::fmt;
@@ -318,12 +319,9 @@ impl TokenScheme for JwtScheme {
             roles: claims.roles.clone(),
             profile: claims.profile.clone(),
         };
-        let token = jsonwebtoken::encode(
-            &Header::new(self.alg().algorithm()),
-            &wire,
-            self.keys.encoding_key(),
-        )
-        .map_err(|e| SchemeError::Signing(e.to_string()))?;
+        let key = self.keys.encoding_key().ok_or_else(keys::verify_only)?;
+        let token = jsonwebtoken::encode(&Header::new(self.alg().algorithm()), &wire, key)
+            .map_err(|e| SchemeError::Signing(e.to_string()))?;
         keys::canonical(token, self.alg())
     }
 

@@ -83,12 +83,17 @@ impl FromStr for PasetoPurpose {
 }
 
 /// The key material of one PASETO issuer: an Ed25519 pair or a symmetric key, and the
-/// footer naming it.
+/// footer naming it; or, for a verify-only node, an Ed25519 public key alone.
+///
+/// Serialized as PASERK strings (`k4.secret.…`, `k4.local.…`, `k4.public.…`), the form
+/// `scheme::keyfile` keeps in a site's key directory.
 pub enum PasetoKeys {
     /// `v4.public`.
     Public(AsymmetricKeyPair<V4>),
     /// `v4.local`.
     Local(SymmetricKey<V4>),
+    /// `v4.public`, verify-only: the public key alone (verifies, never signs).
+    Verifier(AsymmetricPublicKey<V4>),
 }
 
 impl fmt::Debug for PasetoKeys {
@@ -113,18 +118,90 @@ impl PasetoKeys {
         })
     }
 
+    /// A fresh private key for `purpose` as a PASERK string (`k4.secret.…` or
+    /// `k4.local.…`), what [`from_private_paserk`](Self::from_private_paserk) reads.
+    /// Secret: it is for a key file of mode 0600 and nothing else.
+    pub fn generate_private_paserk(purpose: PasetoPurpose) -> Result<String, SchemeError> {
+        let keys = Self::generate(purpose)?;
+        let mut out = String::new();
+        let written = match &keys {
+            PasetoKeys::Public(pair) => pair.secret.fmt(&mut out),
+            PasetoKeys::Local(key) => key.fmt(&mut out),
+            PasetoKeys::Verifier(_) => Err(fmt::Error),
+        };
+        written.map_err(|_| SchemeError::Key("PASERK encoding failed".into()))?;
+        Ok(out)
+    }
+
+    /// Keys for `purpose` from a private PASERK string (`k4.secret.…` for public,
+    /// `k4.local.…` for local); the public key of a `v4.public` pair is derived from it.
+    /// Anything else is refused, without showing the text.
+    pub fn from_private_paserk(
+        purpose: PasetoPurpose,
+        text: &str,
+    ) -> Result<PasetoKeys, SchemeError> {
+        let err = |what: &str| SchemeError::Key(format!("PASETO v4.{purpose} private key: {what}"));
+        Ok(match purpose {
+            PasetoPurpose::Public => {
+                // pasetors panics on an all-zero Ed25519 seed: refuse it first.
+                let raw = text
+                    .strip_prefix("k4.secret.")
+                    .and_then(|b| URL_SAFE_NO_PAD.decode(b).ok())
+                    .filter(|raw| raw.len() == 64)
+                    .ok_or_else(|| err("not a k4.secret PASERK"))?;
+                if raw[..32].iter().all(|b| *b == 0) {
+                    return Err(err("an all-zero seed"));
+                }
+                let secret =
+                    pasetors::keys::AsymmetricSecretKey::<V4>::try_from(text).map_err(|_| {
+                        err("not a valid k4.secret PASERK (seed and public key disagree?)")
+                    })?;
+                let public = AsymmetricPublicKey::<V4>::try_from(&secret)
+                    .map_err(|_| err("cannot derive its public key"))?;
+                PasetoKeys::Public(AsymmetricKeyPair { public, secret })
+            }
+            PasetoPurpose::Local => PasetoKeys::Local(
+                SymmetricKey::<V4>::try_from(text).map_err(|_| err("not a k4.local PASERK"))?,
+            ),
+        })
+    }
+
+    /// Verify-only keys from a public PASERK string (`k4.public.…`): an Ed25519 point of
+    /// large order, canonically encoded.
+    pub fn from_public_paserk(text: &str) -> Result<PasetoKeys, SchemeError> {
+        let err = |what: &str| SchemeError::Key(format!("PASETO v4.public public key: {what}"));
+        let public =
+            AsymmetricPublicKey::<V4>::try_from(text).map_err(|_| err("not a k4.public PASERK"))?;
+        super::jwt::check_ed25519_public(public.as_bytes()).map_err(|e| err(&e))?;
+        Ok(PasetoKeys::Verifier(public))
+    }
+
+    /// The public key as a PASERK string (`k4.public.…`); `None` for `v4.local`, whose
+    /// key is secret.
+    pub fn public_paserk(&self) -> Option<String> {
+        let mut out = String::new();
+        self.public_key()?.fmt(&mut out).ok()?;
+        Some(out)
+    }
+
+    /// True when these keys can issue tokens (false for verify-only keys).
+    pub fn can_issue(&self) -> bool {
+        !matches!(self, PasetoKeys::Verifier(_))
+    }
+
     /// The purpose these keys serve.
     pub fn purpose(&self) -> PasetoPurpose {
         match self {
-            PasetoKeys::Public(_) => PasetoPurpose::Public,
+            PasetoKeys::Public(_) | PasetoKeys::Verifier(_) => PasetoPurpose::Public,
             PasetoKeys::Local(_) => PasetoPurpose::Local,
         }
     }
 
-    /// The verifying public key of a `v4.public` issuer.
+    /// The verifying public key of a `v4.public` issuer or verifier.
     pub fn public_key(&self) -> Option<&AsymmetricPublicKey<V4>> {
         match self {
             PasetoKeys::Public(pair) => Some(&pair.public),
+            PasetoKeys::Verifier(public) => Some(public),
             PasetoKeys::Local(_) => None,
         }
     }
@@ -134,6 +211,7 @@ impl PasetoKeys {
     pub fn key_id(&self) -> String {
         let id = match self {
             PasetoKeys::Public(pair) => Id::from(&pair.public),
+            PasetoKeys::Verifier(public) => Id::from(public),
             PasetoKeys::Local(key) => Id::from(key),
         };
         let mut out = String::new();
@@ -240,6 +318,10 @@ impl PasetoScheme {
                 let untrusted = UntrustedToken::<Public, V4>::try_from(token).map_err(malformed)?;
                 PublicToken::verify(&pair.public, &untrusted, footer, implicit)
             }
+            PasetoKeys::Verifier(public) => {
+                let untrusted = UntrustedToken::<Public, V4>::try_from(token).map_err(malformed)?;
+                PublicToken::verify(public, &untrusted, footer, implicit)
+            }
             PasetoKeys::Local(key) => {
                 let untrusted = UntrustedToken::<Local, V4>::try_from(token).map_err(malformed)?;
                 LocalToken::decrypt(key, &untrusted, footer, implicit)
@@ -296,6 +378,7 @@ impl PasetoScheme {
         match &*self.keys {
             PasetoKeys::Public(pair) => PublicToken::sign(&pair.secret, payload, footer, implicit),
             PasetoKeys::Local(key) => LocalToken::encrypt(key, payload, footer, implicit),
+            PasetoKeys::Verifier(_) => return Err(super::jwt::keys_verify_only()),
         }
         .map_err(|e| SchemeError::Signing(format!("PASETO: {e:?}")))
     }

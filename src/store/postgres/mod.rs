@@ -92,19 +92,10 @@ impl PostgresStore {
     /// Connects like [`connect`](Self::connect), working in table `table` (created if
     /// missing). Stores sharing a table share their records; turn
     /// [`with_cleanup_on_drop`](Self::with_cleanup_on_drop) off on all but one of them.
-    /// `table` is a lower-case identifier of at most 50 characters (`[a-z_][a-z0-9_]*`).
+    /// `table` is a lower-case name of at most 50 characters (`[a-z_][a-z0-9_-]*`; every
+    /// statement quotes it).
     pub fn connect_with_table(url: &str, table: &str) -> StoreResult<Self> {
-        let ok = !table.is_empty()
-            && table.len() <= 50
-            && table.starts_with(|c: char| c.is_ascii_lowercase() || c == '_')
-            && table
-                .chars()
-                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
-        if !ok {
-            return Err(StoreError::Refused(format!(
-                "table name {table:?}: expected a lower-case identifier ([a-z_][a-z0-9_]*, at most 50 characters)"
-            )));
-        }
+        check_table(table)?;
         let mut config = url::parse(url, Self::CONNECT_TIMEOUT)?;
         config.application_name(&probe::application_name());
         let address = url::display(&config);
@@ -358,6 +349,62 @@ impl SessionStore for PostgresStore {
     }
 }
 
+/// Refuses a table name that is not `[a-z_][a-z0-9_-]*` of at most 50 characters.
+fn check_table(table: &str) -> StoreResult<()> {
+    let ok = !table.is_empty()
+        && table.len() <= 50
+        && table.starts_with(|c: char| c.is_ascii_lowercase() || c == '_')
+        && table
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-');
+    if ok {
+        Ok(())
+    } else {
+        Err(StoreError::Refused(format!(
+            "table name {table:?}: expected a lower-case name ([a-z_][a-z0-9_-]*, at most 50 characters)"
+        )))
+    }
+}
+
+impl PostgresStore {
+    /// Drops table `table` of the server at `url` if it exists, creating nothing (the
+    /// cleanup of a table that stores shared with cleanup on drop turned off); returns the
+    /// rows it held (0 when there was no such table).
+    pub fn drop_table(url: &str, table: &str) -> StoreResult<u64> {
+        check_table(table)?;
+        let mut config = url::parse(url, Self::CONNECT_TIMEOUT)?;
+        config.application_name(&probe::application_name());
+        let address = url::display(&config);
+        let failed = |e: postgres::Error| {
+            StoreError::Unavailable(format!(
+                "postgres {address}: dropping table {table:?}: {}",
+                pool::describe(&e)
+            ))
+        };
+        let mut client = config.connect(NoTls).map_err(failed)?;
+        let mut tx = client.transaction().map_err(failed)?;
+        let exists: bool = tx
+            .query_one(
+                "SELECT EXISTS (SELECT 1 FROM pg_tables \
+                 WHERE schemaname = current_schema() AND tablename = $1)",
+                &[&table],
+            )
+            .map_err(failed)?
+            .get(0);
+        if !exists {
+            return Ok(0);
+        }
+        let rows: i64 = tx
+            .query_one(&format!("SELECT count(*) FROM \"{table}\""), &[])
+            .map_err(failed)?
+            .get(0);
+        tx.batch_execute(&format!("DROP TABLE IF EXISTS \"{table}\""))
+            .map_err(failed)?;
+        tx.commit().map_err(failed)?;
+        Ok(u64::try_from(rows).unwrap_or(0))
+    }
+}
+
 /// `tokenbench_<16 hex digits>`.
 fn random_table() -> String {
     let mut bytes = [0u8; 8];
@@ -382,7 +429,8 @@ mod tests {
         for bad in [
             "",
             "Sessions",
-            "a-b",
+            "-ab",
+            "a:b",
             "x;drop table y",
             "1abc",
             &"a".repeat(51),

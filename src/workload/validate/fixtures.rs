@@ -499,9 +499,15 @@ impl DecodeReference {
         rows.push(site.reference(Operation::RefJwtDecode, move || {
             jsonwebtoken::decode::<WireClaims>(&self.token, key, &self.validation)
         }));
-        let enc = self.scheme.keys().encoding_key();
-        rows.push(site.reference(Operation::RefHmacSha256, move || {
-            jsonwebtoken::crypto::sign(self.message.as_bytes(), enc, jsonwebtoken::Algorithm::HS256)
-        }));
+        // Generated keys always hold their signing key (only verify-only keys lack one).
+        if let Some(enc) = self.scheme.keys().encoding_key() {
+            rows.push(site.reference(Operation::RefHmacSha256, move || {
+                jsonwebtoken::crypto::sign(
+                    self.message.as_bytes(),
+                    enc,
+                    jsonwebtoken::Algorithm::HS256,
+                )
+            }));
+        }
     }
 }

@@ -197,7 +197,14 @@ fn serve_prints_its_address_and_refuses_public_listens() {
     let m: tokenbench::net::metrics::MetricsSnapshot = rt
         .block_on(tokenbench::load::client::get_json(&cfg, "/metrics"))
         .unwrap();
-    assert_eq!(m.schema_version, 1);
+    assert_eq!(
+        m.schema_version,
+        tokenbench::net::metrics::METRICS_SCHEMA_VERSION
+    );
+    assert!(
+        m.peak_rss_bytes > 0 && m.peak_rss_bytes < 1 << 30,
+        "the child's own peak: {m:?}"
+    );
     child.stop();
     assert!(!child.is_running());
     let out = std::process::Command::new(exe)
