@@ -58,11 +58,55 @@ pub fn serve_args(
 impl ChildServer {
     /// Starts `exe` with `args` (which must make it serve) and waits for its first line.
     pub fn spawn(exe: &Path, args: &[String]) -> Result<ChildServer, HttpError> {
-        let mut child = Command::new(exe)
+        ChildServer::spawn_on(exe, args, None)
+    }
+
+    /// [`spawn`](Self::spawn), every thread of the child on `cores` (when given): the mask
+    /// is set before `exec`, so the threads the server starts inherit it. The child is
+    /// also told to die with this process (`PR_SET_PDEATHSIG`), so a run that is killed
+    /// leaves no server behind.
+    pub fn spawn_on(
+        exe: &Path,
+        args: &[String],
+        cores: Option<&[usize]>,
+    ) -> Result<ChildServer, HttpError> {
+        use std::os::unix::process::CommandExt;
+        let mut command = Command::new(exe);
+        command
             .args(args)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
+            .stderr(Stdio::inherit());
+        let cores: Vec<usize> = cores.map(<[usize]>::to_vec).unwrap_or_default();
+        // SAFETY: between fork and exec the closure only makes two system calls that touch
+        // no memory of the parent (the mask is built on the child's stack): async-signal
+        // safe, as pre_exec requires.
+        unsafe {
+            command.pre_exec(move || {
+                if libc::prctl(
+                    libc::PR_SET_PDEATHSIG,
+                    libc::SIGTERM as libc::c_ulong,
+                    0,
+                    0,
+                    0,
+                ) != 0
+                {
+                    return Err(std::io::Error::last_os_error());
+                }
+                if !cores.is_empty() {
+                    let mut set: libc::cpu_set_t = std::mem::zeroed();
+                    for &c in cores.iter().filter(|&&c| c < libc::CPU_SETSIZE as usize) {
+                        libc::CPU_SET(c, &mut set);
+                    }
+                    if libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &set) != 0
+                    {
+                        return Err(std::io::Error::last_os_error());
+                    }
+                }
+                Ok(())
+            });
+        }
+        let mut child = command
             .spawn()
             .map_err(|e| HttpError::io(format!("starting {}", exe.display()), e))?;
         let Some(stdout) = child.stdout.take() else {

@@ -247,6 +247,37 @@ impl StoreSpec {
         }
     }
 
+    /// The `host:port` of a single server store (`None` for an in-process store and for a
+    /// Redis Cluster, whose clients follow the cluster's own node addresses).
+    pub fn server_address(&self) -> Option<String> {
+        let (url, default_port) = match self {
+            StoreSpec::Redis(url) if self.kind() == StoreKind::Redis => (url, 6379),
+            StoreSpec::Postgres(url) => (url, 5432),
+            _ => return None,
+        };
+        let parsed = url::Url::parse(url).ok()?;
+        Some(format!(
+            "{}:{}",
+            parsed.host_str()?,
+            parsed.port().unwrap_or(default_port)
+        ))
+    }
+
+    /// The same store reached at `address` instead (a proxy in front of it): its URL with
+    /// the host and port replaced, user, password and database kept; `None` where
+    /// [`server_address`](Self::server_address) is.
+    pub fn via(&self, address: std::net::SocketAddr) -> Option<StoreSpec> {
+        self.server_address()?;
+        let url = self.url()?;
+        let mut parsed = url::Url::parse(url).ok()?;
+        parsed.set_ip_host(address.ip()).ok()?;
+        parsed.set_port(Some(address.port())).ok()?;
+        Some(match self {
+            StoreSpec::Redis(_) => StoreSpec::Redis(parsed.to_string()),
+            _ => StoreSpec::Postgres(parsed.to_string()),
+        })
+    }
+
     /// A comma-separated list of stores, where a cluster URL's own node list continues
     /// with `host:port` items: `memory,redis+cluster://a:7000,b:7001,rwlock` is three stores.
     pub fn parse_list(s: &str) -> Result<Vec<StoreSpec>, String> {
@@ -850,6 +881,28 @@ mod tests {
         // v4.local encrypts: the holder sees nothing, and verifying needs the secret.
         assert!(public.claims_readable && public.public_key_verifiable);
         assert!(!local.claims_readable && !local.public_key_verifiable);
+    }
+
+    #[test]
+    fn a_store_can_be_reached_through_another_address() {
+        let proxy: std::net::SocketAddr = "127.0.0.1:40001".parse().unwrap();
+        let redis = StoreSpec::Redis("redis://:pw@127.0.0.1:6379/2".into());
+        assert_eq!(redis.server_address().as_deref(), Some("127.0.0.1:6379"));
+        assert_eq!(
+            redis.via(proxy),
+            Some(StoreSpec::Redis("redis://:pw@127.0.0.1:40001/2".into()))
+        );
+        let pg = StoreSpec::Postgres("postgres://alice@127.0.0.1/test".into());
+        assert_eq!(pg.server_address().as_deref(), Some("127.0.0.1:5432"));
+        assert_eq!(
+            pg.via(proxy),
+            Some(StoreSpec::Postgres(
+                "postgres://alice@127.0.0.1:40001/test".into()
+            ))
+        );
+        let cluster = StoreSpec::Redis("redis+cluster://a:7000,b:7001".into());
+        assert_eq!((cluster.server_address(), cluster.via(proxy)), (None, None));
+        assert_eq!(StoreSpec::Memory.via(proxy), None);
     }
 
     #[test]

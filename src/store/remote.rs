@@ -52,6 +52,14 @@ pub trait ServerProbe: Send + Sync + fmt::Debug {
         Ok(None)
     }
 
+    /// `n` round trips to the server on one open connection (Redis `PING`, PostgreSQL
+    /// `SELECT 1`), each timed: what a network between client and server adds shows in
+    /// them (the latency proxy is checked this way). Empty when the store cannot say.
+    fn round_trips(&self, n: usize) -> StoreResult<Vec<Duration>> {
+        let _ = n;
+        Ok(Vec::new())
+    }
+
     /// Bytes the server holds for its data now (Redis: its allocator's `used_memory`;
     /// PostgreSQL: the database's size), whose growth over N inserts, divided by N, is a
     /// per-session figure; `Ok(None)` when it cannot be known.

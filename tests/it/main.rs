@@ -25,6 +25,7 @@ mod jwt;
 mod layers;
 mod paseto;
 mod postgres;
+mod proxy;
 mod redis;
 mod redis_cluster;
 mod redis_workloads;

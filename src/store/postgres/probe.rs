@@ -251,6 +251,20 @@ impl ServerProbe for PostgresProbe {
         }
     }
 
+    /// `SELECT 1` on the probe's connection (the first one dials, untimed).
+    fn round_trips(&self, n: usize) -> StoreResult<Vec<Duration>> {
+        self.with_client(|c| {
+            c.simple_query("SELECT 1")?;
+            let mut out = Vec::with_capacity(n);
+            for _ in 0..n {
+                let t0 = std::time::Instant::now();
+                c.simple_query("SELECT 1")?;
+                out.push(t0.elapsed());
+            }
+            Ok(out)
+        })
+    }
+
     fn memory_bytes(&self) -> StoreResult<Option<u64>> {
         self.with_client(|c| {
             let row = c.query_one("SELECT pg_database_size(current_database())", &[])?;

@@ -105,6 +105,18 @@ impl ServerProbe for RedisProbe {
             })
     }
 
+    /// `PING` on the probe's connection (the first one dials, untimed).
+    fn round_trips(&self, n: usize) -> StoreResult<Vec<Duration>> {
+        self.info.query_idempotent::<String>(&redis::cmd("PING"))?;
+        (0..n)
+            .map(|_| {
+                let t0 = std::time::Instant::now();
+                self.info.query_idempotent::<String>(&redis::cmd("PING"))?;
+                Ok(t0.elapsed())
+            })
+            .collect()
+    }
+
     /// `used_memory` of `INFO memory`; on a cluster, summed over the primaries.
     fn memory_bytes(&self) -> StoreResult<Option<u64>> {
         let text = self.info("memory")?;
