@@ -230,10 +230,18 @@ fn pump(
         .name("proxy-read".into())
         .spawn(move || {
             let mut buf = vec![0u8; CHUNK];
+            let stamped = enable_rx_timestamps(&from);
             loop {
-                let n = match from.read(&mut buf) {
-                    Ok(0) | Err(_) => break,
-                    Ok(n) => n,
+                let (n, arrived) = if stamped {
+                    match read_stamped(&from, &mut buf) {
+                        Ok((0, _)) | Err(_) => break,
+                        Ok(x) => x,
+                    }
+                } else {
+                    match from.read(&mut buf) {
+                        Ok(0) | Err(_) => break,
+                        Ok(n) => (n, Instant::now()),
+                    }
                 };
                 let counter = if up {
                     &s.stats.bytes_up
@@ -241,10 +249,7 @@ fn pump(
                     &s.stats.bytes_down
                 };
                 counter.fetch_add(n as u64, Relaxed);
-                if tx
-                    .send((Instant::now() + one_way, buf[..n].to_vec()))
-                    .is_err()
-                {
+                if tx.send((arrived + one_way, buf[..n].to_vec())).is_err() {
                     break;
                 }
             }
@@ -274,12 +279,101 @@ fn pump(
     Ok(())
 }
 
-/// Sleeps until `due`, which may already be past.
+/// The last stretch of a wait spent spinning instead of sleeping: a woken thread can be
+/// tens of microseconds late, a spinning one is not.
+const SPIN: Duration = Duration::from_micros(40);
+
+/// Sleeps until `due` (which may already be past), the last [`SPIN`] of it spinning.
 fn sleep_until(due: Instant) {
     let now = Instant::now();
-    if due > now {
-        thread::sleep(due - now);
+    if due > now + SPIN {
+        thread::sleep(due - now - SPIN);
     }
+    while Instant::now() < due {
+        std::hint::spin_loop();
+    }
+}
+
+/// Asks the kernel to stamp each received segment with its arrival time
+/// (`SO_TIMESTAMPNS`); false where it cannot (then arrival is when the reader woke).
+fn enable_rx_timestamps(s: &TcpStream) -> bool {
+    use std::os::fd::AsRawFd;
+    let on: libc::c_int = 1;
+    // SAFETY: setsockopt reads one c_int from a valid pointer of the given length.
+    unsafe {
+        libc::setsockopt(
+            s.as_raw_fd(),
+            libc::SOL_SOCKET,
+            libc::SO_TIMESTAMPNS,
+            (&on as *const libc::c_int).cast(),
+            std::mem::size_of::<libc::c_int>() as libc::socklen_t,
+        ) == 0
+    }
+}
+
+/// Reads into `buf` with `recvmsg`; the bytes read and when the kernel received them (the
+/// reader's own wake-up latency is not counted in the delay), or now when the kernel gave
+/// no stamp.
+fn read_stamped(s: &TcpStream, buf: &mut [u8]) -> io::Result<(usize, Instant)> {
+    use std::os::fd::AsRawFd;
+    let mut iov = libc::iovec {
+        iov_base: buf.as_mut_ptr().cast(),
+        iov_len: buf.len(),
+    };
+    // Room for one SCM_TIMESTAMPNS (a timespec) and its header, aligned.
+    let mut control = [0u64; 8];
+    // SAFETY: a zeroed msghdr is valid; every pointer set below outlives the call, with
+    // the lengths of the buffers it points to.
+    let mut msg: libc::msghdr = unsafe { std::mem::zeroed() };
+    msg.msg_iov = &mut iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = control.as_mut_ptr().cast();
+    msg.msg_controllen = std::mem::size_of_val(&control) as _;
+    let n = loop {
+        // SAFETY: msg describes valid buffers (above).
+        let n = unsafe { libc::recvmsg(s.as_raw_fd(), &mut msg, 0) };
+        if n >= 0 {
+            break n as usize;
+        }
+        let e = io::Error::last_os_error();
+        if e.kind() != io::ErrorKind::Interrupted {
+            return Err(e);
+        }
+    };
+    let now = Instant::now();
+    // SAFETY: the CMSG macros walk the control buffer the kernel filled, within
+    // msg_controllen; the timespec is read unaligned.
+    let stamp = unsafe {
+        let mut c = libc::CMSG_FIRSTHDR(&msg);
+        let mut found = None;
+        while !c.is_null() {
+            if (*c).cmsg_level == libc::SOL_SOCKET && (*c).cmsg_type == libc::SCM_TIMESTAMPNS {
+                found = Some(std::ptr::read_unaligned(
+                    libc::CMSG_DATA(c).cast::<libc::timespec>(),
+                ));
+            }
+            c = libc::CMSG_NXTHDR(&msg, c);
+        }
+        found
+    };
+    let arrived = stamp
+        .and_then(|ts| {
+            // The stamp is on the real-time clock: its age, taken from Instant::now().
+            let real = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .ok()?;
+            let then = Duration::new(
+                u64::try_from(ts.tv_sec).ok()?,
+                u32::try_from(ts.tv_nsec).ok()?,
+            );
+            // A stamp from the future (a clock step) or far past is not trusted.
+            let age = real
+                .checked_sub(then)
+                .filter(|a| *a < Duration::from_secs(1))?;
+            now.checked_sub(age)
+        })
+        .unwrap_or(now);
+    Ok((n, arrived))
 }
 
 /// Asks the kernel to end this thread's sleeps on time (timer slack 1 ns instead of the
