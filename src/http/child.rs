@@ -70,42 +70,13 @@ impl ChildServer {
         args: &[String],
         cores: Option<&[usize]>,
     ) -> Result<ChildServer, HttpError> {
-        use std::os::unix::process::CommandExt;
         let mut command = Command::new(exe);
         command
             .args(args)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit());
-        let cores: Vec<usize> = cores.map(<[usize]>::to_vec).unwrap_or_default();
-        // SAFETY: between fork and exec the closure only makes two system calls that touch
-        // no memory of the parent (the mask is built on the child's stack): async-signal
-        // safe, as pre_exec requires.
-        unsafe {
-            command.pre_exec(move || {
-                if libc::prctl(
-                    libc::PR_SET_PDEATHSIG,
-                    libc::SIGTERM as libc::c_ulong,
-                    0,
-                    0,
-                    0,
-                ) != 0
-                {
-                    return Err(std::io::Error::last_os_error());
-                }
-                if !cores.is_empty() {
-                    let mut set: libc::cpu_set_t = std::mem::zeroed();
-                    for &c in cores.iter().filter(|&&c| c < libc::CPU_SETSIZE as usize) {
-                        libc::CPU_SET(c, &mut set);
-                    }
-                    if libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &set) != 0
-                    {
-                        return Err(std::io::Error::last_os_error());
-                    }
-                }
-                Ok(())
-            });
-        }
+        crate::net::placement::bind_child(&mut command, cores);
         let mut child = command
             .spawn()
             .map_err(|e| HttpError::io(format!("starting {}", exe.display()), e))?;
@@ -161,6 +132,12 @@ impl ChildServer {
     /// True while the child runs.
     pub fn is_running(&mut self) -> bool {
         matches!(self.child.try_wait(), Ok(None))
+    }
+
+    /// SIGKILL, at once (a node that crashes): no clean exit.
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 
     /// SIGTERM, up to 3 s for a clean exit (a store of its own deletes its records; a

@@ -34,8 +34,8 @@ pub struct LoadArgs {
     #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u64).range(1..=1024))]
     pub connections: u64,
     /// Request mix: flow (log in, reads and writes, log out), me (log in once, then GET
-    /// /me) or login (POST /login only; bearer transport).
-    #[arg(long, default_value = "flow", value_parser = ["flow", "me", "login"])]
+    /// /me), login (POST /login only; bearer transport) or floor (GET /floor, no credential).
+    #[arg(long, default_value = "flow", value_parser = ["flow", "me", "login", "floor"])]
     pub mix: String,
     /// Authenticated reads (GET /me) per write (POST /api/notes).
     #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u32).range(1..=1000))]
@@ -101,6 +101,7 @@ impl LoadArgs {
         c.mix = match self.mix.as_str() {
             "me" => Mix::MeOnly,
             "login" => Mix::LoginOnly,
+            "floor" => Mix::Floor,
             _ => Mix::Flow {
                 reads_per_write: self.reads_per_write,
                 writes_per_session: self.writes_per_session,

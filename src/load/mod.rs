@@ -116,6 +116,9 @@ pub enum Mix {
     /// Only `POST /login` (bearer transport: no CSRF token needed), again and again: a
     /// route whose cost is the argon2id check, milliseconds per request.
     LoginOnly,
+    /// Only `GET /floor`, no login: the stack's floor, everything `GET /me` does but the
+    /// credential.
+    Floor,
 }
 
 impl Default for Mix {
@@ -130,8 +133,13 @@ impl Default for Mix {
 /// How to load a target.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct LoadConfig {
-    /// The server.
+    /// The server (the first node of a site).
     pub target: Target,
+    /// Every node of one site, the first being [`target`](Self::target); empty for one
+    /// server. Each virtual user sends its next request to the next node in turn, as a
+    /// round-robin balancer without sticky sessions would.
+    #[serde(default)]
+    pub nodes: Vec<Target>,
     /// HTTP version.
     pub protocol: Protocol,
     /// Accept any TLS certificate (the server's generated one; loopback only).
@@ -152,6 +160,9 @@ pub struct LoadConfig {
     pub max_lag: Duration,
     /// Worker threads of the generator.
     pub threads: usize,
+    /// Cores the generator's threads run on (empty: wherever the kernel puts them).
+    #[serde(default)]
+    pub cores: Vec<usize>,
 }
 
 impl LoadConfig {
@@ -159,6 +170,7 @@ impl LoadConfig {
     pub fn new(target: Target, protocol: Protocol, transport: Transport) -> LoadConfig {
         LoadConfig {
             target,
+            nodes: Vec::new(),
             protocol,
             insecure: false,
             transport,
@@ -169,6 +181,41 @@ impl LoadConfig {
             request_timeout: Duration::from_secs(5),
             max_lag: Duration::from_millis(2),
             threads: 1,
+            cores: Vec::new(),
         }
+    }
+
+    /// Defaults for the nodes of one site (`targets` not empty; the first is the target).
+    pub fn site(targets: Vec<Target>, protocol: Protocol, transport: Transport) -> LoadConfig {
+        let first = targets.first().cloned().unwrap_or_else(|| Target {
+            url: String::new(),
+            addr: std::net::SocketAddr::from(([127, 0, 0, 1], 0)),
+            authority: String::new(),
+            tls: false,
+        });
+        let mut c = LoadConfig::new(first, protocol, transport);
+        if targets.len() > 1 {
+            c.nodes = targets;
+        }
+        c
+    }
+
+    /// The servers requests go to: the site's nodes, or the one target.
+    pub fn targets(&self) -> Vec<Target> {
+        if self.nodes.is_empty() {
+            vec![self.target.clone()]
+        } else {
+            self.nodes.clone()
+        }
+    }
+
+    /// This configuration aimed at node `i` of [`targets`](Self::targets) alone.
+    pub fn for_node(&self, i: usize) -> LoadConfig {
+        let mut c = self.clone();
+        if let Some(t) = self.nodes.get(i) {
+            c.target = t.clone();
+        }
+        c.nodes = Vec::new();
+        c
     }
 }

@@ -15,14 +15,17 @@ use super::vu::{Kind, Vu};
 use super::{LoadConfig, LoadError, Protocol};
 use crate::measure::stats::{Summary, encode_histogram, histogram};
 use crate::net::usage::process_usage;
-pub use crate::results::schema::http::StepResult;
+pub use crate::results::schema::http::{NodeCounts, StepResult};
 
 /// Largest latency the histograms hold, ns (a minute).
 const MAX_NS: u64 = 60_000_000_000;
 
 struct Lane {
     vu: Vu,
-    sender: Option<Sender>,
+    /// One connection per node of the site (one for a single server).
+    senders: Vec<Option<Sender>>,
+    /// Requests this lane has sent, so the next goes to node `(lane + sent) % nodes`.
+    sent: u64,
 }
 
 #[derive(Default)]
@@ -33,6 +36,8 @@ struct LaneStats {
     ok: u64,
     errors: BTreeMap<String, u64>,
     kinds: BTreeMap<Kind, u64>,
+    /// Per node: requests, ok, errors by kind.
+    nodes: Vec<(u64, u64, BTreeMap<String, u64>)>,
     late: u64,
     sends: u64,
     answered: u64,
@@ -43,10 +48,13 @@ struct LaneStats {
 /// A load generator for one target: its runtime, pacer, virtual users and connections.
 pub struct Generator {
     cfg: Arc<LoadConfig>,
+    /// The configuration aimed at each node alone (connections, request URIs).
+    per_node: Arc<Vec<LoadConfig>>,
     runtime: tokio::runtime::Runtime,
     pacer: Arc<Pacer>,
     lanes: Vec<Lane>,
-    h2: Vec<Sender>,
+    /// HTTP/2 connections, per node.
+    h2: Vec<Vec<Sender>>,
     bytes: Arc<ByteCount>,
 }
 
@@ -66,21 +74,35 @@ impl Generator {
                 "--vus and --accounts must be at least 1".into(),
             ));
         }
+        let cores = cfg.cores.clone();
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(cfg.threads.max(1))
+            .on_thread_start(move || {
+                if !cores.is_empty() {
+                    // Best effort: an unpinned generator still measures, only less cleanly.
+                    let _ = crate::net::placement::pin(0, &cores);
+                }
+            })
             .enable_all()
             .build()
             .map_err(|e| LoadError::Runtime(format!("starting the generator runtime: {e}")))?;
+        let nodes = cfg.targets().len();
+        let per_node: Vec<LoadConfig> = (0..nodes).map(|i| cfg.for_node(i)).collect();
         let lanes = (0..cfg.vus)
             .map(|l| {
                 let mut vu = Vu::new(l, cfg.vus);
                 vu.restart_for(&cfg);
                 vu.stagger(&cfg, l, cfg.vus);
-                Lane { vu, sender: None }
+                Lane {
+                    vu,
+                    senders: (0..nodes).map(|_| None).collect(),
+                    sent: 0,
+                }
             })
             .collect();
         Ok(Generator {
             cfg: Arc::new(cfg),
+            per_node: Arc::new(per_node),
             runtime,
             pacer: Arc::new(Pacer::start()?),
             lanes,
@@ -110,12 +132,13 @@ impl Generator {
             return Err(LoadError::Config(format!("rate {rate} must be above zero")));
         }
         let cfg = self.cfg.clone();
+        let per_node = self.per_node.clone();
         let pacer = self.pacer.clone();
         let bytes = self.bytes.clone();
         let mut lanes = std::mem::take(&mut self.lanes);
         let mut h2 = std::mem::take(&mut self.h2);
         let out = self.runtime.block_on(async {
-            prepare(&cfg, &bytes, &mut lanes, &mut h2).await?;
+            prepare(&cfg, &per_node, &bytes, &mut lanes, &mut h2).await?;
             let n = lanes.len();
             let cpu0 = process_usage().cpu_ns();
             let (sent0, recv0) = (load(&bytes.sent), load(&bytes.received));
@@ -135,6 +158,7 @@ impl Generator {
                 };
                 tasks.spawn(run_lane(
                     cfg.clone(),
+                    per_node.clone(),
                     pacer.clone(),
                     bytes.clone(),
                     lane,
@@ -154,6 +178,7 @@ impl Generator {
             let recv = load(&bytes.received) - recv0;
             Ok::<_, LoadError>(summarize(
                 &cfg,
+                &per_node,
                 rate,
                 window,
                 start,
@@ -174,38 +199,46 @@ fn load(a: &std::sync::atomic::AtomicU64) -> u64 {
     a.load(std::sync::atomic::Ordering::Relaxed)
 }
 
-/// Opens the connections the lanes lack (before the schedule starts).
+/// Opens the connections the lanes lack, to every node (before the schedule starts).
 async fn prepare(
     cfg: &Arc<LoadConfig>,
+    per_node: &[LoadConfig],
     bytes: &Arc<ByteCount>,
     lanes: &mut [Lane],
-    h2: &mut Vec<Sender>,
+    h2: &mut Vec<Vec<Sender>>,
 ) -> Result<(), LoadError> {
     match cfg.protocol {
         Protocol::H2 => {
-            h2.retain(|s| s.is_h2() && !s.is_closed());
-            while h2.len() < cfg.connections.max(1) {
-                h2.push(connect(cfg, bytes.clone()).await?);
+            h2.resize_with(per_node.len(), Vec::new);
+            for (node, conns) in per_node.iter().zip(h2.iter_mut()) {
+                conns.retain(|s| s.is_h2() && !s.is_closed());
+                while conns.len() < cfg.connections.max(1) {
+                    conns.push(connect(node, bytes.clone()).await?);
+                }
             }
             for (i, lane) in lanes.iter_mut().enumerate() {
-                let alive = lane.sender.as_ref().is_some_and(|s| !s.is_closed());
-                if !alive {
-                    lane.sender = h2[i % h2.len()].share();
+                for (k, conns) in h2.iter().enumerate() {
+                    let alive = lane.senders[k].as_ref().is_some_and(|s| !s.is_closed());
+                    if !alive {
+                        lane.senders[k] = conns[i % conns.len()].share();
+                    }
                 }
             }
         }
         Protocol::Http1 => {
             let mut set = tokio::task::JoinSet::new();
             for (i, lane) in lanes.iter().enumerate() {
-                let alive = lane.sender.as_ref().is_some_and(|s| !s.is_closed());
-                if !alive {
-                    let (cfg, bytes) = (cfg.clone(), bytes.clone());
-                    set.spawn(async move { (i, connect(&cfg, bytes).await) });
+                for (k, node) in per_node.iter().enumerate() {
+                    let alive = lane.senders[k].as_ref().is_some_and(|s| !s.is_closed());
+                    if !alive {
+                        let (node, bytes) = (node.clone(), bytes.clone());
+                        set.spawn(async move { (i, k, connect(&node, bytes).await) });
+                    }
                 }
             }
             while let Some(r) = set.join_next().await {
-                let (i, s) = r.map_err(|e| LoadError::Runtime(e.to_string()))?;
-                lanes[i].sender = Some(s?);
+                let (i, k, s) = r.map_err(|e| LoadError::Runtime(e.to_string()))?;
+                lanes[i].senders[k] = Some(s?);
             }
         }
     }
@@ -224,6 +257,7 @@ struct Schedule {
 
 async fn run_lane(
     cfg: Arc<LoadConfig>,
+    per_node: Arc<Vec<LoadConfig>>,
     pacer: Arc<Pacer>,
     bytes: Arc<ByteCount>,
     mut lane: Lane,
@@ -232,6 +266,7 @@ async fn run_lane(
     let mut st = LaneStats {
         latency: Some(histogram(MAX_NS)),
         lag: Some(histogram(MAX_NS)),
+        nodes: vec![(0, 0, BTreeMap::new()); per_node.len()],
         ..LaneStats::default()
     };
     for i in 0u64.. {
@@ -253,12 +288,15 @@ async fn run_lane(
         st.sends += 1;
         let in_window = intended >= s.start;
         let kind = lane.vu.next_kind();
-        let outcome = exchange(&cfg, &bytes, &mut lane, kind).await;
+        let node = ((s.lane as u64 + lane.sent) % per_node.len().max(1) as u64) as usize;
+        lane.sent += 1;
+        let outcome = exchange(&cfg, &per_node[node], &bytes, &mut lane, node, kind).await;
         let done = Instant::now();
         let latency = done.saturating_duration_since(intended);
         if in_window {
             st.last_done = Some(st.last_done.map_or(done, |d| d.max(done)));
             st.requests += 1;
+            st.nodes[node].0 += 1;
             *st.kinds.entry(kind).or_default() += 1;
             if let Some(h) = st.latency.as_mut() {
                 let _ = h.record(ns(latency).clamp(1, MAX_NS));
@@ -269,10 +307,12 @@ async fn run_lane(
                 st.answered += 1;
                 if in_window {
                     st.ok += 1;
+                    st.nodes[node].1 += 1;
                 }
             }
             Err(kind) => {
                 if in_window {
+                    *st.nodes[node].2.entry(kind.clone()).or_default() += 1;
                     *st.errors.entry(kind).or_default() += 1;
                 }
                 lane.vu.restart_for(&cfg);
@@ -282,24 +322,27 @@ async fn run_lane(
     (lane, st)
 }
 
-/// One request and its answer; `Err` is the error kind.
+/// One request to node `k` (`node` is the configuration aimed at it) and its answer;
+/// `Err` is the error kind.
 async fn exchange(
     cfg: &LoadConfig,
+    node: &LoadConfig,
     bytes: &Arc<ByteCount>,
     lane: &mut Lane,
+    k: usize,
     kind: Kind,
 ) -> Result<(), String> {
-    if lane.sender.is_none() {
-        lane.sender = Some(
-            connect(cfg, bytes.clone())
+    if lane.senders[k].is_none() {
+        lane.senders[k] = Some(
+            connect(node, bytes.clone())
                 .await
                 .map_err(|_| "connect".to_owned())?,
         );
     }
-    let Some(sender) = lane.sender.as_mut() else {
+    let Some(sender) = lane.senders[k].as_mut() else {
         return Err("connect".into());
     };
-    let req = lane.vu.request(cfg, sender.is_h2());
+    let req = lane.vu.request(node, sender.is_h2());
     match tokio::time::timeout(cfg.request_timeout, sender.send(req)).await {
         Ok(Ok(answer)) => {
             let status = answer.status;
@@ -308,11 +351,11 @@ async fn exchange(
                 .map_err(|_| status.as_u16().to_string())
         }
         Ok(Err(_)) => {
-            lane.sender = None;
+            lane.senders[k] = None;
             Err("connection".into())
         }
         Err(_) => {
-            lane.sender = None;
+            lane.senders[k] = None;
             Err("timeout".into())
         }
     }
@@ -325,6 +368,7 @@ fn ns(d: Duration) -> u64 {
 #[allow(clippy::too_many_arguments)]
 fn summarize(
     cfg: &LoadConfig,
+    per_node: &[LoadConfig],
     rate: f64,
     window: Duration,
     start: Instant,
@@ -354,7 +398,15 @@ fn summarize(
         bytes_received_per_request: 0.0,
         valid: true,
         invalid_reason: None,
+        nodes: Vec::new(),
     };
+    let mut nodes: Vec<NodeCounts> = per_node
+        .iter()
+        .map(|n| NodeCounts {
+            url: n.target.url.clone(),
+            ..NodeCounts::default()
+        })
+        .collect();
     let (mut late, mut sends, mut answered) = (0u64, 0u64, 0u64);
     let mut last_done = start + window;
     for s in stats {
@@ -373,6 +425,14 @@ fn summarize(
         for (k, v) in s.kinds {
             *r.kinds.entry(format!("{k:?}")).or_default() += v;
         }
+        for (n, (requests, ok, errors)) in nodes.iter_mut().zip(s.nodes) {
+            n.requests += requests;
+            n.ok += ok;
+            for (k, v) in errors {
+                n.errors += v;
+                *n.error_kinds.entry(k).or_default() += v;
+            }
+        }
         if let Some(d) = s.last_done {
             last_done = last_done.max(d);
         }
@@ -387,6 +447,9 @@ fn summarize(
             .saturating_duration_since(start)
             .as_secs_f64()
             .max(1e-9);
+    if nodes.len() > 1 {
+        r.nodes = nodes;
+    }
     r.latency = Summary::from_histogram(&latency, 1.0).unwrap_or(Summary::EMPTY);
     r.latency_histogram = encode_histogram(&latency);
     r.lag = Summary::from_histogram(&lag, 1.0).unwrap_or(Summary::EMPTY);

@@ -25,13 +25,15 @@ pub enum Kind {
     Note,
     /// `POST /logout`.
     Logout,
+    /// `GET /floor`.
+    Floor,
 }
 
 impl Kind {
     /// The status a correct server answers.
     pub fn expected(self, transport: Transport) -> StatusCode {
         match (self, transport) {
-            (Kind::LoginPage, _) | (Kind::Me, _) => StatusCode::OK,
+            (Kind::LoginPage, _) | (Kind::Me, _) | (Kind::Floor, _) => StatusCode::OK,
             (Kind::Login, Transport::Cookie) => StatusCode::SEE_OTHER,
             (Kind::Login, Transport::Bearer) => StatusCode::OK,
             (Kind::Note, _) => StatusCode::CREATED,
@@ -89,8 +91,10 @@ impl Vu {
     /// mix, straight at `POST /login`.
     pub fn restart_for(&mut self, cfg: &LoadConfig) {
         self.restart(cfg.accounts);
-        if cfg.mix == Mix::LoginOnly {
-            self.next = Kind::Login;
+        match cfg.mix {
+            Mix::LoginOnly => self.next = Kind::Login,
+            Mix::Floor => self.next = Kind::Floor,
+            _ => {}
         }
     }
 
@@ -131,6 +135,7 @@ impl Vu {
                 Bytes::from_static(b"{\"text\":\"hello\"}"),
             ),
             Kind::Logout => (Method::POST, "/logout", Bytes::new()),
+            Kind::Floor => (Method::GET, "/floor", Bytes::new()),
         };
         let uri = if absolute {
             format!("{}{path}", cfg.target.url)
@@ -197,7 +202,7 @@ impl Vu {
                 }
                 self.reads += 1;
                 self.next = match cfg.mix {
-                    Mix::MeOnly | Mix::LoginOnly => Kind::Me,
+                    Mix::MeOnly | Mix::LoginOnly | Mix::Floor => Kind::Me,
                     Mix::Flow {
                         reads_per_write, ..
                     } if self.reads >= reads_per_write.max(1) => Kind::Note,
@@ -215,6 +220,7 @@ impl Vu {
                 };
             }
             Kind::Logout => self.restart(cfg.accounts),
+            Kind::Floor => {}
         }
         Ok(())
     }

@@ -57,6 +57,41 @@ pub fn peak_rss_bytes(pid: u32) -> Option<u64> {
     status_kib(pid, "VmHWM:").map(|k| k * 1024)
 }
 
+/// Makes the child `command` will start die with this process (`PR_SET_PDEATHSIG`,
+/// SIGTERM), so a run that is killed leaves nothing behind, and run every thread on
+/// `cores` when given (set before `exec`, so the threads it starts inherit the mask).
+pub fn bind_child(command: &mut std::process::Command, cores: Option<&[usize]>) {
+    use std::os::unix::process::CommandExt;
+    let cores: Vec<usize> = cores.map(<[usize]>::to_vec).unwrap_or_default();
+    // SAFETY: between fork and exec the closure makes two system calls that touch only
+    // the child's own state (the mask is built on the child's stack): async-signal safe,
+    // as pre_exec requires.
+    unsafe {
+        command.pre_exec(move || {
+            if libc::prctl(
+                libc::PR_SET_PDEATHSIG,
+                libc::SIGTERM as libc::c_ulong,
+                0,
+                0,
+                0,
+            ) != 0
+            {
+                return Err(io::Error::last_os_error());
+            }
+            if !cores.is_empty() {
+                let mut set: libc::cpu_set_t = std::mem::zeroed();
+                for &c in cores.iter().filter(|&&c| c < libc::CPU_SETSIZE as usize) {
+                    libc::CPU_SET(c, &mut set);
+                }
+                if libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &set) != 0 {
+                    return Err(io::Error::last_os_error());
+                }
+            }
+            Ok(())
+        });
+    }
+}
+
 /// The resident memory of process `pid` now, in bytes (`VmRSS`).
 pub fn rss_bytes(pid: u32) -> Option<u64> {
     status_kib(pid, "VmRSS:").map(|k| k * 1024)

@@ -244,6 +244,9 @@ pub struct HttpResults {
     /// The JWT lifetime the sites issued with, seconds (for a `revoke.json` made here).
     #[serde(skip)]
     pub jwt_lifetime_s: f64,
+    /// What the node runs could not do, and why (no networked store…).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
 }
 
 /// A fault injected into a running site, and how the site answered.
@@ -432,6 +435,24 @@ pub struct StepResult {
     pub valid: bool,
     /// Why the step is invalid, if it is.
     pub invalid_reason: Option<String>,
+    /// Per node of a site, in node order (empty for one server).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub nodes: Vec<NodeCounts>,
+}
+
+/// What one node of a site answered in a step's window.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct NodeCounts {
+    /// The node's URL.
+    pub url: String,
+    /// Requests sent to it in the window.
+    pub requests: u64,
+    /// Of which answered as expected.
+    pub ok: u64,
+    /// Of which failed.
+    pub errors: u64,
+    /// Failures by kind (status code, `connection`, `timeout`…).
+    pub error_kinds: BTreeMap<String, u64>,
 }
 
 impl StepResult {

@@ -9,7 +9,18 @@
 //!    not in it), the token's part of it (sampled thread CPU inside the scheme), password
 //!    hashing, and the rest of the stack; plus bytes per request on the socket each way.
 //!
-//! Its results file, [`HttpResults`], is `http.json` ([`crate::results::schema::http`]).
+//! 3. the node runs ([`nodes`]): sites of K `serve` processes over a shared store at a
+//!    distance, end-to-end revocation and faults.
+//!
+//! Every server is pinned to cores of its own, apart from the generator's
+//! ([`crate::net::placement`]). Its results file, [`HttpResults`], is `http.json`
+//! ([`crate::results::schema::http`]).
+
+pub mod faults;
+pub mod nodes;
+pub mod probe;
+pub mod revocation;
+pub mod site;
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -30,6 +41,7 @@ use crate::results::schema::ResultFile;
 use crate::results::schema::http::{Limit, MetricsDelta, SearchParams, SearchStep};
 use crate::scheme::JwtAlg;
 use crate::scheme::spec::{SchemeSpec, StoreSpec};
+use nodes::SiteParams;
 
 /// What the http workload runs.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -69,6 +81,10 @@ pub struct HttpParams {
     /// virtual user, so every one has logged in (a login costs milliseconds of argon2id, and a
     /// burst of them would fail the first step).
     pub settle: Duration,
+    /// The node runs (sites of several nodes over a store at a distance).
+    pub sites: SiteParams,
+    /// Run them.
+    pub node_runs: bool,
     /// The `tokenbench` executable to start as the server (default: this executable).
     #[serde(skip)]
     pub server_exe: Option<PathBuf>,
@@ -107,6 +123,8 @@ impl HttpParams {
             common_window: Duration::from_millis(200),
             generator_threads: 1,
             settle: Duration::from_millis(100),
+            sites: SiteParams::quick(),
+            node_runs: true,
             server_exe: None,
         }
     }
@@ -139,6 +157,7 @@ impl HttpParams {
             // wake-ups dominate the CPU per request.
             common_rate: Some(2000.0),
             settle: Duration::from_millis(300),
+            sites: SiteParams::full(),
             ..HttpParams::quick()
         }
     }
@@ -170,6 +189,26 @@ pub struct HttpArgs {
     /// The p99 objective of the rate search, e.g. 10ms.
     #[arg(long = "http-p99", value_parser = crate::units::parse_duration)]
     pub p99: Option<Duration>,
+    /// Node counts of the node runs, e.g. 1,2,4 (default 1,2,4; quick: 1,2); 0 skips them.
+    #[arg(long, value_delimiter = ',', value_parser = clap::value_parser!(u64).range(0..=16))]
+    pub nodes: Option<Vec<u64>>,
+    /// Round trips between the nodes and the store, e.g. 0,0.5ms,2ms (default those three;
+    /// quick: 0). A networked store (--store redis://… or postgres://…) is needed beyond 0.
+    #[arg(long = "store-rtt", value_delimiter = ',', value_parser = parse_rtt)]
+    pub store_rtt: Option<Vec<Duration>>,
+}
+
+/// A store round trip: `0`, or a duration (`500us`, `0.5ms`, `2ms`) up to a second.
+fn parse_rtt(s: &str) -> Result<Duration, String> {
+    let d = if s.trim() == "0" {
+        Duration::ZERO
+    } else {
+        crate::units::parse_duration(s)?
+    };
+    if d > Duration::from_secs(1) {
+        return Err(format!("store round trip {s} is above 1s"));
+    }
+    Ok(d)
 }
 
 fn parse_protocol(s: &str) -> Result<HttpProtocol, String> {
@@ -208,6 +247,19 @@ impl Workload for Http {
         if let Some(d) = a.p99 {
             p.search.p99_objective = d;
         }
+        if let Some(n) = &a.nodes {
+            let mut n: Vec<usize> = n.iter().map(|&k| k as usize).filter(|&k| k > 0).collect();
+            n.sort_unstable();
+            n.dedup();
+            p.node_runs = !n.is_empty();
+            p.sites.nodes = n;
+        }
+        if let Some(r) = &a.store_rtt {
+            let mut r = r.clone();
+            r.sort_unstable();
+            r.dedup();
+            p.sites.rtts = r;
+        }
         p
     }
 
@@ -218,7 +270,28 @@ impl Workload for Http {
     ) -> WorkloadResult<HttpResults> {
         let mut p = p.clone();
         p.schemes = served(settings, p.quick);
-        run(&p, progress)
+        let mut results = run(&p, progress)?;
+        if p.node_runs {
+            let exe = match &p.server_exe {
+                Some(e) => e.clone(),
+                None => std::env::current_exe().map_err(other)?,
+            };
+            let store = settings
+                .stores
+                .iter()
+                .find(|s| s.server_address().is_some())
+                .cloned();
+            let schemes = nodes::node_schemes(&settings.schemes());
+            progress.start("http nodes", 0);
+            let runs = nodes::run(&exe, &p.sites, &schemes, store.as_ref(), progress)?;
+            progress.finish();
+            results.placement = runs.rows.first().map(|r| r.placement.clone());
+            results.nodes = runs.rows;
+            results.end_to_end = runs.end_to_end;
+            results.faults = runs.faults;
+            results.notes = runs.notes;
+        }
+        Ok(results)
     }
 }
 
@@ -244,7 +317,7 @@ pub fn served(settings: &Settings, quick: bool) -> Vec<SchemeSpec> {
 }
 
 /// Where a search starts, as a share of the maximum the scheme's previous row found.
-const HINT_SHARE: f64 = 0.6;
+pub(crate) const HINT_SHARE: f64 = 0.6;
 
 fn other(e: impl std::fmt::Display) -> WorkloadError {
     WorkloadError::Other(format!("http workload: {e}"))
@@ -402,5 +475,6 @@ pub fn run(params: &HttpParams, progress: &dyn Progress) -> WorkloadResult<HttpR
         faults: Vec::new(),
         end_to_end: Vec::new(),
         jwt_lifetime_s: 0.0,
+        notes: Vec::new(),
     })
 }

@@ -62,6 +62,7 @@ fn step(rate: f64, answered: f64, p50: f64, bytes: (f64, f64)) -> StepResult {
         bytes_received_per_request: bytes.1,
         valid: true,
         invalid_reason: None,
+        nodes: Vec::new(),
     }
 }
 
@@ -230,6 +231,7 @@ pub(super) fn fixture() -> HttpResults {
         faults: Vec::new(),
         end_to_end: Vec::new(),
         jwt_lifetime_s: 900.0,
+        notes: Vec::new(),
     }
 }
 

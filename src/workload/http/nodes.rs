@@ -1,0 +1,455 @@
+//! The node runs: for each store round trip (a [`ChildProxy`] between nodes and store) and
+//! each node count K, a site of K `serve` processes per scheme ([`Site`]), loaded through a
+//! round-robin spread of virtual users (no sticky sessions). Per site: the highest rate
+//! meeting the objective, then, at one common rate for the schemes of that K and RTT, the
+//! latency, each node's CPU per request, the store's operations and CPU (its headroom), and
+//! the stack floor (`GET /floor`) at the same rate. At the largest K, the end-to-end
+//! revocation trials ([`super::revocation`]) and the faults ([`super::faults`]).
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use serde::{Deserialize, Serialize};
+
+use super::site::{ChildProxy, Site, SiteSpec};
+use super::{HINT_SHARE, other};
+use crate::http::Revocation;
+use crate::load::client::get_json;
+use crate::load::search::search;
+use crate::load::{Generator, LoadConfig, Mix, Protocol, Target};
+use crate::net::Transport;
+use crate::net::metrics::MetricsSnapshot;
+use crate::net::placement::{Placement, allowed_cores};
+use crate::results::schema::http::{
+    FaultResult, HttpProtocol, Limit, MetricsDelta, NodeRow, SearchParams, SitePoint, StepResult,
+    StoreLoad,
+};
+use crate::results::schema::revoke::EndToEndResult;
+use crate::scheme::spec::{SchemeSpec, StoreSpec};
+use crate::store::ServerProbe;
+use crate::workload::{Progress, WorkloadResult};
+
+/// What the node runs do.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SiteParams {
+    /// Node counts K.
+    pub nodes: Vec<usize>,
+    /// Round trips the proxy adds between the nodes and the store (0: no proxy).
+    pub rtts: Vec<Duration>,
+    /// Worker threads per node (`serve --threads`).
+    pub node_threads: usize,
+    /// The rate search of each site.
+    pub search: SearchParams,
+    /// The common rate of a K and RTT: this share of the lowest maximum among its sites.
+    pub common_share: f64,
+    /// Measured window at the common rate (and of the floor step).
+    pub common_window: Duration,
+    /// End-to-end revocation trials per strategy.
+    pub trials: usize,
+    /// The polled denylist's period.
+    pub poll_interval: Duration,
+    /// The per-node session cache's lifetime.
+    pub session_cache: Duration,
+    /// Run the faults (a node killed, the store cut).
+    pub faults: bool,
+    /// Demo accounts per site.
+    pub accounts: usize,
+    /// Virtual users.
+    pub vus: usize,
+}
+
+impl SiteParams {
+    /// The short form of a quick run: 1 and 2 nodes, the store at no distance.
+    pub fn quick() -> SiteParams {
+        SiteParams {
+            nodes: vec![1, 2],
+            rtts: vec![Duration::ZERO],
+            node_threads: 1,
+            search: SearchParams {
+                start_rate: 1000.0,
+                max_rate: 50_000.0,
+                growth: 3.0,
+                bisect_steps: 1,
+                warmup: Duration::from_millis(40),
+                window: Duration::from_millis(100),
+                ..SearchParams::default()
+            },
+            common_share: 0.5,
+            common_window: Duration::from_millis(200),
+            trials: 8,
+            poll_interval: Duration::from_millis(100),
+            session_cache: Duration::from_millis(100),
+            faults: true,
+            accounts: 40,
+            vus: 16,
+        }
+    }
+
+    /// The full form: 1, 2 and 4 nodes; the store at 0, 0.5 ms (same zone) and 2 ms
+    /// (another zone).
+    pub fn full() -> SiteParams {
+        SiteParams {
+            nodes: vec![1, 2, 4],
+            rtts: vec![
+                Duration::ZERO,
+                Duration::from_micros(500),
+                Duration::from_millis(2),
+            ],
+            search: SearchParams {
+                start_rate: 1000.0,
+                bisect_steps: 2,
+                warmup: Duration::from_millis(150),
+                window: Duration::from_millis(400),
+                ..SearchParams::default()
+            },
+            common_window: Duration::from_millis(800),
+            trials: 20,
+            poll_interval: Duration::from_millis(250),
+            session_cache: Duration::from_millis(250),
+            accounts: 100,
+            vus: 32,
+            ..SiteParams::quick()
+        }
+    }
+}
+
+/// What the node runs measured.
+#[derive(Debug, Default)]
+pub struct NodeRuns {
+    /// One row per scheme × K × RTT.
+    pub rows: Vec<NodeRow>,
+    /// End-to-end revocation per strategy and RTT.
+    pub end_to_end: Vec<EndToEndResult>,
+    /// The faults.
+    pub faults: Vec<FaultResult>,
+    /// Why some part did not run (no networked store…).
+    pub notes: Vec<String>,
+}
+
+/// The schemes the node runs serve, from those the http workload serves: a session on each
+/// networked store (a site's nodes share it) and the first two JWT algorithms.
+pub fn node_schemes(served: &[SchemeSpec]) -> Vec<SchemeSpec> {
+    let mut out: Vec<SchemeSpec> = served
+        .iter()
+        .filter(|s| s.store().is_some_and(|st| st.server_address().is_some()))
+        .cloned()
+        .collect();
+    out.extend(served.iter().filter(|s| s.alg().is_some()).take(2).cloned());
+    out
+}
+
+/// The scheme with its store reached through `via` (the proxy), if it has a networked one.
+fn through(spec: &SchemeSpec, via: Option<&StoreSpec>) -> SchemeSpec {
+    match (spec, via) {
+        (SchemeSpec::Session(_), Some(v)) => SchemeSpec::Session(v.clone()),
+        _ => spec.clone(),
+    }
+}
+
+/// The median of `n` round trips to the store's server through `via`, ms.
+fn measured_rtt(via: &StoreSpec) -> Option<f64> {
+    let probe = via.probe().ok()??;
+    let mut t: Vec<Duration> = probe.round_trips(21).ok()?;
+    if t.is_empty() {
+        return None;
+    }
+    t.sort_unstable();
+    Some(t[t.len() / 2].as_secs_f64() * 1e3)
+}
+
+struct Loaded {
+    spec: SchemeSpec,
+    site: Site,
+    generator: Generator,
+    max_rate: Option<f64>,
+    limited_by: Limit,
+    search: Vec<crate::results::schema::http::SearchStep>,
+}
+
+/// Runs the node runs of `schemes` (see [`node_schemes`]) on `store` (the networked store
+/// the sessions share; `None`: JWT sites only, at no distance).
+pub fn run(
+    exe: &Path,
+    p: &SiteParams,
+    schemes: &[SchemeSpec],
+    store: Option<&StoreSpec>,
+    progress: &dyn Progress,
+) -> WorkloadResult<NodeRuns> {
+    let mut out = NodeRuns::default();
+    let cores = allowed_cores().map_err(other)?;
+    let probe = match store {
+        Some(s) => s.probe().map_err(other)?,
+        None => None,
+    };
+    let mut hints: Vec<(SchemeSpec, f64)> = Vec::new();
+    let max_k = p.nodes.iter().copied().max().unwrap_or(1);
+    for (ri, &rtt) in p.rtts.iter().enumerate() {
+        let (proxy, via) = match store.and_then(|s| s.server_address().map(|a| (s, a))) {
+            Some((s, addr)) if !rtt.is_zero() => {
+                let proxy = ChildProxy::start(exe, &addr, rtt, None)?;
+                let via = s.via(proxy.addr());
+                (Some(proxy), via)
+            }
+            Some((s, _)) => (None, Some(s.clone())),
+            None if !rtt.is_zero() => {
+                out.notes.push(format!(
+                    "no networked store: the store round trip {} ms was not run (give --store redis://…)",
+                    rtt.as_secs_f64() * 1e3
+                ));
+                continue;
+            }
+            None => (None, None),
+        };
+        let measured = match (&proxy, &via) {
+            (Some(_), Some(v)) => measured_rtt(v),
+            _ => None,
+        };
+        for &k in &p.nodes {
+            let placement = Placement::plan(&cores, 1, k, 1);
+            let mut loaded: Vec<Loaded> = Vec::new();
+            for spec in schemes {
+                let spec = through(spec, via.as_ref());
+                progress.step(&format!(
+                    "{spec} on {k} node(s), store rtt {} ms: max rate",
+                    rtt.as_secs_f64() * 1e3
+                ));
+                let site = Site::start(
+                    exe,
+                    &SiteSpec {
+                        scheme: spec.clone(),
+                        transport: Transport::Bearer,
+                        revocation: Revocation::None,
+                        store: None,
+                        poll_interval: None,
+                        session_cache: None,
+                        users: p.accounts,
+                        threads: p.node_threads,
+                    },
+                    &placement.nodes,
+                )?;
+                let mut g = site_generator(&site, p, &placement, Mix::default())?;
+                settle(&mut g, p)?;
+                let mut sp = p.search.clone();
+                let base = base_id(&spec);
+                if let Some((_, max)) = hints.iter().rev().find(|(s, _)| base_id(s) == base) {
+                    sp.start_rate = (max * HINT_SHARE).max(p.search.start_rate);
+                }
+                let s = search(&mut g, &sp, |_| {}).map_err(other)?;
+                if let Some(m) = s.max_rate {
+                    hints.push((spec.clone(), m));
+                }
+                loaded.push(Loaded {
+                    spec,
+                    site,
+                    generator: g,
+                    max_rate: s.max_rate,
+                    limited_by: s.limited_by,
+                    search: s.steps,
+                });
+            }
+            let lowest = loaded
+                .iter()
+                .filter_map(|l| l.max_rate)
+                .fold(f64::INFINITY, f64::min);
+            let common_rate = if lowest.is_finite() {
+                (lowest * p.common_share).max(1.0)
+            } else {
+                p.search.start_rate / 4.0
+            };
+            for l in &mut loaded {
+                progress.step(&format!("{} on {k} node(s): common rate", l.spec));
+                let store_side = l.spec.capabilities().store_lookup;
+                let probe = probe.as_deref().filter(|_| store_side);
+                let (common, store_load) =
+                    site_point(&mut l.generator, &l.site, common_rate, p, probe)?;
+                let mut fg = site_generator(&l.site, p, &placement, Mix::Floor)?;
+                let (floor, _) = site_point(&mut fg, &l.site, common_rate, p, None)?;
+                out.rows.push(NodeRow {
+                    scheme: l.spec.id(),
+                    transport: Transport::Bearer,
+                    protocol: HttpProtocol::Http1,
+                    nodes: k,
+                    rtt_ms: rtt.as_secs_f64() * 1e3,
+                    measured_rtt_ms: measured,
+                    store: l.spec.store().map(|s| s.name().to_owned()),
+                    placement: placement.clone(),
+                    max_rate: l.max_rate,
+                    limited_by: l.limited_by,
+                    search: std::mem::take(&mut l.search),
+                    common,
+                    floor: Some(floor),
+                    store_load,
+                });
+            }
+            for l in loaded {
+                drop(l.generator);
+                l.site.stop()?;
+            }
+            if k == max_k {
+                if let (Some(via), Some(store)) = (&via, store) {
+                    progress.step(&format!(
+                        "revocation end to end, {k} node(s), store rtt {} ms",
+                        rtt.as_secs_f64() * 1e3
+                    ));
+                    out.end_to_end.extend(super::revocation::run(
+                        exe, p, via, store, k, rtt, &placement,
+                    )?);
+                }
+                if p.faults && ri == 0 {
+                    progress.step(&format!("faults, {k} node(s)"));
+                    let f = super::faults::run(exe, p, schemes, store, k, &placement, &hints)?;
+                    out.faults.extend(f);
+                }
+            }
+        }
+        drop(proxy);
+    }
+    Ok(out)
+}
+
+/// The scheme without its store's address (hints carry over from one RTT to the next).
+fn base_id(spec: &SchemeSpec) -> String {
+    spec.id().to_string()
+}
+
+/// A generator spreading virtual users over the site's nodes, on the generator's cores.
+pub(super) fn site_generator(
+    site: &Site,
+    p: &SiteParams,
+    placement: &Placement,
+    mix: Mix,
+) -> WorkloadResult<Generator> {
+    let targets = site
+        .urls()
+        .iter()
+        .map(|u| Target::parse(u))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(other)?;
+    let mut cfg = LoadConfig::site(targets, Protocol::Http1, Transport::Bearer);
+    cfg.accounts = p.accounts;
+    cfg.vus = p.vus;
+    cfg.mix = mix;
+    cfg.cores = placement.generator.clone();
+    Generator::new(cfg).map_err(other)
+}
+
+/// An unmeasured step fast enough for every virtual user to log in.
+pub(super) fn settle(g: &mut Generator, p: &SiteParams) -> WorkloadResult<StepResult> {
+    let settle = Duration::from_millis(150);
+    let rate = (p.search.start_rate / 4.0).max(4.0 * p.vus as f64 / settle.as_secs_f64());
+    g.run_step(rate, Duration::ZERO, settle).map_err(other)
+}
+
+/// Every node's `/metrics` now (`None` for a node that does not answer).
+fn snapshots(g: &Generator) -> Vec<Option<MetricsSnapshot>> {
+    let cfg = g.config();
+    (0..cfg.targets().len())
+        .map(|i| {
+            let node = cfg.for_node(i);
+            g.block_on(get_json(&node, "/metrics")).ok()
+        })
+        .collect()
+}
+
+/// One step at `rate` on the site: latency, each node's metrics, and with `probe` the
+/// store's operations and CPU over the step.
+fn site_point(
+    g: &mut Generator,
+    site: &Site,
+    rate: f64,
+    p: &SiteParams,
+    probe: Option<&dyn ServerProbe>,
+) -> WorkloadResult<(SitePoint, Option<StoreLoad>)> {
+    let _ = site;
+    let before = snapshots(g);
+    let store0 = probe.map(store_reading).transpose()?;
+    let step = g
+        .run_step(rate, p.search.warmup, p.common_window)
+        .map_err(other)?;
+    let store1 = probe.map(store_reading).transpose()?;
+    let after = snapshots(g);
+    let per_node: Vec<Option<MetricsDelta>> = before
+        .iter()
+        .zip(&after)
+        .map(|(b, a)| match (b, a) {
+            (Some(b), Some(a)) => Some(MetricsDelta::between(b, a)),
+            _ => None,
+        })
+        .collect();
+    let requests: u64 = per_node.iter().flatten().map(|d| d.requests).sum();
+    let store_load = match (store0, store1) {
+        (Some((o0, c0, t0)), Some((o1, c1, t1))) => store_load(o0, c0, t0, o1, c1, t1, requests),
+        _ => None,
+    };
+    Ok((SitePoint { step, per_node }, store_load))
+}
+
+/// (operations, CPU seconds, when) of the store's server.
+fn store_reading(probe: &dyn ServerProbe) -> WorkloadResult<(Option<u64>, Option<f64>, Instant)> {
+    let ops = probe.ops().map_err(other)?;
+    let cpu = probe.cpu_secs().map_err(other)?;
+    Ok((ops, cpu, Instant::now()))
+}
+
+/// The store's load over a step from two readings and the requests the nodes served:
+/// operations per second and per request, CPU per operation, and the request rate at
+/// which this store would spend one whole core (`1e9 / (cpu_per_op_ns × ops_per_request)`).
+fn store_load(
+    ops0: Option<u64>,
+    cpu0: Option<f64>,
+    t0: Instant,
+    ops1: Option<u64>,
+    cpu1: Option<f64>,
+    t1: Instant,
+    requests: u64,
+) -> Option<StoreLoad> {
+    let ops = ops1?.checked_sub(ops0?)?;
+    let cpu = cpu1? - cpu0?;
+    let secs = t1.duration_since(t0).as_secs_f64();
+    if ops == 0 || requests == 0 || secs <= 0.0 || cpu < 0.0 {
+        return None;
+    }
+    let cpu_per_op_ns = cpu * 1e9 / ops as f64;
+    let ops_per_request = ops as f64 / requests as f64;
+    Some(StoreLoad {
+        ops_per_sec: ops as f64 / secs,
+        ops_per_request,
+        cpu_per_op_ns,
+        headroom_rate: if cpu_per_op_ns > 0.0 {
+            1e9 / (cpu_per_op_ns * ops_per_request)
+        } else {
+            f64::INFINITY
+        },
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn store_headroom_is_one_core_over_cpu_per_request() {
+        let t0 = Instant::now();
+        let t1 = t0 + Duration::from_secs(2);
+        // 20 000 operations for 10 000 requests, 0.2 s of store CPU: 10 µs per op, 2 ops
+        // per request, so one core lasts up to 50 000 req/s.
+        let l = store_load(
+            Some(100),
+            Some(1.0),
+            t0,
+            Some(20_100),
+            Some(1.2),
+            t1,
+            10_000,
+        )
+        .unwrap();
+        assert!((l.cpu_per_op_ns - 10_000.0).abs() < 1e-6);
+        assert!((l.ops_per_request - 2.0).abs() < 1e-9);
+        assert!((l.ops_per_sec - 10_000.0).abs() < 1e-6);
+        assert!((l.headroom_rate - 50_000.0).abs() < 1e-6);
+        // No operation, no request or a store that cannot say: no figure.
+        assert!(store_load(Some(5), Some(1.0), t0, Some(5), Some(1.1), t1, 10).is_none());
+        assert!(store_load(Some(5), Some(1.0), t0, Some(9), Some(1.1), t1, 0).is_none());
+        assert!(store_load(None, Some(1.0), t0, Some(9), Some(1.1), t1, 10).is_none());
+    }
+}
