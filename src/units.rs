@@ -77,6 +77,20 @@ pub fn window_ms(ms: f64) -> String {
     }
 }
 
+/// A store round trip: `0`, or a duration (`0.5ms`, `2ms`) up to a second.
+pub fn parse_rtt(s: &str) -> Result<Duration, String> {
+    let number = s.trim().trim_end_matches(|c: char| c.is_ascii_alphabetic());
+    let d = if number.parse::<f64>() == Ok(0.0) {
+        Duration::ZERO
+    } else {
+        parse_duration(s)?
+    };
+    if d > Duration::from_secs(1) {
+        return Err(format!("store round trip {s} is above 1s"));
+    }
+    Ok(d)
+}
+
 /// Parses a duration of the command line: `250ms`, `1s`, `1.5s`, `2m`; more than 0, at
 /// most an hour (a workload's windows and periods).
 pub fn parse_duration(s: &str) -> Result<Duration, String> {

@@ -12,7 +12,7 @@ use std::time::Duration;
 use anyhow::Context;
 use clap::Args;
 use tokenbench::net::proxy::LatencyProxy;
-use tokenbench::units::parse_duration;
+use tokenbench::units::parse_rtt;
 
 /// Options of `proxy`.
 #[derive(Debug, Args)]
@@ -24,7 +24,7 @@ pub struct ProxyArgs {
     #[arg(long)]
     pub upstream: String,
     /// Round trip added to every exchange, half each way (e.g. 0.5ms, 2ms).
-    #[arg(long, value_parser = parse_duration)]
+    #[arg(long, value_parser = parse_rtt)]
     pub rtt: Duration,
 }
 

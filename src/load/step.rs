@@ -207,19 +207,26 @@ async fn prepare(
     lanes: &mut [Lane],
     h2: &mut Vec<Vec<Sender>>,
 ) -> Result<(), LoadError> {
+    // One server that cannot be reached is an error; a node of a site that cannot (one
+    // that died) is the step's to count: its requests fail to connect.
+    let site = per_node.len() > 1;
     match cfg.protocol {
         Protocol::H2 => {
             h2.resize_with(per_node.len(), Vec::new);
             for (node, conns) in per_node.iter().zip(h2.iter_mut()) {
                 conns.retain(|s| s.is_h2() && !s.is_closed());
                 while conns.len() < cfg.connections.max(1) {
-                    conns.push(connect(node, bytes.clone()).await?);
+                    match connect(node, bytes.clone()).await {
+                        Ok(c) => conns.push(c),
+                        Err(_) if site => break,
+                        Err(e) => return Err(e),
+                    }
                 }
             }
             for (i, lane) in lanes.iter_mut().enumerate() {
                 for (k, conns) in h2.iter().enumerate() {
                     let alive = lane.senders[k].as_ref().is_some_and(|s| !s.is_closed());
-                    if !alive {
+                    if !alive && !conns.is_empty() {
                         lane.senders[k] = conns[i % conns.len()].share();
                     }
                 }
@@ -238,7 +245,11 @@ async fn prepare(
             }
             while let Some(r) = set.join_next().await {
                 let (i, k, s) = r.map_err(|e| LoadError::Runtime(e.to_string()))?;
-                lanes[i].senders[k] = Some(s?);
+                match s {
+                    Ok(s) => lanes[i].senders[k] = Some(s),
+                    Err(_) if site => {}
+                    Err(e) => return Err(e),
+                }
             }
         }
     }

@@ -37,8 +37,11 @@ use crate::load::search::search;
 use crate::load::{Generator, LoadConfig, Mix, Protocol, Target};
 use crate::net::Transport;
 use crate::net::metrics::MetricsSnapshot;
+use crate::net::placement::Placement;
 use crate::results::schema::ResultFile;
-use crate::results::schema::http::{Limit, MetricsDelta, SearchParams, SearchStep};
+use crate::results::schema::http::{
+    Limit, MetricsDelta, SearchParams, SearchStep, SplitLoad, SplitPoint,
+};
 use crate::scheme::JwtAlg;
 use crate::scheme::spec::{SchemeSpec, StoreSpec};
 use nodes::SiteParams;
@@ -75,6 +78,8 @@ pub struct HttpParams {
     pub common_fraction: f64,
     /// Measured window at the common rate.
     pub common_window: Duration,
+    /// "Near capacity": this share of a row's own maximum rate (the stack floor split).
+    pub capacity_share: f64,
     /// Generator worker threads.
     pub generator_threads: usize,
     /// An unmeasured step before each row's search, fast enough for four requests per
@@ -121,6 +126,7 @@ impl HttpParams {
             common_rate: None,
             common_fraction: 0.5,
             common_window: Duration::from_millis(200),
+            capacity_share: 0.8,
             generator_threads: 1,
             settle: Duration::from_millis(100),
             sites: SiteParams::quick(),
@@ -194,21 +200,8 @@ pub struct HttpArgs {
     pub nodes: Option<Vec<u64>>,
     /// Round trips between the nodes and the store, e.g. 0,0.5ms,2ms (default those three;
     /// quick: 0). A networked store (--store redis://… or postgres://…) is needed beyond 0.
-    #[arg(long = "store-rtt", value_delimiter = ',', value_parser = parse_rtt)]
+    #[arg(long = "store-rtt", value_delimiter = ',', value_parser = crate::units::parse_rtt)]
     pub store_rtt: Option<Vec<Duration>>,
-}
-
-/// A store round trip: `0`, or a duration (`500us`, `0.5ms`, `2ms`) up to a second.
-fn parse_rtt(s: &str) -> Result<Duration, String> {
-    let d = if s.trim() == "0" {
-        Duration::ZERO
-    } else {
-        crate::units::parse_duration(s)?
-    };
-    if d > Duration::from_secs(1) {
-        return Err(format!("store round trip {s} is above 1s"));
-    }
-    Ok(d)
 }
 
 fn parse_protocol(s: &str) -> Result<HttpProtocol, String> {
@@ -337,6 +330,11 @@ pub fn run(params: &HttpParams, progress: &dyn Progress) -> WorkloadResult<HttpR
         Some(p) => p.clone(),
         None => std::env::current_exe().map_err(other)?,
     };
+    // The generator on a core of its own, the server on the others (with as many worker
+    // threads as it has cores), so a search ends on the server's limit, not the generator's.
+    let cores = crate::net::placement::allowed_cores().map_err(other)?;
+    let placement = Placement::plan(&cores, 1, 1, cores.len().saturating_sub(1).max(1));
+    let server_cores = placement.nodes.first().cloned().unwrap_or_default();
     let mut servers: Vec<ChildServer> = Vec::new();
     let mut rows: Vec<Row> = Vec::new();
     for spec in &params.schemes {
@@ -351,8 +349,10 @@ pub fn run(params: &HttpParams, progress: &dyn Progress) -> WorkloadResult<HttpR
                 if protocols.is_empty() {
                     continue;
                 }
-                let args = serve_args(spec, transport, params.revocation, params.accounts, tls);
-                servers.push(ChildServer::spawn(&exe, &args).map_err(other)?);
+                let mut args = serve_args(spec, transport, params.revocation, params.accounts, tls);
+                args.extend(["--threads".into(), server_cores.len().max(1).to_string()]);
+                servers
+                    .push(ChildServer::spawn_on(&exe, &args, Some(&server_cores)).map_err(other)?);
                 let server = servers.len() - 1;
                 for protocol in protocols {
                     let target = Target::parse(servers[server].url()).map_err(other)?;
@@ -362,6 +362,7 @@ pub fn run(params: &HttpParams, progress: &dyn Progress) -> WorkloadResult<HttpR
                     cfg.vus = params.vus;
                     cfg.connections = params.h2_connections;
                     cfg.threads = params.generator_threads;
+                    cfg.cores = placement.generator.clone();
                     cfg.mix = Mix::Flow {
                         reads_per_write: params.reads_per_write,
                         writes_per_session: params.writes_per_session,
@@ -416,6 +417,7 @@ pub fn run(params: &HttpParams, progress: &dyn Progress) -> WorkloadResult<HttpR
         params.search.start_rate / 4.0
     });
     let mut out = Vec::with_capacity(rows.len());
+    let mut split_done: Vec<SchemeSpec> = Vec::new();
     for r in rows {
         progress.step(&format!(
             "{} {} {}: common rate",
@@ -434,8 +436,22 @@ pub fn run(params: &HttpParams, progress: &dyn Progress) -> WorkloadResult<HttpR
         let after: MetricsSnapshot = g
             .block_on(get_json(&metrics_cfg, "/metrics"))
             .map_err(other)?;
+        drop(g);
         let (max_rate, limited_by, search) =
             r.found.unwrap_or((None, Limit::Objective, Vec::new()));
+        // The stack floor beside the credential, on each scheme's first row: GET /me and
+        // GET /floor at the common rate and near the row's own capacity.
+        let split = if split_done.contains(&r.spec) {
+            Vec::new()
+        } else {
+            split_done.push(r.spec.clone());
+            progress.step(&format!("{} {}: stack floor", r.spec, r.transport));
+            let mut loads = vec![(SplitLoad::Common, common_rate)];
+            if let Some(m) = max_rate.filter(|_| limited_by != Limit::Generator) {
+                loads.push((SplitLoad::NearCapacity, m * params.capacity_share));
+            }
+            split_points(&metrics_cfg, params, &loads)?
+        };
         let logout = LogoutOutcome::of(r.spec.capabilities(), params.revocation);
         out.push(HttpRow {
             scheme: r.spec.id(),
@@ -455,9 +471,13 @@ pub fn run(params: &HttpParams, progress: &dyn Progress) -> WorkloadResult<HttpR
                 server: MetricsDelta::between(&before, &after),
                 step,
             },
-            server_max_rss_bytes: after.max_rss_bytes,
-            split: Vec::new(),
-            server_cores: None,
+            server_max_rss_bytes: if after.peak_rss_bytes > 0 {
+                after.peak_rss_bytes
+            } else {
+                after.max_rss_bytes
+            },
+            split,
+            server_cores: Some(server_cores.clone()),
         });
     }
     progress.finish();
@@ -470,11 +490,55 @@ pub fn run(params: &HttpParams, progress: &dyn Progress) -> WorkloadResult<HttpR
         params: serde_json::to_value(params).map_err(other)?,
         common_rate,
         rows: out,
-        placement: None,
+        placement: Some(placement),
         nodes: Vec::new(),
         faults: Vec::new(),
         end_to_end: Vec::new(),
         jwt_lifetime_s: 0.0,
         notes: Vec::new(),
     })
+}
+
+/// `GET /me` and `GET /floor` on the server of `cfg` at each `(load, rate)`: one
+/// generator each (the `/me` one logs its users in first), the server's metrics around
+/// every step.
+fn split_points(
+    cfg: &LoadConfig,
+    params: &HttpParams,
+    loads: &[(SplitLoad, f64)],
+) -> WorkloadResult<Vec<SplitPoint>> {
+    let generator = |mix: Mix| {
+        let mut c = cfg.clone();
+        c.mix = mix;
+        Generator::new(c).map_err(other)
+    };
+    let mut me = generator(Mix::MeOnly)?;
+    let mut floor = generator(Mix::Floor)?;
+    let settle_rate = 4.0 * params.vus as f64 / params.settle.as_secs_f64().max(0.01);
+    me.run_step(settle_rate, Duration::ZERO, params.settle)
+        .map_err(other)?;
+    let point = |g: &mut Generator, rate: f64| -> WorkloadResult<CommonPoint> {
+        let before: MetricsSnapshot = g.block_on(get_json(cfg, "/metrics")).map_err(other)?;
+        let step = g
+            .run_step(rate, params.search.warmup, params.common_window)
+            .map_err(other)?;
+        let after: MetricsSnapshot = g.block_on(get_json(cfg, "/metrics")).map_err(other)?;
+        Ok(CommonPoint {
+            server: MetricsDelta::between(&before, &after),
+            step,
+        })
+    };
+    let mut out = Vec::new();
+    for &(load, rate) in loads {
+        // Interleaved: the route with the credential, then the floor, at the same rate.
+        let m = point(&mut me, rate)?;
+        let f = point(&mut floor, rate)?;
+        out.push(SplitPoint {
+            load,
+            offered_rate: rate,
+            me: m,
+            floor: f,
+        });
+    }
+    Ok(out)
 }

@@ -68,6 +68,12 @@ impl Site {
             .prefix("tokenbench-site-")
             .tempdir()
             .map_err(other)?;
+        // Key material: only this user may read the directory (serve refuses it otherwise).
+        std::fs::set_permissions(
+            key_dir.path(),
+            std::os::unix::fs::PermissionsExt::from_mode(0o700),
+        )
+        .map_err(other)?;
         let mut site = Site {
             nodes: Vec::with_capacity(cores.len()),
             name,
@@ -181,7 +187,7 @@ impl ChildProxy {
                 "--upstream",
                 upstream,
                 "--rtt",
-                &format!("{}us", rtt.as_micros()),
+                &format!("{}ms", rtt.as_secs_f64() * 1e3),
             ])
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
