@@ -25,6 +25,7 @@ use crate::results::schema::http::{
     StoreLoad,
 };
 use crate::results::schema::revoke::EndToEndResult;
+use crate::scheme::JwtAlg;
 use crate::scheme::spec::{SchemeSpec, StoreSpec};
 use crate::store::ServerProbe;
 use crate::workload::{Progress, WorkloadResult};
@@ -134,7 +135,20 @@ pub fn node_schemes(served: &[SchemeSpec]) -> Vec<SchemeSpec> {
         .filter(|s| s.store().is_some_and(|st| st.server_address().is_some()))
         .cloned()
         .collect();
-    out.extend(served.iter().filter(|s| s.alg().is_some()).take(2).cloned());
+    // An HMAC and an elliptic-curve signature where selected (the cheapest and the common
+    // asymmetric choice), else the first two algorithms.
+    let jwts: Vec<&SchemeSpec> = served.iter().filter(|s| s.alg().is_some()).collect();
+    let preferred: Vec<&SchemeSpec> = jwts
+        .iter()
+        .copied()
+        .filter(|s| matches!(s.alg(), Some(JwtAlg::HS256 | JwtAlg::ES256)))
+        .collect();
+    let pick = if preferred.is_empty() {
+        jwts
+    } else {
+        preferred
+    };
+    out.extend(pick.into_iter().take(2).cloned());
     out
 }
 
