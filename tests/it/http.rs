@@ -196,6 +196,8 @@ impl Browser {
 
 #[path = "http/flow.rs"]
 mod flow;
+#[path = "http/nodes.rs"]
+mod nodes;
 #[path = "http/schema.rs"]
 mod schema;
 #[path = "http/site.rs"]
