@@ -184,6 +184,13 @@ fn http(run: &Run) -> Vec<String> {
         .iter()
         .filter(|r| r.transport == transport && r.protocol == protocol)
         .collect();
+    // A row whose generator could not be ruled out says nothing of its server.
+    let cannot: Vec<String> = on
+        .iter()
+        .filter(|r| !r.generator_ruled_out())
+        .map(|r| r.scheme.to_string())
+        .collect();
+    let on: Vec<&HttpRow> = on.into_iter().filter(|r| r.generator_ruled_out()).collect();
     let shares: Vec<String> = on
         .iter()
         .filter_map(|r| {
@@ -225,9 +232,17 @@ fn http(run: &Run) -> Vec<String> {
         format!(" (p99 ≤ {})", units::ns(p.p99_objective.as_nanos() as f64))
     });
     out.push(format!(
-        "Highest rate meeting the objective{objective}, one server process ({transport}, {}): {}.",
+        "Highest rate meeting the objective{objective}, one server process ({transport}, {}): {}{}.",
         protocol.name(),
-        rates.join(", ")
+        rates.join(", "),
+        if cannot.is_empty() {
+            String::new()
+        } else {
+            format!(
+                "; cannot tell (the generator lagged): {}",
+                cannot.join(", ")
+            )
+        }
     ));
     let mut protocols: Vec<HttpProtocol> = Vec::new();
     for r in &h.rows {
@@ -242,6 +257,7 @@ fn http(run: &Run) -> Vec<String> {
                 .rows
                 .iter()
                 .filter(|r| r.transport == Transport::Cookie && r.protocol == p)
+                .filter(|r| r.generator_ruled_out())
                 .map(|r| {
                     format!(
                         "{} {}",
@@ -258,6 +274,88 @@ fn http(run: &Run) -> Vec<String> {
             "Bytes a client sends per request on the socket with cookies, the whole flow averaged: {}.",
             sent.join("; ")
         ));
+    }
+    out
+}
+
+/// Sentences about the sites of several nodes: per RTT, session against self-contained
+/// max rate and latency; the store's headroom; revocation end to end.
+fn sites(run: &Run) -> Vec<String> {
+    let mut out = Vec::new();
+    if let Some(h) = run.get::<HttpResults>() {
+        for rtt in cpu::rtts(cpu::judged_sites(h)) {
+            let at: Vec<String> = cpu::judged_sites(h)
+                .filter(|n| n.rtt_ms == rtt)
+                .map(|n| {
+                    format!(
+                        "{} ({} node{}) {} req/s, {} per server core, p99 {}",
+                        n.scheme,
+                        n.nodes,
+                        if n.nodes == 1 { "" } else { "s" },
+                        n.max_rate.map_or_else(|| "none".into(), units::count),
+                        n.max_rate_per_server_core()
+                            .map_or_else(|| "n/a".into(), units::count),
+                        units::ns(n.common.step.latency.p99_ns)
+                    )
+                })
+                .collect();
+            out.push(format!(
+                "Sites of nodes with the store {} away (added round trip), highest rate \
+                 meeting the objective: {}.",
+                units::window_ms(rtt),
+                at.join("; ")
+            ));
+        }
+        let stores: Vec<String> = cpu::judged_sites(h)
+            .filter_map(|n| {
+                let s = n.store_load.as_ref().filter(|s| s.ops_per_request > 0.0)?;
+                Some(format!(
+                    "{} ({} node{}, RTT {}) fills one store core at {} req/s ({:.2} ops per \
+                     request × {} per op), {} store cores at 1 M req/s",
+                    n.scheme,
+                    n.nodes,
+                    if n.nodes == 1 { "" } else { "s" },
+                    n.rtt(),
+                    units::count(s.headroom_rate),
+                    s.ops_per_request,
+                    units::ns(s.cpu_per_op_ns),
+                    format!("{:.1}", s.shards_for(1e6))
+                ))
+            })
+            .collect();
+        if !stores.is_empty() {
+            out.push(format!(
+                "The central store's headroom: {}; a token checked without the store needs \
+                 none.",
+                stores.join("; ")
+            ));
+        }
+        if let Some(c) = cpu::cannot_tell(h) {
+            out.push(format!("Sites {c}."));
+        }
+    }
+    if let Some(r) = run.get::<RevokeResults>() {
+        let e2e: Vec<String> = r
+            .end_to_end
+            .iter()
+            .filter(|e| e.latency.samples > 0)
+            .map(|e| {
+                format!(
+                    "`{}` ({} node{}, RTT {}) p99 {}",
+                    e.strategy,
+                    e.nodes,
+                    if e.nodes == 1 { "" } else { "s" },
+                    units::window_ms(e.rtt_ms),
+                    units::ns(e.latency.p99_ns)
+                )
+            })
+            .collect();
+        if !e2e.is_empty() {
+            out.push(format!(
+                "End to end over HTTP, from the logout response until every node answers 401: {}.",
+                e2e.join("; ")
+            ));
+        }
     }
     out
 }
@@ -322,6 +420,7 @@ pub fn sentences(run: &Run, checks: &[Check]) -> Vec<String> {
     out.extend(revocation(run));
     out.extend(bytes(run));
     out.extend(http(run));
+    out.extend(sites(run));
     out.push(verdicts(run, checks));
     out
 }

@@ -129,9 +129,14 @@ pub struct SplitPoint {
     pub floor: CommonPoint,
 }
 
+/// The target of [`SplitPoint::outside_token_over_floor`]: an authenticated route's CPU
+/// outside the token is at most this many times the stack floor's.
+pub const OUTSIDE_TOKEN_TARGET: f64 = 1.3;
+
 impl SplitPoint {
     /// Server CPU per `GET /me` outside the token, over the floor's CPU per request: the
-    /// stack overhead an authenticated route adds beside the credential (target ≤ 1.3).
+    /// stack overhead an authenticated route adds beside the credential (target ≤
+    /// [`OUTSIDE_TOKEN_TARGET`]).
     pub fn outside_token_over_floor(&self) -> Option<f64> {
         let floor = self.floor.server.cpu_per_request_ns;
         let outside = self.me.server.cpu_per_request_ns - self.me.server.token_cpu_per_request_ns;
@@ -307,6 +312,9 @@ impl NodeRow {
             out.push(row("store_ops_per_request", s.ops_per_request, "ops"));
             out.push(row("store_ops_per_sec", s.ops_per_sec, "ops/s"));
             out.push(row("store_headroom_rate", s.headroom_rate, "req/s"));
+        }
+        if let Some(c) = self.store_cpu_per_request_ns() {
+            out.push(row("store_cpu_per_request", c, "ns"));
         }
         out
     }
