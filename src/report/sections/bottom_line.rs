@@ -306,23 +306,50 @@ fn sites(run: &Run) -> Vec<String> {
                 at.join("; ")
             ));
         }
-        let stores: Vec<String> = cpu::judged_sites(h)
-            .filter_map(|n| {
-                let s = n.store_load.as_ref().filter(|s| s.ops_per_request > 0.0)?;
-                Some(format!(
-                    "{} ({} node{}, RTT {}) fills one store core at {} req/s ({:.2} ops per \
-                     request × {} per op), {} store cores at 1 M req/s",
-                    n.scheme,
-                    n.nodes,
-                    if n.nodes == 1 { "" } else { "s" },
-                    n.rtt(),
-                    units::count(s.headroom_rate),
-                    s.ops_per_request,
-                    units::ns(s.cpu_per_op_ns),
-                    format!("{:.1}", s.shards_for(1e6))
-                ))
-            })
-            .collect();
+        let mut stores: Vec<String> = Vec::new();
+        let mut done: Vec<String> = Vec::new();
+        for n in cpu::judged_sites(h) {
+            let scheme = n.scheme.to_string();
+            if done.contains(&scheme) {
+                continue;
+            }
+            done.push(scheme);
+            let loads: Vec<_> = cpu::judged_sites(h)
+                .filter(|m| m.scheme == n.scheme)
+                .filter_map(|m| m.store_load.as_ref())
+                .filter(|s| s.ops_per_request > 0.0)
+                .collect();
+            let (Some(lo), Some(hi)) = (
+                loads
+                    .iter()
+                    .min_by(|a, b| a.headroom_rate.total_cmp(&b.headroom_rate)),
+                loads
+                    .iter()
+                    .max_by(|a, b| a.headroom_rate.total_cmp(&b.headroom_rate)),
+            ) else {
+                continue;
+            };
+            let rate = if lo.headroom_rate == hi.headroom_rate {
+                units::count(lo.headroom_rate)
+            } else {
+                format!(
+                    "{}–{}",
+                    units::count(lo.headroom_rate),
+                    units::count(hi.headroom_rate)
+                )
+            };
+            stores.push(format!(
+                "{} fills one store core at {rate} req/s over its {} site{} (1 s ÷ (CPU per \
+                 operation × operations per request), {} × {:.2} at the lowest), so 1 M req/s \
+                 needs {:.1} store cores",
+                n.scheme,
+                loads.len(),
+                if loads.len() == 1 { "" } else { "s" },
+                units::ns(lo.cpu_per_op_ns),
+                lo.ops_per_request,
+                lo.shards_for(1e6)
+            ));
+        }
         if !stores.is_empty() {
             out.push(format!(
                 "The central store's headroom: {}; a token checked without the store needs \

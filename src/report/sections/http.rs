@@ -459,8 +459,8 @@ fn section(h: &HttpResults, charts: &[Rendered], doc: &mut Document) {
         doc.para("`http.json` holds no rows.");
         return;
     }
-    placement(doc, h);
     if h.rows.is_empty() {
+        placement(doc, h);
         nodes_and_faults(doc, h);
         return;
     }
@@ -480,13 +480,20 @@ fn section(h: &HttpResults, charts: &[Rendered], doc: &mut Document) {
     doc.para(format!(
         "Each scheme × transport runs as its own `tokenbench serve` process (so its CPU accounting holds \
          the server alone), driven open loop by `tokenbench load` with {vus} over the article's flow: {mix}. \
-         Latency counts from each request's intended send time (no coordinated omission). Server and \
-         generator share the machine's {} logical cores. Figures at the common rate are for one offered \
-         rate, {} req/s, for every row.",
-        h.cores,
+         Latency counts from each request's intended send time (no coordinated omission). {} Figures at \
+         the common rate are for one offered rate, {} req/s, for every row.",
+        if h.placement.is_some() {
+            "The generator and each server are pinned to cores (placement below).".to_owned()
+        } else {
+            format!(
+                "Server and generator share the machine's {} logical cores.",
+                h.cores
+            )
+        },
         units::count(h.common_rate)
     ));
     doc.para(search_rule(h));
+    placement(doc, h);
     chart(doc, charts, "http_throughput");
     chart(doc, charts, "http_p99");
     rate_table(doc, h);
@@ -526,7 +533,8 @@ fn placement(doc: &mut Document, h: &HttpResults) {
     let mut lines = Vec::new();
     match &h.placement {
         Some(p) => lines.push(format!(
-            "Single servers: {p}. {}",
+            "Single servers: {}. {}",
+            Placement(p),
             if p.is_oversubscribed() {
                 "**Oversubscribed**: the figures include waiting for a shared core."
             } else {
@@ -542,28 +550,32 @@ fn placement(doc: &mut Document, h: &HttpResults) {
     }
     let mut layouts: Vec<&NodeRow> = Vec::new();
     for n in &h.nodes {
-        if !layouts.iter().any(|l| l.placement == n.placement) {
+        if !layouts
+            .iter()
+            .any(|l| l.placement == n.placement && l.store.is_some() == n.store.is_some())
+        {
             layouts.push(n);
         }
     }
     for n in layouts {
         let p = &n.placement;
-        // The store server and the latency proxy are not pinned: they need cores of their
-        // own beside the generator's and the nodes'.
-        let used = p.generator.len() + p.server_cores();
-        let store_shares = n.store.is_some() && used + 2 > h.cores;
         let mut shared: Vec<String> = p.oversubscribed.clone();
-        if store_shares {
+        if n.shares_cores() && !p.is_oversubscribed() {
             shared.push(format!(
                 "the store server and the latency proxy are not pinned and share the {} cores \
                  with the generator and the nodes",
-                h.cores
+                p.cores.len()
             ));
         }
         lines.push(format!(
-            "{} node{}: {}, {} server core{}. {}",
+            "{} node{} {}: {}, {} server core{}. {}",
             p.nodes.len(),
             if p.nodes.len() == 1 { "" } else { "s" },
+            if n.store.is_some() {
+                "with the store"
+            } else {
+                "without a store"
+            },
             Placement(p),
             p.server_cores(),
             if p.server_cores() == 1 { "" } else { "s" },

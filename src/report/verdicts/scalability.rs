@@ -99,23 +99,42 @@ pub fn networked(h: &HttpResults) -> Option<(Vec<Verdict>, String)> {
         Verdict::Nuanced
     };
     verdicts.push(store_verdict);
-    let headrooms: Vec<String> = read
-        .iter()
-        .filter_map(|n| {
-            let s = n.store_load.as_ref()?;
-            Some(format!(
-                "{} RTT {} {} node{}: {:.2} ops/request × {} = {} per request, headroom {} req/s",
-                n.scheme,
-                n.rtt(),
-                n.nodes,
-                if n.nodes == 1 { "" } else { "s" },
-                s.ops_per_request,
-                units::ns(s.cpu_per_op_ns),
-                units::ns(s.cpu_per_op_ns * s.ops_per_request),
-                units::count(s.headroom_rate)
-            ))
-        })
-        .collect();
+    let mut headrooms: Vec<String> = Vec::new();
+    for n in &read {
+        if headrooms
+            .iter()
+            .any(|h| h.starts_with(&format!("{} ", n.scheme)))
+        {
+            continue;
+        }
+        let rates: Vec<f64> = read
+            .iter()
+            .filter(|m| m.scheme == n.scheme)
+            .filter_map(|m| m.store_load.as_ref().map(|s| s.headroom_rate))
+            .collect();
+        let per: Vec<f64> = read
+            .iter()
+            .filter(|m| m.scheme == n.scheme)
+            .filter_map(|m| m.store_cpu_per_request_ns())
+            .collect();
+        let (r_lo, r_hi) = range(&rates);
+        let (c_lo, c_hi) = range(&per);
+        let span = |lo: f64, hi: f64, f: fn(f64) -> String| {
+            if lo == hi {
+                f(lo)
+            } else {
+                format!("{}–{}", f(lo), f(hi))
+            }
+        };
+        headrooms.push(format!(
+            "{} store CPU {} per request, headroom {} req/s per store core ({} site{})",
+            n.scheme,
+            span(c_lo, c_hi, units::ns),
+            span(r_lo, r_hi, units::count),
+            rates.len(),
+            if rates.len() == 1 { "" } else { "s" }
+        ));
+    }
     words.push(format!(
         "central store ({}): sessions {}; {SELF_CONTAINED} sites {}",
         store_verdict.label(),
@@ -147,7 +166,7 @@ pub fn networked(h: &HttpResults) -> Option<(Vec<Verdict>, String)> {
         let (Some(a), Some(b)) = (lo.max_rate, hi.max_rate) else {
             continue;
         };
-        let shared = group.iter().any(|m| m.placement.is_oversubscribed());
+        let shared = group.iter().any(|m| m.shares_cores());
         growth.push((
             n.scheme.capabilities().carries_claims,
             b / a,

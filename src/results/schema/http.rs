@@ -241,6 +241,15 @@ impl NodeRow {
         self.limited_by != Limit::Generator && self.common.step.valid
     }
 
+    /// Whether anything of the site shared a core: the placement says so, or the store
+    /// server and the latency proxy (not pinned) had no cores left beside the generator's
+    /// and the nodes'. Adding nodes to such a layout adds no capacity.
+    pub fn shares_cores(&self) -> bool {
+        let p = &self.placement;
+        p.is_oversubscribed()
+            || (self.store.is_some() && p.generator.len() + p.server_cores() + 2 > p.cores.len())
+    }
+
     /// The max rate over every distinct server core of the site, requests/s per core.
     pub fn max_rate_per_server_core(&self) -> Option<f64> {
         let cores = self.placement.server_cores();
