@@ -231,17 +231,18 @@ fn http(run: &Run) -> Vec<String> {
     let objective = h.search_params().map_or_else(String::new, |p| {
         format!(" (p99 ≤ {})", units::ns(p.p99_objective.as_nanos() as f64))
     });
+    let cannot = if cannot.is_empty() {
+        String::new()
+    } else {
+        format!("cannot tell (the generator lagged): {}", cannot.join(", "))
+    };
     out.push(format!(
-        "Highest rate meeting the objective{objective}, one server process ({transport}, {}): {}{}.",
+        "Highest rate meeting the objective{objective}, one server process ({transport}, {}): {}.",
         protocol.name(),
-        rates.join(", "),
-        if cannot.is_empty() {
-            String::new()
-        } else {
-            format!(
-                "; cannot tell (the generator lagged): {}",
-                cannot.join(", ")
-            )
+        match (rates.is_empty(), cannot.is_empty()) {
+            (false, false) => format!("{}; {cannot}", rates.join(", ")),
+            (false, true) => rates.join(", "),
+            (true, _) => format!("no row the server's own; {cannot}"),
         }
     ));
     let mut protocols: Vec<HttpProtocol> = Vec::new();
@@ -252,7 +253,7 @@ fn http(run: &Run) -> Vec<String> {
     }
     let sent: Vec<String> = protocols
         .iter()
-        .map(|&p| {
+        .filter_map(|&p| {
             let per: Vec<String> = h
                 .rows
                 .iter()
@@ -266,7 +267,7 @@ fn http(run: &Run) -> Vec<String> {
                     )
                 })
                 .collect();
-            format!("{}: {}", p.name(), per.join(", "))
+            (!per.is_empty()).then(|| format!("{}: {}", p.name(), per.join(", ")))
         })
         .collect();
     if !sent.is_empty() {

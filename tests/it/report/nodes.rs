@@ -486,3 +486,32 @@ fn generator_limited_rows_and_sites_are_left_out_of_every_verdict_and_the_bottom
         "{sentences:?}"
     );
 }
+
+#[test]
+fn a_run_where_every_row_lagged_says_so_and_keeps_no_empty_sentence() {
+    let f = Fixture::all().write();
+    let mut h = fixture();
+    h.nodes.clear();
+    h.rows
+        .iter_mut()
+        .for_each(|r| r.limited_by = Limit::Generator);
+    f.put(&h);
+    let run = f.run();
+    let checks = report::checks::checks(&run);
+    let lines = bottom_line::sentences(&run, &checks);
+    assert!(
+        lines.iter().any(|l| l.ends_with(
+            "one server process (cookie, http1.1): no row the server's own; cannot tell (the \
+             generator lagged): session-memory, jwt-HS256, jwt-ES256."
+        )),
+        "{lines:?}"
+    );
+    for l in &lines {
+        assert!(
+            !l.contains(": ;") && !l.contains(": .") && !l.contains(": ,"),
+            "{l}"
+        );
+    }
+    assert!(!lines.iter().any(|l| l.starts_with("Bytes a client sends")));
+    assert!(!lines.iter().any(|l| l.starts_with("Over HTTP (")));
+}
