@@ -15,7 +15,7 @@ use tokenbench::results::schema::http::{HttpResults, Limit, SplitLoad, StoreLoad
 use tokenbench::results::schema::summary::SummaryRow;
 
 use super::fixture::{Fixture, revoke, size, validate};
-use super::http::{CORES, fixture};
+use super::http::fixture;
 
 /// The value of `metric` on the line of `summary.csv` with exactly `param`.
 fn value(rows: &[SummaryRow], param: &str, metric: &str) -> Option<f64> {
