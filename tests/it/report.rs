@@ -32,6 +32,7 @@ mod checks;
 mod figures;
 mod fixture;
 mod http;
+mod nodes;
 mod verdicts;
 
 use fixture::{

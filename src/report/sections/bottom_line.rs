@@ -184,6 +184,13 @@ fn http(run: &Run) -> Vec<String> {
         .iter()
         .filter(|r| r.transport == transport && r.protocol == protocol)
         .collect();
+    // A row whose generator could not be ruled out says nothing of its server.
+    let cannot: Vec<String> = on
+        .iter()
+        .filter(|r| !r.generator_ruled_out())
+        .map(|r| r.scheme.to_string())
+        .collect();
+    let on: Vec<&HttpRow> = on.into_iter().filter(|r| r.generator_ruled_out()).collect();
     let shares: Vec<String> = on
         .iter()
         .filter_map(|r| {
@@ -224,10 +231,19 @@ fn http(run: &Run) -> Vec<String> {
     let objective = h.search_params().map_or_else(String::new, |p| {
         format!(" (p99 ≤ {})", units::ns(p.p99_objective.as_nanos() as f64))
     });
+    let cannot = if cannot.is_empty() {
+        String::new()
+    } else {
+        format!("cannot tell (the generator lagged): {}", cannot.join(", "))
+    };
     out.push(format!(
         "Highest rate meeting the objective{objective}, one server process ({transport}, {}): {}.",
         protocol.name(),
-        rates.join(", ")
+        match (rates.is_empty(), cannot.is_empty()) {
+            (false, false) => format!("{}; {cannot}", rates.join(", ")),
+            (false, true) => rates.join(", "),
+            (true, _) => format!("no row the server's own; {cannot}"),
+        }
     ));
     let mut protocols: Vec<HttpProtocol> = Vec::new();
     for r in &h.rows {
@@ -237,11 +253,12 @@ fn http(run: &Run) -> Vec<String> {
     }
     let sent: Vec<String> = protocols
         .iter()
-        .map(|&p| {
+        .filter_map(|&p| {
             let per: Vec<String> = h
                 .rows
                 .iter()
                 .filter(|r| r.transport == Transport::Cookie && r.protocol == p)
+                .filter(|r| r.generator_ruled_out())
                 .map(|r| {
                     format!(
                         "{} {}",
@@ -250,7 +267,7 @@ fn http(run: &Run) -> Vec<String> {
                     )
                 })
                 .collect();
-            format!("{}: {}", p.name(), per.join(", "))
+            (!per.is_empty()).then(|| format!("{}: {}", p.name(), per.join(", ")))
         })
         .collect();
     if !sent.is_empty() {
@@ -258,6 +275,115 @@ fn http(run: &Run) -> Vec<String> {
             "Bytes a client sends per request on the socket with cookies, the whole flow averaged: {}.",
             sent.join("; ")
         ));
+    }
+    out
+}
+
+/// Sentences about the sites of several nodes: per RTT, session against self-contained
+/// max rate and latency; the store's headroom; revocation end to end.
+fn sites(run: &Run) -> Vec<String> {
+    let mut out = Vec::new();
+    if let Some(h) = run.get::<HttpResults>() {
+        for rtt in cpu::rtts(cpu::judged_sites(h)) {
+            let at: Vec<String> = cpu::judged_sites(h)
+                .filter(|n| n.rtt_ms == rtt)
+                .map(|n| {
+                    format!(
+                        "{} ({} node{}) {} req/s, {} per server core, p99 {}",
+                        n.scheme,
+                        n.nodes,
+                        if n.nodes == 1 { "" } else { "s" },
+                        n.max_rate.map_or_else(|| "none".into(), units::count),
+                        n.max_rate_per_server_core()
+                            .map_or_else(|| "n/a".into(), units::count),
+                        units::ns(n.common.step.latency.p99_ns)
+                    )
+                })
+                .collect();
+            out.push(format!(
+                "Sites of nodes with the store {} away (added round trip), highest rate \
+                 meeting the objective: {}.",
+                units::window_ms(rtt),
+                at.join("; ")
+            ));
+        }
+        let mut stores: Vec<String> = Vec::new();
+        let mut done: Vec<String> = Vec::new();
+        for n in cpu::judged_sites(h) {
+            let scheme = n.scheme.to_string();
+            if done.contains(&scheme) {
+                continue;
+            }
+            done.push(scheme);
+            let loads: Vec<_> = cpu::judged_sites(h)
+                .filter(|m| m.scheme == n.scheme)
+                .filter_map(|m| m.store_load.as_ref())
+                .filter(|s| s.ops_per_request > 0.0)
+                .collect();
+            let (Some(lo), Some(hi)) = (
+                loads
+                    .iter()
+                    .min_by(|a, b| a.headroom_rate.total_cmp(&b.headroom_rate)),
+                loads
+                    .iter()
+                    .max_by(|a, b| a.headroom_rate.total_cmp(&b.headroom_rate)),
+            ) else {
+                continue;
+            };
+            let rate = if lo.headroom_rate == hi.headroom_rate {
+                units::count(lo.headroom_rate)
+            } else {
+                format!(
+                    "{}–{}",
+                    units::count(lo.headroom_rate),
+                    units::count(hi.headroom_rate)
+                )
+            };
+            stores.push(format!(
+                "{} fills one store core at {rate} req/s over its {} site{} (1 s ÷ (CPU per \
+                 operation × operations per request), {} × {:.2} at the lowest), so 1 M req/s \
+                 needs {:.1} store cores",
+                n.scheme,
+                loads.len(),
+                if loads.len() == 1 { "" } else { "s" },
+                units::ns(lo.cpu_per_op_ns),
+                lo.ops_per_request,
+                lo.shards_for(1e6)
+            ));
+        }
+        if !stores.is_empty() {
+            out.push(format!(
+                "The central store's headroom: {}; a token checked without the store needs \
+                 none.",
+                stores.join("; ")
+            ));
+        }
+        if let Some(c) = cpu::cannot_tell(h) {
+            out.push(format!("Sites {c}."));
+        }
+    }
+    if let Some(r) = run.get::<RevokeResults>() {
+        let e2e: Vec<String> = r
+            .end_to_end
+            .iter()
+            .filter(|e| e.latency.samples > 0)
+            .map(|e| {
+                format!(
+                    "`{}` ({} node{}, RTT {}) p99 {}",
+                    e.strategy,
+                    e.nodes,
+                    if e.nodes == 1 { "" } else { "s" },
+                    units::window_ms(e.rtt_ms),
+                    units::ns(e.latency.p99_ns)
+                )
+            })
+            .collect();
+        if !e2e.is_empty() {
+            out.push(format!(
+                "End to end over HTTP, from the logout response until every node answers 401: {}.",
+                e2e.join("; ")
+            ));
+        }
     }
     out
 }
@@ -322,6 +448,7 @@ pub fn sentences(run: &Run, checks: &[Check]) -> Vec<String> {
     out.extend(revocation(run));
     out.extend(bytes(run));
     out.extend(http(run));
+    out.extend(sites(run));
     out.push(verdicts(run, checks));
     out
 }

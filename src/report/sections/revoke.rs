@@ -9,7 +9,7 @@ use crate::report::checks::{Check, WIDE_SPREAD};
 use crate::report::document::Document;
 use crate::report::verdicts;
 use crate::report::{Run, WorkloadReport};
-use crate::results::schema::revoke::{AddedCost, RevokeResults};
+use crate::results::schema::revoke::{AddedCost, EndToEndResult, RevokeResults};
 use crate::units;
 
 impl WorkloadReport for RevokeResults {
@@ -45,20 +45,43 @@ impl WorkloadReport for RevokeResults {
         }
     }
 
-    /// Added costs recorded as 0 because their spread reaches zero.
+    /// Added costs recorded as 0 because their spread reaches zero; end-to-end figures that
+    /// disagree with the in-process ones beyond the strategy's window.
     fn checks(&self, _run: &Run) -> Vec<Check> {
-        self.strategies
-            .iter()
-            .filter_map(|s| match s.added() {
-                AddedCost::Unmeasurable { within } => Some(Check::note(format!(
-                    "revoke {}: no measurable cost per request (within ±{} of {}), recorded as 0",
-                    s.strategy,
-                    units::ns(within),
-                    s.strategy.baseline()
-                ))),
-                _ => None,
+        let disagree = self.end_to_end.iter().filter_map(|e| {
+            disagreement(self, e).map(|gap| {
+                Check::warning(format!(
+                    "revoke {} end to end ({} nodes, RTT {}): p99 {} lies {} from the in-process \
+                     p99, more than the {} allowed",
+                    e.strategy,
+                    e.nodes,
+                    units::window_ms(e.rtt_ms),
+                    units::ns(e.latency.p99_ns),
+                    units::ns(gap),
+                    units::ns(allowed_gap_ns(e))
+                ))
             })
-            .collect()
+        });
+        let failed = self.end_to_end.iter().filter(|e| e.failed > 0).map(|e| {
+            Check::warning(format!(
+                "revoke {} end to end ({} nodes, RTT {}): {} of {} trials failed",
+                e.strategy,
+                e.nodes,
+                units::window_ms(e.rtt_ms),
+                e.failed,
+                e.trials
+            ))
+        });
+        let zero = self.strategies.iter().filter_map(|s| match s.added() {
+            AddedCost::Unmeasurable { within } => Some(Check::note(format!(
+                "revoke {}: no measurable cost per request (within ±{} of {}), recorded as 0",
+                s.strategy,
+                units::ns(within),
+                s.strategy.baseline()
+            ))),
+            _ => None,
+        });
+        disagree.chain(failed).chain(zero).collect()
     }
 
     fn wide_spreads(&self, _run: &Run) -> Vec<String> {
@@ -80,8 +103,119 @@ impl WorkloadReport for RevokeResults {
     }
 }
 
-/// The revoke workload's chart and table.
+/// End to end and in process may differ by the strategy's window plus this much, ms: the
+/// probes' HTTP requests and their polling over the nodes.
+pub const E2E_SLACK_MS: f64 = 25.0;
+/// ...plus this many added round trips to the store (a probe's lookup, the logout's write).
+pub const E2E_SLACK_RTTS: f64 = 4.0;
+
+/// The in-process p99 beside an end-to-end result: the one the trial recorded, else the
+/// in-process strategy of the same name in this file.
+pub fn in_process_p99(r: &RevokeResults, e: &EndToEndResult) -> Option<f64> {
+    e.in_process_p99_ns.or_else(|| {
+        r.strategies
+            .iter()
+            .find(|s| s.strategy.name() == e.strategy && s.latency.samples > 0)
+            .map(|s| s.latency.p99_ns)
+    })
+}
+
+/// How far end to end and in process may lie apart for `e`, ns.
+pub fn allowed_gap_ns(e: &EndToEndResult) -> f64 {
+    (e.window_ms.unwrap_or(0.0) + E2E_SLACK_MS + E2E_SLACK_RTTS * e.rtt_ms) * 1e6
+}
+
+/// `Some(gap)` when the end-to-end p99 and the in-process p99 of `e` lie further apart
+/// than [`allowed_gap_ns`].
+pub fn disagreement(r: &RevokeResults, e: &EndToEndResult) -> Option<f64> {
+    let inside = in_process_p99(r, e)?;
+    let gap = (e.latency.p99_ns - inside).abs();
+    (e.latency.samples > 0 && gap > allowed_gap_ns(e)).then_some(gap)
+}
+
+/// The end-to-end trials, beside the in-process figure of the same strategy.
+fn end_to_end(r: &RevokeResults, doc: &mut Document) {
+    if r.end_to_end.is_empty() {
+        return;
+    }
+    doc.heading(3, "End to end over HTTP");
+    doc.para(format!(
+        "On sites of several `tokenbench serve` processes sharing one store through the latency \
+         proxy: the time from the logout response of one node until every node answers 401 for \
+         that credential, probed over HTTP; a trial fails when it does not converge within its \
+         bound. Beside it, the same strategy's p99 in process (threads, no HTTP). Rule: the two \
+         disagree when their p99s lie further apart than the strategy's window (cache lifetime, \
+         polling period; 0 without) + {E2E_SLACK_MS} ms of probing + {E2E_SLACK_RTTS} × the \
+         added round trip."
+    ));
+    doc.table(
+        &[
+            "Strategy",
+            "Scheme",
+            "Nodes",
+            "RTT",
+            "Store",
+            "Window",
+            "Trials",
+            "Failed",
+            "p50",
+            "p99",
+            "max",
+            "In-process p99",
+        ],
+        r.end_to_end
+            .iter()
+            .map(|e| {
+                let ok = e.latency.samples > 0;
+                let lat = |x: f64| {
+                    if ok { units::ns(x) } else { "—".to_owned() }
+                };
+                vec![
+                    e.strategy.clone(),
+                    e.scheme.to_string(),
+                    e.nodes.to_string(),
+                    units::window_ms(e.rtt_ms),
+                    e.store.clone().unwrap_or_else(|| "none".into()),
+                    e.window_ms
+                        .map_or_else(|| "none".to_owned(), |w| units::ns(w * 1e6)),
+                    e.trials.to_string(),
+                    e.failed.to_string(),
+                    lat(e.latency.median_ns),
+                    lat(e.latency.p99_ns),
+                    lat(e.latency.max_ns),
+                    in_process_p99(r, e).map_or_else(|| "not run".into(), units::ns),
+                ]
+            })
+            .collect(),
+    );
+    for e in &r.end_to_end {
+        if let Some(gap) = disagreement(r, e) {
+            doc.para(format!(
+                "**Warning**: {} on {} node{} at RTT {}: end to end p99 {} and in process p99 {} \
+                 lie {} apart, more than the {} its window allows.",
+                e.strategy,
+                e.nodes,
+                if e.nodes == 1 { "" } else { "s" },
+                units::window_ms(e.rtt_ms),
+                units::ns(e.latency.p99_ns),
+                in_process_p99(r, e).map_or_else(String::new, units::ns),
+                units::ns(gap),
+                units::ns(allowed_gap_ns(e))
+            ));
+        }
+    }
+}
+
+/// The revoke workload's chart and tables.
 fn section(r: &RevokeResults, charts: &[Rendered], doc: &mut Document) {
+    if r.strategies.is_empty() {
+        doc.para(
+            "No strategy was run in process in this run (`revoke.json` holds only the http \
+             workload's end-to-end trials).",
+        );
+        end_to_end(r, doc);
+        return;
+    }
     doc.para(format!(
         "{} validator nodes validate the same token; at t0 one revokes it; the latency is the time until \
          the last node rejects it. {} trials per strategy. Per-node session cache lifetime T = {}, denylist \
@@ -137,4 +271,5 @@ fn section(r: &RevokeResults, charts: &[Rendered], doc: &mut Document) {
             })
             .collect(),
     );
+    end_to_end(r, doc);
 }

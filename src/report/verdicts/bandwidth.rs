@@ -29,7 +29,7 @@ pub fn rule() -> String {
          transport and protocol, the bytes the client sends per request on the socket (the whole \
          flow, HTTP/2 header compression included) are compared the same way, and a confirmed \
          verdict becomes nuanced if on any of them some {SELF_CONTAINED} token sends no more than \
-         some session"
+         some session (rows whose generator could not be ruled out are left out)"
     )
 }
 
@@ -47,9 +47,10 @@ pub fn cell(run: &Run, scheme: SchemeId) -> Option<String> {
     }
 }
 
-/// Rows whose bytes count: the common-rate step answered requests.
+/// Rows whose bytes count: the common-rate step answered requests, and the generator was
+/// ruled out (a row that cannot tell is left out of every verdict).
 fn measured(r: &HttpRow) -> bool {
-    r.common.step.ok > 0 && r.common.step.bytes_sent_per_request > 0.0
+    r.generator_ruled_out() && r.common.step.ok > 0 && r.common.step.bytes_sent_per_request > 0.0
 }
 
 /// `socket, cookie: http1.1 114 / 285 B, h2c 54 / 145 B per request (in / out)`.

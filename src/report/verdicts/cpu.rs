@@ -12,6 +12,7 @@ use crate::claims::ClaimSet;
 use crate::crypto::CryptoBackend;
 use crate::measure::rounds::Spread;
 use crate::report::Run;
+use crate::results::schema::http::{HttpResults, NodeRow};
 use crate::results::schema::validate::{Operation, ValidateResults, ValidateRow};
 use crate::scheme::spec::SchemeId;
 use crate::units;
@@ -27,7 +28,13 @@ pub const ROW: Row = Row {
     claim: "A JWT costs a signature check and a decode on every request; a session costs a store lookup, so JWTs use more CPU.",
     rule,
     cell,
-    judge: |run| judge_on(run.get::<ValidateResults>(), super::main_backend(run)),
+    judge: |run| {
+        judge_with_http(
+            run.get::<ValidateResults>(),
+            super::main_backend(run),
+            run.get::<HttpResults>(),
+        )
+    },
 };
 
 /// The rule, in words, with the thresholds [`judge`] uses.
@@ -41,8 +48,178 @@ pub fn rule() -> String {
          when the per-round spread of r reaches {FACTOR} or 1. The row is confirmed if every \
          pair is and, for each scheme measured on two crypto backends, the backend gap (slower ÷ \
          faster) is smaller than that scheme's r on the faster one against the embedded store; \
-         contradicted if every pair is; nuanced otherwise, naming the outcome per store"
+         contradicted if every pair is; nuanced otherwise, naming the outcome per store. With \
+         sites of several nodes in `http.json`, a networked verdict per added round trip (RTT) \
+         to the store: for each session site and {SELF_CONTAINED} site of the same nodes, \
+         transport and protocol at that RTT, q = session max rate ÷ {SELF_CONTAINED} max rate \
+         (whole requests meeting the p99 objective, the store's distance included): confirmed \
+         if q ≥ {FACTOR}, contradicted if q ≤ 1, nuanced otherwise (latency at the common rate \
+         and CPU per request, nodes + store, printed beside); a site whose generator could not be \
+         ruled out is left out. The row is then the in-process verdict if every RTT's agrees \
+         with it, nuanced otherwise"
     )
+}
+
+/// The networked verdict at one added round trip.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RttVerdict {
+    /// The round trip, ms.
+    pub rtt_ms: f64,
+    /// The verdict at it.
+    pub verdict: Verdict,
+    /// What decided it.
+    pub because: String,
+}
+
+/// `session-redis 1 node 4.00 k req/s (p50 1.00 ms, p99 4.00 ms, 90.0 µs + 20.0 µs store CPU)`.
+fn site_text(n: &NodeRow) -> String {
+    let lat = &n.common.step.latency;
+    let cpu = match (n.common.cpu_per_request_ns(), n.store_cpu_per_request_ns()) {
+        (Some(c), Some(s)) => format!(", {} + {} store CPU", units::ns(c), units::ns(s)),
+        (Some(c), None) => format!(", {} CPU", units::ns(c)),
+        _ => String::new(),
+    };
+    format!(
+        "{} {} req/s (p50 {}, p99 {}{cpu})",
+        n.scheme,
+        n.max_rate.map_or_else(|| "none".into(), units::count),
+        units::ns(lat.median_ns),
+        units::ns(lat.p99_ns)
+    )
+}
+
+/// The sites a verdict may read: their generator ruled out and a max rate found.
+pub fn judged_sites(h: &HttpResults) -> impl Iterator<Item = &NodeRow> {
+    h.nodes
+        .iter()
+        .filter(|n| n.generator_ruled_out() && n.max_rate.is_some_and(|m| m > 0.0))
+}
+
+/// The distinct added round trips of `sites`, ascending.
+pub fn rtts<'a>(sites: impl Iterator<Item = &'a NodeRow>) -> Vec<f64> {
+    let mut out: Vec<f64> = Vec::new();
+    for n in sites {
+        if !out.contains(&n.rtt_ms) {
+            out.push(n.rtt_ms);
+        }
+    }
+    out.sort_by(f64::total_cmp);
+    out
+}
+
+/// Row 2 over the network, one verdict per RTT with a session and a self-contained site
+/// to compare; empty without such sites.
+pub fn per_rtt(h: &HttpResults) -> Vec<RttVerdict> {
+    let sites: Vec<&NodeRow> = judged_sites(h).collect();
+    let mut out = Vec::new();
+    for rtt in rtts(sites.iter().copied()) {
+        let at: Vec<&NodeRow> = sites.iter().copied().filter(|n| n.rtt_ms == rtt).collect();
+        let mut pairs: Vec<(String, Verdict)> = Vec::new();
+        for s in at.iter().filter(|n| n.scheme.capabilities().store_lookup) {
+            for j in at.iter().filter(|j| {
+                j.scheme.capabilities().carries_claims
+                    && (j.nodes, j.transport, j.protocol) == (s.nodes, s.transport, s.protocol)
+            }) {
+                let (Some(a), Some(b)) = (s.max_rate, j.max_rate) else {
+                    continue;
+                };
+                let q = a / b;
+                let v = pair_verdict(q);
+                pairs.push((
+                    format!(
+                        "{} node{}: {} vs {}: q {} {}",
+                        s.nodes,
+                        if s.nodes == 1 { "" } else { "s" },
+                        site_text(s),
+                        site_text(j),
+                        units::ratio(q),
+                        v.label()
+                    ),
+                    v,
+                ));
+            }
+        }
+        if pairs.is_empty() {
+            continue;
+        }
+        let verdict = if pairs.iter().all(|p| p.1 == pairs[0].1) {
+            pairs[0].1
+        } else {
+            Verdict::Nuanced
+        };
+        out.push(RttVerdict {
+            rtt_ms: rtt,
+            verdict,
+            because: pairs
+                .into_iter()
+                .map(|p| p.0)
+                .collect::<Vec<_>>()
+                .join("; "),
+        });
+    }
+    out
+}
+
+/// Sites left out of the verdicts because their generator could not be ruled out, named.
+pub fn cannot_tell(h: &HttpResults) -> Option<String> {
+    let names: Vec<String> = h
+        .nodes
+        .iter()
+        .filter(|n| !n.generator_ruled_out())
+        .map(NodeRow::label)
+        .collect();
+    (!names.is_empty()).then(|| format!("left out (generator, cannot tell): {}", names.join(", ")))
+}
+
+/// The verdict, from `validate.json` in process and, when `http.json` has sites, per RTT
+/// over the network; without sites exactly [`judge_on`]'s.
+pub fn judge_with_http(
+    validate: Option<&ValidateResults>,
+    main: Option<CryptoBackend>,
+    http: Option<&HttpResults>,
+) -> Judgement {
+    let base = judge_on(validate, main);
+    let Some(h) = http else {
+        return base;
+    };
+    let net = per_rtt(h);
+    if net.is_empty() {
+        return base;
+    }
+    let mut verdicts: Vec<Verdict> = net.iter().map(|n| n.verdict).collect();
+    if base.verdict != Verdict::NotMeasured {
+        verdicts.push(base.verdict);
+    }
+    let verdict = if verdicts.iter().all(|v| *v == verdicts[0]) {
+        verdicts[0]
+    } else {
+        Verdict::Nuanced
+    };
+    let per_rtt: Vec<String> = net
+        .iter()
+        .map(|n| {
+            format!(
+                "RTT {}: {} ({})",
+                units::window_ms(n.rtt_ms),
+                n.verdict.label(),
+                n.because
+            )
+        })
+        .collect();
+    let mut because = format!(
+        "in process: {}: {}. Over the network, q = session ÷ {SELF_CONTAINED} max rate per site: {}",
+        base.verdict.label(),
+        base.because,
+        per_rtt.join("; ")
+    );
+    if let Some(c) = cannot_tell(h) {
+        because.push_str(&format!("; {c}"));
+    }
+    Judgement {
+        verdict,
+        because,
+        borderline: base.borderline,
+    }
 }
 
 /// CPU per request of a row: client thread CPU plus the server's CPU when it has one.
@@ -81,7 +258,10 @@ pub fn cpu_ratio_spread(a: &ValidateRow, b: &ValidateRow) -> Option<Spread> {
 /// Validate CPU per request and issue median; the networked stores' CPU split; validate on
 /// the other crypto backend.
 pub fn cell(run: &Run, scheme: SchemeId) -> Option<String> {
-    let row = validate_row(run, scheme, Operation::Validate)?;
+    let sites = run.get::<HttpResults>().and_then(|h| site_cell(h, scheme));
+    let Some(row) = validate_row(run, scheme, Operation::Validate) else {
+        return sites;
+    };
     let mut out = format!(
         "validate {} CPU ({} wall)",
         units::ns(cpu_per_request(row)),
@@ -109,7 +289,34 @@ pub fn cell(run: &Run, scheme: SchemeId) -> Option<String> {
             ));
         }
     }
+    if let Some(sites) = sites {
+        out.push_str(&format!("; {sites}"));
+    }
     Some(out)
+}
+
+/// `sites of 1 node: RTT 0ms 4.00 k req/s p99 2.00 ms, RTT 2ms …` for the fewest nodes the
+/// scheme's judged sites ran with.
+fn site_cell(h: &HttpResults, scheme: SchemeId) -> Option<String> {
+    let mine: Vec<&NodeRow> = judged_sites(h).filter(|n| n.scheme == scheme).collect();
+    let fewest = mine.iter().map(|n| n.nodes).min()?;
+    let parts: Vec<String> = mine
+        .iter()
+        .filter(|n| n.nodes == fewest)
+        .map(|n| {
+            format!(
+                "RTT {} {} req/s p99 {}",
+                n.rtt(),
+                n.max_rate.map_or_else(|| "none".into(), units::count),
+                units::ns(n.common.step.latency.p99_ns)
+            )
+        })
+        .collect();
+    Some(format!(
+        "site of {fewest} node{}: {}",
+        if fewest == 1 { "" } else { "s" },
+        parts.join(", ")
+    ))
 }
 
 /// `session-redis 30.0 µs CPU (12.0 µs client + 18.0 µs server)`, or the CPU alone for an

@@ -4,7 +4,9 @@
 
 use super::{Judgement, Row, Verdict};
 use crate::report::Run;
-use crate::results::schema::revoke::{AddedCost, RevokeResults, Strategy, StrategyResult};
+use crate::results::schema::revoke::{
+    AddedCost, EndToEndResult, RevokeResults, Strategy, StrategyResult,
+};
 use crate::scheme::spec::{Family, SchemeId};
 use crate::units;
 
@@ -33,9 +35,74 @@ pub fn rule() -> String {
         "confirmed if `jwt-expiry-only` keeps a revoked token accepted (median) ≥ {EXPIRY_FACTOR} × \
          the p99 latency of `session-central` and no JWT denylist strategy is fast (p99 ≤ \
          {DENYLIST_FACTOR} × session-central's, no failed trial, adding ≤ {} to the JWT validate \
-         cost); nuanced if one is; contradicted if expiry-only is not that much slower",
+         cost); nuanced if one is; contradicted if expiry-only is not that much slower. With \
+         end-to-end trials over HTTP in `revoke.json`, a JWT denylist is fast when, at every \
+         site size and RTT it ran, its end-to-end p99 ≤ {DENYLIST_FACTOR} × that of \
+         `session-central` on the same site size and RTT with no failed trial (and, when run in \
+         process, it adds ≤ {} to the JWT validate cost): the end-to-end figures decide, the \
+         in-process ones are printed beside",
+        units::percent(DENYLIST_ADDED_SHARE),
         units::percent(DENYLIST_ADDED_SHARE)
     )
+}
+
+/// The end-to-end `session-central` trial on the site of `e` (same nodes and RTT).
+fn e2e_baseline<'a>(r: &'a RevokeResults, e: &EndToEndResult) -> Option<&'a EndToEndResult> {
+    r.end_to_end.iter().find(|b| {
+        b.strategy == Strategy::SessionCentral.name()
+            && b.nodes == e.nodes
+            && b.rtt_ms == e.rtt_ms
+            && b.latency.samples > 0
+    })
+}
+
+/// Whether an end-to-end trial set names a JWT denylist strategy.
+fn is_jwt_denylist(e: &EndToEndResult) -> bool {
+    e.strategy.starts_with("jwt-denylist")
+}
+
+/// The JWT denylists' end-to-end figures against `session-central` on the same site: for
+/// each, whether it was fast at every site it ran, and the words.
+fn e2e_denylists(r: &RevokeResults) -> Vec<(String, bool, Vec<String>)> {
+    let mut out: Vec<(String, bool, Vec<String>)> = Vec::new();
+    for e in r.end_to_end.iter().filter(|e| is_jwt_denylist(e)) {
+        let base = e2e_baseline(r, e);
+        let fast = e.failed == 0
+            && e.latency.samples > 0
+            && base.is_some_and(|b| e.latency.p99_ns <= DENYLIST_FACTOR * b.latency.p99_ns);
+        let text = format!(
+            "{} node{} RTT {}: p99 {}{}{}",
+            e.nodes,
+            if e.nodes == 1 { "" } else { "s" },
+            units::window_ms(e.rtt_ms),
+            if e.latency.samples > 0 {
+                units::ns(e.latency.p99_ns)
+            } else {
+                "—".to_owned()
+            },
+            match base {
+                Some(b) if e.latency.samples > 0 => format!(
+                    " ({} session-central's {})",
+                    units::ratio(e.latency.p99_ns / b.latency.p99_ns),
+                    units::ns(b.latency.p99_ns)
+                ),
+                _ => " (no session-central on that site)".to_owned(),
+            },
+            if e.failed > 0 {
+                format!(", {} of {} trials failed", e.failed, e.trials)
+            } else {
+                String::new()
+            }
+        );
+        match out.iter_mut().find(|o| o.0 == e.strategy) {
+            Some(o) => {
+                o.1 &= fast;
+                o.2.push(text);
+            }
+            None => out.push((e.strategy.clone(), fast, vec![text])),
+        }
+    }
+    out
 }
 
 /// What `s` adds to every request, in words: never a negative figure ("saves" for a
@@ -59,6 +126,31 @@ pub fn added_text(s: &StrategyResult) -> String {
 /// revocable by delete), or of the JWT strategies, and a denylist's added cost.
 pub fn cell(run: &Run, scheme: SchemeId) -> Option<String> {
     let r = run.get::<RevokeResults>()?;
+    let inside = cell_in_process(r, scheme);
+    let e2e: Vec<String> = r
+        .end_to_end
+        .iter()
+        .filter(|e| e.scheme == scheme && e.latency.samples > 0)
+        .map(|e| {
+            format!(
+                "{} {} node{} RTT {} p99 {}",
+                e.strategy,
+                e.nodes,
+                if e.nodes == 1 { "" } else { "s" },
+                units::window_ms(e.rtt_ms),
+                units::ns(e.latency.p99_ns)
+            )
+        })
+        .collect();
+    let e2e = (!e2e.is_empty()).then(|| format!("end to end: {}", e2e.join(", ")));
+    match (inside, e2e) {
+        (Some(a), Some(b)) => Some(format!("{a}; {b}")),
+        (a, b) => a.or(b),
+    }
+}
+
+/// The in-process part of [`cell`].
+fn cell_in_process(r: &RevokeResults, scheme: SchemeId) -> Option<String> {
     let p99 = |strategy: Strategy| {
         r.strategy(strategy)
             .filter(|s| s.latency.samples > 0)
@@ -140,6 +232,7 @@ pub fn judge(revoke: Option<&RevokeResults>) -> Judgement {
     let mut borderline = Vec::new();
     // The article's claim is about JWTs: its JWT strategies decide (PASETO's are shown in
     // their own columns).
+    let e2e = e2e_denylists(r);
     for s in r
         .strategies
         .iter()
@@ -178,9 +271,22 @@ pub fn judge(revoke: Option<&RevokeResults>) -> Judgement {
                 String::new()
             }
         ));
-        if is_fast {
-            fast.push(s.strategy.name());
+        if is_fast && e2e.is_empty() {
+            fast.push(s.strategy.name().to_owned());
         }
+    }
+    // End to end, when measured, decides which denylists are fast.
+    let mut e2e_notes = Vec::new();
+    for (name, e2e_fast, texts) in &e2e {
+        let cheap = r
+            .strategies
+            .iter()
+            .find(|s| s.strategy.name() == name)
+            .is_none_or(|s| s.added_ns() / jwt_cost <= DENYLIST_ADDED_SHARE);
+        if *e2e_fast && cheap {
+            fast.push(name.clone());
+        }
+        e2e_notes.push(format!("{name} {}", texts.join(", ")));
     }
     let verdict = if !hard {
         Verdict::Contradicted
@@ -199,6 +305,31 @@ pub fn judge(revoke: Option<&RevokeResults>) -> Judgement {
     );
     if !notes.is_empty() {
         because.push_str(&format!("; {}", notes.join("; ")));
+    }
+    if !e2e_notes.is_empty() {
+        let central: Vec<String> = r
+            .end_to_end
+            .iter()
+            .filter(|e| e.strategy == Strategy::SessionCentral.name() && e.latency.samples > 0)
+            .map(|e| {
+                format!(
+                    "{} node{} RTT {} p99 {}",
+                    e.nodes,
+                    if e.nodes == 1 { "" } else { "s" },
+                    units::window_ms(e.rtt_ms),
+                    units::ns(e.latency.p99_ns)
+                )
+            })
+            .collect();
+        because.push_str(&format!(
+            "; end to end over HTTP: session-central {}; {}",
+            if central.is_empty() {
+                "not run".to_owned()
+            } else {
+                central.join(", ")
+            },
+            e2e_notes.join("; ")
+        ));
     }
     if !fast.is_empty() {
         because.push_str(&format!(

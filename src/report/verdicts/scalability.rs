@@ -5,7 +5,7 @@
 
 use super::{Judgement, Row, SELF_CONTAINED, Verdict, main_backend};
 use crate::report::Run;
-use crate::results::schema::http::{HttpResults, HttpRow, Transport};
+use crate::results::schema::http::{HttpResults, HttpRow, NodeRow, Transport};
 use crate::results::schema::scale::{ScaleResults, Scaling};
 use crate::results::schema::size::{Entry, SizeResults};
 use crate::scheme::spec::SchemeId;
@@ -45,8 +45,179 @@ pub fn rule() -> String {
          many bytes per {SELF_CONTAINED} token issued as per session; nuanced otherwise. With `http.json`, each scheme's HTTP max rate \
          at the p99 objective is printed as evidence of one server's capacity and does not enter \
          the verdict (one process on one machine shows the cost per request, not how a central \
-         store scales out)"
+         store scales out). With sites of several nodes in `http.json` (a site whose generator \
+         could not be ruled out left out), the central store: each session site needs rate × \
+         store CPU per operation × operations per request of central store CPU, so its store \
+         fills one core at the headroom rate 1 s ÷ (CPU per operation × operations per \
+         request); the store part is confirmed if every session site has store work per \
+         request and every {SELF_CONTAINED} site none, contradicted if some {SELF_CONTAINED} site \
+         needs at least the store work per request of the lightest session site, nuanced \
+         otherwise. Requests/s as nodes grow, G = max rate at the most nodes ÷ at the fewest \
+         (same scheme, transport, protocol, RTT), enters only where no layout was \
+         oversubscribed (nodes sharing cores add no capacity): confirmed if every session G < \
+         {MARGIN} × the lowest {SELF_CONTAINED} G, contradicted the other way round, nuanced \
+         otherwise. The row is the verdict of the parts measured when they agree, nuanced \
+         otherwise"
     )
+}
+
+/// The networked parts of row 3 from the sites of `http.json`: the store part's verdict
+/// and words, and the node-growth part's when it may enter; `None` without sites that
+/// name a store reading.
+pub fn networked(h: &HttpResults) -> Option<(Vec<Verdict>, String)> {
+    let sites: Vec<&NodeRow> = super::cpu::judged_sites(h).collect();
+    let sessions: Vec<&NodeRow> = sites
+        .iter()
+        .copied()
+        .filter(|n| n.scheme.capabilities().store_lookup)
+        .collect();
+    let carrying: Vec<&NodeRow> = sites
+        .iter()
+        .copied()
+        .filter(|n| n.scheme.capabilities().carries_claims)
+        .collect();
+    let ops = |n: &NodeRow| n.store_load.as_ref().map_or(0.0, |s| s.ops_per_request);
+    if sessions.is_empty() || !sessions.iter().any(|n| n.store_load.is_some()) {
+        return None;
+    }
+    let mut verdicts = Vec::new();
+    let mut words = Vec::new();
+    // The store part.
+    let read: Vec<&NodeRow> = sessions
+        .iter()
+        .copied()
+        .filter(|n| n.store_load.is_some())
+        .collect();
+    let lightest = read.iter().map(|n| ops(n)).fold(f64::INFINITY, f64::min);
+    let all_need = read.len() == sessions.len() && lightest > 0.0;
+    let carrying_max = carrying.iter().map(|n| ops(n)).fold(0.0, f64::max);
+    let store_verdict = if !carrying.is_empty() && carrying_max >= lightest {
+        Verdict::Contradicted
+    } else if all_need && !carrying.is_empty() && carrying_max == 0.0 {
+        Verdict::Confirmed
+    } else {
+        Verdict::Nuanced
+    };
+    verdicts.push(store_verdict);
+    let mut headrooms: Vec<String> = Vec::new();
+    for n in &read {
+        if headrooms
+            .iter()
+            .any(|h| h.starts_with(&format!("{} ", n.scheme)))
+        {
+            continue;
+        }
+        let rates: Vec<f64> = read
+            .iter()
+            .filter(|m| m.scheme == n.scheme)
+            .filter_map(|m| m.store_load.as_ref().map(|s| s.headroom_rate))
+            .collect();
+        let per: Vec<f64> = read
+            .iter()
+            .filter(|m| m.scheme == n.scheme)
+            .filter_map(|m| m.store_cpu_per_request_ns())
+            .collect();
+        let (r_lo, r_hi) = range(&rates);
+        let (c_lo, c_hi) = range(&per);
+        let span = |lo: f64, hi: f64, f: fn(f64) -> String| {
+            if lo == hi {
+                f(lo)
+            } else {
+                format!("{}–{}", f(lo), f(hi))
+            }
+        };
+        headrooms.push(format!(
+            "{} store CPU {} per request, headroom {} req/s per store core ({} site{})",
+            n.scheme,
+            span(c_lo, c_hi, units::ns),
+            span(r_lo, r_hi, units::count),
+            rates.len(),
+            if rates.len() == 1 { "" } else { "s" }
+        ));
+    }
+    words.push(format!(
+        "central store ({}): sessions {}; {SELF_CONTAINED} sites {}",
+        store_verdict.label(),
+        headrooms.join(", "),
+        if carrying.is_empty() {
+            "not run".to_owned()
+        } else if carrying_max == 0.0 {
+            "need no store work".to_owned()
+        } else {
+            format!("up to {carrying_max:.2} store ops/request")
+        }
+    ));
+    // Requests/s as nodes grow.
+    let mut growth: Vec<(bool, f64, String, bool)> = Vec::new();
+    for n in &sites {
+        let same = |m: &&&NodeRow| {
+            (m.scheme, m.transport, m.protocol, m.rtt_ms)
+                == (n.scheme, n.transport, n.protocol, n.rtt_ms)
+        };
+        let group: Vec<&&NodeRow> = sites.iter().filter(same).collect();
+        let fewest = group.iter().min_by_key(|m| m.nodes).copied();
+        let most = group.iter().max_by_key(|m| m.nodes).copied();
+        let (Some(lo), Some(hi)) = (fewest, most) else {
+            continue;
+        };
+        if lo.nodes == hi.nodes || !std::ptr::eq(*n, *hi) {
+            continue;
+        }
+        let (Some(a), Some(b)) = (lo.max_rate, hi.max_rate) else {
+            continue;
+        };
+        let shared = group.iter().any(|m| m.shares_cores());
+        growth.push((
+            n.scheme.capabilities().carries_claims,
+            b / a,
+            format!(
+                "{} RTT {} {}→{} nodes G {}{}",
+                n.scheme,
+                n.rtt(),
+                lo.nodes,
+                hi.nodes,
+                units::ratio(b / a),
+                if shared { " (oversubscribed)" } else { "" }
+            ),
+            shared,
+        ));
+    }
+    if !growth.is_empty() {
+        let enters = growth.iter().all(|g| !g.3);
+        let of =
+            |c: bool| -> Vec<f64> { growth.iter().filter(|g| g.0 == c).map(|g| g.1).collect() };
+        let (gs, gj) = (of(false), of(true));
+        let mut text = format!(
+            "requests/s as nodes grow: {}",
+            growth
+                .iter()
+                .map(|g| g.2.clone())
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        if enters && !gs.is_empty() && !gj.is_empty() {
+            let (s_lo, s_hi) = range(&gs);
+            let (j_lo, j_hi) = range(&gj);
+            let v = if s_hi < MARGIN * j_lo {
+                Verdict::Confirmed
+            } else if j_hi < MARGIN * s_lo {
+                Verdict::Contradicted
+            } else {
+                Verdict::Nuanced
+            };
+            verdicts.push(v);
+            text.push_str(&format!(" ({})", v.label()));
+        } else {
+            text.push_str(
+                " (evidence only: nodes shared cores, or one family lacks a second node count)",
+            );
+        }
+        words.push(text);
+    }
+    if let Some(c) = super::cpu::cannot_tell(h) {
+        words.push(c);
+    }
+    Some((verdicts, words.join("; ")))
 }
 
 /// S per working set, and server bytes per session or issued token.
@@ -100,13 +271,20 @@ pub fn cell(run: &Run, scheme: SchemeId) -> Option<String> {
     if let Some(h) = run.get::<HttpResults>().and_then(|h| http_cell(h, scheme)) {
         parts.push(h);
     }
+    if let Some(h) = run.get::<HttpResults>().and_then(|h| store_cell(h, scheme)) {
+        parts.push(h);
+    }
     (!parts.is_empty()).then(|| parts.join("; "))
 }
 
 /// `HTTP max http1.1 6.0 k / 8.0 k, h2c 7.0 k / 8.0 k req/s (cookie / bearer)`: the max rate
 /// per protocol, one figure per transport measured.
 fn http_cell(h: &HttpResults, scheme: SchemeId) -> Option<String> {
-    let mine: Vec<&HttpRow> = h.rows.iter().filter(|r| r.scheme == scheme).collect();
+    let mine: Vec<&HttpRow> = h
+        .rows
+        .iter()
+        .filter(|r| r.scheme == scheme && r.generator_ruled_out())
+        .collect();
     let transports: Vec<Transport> = Transport::ALL
         .into_iter()
         .filter(|t| mine.iter().any(|r| r.transport == *t))
@@ -143,12 +321,55 @@ fn http_cell(h: &HttpResults, scheme: SchemeId) -> Option<String> {
     ))
 }
 
+/// `store headroom 50.0 k req/s (RTT 0ms, 1 node)`, or `no store work` for a scheme whose
+/// sites did none; the sites' max rate by node count.
+fn store_cell(h: &HttpResults, scheme: SchemeId) -> Option<String> {
+    let mine: Vec<&NodeRow> = super::cpu::judged_sites(h)
+        .filter(|n| n.scheme == scheme)
+        .collect();
+    let first = mine.first()?;
+    let mut parts = Vec::new();
+    match mine
+        .iter()
+        .find_map(|n| n.store_load.as_ref().map(|s| (n, s)))
+    {
+        Some((n, s)) if s.ops_per_request > 0.0 => parts.push(format!(
+            "store headroom {} req/s per store core (RTT {}, {} node{})",
+            units::count(s.headroom_rate),
+            n.rtt(),
+            n.nodes,
+            if n.nodes == 1 { "" } else { "s" }
+        )),
+        _ => parts.push("no store work per request".to_owned()),
+    }
+    let rates: Vec<String> = mine
+        .iter()
+        .filter(|n| n.rtt_ms == first.rtt_ms && n.protocol == first.protocol)
+        .filter(|n| n.transport == first.transport)
+        .map(|n| {
+            format!(
+                "{} node{} {}",
+                n.nodes,
+                if n.nodes == 1 { "" } else { "s" },
+                n.max_rate.map_or_else(|| "none".into(), units::count)
+            )
+        })
+        .collect();
+    parts.push(format!(
+        "sites at RTT {}: {} req/s",
+        first.rtt(),
+        rates.join(", ")
+    ));
+    Some(parts.join("; "))
+}
+
 /// The highest and lowest HTTP max rate of each family, as evidence: `None` without rows
 /// that found one.
 fn http_evidence(h: &HttpResults) -> Option<String> {
     let of = |carrying: bool| -> Vec<f64> {
         h.rows
             .iter()
+            .filter(|r| r.generator_ruled_out())
             .filter(|r| {
                 if carrying {
                     r.scheme.capabilities().carries_claims
@@ -201,10 +422,29 @@ pub fn judge_with_http(
     http: Option<&HttpResults>,
 ) -> Judgement {
     let j = judge(scale, size);
-    match http.and_then(http_evidence) {
+    let j = match http.and_then(http_evidence) {
         Some(e) => Judgement::new(j.verdict, format!("{}; {e}", j.because)),
         None => j,
+    };
+    let Some((mut verdicts, words)) = http.and_then(networked) else {
+        return j;
+    };
+    if j.verdict != Verdict::NotMeasured {
+        verdicts.push(j.verdict);
     }
+    let verdict = if verdicts.iter().all(|v| *v == verdicts[0]) {
+        verdicts[0]
+    } else {
+        Verdict::Nuanced
+    };
+    Judgement::new(
+        verdict,
+        if j.verdict == Verdict::NotMeasured {
+            format!("{words}; in process: {}", j.because)
+        } else {
+            format!("{}; over the network: {words}", j.because)
+        },
+    )
 }
 
 /// The verdict, from `scale.json` and the memory rows of `size.json`.

@@ -104,6 +104,16 @@ pub enum SplitLoad {
     NearCapacity,
 }
 
+impl SplitLoad {
+    /// Name in results and in `summary.csv` params: `common`, `near-capacity`.
+    pub fn name(self) -> &'static str {
+        match self {
+            SplitLoad::Common => "common",
+            SplitLoad::NearCapacity => "near-capacity",
+        }
+    }
+}
+
 /// `GET /me` (a credential, validated) and `GET /floor` (the same route without one) on the
 /// same server at the same offered rate: the stack's cost per request, and what the token
 /// adds to it.
@@ -119,9 +129,14 @@ pub struct SplitPoint {
     pub floor: CommonPoint,
 }
 
+/// The target of [`SplitPoint::outside_token_over_floor`]: an authenticated route's CPU
+/// outside the token is at most this many times the stack floor's.
+pub const OUTSIDE_TOKEN_TARGET: f64 = 1.3;
+
 impl SplitPoint {
     /// Server CPU per `GET /me` outside the token, over the floor's CPU per request: the
-    /// stack overhead an authenticated route adds beside the credential (target ≤ 1.3).
+    /// stack overhead an authenticated route adds beside the credential (target ≤
+    /// [`OUTSIDE_TOKEN_TARGET`]).
     pub fn outside_token_over_floor(&self) -> Option<f64> {
         let floor = self.floor.server.cpu_per_request_ns;
         let outside = self.me.server.cpu_per_request_ns - self.me.server.token_cpu_per_request_ns;
@@ -189,6 +204,131 @@ impl SitePoint {
     }
 }
 
+impl NodeRow {
+    /// `scheme transport protocol, K node(s), RTT R`, the site's name in reports.
+    pub fn label(&self) -> String {
+        format!(
+            "{} {} {}, {} node{}, RTT {}",
+            self.scheme,
+            self.transport,
+            self.protocol.name(),
+            self.nodes,
+            if self.nodes == 1 { "" } else { "s" },
+            self.rtt()
+        )
+    }
+
+    /// The added round trip as `summary.csv` params write it: `0ms`, `0.5ms`, `2ms`.
+    pub fn rtt(&self) -> String {
+        crate::units::window_ms(self.rtt_ms)
+    }
+
+    /// `scheme=…,transport=…,protocol=…,nodes=K,rtt=R`, the site's param in `summary.csv`.
+    pub fn param(&self) -> String {
+        format!(
+            "scheme={},transport={},protocol={},nodes={},rtt={}",
+            self.scheme,
+            self.transport,
+            self.protocol.name(),
+            self.nodes,
+            self.rtt()
+        )
+    }
+
+    /// Whether the site's figures are its own: the search did not stop on a lagging
+    /// generator and the common step was valid (as [`HttpRow::generator_ruled_out`]).
+    pub fn generator_ruled_out(&self) -> bool {
+        self.limited_by != Limit::Generator && self.common.step.valid
+    }
+
+    /// Whether anything of the site shared a core: the placement says so, or the store
+    /// server and the latency proxy (not pinned) had no cores left beside the generator's
+    /// and the nodes'. Adding nodes to such a layout adds no capacity.
+    pub fn shares_cores(&self) -> bool {
+        let p = &self.placement;
+        p.is_oversubscribed()
+            || (self.store.is_some() && p.generator.len() + p.server_cores() + 2 > p.cores.len())
+    }
+
+    /// The max rate over every distinct server core of the site, requests/s per core.
+    pub fn max_rate_per_server_core(&self) -> Option<f64> {
+        let cores = self.placement.server_cores();
+        self.max_rate
+            .filter(|_| cores > 0)
+            .map(|m| m / cores as f64)
+    }
+
+    /// The max rate per node, requests/s.
+    pub fn max_rate_per_node(&self) -> Option<f64> {
+        self.max_rate
+            .filter(|_| self.nodes > 0)
+            .map(|m| m / self.nodes as f64)
+    }
+
+    /// The nodes' CPU per `GET /floor` at the common rate, ns.
+    pub fn floor_cpu_per_request_ns(&self) -> Option<f64> {
+        self.floor.as_ref()?.cpu_per_request_ns()
+    }
+
+    /// The store server's CPU per HTTP request at the common rate, ns (CPU per operation ×
+    /// operations per request); `None` without a store reading.
+    pub fn store_cpu_per_request_ns(&self) -> Option<f64> {
+        self.store_load
+            .as_ref()
+            .map(|s| s.cpu_per_op_ns * s.ops_per_request)
+    }
+
+    /// CPU per request of the nodes and of the store together, ns.
+    pub fn total_cpu_per_request_ns(&self) -> Option<f64> {
+        Some(self.common.cpu_per_request_ns()? + self.store_cpu_per_request_ns().unwrap_or(0.0))
+    }
+
+    /// Its `summary.csv` rows (see [`HttpResults`]'s).
+    fn summary_rows(&self) -> Vec<SummaryRow> {
+        let param = self.param();
+        let row = |metric: &str, value: f64, unit: &str| {
+            SummaryRow::new("http", self.scheme, None, &param, metric, value, unit)
+        };
+        let mut out = Vec::new();
+        if let Some(m) = self.max_rate {
+            out.push(row("max_rate", m, "req/s"));
+        }
+        if let Some(m) = self.max_rate_per_node() {
+            out.push(row("max_rate_per_node", m, "req/s"));
+        }
+        if let Some(m) = self.max_rate_per_server_core() {
+            out.push(row("max_rate_per_server_core", m, "req/s"));
+        }
+        out.push(row(
+            "generator_limited",
+            f64::from(u8::from(!self.generator_ruled_out())),
+            "flag",
+        ));
+        if let Some(m) = self.measured_rtt_ms {
+            out.push(row("measured_rtt", m, "ms"));
+        }
+        let lat = &self.common.step.latency;
+        out.push(row("p50", lat.median_ns, "ns"));
+        out.push(row("p99", lat.p99_ns, "ns"));
+        if let Some(c) = self.common.cpu_per_request_ns() {
+            out.push(row("server_cpu_per_request", c, "ns"));
+        }
+        if let Some(f) = self.floor_cpu_per_request_ns() {
+            out.push(row("stack_floor_cpu_per_request", f, "ns"));
+        }
+        if let Some(s) = &self.store_load {
+            out.push(row("store_cpu_per_op", s.cpu_per_op_ns, "ns"));
+            out.push(row("store_ops_per_request", s.ops_per_request, "ops"));
+            out.push(row("store_ops_per_sec", s.ops_per_sec, "ops/s"));
+            out.push(row("store_headroom_rate", s.headroom_rate, "req/s"));
+        }
+        if let Some(c) = self.store_cpu_per_request_ns() {
+            out.push(row("store_cpu_per_request", c, "ns"));
+        }
+        out
+    }
+}
+
 /// What the central store's server did while a site was loaded.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct StoreLoad {
@@ -204,6 +344,14 @@ pub struct StoreLoad {
 }
 
 impl StoreLoad {
+    /// The headroom rate as its definition computes it from the measured figures:
+    /// 1 s ÷ (`cpu_per_op_ns` × `ops_per_request`); `None` when either is not positive
+    /// (no store work per request: no limit from the store).
+    pub fn headroom_from_cpu(&self) -> Option<f64> {
+        let per_request = self.cpu_per_op_ns * self.ops_per_request;
+        (per_request > 0.0 && per_request.is_finite()).then(|| 1e9 / per_request)
+    }
+
     /// Store cores (or Redis Cluster primaries, one core each) a request `rate` needs.
     pub fn shards_for(&self, rate: f64) -> f64 {
         if self.headroom_rate > 0.0 {
@@ -277,37 +425,114 @@ impl ResultFile for HttpResults {
     /// against the stack floor (`split`), sites of several nodes (`nodes`), `faults`.
     const VERSION: u32 = 2;
 
-    /// `summary.csv` rows: workload `http`, param `scheme=…,transport=…,protocol=…`.
+    /// `summary.csv` rows, workload `http`. Per row, param `scheme=…,transport=…,protocol=…`:
+    /// the max rate (with `generator_limited` 1 when the search stopped on a lagging
+    /// generator, so the rate is not the server's), the figures at the common rate; per
+    /// split point, the same param with `,load=common|near-capacity`; per site,
+    /// `…,nodes=K,rtt=R` (R as the revoke rows write it, `0ms`, `0.5ms`, `2ms`); per fault,
+    /// `fault=…,scheme=…,nodes=…`.
     fn summary_rows(&self) -> Vec<SummaryRow> {
         let mut out = Vec::new();
         for r in &self.rows {
-            let param = format!(
-                "scheme={},transport={},protocol={}",
-                r.scheme,
-                r.transport,
-                r.protocol.name()
-            );
+            let param = r.param();
             let row = |metric: &str, value: f64, unit: &str| {
                 SummaryRow::new("http", r.scheme, r.backend, &param, metric, value, unit)
             };
             if let Some(m) = r.max_rate {
                 out.push(row("max_rate", m, "req/s"));
             }
+            if let Some(m) = r.max_rate_per_server_core() {
+                out.push(row("max_rate_per_server_core", m, "req/s"));
+            }
+            out.push(row(
+                "generator_limited",
+                f64::from(u8::from(!r.generator_ruled_out())),
+                "flag",
+            ));
             let (s, d) = (&r.common.step, &r.common.server);
             out.push(row("p50", s.latency.median_ns, "ns"));
             out.push(row("p99", s.latency.p99_ns, "ns"));
+            out.push(row("p999", s.latency.p999_ns, "ns"));
+            out.push(row("answered_rate", s.achieved_rate, "req/s"));
             out.push(row("server_cpu_per_request", d.cpu_per_request_ns, "ns"));
             out.push(row(
                 "token_cpu_per_request",
                 d.token_cpu_per_request_ns,
                 "ns",
             ));
+            out.push(row(
+                "password_cpu_per_request",
+                d.password_cpu_per_request_ns,
+                "ns",
+            ));
+            out.push(row("rest_cpu_per_request", d.rest_cpu_per_request_ns, "ns"));
+            if let Some(share) = r.token_share() {
+                out.push(row("token_share", share, "ratio"));
+            }
             out.push(row("bytes_in_per_request", s.bytes_sent_per_request, "B"));
             out.push(row(
                 "bytes_out_per_request",
                 s.bytes_received_per_request,
                 "B",
             ));
+            out.push(row("generator_cpu", s.generator_cores, "cores"));
+            if s.lag.samples > 0 {
+                out.push(row("pacer_lag_p99", s.lag.p99_ns, "ns"));
+            }
+            out.push(row("late_share", s.late_share, "ratio"));
+            for p in &r.split {
+                let param = format!("{param},load={}", p.load.name());
+                let row = |metric: &str, value: f64, unit: &str| {
+                    SummaryRow::new("http", r.scheme, r.backend, &param, metric, value, unit)
+                };
+                let (me, floor) = (&p.me.server, &p.floor.server);
+                out.push(row("offered_rate", p.offered_rate, "req/s"));
+                out.push(row(
+                    "stack_floor_cpu_per_request",
+                    floor.cpu_per_request_ns,
+                    "ns",
+                ));
+                out.push(row("server_cpu_per_request", me.cpu_per_request_ns, "ns"));
+                out.push(row(
+                    "token_cpu_per_request",
+                    me.token_cpu_per_request_ns,
+                    "ns",
+                ));
+                out.push(row(
+                    "password_cpu_per_request",
+                    me.password_cpu_per_request_ns,
+                    "ns",
+                ));
+                out.push(row(
+                    "rest_cpu_per_request",
+                    me.rest_cpu_per_request_ns,
+                    "ns",
+                ));
+                if let Some(x) = p.outside_token_over_floor() {
+                    out.push(row("outside_token_over_floor", x, "ratio"));
+                }
+            }
+        }
+        for n in &self.nodes {
+            out.extend(n.summary_rows());
+        }
+        for f in &self.faults {
+            let param = format!("fault={},scheme={},nodes={}", f.fault, f.scheme, f.nodes);
+            let row = |metric: &str, value: u64| {
+                SummaryRow::new(
+                    "http",
+                    f.scheme,
+                    None,
+                    &param,
+                    metric,
+                    value as f64,
+                    "requests",
+                )
+            };
+            out.push(row("fault_ok_after", f.ok_after));
+            out.push(row("fault_refused_after", f.refused_after));
+            out.push(row("fault_unreachable_after", f.unreachable_after));
+            out.push(row("fault_accepted_unverified", f.accepted_unverified));
         }
         out
     }
@@ -380,6 +605,37 @@ impl HttpRow {
             self.transport,
             self.protocol.name()
         )
+    }
+
+    /// `scheme=…,transport=…,protocol=…`, the row's param in `summary.csv`.
+    pub fn param(&self) -> String {
+        format!(
+            "scheme={},transport={},protocol={}",
+            self.scheme,
+            self.transport,
+            self.protocol.name()
+        )
+    }
+
+    /// Whether the row's figures are the server's: its search did not stop on a step where
+    /// the generator lagged, and its step at the common rate was valid. A row where this
+    /// fails "cannot tell" and is left out of every verdict.
+    pub fn generator_ruled_out(&self) -> bool {
+        self.limited_by != Limit::Generator && self.common.step.valid
+    }
+
+    /// The max rate over the server's pinned cores, requests/s per core; `None` when the
+    /// server was not pinned or no rate passed.
+    pub fn max_rate_per_server_core(&self) -> Option<f64> {
+        let cores = self.server_cores.as_ref().map_or(0, Vec::len);
+        self.max_rate
+            .filter(|_| cores > 0)
+            .map(|m| m / cores as f64)
+    }
+
+    /// The split point taken at `load`, when measured.
+    pub fn split_at(&self, load: SplitLoad) -> Option<&SplitPoint> {
+        self.split.iter().find(|p| p.load == load)
     }
 
     /// The token's share of the server's CPU per request at the common rate (token CPU ÷

@@ -265,6 +265,12 @@ impl ResultFile for RevokeResults {
                 rows.push(row("revocation_max", e.latency.max_ns / 1e6, "ms"));
             }
             rows.push(row("revocation_failed_trials", e.failed as f64, "trials"));
+            if let Some(p) = e.in_process_p99_ns {
+                rows.push(row("revocation_in_process_p99", p / 1e6, "ms"));
+            }
+            if let Some(w) = e.window_ms {
+                rows.push(row("revocation_window", w, "ms"));
+            }
         }
         rows
     }

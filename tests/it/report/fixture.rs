@@ -12,7 +12,9 @@ use tokenbench::report::{self, Run};
 use tokenbench::results::meta::CrateVersion;
 use tokenbench::results::schema::ResultFile;
 use tokenbench::results::schema::http::HttpResults;
-use tokenbench::results::schema::revoke::{RevokeResults, Strategy, StrategyResult, TrialClock};
+use tokenbench::results::schema::revoke::{
+    EndToEndResult, RevokeResults, Strategy, StrategyResult, TrialClock,
+};
 use tokenbench::results::schema::scale::{ScalePoint, ScaleResults};
 use tokenbench::results::schema::size::{Entry, MemoryRow, SizeResults, SizeRow};
 use tokenbench::results::schema::validate::{BudgetCheck, Operation, ValidateResults, ValidateRow};
@@ -438,8 +440,80 @@ pub(super) fn revoke() -> RevokeResults {
                 90.0,
             ),
         ],
-        end_to_end: Vec::new(),
+        end_to_end: end_to_end(),
     }
+}
+
+/// End-to-end trials of `strategy` on a site of `scheme` (2 nodes, Redis) at `rtt_ms`, p50
+/// and p99 in ms, beside the in-process p99 `inside` ns.
+pub(super) fn e2e(
+    strategy: &str,
+    scheme: &str,
+    rtt_ms: f64,
+    window_ms: Option<f64>,
+    (p50, p99): (f64, f64),
+    inside: f64,
+) -> EndToEndResult {
+    EndToEndResult {
+        strategy: strategy.into(),
+        scheme: id(scheme),
+        nodes: 2,
+        rtt_ms,
+        store: Some("redis".into()),
+        window_ms,
+        trials: 20,
+        failed: 0,
+        latency: Summary {
+            samples: 20,
+            p99_ns: p99 * 1e6,
+            p999_ns: p99 * 1e6,
+            max_ns: p99 * 1.1e6,
+            ..summary(p50 * 1e6)
+        },
+        latencies_ns: vec![p50 * 0.9e6, p50 * 1e6, p99 * 1e6],
+        in_process_p99_ns: Some(inside),
+    }
+}
+
+/// The fixture's end-to-end trials: every one within its window of the in-process figure.
+pub(super) fn end_to_end() -> Vec<EndToEndResult> {
+    let mut out = Vec::new();
+    for rtt in [0.0, 2.0] {
+        let d = 3.0 * rtt;
+        out.push(e2e(
+            "session-central",
+            "session-redis",
+            rtt,
+            None,
+            (2.0 + d, 3.0 + d),
+            100e3,
+        ));
+        out.push(e2e(
+            "session-cache",
+            "session-redis",
+            rtt,
+            Some(250.0),
+            (190.0, 252.0 + d),
+            245e6,
+        ));
+        out.push(e2e(
+            "jwt-denylist-central",
+            "jwt-HS256",
+            rtt,
+            None,
+            (3.0 + d, 4.0 + d),
+            200e3,
+        ));
+        out.push(e2e(
+            "jwt-denylist-polled",
+            "jwt-HS256",
+            rtt,
+            Some(250.0),
+            (180.0, 255.0 + d),
+            248e6,
+        ));
+    }
+    out
 }
 
 pub(super) fn point(
