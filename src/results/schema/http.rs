@@ -579,6 +579,18 @@ impl ResultFile for HttpResults {
                     r.common.step.error_kinds
                 )
             })
+            .chain(self.nodes.iter().filter(|n| n.common.step.errors > 0).map(|n| {
+                format!(
+                    "http site {} on {} node(s), store rtt {} ms: {} of {} requests failed ({:?})",
+                    n.scheme,
+                    n.nodes,
+                    n.rtt_ms,
+                    n.common.step.errors,
+                    n.common.step.requests,
+                    n.common.step.error_kinds
+                )
+            }))
+            .chain(self.notes.iter().map(|n| format!("http: {n}")))
             .collect()
     }
 }

@@ -274,7 +274,7 @@ impl Workload for Http {
                 .iter()
                 .find(|s| s.server_address().is_some())
                 .cloned();
-            let schemes = nodes::node_schemes(&settings.schemes());
+            let schemes = nodes::node_schemes(&settings.schemes(), store.as_ref());
             progress.start("http nodes", 0);
             let runs = nodes::run(&exe, &p.sites, &schemes, store.as_ref(), progress)?;
             progress.finish();

@@ -81,7 +81,7 @@ impl SiteParams {
             poll_interval: Duration::from_millis(100),
             session_cache: Duration::from_millis(100),
             faults: true,
-            accounts: 40,
+            accounts: 16,
             vus: 16,
         }
     }
@@ -127,12 +127,12 @@ pub struct NodeRuns {
     pub notes: Vec<String>,
 }
 
-/// The schemes the node runs serve, from those the http workload serves: a session on each
-/// networked store (a site's nodes share it) and the first two JWT algorithms.
-pub fn node_schemes(served: &[SchemeSpec]) -> Vec<SchemeSpec> {
+/// The schemes the node runs serve, from those the http workload serves: the session on
+/// `store` (the networked store the site's nodes share) and two JWT algorithms.
+pub fn node_schemes(served: &[SchemeSpec], store: Option<&StoreSpec>) -> Vec<SchemeSpec> {
     let mut out: Vec<SchemeSpec> = served
         .iter()
-        .filter(|s| s.store().is_some_and(|st| st.server_address().is_some()))
+        .filter(|s| s.store().is_some() && s.store() == store)
         .cloned()
         .collect();
     // An HMAC and an elliptic-curve signature where selected (the cheapest and the common
