@@ -152,6 +152,10 @@ pub struct LoadConfig {
     pub max_lag: Duration,
     /// Worker threads of the generator.
     pub threads: usize,
+    /// Cores the generator's threads are pinned to (`sched_setaffinity`); empty: not
+    /// pinned.
+    #[serde(default)]
+    pub cores: Vec<usize>,
 }
 
 impl LoadConfig {
@@ -169,6 +173,7 @@ impl LoadConfig {
             request_timeout: Duration::from_secs(5),
             max_lag: Duration::from_millis(2),
             threads: 1,
+            cores: Vec::new(),
         }
     }
 }

@@ -196,6 +196,8 @@ impl Browser {
 
 #[path = "http/flow.rs"]
 mod flow;
+#[path = "http/generator.rs"]
+mod generator;
 #[path = "http/schema.rs"]
 mod schema;
 #[path = "http/site.rs"]
