@@ -76,7 +76,7 @@ impl Generator {
                     "core {c} is not one this process may run on ({allowed:?})"
                 )));
             }
-            // Every thread of the runtime (its workers, where the pacer's driver runs too).
+            // Every thread of the runtime; the pacer pins its own.
             let cores = cfg.cores.clone();
             builder.on_thread_start(move || {
                 let _ = pin(0, &cores);
@@ -85,7 +85,7 @@ impl Generator {
         let runtime = builder
             .build()
             .map_err(|e| LoadError::Runtime(format!("starting the generator runtime: {e}")))?;
-        let pacer = Arc::new(Pacer::start(runtime.handle())?);
+        let pacer = Arc::new(Pacer::start(&cfg.cores)?);
         let lanes = (0..cfg.vus)
             .map(|l| {
                 let mut vu = Vu::new(l, cfg.vus);
