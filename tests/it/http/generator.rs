@@ -73,4 +73,12 @@ fn the_generator_refuses_a_core_it_may_not_use() {
     );
     c.cores = vec![100_000];
     assert!(matches!(Generator::new(c), Err(LoadError::Config(_))));
+    // On the command line: a bad option, exit status 2.
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_tokenbench"))
+        .args(["load", "--target", "http://127.0.0.1:9", "--rate", "10"])
+        .args(["--cores", "1000"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("core 1000"));
 }
