@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use tokenbench::load::args::LoadArgs;
 use tokenbench::load::search::{SearchResult, SearchStep, passes, search};
-use tokenbench::load::{Generator, LoadConfig, StepResult};
+use tokenbench::load::{Generator, LoadConfig, LoadError, StepResult};
 
 /// Version of the `--json` output.
 pub const LOAD_SCHEMA_VERSION: u32 = 1;
@@ -35,7 +35,14 @@ pub fn load(args: &LoadArgs) -> anyhow::Result<ExitCode> {
             return Ok(ExitCode::from(2));
         }
     };
-    let mut g = Generator::new(cfg.clone())?;
+    let mut g = match Generator::new(cfg.clone()) {
+        Ok(g) => g,
+        Err(e @ LoadError::Config(_)) => {
+            eprintln!("tokenbench: error: {e}");
+            return Ok(ExitCode::from(2));
+        }
+        Err(e) => return Err(e.into()),
+    };
     let json = args.json;
     if !json {
         println!("{}", header());

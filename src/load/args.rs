@@ -76,6 +76,10 @@ pub struct LoadArgs {
     /// Worker threads of the generator.
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..=64))]
     pub threads: u64,
+    /// Pin the generator's threads to these cores (comma-separated, ranges allowed: 0 or
+    /// 0,2-3); by default they are not pinned.
+    #[arg(long, value_parser = parse_cores)]
+    pub cores: Option<Cores>,
     /// Print JSON instead of a table.
     #[arg(long)]
     pub json: bool,
@@ -86,6 +90,29 @@ fn parse_protocol(s: &str) -> Result<Protocol, String> {
 }
 fn parse_transport(s: &str) -> Result<Transport, String> {
     s.parse()
+}
+
+/// A list of core numbers (`--cores`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Cores(pub Vec<usize>);
+
+/// Parses `0`, `0,2` or `0-3,6` into core numbers (sorted, without repeats).
+pub fn parse_cores(s: &str) -> Result<Cores, String> {
+    let bad = || format!("bad core list '{s}' (expected e.g. 0 or 0,2-3)");
+    let mut cores = Vec::new();
+    for part in s.split(',') {
+        let part = part.trim();
+        let (a, b) = part.split_once('-').unwrap_or((part, part));
+        let a: usize = a.trim().parse().map_err(|_| bad())?;
+        let b: usize = b.trim().parse().map_err(|_| bad())?;
+        if a > b || b >= 1024 {
+            return Err(bad());
+        }
+        cores.extend(a..=b);
+    }
+    cores.sort_unstable();
+    cores.dedup();
+    Ok(Cores(cores))
 }
 
 impl LoadArgs {
@@ -110,6 +137,7 @@ impl LoadArgs {
         c.request_timeout = self.request_timeout;
         c.max_lag = self.max_lag;
         c.threads = self.threads as usize;
+        c.cores = self.cores.clone().map(|c| c.0).unwrap_or_default();
         Ok(c)
     }
 
@@ -139,5 +167,19 @@ impl LoadArgs {
             window: self.duration,
             ..SearchParams::default()
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn core_lists() {
+        assert_eq!(parse_cores("0").unwrap().0, vec![0]);
+        assert_eq!(parse_cores("3,0-1, 1").unwrap().0, vec![0, 1, 3]);
+        for bad in ["", "a", "2-1", "0,", "-1", "99999"] {
+            assert!(parse_cores(bad).is_err(), "{bad}");
+        }
     }
 }

@@ -160,7 +160,8 @@ pub struct LoadConfig {
     pub max_lag: Duration,
     /// Worker threads of the generator.
     pub threads: usize,
-    /// Cores the generator's threads run on (empty: wherever the kernel puts them).
+    /// Cores the generator's threads are pinned to (`sched_setaffinity`); empty: not
+    /// pinned.
     #[serde(default)]
     pub cores: Vec<usize>,
 }

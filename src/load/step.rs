@@ -14,6 +14,7 @@ use super::pacer::Pacer;
 use super::vu::{Kind, Vu};
 use super::{LoadConfig, LoadError, Protocol};
 use crate::measure::stats::{Summary, encode_histogram, histogram};
+use crate::net::placement::{allowed_cores, pin};
 use crate::net::usage::process_usage;
 pub use crate::results::schema::http::{NodeCounts, StepResult};
 
@@ -74,18 +75,25 @@ impl Generator {
                 "--vus and --accounts must be at least 1".into(),
             ));
         }
-        let cores = cfg.cores.clone();
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(cfg.threads.max(1))
-            .on_thread_start(move || {
-                if !cores.is_empty() {
-                    // Best effort: an unpinned generator still measures, only less cleanly.
-                    let _ = crate::net::placement::pin(0, &cores);
-                }
-            })
-            .enable_all()
+        let mut builder = tokio::runtime::Builder::new_multi_thread();
+        builder.worker_threads(cfg.threads.max(1)).enable_all();
+        if !cfg.cores.is_empty() {
+            let allowed = allowed_cores().unwrap_or_default();
+            if let Some(c) = cfg.cores.iter().find(|c| !allowed.contains(c)) {
+                return Err(LoadError::Config(format!(
+                    "core {c} is not one this process may run on ({allowed:?})"
+                )));
+            }
+            // Every thread of the runtime; the pacer pins its own.
+            let cores = cfg.cores.clone();
+            builder.on_thread_start(move || {
+                let _ = pin(0, &cores);
+            });
+        }
+        let runtime = builder
             .build()
             .map_err(|e| LoadError::Runtime(format!("starting the generator runtime: {e}")))?;
+        let pacer = Arc::new(Pacer::start(&cfg.cores)?);
         let nodes = cfg.targets().len();
         let per_node: Vec<LoadConfig> = (0..nodes).map(|i| cfg.for_node(i)).collect();
         let lanes = (0..cfg.vus)
@@ -104,7 +112,7 @@ impl Generator {
             cfg: Arc::new(cfg),
             per_node: Arc::new(per_node),
             runtime,
-            pacer: Arc::new(Pacer::start()?),
+            pacer,
             lanes,
             h2: Vec::new(),
             bytes: Arc::new(ByteCount::default()),
@@ -473,14 +481,88 @@ fn summarize(
         r.bytes_sent_per_request = sent as f64 / answered as f64;
         r.bytes_received_per_request = received as f64 / answered as f64;
     }
+    if let Some(why) = generator_limit(cfg, &r) {
+        r.valid = false;
+        r.invalid_reason = Some(why);
+    }
+    r
+}
+
+/// Share of its pinned cores above which the generator counts as saturated.
+pub const MAX_BUSY_SHARE: f64 = 0.9;
+
+/// Why a step measured the generator rather than the server, if it did: its pacer lagged
+/// (p99 beyond [`LoadConfig::max_lag`]: sends left late because the generator could not
+/// keep its schedule), or, when pinned, it kept its cores more than [`MAX_BUSY_SHARE`]
+/// busy (then it also reads answers late, which lag does not show). A slow server does
+/// not trip either: a lane whose answer comes after its next send time sends at once,
+/// counted late but never as lag, and the generator idles while it waits.
+pub fn generator_limit(cfg: &LoadConfig, r: &StepResult) -> Option<String> {
     let limit = ns(cfg.max_lag) as f64;
     if r.lag.samples > 0 && r.lag.p99_ns > limit {
-        r.valid = false;
-        r.invalid_reason = Some(format!(
+        return Some(format!(
             "the generator lagged: p99 pacer lag {:.2} ms > {:.2} ms",
             r.lag.p99_ns / 1e6,
             limit / 1e6
         ));
     }
-    r
+    if !cfg.cores.is_empty() {
+        let capacity = cfg.cores.len().min(cfg.threads.max(1)) as f64;
+        if r.generator_cores > MAX_BUSY_SHARE * capacity {
+            return Some(format!(
+                "the generator was saturated: {:.2} of its {capacity} pinned core(s) busy",
+                r.generator_cores
+            ));
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::load::{Protocol, Target};
+    use crate::net::Transport;
+
+    fn step(cfg: &LoadConfig, lag_p99: Duration, cores: f64) -> StepResult {
+        let start = Instant::now();
+        let mut r = summarize(
+            cfg,
+            std::slice::from_ref(cfg),
+            1000.0,
+            Duration::from_secs(1),
+            start,
+            Vec::new(),
+            cores,
+            0,
+            0,
+        );
+        r.lag.samples = 100;
+        r.lag.p99_ns = ns(lag_p99) as f64;
+        r
+    }
+
+    #[test]
+    fn a_lagging_or_saturated_generator_makes_a_step_invalid() {
+        let target = Target::parse("http://127.0.0.1:1").unwrap();
+        let mut cfg = LoadConfig::new(target, Protocol::Http1, Transport::Cookie);
+        let ms = Duration::from_millis;
+        // Kept its schedule, half a core busy: the server's step.
+        assert_eq!(generator_limit(&cfg, &step(&cfg, ms(1), 0.5)), None);
+        // Lagged beyond max_lag, pinned or not.
+        let why = generator_limit(&cfg, &step(&cfg, ms(3), 0.5)).unwrap();
+        assert!(why.contains("lagged"), "{why}");
+        // Every send late (no lag sample) but its one core busy: only a pinned generator
+        // knows its capacity, and is then the limit.
+        assert_eq!(generator_limit(&cfg, &step(&cfg, ms(0), 0.97)), None);
+        cfg.cores = vec![0];
+        let why = generator_limit(&cfg, &step(&cfg, ms(0), 0.97)).unwrap();
+        assert!(why.contains("saturated"), "{why}");
+        assert_eq!(generator_limit(&cfg, &step(&cfg, ms(1), 0.5)), None);
+        // Two workers on two pinned cores: one busy core is half their capacity.
+        cfg.cores = vec![0, 1];
+        cfg.threads = 2;
+        assert_eq!(generator_limit(&cfg, &step(&cfg, ms(0), 0.97)), None);
+        assert!(generator_limit(&cfg, &step(&cfg, ms(0), 1.9)).is_some());
+    }
 }

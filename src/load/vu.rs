@@ -4,7 +4,7 @@
 use http_body_util::Full;
 use hyper::body::Bytes;
 use hyper::header::{self, HeaderValue};
-use hyper::{Method, Request, StatusCode};
+use hyper::{Method, Request, StatusCode, Uri};
 use serde::{Deserialize, Serialize};
 
 use super::client::Answer;
@@ -49,9 +49,15 @@ pub struct Vu {
     next_user: usize,
     stride: usize,
     jar: Vec<(String, String)>,
-    bearer: Option<String>,
-    csrf: Option<String>,
+    /// The `Cookie` header of `jar`, built when the jar changes (not per request).
+    cookie_header: Option<HeaderValue>,
+    /// `Authorization: Bearer ...`, built once per login.
+    bearer: Option<HeaderValue>,
+    csrf: Option<HeaderValue>,
     form_csrf: Option<String>,
+    /// The request URIs and `Host`, built on the first request.
+    /// Request URIs and `Host` per server (a site's nodes), built once each.
+    paths: Vec<Paths>,
     next: Kind,
     reads: u32,
     writes: u32,
@@ -65,9 +71,11 @@ impl Vu {
             next_user: lane,
             stride: lanes.max(1),
             jar: Vec::new(),
+            cookie_header: None,
             bearer: None,
             csrf: None,
             form_csrf: None,
+            paths: Vec::new(),
             next: Kind::LoginPage,
             reads: 0,
             writes: 0,
@@ -103,6 +111,7 @@ impl Vu {
         self.user = self.next_user % accounts.max(1);
         self.next_user = self.next_user.wrapping_add(self.stride);
         self.jar.clear();
+        self.cookie_header = None;
         self.bearer = None;
         self.csrf = None;
         self.form_csrf = None;
@@ -116,57 +125,70 @@ impl Vu {
         self.next
     }
 
-    /// The next request; `absolute` for HTTP/2 (scheme and authority in the URI).
-    pub fn request(&self, cfg: &LoadConfig, absolute: bool) -> Request<Full<Bytes>> {
-        let (method, path, body): (Method, &str, Bytes) = match self.next {
-            Kind::LoginPage => (Method::GET, "/login", Bytes::new()),
+    /// The next request; `absolute` for HTTP/2 (scheme and authority in the URI). Built
+    /// from values prepared once (URIs, `Host`) or once per login (credential, CSRF
+    /// token): no formatting or header validation per request.
+    pub fn request(&mut self, cfg: &LoadConfig, absolute: bool) -> Request<Full<Bytes>> {
+        let (method, body): (Method, Bytes) = match self.next {
+            Kind::LoginPage | Kind::Me => (Method::GET, Bytes::new()),
             Kind::Login => {
                 let form = format!(
                     "username=user-{u}&password=password-{u}&csrf={c}",
                     u = self.user,
                     c = self.form_csrf.as_deref().unwrap_or("")
                 );
-                (Method::POST, "/login", Bytes::from(form))
+                (Method::POST, Bytes::from(form))
             }
-            Kind::Me => (Method::GET, "/me", Bytes::new()),
-            Kind::Note => (
-                Method::POST,
-                "/api/notes",
-                Bytes::from_static(b"{\"text\":\"hello\"}"),
-            ),
-            Kind::Logout => (Method::POST, "/logout", Bytes::new()),
-            Kind::Floor => (Method::GET, "/floor", Bytes::new()),
+            Kind::Note => (Method::POST, Bytes::from_static(b"{\"text\":\"hello\"}")),
+            Kind::Logout => (Method::POST, Bytes::new()),
+            Kind::Floor => (Method::GET, Bytes::new()),
         };
-        let uri = if absolute {
-            format!("{}{path}", cfg.target.url)
-        } else {
-            path.to_owned()
+        let at = match self
+            .paths
+            .iter()
+            .position(|p| p.authority == cfg.target.authority)
+        {
+            Some(i) => i,
+            None => {
+                self.paths.push(Paths::new(cfg));
+                self.paths.len() - 1
+            }
         };
-        let mut b = Request::builder().method(method).uri(uri);
-        if !absolute {
-            b = b.header(header::HOST, cfg.target.authority.as_str());
+        let paths = &self.paths[at];
+        let mut req = Request::new(Full::new(body));
+        *req.method_mut() = method;
+        *req.uri_mut() = paths.uri(self.next, absolute).clone();
+        let h = req.headers_mut();
+        if !absolute && let Some(host) = &paths.host {
+            h.insert(header::HOST, host.clone());
         }
         match self.next {
-            Kind::Login => b = b.header(header::CONTENT_TYPE, "application/x-www-form-urlencoded"),
-            Kind::Note => b = b.header(header::CONTENT_TYPE, "application/json"),
+            Kind::Login => {
+                h.insert(
+                    header::CONTENT_TYPE,
+                    HeaderValue::from_static("application/x-www-form-urlencoded"),
+                );
+            }
+            Kind::Note => {
+                h.insert(
+                    header::CONTENT_TYPE,
+                    HeaderValue::from_static("application/json"),
+                );
+            }
             _ => {}
         }
-        if !self.jar.is_empty() {
-            let cookies: Vec<String> = self.jar.iter().map(|(n, v)| format!("{n}={v}")).collect();
-            b = b.header(header::COOKIE, cookies.join("; "));
+        if let Some(c) = &self.cookie_header {
+            h.insert(header::COOKIE, c.clone());
         }
         if let Some(t) = &self.bearer {
-            b = b.header(header::AUTHORIZATION, format!("Bearer {t}"));
+            h.insert(header::AUTHORIZATION, t.clone());
         }
         if matches!(self.next, Kind::Note | Kind::Logout)
             && let Some(c) = &self.csrf
         {
-            b = b.header("x-csrf-token", c.as_str());
+            h.insert(CSRF_HEADER, c.clone());
         }
-        // The parts above are valid by construction (ASCII paths, tokens and headers);
-        // should one not be, an empty request goes out and its error is counted.
-        b.body(Full::new(body))
-            .unwrap_or_else(|_| Request::new(Full::new(Bytes::new())))
+        req
     }
 
     /// Takes the answer to the request of kind `kind`; `Err` names what was wrong, and the
@@ -186,7 +208,10 @@ impl Vu {
                     let v: serde_json::Value = serde_json::from_slice(&a.body)
                         .map_err(|_| "login answer is not JSON".to_owned())?;
                     let t = v["access_token"].as_str().ok_or("no access_token")?;
-                    self.bearer = Some(t.to_owned());
+                    self.bearer = Some(
+                        HeaderValue::try_from(format!("Bearer {t}"))
+                            .map_err(|_| "access_token is not a header value".to_owned())?,
+                    );
                 }
                 if cfg.mix == Mix::LoginOnly {
                     self.restart_for(cfg);
@@ -198,7 +223,11 @@ impl Vu {
                 if cfg.transport == Transport::Cookie && self.csrf.is_none() {
                     let v: serde_json::Value = serde_json::from_slice(&a.body)
                         .map_err(|_| "/me answer is not JSON".to_owned())?;
-                    self.csrf = Some(v["csrf"].as_str().ok_or("no csrf in /me")?.to_owned());
+                    let c = v["csrf"].as_str().ok_or("no csrf in /me")?;
+                    self.csrf = Some(
+                        HeaderValue::from_str(c)
+                            .map_err(|_| "csrf is not a header value".to_owned())?,
+                    );
                 }
                 self.reads += 1;
                 self.next = match cfg.mix {
@@ -226,7 +255,9 @@ impl Vu {
     }
 
     fn take_cookies<'a>(&mut self, values: impl Iterator<Item = &'a HeaderValue>) {
+        let mut changed = false;
         for v in values {
+            changed = true;
             let Ok(s) = v.to_str() else { continue };
             let Ok(c) = cookie::Cookie::parse(s.to_owned()) else {
                 continue;
@@ -236,6 +267,59 @@ impl Vu {
             if !removal {
                 self.jar.push((c.name().to_owned(), c.value().to_owned()));
             }
+        }
+        if changed {
+            let joined: Vec<String> = self.jar.iter().map(|(n, v)| format!("{n}={v}")).collect();
+            // A cookie the server set is a valid header value; should one not be, the
+            // requests go without it and their errors are counted.
+            self.cookie_header = if joined.is_empty() {
+                None
+            } else {
+                HeaderValue::try_from(joined.join("; ")).ok()
+            };
+        }
+    }
+}
+
+/// The CSRF header of `POST /api/notes` and `POST /logout`.
+const CSRF_HEADER: header::HeaderName = header::HeaderName::from_static("x-csrf-token");
+
+/// The request URIs of one target, relative (HTTP/1.1) and absolute (HTTP/2), and its
+/// `Host` header.
+#[derive(Debug, Clone)]
+struct Paths {
+    authority: String,
+    relative: [Uri; 6],
+    absolute: [Uri; 6],
+    host: Option<HeaderValue>,
+}
+
+impl Paths {
+    const ALL: [&'static str; 6] = ["/login", "/login", "/me", "/api/notes", "/logout", "/floor"];
+
+    fn new(cfg: &LoadConfig) -> Paths {
+        let uri = |s: String| s.parse::<Uri>().unwrap_or_default();
+        Paths {
+            authority: cfg.target.authority.clone(),
+            relative: Self::ALL.map(Uri::from_static),
+            absolute: Self::ALL.map(|p| uri(format!("{}{p}", cfg.target.url))),
+            host: HeaderValue::from_str(&cfg.target.authority).ok(),
+        }
+    }
+
+    fn uri(&self, kind: Kind, absolute: bool) -> &Uri {
+        let i = match kind {
+            Kind::LoginPage => 0,
+            Kind::Login => 1,
+            Kind::Me => 2,
+            Kind::Note => 3,
+            Kind::Logout => 4,
+            Kind::Floor => 5,
+        };
+        if absolute {
+            &self.absolute[i]
+        } else {
+            &self.relative[i]
         }
     }
 }

@@ -196,6 +196,8 @@ impl Browser {
 
 #[path = "http/flow.rs"]
 mod flow;
+#[path = "http/generator.rs"]
+mod generator;
 #[path = "http/nodes.rs"]
 mod nodes;
 #[path = "http/schema.rs"]
