@@ -187,6 +187,7 @@ pub fn run(
     p: &SiteParams,
     schemes: &[SchemeSpec],
     store: Option<&StoreSpec>,
+    mut hints: Vec<(SchemeSpec, f64)>,
     progress: &dyn Progress,
 ) -> WorkloadResult<NodeRuns> {
     let mut out = NodeRuns::default();
@@ -195,7 +196,6 @@ pub fn run(
         Some(s) => s.probe().map_err(other)?,
         None => None,
     };
-    let mut hints: Vec<(SchemeSpec, f64)> = Vec::new();
     let max_k = p.nodes.iter().copied().max().unwrap_or(1);
     for (ri, &rtt) in p.rtts.iter().enumerate() {
         let (proxy, via) = match store.and_then(|s| s.server_address().map(|a| (s, a))) {
@@ -375,13 +375,21 @@ fn site_point(
     probe: Option<&dyn ServerProbe>,
 ) -> WorkloadResult<(SitePoint, Option<StoreLoad>)> {
     let _ = site;
-    let before = snapshots(g);
-    let store0 = probe.map(store_reading).transpose()?;
-    let step = g
-        .run_step(rate, p.search.warmup, p.common_window)
-        .map_err(other)?;
-    let store1 = probe.map(store_reading).transpose()?;
-    let after = snapshots(g);
+    // A step the generator could not keep is run once more, the second kept.
+    let mut tries = 0;
+    let (before, store0, step, store1, after) = loop {
+        tries += 1;
+        let before = snapshots(g);
+        let store0 = probe.map(store_reading).transpose()?;
+        let step = g
+            .run_step(rate, p.search.warmup, p.common_window)
+            .map_err(other)?;
+        let store1 = probe.map(store_reading).transpose()?;
+        let after = snapshots(g);
+        if step.valid || tries == 2 {
+            break (before, store0, step, store1, after);
+        }
+    };
     let per_node: Vec<Option<MetricsDelta>> = before
         .iter()
         .zip(&after)

@@ -87,7 +87,15 @@ fn node_runs_fill_every_row_and_leave_nothing_running() {
         SchemeSpec::Session(store.clone()),
         SchemeSpec::Jwt(JwtAlg::HS256),
     ];
-    let runs = nodes::run(exe(), &tiny(), &schemes, Some(&store), &NoProgress).unwrap();
+    let runs = nodes::run(
+        exe(),
+        &tiny(),
+        &schemes,
+        Some(&store),
+        Vec::new(),
+        &NoProgress,
+    )
+    .unwrap();
 
     // A row per scheme × RTT; the requests spread over both nodes.
     assert_eq!(runs.rows.len(), 4, "{:?}", runs.notes);
