@@ -97,7 +97,7 @@ pub struct HttpParams {
 
 impl HttpParams {
     /// The quick variant: session on memory, JWT HS256 and ES256, both transports,
-    /// HTTP/1.1 and h2c, short steps (well under 20 s on two cores).
+    /// HTTP/1.1 and h2c, short steps (about 25 s on two cores).
     pub fn quick() -> HttpParams {
         HttpParams {
             quick: true,
@@ -119,13 +119,13 @@ impl HttpParams {
                 max_rate: 50_000.0,
                 growth: 3.0,
                 bisect_steps: 1,
-                warmup: Duration::from_millis(40),
-                window: Duration::from_millis(100),
+                warmup: Duration::from_millis(30),
+                window: Duration::from_millis(80),
                 ..SearchParams::default()
             },
             common_rate: None,
             common_fraction: 0.5,
-            common_window: Duration::from_millis(200),
+            common_window: Duration::from_millis(150),
             capacity_share: 0.8,
             generator_threads: 1,
             settle: Duration::from_millis(100),
@@ -154,11 +154,11 @@ impl HttpParams {
             search: SearchParams {
                 start_rate: 1000.0,
                 bisect_steps: 2,
-                warmup: Duration::from_millis(200),
-                window: Duration::from_millis(700),
+                warmup: Duration::from_millis(100),
+                window: Duration::from_millis(400),
                 ..SearchParams::default()
             },
-            common_window: Duration::from_secs(2),
+            common_window: Duration::from_secs(1),
             // Fixed, so a noisy lowest maximum cannot drag every row to a rate where idle
             // wake-ups dominate the CPU per request.
             common_rate: Some(2000.0),
