@@ -148,7 +148,7 @@ impl HttpParams {
             schemes,
             protocols: vec![HttpProtocol::Http1, HttpProtocol::H2c, HttpProtocol::H2Tls],
             accounts: 1000,
-            vus: 64,
+            vus: 32,
             h2_connections: 4,
             writes_per_session: 50,
             search: SearchParams {
