@@ -15,7 +15,6 @@ use super::other;
 use super::probe::{Nodes, Reply};
 use super::site::{ChildProxy, Site, SiteSpec};
 use crate::http::Revocation;
-use crate::net::Transport;
 use crate::net::placement::Placement;
 use crate::results::schema::http::FaultResult;
 use crate::scheme::JwtAlg;
@@ -61,16 +60,13 @@ fn node_killed(
     placement: &Placement,
     hints: &[(SchemeSpec, f64)],
 ) -> WorkloadResult<FaultResult> {
-    let site_spec = SiteSpec {
-        scheme: spec.clone(),
-        transport: Transport::Bearer,
-        revocation: Revocation::None,
-        store: None,
-        poll_interval: None,
-        session_cache: None,
-        users: p.accounts,
-        threads: p.node_threads,
-    };
+    let site_spec = SiteSpec::bearer(
+        spec.clone(),
+        Revocation::None,
+        None,
+        p.accounts,
+        p.node_threads,
+    );
     let mut site = Site::start(exe, &site_spec, &placement.nodes)?;
     let mut g = site_generator(&site, p, placement, crate::load::Mix::default())?;
     settle(&mut g, p)?;
@@ -134,15 +130,8 @@ fn store_cut(
     placement: &Placement,
     proxy: &mut ChildProxy,
 ) -> WorkloadResult<Vec<FaultResult>> {
-    let site = |scheme: SchemeSpec, revocation: Revocation, store: Option<StoreSpec>| SiteSpec {
-        scheme,
-        transport: Transport::Bearer,
-        revocation,
-        store,
-        poll_interval: None,
-        session_cache: None,
-        users: 4,
-        threads: p.node_threads,
+    let site = |scheme: SchemeSpec, revocation: Revocation, store: Option<StoreSpec>| {
+        SiteSpec::bearer(scheme, revocation, store, 4, p.node_threads)
     };
     let jwt = SchemeSpec::Jwt(JwtAlg::HS256);
     let cases = [

@@ -229,16 +229,13 @@ pub fn run(
                 ));
                 let site = Site::start(
                     exe,
-                    &SiteSpec {
-                        scheme: spec.clone(),
-                        transport: Transport::Bearer,
-                        revocation: Revocation::None,
-                        store: None,
-                        poll_interval: None,
-                        session_cache: None,
-                        users: p.accounts,
-                        threads: p.node_threads,
-                    },
+                    &SiteSpec::bearer(
+                        spec.clone(),
+                        Revocation::None,
+                        None,
+                        p.accounts,
+                        p.node_threads,
+                    ),
                     &placement.nodes,
                 )?;
                 let mut g = site_generator(&site, p, &placement, Mix::default())?;
@@ -274,10 +271,9 @@ pub fn run(
                 progress.step(&format!("{} on {k} node(s): common rate", l.spec));
                 let store_side = l.spec.capabilities().store_lookup;
                 let probe = probe.as_deref().filter(|_| store_side);
-                let (common, store_load) =
-                    site_point(&mut l.generator, &l.site, common_rate, p, probe)?;
+                let (common, store_load) = site_point(&mut l.generator, common_rate, p, probe)?;
                 let mut fg = site_generator(&l.site, p, &placement, Mix::Floor)?;
-                let (floor, _) = site_point(&mut fg, &l.site, common_rate, p, None)?;
+                let (floor, _) = site_point(&mut fg, common_rate, p, None)?;
                 out.rows.push(NodeRow {
                     scheme: l.spec.id(),
                     transport: Transport::Bearer,
@@ -369,12 +365,10 @@ fn snapshots(g: &Generator) -> Vec<Option<MetricsSnapshot>> {
 /// store's operations and CPU over the step.
 fn site_point(
     g: &mut Generator,
-    site: &Site,
     rate: f64,
     p: &SiteParams,
     probe: Option<&dyn ServerProbe>,
 ) -> WorkloadResult<(SitePoint, Option<StoreLoad>)> {
-    let _ = site;
     // A step the generator could not keep is run once more, the second kept.
     let mut tries = 0;
     let (before, store0, step, store1, after) = loop {

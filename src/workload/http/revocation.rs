@@ -23,7 +23,6 @@ use super::probe::{Nodes, Reply};
 use super::site::{Site, SiteSpec};
 use crate::http::Revocation;
 use crate::measure::stats::Summary;
-use crate::net::Transport;
 use crate::net::placement::Placement;
 use crate::results::schema::revoke::EndToEndResult;
 use crate::scheme::JwtAlg;
@@ -38,15 +37,8 @@ struct Strategy {
 }
 
 fn strategies(p: &SiteParams, via: &StoreSpec, users: usize) -> Vec<Strategy> {
-    let site = |scheme: SchemeSpec, revocation: Revocation, store: Option<StoreSpec>| SiteSpec {
-        scheme,
-        transport: Transport::Bearer,
-        revocation,
-        store,
-        poll_interval: None,
-        session_cache: None,
-        users,
-        threads: p.node_threads,
+    let site = |scheme: SchemeSpec, revocation: Revocation, store: Option<StoreSpec>| {
+        SiteSpec::bearer(scheme, revocation, store, users, p.node_threads)
     };
     let session = SchemeSpec::Session(via.clone());
     let jwt = SchemeSpec::Jwt(JwtAlg::HS256);

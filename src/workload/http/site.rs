@@ -41,6 +41,29 @@ pub struct SiteSpec {
     pub threads: usize,
 }
 
+impl SiteSpec {
+    /// A site of nodes expecting bearer tokens, `users` demo accounts, `threads` workers
+    /// each, no poll interval or session cache (set them on the result where wanted).
+    pub fn bearer(
+        scheme: SchemeSpec,
+        revocation: Revocation,
+        store: Option<StoreSpec>,
+        users: usize,
+        threads: usize,
+    ) -> SiteSpec {
+        SiteSpec {
+            scheme,
+            transport: Transport::Bearer,
+            revocation,
+            store,
+            poll_interval: None,
+            session_cache: None,
+            users,
+            threads,
+        }
+    }
+}
+
 /// A running site: its nodes, in order.
 #[derive(Debug)]
 pub struct Site {
