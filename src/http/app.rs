@@ -24,8 +24,9 @@ use super::credential::{self, Calls, Purge, SiteCredential};
 use super::csrf::CsrfKey;
 use super::error::ApiError;
 use super::metrics::Metrics;
+use super::request_log::{LoggedRequest, RequestLog};
 use super::users::{self, Users};
-use super::{routes, site};
+use super::{cors, routes, site};
 use crate::claims::{ClaimSet, Claims};
 use crate::clock::{Clock, SystemClock};
 use crate::net::metrics::MetricsSnapshot;
@@ -52,6 +53,8 @@ pub struct App {
     pub(crate) floor: Floor,
     /// A verify-only node: it logs nobody in.
     pub(crate) verify_only: bool,
+    /// Which credential each request carried (`--request-log`).
+    pub(crate) request_log: Option<RequestLog>,
     /// Scheme calls may run on the worker (no I/O, microseconds).
     inline: bool,
     /// Revoking does I/O even where validating does not (see `credential::Built`).
@@ -113,6 +116,7 @@ impl App {
             csrf: (config.transport == Transport::Cookie)
                 .then(|| Arc::from(crate::scheme::session::random_b64(32))),
         };
+        let request_log = config.request_log.then(RequestLog::default);
         Ok(Arc::new(App {
             config,
             credential: built.credential,
@@ -125,6 +129,7 @@ impl App {
             jwks,
             floor,
             verify_only,
+            request_log,
             inline: built.inline,
             revoke_io: built.revoke_io,
         }))
@@ -148,6 +153,16 @@ impl App {
     /// What `POST /logout` does to a credential.
     pub fn logout(&self) -> LogoutOutcome {
         self.logout
+    }
+
+    /// The requests logged after sequence number `after` (`--request-log`; `None` without).
+    pub fn requests_since(&self, after: u64) -> Option<Vec<LoggedRequest>> {
+        self.request_log.as_ref().map(|l| l.since(after))
+    }
+
+    /// The sequence number of the last request logged (0 without `--request-log`).
+    pub fn last_request_seq(&self) -> u64 {
+        self.request_log.as_ref().map_or(0, RequestLog::last_seq)
     }
 
     /// Drops expired entries of a denylist kept in this process, if there is one.
@@ -228,6 +243,7 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/api/notes", post(routes::create_note))
         .route("/logout", post(routes::logout))
         .route("/metrics", get(routes::metrics))
+        .route("/requests", get(routes::requests))
         .fallback(routes::not_found)
         .layer(DefaultBodyLimit::max(limits.max_body_bytes))
         .layer(
@@ -237,6 +253,10 @@ pub fn router(app: Arc<App>) -> Router {
                 .layer(GlobalConcurrencyLimitLayer::new(limits.max_inflight))
                 .layer(TimeoutLayer::new(limits.request_timeout)),
         )
+        .layer(axum::middleware::from_fn_with_state(
+            app.clone(),
+            cors::layer,
+        ))
         .layer(axum::middleware::from_fn_with_state(
             app.clone(),
             routes::guard,

@@ -6,7 +6,10 @@ use std::time::Duration;
 
 use clap::Args;
 
+use cookie::SameSite;
+
 use super::config::{Limits, Revocation, ServerConfig, Transport};
+use super::cors::{CookiePolicy, CorsPolicy, parse_origin, parse_same_site};
 use super::site::{JwksUrl, SiteConfig};
 use crate::scheme::spec::{Family, SchemeSpec, StoreSpec};
 use crate::scheme::{JwtAlg, JwtConfig, PasetoPurpose, SessionConfig};
@@ -106,6 +109,27 @@ pub struct ServeArgs {
     /// Worker threads of the server (default: one per core).
     #[arg(long, value_parser = clap::value_parser!(u64).range(1..=256))]
     pub threads: Option<u64>,
+    /// An origin (https://HOST[:PORT]) allowed to read the site's answers with
+    /// credentials (CORS: echoed, never `*`, with `Vary: Origin`); repeat for several.
+    /// Other origins get no CORS header and their preflights a 403. Default: none.
+    #[arg(long = "cors-origin", value_name = "ORIGIN", value_parser = parse_origin)]
+    pub cors_origins: Vec<String>,
+    /// `Access-Control-Max-Age` of an allowed preflight, in seconds (at most 86400);
+    /// default: not sent. Needs --cors-origin.
+    #[arg(long, value_name = "SECS", requires = "cors_origins",
+          value_parser = clap::value_parser!(u64).range(0..=86_400))]
+    pub cors_max_age: Option<u64>,
+    /// `SameSite` of every cookie the site sets: none, lax or strict (none keeps `Secure`,
+    /// as every cookie of the site has).
+    #[arg(long, default_value = "lax", value_parser = parse_same_site)]
+    pub samesite: SameSite,
+    /// Adds `Partitioned` (CHIPS) to every cookie the site sets.
+    #[arg(long)]
+    pub partitioned: bool,
+    /// Keep which credential each request carried (names, never values) for
+    /// `GET /requests` (the last 4096 requests).
+    #[arg(long)]
+    pub request_log: bool,
     /// The scheme as its serialized `SchemeSpec` (JSON) instead of --scheme, --alg and a
     /// session --store: how the http workload starts its servers, for any family.
     #[arg(long, hide = true, conflicts_with_all = ["scheme", "alg"])]
@@ -213,6 +237,15 @@ impl ServeArgs {
             lifetime: self.jwt_lifetime,
             ..JwtConfig::default()
         };
+        c.cors = CorsPolicy {
+            origins: self.cors_origins.clone(),
+            max_age: self.cors_max_age.map(Duration::from_secs),
+        };
+        c.cookies = CookiePolicy {
+            same_site: self.samesite,
+            partitioned: self.partitioned,
+        };
+        c.request_log = self.request_log;
         c.limits = Limits {
             header_read_timeout: self.header_read_timeout,
             request_timeout: self.request_timeout,

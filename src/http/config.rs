@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+use super::cors::{CookiePolicy, CorsPolicy};
 use super::site::SiteConfig;
 use super::users::PasswordParams;
 pub use crate::net::Transport;
@@ -185,6 +186,12 @@ pub struct ServerConfig {
     pub limits: Limits,
     /// argon2id cost of the demo password hashes.
     pub password: PasswordParams,
+    /// Cross-origin policy (default: no origin allowed, no CORS header sent).
+    pub cors: CorsPolicy,
+    /// `SameSite` and `Partitioned` of every cookie set (default: `Lax`, not partitioned).
+    pub cookies: CookiePolicy,
+    /// Keeps which credential each request carried, for `GET /requests` (default off).
+    pub request_log: bool,
 }
 
 impl ServerConfig {
@@ -203,6 +210,9 @@ impl ServerConfig {
             jwt: JwtConfig::default(),
             limits: Limits::default(),
             password: PasswordParams::default(),
+            cors: CorsPolicy::default(),
+            cookies: CookiePolicy::default(),
+            request_log: false,
         }
     }
 

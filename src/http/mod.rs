@@ -11,6 +11,10 @@
 //! - [`users`]: the demo accounts (argon2id; demo only: the passwords are public).
 //! - [`csrf`]: signed double-submit CSRF tokens for self-contained credentials.
 //! - [`metrics`]: what the server counts about itself (`GET /metrics`).
+//! - [`cors`]: the cross-origin policy (`--cors-origin`, `--cors-max-age`) and the cookie
+//!   attributes (`--samesite`, `--partitioned`).
+//! - [`request_log`]: which credential each request carried (`--request-log`,
+//!   `GET /requests`).
 //! - [`serve`]: listener, accept loop, HTTP/1.1 + h2c (+ TLS/ALPN).
 //! - [`child`]: a `tokenbench serve` child process, as the workload and tests start it.
 //! - [`args`]: the flags of `tokenbench serve`.
@@ -31,19 +35,27 @@
 //! | `POST /api/notes` | 201; cookie transport needs `X-CSRF-Token` (403 without) |
 //! | `POST /logout` | 204 (cookie: a clearing `Set-Cookie`); header `X-Token-Revocation` says whether the credential is dead (`revoked`) or lives until its expiry (`expiry-only`, with `X-Token-Expires`) |
 //! | `GET /metrics` | 200 JSON [`MetricsSnapshot`](crate::net::metrics::MetricsSnapshot) (not counted as a request) |
+//! | `GET /requests?after=SEQ` | 200 JSON list of [`LoggedRequest`](request_log::LoggedRequest) (which credential each request carried, names only) with `--request-log`; 404 without (not counted as a request) |
+//! | `OPTIONS *` (CORS preflight) | with `--cors-origin`: 204 and the CORS headers for an allowlisted `Origin`, 403 for any other; without: as before (405) |
 //! | `GET /.well-known/jwks.json` | 200 the public key ([`site::jwks_document`]): a JWK set for a JWT, a PASERK document for `v4.public`; 404 for schemes without a public key |
 //!
 //! A verify-only node (`--verify-only`) answers `GET /login` and `POST /login` with 403.
+//!
+//! With `--cors-origin`, every answer to an allowlisted `Origin` echoes it in
+//! `Access-Control-Allow-Origin` with `Access-Control-Allow-Credentials: true` (never `*`),
+//! and every answer carries `Vary: Origin` ([`cors`]).
 
 pub mod app;
 pub mod args;
 pub mod child;
 pub mod config;
+pub mod cors;
 mod credential;
 pub mod csrf;
 mod error;
 mod extract;
 pub mod metrics;
+pub mod request_log;
 mod routes;
 pub mod serve;
 pub mod site;

@@ -24,6 +24,7 @@ use super::config::{LogoutOutcome, Transport};
 use super::credential::is_pre_login;
 use super::error::{ApiError, FORBIDDEN_LOGIN, StoreDown};
 use super::extract::{self, header_bytes};
+use super::request_log::Seen;
 use crate::claims::ClaimSet;
 use crate::scheme::Principal;
 
@@ -39,7 +40,12 @@ struct TimedOut;
 
 /// Outermost layer: refuses oversized headers (431), then counts the answer.
 pub(crate) async fn guard(State(app): AppState, req: Request, next: Next) -> Response {
-    let is_metrics = req.uri().path() == "/metrics";
+    let is_metrics = matches!(req.uri().path(), "/metrics" | "/requests");
+    let seen = app
+        .request_log
+        .as_ref()
+        .filter(|_| !is_metrics)
+        .map(|_| Seen::of(req.method().as_str(), req.uri(), req.headers()));
     let mut resp = if header_bytes(req.headers()) > app.config.limits.max_header_bytes {
         ApiError::HeadersTooLarge.into_response()
     } else {
@@ -56,6 +62,9 @@ pub(crate) async fn guard(State(app): AppState, req: Request, next: Next) -> Res
     }
     m.requests.fetch_add(1, Relaxed);
     m.count_status(resp.status().as_u16());
+    if let (Some(log), Some(seen)) = (&app.request_log, seen) {
+        log.push(seen, app.credential.cookie_name(), resp.status().as_u16());
+    }
     if resp.extensions().get::<Shed>().is_some() {
         m.shed.fetch_add(1, Relaxed);
     }
@@ -102,6 +111,25 @@ pub(crate) async fn not_found() -> Response {
     (StatusCode::NOT_FOUND, Json(json!({"error": "not found"}))).into_response()
 }
 
+/// The query of `GET /requests`.
+#[derive(Debug, Deserialize)]
+pub(crate) struct After {
+    #[serde(default)]
+    after: u64,
+}
+
+/// `GET /requests?after=SEQ`: the requests logged after `SEQ` (`--request-log`; 404
+/// without it).
+pub(crate) async fn requests(
+    State(app): AppState,
+    axum::extract::Query(q): axum::extract::Query<After>,
+) -> Response {
+    match &app.request_log {
+        Some(log) => Json(log.since(q.after)).into_response(),
+        None => not_found().await,
+    }
+}
+
 /// `GET /metrics`: the server's own figures.
 pub(crate) async fn metrics(State(app): AppState) -> Response {
     Json(app.metrics_snapshot()).into_response()
@@ -129,9 +157,12 @@ const VERIFY_ONLY: ApiError = ApiError::Forbidden(
     "this node only verifies tokens (--verify-only): log in on an issuing node",
 );
 
-fn with_cookies(mut resp: Response, cookies: &[String]) -> Result<Response, ApiError> {
+/// `resp` with `cookies` set (with the site's `SameSite` and `Partitioned`,
+/// [`CookiePolicy::apply`](super::cors::CookiePolicy::apply)) and `Cache-Control: no-store`.
+fn with_cookies(app: &App, mut resp: Response, cookies: &[String]) -> Result<Response, ApiError> {
     for c in cookies {
-        let v = HeaderValue::from_str(c).map_err(|_| ApiError::Internal("cookie encoding"))?;
+        let c = app.config.cookies.apply(c);
+        let v = HeaderValue::from_str(&c).map_err(|_| ApiError::Internal("cookie encoding"))?;
         resp.headers_mut().append(header::SET_COOKIE, v);
     }
     resp.headers_mut()
@@ -186,6 +217,7 @@ pub(crate) async fn login_page(
         }
     };
     with_cookies(
+        &app,
         Html(login_html(&csrf, app.config.transport)).into_response(),
         &cookies,
     )
@@ -261,10 +293,10 @@ pub(crate) async fn login(
             "token_type": "Bearer",
             "expires_in": app.credential.expires_in().as_secs(),
         }));
-        return with_cookies(body.into_response(), &[]);
+        return with_cookies(&app, body.into_response(), &[]);
     }
     let resp = (StatusCode::SEE_OTHER, [(header::LOCATION, "/me")]).into_response();
-    with_cookies(resp, &cookies)
+    with_cookies(&app, resp, &cookies)
 }
 
 /// The presented credential of an authenticated route, as the transport carries it.
@@ -332,7 +364,7 @@ pub(crate) async fn me(State(app): AppState, headers: HeaderMap) -> Result<Respo
     if let Some(c) = csrf {
         body["csrf"] = json!(c);
     }
-    with_cookies(Json(body).into_response(), &[])
+    with_cookies(&app, Json(body).into_response(), &[])
 }
 
 /// `GET /floor`: the stack's floor. Everything `GET /me` does but the credential: the
@@ -349,7 +381,7 @@ pub(crate) async fn floor(State(app): AppState) -> Result<Response, ApiError> {
     if let Some(c) = floor.csrf {
         body["csrf"] = json!(c);
     }
-    with_cookies(Json(body).into_response(), &[])
+    with_cookies(&app, Json(body).into_response(), &[])
 }
 
 /// `POST /api/notes`: a state-changing request (the body is read and dropped).
@@ -369,7 +401,7 @@ pub(crate) async fn create_note(
         .await??;
     let id = app.notes.fetch_add(1, Relaxed) + 1;
     let body = Json(json!({"id": id, "owner": p.claims.user_id}));
-    with_cookies((StatusCode::CREATED, body).into_response(), &[])
+    with_cookies(&app, (StatusCode::CREATED, body).into_response(), &[])
 }
 
 /// `POST /logout`: the credential dies (its record deleted, or denylisted) or, for a
@@ -401,5 +433,5 @@ pub(crate) async fn logout(State(app): AppState, headers: HeaderMap) -> Result<R
         Transport::Bearer => Vec::new(),
         Transport::Cookie => vec![app.credential.clear_cookie()],
     };
-    with_cookies(resp, &cookies)
+    with_cookies(&app, resp, &cookies)
 }

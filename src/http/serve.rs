@@ -62,13 +62,23 @@ pub async fn start(
     listen: SocketAddr,
     tls: bool,
 ) -> Result<RunningServer, HttpError> {
-    let acceptor = if tls {
-        Some(tokio_rustls::TlsAcceptor::from(
-            crate::net::tls::server_config()?,
-        ))
+    let tls = if tls {
+        Some(crate::net::tls::server_config()?)
     } else {
         None
     };
+    start_with(app, listen, tls).await
+}
+
+/// [`start`], with TLS by `tls` when given (a certificate the caller made, e.g. for the
+/// host names a browser maps to loopback: [`crate::net::tls::self_signed_for`]).
+pub async fn start_with(
+    app: Arc<App>,
+    listen: SocketAddr,
+    tls: Option<Arc<rustls::ServerConfig>>,
+) -> Result<RunningServer, HttpError> {
+    let acceptor = tls.clone().map(tokio_rustls::TlsAcceptor::from);
+    let tls = tls.is_some();
     let listener = TcpListener::bind(listen)
         .await
         .map_err(|e| HttpError::io(format!("binding {listen}"), e))?;

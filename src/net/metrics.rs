@@ -82,6 +82,12 @@ pub struct MetricsSnapshot {
     pub store_unavailable: u64,
     /// Requests past their deadline (408).
     pub timeouts: u64,
+    /// `OPTIONS` requests received (CORS preflights among them), answered or refused.
+    #[serde(default)]
+    pub options_requests: u64,
+    /// CORS preflights refused (403: an origin outside `--cors-origin`).
+    #[serde(default)]
+    pub preflights_refused: u64,
     /// Bytes read from client sockets.
     pub bytes_in: u64,
     /// Bytes written to client sockets.

@@ -194,6 +194,8 @@ impl Browser {
     }
 }
 
+#[path = "http/cors.rs"]
+mod cors;
 #[path = "http/flow.rs"]
 mod flow;
 #[path = "http/generator.rs"]
