@@ -140,6 +140,11 @@ impl App {
         self.credential.scheme().name()
     }
 
+    /// The name of the credential cookie (cookie transport).
+    pub fn cookie_name(&self) -> &str {
+        self.credential.cookie_name()
+    }
+
     /// The configuration served.
     pub fn config(&self) -> &ServerConfig {
         &self.config

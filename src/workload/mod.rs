@@ -5,6 +5,8 @@
 //! - [`revoke`]: time until every validator node rejects a revoked token.
 //! - [`scale`]: throughput and latency as threads and working sets grow.
 //! - [`http`]: the article's login flow served over HTTP/1.1 and HTTP/2, under load.
+//! - [`browser`]: a real Chromium on the site: the login flow, script-readable tokens,
+//!   SameSite and CORS preflights.
 //! - [`outage`]: what the workloads share to fail closed and recover when a store's server
 //!   goes away.
 //!
@@ -15,6 +17,7 @@
 //! `summary.csv` rows once it has a line in [`REGISTRY`]. Settings every workload shares
 //! (schemes, seed, budgets, crypto backend) are [`Settings`].
 
+pub mod browser;
 pub mod http;
 pub mod outage;
 pub mod revoke;
@@ -52,6 +55,7 @@ pub static REGISTRY: &[&dyn Registered] = &[
     &Entry::<revoke::Revoke>::NEW,
     &Entry::<scale::Scale>::NEW,
     &Entry::<http::Http>::NEW,
+    &Entry::<browser::Browser>::NEW,
 ];
 
 /// The registered workload called `name`.

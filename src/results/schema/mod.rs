@@ -4,9 +4,11 @@
 //! planner) read results through them alone, never through measuring code.
 //!
 //! - [`meta`]: `meta.json`, the machine, the toolchain and the resolved command line.
-//! - [`size`], [`validate`], [`revoke`], [`scale`], [`http`]: one per workload's JSON file.
+//! - [`size`], [`validate`], [`revoke`], [`scale`], [`http`], [`browser`]: one per
+//!   workload's JSON file.
 //! - [`summary`]: `summary.csv`, the headline figures of every workload, one per line.
 
+pub mod browser;
 pub mod http;
 pub mod meta;
 pub mod revoke;

@@ -1,0 +1,179 @@
+//! Which credentials Chromium sends from a page to an API on another origin. For each
+//! `SameSite` value (and `None` with `Partitioned`), with third-party cookies allowed and
+//! blocked, in a fresh profile: log in on the API's own origin (top level, a first-party
+//! cookie), open a page on the other origin, and from it make a credentialed `fetch`, a
+//! form POST and a top-level GET navigation to the API. The server's request log says
+//! whether each arrived with the cookie. Done for a cross-site pair (`site.test` to
+//! `api.test`) and a same-site one (`www.site.test` to `api.site.test`). For
+//! `SameSite=None` also: the login itself done by cross-origin `fetch` from the page (the
+//! cookie set in a third-party context, which blocking third-party cookies stops unless
+//! the cookie is `Partitioned`), then a credentialed `fetch`.
+
+use std::time::{Duration, Instant};
+
+use cookie::SameSite;
+use serde_json::json;
+
+use super::driver::{DriverError, Launch, Session};
+use super::lab::{API, API_SITE, HOSTS, Lab, SITE, Server, ServerSpec, WWW_SITE};
+use super::{Driver, Progress, SETTLE, WorkloadResult, browser_error};
+use crate::http::cors::same_site_name;
+use crate::results::schema::browser::CredentialRow;
+
+/// Browser sessions this module starts (for progress).
+pub const EXPERIMENTS: usize = 8;
+
+/// `fetch(url, {credentials: 'include'})`: its status (0 when the answer is not readable).
+const FETCH_INCLUDE: &str = "fetch(arguments[0], {credentials: 'include'})
+  .then(r => done({status: r.status})).catch(e => done({status: 0, error: String(e)}));";
+
+/// A form on the page posting to `arguments[0]`, submitted.
+const FORM_POST: &str = "const f = document.createElement('form');
+f.method = 'POST'; f.action = arguments[0];
+const i = document.createElement('input'); i.name = 'note'; i.value = 'x'; f.appendChild(i);
+document.documentElement.appendChild(f); f.submit(); return true;";
+
+/// A link on the page to `arguments[0]`, for the driver to click.
+const LINK: &str = "const a = document.createElement('a');
+a.href = arguments[0]; a.id = 'go'; a.textContent = 'go';
+document.documentElement.appendChild(a); return true;";
+
+/// The login done by `fetch` from the page: the form (its CSRF value read through CORS),
+/// then the POST, both with credentials.
+const FETCH_LOGIN: &str = r#"
+const api = arguments[0];
+fetch(api + '/login', {credentials: 'include'}).then(r => r.text()).then(html => {
+  const m = html.match(/name="csrf" value="([^"]*)"/);
+  const body = new URLSearchParams({username: 'user-0', password: 'password-0', csrf: m ? m[1] : ''});
+  return fetch(api + '/login', {method: 'POST', body, credentials: 'include'});
+}).then(r => done({status: r.status})).catch(e => done({status: 0, error: String(e)}));"#;
+
+/// The credential rows of every `SameSite` value and cookie setting; returns the four
+/// origins used (site, api, same-site page, same-site api) of the last server.
+pub fn run(
+    driver: &Driver,
+    lab: &mut Lab,
+    progress: &dyn Progress,
+    out: &mut Vec<CredentialRow>,
+) -> WorkloadResult<[String; 4]> {
+    let mut origins: [String; 4] = Default::default();
+    for block in [false, true] {
+        for (same_site, partitioned) in [
+            (SameSite::None, false),
+            (SameSite::Lax, false),
+            (SameSite::Strict, false),
+            (SameSite::None, true),
+        ] {
+            let spec = ServerSpec {
+                same_site,
+                partitioned,
+                ..ServerSpec::session()
+            };
+            progress.step(&format!(
+                "SameSite={}{} third-party cookies {}",
+                same_site_name(same_site),
+                if partitioned { "; Partitioned" } else { "" },
+                if block { "blocked" } else { "allowed" }
+            ));
+            let server = lab.serve(&spec)?;
+            origins = [SITE, API, WWW_SITE, API_SITE].map(|h| server.origin(h));
+            let launch = Launch {
+                hosts: HOSTS.iter().map(|h| (*h).to_owned()).collect(),
+                spki: lab.spki().to_owned(),
+                block_third_party_cookies: block,
+            };
+            let session = driver.session(&launch).map_err(browser_error)?;
+            let row = |relation: &str, kind: &str, sent: Option<(bool, u16)>| CredentialRow {
+                samesite: same_site_name(same_site).to_owned(),
+                partitioned,
+                third_party_cookies: if block { "blocked" } else { "allowed" }.to_owned(),
+                relation: relation.to_owned(),
+                request_kind: kind.to_owned(),
+                credential_sent: sent.is_some_and(|s| s.0),
+                status: sent.map_or(0, |s| s.1),
+            };
+            for (relation, page, api) in
+                [("cross-site", SITE, API), ("same-site", WWW_SITE, API_SITE)]
+            {
+                let kinds = requests(&session, &server, page, api).map_err(browser_error)?;
+                for (kind, sent) in kinds {
+                    out.push(row(relation, kind, sent));
+                }
+            }
+            if same_site == SameSite::None {
+                let sent = fetch_login(&session, &server).map_err(browser_error)?;
+                out.push(row("cross-site", "fetch_after_fetch_login", sent));
+            }
+        }
+    }
+    Ok(origins)
+}
+
+/// The first logged request to `host` (with port) for `method path` after `mark`, waiting
+/// up to 5 s for it: whether it carried the credential cookie, and its status.
+fn arrived(server: &Server, mark: u64, api: &str, method: &str, path: &str) -> Option<(bool, u16)> {
+    let host = format!("{api}:{}", server.port);
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let found = server
+            .log_since(mark)
+            .into_iter()
+            .find(|e| e.host == host && e.method == method && e.path == path);
+        if let Some(e) = found {
+            return Some((e.credential_cookie, e.status));
+        }
+        if Instant::now() > deadline {
+            return None;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// Logs in on `api` (top level), then from a page on `page`: fetch, form POST, link.
+fn requests(
+    s: &Session<'_>,
+    server: &Server,
+    page: &str,
+    api: &str,
+) -> Result<Vec<(&'static str, Option<(bool, u16)>)>, DriverError> {
+    let api_origin = server.origin(api);
+    let page_url = format!("{}/health", server.origin(page));
+    s.goto(&format!("{api_origin}/login"))?;
+    s.run(
+        "const f = document.querySelector('form'); f.username.value = 'user-0'; \
+         f.password.value = 'password-0'; return true;",
+        json!([]),
+    )?;
+    s.click("button[type=submit]")?;
+    let mut out = Vec::new();
+    s.goto(&page_url)?;
+    let mark = server.mark();
+    s.run_async(FETCH_INCLUDE, json!([format!("{api_origin}/me")]))?;
+    out.push(("fetch", arrived(server, mark, api, "GET", "/me")));
+    let mark = server.mark();
+    s.run(FORM_POST, json!([format!("{api_origin}/api/notes")]))?;
+    out.push((
+        "form_post",
+        arrived(server, mark, api, "POST", "/api/notes"),
+    ));
+    std::thread::sleep(SETTLE);
+    s.goto(&page_url)?;
+    let mark = server.mark();
+    s.run(LINK, json!([format!("{api_origin}/me")]))?;
+    s.click("#go")?;
+    out.push(("navigation", arrived(server, mark, api, "GET", "/me")));
+    Ok(out)
+}
+
+/// With no cookie on the API, the login done by `fetch` from the cross-site page, then a
+/// credentialed `fetch`: did the cookie set in that third-party context come back?
+fn fetch_login(s: &Session<'_>, server: &Server) -> Result<Option<(bool, u16)>, DriverError> {
+    let api_origin = server.origin(API);
+    s.goto(&format!("{api_origin}/health"))?;
+    s.delete_cookies()?;
+    s.goto(&format!("{}/health", server.origin(SITE)))?;
+    s.run_async(FETCH_LOGIN, json!([api_origin]))?;
+    let mark = server.mark();
+    s.run_async(FETCH_INCLUDE, json!([format!("{api_origin}/me")]))?;
+    Ok(arrived(server, mark, API, "GET", "/me"))
+}
