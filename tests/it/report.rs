@@ -28,6 +28,7 @@ use tokenbench::results::schema::scale::ScaleResults;
 use tokenbench::results::schema::validate::{Operation, ValidateResults};
 use tokenbench::results::{Artifact, RunDir, SCHEMA_VERSION};
 
+mod browser;
 mod checks;
 mod figures;
 mod fixture;

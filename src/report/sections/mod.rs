@@ -8,6 +8,7 @@
 //! ([`WorkloadReport`](super::WorkloadReport)): charts, terminal lines, self-checks.
 
 pub mod bottom_line;
+mod browser;
 mod http;
 mod intro;
 mod machine;
@@ -50,7 +51,7 @@ pub fn document(run: &Run, charts: &[Rendered]) -> Document {
     for file in REGISTRY {
         file.section(run, charts, &mut doc);
     }
-    security::section(&mut doc);
+    security::section(&mut doc, run);
     reproduce::section(&mut doc, run);
     machine::section(&mut doc, run);
     doc

@@ -271,6 +271,27 @@ impl ResultFile for BrowserResults {
                 "ratio",
             ));
         }
+        for p in &self.preflights {
+            for (preflighted, name) in [(true, "yes"), (false, "no")] {
+                let Some([median, p25, p75]) = quartiles(&p.durations(preflighted)) else {
+                    continue;
+                };
+                for (stat, v) in [("median", median), ("p25", p25), ("p75", p75)] {
+                    out.push(SummaryRow::new(
+                        "browser",
+                        "cors",
+                        None,
+                        &format!(
+                            "transport={},max_age={},preflighted={name},stat={stat}",
+                            p.transport, p.max_age
+                        ),
+                        "call_latency",
+                        v,
+                        "ms",
+                    ));
+                }
+            }
+        }
         for c in &self.credentials {
             out.push(SummaryRow::new(
                 "browser",
