@@ -10,6 +10,7 @@
 //! - `redis`, `redis_workloads`, `redis_cluster`, `postgres`: against real servers
 //!   (`common::skip`).
 //! - `report`, `inspect`, `cli`: outputs, token inspection, the binary as a user meets it.
+//! - `browser`: a real headless Chromium on the site (skipped without one, failed on CI).
 //! - `http`: the Superb Site's routes through the router and over sockets, the load
 //!   generator, the http workload.
 
@@ -17,6 +18,7 @@
 #[path = "../common/mod.rs"]
 mod common;
 
+mod browser;
 mod cli;
 mod conformance;
 mod http;

@@ -109,16 +109,36 @@ pub fn run(
     Ok(origins)
 }
 
-/// The first logged request to `host` (with port) for `method path` after `mark`, waiting
-/// up to 5 s for it: whether it carried the credential cookie, and its status.
-fn arrived(server: &Server, mark: u64, api: &str, method: &str, path: &str) -> Option<(bool, u16)> {
+/// Which request of the log is the one sent from the page: by its `Origin` (fetch, form
+/// POST), or by its `Sec-Fetch-Site` (a GET navigation sends no `Origin`).
+enum From<'a> {
+    Origin(&'a str),
+    FetchSite(&'a str),
+}
+
+/// The first logged request to `host` (with port) for `method path` sent from the page
+/// (`from`) after `mark`, waiting up to 5 s for it: whether it carried the credential
+/// cookie, and its status.
+fn arrived(
+    server: &Server,
+    mark: u64,
+    api: &str,
+    method: &str,
+    path: &str,
+    from: From<'_>,
+) -> Option<(bool, u16)> {
     let host = format!("{api}:{}", server.port);
     let deadline = Instant::now() + Duration::from_secs(5);
     loop {
-        let found = server
-            .log_since(mark)
-            .into_iter()
-            .find(|e| e.host == host && e.method == method && e.path == path);
+        let found = server.log_since(mark).into_iter().find(|e| {
+            e.host == host
+                && e.method == method
+                && e.path == path
+                && match &from {
+                    From::Origin(o) => e.origin.as_deref() == Some(*o),
+                    From::FetchSite(s) => e.fetch_site.as_deref() == Some(*s),
+                }
+        });
         if let Some(e) = found {
             return Some((e.credential_cookie, e.status));
         }
@@ -137,7 +157,13 @@ fn requests(
     api: &str,
 ) -> Result<Vec<(&'static str, Option<(bool, u16)>)>, DriverError> {
     let api_origin = server.origin(api);
-    let page_url = format!("{}/health", server.origin(page));
+    let page_origin = server.origin(page);
+    let page_url = format!("{page_origin}/health");
+    let relation = if registrable(page) == registrable(api) {
+        "same-site"
+    } else {
+        "cross-site"
+    };
     s.goto(&format!("{api_origin}/login"))?;
     s.run(
         "const f = document.querySelector('form'); f.username.value = 'user-0'; \
@@ -145,24 +171,40 @@ fn requests(
         json!([]),
     )?;
     s.click("button[type=submit]")?;
+    if !s.wait_for_path("/me")? {
+        return Err(DriverError::Driver(format!(
+            "the login on {api_origin} did not lead to /me"
+        )));
+    }
     let mut out = Vec::new();
     s.goto(&page_url)?;
     let mark = server.mark();
     s.run_async(FETCH_INCLUDE, json!([format!("{api_origin}/me")]))?;
-    out.push(("fetch", arrived(server, mark, api, "GET", "/me")));
+    let from = || From::Origin(&page_origin);
+    out.push(("fetch", arrived(server, mark, api, "GET", "/me", from())));
     let mark = server.mark();
     s.run(FORM_POST, json!([format!("{api_origin}/api/notes")]))?;
     out.push((
         "form_post",
-        arrived(server, mark, api, "POST", "/api/notes"),
+        arrived(server, mark, api, "POST", "/api/notes", from()),
     ));
     std::thread::sleep(SETTLE);
     s.goto(&page_url)?;
     let mark = server.mark();
     s.run(LINK, json!([format!("{api_origin}/me")]))?;
     s.click("#go")?;
-    out.push(("navigation", arrived(server, mark, api, "GET", "/me")));
+    let nav = arrived(server, mark, api, "GET", "/me", From::FetchSite(relation));
+    out.push(("navigation", nav));
     Ok(out)
+}
+
+/// The registrable domain of a lab host (`www.site.test` → `site.test`).
+fn registrable(host: &str) -> String {
+    let parts: Vec<&str> = host.rsplitn(3, '.').collect();
+    match parts.as_slice() {
+        [tld, name, ..] => format!("{name}.{tld}"),
+        _ => host.to_owned(),
+    }
 }
 
 /// With no cookie on the API, the login done by `fetch` from the cross-site page, then a
@@ -175,5 +217,13 @@ fn fetch_login(s: &Session<'_>, server: &Server) -> Result<Option<(bool, u16)>, 
     s.run_async(FETCH_LOGIN, json!([api_origin]))?;
     let mark = server.mark();
     s.run_async(FETCH_INCLUDE, json!([format!("{api_origin}/me")]))?;
-    Ok(arrived(server, mark, API, "GET", "/me"))
+    let page = server.origin(SITE);
+    Ok(arrived(
+        server,
+        mark,
+        API,
+        "GET",
+        "/me",
+        From::Origin(&page),
+    ))
 }

@@ -310,6 +310,26 @@ impl Session<'_> {
             .to_owned())
     }
 
+    /// Waits (at most 10 s) until the page shown is `path` on some origin, e.g. the
+    /// `/me` a login's redirect leads to; whether it got there.
+    pub fn wait_for_path(&self, path: &str) -> DriverResult<bool> {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let url = self.url()?;
+            let at = url
+                .split_once("://")
+                .and_then(|(_, rest)| rest.find('/').map(|i| &rest[i..]))
+                .unwrap_or("");
+            if at == path {
+                return Ok(true);
+            }
+            if Instant::now() > deadline {
+                return Ok(false);
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
     /// Runs `script` (a function body) with `args` in the page; its return value.
     pub fn run(&self, script: &str, args: Value) -> DriverResult<Value> {
         self.call(

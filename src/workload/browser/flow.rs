@@ -145,6 +145,11 @@ fn cookie_flow(
     let mark = server.mark();
     s.run(FILL, json!([]))?;
     s.click("button[type=submit]")?;
+    if !s.wait_for_path("/me")? {
+        return Err(DriverError::Driver(format!(
+            "the login on {origin} did not lead to /me"
+        )));
+    }
     let login_status = server
         .log_since(mark)
         .iter()

@@ -33,6 +33,7 @@ use lab::{Lab, ServerSpec};
 use super::{Progress, Settings, Workload, WorkloadError, WorkloadResult};
 use crate::http::Transport;
 use crate::results::schema::ResultFile;
+use crate::scheme::spec::Family;
 
 /// The browser workload.
 pub struct Browser;
@@ -79,11 +80,11 @@ impl Workload for Browser {
     }
 
     fn run(
-        _settings: &Settings,
+        settings: &Settings,
         p: &BrowserParams,
         progress: &dyn Progress,
     ) -> WorkloadResult<BrowserResults> {
-        run(p, progress)
+        run(&settings.families, p, progress)
     }
 }
 
@@ -97,8 +98,14 @@ fn required() -> bool {
     std::env::var_os("CI").is_some_and(|v| !v.is_empty() && v != "0")
 }
 
-/// Runs the browser workload; without Chromium, records why (or fails under CI).
-pub fn run(p: &BrowserParams, progress: &dyn Progress) -> WorkloadResult<BrowserResults> {
+/// Runs the browser workload for the token `families` selected (the login flows and the
+/// bearer preflights of the families run; the `SameSite` rows, a property of cookies,
+/// always on a session cookie); without Chromium, records why (or fails under CI).
+pub fn run(
+    families: &[Family],
+    p: &BrowserParams,
+    progress: &dyn Progress,
+) -> WorkloadResult<BrowserResults> {
     let (browser, chromedriver) = match driver::find() {
         Ok(found) => found,
         Err(e) if !required() => {
@@ -119,12 +126,16 @@ pub fn run(p: &BrowserParams, progress: &dyn Progress) -> WorkloadResult<Browser
     }
     .prefs()
     .to_string();
-    let flows: [(ServerSpec, &str); 4] = [
+    let jwt = families.contains(&Family::Jwt);
+    let flows: Vec<(ServerSpec, &str)> = [
         (ServerSpec::session(), "cookie-httponly"),
         (ServerSpec::jwt(Transport::Cookie), "cookie-httponly"),
         (ServerSpec::jwt(Transport::Bearer), "memory"),
         (ServerSpec::jwt(Transport::Bearer), "localstorage"),
-    ];
+    ]
+    .into_iter()
+    .filter(|(spec, _)| families.contains(&spec.scheme.family()))
+    .collect();
     let total = flows.len() + cross::EXPERIMENTS + 1;
     progress.start("browser", total as u64);
     for (spec, storage) in &flows {
@@ -139,7 +150,7 @@ pub fn run(p: &BrowserParams, progress: &dyn Progress) -> WorkloadResult<Browser
     results.same_site_page_origin = origins[2].clone();
     results.same_site_api_origin = origins[3].clone();
     progress.step("CORS preflights");
-    results.preflights = preflight::run(&driver, &mut lab, p)?;
+    results.preflights = preflight::run(&driver, &mut lab, p, jwt)?;
     progress.finish();
     lab.shutdown();
     drop(driver);

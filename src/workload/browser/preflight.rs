@@ -41,8 +41,14 @@ const out = [];
   done(out);
 })();"#;
 
-/// Every preflight row: per transport and `Access-Control-Max-Age` of `p`.
-pub fn run(driver: &Driver, lab: &mut Lab, p: &BrowserParams) -> WorkloadResult<Vec<PreflightRow>> {
+/// Every preflight row: per transport (bearer only with `bearer`, a JWT run) and
+/// `Access-Control-Max-Age` of `p`.
+pub fn run(
+    driver: &Driver,
+    lab: &mut Lab,
+    p: &BrowserParams,
+    bearer: bool,
+) -> WorkloadResult<Vec<PreflightRow>> {
     let launch = Launch {
         hosts: HOSTS.iter().map(|h| (*h).to_owned()).collect(),
         spki: lab.spki().to_owned(),
@@ -50,7 +56,12 @@ pub fn run(driver: &Driver, lab: &mut Lab, p: &BrowserParams) -> WorkloadResult<
     };
     let session = driver.session(&launch).map_err(browser_error)?;
     let mut rows = Vec::new();
-    for transport in [Transport::Bearer, Transport::Cookie] {
+    let transports = if bearer {
+        vec![Transport::Bearer, Transport::Cookie]
+    } else {
+        vec![Transport::Cookie]
+    };
+    for transport in transports {
         for max_age in &p.max_ages {
             let spec = ServerSpec {
                 max_age: max_age.map(Duration::from_secs),
@@ -89,6 +100,11 @@ fn calls(
             json!([]),
         )?;
         s.click("button[type=submit]")?;
+        if !s.wait_for_path("/me")? {
+            return Err(DriverError::Driver(format!(
+                "the login on {api} did not lead to /me"
+            )));
+        }
         s.goto(&format!("{}/health", server.origin(SITE)))?;
     }
     let mark = server.mark();
