@@ -5,8 +5,9 @@
 use serde::{Deserialize, Serialize};
 
 /// Version of the `/metrics` JSON. 2 added `peak_rss_bytes`, `vm_rss_bytes` and
-/// `live_sessions` (every field of 1 kept).
-pub const METRICS_SCHEMA_VERSION: u32 = 2;
+/// `live_sessions` (every field of 1 kept); 3 added `options_requests` and
+/// `preflights_refused` (read as 0 from older servers).
+pub const METRICS_SCHEMA_VERSION: u32 = 3;
 
 /// Sampled CPU accounting of one kind of call, at one instant.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
