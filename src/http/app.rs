@@ -24,6 +24,7 @@ use super::credential::{self, Calls, Purge, SiteCredential};
 use super::csrf::CsrfKey;
 use super::error::ApiError;
 use super::metrics::Metrics;
+use super::recorder::{self, HeaderRecorder};
 use super::users::{self, Users};
 use super::{routes, site};
 use crate::claims::{ClaimSet, Claims};
@@ -56,6 +57,8 @@ pub struct App {
     inline: bool,
     /// Revoking does I/O even where validating does not (see `credential::Built`).
     revoke_io: bool,
+    /// The header bytes of every request (`--record-header-bytes`), else `None`.
+    pub(crate) recorder: Option<Arc<HeaderRecorder>>,
 }
 
 /// The fixed answer of `GET /floor`: the shape and size of `GET /me`'s, from claims made
@@ -113,6 +116,9 @@ impl App {
             csrf: (config.transport == Transport::Cookie)
                 .then(|| Arc::from(crate::scheme::session::random_b64(32))),
         };
+        let recorder = config
+            .record_header_bytes
+            .then(|| Arc::new(HeaderRecorder::new()));
         Ok(Arc::new(App {
             config,
             credential: built.credential,
@@ -127,6 +133,7 @@ impl App {
             verify_only,
             inline: built.inline,
             revoke_io: built.revoke_io,
+            recorder,
         }))
     }
 
@@ -155,6 +162,11 @@ impl App {
         if let Some(purge) = &self.purge {
             purge(SystemClock.now_secs());
         }
+    }
+
+    /// The header-bytes recorder, when `--record-header-bytes` is on.
+    pub fn header_recorder(&self) -> Option<&Arc<HeaderRecorder>> {
+        self.recorder.as_ref()
     }
 
     /// Whether this node only verifies (holds a public key alone, logs nobody in).
@@ -228,6 +240,7 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/api/notes", post(routes::create_note))
         .route("/logout", post(routes::logout))
         .route("/metrics", get(routes::metrics))
+        .route(recorder::ROUTE, get(routes::recorded_header_bytes))
         .fallback(routes::not_found)
         .layer(DefaultBodyLimit::max(limits.max_body_bytes))
         .layer(

@@ -185,6 +185,10 @@ pub struct ServerConfig {
     pub limits: Limits,
     /// argon2id cost of the demo password hashes.
     pub password: PasswordParams,
+    /// Record the header bytes each request arrives with (`--record-header-bytes`), read
+    /// back with `GET /debug/header-bytes` ([`super::recorder`]); off: nothing recorded,
+    /// the route answers 404.
+    pub record_header_bytes: bool,
 }
 
 impl ServerConfig {
@@ -203,6 +207,7 @@ impl ServerConfig {
             jwt: JwtConfig::default(),
             limits: Limits::default(),
             password: PasswordParams::default(),
+            record_header_bytes: false,
         }
     }
 

@@ -11,6 +11,8 @@
 //! - [`users`]: the demo accounts (argon2id; demo only: the passwords are public).
 //! - [`csrf`]: signed double-submit CSRF tokens for self-contained credentials.
 //! - [`metrics`]: what the server counts about itself (`GET /metrics`).
+//! - [`recorder`]: the header bytes each request arrived with (`--record-header-bytes`,
+//!   `GET /debug/header-bytes`).
 //! - [`serve`]: listener, accept loop, HTTP/1.1 + h2c (+ TLS/ALPN).
 //! - [`child`]: a `tokenbench serve` child process, as the workload and tests start it.
 //! - [`args`]: the flags of `tokenbench serve`.
@@ -31,6 +33,7 @@
 //! | `POST /api/notes` | 201; cookie transport needs `X-CSRF-Token` (403 without) |
 //! | `POST /logout` | 204 (cookie: a clearing `Set-Cookie`); header `X-Token-Revocation` says whether the credential is dead (`revoked`) or lives until its expiry (`expiry-only`, with `X-Token-Expires`) |
 //! | `GET /metrics` | 200 JSON [`MetricsSnapshot`](crate::net::metrics::MetricsSnapshot) (not counted as a request) |
+//! | `GET /debug/header-bytes` | with `--record-header-bytes`: 200 JSON [`HeaderBytesReport`](crate::net::header_tap::HeaderBytesReport), the header bytes of every request so far, per connection in order (not counted as a request); 404 without the flag |
 //! | `GET /.well-known/jwks.json` | 200 the public key ([`site::jwks_document`]): a JWK set for a JWT, a PASERK document for `v4.public`; 404 for schemes without a public key |
 //!
 //! A verify-only node (`--verify-only`) answers `GET /login` and `POST /login` with 403.
@@ -44,6 +47,7 @@ pub mod csrf;
 mod error;
 mod extract;
 pub mod metrics;
+pub mod recorder;
 mod routes;
 pub mod serve;
 pub mod site;

@@ -39,7 +39,7 @@ struct TimedOut;
 
 /// Outermost layer: refuses oversized headers (431), then counts the answer.
 pub(crate) async fn guard(State(app): AppState, req: Request, next: Next) -> Response {
-    let is_metrics = req.uri().path() == "/metrics";
+    let is_metrics = matches!(req.uri().path(), "/metrics" | super::recorder::ROUTE);
     let mut resp = if header_bytes(req.headers()) > app.config.limits.max_header_bytes {
         ApiError::HeadersTooLarge.into_response()
     } else {
@@ -105,6 +105,19 @@ pub(crate) async fn not_found() -> Response {
 /// `GET /metrics`: the server's own figures.
 pub(crate) async fn metrics(State(app): AppState) -> Response {
     Json(app.metrics_snapshot()).into_response()
+}
+
+/// `GET /debug/header-bytes`: the header bytes of every request so far
+/// (`--record-header-bytes`); 404 without the flag.
+pub(crate) async fn recorded_header_bytes(State(app): AppState) -> Response {
+    match app.header_recorder() {
+        Some(r) => Json(r.report()).into_response(),
+        None => (
+            StatusCode::NOT_FOUND,
+            Json(json!({"error": "not recording header bytes (start serve with --record-header-bytes)"})),
+        )
+            .into_response(),
+    }
 }
 
 /// `GET /.well-known/jwks.json`: the public key that verifies this site's tokens (a JWK
