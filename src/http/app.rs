@@ -24,6 +24,7 @@ use super::credential::{self, Calls, Purge, SiteCredential};
 use super::csrf::CsrfKey;
 use super::error::ApiError;
 use super::metrics::Metrics;
+use super::recorder::{self, HeaderRecorder};
 use super::request_log::{LoggedRequest, RequestLog};
 use super::users::{self, Users};
 use super::{cors, routes, site};
@@ -59,6 +60,8 @@ pub struct App {
     inline: bool,
     /// Revoking does I/O even where validating does not (see `credential::Built`).
     revoke_io: bool,
+    /// The header bytes of every request (`--record-header-bytes`), else `None`.
+    pub(crate) recorder: Option<Arc<HeaderRecorder>>,
 }
 
 /// The fixed answer of `GET /floor`: the shape and size of `GET /me`'s, from claims made
@@ -117,6 +120,9 @@ impl App {
                 .then(|| Arc::from(crate::scheme::session::random_b64(32))),
         };
         let request_log = config.request_log.then(RequestLog::default);
+        let recorder = config
+            .record_header_bytes
+            .then(|| Arc::new(HeaderRecorder::new()));
         Ok(Arc::new(App {
             config,
             credential: built.credential,
@@ -132,6 +138,7 @@ impl App {
             request_log,
             inline: built.inline,
             revoke_io: built.revoke_io,
+            recorder,
         }))
     }
 
@@ -175,6 +182,11 @@ impl App {
         if let Some(purge) = &self.purge {
             purge(SystemClock.now_secs());
         }
+    }
+
+    /// The header-bytes recorder, when `--record-header-bytes` is on.
+    pub fn header_recorder(&self) -> Option<&Arc<HeaderRecorder>> {
+        self.recorder.as_ref()
     }
 
     /// Whether this node only verifies (holds a public key alone, logs nobody in).
@@ -249,6 +261,7 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/logout", post(routes::logout))
         .route("/metrics", get(routes::metrics))
         .route("/requests", get(routes::requests))
+        .route(recorder::ROUTE, get(routes::recorded_header_bytes))
         .fallback(routes::not_found)
         .layer(DefaultBodyLimit::max(limits.max_body_bytes))
         .layer(

@@ -85,6 +85,11 @@ pub struct ServeArgs {
     /// HTTPS with HTTP/2 by ALPN and a certificate generated at start-up.
     #[arg(long)]
     pub tls: bool,
+    /// Record the header bytes each request arrives with (HTTP/2: its HEADERS and
+    /// CONTINUATION frames; HTTP/1.1: its head), per connection, in order; read them back
+    /// with GET /debug/header-bytes (404 without this flag).
+    #[arg(long)]
+    pub record_header_bytes: bool,
     /// Session idle timeout.
     #[arg(long, default_value = "30m", value_parser = parse_lifetime)]
     pub idle_timeout: Duration,
@@ -228,6 +233,7 @@ impl ServeArgs {
         c.session_cache = self.session_cache;
         c.site = site;
         c.users = self.users as usize;
+        c.record_header_bytes = self.record_header_bytes;
         c.session = SessionConfig {
             idle_timeout: self.idle_timeout,
             absolute_timeout: self.absolute_timeout,

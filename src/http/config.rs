@@ -192,6 +192,10 @@ pub struct ServerConfig {
     pub cookies: CookiePolicy,
     /// Keeps which credential each request carried, for `GET /requests` (default off).
     pub request_log: bool,
+    /// Record the header bytes each request arrives with (`--record-header-bytes`), read
+    /// back with `GET /debug/header-bytes` ([`super::recorder`]); off: nothing recorded,
+    /// the route answers 404.
+    pub record_header_bytes: bool,
 }
 
 impl ServerConfig {
@@ -213,6 +217,7 @@ impl ServerConfig {
             cors: CorsPolicy::default(),
             cookies: CookiePolicy::default(),
             request_log: false,
+            record_header_bytes: false,
         }
     }
 

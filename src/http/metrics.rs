@@ -63,9 +63,9 @@ impl CpuCounter {
 /// The live counters of a server.
 #[derive(Debug, Default)]
 pub struct Metrics {
-    /// Requests answered (not counting `/metrics`).
+    /// Requests answered (not counting `/metrics` and `/debug/header-bytes`).
     pub requests: AtomicU64,
-    /// `/metrics` requests answered.
+    /// `/metrics` (and `/debug/header-bytes`) requests answered.
     pub metrics_requests: AtomicU64,
     /// Answers by status class: 1xx..5xx at indexes 0..4.
     pub status_classes: [AtomicU64; 5],

@@ -15,6 +15,8 @@
 //!   attributes (`--samesite`, `--partitioned`).
 //! - [`request_log`]: which credential each request carried (`--request-log`,
 //!   `GET /requests`).
+//! - [`recorder`]: the header bytes each request arrived with (`--record-header-bytes`,
+//!   `GET /debug/header-bytes`).
 //! - [`serve`]: listener, accept loop, HTTP/1.1 + h2c (+ TLS/ALPN).
 //! - [`child`]: a `tokenbench serve` child process, as the workload and tests start it.
 //! - [`args`]: the flags of `tokenbench serve`.
@@ -37,6 +39,7 @@
 //! | `GET /metrics` | 200 JSON [`MetricsSnapshot`](crate::net::metrics::MetricsSnapshot) (not counted as a request) |
 //! | `GET /requests?after=SEQ` | 200 JSON list of [`LoggedRequest`](request_log::LoggedRequest) (which credential each request carried, names only) with `--request-log`; 404 without (not counted as a request) |
 //! | `OPTIONS *` (CORS preflight) | with `--cors-origin`: 204 and the CORS headers for an allowlisted `Origin`, 403 for any other; without: as before (405) |
+//! | `GET /debug/header-bytes` | with `--record-header-bytes`: 200 JSON [`HeaderBytesReport`](crate::net::header_tap::HeaderBytesReport), the header bytes of every request so far, per connection in order (not counted as a request); 404 without the flag |
 //! | `GET /.well-known/jwks.json` | 200 the public key ([`site::jwks_document`]): a JWK set for a JWT, a PASERK document for `v4.public`; 404 for schemes without a public key |
 //!
 //! A verify-only node (`--verify-only`) answers `GET /login` and `POST /login` with 403.
@@ -55,6 +58,7 @@ pub mod csrf;
 mod error;
 mod extract;
 pub mod metrics;
+pub mod recorder;
 pub mod request_log;
 mod routes;
 pub mod serve;

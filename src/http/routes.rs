@@ -40,7 +40,10 @@ struct TimedOut;
 
 /// Outermost layer: refuses oversized headers (431), then counts the answer.
 pub(crate) async fn guard(State(app): AppState, req: Request, next: Next) -> Response {
-    let is_metrics = matches!(req.uri().path(), "/metrics" | "/requests");
+    let is_metrics = matches!(
+        req.uri().path(),
+        "/metrics" | "/requests" | super::recorder::ROUTE
+    );
     let seen = app
         .request_log
         .as_ref()
@@ -133,6 +136,19 @@ pub(crate) async fn requests(
 /// `GET /metrics`: the server's own figures.
 pub(crate) async fn metrics(State(app): AppState) -> Response {
     Json(app.metrics_snapshot()).into_response()
+}
+
+/// `GET /debug/header-bytes`: the header bytes of every request so far
+/// (`--record-header-bytes`); 404 without the flag.
+pub(crate) async fn recorded_header_bytes(State(app): AppState) -> Response {
+    match app.header_recorder() {
+        Some(r) => Json(r.report()).into_response(),
+        None => (
+            StatusCode::NOT_FOUND,
+            Json(json!({"error": "not recording header bytes (start serve with --record-header-bytes)"})),
+        )
+            .into_response(),
+    }
 }
 
 /// `GET /.well-known/jwks.json`: the public key that verifies this site's tokens (a JWK

@@ -71,9 +71,9 @@ pub struct MetricsSnapshot {
     /// that the store has not dropped yet are included.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub live_sessions: Option<u64>,
-    /// Requests answered, `/metrics` excluded.
+    /// Requests answered, `/metrics` and `/debug/header-bytes` excluded.
     pub requests: u64,
-    /// `/metrics` requests answered.
+    /// `/metrics` and `/debug/header-bytes` requests answered.
     pub metrics_requests: u64,
     /// Answers by status class, 1xx..5xx.
     pub status_classes: [u64; 5],

@@ -200,6 +200,8 @@ mod cors;
 mod flow;
 #[path = "http/generator.rs"]
 mod generator;
+#[path = "http/header_bytes.rs"]
+mod header_bytes;
 #[path = "http/nodes.rs"]
 mod nodes;
 #[path = "http/schema.rs"]
