@@ -114,7 +114,7 @@ pub struct ServeArgs {
     /// Worker threads of the server (default: one per core).
     #[arg(long, value_parser = clap::value_parser!(u64).range(1..=256))]
     pub threads: Option<u64>,
-    /// An origin (https://HOST[:PORT]) allowed to read the site's answers with
+    /// An origin (https://HOST or https://HOST:PORT) allowed to read the site's answers with
     /// credentials (CORS: echoed, never `*`, with `Vary: Origin`); repeat for several.
     /// Other origins get no CORS header and their preflights a 403. Default: none.
     #[arg(long = "cors-origin", value_name = "ORIGIN", value_parser = parse_origin)]

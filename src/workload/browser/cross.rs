@@ -109,6 +109,10 @@ pub fn run(
     Ok(origins)
 }
 
+/// What the server logged of a request: whether it carried the credential cookie, and
+/// the status answered; `None` when it never arrived.
+type Arrival = Option<(bool, u16)>;
+
 /// Which request of the log is the one sent from the page: by its `Origin` (fetch, form
 /// POST), or by its `Sec-Fetch-Site` (a GET navigation sends no `Origin`).
 enum From<'a> {
@@ -155,7 +159,7 @@ fn requests(
     server: &Server,
     page: &str,
     api: &str,
-) -> Result<Vec<(&'static str, Option<(bool, u16)>)>, DriverError> {
+) -> Result<Vec<(&'static str, Arrival)>, DriverError> {
     let api_origin = server.origin(api);
     let page_origin = server.origin(page);
     let page_url = format!("{page_origin}/health");

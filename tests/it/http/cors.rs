@@ -40,7 +40,7 @@ fn get_from(origin: &str, path: &str) -> Request<Body> {
         .unwrap()
 }
 
-fn h<'a>(r: &'a Reply, name: header::HeaderName) -> Option<&'a str> {
+fn h(r: &Reply, name: header::HeaderName) -> Option<&str> {
     r.headers.get(name).map(|v| v.to_str().unwrap())
 }
 
