@@ -147,6 +147,13 @@ impl App {
         self.credential.scheme().name()
     }
 
+    /// Issues a credential for `claims` as `POST /login` does after the password check
+    /// (counted in the metrics): for a workload that needs a live credential of a chosen
+    /// claim set in a client it drives (a cookie put in a browser's jar).
+    pub fn issue(&self, claims: &Claims) -> Result<String, crate::scheme::SchemeError> {
+        self.calls().issue(claims)
+    }
+
     /// The name of the credential cookie (cookie transport).
     pub fn cookie_name(&self) -> &str {
         self.credential.cookie_name()

@@ -146,3 +146,48 @@ fn authorization_needs_a_preflight_per_call_unless_max_age_caches_it() {
     );
     assert_eq!(row("cookie", "600").preflights(), 0);
 }
+
+/// Chromium's HTTP/2 header blocks reach the server's recorder, one per request, the
+/// first carrying the whole token (printed with `--nocapture`).
+#[test]
+fn chromium_sends_its_h2_header_blocks_to_the_recorder() {
+    use tokenbench::claims::ClaimSet;
+    use tokenbench::scheme::JwtAlg;
+    use tokenbench::scheme::spec::{SchemeSpec, StoreSpec};
+    use tokenbench::workload::browser::{driver::Driver, h2bytes, lab::Lab};
+    let Ok((b, d)) = driver::find() else {
+        assert!(!on_ci(), "chromium missing on CI");
+        return;
+    };
+    let driver = Driver::start(&b, &d).unwrap();
+    let mut lab = Lab::new().unwrap();
+    let schemes = [
+        SchemeSpec::Session(StoreSpec::Memory),
+        SchemeSpec::Jwt(JwtAlg::HS256),
+    ];
+    let sent = h2bytes::run(&driver, &mut lab, &schemes, &[ClaimSet::Typical], 3).unwrap();
+    for s in &sent {
+        eprintln!(
+            "{:?} {} {} len={} #{} status={} block={} payload={} frames={}",
+            s.transport,
+            s.token,
+            s.claims.name(),
+            s.token_bytes,
+            s.index,
+            s.status,
+            s.recorded.header_block_bytes,
+            s.recorded.frame_payload_bytes,
+            s.recorded.frames
+        );
+    }
+    assert_eq!(sent.len(), 12, "3 requests per token kind and header");
+    assert!(sent.iter().all(|s| s.status == 200), "{sent:?}");
+    for s in sent.iter().filter(|s| s.index == 0 && s.token_bytes > 100) {
+        // The first request carries the token literally (HPACK has nothing to point at).
+        assert!(
+            s.recorded.header_block_bytes > s.token_bytes * 3 / 4,
+            "{s:?}"
+        );
+    }
+    lab.shutdown();
+}

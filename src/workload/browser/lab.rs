@@ -52,6 +52,8 @@ pub struct ServerSpec {
     pub partitioned: bool,
     /// `Access-Control-Max-Age` of its preflights.
     pub max_age: Option<Duration>,
+    /// Records each request's header bytes (`--record-header-bytes`).
+    pub record_header_bytes: bool,
 }
 
 impl ServerSpec {
@@ -63,6 +65,7 @@ impl ServerSpec {
             same_site: SameSite::Lax,
             partitioned: false,
             max_age: None,
+            record_header_bytes: false,
         }
     }
 
@@ -149,6 +152,7 @@ impl Lab {
         c.password = PASSWORD;
         c.revocation = Revocation::None;
         c.request_log = true;
+        c.record_header_bytes = spec.record_header_bytes;
         c.cookies = CookiePolicy {
             same_site: spec.same_site,
             partitioned: spec.partitioned,

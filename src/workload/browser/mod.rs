@@ -21,6 +21,7 @@
 pub mod cross;
 pub mod driver;
 pub mod flow;
+pub mod h2bytes;
 pub mod lab;
 pub mod preflight;
 
