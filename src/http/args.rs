@@ -8,6 +8,7 @@ use clap::Args;
 
 use super::config::{Limits, Revocation, ServerConfig, Transport};
 use super::site::{JwksUrl, SiteConfig};
+use crate::claims::ClaimSet;
 use crate::scheme::spec::{Family, SchemeSpec, StoreSpec};
 use crate::scheme::{JwtAlg, JwtConfig, PasetoPurpose, SessionConfig};
 use crate::store::site::SiteName;
@@ -87,6 +88,9 @@ pub struct ServeArgs {
     /// with GET /debug/header-bytes (404 without this flag).
     #[arg(long)]
     pub record_header_bytes: bool,
+    /// The claim set a login issues: minimal, typical or large (claims.rs).
+    #[arg(long, default_value = "typical", value_parser = parse_claims)]
+    pub claims: ClaimSet,
     /// Session idle timeout.
     #[arg(long, default_value = "30m", value_parser = parse_lifetime)]
     pub idle_timeout: Duration,
@@ -131,6 +135,9 @@ fn parse_store(s: &str) -> Result<StoreSpec, String> {
         [one] => Ok(one.clone()),
         _ => Err(format!("'{s}': give exactly one store")),
     }
+}
+fn parse_claims(s: &str) -> Result<ClaimSet, String> {
+    s.parse()
 }
 fn parse_revocation(s: &str) -> Result<Revocation, String> {
     s.parse()
@@ -210,6 +217,7 @@ impl ServeArgs {
         c.site = site;
         c.users = self.users as usize;
         c.record_header_bytes = self.record_header_bytes;
+        c.login_claims = self.claims;
         c.session = SessionConfig {
             idle_timeout: self.idle_timeout,
             absolute_timeout: self.absolute_timeout,

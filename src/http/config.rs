@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use super::site::SiteConfig;
 use super::users::PasswordParams;
+use crate::claims::ClaimSet;
 pub use crate::net::Transport;
 use crate::scheme::spec::{Capabilities, SchemeSpec, StoreSpec};
 use crate::scheme::{JwtAlg, JwtConfig, SessionConfig};
@@ -189,6 +190,8 @@ pub struct ServerConfig {
     /// back with `GET /debug/header-bytes` ([`super::recorder`]); off: nothing recorded,
     /// the route answers 404.
     pub record_header_bytes: bool,
+    /// The claim set a login issues (`--claims`; typical by default).
+    pub login_claims: ClaimSet,
 }
 
 impl ServerConfig {
@@ -208,6 +211,7 @@ impl ServerConfig {
             limits: Limits::default(),
             password: PasswordParams::default(),
             record_header_bytes: false,
+            login_claims: ClaimSet::Typical,
         }
     }
 

@@ -5,6 +5,7 @@
 //! - [`revoke`]: time until every validator node rejects a revoked token.
 //! - [`scale`]: throughput and latency as threads and working sets grow.
 //! - [`http`]: the article's login flow served over HTTP/1.1 and HTTP/2, under load.
+//! - [`browser`]: real HTTP clients against the server (the header bytes each sends).
 //! - [`outage`]: what the workloads share to fail closed and recover when a store's server
 //!   goes away.
 //!
@@ -15,6 +16,7 @@
 //! `summary.csv` rows once it has a line in [`REGISTRY`]. Settings every workload shares
 //! (schemes, seed, budgets, crypto backend) are [`Settings`].
 
+pub mod browser;
 pub mod http;
 pub mod outage;
 pub mod revoke;

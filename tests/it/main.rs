@@ -12,6 +12,7 @@
 //! - `report`, `inspect`, `cli`: outputs, token inspection, the binary as a user meets it.
 //! - `http`: the Superb Site's routes through the router and over sockets, the load
 //!   generator, the http workload.
+//! - `wire`: the header bytes each HTTP/2 client sends per request (hyper, nghttp2).
 
 #[macro_use]
 #[path = "../common/mod.rs"]
@@ -33,3 +34,4 @@ mod report;
 mod revoke;
 mod sessions;
 mod stores;
+mod wire;

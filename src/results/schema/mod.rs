@@ -6,6 +6,8 @@
 //! - [`meta`]: `meta.json`, the machine, the toolchain and the resolved command line.
 //! - [`size`], [`validate`], [`revoke`], [`scale`], [`http`]: one per workload's JSON file.
 //! - [`summary`]: `summary.csv`, the headline figures of every workload, one per line.
+//! - [`wire`]: the header bytes per request per HTTP client ([`wire::WireRow`]), part of
+//!   `browser.json`.
 
 pub mod http;
 pub mod meta;
@@ -14,6 +16,7 @@ pub mod scale;
 pub mod size;
 pub mod summary;
 pub mod validate;
+pub mod wire;
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
