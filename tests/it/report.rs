@@ -8,6 +8,7 @@
 //! - `figures`: one figure, one value: every chart and workload table against
 //!   `summary.csv`; the report registry against the workload registry.
 //! - `http`: the http workload's fixture and what the report makes of it.
+//! - `wire`: the header bytes per HTTP/2 client: row 1, the bottom line, table and chart.
 //!
 //! Snapshots are kept by `insta` in `tests/fixtures/report/`; after an intended change,
 //! `INSTA_UPDATE=always cargo test --test it report::` (or `cargo insta review`) rewrites
@@ -34,6 +35,7 @@ mod fixture;
 mod http;
 mod nodes;
 mod verdicts;
+mod wire;
 
 use fixture::{
     Fixture, REDIS_MEMORY_METHOD, meta, negative_figure, read, revoke, scale, set_errors, size,

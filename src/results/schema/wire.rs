@@ -179,6 +179,16 @@ impl WireCell {
     pub fn counts_agree(&self) -> bool {
         self.client_reported.is_empty() || self.client_reported == self.server_payload
     }
+
+    /// **The** figure of a cell for `first` or `repeated` requests, the one the chart, the
+    /// verdict and `summary.csv` give: the first request's bytes, or the highest of the
+    /// repeated ones (the first's when there is none).
+    pub fn bytes(&self, order: RequestOrder) -> u64 {
+        match order {
+            RequestOrder::First => self.first,
+            RequestOrder::Repeated => self.repeated_max(),
+        }
+    }
 }
 
 /// The rows grouped into cells, in the order: client, protocol, header, claim set, token.
