@@ -120,3 +120,30 @@ fn a_sequence_too_short_to_repeat_is_refused() {
     .unwrap_err();
     assert!(e.to_string().contains("requests per sequence"), "{e}");
 }
+
+#[test]
+fn a_recording_server_lists_its_own_read_back() {
+    use tokenbench::http::child::ChildServer;
+    use tokenbench::net::Transport;
+    let args = wire::recording_serve_args(
+        &SchemeSpec::Jwt(JwtAlg::ES256),
+        Transport::Cookie,
+        ClaimSet::Minimal,
+    );
+    let child = ChildServer::spawn(exe(), &args).unwrap();
+    assert!(child.url().starts_with("https://"));
+    let first = wire::read_recorded(child.url()).unwrap();
+    let second = wire::read_recorded(child.url()).unwrap();
+    assert_eq!(first.entries.len(), 1, "{first:?}");
+    let e = &first.entries[0];
+    assert_eq!(
+        (e.protocol, e.path.as_deref()),
+        (WireProtocol::Http1, Some("/debug/header-bytes"))
+    );
+    assert_eq!(second.entries.len(), 2);
+    assert_eq!(second.entries[0], first.entries[0]);
+    assert!(
+        wire::read_recorded("https://10.0.0.1:1").is_err(),
+        "loopback only"
+    );
+}

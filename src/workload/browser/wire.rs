@@ -80,6 +80,38 @@ pub struct WireCase {
     pub token_bytes: u64,
 }
 
+/// The `serve` flags of a recording server: `scheme` over `transport` with TLS (HTTP/2 by
+/// ALPN), one demo account (`user-0` / `password-0`), logins issuing `claims`, and
+/// `--record-header-bytes`. The browser workload starts its Chromium servers with these
+/// (plus what else it needs), so every client meets the same server.
+pub fn recording_serve_args(
+    scheme: &SchemeSpec,
+    transport: Transport,
+    claims: ClaimSet,
+) -> Vec<String> {
+    let mut args = serve_args(scheme, transport, Revocation::None, 1, true);
+    args.extend([
+        "--record-header-bytes".to_owned(),
+        "--claims".to_owned(),
+        claims.name().to_owned(),
+    ]);
+    args
+}
+
+/// What the recording server at `url` (`https://127.0.0.1:PORT`, loopback) has recorded
+/// so far (`GET /debug/header-bytes` on a connection of its own, HTTP/1.1).
+pub fn read_recorded(url: &str) -> Result<HeaderBytesReport, WorkloadError> {
+    let fail = |e: &dyn std::fmt::Display| WorkloadError::Other(format!("wire: {RECORDED}: {e}"));
+    let target = Target::parse(url).map_err(|e| fail(&e))?;
+    let mut cfg = LoadConfig::new(target, Protocol::Http1, Transport::Bearer);
+    cfg.insecure = true;
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| fail(&e))?;
+    rt.block_on(get_json(&cfg, RECORDED)).map_err(|e| fail(&e))
+}
+
 /// `nghttp` on `PATH`, if there is one.
 pub fn nghttp() -> Option<PathBuf> {
     let path = std::env::var_os("PATH")?;
@@ -214,12 +246,7 @@ pub fn measure(
                     WireHeader::Cookie => Transport::Cookie,
                     WireHeader::Authorization => Transport::Bearer,
                 };
-                let mut args = serve_args(spec, transport, Revocation::None, 1, true);
-                args.extend([
-                    "--record-header-bytes".to_owned(),
-                    "--claims".to_owned(),
-                    set.name().to_owned(),
-                ]);
+                let args = recording_serve_args(spec, transport, set);
                 let child = ChildServer::spawn(exe, &args)
                     .map_err(|e| WorkloadError::Other(format!("wire: {e}")))?;
                 let out = rt.block_on(one_server(
