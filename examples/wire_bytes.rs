@@ -1,6 +1,7 @@
 //! Prints the header bytes per request per HTTP/2 client (the wire rows of issue 18, item
-//! 4) as a markdown table, measured now against `tokenbench serve` children, until the
-//! browser workload runs them as part of `tokenbench run`:
+//! 4) as a markdown table, measured now against `tokenbench serve` children, and what row 1
+//! and the bottom line make of them, until the browser workload runs them as part of
+//! `tokenbench run`:
 //!
 //! ```sh
 //! cargo build --release && cargo run --release --example wire_bytes -- target/release/tokenbench
@@ -13,7 +14,9 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use tokenbench::claims::ClaimSet;
+use tokenbench::report::sections::bottom_line;
 use tokenbench::report::sections::wire::{HEAD, table};
+use tokenbench::report::verdicts::bandwidth;
 use tokenbench::results::schema::wire::disagreements;
 use tokenbench::scheme::spec::{SchemeSpec, StoreSpec};
 use tokenbench::scheme::{JwtAlg, PasetoPurpose};
@@ -54,6 +57,16 @@ fn main() -> ExitCode {
     }
     for note in wire::missing_clients() {
         println!("\nnote: {note}");
+    }
+    // What the report says of them: row 1 from these rows alone, and the bottom line.
+    let j = bandwidth::judge_with_wire(None, None, Some(&rows));
+    println!(
+        "\nRow 1 (wire rows alone): {}: {}",
+        j.verdict.label(),
+        j.because
+    );
+    for s in bottom_line::wire(&rows, true) {
+        println!("\nBottom line: {s}");
     }
     let bad = disagreements(&rows);
     if !bad.is_empty() {
