@@ -11,6 +11,7 @@ use cookie::SameSite;
 use super::config::{Limits, Revocation, ServerConfig, Transport};
 use super::cors::{CookiePolicy, CorsPolicy, parse_origin, parse_same_site};
 use super::site::{JwksUrl, SiteConfig};
+use crate::claims::ClaimSet;
 use crate::scheme::spec::{Family, SchemeSpec, StoreSpec};
 use crate::scheme::{JwtAlg, JwtConfig, PasetoPurpose, SessionConfig};
 use crate::store::site::SiteName;
@@ -90,6 +91,9 @@ pub struct ServeArgs {
     /// with GET /debug/header-bytes (404 without this flag).
     #[arg(long)]
     pub record_header_bytes: bool,
+    /// The claim set a login issues: minimal, typical or large (claims.rs).
+    #[arg(long, default_value = "typical", value_parser = parse_claims)]
+    pub claims: ClaimSet,
     /// Session idle timeout.
     #[arg(long, default_value = "30m", value_parser = parse_lifetime)]
     pub idle_timeout: Duration,
@@ -155,6 +159,9 @@ fn parse_store(s: &str) -> Result<StoreSpec, String> {
         [one] => Ok(one.clone()),
         _ => Err(format!("'{s}': give exactly one store")),
     }
+}
+fn parse_claims(s: &str) -> Result<ClaimSet, String> {
+    s.parse()
 }
 fn parse_revocation(s: &str) -> Result<Revocation, String> {
     s.parse()
@@ -234,6 +241,7 @@ impl ServeArgs {
         c.site = site;
         c.users = self.users as usize;
         c.record_header_bytes = self.record_header_bytes;
+        c.login_claims = self.claims;
         c.session = SessionConfig {
             idle_timeout: self.idle_timeout,
             absolute_timeout: self.absolute_timeout,

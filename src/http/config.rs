@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 use super::cors::{CookiePolicy, CorsPolicy};
 use super::site::SiteConfig;
 use super::users::PasswordParams;
+use crate::claims::ClaimSet;
 pub use crate::net::Transport;
 use crate::scheme::spec::{Capabilities, SchemeSpec, StoreSpec};
 use crate::scheme::{JwtAlg, JwtConfig, SessionConfig};
@@ -196,6 +197,8 @@ pub struct ServerConfig {
     /// back with `GET /debug/header-bytes` ([`super::recorder`]); off: nothing recorded,
     /// the route answers 404.
     pub record_header_bytes: bool,
+    /// The claim set a login issues (`--claims`; typical by default).
+    pub login_claims: ClaimSet,
 }
 
 impl ServerConfig {
@@ -218,6 +221,7 @@ impl ServerConfig {
             cookies: CookiePolicy::default(),
             request_log: false,
             record_header_bytes: false,
+            login_claims: ClaimSet::Typical,
         }
     }
 

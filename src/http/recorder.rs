@@ -22,8 +22,8 @@
 //! (Decoding HPACK instead would need a second decoder mirroring the connection's dynamic
 //! table; recording sizes and pairing by order needs none.)
 //!
-//! Memory is bounded: at most [`MAX_RECORDS`] heads and requests in all; past it they are
-//! counted in `dropped`, never stored.
+//! Memory is bounded: at most [`MAX_RECORDS`] connections, heads and requests in all; past
+//! it they are counted in `dropped`, never stored.
 
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::{Arc, Mutex, PoisonError};
@@ -36,7 +36,7 @@ use crate::net::header_tap::{
     WireProtocol,
 };
 
-/// The most heads plus requests a server records (about 100 bytes each).
+/// The most connections, heads and requests a server records (about 100 bytes each).
 pub const MAX_RECORDS: u64 = 200_000;
 
 /// The path of the read-back route.
@@ -46,6 +46,8 @@ pub const ROUTE: &str = "/debug/header-bytes";
 #[derive(Debug, Default)]
 pub struct HeaderRecorder {
     connections: Mutex<Vec<Arc<ConnectionLog>>>,
+    /// Connections accepted (their ids), listed or not.
+    accepted: AtomicU64,
     budget: Arc<Budget>,
 }
 
@@ -125,18 +127,24 @@ impl HeaderRecorder {
         HeaderRecorder::default()
     }
 
-    /// The records of a connection just accepted.
+    /// The records of a connection just accepted. A connection takes a record's place
+    /// too: past the bound it is served as usual, its records counted as dropped.
     pub fn connection(&self) -> Arc<ConnectionLog> {
-        let mut all = self
-            .connections
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
+        let listed = self.budget.take();
         let log = Arc::new(ConnectionLog {
-            id: all.len() as u64 + 1,
+            id: self.accepted.fetch_add(1, Relaxed) + 1,
             budget: self.budget.clone(),
-            inner: Mutex::new(Log::default()),
+            inner: Mutex::new(Log {
+                lost: !listed,
+                ..Log::default()
+            }),
         });
-        all.push(log.clone());
+        if listed {
+            self.connections
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .push(log.clone());
+        }
         log
     }
 
@@ -274,13 +282,19 @@ mod tests {
     #[test]
     fn the_memory_bound_drops_and_unpairs() {
         let r = HeaderRecorder::new();
-        r.budget.used.store(MAX_RECORDS - 1, Relaxed);
+        r.budget.used.store(MAX_RECORDS - 2, Relaxed);
         let a = r.connection();
         a.block(head(WireProtocol::H2, Some(1), 40));
         a.request("GET", "/me");
+        let b = r.connection();
+        b.block(head(WireProtocol::H2, Some(1), 40));
         let rep = r.report();
-        assert_eq!(rep.dropped, 1);
+        assert_eq!(rep.dropped, 3, "a's request, b, b's head");
         assert_eq!(rep.entries.len(), 1);
-        assert_eq!(rep.entries[0].path, None);
+        assert_eq!(
+            (rep.entries[0].connection, rep.entries[0].path.as_deref()),
+            (1, None)
+        );
+        assert_eq!(r.connection().id, 3, "ids count every connection");
     }
 }

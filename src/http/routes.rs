@@ -25,7 +25,6 @@ use super::credential::is_pre_login;
 use super::error::{ApiError, FORBIDDEN_LOGIN, StoreDown};
 use super::extract::{self, header_bytes};
 use super::request_log::Seen;
-use crate::claims::ClaimSet;
 use crate::scheme::Principal;
 
 type AppState = State<Arc<App>>;
@@ -290,7 +289,7 @@ pub(crate) async fn login(
         });
     };
     // 3. A new credential; whatever the client brought is dead first.
-    let claims = ClaimSet::Typical.claims(&super::users::username(i));
+    let claims = app.config.login_claims.claims(&super::users::username(i));
     let revoking = presented.is_some() && app.revoke_io();
     let (token, cookies) = app
         .blocking(revoking, move |a| -> Result<_, ApiError> {

@@ -501,15 +501,16 @@ pub struct HeaderBytesReport {
     pub schema_version: u32,
     /// The request heads.
     pub entries: Vec<HeaderBytesEntry>,
-    /// Heads and requests not recorded because the recorder was full (its memory is
-    /// bounded); a connection that lost any has `method` and `path` unknown.
+    /// Connections, heads and requests not recorded because the recorder was full (its
+    /// memory is bounded); a connection that lost any has `method` and `path` unknown.
     pub dropped: u64,
 }
 
 /// One request head in `GET /debug/header-bytes`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct HeaderBytesEntry {
-    /// The connection, numbered from 1 in the order the server accepted them.
+    /// The connection, numbered from 1 in the order the server accepted them (counting
+    /// those the recorder had no room for).
     pub connection: u64,
     /// `h2` or `http/1.1`.
     pub protocol: WireProtocol,

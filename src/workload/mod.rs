@@ -5,8 +5,8 @@
 //! - [`revoke`]: time until every validator node rejects a revoked token.
 //! - [`scale`]: throughput and latency as threads and working sets grow.
 //! - [`http`]: the article's login flow served over HTTP/1.1 and HTTP/2, under load.
-//! - [`browser`]: a real Chromium on the site: the login flow, script-readable tokens,
-//!   SameSite and CORS preflights.
+//! - [`browser`]: a real Chromium on the site (the login flow, script-readable tokens,
+//!   SameSite, CORS preflights) and the header bytes each HTTP/2 client really sends.
 //! - [`outage`]: what the workloads share to fail closed and recover when a store's server
 //!   goes away.
 //!

@@ -5,15 +5,19 @@
 
 use std::sync::OnceLock;
 
+use tokenbench::claims::ClaimSet;
 use tokenbench::results::schema::browser::BrowserResults;
-use tokenbench::scheme::spec::Family;
+use tokenbench::results::schema::wire::{RequestOrder, WireClient, WireProtocol, cells};
+use tokenbench::scheme::JwtAlg;
+use tokenbench::scheme::spec::{Family, SchemeSpec, StoreSpec};
 use tokenbench::workload::NoProgress;
 use tokenbench::workload::browser::{self, BrowserParams, driver};
 
 use crate::common::skip::on_ci;
 
-/// The workload's results, measured once (about 20 s): sessions and JWTs, four calls per
-/// preflight row, `Access-Control-Max-Age` 0 and 600.
+/// The workload's results, measured once (about 30 s): sessions and JWTs, four calls per
+/// preflight row, `Access-Control-Max-Age` 0 and 600, wire sequences of three requests
+/// for a session and HS256.
 fn results() -> Option<&'static BrowserResults> {
     static RESULTS: OnceLock<Option<BrowserResults>> = OnceLock::new();
     RESULTS
@@ -29,9 +33,17 @@ fn results() -> Option<&'static BrowserResults> {
             let p = BrowserParams {
                 preflight_calls: 4,
                 max_ages: vec![Some(0), Some(600)],
+                wire_requests: 3,
+                wire_claims: vec![ClaimSet::Typical],
+                server_exe: Some(env!("CARGO_BIN_EXE_tokenbench").into()),
             };
-            let r = browser::run(&[Family::Session, Family::Jwt], &p, &NoProgress)
-                .expect("the browser workload runs");
+            let wire = [
+                SchemeSpec::Session(StoreSpec::Memory),
+                SchemeSpec::Jwt(JwtAlg::HS256),
+            ];
+            let families = [Family::Session, Family::Jwt];
+            let r =
+                browser::run(&families, &wire, &p, &NoProgress).expect("the browser workload runs");
             assert_eq!(r.not_measured, None);
             Some(r)
         })
@@ -147,47 +159,37 @@ fn authorization_needs_a_preflight_per_call_unless_max_age_caches_it() {
     assert_eq!(row("cookie", "600").preflights(), 0);
 }
 
-/// Chromium's HTTP/2 header blocks reach the server's recorder, one per request, the
-/// first carrying the whole token (printed with `--nocapture`).
+/// Chromium's HTTP/2 header blocks reach the server's recorder, one per request: the
+/// first carries the whole token; hyper's and nghttp2's rows sit beside them.
 #[test]
-fn chromium_sends_its_h2_header_blocks_to_the_recorder() {
-    use tokenbench::claims::ClaimSet;
-    use tokenbench::scheme::JwtAlg;
-    use tokenbench::scheme::spec::{SchemeSpec, StoreSpec};
-    use tokenbench::workload::browser::{driver::Driver, h2bytes, lab::Lab};
-    let Ok((b, d)) = driver::find() else {
-        assert!(!on_ci(), "chromium missing on CI");
-        return;
-    };
-    let driver = Driver::start(&b, &d).unwrap();
-    let mut lab = Lab::new().unwrap();
-    let schemes = [
-        SchemeSpec::Session(StoreSpec::Memory),
-        SchemeSpec::Jwt(JwtAlg::HS256),
-    ];
-    let sent = h2bytes::run(&driver, &mut lab, &schemes, &[ClaimSet::Typical], 3).unwrap();
-    for s in &sent {
-        eprintln!(
-            "{:?} {} {} len={} #{} status={} block={} payload={} frames={}",
-            s.transport,
-            s.token,
-            s.claims.name(),
-            s.token_bytes,
-            s.index,
-            s.status,
-            s.recorded.header_block_bytes,
-            s.recorded.frame_payload_bytes,
-            s.recorded.frames
-        );
+fn chromium_and_the_other_clients_send_their_header_bytes_to_the_recorder() {
+    let Some(r) = results() else { return };
+    let chromium: Vec<_> = r
+        .wire
+        .iter()
+        .filter(|w| w.client == WireClient::Chromium)
+        .collect();
+    // Session and HS256, cookie and authorization, three requests each.
+    assert_eq!(chromium.len(), 12, "{chromium:?}");
+    for w in &chromium {
+        assert_eq!(w.protocol, WireProtocol::H2);
+        if w.first_or_repeated == RequestOrder::First && w.token_bytes > 100 {
+            // Nothing to point at yet: the token goes literally.
+            assert!(w.server_header_block_bytes > w.token_bytes * 3 / 4, "{w:?}");
+        }
     }
-    assert_eq!(sent.len(), 12, "3 requests per token kind and header");
-    assert!(sent.iter().all(|s| s.status == 200), "{sent:?}");
-    for s in sent.iter().filter(|s| s.index == 0 && s.token_bytes > 100) {
-        // The first request carries the token literally (HPACK has nothing to point at).
-        assert!(
-            s.recorded.header_block_bytes > s.token_bytes * 3 / 4,
-            "{s:?}"
-        );
+    assert!(r.wire.iter().any(|w| w.client == WireClient::Hyper));
+    for line in cells(&r.wire).iter().map(|c| {
+        format!(
+            "{} {} {} {}: {} then {:?}",
+            c.client,
+            c.protocol.name(),
+            c.header,
+            c.token,
+            c.first,
+            c.repeated
+        )
+    }) {
+        eprintln!("{line}");
     }
-    lab.shutdown();
 }

@@ -5,7 +5,8 @@
 //! protocol; the load generator against a local server and its refusal of other hosts;
 //! the `serve` child process; the http workload's quick shape; overload and a Redis that
 //! dies (with a private `redis-server`, skipped without one); one site of many nodes
-//! (`site`: the stack floor, the JWKS, verify-only nodes, real `serve --site` processes).
+//! (`site`: the stack floor, the JWKS, verify-only nodes, real `serve --site` processes);
+//! `serve --record-header-bytes` on real sockets (`header_bytes`).
 
 use std::sync::Arc;
 use std::time::Duration;

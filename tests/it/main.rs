@@ -13,6 +13,7 @@
 //! - `browser`: a real headless Chromium on the site (skipped without one, failed on CI).
 //! - `http`: the Superb Site's routes through the router and over sockets, the load
 //!   generator, the http workload.
+//! - `wire`: the header bytes each HTTP/2 client sends per request (hyper, nghttp2).
 
 #[macro_use]
 #[path = "../common/mod.rs"]
@@ -35,3 +36,4 @@ mod report;
 mod revoke;
 mod sessions;
 mod stores;
+mod wire;

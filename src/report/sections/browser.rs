@@ -5,6 +5,8 @@
 
 use std::fmt::Write as _;
 
+use crate::plot::{self, Figure, Rendered};
+use crate::report::checks::Check;
 use crate::report::document::Document;
 use crate::report::{Run, WorkloadReport};
 use crate::results::schema::browser::{BrowserResults, CredentialRow, PreflightRow, quartiles};
@@ -12,12 +14,21 @@ use crate::units;
 
 impl WorkloadReport for BrowserResults {
     const HEADING: &'static str = "Browser: a real Chromium on the site";
-    /// Cross-domain.
-    const ROWS: &'static [usize] = &[7];
+    /// Bandwidth (the header bytes per HTTP/2 client), cross-domain.
+    const ROWS: &'static [usize] = &[1, 7];
     const TOUCHED: &'static str = "the preflight latencies (the credential and readability rows are observations, not timings)";
 
-    fn section(&self, _run: &Run, _charts: &[crate::plot::Rendered], doc: &mut Document) {
+    fn figures(&self) -> Vec<Figure> {
+        plot::wire::bytes(&self.wire).into_iter().collect()
+    }
+
+    fn section(&self, _run: &Run, charts: &[Rendered], doc: &mut Document) {
         section(self, doc);
+        super::wire::render(doc, &self.wire, charts);
+    }
+
+    fn checks(&self, _run: &Run) -> Vec<Check> {
+        super::wire::checks(&self.wire)
     }
 
     fn terminal(&self, _run: &Run, out: &mut String) {

@@ -19,6 +19,7 @@ mod security;
 mod size;
 mod validate;
 mod verdicts;
+pub mod wire;
 
 pub use security::CITED_TESTS;
 

@@ -2,7 +2,8 @@
 //! in the browser per credential kind ([`FlowRow`]), whether page script can read the
 //! credential ([`ReadRow`]), which credentials Chromium sent across origins under each
 //! `SameSite` value ([`CredentialRow`]), and the CORS preflights per call with the time
-//! they add ([`PreflightRow`]). Every figure is an observation: the server's request log
+//! they add ([`PreflightRow`]), and the header bytes per request of each HTTP/2 client
+//! ([`WireRow`], the wire helper's type). Every figure is an observation: the server's request log
 //! says which credential arrived, the server counts `OPTIONS`, the page times its calls.
 //!
 //! When Chromium is not installed the file says so ([`BrowserResults::not_measured`]) and
@@ -10,6 +11,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::wire::{RequestOrder, WireProtocol, WireRow, cells};
 use super::{ResultFile, SummaryRow};
 
 /// Everything the browser workload observed.
@@ -42,6 +44,10 @@ pub struct BrowserResults {
     pub credentials: Vec<CredentialRow>,
     /// CORS preflights per call, per transport and `Access-Control-Max-Age`.
     pub preflights: Vec<PreflightRow>,
+    /// The header bytes per request of each HTTP client (Chromium, hyper, nghttp2), first
+    /// and repeated on one connection, as the server's recorder counted them.
+    #[serde(default)]
+    pub wire: Vec<WireRow>,
     /// Wall time of the whole workload, seconds.
     pub duration_s: f64,
 }
@@ -215,6 +221,7 @@ impl BrowserResults {
             readability: Vec::new(),
             credentials: Vec::new(),
             preflights: Vec::new(),
+            wire: Vec::new(),
             duration_s: 0.0,
         }
     }
@@ -307,6 +314,29 @@ impl ResultFile for BrowserResults {
                 flag(c.credential_sent),
                 "flag",
             ));
+        }
+        for c in cells(&self.wire) {
+            let client = match c.protocol {
+                WireProtocol::H2 => c.client.name().to_owned(),
+                WireProtocol::Http1 => format!("{}-http1.1", c.client.name()),
+            };
+            for order in [RequestOrder::First, RequestOrder::Repeated] {
+                out.push(SummaryRow::new(
+                    "browser",
+                    c.token,
+                    None,
+                    &format!(
+                        "client={client},header={},token={},claims={},first_or_repeated={}",
+                        c.header,
+                        c.token,
+                        c.claims.name(),
+                        order.name()
+                    ),
+                    "bytes_per_request",
+                    c.bytes(order) as f64,
+                    "bytes",
+                ));
+            }
         }
         for r in &self.readability {
             out.push(SummaryRow::new(

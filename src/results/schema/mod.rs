@@ -7,6 +7,8 @@
 //! - [`size`], [`validate`], [`revoke`], [`scale`], [`http`], [`browser`]: one per
 //!   workload's JSON file.
 //! - [`summary`]: `summary.csv`, the headline figures of every workload, one per line.
+//! - [`wire`]: the header bytes per request per HTTP client ([`wire::WireRow`]), part of
+//!   `browser.json`.
 
 pub mod browser;
 pub mod http;
@@ -16,6 +18,7 @@ pub mod scale;
 pub mod size;
 pub mod summary;
 pub mod validate;
+pub mod wire;
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;

@@ -8,17 +8,21 @@
 //!
 //! The page is loaded before the cookie is put in the jar, so the first `/me` is the first
 //! request on the connection that carries it: "first" sees an empty HPACK table for it,
-//! "repeated" whatever Chromium's encoder chose to index.
+//! "repeated" whatever Chromium's encoder chose to index. Each sequence has a server of
+//! its own (a port, so a connection of its own), in one profile.
+
+use std::collections::BTreeMap;
 
 use serde_json::json;
 
 use super::driver::{DriverError, Launch, Session};
 use super::lab::{HOSTS, Lab, SITE, Server, ServerSpec};
+use super::wire::{PATH, WireCase, rows_from_recorded};
 use super::{Driver, WorkloadResult, browser_error};
 use crate::claims::{ClaimSet, Claims};
 use crate::http::Transport;
-use crate::net::header_tap::HeaderBytesEntry;
-use crate::scheme::spec::{SchemeId, SchemeSpec};
+use crate::results::schema::wire::{WireClient, WireHeader, WireRow};
+use crate::scheme::spec::SchemeSpec;
 
 /// `arguments[0]` sequential same-origin `GET /me?n=i`, with `Authorization: Bearer
 /// arguments[1]` when given: their statuses.
@@ -34,53 +38,41 @@ const out = [];
   done(out);
 })();"#;
 
-/// One request Chromium sent, as the recorder saw it, with what it carried.
-#[derive(Debug, Clone)]
-pub struct Sent {
-    /// `cookie` or `bearer` transport.
-    pub transport: Transport,
-    /// The scheme whose credential it carried.
-    pub token: SchemeId,
-    /// The claim set of the credential.
-    pub claims: ClaimSet,
-    /// The credential's length, characters.
-    pub token_bytes: u64,
-    /// Its place in the sequence, from 0.
-    pub index: u32,
-    /// The status answered.
-    pub status: u16,
-    /// The recorder's entry.
-    pub recorded: HeaderBytesEntry,
-}
-
-/// N requests per scheme of `schemes`, claim set of `claim_sets` and transport.
+/// `requests` requests per scheme of `schemes`, claim set of `claim_sets` and header, in
+/// one profile: each sequence on a server (so a port, so a connection, so an HPACK table)
+/// of its own, the cookie removed from the jar after its sequence. Rows in the wire
+/// module's types, client `chromium`.
 pub fn run(
     driver: &Driver,
     lab: &mut Lab,
     schemes: &[SchemeSpec],
     claim_sets: &[ClaimSet],
-    n: usize,
-) -> WorkloadResult<Vec<Sent>> {
+    requests: usize,
+) -> WorkloadResult<Vec<WireRow>> {
     let launch = Launch {
         hosts: HOSTS.iter().map(|h| (*h).to_owned()).collect(),
         spki: lab.spki().to_owned(),
         block_third_party_cookies: false,
     };
+    let session = driver.session(&launch).map_err(browser_error)?;
     let mut out = Vec::new();
     for scheme in schemes {
-        for transport in [Transport::Cookie, Transport::Bearer] {
-            let spec = ServerSpec {
-                scheme: scheme.clone(),
-                transport,
-                record_header_bytes: true,
-                ..ServerSpec::session()
-            };
-            let server = lab.serve(&spec)?;
-            for &set in claim_sets {
-                // A fresh profile: a fresh connection, an empty HPACK table.
-                let session = driver.session(&launch).map_err(browser_error)?;
-                let sent = sequence(&session, &server, set, n).map_err(browser_error)?;
-                out.extend(sent);
+        for &set in claim_sets {
+            for header in WireHeader::ALL {
+                let transport = match header {
+                    WireHeader::Cookie => Transport::Cookie,
+                    WireHeader::Authorization => Transport::Bearer,
+                };
+                let spec = ServerSpec {
+                    scheme: scheme.clone(),
+                    transport,
+                    record_header_bytes: true,
+                    ..ServerSpec::session()
+                };
+                let server = lab.serve(&spec)?;
+                let rows =
+                    sequence(&session, &server, set, header, requests).map_err(browser_error)?;
+                out.extend(rows);
             }
         }
     }
@@ -91,60 +83,49 @@ fn sequence(
     s: &Session<'_>,
     server: &Server,
     set: ClaimSet,
+    header: WireHeader,
     n: usize,
-) -> Result<Vec<Sent>, DriverError> {
+) -> Result<Vec<WireRow>, DriverError> {
     let claims: Claims = set.claims("user-0");
     let token = server
         .app
         .issue(&claims)
         .map_err(|e| DriverError::Driver(format!("issuing a credential: {e}")))?;
-    let transport = server.app.config().transport;
-    s.goto(&format!("{}/health", server.origin(SITE)))?;
-    let bearer = match transport {
-        Transport::Cookie => {
+    let origin = server.origin(SITE);
+    s.goto(&format!("{origin}/health"))?;
+    let bearer = match header {
+        WireHeader::Cookie => {
             s.add_cookie(json!({
                 "name": server.cookie_name(), "value": token, "path": "/",
                 "secure": true, "httpOnly": true, "sameSite": "Lax",
             }))?;
             None
         }
-        Transport::Bearer => Some(token.clone()),
+        WireHeader::Authorization => Some(token.clone()),
     };
-    let before = recorded_me(server).len();
     let statuses = s.run_async(CALLS, json!([n, bearer]))?;
-    let statuses: Vec<u16> = statuses
+    if header == WireHeader::Cookie {
+        s.delete_cookies()?;
+    }
+    let ok = statuses
         .as_array()
-        .map(|a| {
-            a.iter()
-                .map(|v| v.as_u64().and_then(|x| u16::try_from(x).ok()).unwrap_or(0))
-                .collect()
-        })
-        .unwrap_or_default();
-    let recorded: Vec<HeaderBytesEntry> = recorded_me(server).into_iter().skip(before).collect();
-    Ok(recorded
-        .into_iter()
-        .zip(statuses)
-        .enumerate()
-        .map(|(i, (recorded, status))| Sent {
-            transport,
-            token: server.app.config().scheme.id(),
-            claims: set,
-            token_bytes: token.len() as u64,
-            index: i as u32,
-            status,
-            recorded,
-        })
-        .collect())
-}
-
-/// The recorder's `GET /me` entries so far, in arrival order.
-fn recorded_me(server: &Server) -> Vec<HeaderBytesEntry> {
-    server
+        .is_some_and(|a| a.len() == n && a.iter().all(|v| v.as_u64() == Some(200)));
+    if !ok {
+        return Err(DriverError::Driver(format!(
+            "{origin}: Chromium's GET /me sequence answered {statuses}"
+        )));
+    }
+    let entries = server
         .app
         .header_recorder()
         .map(|r| r.report().entries)
-        .unwrap_or_default()
-        .into_iter()
-        .filter(|e| e.path.as_deref() == Some("/me"))
-        .collect()
+        .unwrap_or_default();
+    let case = WireCase {
+        client: WireClient::Chromium,
+        header,
+        token: server.app.config().scheme.id(),
+        claims: set,
+        token_bytes: token.len() as u64,
+    };
+    Ok(rows_from_recorded(&case, &entries, PATH, &BTreeMap::new()))
 }

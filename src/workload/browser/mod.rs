@@ -13,6 +13,9 @@
 //!   Strict, with third-party cookies allowed and blocked, and with `Partitioned`.
 //! - [`preflight`]: CORS preflights per call and the time they add, with and without
 //!   `Access-Control-Max-Age`.
+//! - [`h2bytes`]: Chromium's HTTP/2 header bytes per request, first and repeated, and
+//!   [`wire`]: the same for hyper and nghttp2 (the wire helper's clients), all counted by
+//!   the server's header-byte recorder.
 //!
 //! Without Chromium (`/usr/bin/chromium`, `/usr/bin/chromedriver`) the workload records
 //! "not measured" and says how to install it (`scripts/install-browser.sh`); with CI set,
@@ -24,7 +27,9 @@ pub mod flow;
 pub mod h2bytes;
 pub mod lab;
 pub mod preflight;
+pub mod wire;
 
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 pub use crate::results::schema::browser::BrowserResults;
@@ -32,9 +37,12 @@ use driver::{Driver, DriverError};
 use lab::{Lab, ServerSpec};
 
 use super::{Progress, Settings, Workload, WorkloadError, WorkloadResult};
+use crate::claims::ClaimSet;
 use crate::http::Transport;
 use crate::results::schema::ResultFile;
-use crate::scheme::spec::Family;
+use crate::results::schema::wire::WireRow;
+use crate::scheme::JwtAlg;
+use crate::scheme::spec::{Family, SchemeSpec, StoreSpec};
 
 /// The browser workload.
 pub struct Browser;
@@ -45,6 +53,9 @@ pub struct BrowserArgs {
     /// Sequential cross-origin calls per preflight row (default 20; quick: 8).
     #[arg(long, value_parser = clap::value_parser!(u64).range(2..=500))]
     pub preflight_calls: Option<u64>,
+    /// Requests per wire sequence on one connection (default 5; quick: 3).
+    #[arg(long, value_parser = clap::value_parser!(u64).range(3..=100))]
+    pub wire_requests: Option<u64>,
 }
 
 /// Parameters of the browser workload.
@@ -54,6 +65,23 @@ pub struct BrowserParams {
     pub preflight_calls: usize,
     /// `Access-Control-Max-Age` values tried, seconds (`None`: header absent).
     pub max_ages: Vec<Option<u64>>,
+    /// Requests per wire sequence (a first and repeated ones).
+    #[serde(default = "default_wire_requests")]
+    pub wire_requests: usize,
+    /// Claim sets of the wire sequences.
+    #[serde(default = "default_wire_claims")]
+    pub wire_claims: Vec<ClaimSet>,
+    /// The `tokenbench` executable the wire module starts as `serve` (default: this one).
+    #[serde(default)]
+    pub server_exe: Option<PathBuf>,
+}
+
+fn default_wire_requests() -> usize {
+    3
+}
+
+fn default_wire_claims() -> Vec<ClaimSet> {
+    vec![ClaimSet::Typical]
 }
 
 impl BrowserParams {
@@ -62,8 +90,33 @@ impl BrowserParams {
         BrowserParams {
             preflight_calls: if quick { 8 } else { 20 },
             max_ages: vec![Some(0), None, Some(600)],
+            wire_requests: if quick { 3 } else { 5 },
+            wire_claims: if quick {
+                vec![ClaimSet::Typical]
+            } else {
+                ClaimSet::ALL.to_vec()
+            },
+            server_exe: None,
         }
     }
+}
+
+/// The schemes of the wire sequences: a session (memory store) and the JWT algorithms of
+/// the run, HS256 and RS256 at least when JWTs run (ES256 and EdDSA in a full run).
+pub fn wire_schemes(families: &[Family], algs: &[JwtAlg], quick: bool) -> Vec<SchemeSpec> {
+    let mut out = Vec::new();
+    if families.contains(&Family::Session) {
+        out.push(SchemeSpec::Session(StoreSpec::Memory));
+    }
+    if families.contains(&Family::Jwt) {
+        for alg in JwtAlg::ALL {
+            let floor = matches!(alg, JwtAlg::HS256 | JwtAlg::RS256);
+            if floor || (!quick && algs.contains(&alg)) {
+                out.push(SchemeSpec::Jwt(alg));
+            }
+        }
+    }
+    out
 }
 
 impl Workload for Browser {
@@ -77,6 +130,9 @@ impl Workload for Browser {
         if let Some(n) = a.preflight_calls {
             p.preflight_calls = n as usize;
         }
+        if let Some(n) = a.wire_requests {
+            p.wire_requests = n as usize;
+        }
         p
     }
 
@@ -85,7 +141,8 @@ impl Workload for Browser {
         p: &BrowserParams,
         progress: &dyn Progress,
     ) -> WorkloadResult<BrowserResults> {
-        run(&settings.families, p, progress)
+        let schemes = wire_schemes(&settings.families, &settings.algs, settings.quick);
+        run(&settings.families, &schemes, p, progress)
     }
 }
 
@@ -104,14 +161,32 @@ fn required() -> bool {
 /// always on a session cookie); without Chromium, records why (or fails under CI).
 pub fn run(
     families: &[Family],
+    wire_schemes: &[SchemeSpec],
     p: &BrowserParams,
     progress: &dyn Progress,
 ) -> WorkloadResult<BrowserResults> {
+    let exe = match &p.server_exe {
+        Some(e) => e.clone(),
+        None => std::env::current_exe()
+            .map_err(|e| WorkloadError::Other(format!("this executable: {e}")))?,
+    };
+    let measure_wire = |progress: &dyn Progress| -> WorkloadResult<Vec<WireRow>> {
+        if wire_schemes.is_empty() {
+            return Ok(Vec::new());
+        }
+        for line in wire::missing_clients() {
+            progress.note(&line);
+        }
+        progress.step("header bytes per request: hyper, nghttp2");
+        wire::measure(&exe, wire_schemes, &p.wire_claims, p.wire_requests)
+    };
     let (browser, chromedriver) = match driver::find() {
         Ok(found) => found,
         Err(e) if !required() => {
-            progress.note(&format!("browser workload skipped: {e}"));
-            return Ok(BrowserResults::not_measured(e.to_string()));
+            progress.note(&format!("browser workload: Chromium's rows skipped: {e}"));
+            let mut r = BrowserResults::not_measured(e.to_string());
+            r.wire = measure_wire(progress)?;
+            return Ok(r);
         }
         Err(e) => return Err(browser_error(e)),
     };
@@ -137,7 +212,7 @@ pub fn run(
     .into_iter()
     .filter(|(spec, _)| families.contains(&spec.scheme.family()))
     .collect();
-    let total = flows.len() + cross::EXPERIMENTS + 1;
+    let total = flows.len() + cross::EXPERIMENTS + 3;
     progress.start("browser", total as u64);
     for (spec, storage) in &flows {
         progress.step(&format!("login flow: {} {storage}", spec.scheme));
@@ -152,6 +227,16 @@ pub fn run(
     results.same_site_api_origin = origins[3].clone();
     progress.step("CORS preflights");
     results.preflights = preflight::run(&driver, &mut lab, p, jwt)?;
+    progress.step("header bytes per request: Chromium");
+    let chromium = h2bytes::run(
+        &driver,
+        &mut lab,
+        wire_schemes,
+        &p.wire_claims,
+        p.wire_requests,
+    )?;
+    results.wire = measure_wire(progress)?;
+    results.wire.extend(chromium);
     progress.finish();
     lab.shutdown();
     drop(driver);

@@ -2,11 +2,17 @@
 //! trimmed) and what the report makes of it: its tables, the "not measured" file, row 7
 //! and the XSS consideration drawing on it, and its summary rows.
 
+use tokenbench::claims::ClaimSet;
 use tokenbench::report::verdicts::{self, Verdict};
 use tokenbench::results::schema::ResultFile;
 use tokenbench::results::schema::browser::{
     BrowserResults, CredentialRow, FlowRow, PreflightRow, ReadRow,
 };
+use tokenbench::results::schema::wire::{
+    RequestOrder, WireClient, WireHeader, WireProtocol, WireRow,
+};
+use tokenbench::scheme::JwtAlg;
+use tokenbench::scheme::spec::{SchemeId, StoreKind};
 
 use super::fixture::Fixture;
 
@@ -116,8 +122,66 @@ pub(super) fn fixture() -> BrowserResults {
             ),
             pre("cookie", "0", vec![false; 4], vec![3.0, 2.0, 2.5, 2.25]),
         ],
+        wire: wire_rows(),
         duration_s: 21.0,
     }
+}
+
+/// Three requests on one HTTP/2 connection: payloads as the server counted them (frames
+/// are 9 B more), and the client's own count where it gives one (nghttp2).
+fn sequence(
+    client: WireClient,
+    header: WireHeader,
+    token: SchemeId,
+    payloads: [u64; 3],
+) -> Vec<WireRow> {
+    payloads
+        .iter()
+        .enumerate()
+        .map(|(i, &p)| WireRow {
+            client,
+            protocol: WireProtocol::H2,
+            header,
+            token,
+            claims: ClaimSet::Typical,
+            request_index: i as u32,
+            first_or_repeated: if i == 0 {
+                RequestOrder::First
+            } else {
+                RequestOrder::Repeated
+            },
+            server_header_block_bytes: p - 5,
+            server_frame_payload_bytes: p,
+            server_frame_bytes: p + 9,
+            client_reported_bytes: (client == WireClient::Nghttp2).then_some(p),
+            token_bytes: if token == JWT { 447 } else { 22 },
+        })
+        .collect()
+}
+
+const JWT: SchemeId = SchemeId::Jwt(JwtAlg::HS256);
+const SESSION: SchemeId = SchemeId::Session(StoreKind::Memory);
+
+/// Chromium's figures as measured (typical claims), hyper resending everything, nghttp2
+/// indexing the cookie only.
+fn wire_rows() -> Vec<WireRow> {
+    use WireClient::{Chromium, Hyper, Nghttp2};
+    use WireHeader::{Authorization, Cookie};
+    [
+        sequence(Chromium, Cookie, JWT, [416, 29, 29]),
+        sequence(Chromium, Cookie, SESSION, [71, 29, 29]),
+        sequence(Chromium, Authorization, JWT, [413, 29, 29]),
+        sequence(Chromium, Authorization, SESSION, [68, 29, 29]),
+        sequence(Hyper, Cookie, JWT, [430, 410, 410]),
+        sequence(Hyper, Cookie, SESSION, [80, 60, 60]),
+        sequence(Hyper, Authorization, JWT, [428, 408, 408]),
+        sequence(Hyper, Authorization, SESSION, [78, 58, 58]),
+        sequence(Nghttp2, Cookie, JWT, [420, 18, 19]),
+        sequence(Nghttp2, Cookie, SESSION, [70, 18, 19]),
+        sequence(Nghttp2, Authorization, JWT, [418, 392, 393]),
+        sequence(Nghttp2, Authorization, SESSION, [68, 42, 43]),
+    ]
+    .concat()
 }
 
 #[test]
