@@ -1,6 +1,7 @@
 //! Which credentials Chromium sends from a page to an API on another origin. For each
 //! `SameSite` value (and `None` with `Partitioned`), with third-party cookies allowed and
-//! blocked, in a fresh profile: log in on the API's own origin (top level, a first-party
+//! blocked (a profile for each setting, each `SameSite` value in a lane of host names of
+//! its own, so no cookie, partition or connection is shared): log in on the API's own origin (top level, a first-party
 //! cookie), open a page on the other origin, and from it make a credentialed `fetch`, a
 //! form POST and a top-level GET navigation to the API. The server's request log says
 //! whether each arrived with the cookie. Done for a cross-site pair (`site.test` to
@@ -14,13 +15,13 @@ use std::time::{Duration, Instant};
 use cookie::SameSite;
 use serde_json::json;
 
-use super::driver::{DriverError, Launch, Session};
-use super::lab::{API, API_SITE, HOSTS, Lab, SITE, Server, ServerSpec, WWW_SITE};
+use super::driver::{DriverError, Session};
+use super::lab::{Lab, Server, ServerSpec};
 use super::{Driver, Progress, SETTLE, WorkloadResult, browser_error};
 use crate::http::cors::same_site_name;
 use crate::results::schema::browser::CredentialRow;
 
-/// Browser sessions this module starts (for progress).
+/// Steps this module reports (one per SameSite value and cookie setting).
 pub const EXPERIMENTS: usize = 8;
 
 /// `fetch(url, {credentials: 'include'})`: its status (0 when the answer is not readable).
@@ -58,15 +59,21 @@ pub fn run(
 ) -> WorkloadResult<[String; 4]> {
     let mut origins: [String; 4] = Default::default();
     for block in [false, true] {
-        for (same_site, partitioned) in [
+        // One profile per cookie setting; each SameSite value in a lane of its own.
+        let session = driver.session(&lab.launch(block)).map_err(browser_error)?;
+        for (lane, (same_site, partitioned)) in [
             (SameSite::None, false),
             (SameSite::Lax, false),
             (SameSite::Strict, false),
             (SameSite::None, true),
-        ] {
+        ]
+        .into_iter()
+        .enumerate()
+        {
             let spec = ServerSpec {
                 same_site,
                 partitioned,
+                lane,
                 ..ServerSpec::session()
             };
             progress.step(&format!(
@@ -76,14 +83,10 @@ pub fn run(
                 if block { "blocked" } else { "allowed" }
             ));
             let server = lab.serve(&spec)?;
-            origins = [SITE, API, WWW_SITE, API_SITE].map(|h| server.origin(h));
-            let launch = Launch {
-                hosts: HOSTS.iter().map(|h| (*h).to_owned()).collect(),
-                spki: lab.spki().to_owned(),
-                block_third_party_cookies: block,
-            };
-            let session = driver.session(&launch).map_err(browser_error)?;
-            let row = |relation: &str, kind: &str, sent: Option<(bool, u16)>| CredentialRow {
+            if lane == 0 {
+                origins = server.names.all().map(|h| server.origin(h));
+            }
+            let row = |relation: &str, kind: &str, sent: Arrival| CredentialRow {
                 samesite: same_site_name(same_site).to_owned(),
                 partitioned,
                 third_party_cookies: if block { "blocked" } else { "allowed" }.to_owned(),
@@ -92,9 +95,11 @@ pub fn run(
                 credential_sent: sent.is_some_and(|s| s.0),
                 status: sent.map_or(0, |s| s.1),
             };
-            for (relation, page, api) in
-                [("cross-site", SITE, API), ("same-site", WWW_SITE, API_SITE)]
-            {
+            let n = &server.names;
+            for (relation, page, api) in [
+                ("cross-site", n.site.as_str(), n.api.as_str()),
+                ("same-site", n.www.as_str(), n.api_site.as_str()),
+            ] {
                 let kinds = requests(&session, &server, page, api).map_err(browser_error)?;
                 for (kind, sent) in kinds {
                     out.push(row(relation, kind, sent));
@@ -214,18 +219,18 @@ fn registrable(host: &str) -> String {
 /// With no cookie on the API, the login done by `fetch` from the cross-site page, then a
 /// credentialed `fetch`: did the cookie set in that third-party context come back?
 fn fetch_login(s: &Session<'_>, server: &Server) -> Result<Option<(bool, u16)>, DriverError> {
-    let api_origin = server.origin(API);
+    let api_origin = server.origin(&server.names.api);
     s.goto(&format!("{api_origin}/health"))?;
     s.delete_cookies()?;
-    s.goto(&format!("{}/health", server.origin(SITE)))?;
+    s.goto(&format!("{}/health", server.origin(&server.names.site)))?;
     s.run_async(FETCH_LOGIN, json!([api_origin]))?;
     let mark = server.mark();
     s.run_async(FETCH_INCLUDE, json!([format!("{api_origin}/me")]))?;
-    let page = server.origin(SITE);
+    let page = server.origin(&server.names.site);
     Ok(arrived(
         server,
         mark,
-        API,
+        &server.names.api,
         "GET",
         "/me",
         From::Origin(&page),

@@ -6,9 +6,9 @@
 
 use serde_json::{Value, json};
 
-use super::driver::{DriverError, Launch, Session};
-use super::lab::{Lab, SITE, Server, ServerSpec};
-use super::{Driver, WorkloadResult, browser_error};
+use super::driver::{DriverError, Session};
+use super::lab::{LANES, Lab, Server, ServerSpec};
+use super::{Driver, Progress, WorkloadResult, browser_error};
 use crate::http::Transport;
 use crate::results::schema::browser::{FlowRow, ReadRow};
 
@@ -102,26 +102,31 @@ fn status(v: &Value) -> u16 {
         .unwrap_or(0)
 }
 
-/// One flow row and its readability rows, for a server of `spec` and `storage`
-/// (`cookie-httponly`, `memory`, `localstorage`).
+/// A flow row and its readability rows per `(spec, storage)` of `flows` (storage
+/// `cookie-httponly`, `memory` or `localstorage`), in one profile, each flow in a lane of
+/// host names of its own (its cookies and storage apart from the others').
 pub fn run(
     driver: &Driver,
     lab: &mut Lab,
-    spec: &ServerSpec,
-    storage: &str,
-) -> WorkloadResult<(FlowRow, Vec<ReadRow>)> {
-    let server = lab.serve(spec)?;
-    let launch = Launch {
-        hosts: super::lab::HOSTS.iter().map(|h| (*h).to_owned()).collect(),
-        spki: lab.spki().to_owned(),
-        block_third_party_cookies: false,
-    };
-    let session = driver.session(&launch).map_err(browser_error)?;
-    let out = match spec.transport {
-        Transport::Cookie => cookie_flow(&session, &server, storage),
-        Transport::Bearer => bearer_flow(&session, &server, storage),
-    };
-    out.map_err(browser_error)
+    flows: &[(ServerSpec, &str)],
+    progress: &dyn Progress,
+) -> WorkloadResult<Vec<(FlowRow, Vec<ReadRow>)>> {
+    let session = driver.session(&lab.launch(false)).map_err(browser_error)?;
+    let mut out = Vec::new();
+    for (lane, (spec, storage)) in flows.iter().enumerate() {
+        progress.step(&format!("login flow: {} {storage}", spec.scheme));
+        let spec = ServerSpec {
+            lane: lane % LANES,
+            ..spec.clone()
+        };
+        let server = lab.serve(&spec)?;
+        let row = match spec.transport {
+            Transport::Cookie => cookie_flow(&session, &server, storage),
+            Transport::Bearer => bearer_flow(&session, &server, storage),
+        };
+        out.push(row.map_err(browser_error)?);
+    }
+    Ok(out)
 }
 
 fn scheme_name(server: &Server) -> String {
@@ -133,7 +138,7 @@ fn cookie_flow(
     server: &Server,
     storage: &str,
 ) -> Result<(FlowRow, Vec<ReadRow>), DriverError> {
-    let origin = server.origin(SITE);
+    let origin = server.origin(&server.names.site);
     let name = server.cookie_name();
     let jar_value = |s: &Session<'_>| -> Result<Option<String>, DriverError> {
         Ok(s.cookies()?
@@ -209,7 +214,7 @@ fn bearer_flow(
     server: &Server,
     storage: &str,
 ) -> Result<(FlowRow, Vec<ReadRow>), DriverError> {
-    let origin = server.origin(SITE);
+    let origin = server.origin(&server.names.site);
     s.goto(&format!("{origin}/login"))?;
     s.run(SPA_LOGIN, json!([storage]))?;
     s.run(FILL, json!([]))?;

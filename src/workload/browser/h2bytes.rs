@@ -15,8 +15,8 @@ use std::collections::BTreeMap;
 
 use serde_json::json;
 
-use super::driver::{DriverError, Launch, Session};
-use super::lab::{HOSTS, Lab, SITE, Server, ServerSpec};
+use super::driver::{DriverError, Session};
+use super::lab::{Lab, Server, ServerSpec};
 use super::wire::{PATH, WireCase, rows_from_recorded};
 use super::{Driver, WorkloadResult, browser_error};
 use crate::claims::{ClaimSet, Claims};
@@ -49,11 +49,7 @@ pub fn run(
     claim_sets: &[ClaimSet],
     requests: usize,
 ) -> WorkloadResult<Vec<WireRow>> {
-    let launch = Launch {
-        hosts: HOSTS.iter().map(|h| (*h).to_owned()).collect(),
-        spki: lab.spki().to_owned(),
-        block_third_party_cookies: false,
-    };
+    let launch = lab.launch(false);
     let session = driver.session(&launch).map_err(browser_error)?;
     let mut out = Vec::new();
     for scheme in schemes {
@@ -91,7 +87,7 @@ fn sequence(
         .app
         .issue(&claims)
         .map_err(|e| DriverError::Driver(format!("issuing a credential: {e}")))?;
-    let origin = server.origin(SITE);
+    let origin = server.origin(&server.names.site);
     s.goto(&format!("{origin}/health"))?;
     let bearer = match header {
         WireHeader::Cookie => {

@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use cookie::SameSite;
 
+use super::driver::Launch;
 use super::{WorkloadError, WorkloadResult};
 use crate::http::cors::{CookiePolicy, CorsPolicy};
 use crate::http::request_log::LoggedRequest;
@@ -19,16 +20,49 @@ use crate::net::tls::{NamedCertificate, self_signed_for, server_config_with};
 use crate::scheme::JwtAlg;
 use crate::scheme::spec::{SchemeSpec, StoreSpec};
 
-/// The page's host in cross-site rows.
-pub const SITE: &str = "site.test";
-/// The API's host in cross-site rows: another site.
-pub const API: &str = "api.test";
-/// The page's host in same-site rows.
-pub const WWW_SITE: &str = "www.site.test";
-/// The API's host in same-site rows: the same site (`site.test`), another origin.
-pub const API_SITE: &str = "api.site.test";
-/// Every host Chromium maps to loopback.
-pub const HOSTS: [&str; 4] = [SITE, API, WWW_SITE, API_SITE];
+/// Lanes of host names: experiments in one browser profile keep their cookies, storage
+/// and connections apart by using a lane each (lane 0 is `site.test`, `api.test`,
+/// `www.site.test`, `api.site.test`; lane k adds k to the registrable names).
+pub const LANES: usize = 4;
+
+/// The four host names of a lane.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Names {
+    /// The page's host in cross-site rows (`site.test`).
+    pub site: String,
+    /// The API's host in cross-site rows: another site (`api.test`).
+    pub api: String,
+    /// The page's host in same-site rows (`www.site.test`).
+    pub www: String,
+    /// The API's host in same-site rows: the same site as `www`, another origin
+    /// (`api.site.test`).
+    pub api_site: String,
+}
+
+impl Names {
+    /// The names of lane `k`.
+    pub fn lane(k: usize) -> Names {
+        let n = if k == 0 { String::new() } else { k.to_string() };
+        Names {
+            site: format!("site{n}.test"),
+            api: format!("api{n}.test"),
+            www: format!("www.site{n}.test"),
+            api_site: format!("api.site{n}.test"),
+        }
+    }
+
+    /// The four names, page and API of each pair.
+    pub fn all(&self) -> [&str; 4] {
+        [&self.site, &self.api, &self.www, &self.api_site]
+    }
+}
+
+/// Every host Chromium maps to loopback (every lane's).
+pub fn hosts() -> Vec<String> {
+    (0..LANES)
+        .flat_map(|k| Names::lane(k).all().map(str::to_owned))
+        .collect()
+}
 
 /// Demo accounts per server (the workload logs in as `user-0`).
 const USERS: usize = 2;
@@ -52,6 +86,8 @@ pub struct ServerSpec {
     pub partitioned: bool,
     /// `Access-Control-Max-Age` of its preflights.
     pub max_age: Option<Duration>,
+    /// The lane of host names its pages and API use ([`Names::lane`]).
+    pub lane: usize,
     /// Records each request's header bytes (`--record-header-bytes`).
     pub record_header_bytes: bool,
 }
@@ -65,6 +101,7 @@ impl ServerSpec {
             same_site: SameSite::Lax,
             partitioned: false,
             max_age: None,
+            lane: 0,
             record_header_bytes: false,
         }
     }
@@ -93,6 +130,8 @@ pub struct Server {
     pub app: Arc<App>,
     /// Its port (every lab host name reaches it).
     pub port: u16,
+    /// The host names of its lane.
+    pub names: Names,
 }
 
 impl Server {
@@ -118,14 +157,16 @@ impl Server {
 }
 
 impl Lab {
-    /// A runtime and a certificate for [`HOSTS`].
+    /// A runtime and a certificate for every lane's [`hosts`].
     pub fn new() -> WorkloadResult<Lab> {
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .enable_all()
             .build()
             .map_err(|e| WorkloadError::Other(format!("a runtime: {e}")))?;
-        let cert = self_signed_for(&HOSTS)
+        let hosts = hosts();
+        let names: Vec<&str> = hosts.iter().map(String::as_str).collect();
+        let cert = self_signed_for(&names)
             .map_err(|e| WorkloadError::Other(format!("certificate: {e}")))?;
         Ok(Lab {
             runtime,
@@ -137,6 +178,16 @@ impl Lab {
     /// The base64 SHA-256 of the servers' key, for Chromium's SPKI allowlist.
     pub fn spki(&self) -> &str {
         &self.cert.spki_sha256_b64
+    }
+
+    /// How a profile for this lab starts: every lane's host mapped to loopback, this
+    /// lab's key trusted, third-party cookies blocked when `block`.
+    pub fn launch(&self, block: bool) -> Launch {
+        Launch {
+            hosts: hosts(),
+            spki: self.spki().to_owned(),
+            block_third_party_cookies: block,
+        }
     }
 
     /// Starts a server as `spec` says, allowing the lab's two page origins by CORS.
@@ -157,8 +208,9 @@ impl Lab {
             same_site: spec.same_site,
             partitioned: spec.partitioned,
         };
+        let names = Names::lane(spec.lane);
         c.cors = CorsPolicy {
-            origins: [SITE, WWW_SITE]
+            origins: [&names.site, &names.www]
                 .iter()
                 .map(|h| format!("https://{h}:{port}"))
                 .collect(),
@@ -173,7 +225,7 @@ impl Lab {
             .block_on(start_with(app.clone(), listen, Some(tls)))
             .map_err(|e| fail("listening", e.to_string()))?;
         self.servers.push(running);
-        Ok(Server { app, port })
+        Ok(Server { app, port, names })
     }
 
     /// Stops every server.

@@ -1,10 +1,13 @@
 //! Workload 6, browser: a real headless Chromium on the Superb Site (issue 18).
 //!
-//! Servers run in this process ([`lab`]): HTTPS with HTTP/2, one certificate for four host
+//! Servers run in this process ([`lab`]): HTTPS with HTTP/2, one certificate for the host
 //! names Chromium maps to loopback (`site.test` and `api.test`, two sites;
-//! `www.site.test` and `api.site.test`, two origins of one site), CORS allowing the two
-//! page origins, and the request log that says which credential each request carried.
-//! Chromium is driven over WebDriver ([`driver`]); each experiment starts a fresh profile.
+//! `www.site.test` and `api.site.test`, two origins of one site; and the same with a
+//! digit, lanes), CORS allowing the two page origins, and the request log that says which
+//! credential each request carried.
+//! Chromium is driven over WebDriver ([`driver`]), in five profiles (the login flows, two
+//! for the SameSite rows, the preflights, the header bytes), experiments within a profile
+//! kept apart by lanes of host names of their own ([`lab::Names`]).
 //!
 //! - [`flow`]: the seven steps per credential kind (session cookie, JWT cookie, JWT bearer
 //!   kept in memory or in `localStorage`), and what a script injected in the page can read.
@@ -214,9 +217,7 @@ pub fn run(
     .collect();
     let total = flows.len() + cross::EXPERIMENTS + 3;
     progress.start("browser", total as u64);
-    for (spec, storage) in &flows {
-        progress.step(&format!("login flow: {} {storage}", spec.scheme));
-        let (row, reads) = flow::run(&driver, &mut lab, spec, storage)?;
+    for (row, reads) in flow::run(&driver, &mut lab, &flows, progress)? {
         results.flows.push(row);
         results.readability.extend(reads);
     }

@@ -11,8 +11,8 @@ use std::time::Duration;
 use cookie::SameSite;
 use serde_json::{Value, json};
 
-use super::driver::{DriverError, Launch, Session};
-use super::lab::{API, HOSTS, Lab, SITE, Server, ServerSpec};
+use super::driver::{DriverError, Session};
+use super::lab::{Lab, Server, ServerSpec};
 use super::{BrowserParams, Driver, WorkloadResult, browser_error};
 use crate::http::Transport;
 use crate::results::schema::browser::PreflightRow;
@@ -49,11 +49,7 @@ pub fn run(
     p: &BrowserParams,
     bearer: bool,
 ) -> WorkloadResult<Vec<PreflightRow>> {
-    let launch = Launch {
-        hosts: HOSTS.iter().map(|h| (*h).to_owned()).collect(),
-        spki: lab.spki().to_owned(),
-        block_third_party_cookies: false,
-    };
+    let launch = lab.launch(false);
     let session = driver.session(&launch).map_err(browser_error)?;
     let mut rows = Vec::new();
     let transports = if bearer {
@@ -87,10 +83,10 @@ fn calls(
     max_age: Option<u64>,
     n: usize,
 ) -> Result<PreflightRow, DriverError> {
-    let api = server.origin(API);
+    let api = server.origin(&server.names.api);
     let bearer = transport == Transport::Bearer;
     if bearer {
-        s.goto(&format!("{}/health", server.origin(SITE)))?;
+        s.goto(&format!("{}/health", server.origin(&server.names.site)))?;
         s.run_async(LOGIN, json!([api]))?;
     } else {
         s.goto(&format!("{api}/login"))?;
@@ -105,13 +101,13 @@ fn calls(
                 "the login on {api} did not lead to /me"
             )));
         }
-        s.goto(&format!("{}/health", server.origin(SITE)))?;
+        s.goto(&format!("{}/health", server.origin(&server.names.site)))?;
     }
     let mark = server.mark();
     let got = s.run_async(CALLS, json!([format!("{api}/me"), n, bearer]))?;
     let got: Vec<Value> = got.as_array().cloned().unwrap_or_default();
     // Which GET an OPTIONS preceded, in the log's arrival order.
-    let host = format!("{API}:{}", server.port);
+    let host = format!("{}:{}", server.names.api, server.port);
     let mut preflighted = Vec::new();
     let mut pending = false;
     for e in server
