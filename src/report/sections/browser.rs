@@ -109,8 +109,9 @@ fn section(r: &BrowserResults, doc: &mut Document) {
         return;
     }
     doc.para(format!(
-        "{} driven headless over WebDriver, each experiment in a fresh profile, against Superb Site \
-         servers over HTTPS with HTTP/2. Page and API are told apart by host name, all mapped to \
+        "{} driven headless over WebDriver against Superb Site servers over HTTPS with HTTP/2, in a \
+         few profiles, experiments within a profile kept apart by host names of their own (no \
+         cookie, storage, partition or connection shared). Page and API are told apart by host name, all mapped to \
          loopback: `{}` calling `{}` is cross-site; `{}` calling `{}` is same-site (two origins of one \
          site). What each request carried is the server's record of it (its request log, names only), \
          not what the page believed; preflights are the `OPTIONS` requests the server received. \
