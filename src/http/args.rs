@@ -152,6 +152,9 @@ impl ServeArgs {
             Family::Session => SchemeSpec::Session(self.store.clone()),
             Family::Jwt => SchemeSpec::Jwt(self.alg),
             Family::Paseto => SchemeSpec::Paseto(self.purpose),
+            Family::Hybrid => {
+                return Err("serve does not run the hybrid scheme yet".into());
+            }
         })
     }
 

@@ -135,7 +135,7 @@ impl Subject {
     /// foreign HS256 issuer with the default issuer and audience.
     pub fn jwt_to_attack(&self) -> String {
         match self.id {
-            SchemeId::Jwt(_) => self.scheme.issue(&typical()).unwrap(),
+            SchemeId::Jwt(_) | SchemeId::Hybrid(..) => self.scheme.issue(&typical()).unwrap(),
             SchemeId::Session(_) | SchemeId::Paseto(_) => {
                 let claims = valid_wire_claims(self.clock.now().as_secs());
                 sign(
@@ -156,7 +156,7 @@ impl Subject {
     /// attacks of the suite reach its header, signature and claims policies. Every other
     /// scheme refuses them as malformed, before any lookup or cryptography.
     pub fn speaks_jws(&self) -> bool {
-        matches!(self.id, SchemeId::Jwt(_))
+        matches!(self.id, SchemeId::Jwt(_) | SchemeId::Hybrid(..))
     }
 
     /// A JWT with exactly this header and claims JSON text, signed with the subject's own
@@ -191,7 +191,7 @@ impl Subject {
     /// The header the subject's tokens carry (HS256 for a session subject).
     pub fn own_header(&self) -> String {
         let alg = match self.id {
-            SchemeId::Jwt(alg) => alg.name(),
+            SchemeId::Jwt(alg) | SchemeId::Hybrid(alg, _) => alg.name(),
             SchemeId::Session(_) | SchemeId::Paseto(_) => "HS256",
         };
         json!({"typ": "JWT", "alg": alg}).to_string()

@@ -414,7 +414,8 @@ impl Strategy {
     pub fn baseline(self) -> Strategy {
         match self.family() {
             Family::Session => Strategy::SessionCentral,
-            Family::Jwt => Strategy::JwtExpiryOnly,
+            // A hybrid's access tokens are JWTs: no strategy names the hybrid itself.
+            Family::Jwt | Family::Hybrid => Strategy::JwtExpiryOnly,
             Family::Paseto => Strategy::PasetoExpiryOnly,
         }
     }
