@@ -932,6 +932,11 @@ mod tests {
             .map(SchemeId::Session)
             .chain(JwtAlg::ALL.into_iter().map(SchemeId::Jwt))
             .chain(PasetoPurpose::ALL.into_iter().map(SchemeId::Paseto))
+            .chain(JwtAlg::ALL.into_iter().flat_map(|a| {
+                StoreKind::ALL
+                    .into_iter()
+                    .map(move |s| SchemeId::Hybrid(a, s))
+            }))
         {
             let name = id.to_string();
             assert_eq!(name.parse::<SchemeId>(), Ok(id));
@@ -946,6 +951,11 @@ mod tests {
             "paseto-v4-",
             "jwt-none",
             "cookie-x",
+            "hybrid-HS256",
+            "hybrid-hs256-memory",
+            "hybrid-HS256-mem",
+            "hybrid--memory",
+            "hybrid-HS256-memory-x",
             "",
         ] {
             assert!(bad.parse::<SchemeId>().is_err(), "{bad}");
@@ -1009,6 +1019,19 @@ mod tests {
             // pasetors brings its own crypto: nothing to measure twice.
             assert!(!paseto.per_crypto_backend);
         }
+        // A hybrid's request-path token is its access JWT; the refresh token is what it adds.
+        for alg in JwtAlg::ALL {
+            let hybrid = SchemeId::Hybrid(alg, StoreKind::Redis).capabilities();
+            assert_eq!(
+                hybrid,
+                Capabilities {
+                    refresh_token: true,
+                    ..SchemeId::Jwt(alg).capabilities()
+                }
+            );
+            assert!(!hybrid.store_lookup && hybrid.expiry_in_token);
+        }
+        assert!(!session.refresh_token);
         // v4.local encrypts: the holder sees nothing, and verifying needs the secret.
         assert!(public.claims_readable && public.public_key_verifiable);
         assert!(!local.claims_readable && !local.public_key_verifiable);
@@ -1046,6 +1069,19 @@ mod tests {
             Some("redis+cluster://a:1")
         );
         assert_eq!(SchemeSpec::Jwt(JwtAlg::EdDSA).family(), Family::Jwt);
+        let hybrid = SchemeSpec::Hybrid(
+            JwtAlg::ES256,
+            StoreSpec::Postgres("postgres://u:pw@h/db".into()),
+        );
+        assert_eq!(hybrid.name(), "hybrid-ES256-postgres");
+        assert_eq!(
+            (hybrid.alg(), hybrid.id().store()),
+            (Some(JwtAlg::ES256), Some(StoreKind::Postgres))
+        );
+        assert_eq!(hybrid.keyed(), SchemeSpec::Jwt(JwtAlg::ES256));
+        let json = serde_json::to_string(&hybrid).unwrap();
+        assert_eq!(serde_json::from_str::<SchemeSpec>(&json).unwrap(), hybrid);
+        assert_eq!("hybrids".parse::<Family>(), Ok(Family::Hybrid));
         assert!(
             SchemeId::Session(StoreKind::Memory).order() < SchemeId::Jwt(JwtAlg::HS256).order()
         );

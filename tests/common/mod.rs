@@ -30,8 +30,8 @@ use tokenbench::measure::Budget;
 use tokenbench::scheme::jwt::JwtKeys;
 use tokenbench::scheme::spec::{Family as WorkloadFamily, StoreSpec};
 use tokenbench::scheme::{
-    JwtAlg, JwtConfig, JwtScheme, PasetoPurpose, PasetoScheme, RevocationStrategy, SessionConfig,
-    SessionScheme, TokenScheme,
+    HybridConfig, HybridScheme, JwtAlg, JwtConfig, JwtScheme, PasetoPurpose, PasetoScheme,
+    RevocationStrategy, SessionConfig, SessionScheme, TokenScheme,
 };
 use tokenbench::store::{SessionRecord, SessionStore};
 use tokenbench::workload::Settings;
@@ -107,6 +107,48 @@ pub fn jwt_subject(alg: JwtAlg) -> Subject {
         clock,
         id: SchemeId::Jwt(alg),
         lifetime: config.lifetime,
+        paseto: None,
+    }
+}
+
+/// The hybrid with access tokens of `alg` (a denylist, so `revoke` of an access token
+/// works as the suite expects) and refresh families in `make_store()`: the suite judges
+/// its access tokens, what `issue` mints and `validate` reads.
+pub fn hybrid_subject<S: SessionStore>(alg: JwtAlg, make_store: impl Fn() -> S) -> Subject {
+    let clock = Arc::new(ManualClock::starting_now());
+    // The suite's forged claims live 10 minutes (`valid_wire_claims`): an access lifetime
+    // of a JWT's default 15 minutes accepts them, where the hybrid's default 5 would
+    // refuse them all as too long-lived.
+    let hybrid = HybridConfig {
+        access_lifetime: JwtConfig::default().lifetime,
+        ..HybridConfig::default()
+    };
+    let config = JwtConfig {
+        lifetime: hybrid.access_lifetime,
+        ..JwtConfig::default()
+    };
+    let denylist = || RevocationStrategy::CentralDenylist(Arc::new(MemoryDenylist::new()));
+    let keys = Arc::new(JwtKeys::generate(alg).unwrap());
+    let access = JwtScheme::with_keys(keys.clone(), config.clone(), denylist(), clock.clone());
+    let public_key = access.keys().public_key_bytes().map(<[u8]>::to_vec);
+    let scheme = HybridScheme::with_access(access, make_store(), hybrid, clock.clone());
+    let twin = HybridScheme::new(
+        alg,
+        make_store(),
+        hybrid,
+        JwtConfig::default(),
+        denylist(),
+        clock.clone(),
+    )
+    .unwrap();
+    Subject {
+        id: id(&scheme.name()),
+        keys: Some(keys),
+        public_key,
+        scheme: Arc::new(scheme),
+        twin: Arc::new(twin),
+        clock,
+        lifetime: hybrid.access_lifetime,
         paseto: None,
     }
 }
