@@ -404,11 +404,21 @@ impl SchemeSpec {
         self.id().capabilities()
     }
 
-    /// The store of a session scheme, or of a hybrid's refresh families.
+    /// The store of a session scheme: the one every validate reads. `None` for a hybrid,
+    /// whose validate reads none (its refresh families' store is
+    /// [`refresh_store`](Self::refresh_store)).
     pub fn store(&self) -> Option<&StoreSpec> {
         match self {
-            SchemeSpec::Session(s) | SchemeSpec::Hybrid(_, s) => Some(s),
-            SchemeSpec::Jwt(_) | SchemeSpec::Paseto(_) => None,
+            SchemeSpec::Session(s) => Some(s),
+            SchemeSpec::Jwt(_) | SchemeSpec::Paseto(_) | SchemeSpec::Hybrid(..) => None,
+        }
+    }
+
+    /// The store of a hybrid's refresh families (reached once per refresh, not per request).
+    pub fn refresh_store(&self) -> Option<&StoreSpec> {
+        match self {
+            SchemeSpec::Hybrid(_, s) => Some(s),
+            _ => None,
         }
     }
 
@@ -492,11 +502,20 @@ impl SchemeId {
         }
     }
 
-    /// The store kind of a session scheme, or of a hybrid's refresh families.
+    /// The store kind of a session scheme (`None` for a hybrid: see
+    /// [`refresh_store`](Self::refresh_store)).
     pub fn store(self) -> Option<StoreKind> {
         match self {
-            SchemeId::Session(s) | SchemeId::Hybrid(_, s) => Some(s),
-            SchemeId::Jwt(_) | SchemeId::Paseto(_) => None,
+            SchemeId::Session(s) => Some(s),
+            SchemeId::Jwt(_) | SchemeId::Paseto(_) | SchemeId::Hybrid(..) => None,
+        }
+    }
+
+    /// The store kind of a hybrid's refresh families.
+    pub fn refresh_store(self) -> Option<StoreKind> {
+        match self {
+            SchemeId::Hybrid(_, s) => Some(s),
+            _ => None,
         }
     }
 
@@ -1075,8 +1094,8 @@ mod tests {
         );
         assert_eq!(hybrid.name(), "hybrid-ES256-postgres");
         assert_eq!(
-            (hybrid.alg(), hybrid.id().store()),
-            (Some(JwtAlg::ES256), Some(StoreKind::Postgres))
+            (hybrid.alg(), hybrid.id().refresh_store(), hybrid.store()),
+            (Some(JwtAlg::ES256), Some(StoreKind::Postgres), None)
         );
         assert_eq!(hybrid.keyed(), SchemeSpec::Jwt(JwtAlg::ES256));
         let json = serde_json::to_string(&hybrid).unwrap();
