@@ -410,3 +410,59 @@ impl<S: SessionStore> SessionStore for Shared<S> {
         self.0.len()
     }
 }
+
+/// The revoke workload's hybrid part on a tiny budget: the race table says what the rule
+/// says, for every grace and retry delay, and no trial leaves two live successors.
+fn revoke_hybrid_rows(store: StoreSpec) {
+    use tokenbench::measure::Budget;
+    use tokenbench::scheme::spec::Family;
+    use tokenbench::workload::revoke::RevokeParams;
+    use tokenbench::workload::revoke::hybrid::{RACE_GRACES_MS, RACE_RETRIES_MS};
+    use tokenbench::workload::{NoProgress, Settings};
+    crypto::install(CryptoBackend::AwsLc).unwrap();
+    let mut settings = Settings::defaults(true);
+    settings.families = vec![Family::Hybrid];
+    settings.stores = vec![store];
+    settings.budget = Budget {
+        warmup: Duration::from_millis(2),
+        measure: Duration::from_millis(20),
+        batch: Duration::from_micros(200),
+    };
+    let p = RevokeParams {
+        trials: 4,
+        ..RevokeParams::defaults(true)
+    };
+    let rows = tokenbench::workload::revoke::hybrid::run(&settings, &p, &NoProgress).unwrap();
+    assert_eq!(rows.len(), 1);
+    let h = &rows[0];
+    assert_eq!(h.scheme.to_string(), format!("hybrid-HS256-{}", settings.stores[0].name()));
+    assert_eq!(h.errors, 0);
+    assert_eq!((h.access_token_bytes > 100, h.refresh_token_bytes), (true, 45));
+    assert!(h.refresh.median() > 0.0 && h.validate.median() > 0.0);
+    assert!((h.refreshes_per_request - 1.0 / 30.0).abs() < 1e-12);
+    assert_eq!(h.store_ops_per_request, h.refreshes_per_request);
+    assert_eq!(h.revocation_window_s, 300.0);
+    assert_eq!(h.family_revocation_refused, h.family_revocation_trials);
+    assert_eq!(h.race.len(), RACE_GRACES_MS.len() * RACE_RETRIES_MS.len());
+    for r in &h.race {
+        assert_eq!(r.two_successors, 0, "{r:?}");
+        // A concurrent retry comes within any grace above 0; a later one within the grace
+        // only if its delay is shorter.
+        let within = r.grace_ms > 0.0 && r.retry_after_ms < r.grace_ms;
+        let want = if within { (0, r.trials) } else { (r.trials, 0) };
+        assert_eq!((r.tripped, r.same_successor), want, "{r:?}");
+    }
+}
+
+#[test]
+fn the_revoke_workload_measures_the_hybrid_race_in_process() {
+    revoke_hybrid_rows(StoreSpec::Memory);
+}
+
+#[test]
+fn the_revoke_workload_measures_the_hybrid_race_on_redis() {
+    let Some(url) = skip::shared_redis_url() else {
+        return;
+    };
+    revoke_hybrid_rows(StoreSpec::Redis(url));
+}
