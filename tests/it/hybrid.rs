@@ -435,9 +435,15 @@ fn revoke_hybrid_rows(store: StoreSpec) {
     let rows = tokenbench::workload::revoke::hybrid::run(&settings, &p, &NoProgress).unwrap();
     assert_eq!(rows.len(), 1);
     let h = &rows[0];
-    assert_eq!(h.scheme.to_string(), format!("hybrid-HS256-{}", settings.stores[0].name()));
+    assert_eq!(
+        h.scheme.to_string(),
+        format!("hybrid-HS256-{}", settings.stores[0].name())
+    );
     assert_eq!(h.errors, 0);
-    assert_eq!((h.access_token_bytes > 100, h.refresh_token_bytes), (true, 45));
+    assert_eq!(
+        (h.access_token_bytes > 100, h.refresh_token_bytes),
+        (true, 45)
+    );
     assert!(h.refresh.median() > 0.0 && h.validate.median() > 0.0);
     assert!((h.refreshes_per_request - 1.0 / 30.0).abs() < 1e-12);
     assert_eq!(h.store_ops_per_request, h.refreshes_per_request);
