@@ -227,6 +227,7 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/.well-known/jwks.json", get(routes::jwks))
         .route("/api/notes", post(routes::create_note))
         .route("/logout", post(routes::logout))
+        .route("/token/refresh", post(routes::refresh))
         .route("/metrics", get(routes::metrics))
         .fallback(routes::not_found)
         .layer(DefaultBodyLimit::max(limits.max_body_bytes))

@@ -303,8 +303,8 @@ impl Workload for Http {
 /// The schemes the http workload serves: those selected; in a quick run (each row is a
 /// server and a rate search) only the embedded store among the stores and HS256 and ES256
 /// among the JWT algorithms, every other family whole, unless that leaves none. The hybrid
-/// is not served yet (`serve` has no refresh endpoint): its rows are the revoke
-/// workload's and the in-process workloads'.
+/// is left out: the load generator's flow has no refresh step yet (its rows are the revoke
+/// workload's and the in-process workloads').
 pub fn served(settings: &Settings, quick: bool) -> Vec<SchemeSpec> {
     let all: Vec<SchemeSpec> = settings
         .schemes()
