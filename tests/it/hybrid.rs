@@ -270,7 +270,7 @@ fn race<S: SessionStore>(nodes: [HybridScheme<S>; 2]) {
             assert!(nodes[1].refresh(&winner.refresh).is_ok(), "round {round}");
         } else {
             assert!(
-                got.iter().any(|r| *r == Err(Rejection::Revoked)),
+                got.contains(&Err(Rejection::Revoked)),
                 "round {round}: {got:?}"
             );
             assert_eq!(
