@@ -4,7 +4,7 @@
 //! replaced and when. [`SessionStore::refresh_family`](super::SessionStore::refresh_family)
 //! applies one [`FamilyOp`] to one family in one atomic step on every store:
 //!
-//! - the in-process stores under the lock of the family's entry ([`FamilyState::apply`],
+//! - the in-process stores under the lock of the family's entry (`FamilyState::apply`,
 //!   shared by both);
 //! - Redis: one hash per family, one Lua script (one key, so on a Redis Cluster the whole
 //!   family sits in one slot without a hash tag);

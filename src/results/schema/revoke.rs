@@ -89,8 +89,8 @@ pub struct HybridResult {
 }
 
 impl HybridResult {
-    /// Refresh cost amortised per request, in CPU-less wall nanoseconds, with the access
-    /// validate's: what one request costs the hybrid's server.
+    /// What one request costs the hybrid's server in wall time: the access validate plus
+    /// the refresh amortised per request, in nanoseconds.
     pub fn per_request_ns(&self) -> f64 {
         self.validate.median() + self.refresh_ns_per_request
     }
