@@ -592,6 +592,16 @@ fn the_hybrid_gets_its_own_column_only_when_it_ran() {
         "{md}"
     );
     assert!(md.contains("What the hybrid changes"));
+    // Its own column's cells: its access lifetime, its family revocation.
+    assert!(
+        md.contains(
+            "`exp` in the access token, 300 s lifetime, renewed by a rotating refresh token"
+        ),
+        "{md}"
+    );
+    assert!(md.contains(
+        "logout deletes the family (refresh refused on another node in 20 of 20 trials)"
+    ));
 
     // A cheap refresh (1 µs: 33 ns per request, under 10%) leaves the JWT's CPU verdict; a
     // 1 h access lifetime no longer bounds revocation.
