@@ -84,8 +84,8 @@ pub struct CommonArgs {
     /// Appended to the run folder's name.
     #[arg(long)]
     pub label: Option<String>,
-    /// Token families: session, jwt, paseto, hybrid (default: the first three; the hybrid,
-    /// an access JWT with a rotating refresh token, runs when named).
+    /// Token families: session, jwt, paseto, hybrid (an access JWT with a rotating refresh
+    /// token: HS256, one per store); all by default.
     #[arg(long, value_delimiter = ',', value_parser = parse_family)]
     pub schemes: Option<Vec<Family>>,
     /// The hybrid's access-token lifetime (exp - iat).

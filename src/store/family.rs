@@ -150,7 +150,7 @@ impl FamilyState {
         }
         match &self.previous {
             Some((previous, at))
-                if secrets_equal(secret, previous) && now_ms < at.saturating_add(grace_ms) =>
+                if secrets_equal(secret, previous) && in_grace(now_ms, *at, grace_ms) =>
             {
                 FamilyOutcome::Grace {
                     record: self.record.clone(),
@@ -160,6 +160,13 @@ impl FamilyState {
             _ => FamilyOutcome::Reused,
         }
     }
+}
+
+/// True when a token rotated at `rotated_ms` and presented again at `now_ms` is within the
+/// grace: never when the grace is 0 (a second presentation stamped before the rotation, by
+/// another node's earlier clock read, is a reuse too), else before `rotated_ms + grace_ms`.
+pub(crate) fn in_grace(now_ms: u64, rotated_ms: u64, grace_ms: u64) -> bool {
+    grace_ms > 0 && now_ms < rotated_ms.saturating_add(grace_ms)
 }
 
 /// Secrets compared in constant time (for equal lengths).

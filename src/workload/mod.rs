@@ -323,8 +323,8 @@ impl Settings {
     pub fn defaults(quick: bool) -> Settings {
         Settings {
             quick,
-            // The hybrid runs when named (`--schemes ...,hybrid`).
-            families: vec![Family::Session, Family::Jwt, Family::Paseto],
+            // Every family: the hybrid as HS256 on each store (`hybrid_algs`).
+            families: Family::ALL.to_vec(),
             stores: vec![StoreSpec::Memory, StoreSpec::RwLock],
             algs: JwtAlg::ALL.to_vec(),
             pasetos: all_pasetos(),

@@ -334,6 +334,14 @@ macro_rules! store_contract {
                     store.refresh_family("f2", rotate("s1", "sZ", now + 1000, 1000)).unwrap(),
                     FamilyOutcome::Reused
                 );
+                // Without a grace, a second presentation is a reuse even when stamped before
+                // the rotation (another node's clock read a moment earlier).
+                store.refresh_family("f5", start).unwrap();
+                store.refresh_family("f5", rotate("s1", "s2", now, 0)).unwrap();
+                assert_eq!(
+                    store.refresh_family("f5", rotate("s1", "sW", now - 5, 0)).unwrap(),
+                    FamilyOutcome::Reused
+                );
                 // A guess at a live family's secret is treated as a reuse (fail closed).
                 store.refresh_family("f3", start).unwrap();
                 assert_eq!(

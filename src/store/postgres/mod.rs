@@ -391,7 +391,11 @@ impl SessionStore for PostgresStore {
                     let in_grace = match (previous, rotated) {
                         (Some(p), Some(at)) => {
                             crate::store::family::secrets_equal(secret, p)
-                                && now_ms < u64::try_from(at).unwrap_or(0).saturating_add(grace_ms)
+                                && crate::store::family::in_grace(
+                                    now_ms,
+                                    u64::try_from(at).unwrap_or(0),
+                                    grace_ms,
+                                )
                         }
                         _ => false,
                     };

@@ -88,7 +88,8 @@ return 1
 
 /// Rotates a refresh token with reuse detection (`store::family`'s table), in one step:
 /// KEYS[1] = family key; ARGV[1] = the secret presented; ARGV[2] = its successor;
-/// ARGV[3] = now (ms); ARGV[4] = the grace interval (ms). Returns `{code, record, current}`:
+/// ARGV[3] = now (ms); ARGV[4] = the grace interval (ms; 0: none, whatever the times).
+/// Returns `{code, record, current}`:
 /// 0 no family (absent or past its `PXAT`), 1 rotated (with the record), 2 within the grace
 /// (with the record and the current secret), 3 reused (the family is deleted).
 pub(super) const FAMILY_ROTATE_LUA: &str = r#"
@@ -99,7 +100,8 @@ if ARGV[1] == cur then
   redis.call('HSET', KEYS[1], 'cur', ARGV[2], 'prev', cur, 'at', ARGV[3])
   return {1, rec, false}
 end
-if prev and at and ARGV[1] == prev and tonumber(ARGV[3]) < tonumber(at) + tonumber(ARGV[4]) then
+local grace = tonumber(ARGV[4])
+if prev and at and ARGV[1] == prev and grace > 0 and tonumber(ARGV[3]) < tonumber(at) + grace then
   return {2, rec, cur}
 end
 redis.call('DEL', KEYS[1])
