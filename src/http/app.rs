@@ -266,6 +266,7 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/.well-known/jwks.json", get(routes::jwks))
         .route("/api/notes", post(routes::create_note))
         .route("/logout", post(routes::logout))
+        .route("/token/refresh", post(routes::refresh))
         .route("/metrics", get(routes::metrics))
         .route("/requests", get(routes::requests))
         .route(recorder::ROUTE, get(routes::recorded_header_bytes))

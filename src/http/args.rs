@@ -13,14 +13,15 @@ use super::cors::{CookiePolicy, CorsPolicy, parse_origin, parse_same_site};
 use super::site::{JwksUrl, SiteConfig};
 use crate::claims::ClaimSet;
 use crate::scheme::spec::{Family, SchemeSpec, StoreSpec};
-use crate::scheme::{JwtAlg, JwtConfig, PasetoPurpose, SessionConfig};
+use crate::scheme::{HybridConfig, JwtAlg, JwtConfig, PasetoPurpose, SessionConfig};
 use crate::store::site::SiteName;
 use crate::units::{parse_duration, parse_lifetime};
 
 /// Options of `tokenbench serve`.
 #[derive(Debug, Clone, Args)]
 pub struct ServeArgs {
-    /// Token family: session, jwt or paseto.
+    /// Token family: session, jwt, paseto or hybrid (access JWTs of --alg, refresh families
+    /// in --store).
     #[arg(long, default_value = "session", value_parser = parse_family)]
     pub scheme: Family,
     /// JWT algorithm: HS256, RS256, ES256, EdDSA.
@@ -103,6 +104,14 @@ pub struct ServeArgs {
     /// JWT lifetime (exp - iat).
     #[arg(long, default_value = "15m", value_parser = parse_lifetime)]
     pub jwt_lifetime: Duration,
+    /// The hybrid's access-token lifetime (exp - iat); its refresh family lives
+    /// --absolute-timeout.
+    #[arg(long, default_value = "5m", value_parser = parse_lifetime)]
+    pub access_lifetime: Duration,
+    /// The hybrid's reuse grace: how long after a rotation the replaced refresh token gets
+    /// the same successor instead of revoking its family (0: never).
+    #[arg(long, default_value = "0", value_parser = parse_grace)]
+    pub reuse_grace: Duration,
     /// Time allowed to send a request's headers (HTTP/1.1).
     #[arg(long, default_value = "5s", value_parser = parse_duration)]
     pub header_read_timeout: Duration,
@@ -154,6 +163,12 @@ fn parse_alg(s: &str) -> Result<JwtAlg, String> {
 fn parse_purpose(s: &str) -> Result<PasetoPurpose, String> {
     s.parse()
 }
+fn parse_grace(s: &str) -> Result<Duration, String> {
+    match s.trim() {
+        "0" | "0s" | "0ms" => Ok(Duration::ZERO),
+        other => parse_duration(other),
+    }
+}
 fn parse_store(s: &str) -> Result<StoreSpec, String> {
     match StoreSpec::parse_list(s)?.as_slice() {
         [one] => Ok(one.clone()),
@@ -188,6 +203,7 @@ impl ServeArgs {
             Family::Session => SchemeSpec::Session(self.store.clone()),
             Family::Jwt => SchemeSpec::Jwt(self.alg),
             Family::Paseto => SchemeSpec::Paseto(self.purpose),
+            Family::Hybrid => SchemeSpec::Hybrid(self.alg, self.store.clone()),
         })
     }
 
@@ -260,6 +276,11 @@ impl ServeArgs {
             partitioned: self.partitioned,
         };
         c.request_log = self.request_log;
+        c.hybrid = HybridConfig {
+            access_lifetime: self.access_lifetime,
+            refresh_lifetime: self.absolute_timeout,
+            reuse_grace: self.reuse_grace,
+        };
         c.limits = Limits {
             header_read_timeout: self.header_read_timeout,
             request_timeout: self.request_timeout,
@@ -280,6 +301,11 @@ impl ServeArgs {
         denylisted: bool,
         denylist_redis: &Option<String>,
     ) -> Result<SiteConfig, String> {
+        if scheme.family() == Family::Hybrid {
+            return Err(format!(
+                "--site {name}: the nodes of a site do not share a hybrid's refresh families yet"
+            ));
+        }
         let key_dir = self
             .key_dir
             .clone()

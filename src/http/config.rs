@@ -15,7 +15,7 @@ use super::users::PasswordParams;
 use crate::claims::ClaimSet;
 pub use crate::net::Transport;
 use crate::scheme::spec::{Capabilities, SchemeSpec, StoreSpec};
-use crate::scheme::{JwtAlg, JwtConfig, SessionConfig};
+use crate::scheme::{HybridConfig, JwtAlg, JwtConfig, SessionConfig};
 
 /// What `POST /logout` does to a self-contained token (one that carries its claims); a
 /// token revocable by deleting its record (a session) is deleted whatever this says.
@@ -183,6 +183,9 @@ pub struct ServerConfig {
     pub session: SessionConfig,
     /// Issuer, audience and lifetime of self-contained tokens.
     pub jwt: JwtConfig,
+    /// The hybrid's access lifetime, refresh lifetime and reuse grace (ignored by the other
+    /// families).
+    pub hybrid: HybridConfig,
     /// Protective limits.
     pub limits: Limits,
     /// argon2id cost of the demo password hashes.
@@ -215,6 +218,7 @@ impl ServerConfig {
             users: 100,
             session: SessionConfig::default(),
             jwt: JwtConfig::default(),
+            hybrid: HybridConfig::default(),
             limits: Limits::default(),
             password: PasswordParams::default(),
             cors: CorsPolicy::default(),

@@ -36,6 +36,7 @@
 //! | `GET /floor` | 200, the body of `GET /me` from fixed claims, no credential: the stack's floor (same layers and blocking path, no token work) |
 //! | `POST /api/notes` | 201; cookie transport needs `X-CSRF-Token` (403 without) |
 //! | `POST /logout` | 204 (cookie: a clearing `Set-Cookie`); header `X-Token-Revocation` says whether the credential is dead (`revoked`) or lives until its expiry (`expiry-only`, with `X-Token-Expires`) |
+//! | `POST /token/refresh` | the hybrid only (404 otherwise): bearer, JSON `{"refresh_token"}` → 200 JSON `access_token`, `refresh_token`; cookie, the `__Secure-refresh` cookie (`Path=/token/refresh`) and `X-CSRF-Token` bound to the access cookie (403 without) → 200 JSON `csrf` and both cookies renewed; 401 for an unknown, expired or reused refresh token (a reuse revokes its family); 400 for a bearer body that is no such JSON |
 //! | `GET /metrics` | 200 JSON [`MetricsSnapshot`](crate::net::metrics::MetricsSnapshot) (not counted as a request) |
 //! | `GET /requests?after=SEQ` | 200 JSON list of [`LoggedRequest`](request_log::LoggedRequest) (which credential each request carried, names only) with `--request-log`; 404 without (not counted as a request) |
 //! | `OPTIONS *` (CORS preflight) | with `--cors-origin`: 204 and the CORS headers for an allowlisted `Origin`, 403 for any other; without: as before (405) |

@@ -291,27 +291,143 @@ pub(crate) async fn login(
     // 3. A new credential; whatever the client brought is dead first.
     let claims = app.config.login_claims.claims(&super::users::username(i));
     let revoking = presented.is_some() && app.revoke_io();
-    let (token, cookies) = app
-        .blocking(revoking, move |a| -> Result<_, ApiError> {
+    // A hybrid's login starts a family in its store: a round trip when the store is remote.
+    let starts_family = app.revoke_io() && app.credential.scheme().refreshing().is_some();
+    let (token, refresh, cookies) = app
+        .blocking(revoking || starts_family, move |a| -> Result<_, ApiError> {
             let calls = a.calls();
             if let Some(old) = &presented {
                 a.credential.end_at_login(&calls, old)?;
             }
-            let token = calls.issue(&claims).map_err(ApiError::scheme)?;
-            let cookies = a.credential.login_cookies(&token);
-            Ok((token, cookies))
+            // A scheme with refresh tokens (the hybrid) starts a family: a pair.
+            let (token, refresh) = match calls.login_pair(&claims) {
+                Some(pair) => {
+                    let pair = pair.map_err(ApiError::scheme)?;
+                    (pair.access, Some(pair.refresh))
+                }
+                None => (calls.issue(&claims).map_err(ApiError::scheme)?, None),
+            };
+            let mut cookies = a.credential.login_cookies(&token);
+            cookies.extend(refresh.as_deref().map(|r| refresh_cookie(a, r)));
+            Ok((token, refresh, cookies))
         })
         .await??;
     if bearer {
-        let body = Json(json!({
+        let mut body = json!({
             "access_token": token,
             "token_type": "Bearer",
             "expires_in": app.credential.expires_in().as_secs(),
-        }));
-        return with_cookies(&app, body.into_response(), &[]);
+        });
+        if let Some(r) = refresh {
+            body["refresh_token"] = json!(r);
+        }
+        return with_cookies(&app, Json(body).into_response(), &[]);
     }
     let resp = (StatusCode::SEE_OTHER, [(header::LOCATION, "/me")]).into_response();
     with_cookies(&app, resp, &cookies)
+}
+
+/// The cookie carrying a hybrid's refresh token (cookie transport): `__Secure-` (a
+/// `__Host-` cookie must have `Path=/`), sent only to `POST /token/refresh`.
+pub(crate) const REFRESH_COOKIE: &str = "__Secure-refresh";
+
+/// The path the refresh cookie is scoped to: no other request carries it.
+pub(crate) const REFRESH_PATH: &str = "/token/refresh";
+
+/// The hardened `Set-Cookie` of a refresh token: `HttpOnly`, `Secure`, `SameSite=Strict`,
+/// `Path=/token/refresh`, `Max-Age` the family's lifetime.
+fn refresh_cookie(app: &App, token: &str) -> String {
+    cookie::Cookie::build((REFRESH_COOKIE, token))
+        .http_only(true)
+        .secure(true)
+        .same_site(cookie::SameSite::Strict)
+        .path(REFRESH_PATH)
+        .max_age(cookie::time::Duration::seconds(
+            i64::try_from(app.config.hybrid.refresh_lifetime.as_secs()).unwrap_or(i64::MAX),
+        ))
+        .build()
+        .to_string()
+}
+
+/// The body of a bearer `POST /token/refresh`.
+#[derive(Debug, Deserialize)]
+struct RefreshBody {
+    refresh_token: String,
+}
+
+/// `POST /token/refresh` (a scheme with refresh tokens, the hybrid; 404 otherwise): the
+/// refresh token, from the JSON body `{"refresh_token": ...}` (bearer) or the
+/// `__Secure-refresh` cookie (cookie transport, with `X-CSRF-Token` bound to the access
+/// cookie presented beside it: 403 without), is rotated and a new access token signed.
+/// 200 with the new pair (bearer: JSON `access_token`, `refresh_token`; cookies: both
+/// cookies, and JSON `csrf` for the new access token). 401 for a refresh token that is
+/// unknown, expired or reused (a reuse revokes its whole family); 400 for a body that is
+/// no JSON object with a `refresh_token` string.
+pub(crate) async fn refresh(
+    State(app): AppState,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    if app.credential.scheme().refreshing().is_none() {
+        return Err(ApiError::NotFound);
+    }
+    let bearer = app.bearer();
+    let unauthorized = |reason| ApiError::Unauthorized { bearer, reason };
+    let (token, access) = match app.config.transport {
+        Transport::Bearer => {
+            let parsed: RefreshBody = serde_json::from_slice(&body).map_err(|_| {
+                ApiError::BadRequest("expected a JSON body {\"refresh_token\": ...}")
+            })?;
+            (parsed.refresh_token, None)
+        }
+        Transport::Cookie => {
+            let max = max_cookie_bytes(&app);
+            let token =
+                extract::cookie(&headers, REFRESH_COOKIE, max)?.ok_or(unauthorized("missing"))?;
+            let access = extract::cookie(&headers, app.credential.cookie_name(), max)?.ok_or(
+                ApiError::Forbidden("CSRF: no access cookie to bind X-CSRF-Token to"),
+            )?;
+            let csrf = extract::csrf_header(&headers)?
+                .ok_or(ApiError::Forbidden("CSRF: X-CSRF-Token missing"))?;
+            (token, Some((access, csrf)))
+        }
+    };
+    let (pair, csrf) = app
+        .blocking(true, move |a| -> Result<_, ApiError> {
+            let calls = a.calls();
+            if let Some((access, csrf)) = &access
+                && !a.credential.check_csrf(&calls, access, csrf)
+            {
+                return Err(ApiError::Forbidden("CSRF: X-CSRF-Token does not match"));
+            }
+            let refreshed = calls
+                .refresh(&token)
+                .ok_or(ApiError::NotFound)?
+                .map_err(|r| ApiError::rejected(&r, a.bearer()))?;
+            let pair = refreshed.into_pair();
+            let csrf = match a.config.transport {
+                Transport::Cookie => Some(a.credential.csrf_token(&calls, &pair.access)?),
+                Transport::Bearer => None,
+            };
+            Ok((pair, csrf))
+        })
+        .await??;
+    let expires_in = app.credential.expires_in().as_secs();
+    if bearer {
+        let body = Json(json!({
+            "access_token": pair.access,
+            "refresh_token": pair.refresh,
+            "token_type": "Bearer",
+            "expires_in": expires_in,
+        }));
+        return with_cookies(&app, body.into_response(), &[]);
+    }
+    let cookies = [
+        app.credential.set_cookie(&pair.access),
+        refresh_cookie(&app, &pair.refresh),
+    ];
+    let body = Json(json!({ "csrf": csrf, "expires_in": expires_in }));
+    with_cookies(&app, body.into_response(), &cookies)
 }
 
 /// The presented credential of an authenticated route, as the transport carries it.

@@ -78,15 +78,25 @@ impl Reply {
 }
 
 /// Every `Set-Cookie` must be hardened: `__Host-` name, HttpOnly, Secure, SameSite,
-/// Path=/, no Domain.
+/// Path=/, no Domain; the one exception, a hybrid's refresh token, is `__Secure-refresh`,
+/// `SameSite=Strict` and scoped to `Path=/token/refresh`.
 #[track_caller]
 fn assert_hardened(set_cookie: &str) {
     let c = cookie::Cookie::parse(set_cookie.to_owned()).expect("a parsable Set-Cookie");
-    assert!(c.name().starts_with("__Host-"), "{set_cookie}");
+    if c.name() == "__Secure-refresh" {
+        assert_eq!(c.path(), Some("/token/refresh"), "{set_cookie}");
+        assert_eq!(
+            c.same_site(),
+            Some(cookie::SameSite::Strict),
+            "{set_cookie}"
+        );
+    } else {
+        assert!(c.name().starts_with("__Host-"), "{set_cookie}");
+        assert!(c.same_site().is_some(), "{set_cookie}");
+        assert_eq!(c.path(), Some("/"), "{set_cookie}");
+    }
     assert_eq!(c.http_only(), Some(true), "{set_cookie}");
     assert_eq!(c.secure(), Some(true), "{set_cookie}");
-    assert!(c.same_site().is_some(), "{set_cookie}");
-    assert_eq!(c.path(), Some("/"), "{set_cookie}");
     assert_eq!(c.domain(), None, "{set_cookie}");
 }
 

@@ -6,7 +6,8 @@
 //! - `conformance`: the conformance suite on every scheme (`common::suite`).
 //! - `stores`: the store contract (`common::store`) on every store, Redis and Redis Cluster
 //!   included.
-//! - `sessions`, `jwt`, `revoke`: family behaviour, revocation strategies.
+//! - `sessions`, `jwt`, `hybrid`, `revoke`: family behaviour (the hybrid's refresh flow
+//!   and its race on every store), revocation strategies.
 //! - `redis`, `redis_workloads`, `redis_cluster`, `postgres`: against real servers
 //!   (`common::skip`).
 //! - `report`, `inspect`, `cli`: outputs, token inspection, the binary as a user meets it.
@@ -23,6 +24,7 @@ mod browser;
 mod cli;
 mod conformance;
 mod http;
+mod hybrid;
 mod inspect;
 mod jwt;
 mod layers;

@@ -442,6 +442,7 @@ pub(super) fn revoke() -> RevokeResults {
             ),
         ],
         end_to_end: end_to_end(),
+        hybrid: Vec::new(),
     }
 }
 
