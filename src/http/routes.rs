@@ -537,7 +537,8 @@ pub(crate) async fn create_note(
 
 /// `POST /logout`: the credential dies (its record deleted, or denylisted) or, for a
 /// self-contained token without a denylist, lives until its expiry; `X-Token-Revocation`
-/// says which ([`App::logout`]).
+/// says which ([`App::logout`]). A hybrid's refresh family is revoked in every case: the
+/// verified access token names it (`sid`), as the refresh cookie never comes here.
 pub(crate) async fn logout(State(app): AppState, headers: HeaderMap) -> Result<Response, ApiError> {
     let token = presented(&app, &headers)?;
     let csrf = extract::csrf_header(&headers)?;
@@ -545,7 +546,11 @@ pub(crate) async fn logout(State(app): AppState, headers: HeaderMap) -> Result<R
         .blocking(app.revoke_io(), move |a| -> Result<_, ApiError> {
             let p = authenticate(a, &token)?;
             check_csrf(a, &token, csrf.as_deref())?;
-            if a.logout == LogoutOutcome::Revoked {
+            // A hybrid's family dies (named by the verified access token's `sid`): no
+            // refresh succeeds again; the access token itself as `a.logout` says.
+            if let Some(done) = a.calls().logout_access(&token) {
+                done.map_err(ApiError::scheme)?;
+            } else if a.logout == LogoutOutcome::Revoked {
                 a.calls().revoke(&token).map_err(ApiError::scheme)?;
             }
             Ok(p.expires_at_secs)

@@ -133,6 +133,67 @@ fn logout_kills_the_family_and_the_access_token_lives_to_its_exp_without_a_denyl
     assert_eq!(s.refresh(&pair.refresh), Err(Rejection::UnknownSession));
 }
 
+/// `logout_access`: the verified access token's `sid` names the family, which dies; the
+/// refreshed access token names the same family; a forged, an expired or a `sid`-less
+/// token revokes nothing; with a denylist the access token dies too. The claim costs the
+/// bytes of `,"sid":"<22 characters>"` (31) in base64url: 41 or 42 more per access token.
+#[test]
+fn logout_by_the_access_token_revokes_the_family_it_names_once_verified() {
+    let (s, clock) = scheme(Duration::ZERO);
+    let pair = s.login(&claims()).unwrap();
+    let family = pair.refresh.split('.').next().unwrap();
+    let sid = |t: &str| tokenbench::scheme::jwt::peek(t).unwrap().1["sid"].clone();
+    assert_eq!(sid(&pair.access), family);
+    let next = s.refresh(&pair.refresh).unwrap().into_pair();
+    assert_eq!(
+        sid(&next.access),
+        family,
+        "a refreshed token names the family"
+    );
+    let plain = s.access().issue(&claims()).unwrap();
+    assert!(sid(&plain).is_null(), "issue alone names no family");
+    let extra = next.access.len() - plain.len();
+    assert!((41..=42).contains(&extra), "sid costs {extra} bytes");
+    // A forged token (the payload's sid of another family, the signature kept) and a
+    // token without sid revoke nothing.
+    let other = s.login(&claims()).unwrap();
+    let mut parts: Vec<&str> = next.access.split('.').collect();
+    let forged_payload = other.access.split('.').nth(1).unwrap();
+    parts[1] = forged_payload;
+    assert!(matches!(
+        s.logout_access(&parts.join(".")),
+        Err(SchemeError::NotRevocable(_))
+    ));
+    assert!(matches!(
+        s.logout_access(&plain),
+        Err(SchemeError::NotRevocable(_))
+    ));
+    assert!(s.refresh(&other.refresh).is_ok(), "the other family lives");
+    s.logout_access(&next.access).unwrap();
+    assert_eq!(s.refresh(&next.refresh), Err(Rejection::UnknownSession));
+    // Again: the family is already dead, which is no error.
+    s.logout_access(&next.access).unwrap();
+    // No denylist: the access token lives to its exp; once expired it revokes nothing.
+    assert!(s.validate(&next.access).is_ok());
+    let late = s.login(&claims()).unwrap();
+    clock.advance(Duration::from_secs(300));
+    assert!(matches!(
+        s.logout_access(&late.access),
+        Err(SchemeError::NotRevocable(Rejection::Expired))
+    ));
+    assert!(
+        s.refresh(&late.refresh).is_ok(),
+        "an expired token revoked nothing"
+    );
+
+    let denylist = RevocationStrategy::CentralDenylist(Arc::new(MemoryDenylist::new()));
+    let (d, _) = scheme_with(MemoryStore::new(), Duration::ZERO, denylist);
+    let pair = d.login(&claims()).unwrap();
+    d.logout_access(&pair.access).unwrap();
+    assert_eq!(d.validate(&pair.access), Err(Rejection::Revoked));
+    assert_eq!(d.refresh(&pair.refresh), Err(Rejection::UnknownSession));
+}
+
 #[test]
 fn with_a_denylist_logout_also_revokes_the_access_token() {
     let denylist = RevocationStrategy::CentralDenylist(Arc::new(MemoryDenylist::new()));

@@ -141,6 +141,13 @@ impl<'a> Calls<'a> {
         Some(self.other(|| flow.refresh(refresh_token)))
     }
 
+    /// A logout of a scheme with refresh tokens by its access token (the family it names
+    /// dies); `None` for any other scheme.
+    pub(crate) fn logout_access(&self, access: &str) -> Option<Result<(), SchemeError>> {
+        let flow = self.scheme.refreshing()?;
+        Some(self.other(|| flow.logout_access(access)))
+    }
+
     /// `revoke`.
     pub(crate) fn revoke(&self, token: &str) -> Result<(), SchemeError> {
         self.other(|| self.scheme.revoke(token))

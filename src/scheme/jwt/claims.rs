@@ -53,6 +53,10 @@ pub struct WireClaims {
     pub nbf: Option<u64>,
     /// Unique token id, 128 random bits.
     pub jti: String,
+    /// Session (refresh family) id, OIDC's `sid`: set only by the hybrid, whose logout
+    /// revokes the family the verified access token names (22 base64url characters).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sid: Option<String>,
     /// Roles and permissions.
     pub roles: Vec<String>,
     /// Profile entries.
@@ -161,6 +165,9 @@ pub(crate) fn check(claims: &WireClaims, config: &JwtConfig, now: u64) -> Result
     }
     identifier("sub", &claims.sub)?;
     identifier("jti", &claims.jti)?;
+    if let Some(sid) = &claims.sid {
+        identifier("sid", sid)?;
+    }
     let leeway = config.leeway_secs;
     let max = config.max_lifetime().as_secs();
     let lifetime = match claims.iat {
@@ -224,6 +231,7 @@ mod tests {
             exp: 2,
             nbf: None,
             jti: "j".into(),
+            sid: None,
             roles: vec![],
             profile: BTreeMap::new(),
         };

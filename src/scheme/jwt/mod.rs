@@ -300,12 +300,14 @@ fn split(token: &str) -> Result<(&str, &str, &str), Rejection> {
     }
 }
 
-impl TokenScheme for JwtScheme {
-    fn name(&self) -> String {
-        super::spec::SchemeId::Jwt(self.alg()).to_string()
-    }
-
-    fn issue(&self, claims: &Claims) -> Result<String, SchemeError> {
+impl JwtScheme {
+    /// [`TokenScheme::issue`], with the `sid` claim (a session or refresh-family id) when
+    /// `sid` is given: the hybrid's access tokens name their family.
+    pub fn issue_with_sid(
+        &self,
+        claims: &Claims,
+        sid: Option<&str>,
+    ) -> Result<String, SchemeError> {
         claims.check().map_err(SchemeError::InvalidClaims)?;
         let now = self.clock.now_secs();
         let wire = WireClaims {
@@ -316,6 +318,7 @@ impl TokenScheme for JwtScheme {
             exp: now.saturating_add(self.config.lifetime.as_secs()),
             nbf: None,
             jti: super::session::random_b64(16),
+            sid: sid.map(str::to_owned),
             roles: claims.roles.clone(),
             profile: claims.profile.clone(),
         };
@@ -323,6 +326,28 @@ impl TokenScheme for JwtScheme {
         let token = jsonwebtoken::encode(&Header::new(self.alg().algorithm()), &wire, key)
             .map_err(|e| SchemeError::Signing(e.to_string()))?;
         keys::canonical(token, self.alg())
+    }
+
+    /// The `sid` claim of `token` once it is verified (signature, claims policy and, with a
+    /// denylist, not revoked): never read from an unverified token.
+    pub fn verified_sid(&self, token: &str) -> Result<Option<String>, Rejection> {
+        let (wire, now) = self.verify(token)?;
+        if let RevocationStrategy::CentralDenylist(d) = &self.revocation
+            && d.contains(&wire.jti, now)?
+        {
+            return Err(Rejection::Revoked);
+        }
+        Ok(wire.sid)
+    }
+}
+
+impl TokenScheme for JwtScheme {
+    fn name(&self) -> String {
+        super::spec::SchemeId::Jwt(self.alg()).to_string()
+    }
+
+    fn issue(&self, claims: &Claims) -> Result<String, SchemeError> {
+        self.issue_with_sid(claims, None)
     }
 
     fn validate(&self, token: &str) -> Result<Principal, Rejection> {

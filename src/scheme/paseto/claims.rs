@@ -64,6 +64,7 @@ impl PasetoClaims {
             exp: self.exp,
             nbf: self.nbf,
             jti: self.jti,
+            sid: None,
             roles: self.roles,
             profile: self.profile,
         }

@@ -564,3 +564,101 @@ async fn idle_timeout_is_enforced_by_the_server() {
         StatusCode::UNAUTHORIZED
     );
 }
+
+/// `POST /logout` with cookies revokes the hybrid's family (the access token's `sid` names
+/// it; the refresh cookie never reaches `/logout`): the old refresh token is then a 401.
+/// The access token itself lives until `exp` without a denylist, as the header says.
+#[tokio::test]
+async fn hybrid_cookie_logout_revokes_the_family() {
+    let app = app(
+        SchemeSpec::Hybrid(JwtAlg::HS256, StoreSpec::Memory),
+        Transport::Cookie,
+        Revocation::None,
+    );
+    let mut b = Browser::default();
+    let csrf = b.login_page_csrf(&app).await;
+    let r = b.login(&app, "user-1", "password-1", &csrf).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    let refresh = b.cookie("__Secure-refresh").expect("a refresh cookie");
+    let access = b.cookie("__Host-hybrid").expect("an access cookie");
+    let token = b.get(&app, "/me").await.json()["csrf"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let out = b
+        .post(&app, "/logout", &[("x-csrf-token", token.as_str())])
+        .await;
+    assert_eq!(out.status, StatusCode::NO_CONTENT);
+    assert_eq!(out.headers["x-token-revocation"], "expiry-only");
+    // The refresh cookie and the old access cookie (for the CSRF binding) again: 401.
+    let mut again = Browser::default();
+    again.set("__Host-hybrid", &access);
+    again.set("__Secure-refresh", &refresh);
+    let r = again
+        .post(&app, "/token/refresh", &[("x-csrf-token", token.as_str())])
+        .await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED, "the family is dead");
+}
+
+/// Bearer: `POST /logout` with the access token revokes its family; a forged access
+/// token (its signature altered) revokes nothing (fail closed: 401, and the family still
+/// refreshes until the real logout).
+#[tokio::test]
+async fn hybrid_bearer_logout_revokes_the_family_only_for_a_verified_token() {
+    let app = app(
+        SchemeSpec::Hybrid(JwtAlg::HS256, StoreSpec::Memory),
+        Transport::Bearer,
+        Revocation::None,
+    );
+    let mut c = Browser::default();
+    let form = "username=user-1&password=password-1";
+    let ct = [("content-type", "application/x-www-form-urlencoded")];
+    let v = c.go(&app, Method::POST, "/login", &ct, form).await.json();
+    let access = v["access_token"].as_str().unwrap().to_owned();
+    let refresh = v["refresh_token"].as_str().unwrap().to_owned();
+    let (_, claims) = tokenbench::scheme::jwt::peek(&access).expect("a JWT");
+    assert_eq!(
+        claims["sid"].as_str(),
+        refresh.split('.').next(),
+        "the access token names its family"
+    );
+    let json = [("content-type", "application/json")];
+    let body = |t: &str| serde_json::json!({ "refresh_token": t }).to_string();
+    // A forged token: the last signature character changed.
+    let mut forged = access.clone();
+    let last = forged.pop().unwrap();
+    forged.push(if last == 'A' { 'B' } else { 'A' });
+    let bad = format!("Bearer {forged}");
+    let r = c
+        .go(
+            &app,
+            Method::POST,
+            "/logout",
+            &[("authorization", bad.as_str())],
+            "",
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+    let r = c
+        .go(&app, Method::POST, "/token/refresh", &json, &body(&refresh))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "a forged logout revoked nothing");
+    let next = r.json();
+    let refresh = next["refresh_token"].as_str().unwrap().to_owned();
+    let bearer = format!("Bearer {}", next["access_token"].as_str().unwrap());
+    let out = c
+        .go(
+            &app,
+            Method::POST,
+            "/logout",
+            &[("authorization", bearer.as_str())],
+            "",
+        )
+        .await;
+    assert_eq!(out.status, StatusCode::NO_CONTENT);
+    assert_eq!(out.headers["x-token-revocation"], "expiry-only");
+    let r = c
+        .go(&app, Method::POST, "/token/refresh", &json, &body(&refresh))
+        .await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED, "the family is dead");
+}
