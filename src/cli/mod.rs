@@ -62,7 +62,7 @@ pub enum Cmd {
     /// Say what a token reveals; verify a JWT with a JWK.
     Inspect(commands::InspectArgs),
     /// Serve the Superb Site (login flow over a scheme) on HTTP/1.1, h2c or HTTPS.
-    Serve(tokenbench::http::args::ServeArgs),
+    Serve(Box<tokenbench::http::args::ServeArgs>),
     /// Open-loop load against a local `serve`: fixed rates, p99, the highest passing rate.
     Load(tokenbench::load::args::LoadArgs),
     /// Add network distance in front of a store: a TCP proxy delaying each chunk.
