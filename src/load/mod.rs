@@ -164,6 +164,23 @@ pub struct LoadConfig {
     /// pinned.
     #[serde(default)]
     pub cores: Vec<usize>,
+    /// For a scheme with refresh tokens (the hybrid): each virtual user sends
+    /// `POST /token/refresh` once every N of its requests (N = access lifetime × requests
+    /// per user per second, so a short run refreshes as often, per request, as a real
+    /// client would once per access lifetime); `None`: never (every other scheme).
+    #[serde(default)]
+    pub refresh_every: Option<u32>,
+}
+
+/// Requests of one user between two refreshes: the access lifetime times the requests a
+/// user sends per second, at least 1 (rounded to the nearest request).
+pub fn refresh_every(access_lifetime: Duration, requests_per_user: f64) -> u32 {
+    let n = (access_lifetime.as_secs_f64() * requests_per_user).round();
+    if n.is_finite() && n >= 1.0 {
+        n.min(f64::from(u32::MAX)) as u32
+    } else {
+        1
+    }
 }
 
 impl LoadConfig {
@@ -183,6 +200,7 @@ impl LoadConfig {
             max_lag: Duration::from_millis(2),
             threads: 1,
             cores: Vec::new(),
+            refresh_every: None,
         }
     }
 

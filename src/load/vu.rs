@@ -27,13 +27,18 @@ pub enum Kind {
     Logout,
     /// `GET /floor`.
     Floor,
+    /// `POST /token/refresh` (a scheme with refresh tokens, once every
+    /// [`LoadConfig::refresh_every`] requests).
+    Refresh,
 }
 
 impl Kind {
     /// The status a correct server answers.
     pub fn expected(self, transport: Transport) -> StatusCode {
         match (self, transport) {
-            (Kind::LoginPage, _) | (Kind::Me, _) | (Kind::Floor, _) => StatusCode::OK,
+            (Kind::LoginPage, _) | (Kind::Me, _) | (Kind::Floor, _) | (Kind::Refresh, _) => {
+                StatusCode::OK
+            }
             (Kind::Login, Transport::Cookie) => StatusCode::SEE_OTHER,
             (Kind::Login, Transport::Bearer) => StatusCode::OK,
             (Kind::Note, _) => StatusCode::CREATED,
@@ -61,6 +66,13 @@ pub struct Vu {
     next: Kind,
     reads: u32,
     writes: u32,
+    /// The refresh token: the bearer login's `refresh_token`, or the `__Secure-refresh`
+    /// cookie (kept out of the jar: the server scopes it to `Path=/token/refresh`).
+    refresh: Option<String>,
+    /// Authenticated requests since the login or the last refresh.
+    since_refresh: u32,
+    /// The request the refresh interrupted.
+    after_refresh: Kind,
 }
 
 impl Vu {
@@ -79,6 +91,9 @@ impl Vu {
             next: Kind::LoginPage,
             reads: 0,
             writes: 0,
+            refresh: None,
+            since_refresh: 0,
+            after_refresh: Kind::Me,
         }
     }
 
@@ -118,6 +133,8 @@ impl Vu {
         self.next = Kind::LoginPage;
         self.reads = 0;
         self.writes = 0;
+        self.refresh = None;
+        self.since_refresh = 0;
     }
 
     /// The kind of the next request.
@@ -142,6 +159,16 @@ impl Vu {
             Kind::Note => (Method::POST, Bytes::from_static(b"{\"text\":\"hello\"}")),
             Kind::Logout => (Method::POST, Bytes::new()),
             Kind::Floor => (Method::GET, Bytes::new()),
+            Kind::Refresh => match cfg.transport {
+                Transport::Bearer => (
+                    Method::POST,
+                    Bytes::from(
+                        serde_json::json!({ "refresh_token": self.refresh.as_deref().unwrap_or("") })
+                            .to_string(),
+                    ),
+                ),
+                Transport::Cookie => (Method::POST, Bytes::new()),
+            },
         };
         let at = match self
             .paths
@@ -175,15 +202,39 @@ impl Vu {
                     HeaderValue::from_static("application/json"),
                 );
             }
+            Kind::Refresh if cfg.transport == Transport::Bearer => {
+                h.insert(
+                    header::CONTENT_TYPE,
+                    HeaderValue::from_static("application/json"),
+                );
+            }
             _ => {}
         }
-        if let Some(c) = &self.cookie_header {
-            h.insert(header::COOKIE, c.clone());
+        let refresh_cookie = match (self.next, cfg.transport, &self.refresh) {
+            (Kind::Refresh, Transport::Cookie, Some(r)) => Some(r.as_str()),
+            _ => None,
+        };
+        match (&self.cookie_header, refresh_cookie) {
+            (Some(c), Some(r)) => {
+                let both = format!("{}; {REFRESH_COOKIE}={r}", c.to_str().unwrap_or(""));
+                if let Ok(v) = HeaderValue::try_from(both) {
+                    h.insert(header::COOKIE, v);
+                }
+            }
+            (Some(c), None) => {
+                h.insert(header::COOKIE, c.clone());
+            }
+            (None, Some(r)) => {
+                if let Ok(v) = HeaderValue::try_from(format!("{REFRESH_COOKIE}={r}")) {
+                    h.insert(header::COOKIE, v);
+                }
+            }
+            (None, None) => {}
         }
         if let Some(t) = &self.bearer {
             h.insert(header::AUTHORIZATION, t.clone());
         }
-        if matches!(self.next, Kind::Note | Kind::Logout)
+        if matches!(self.next, Kind::Note | Kind::Logout | Kind::Refresh)
             && let Some(c) = &self.csrf
         {
             h.insert(CSRF_HEADER, c.clone());
@@ -212,7 +263,11 @@ impl Vu {
                         HeaderValue::try_from(format!("Bearer {t}"))
                             .map_err(|_| "access_token is not a header value".to_owned())?,
                     );
+                    if let Some(r) = v["refresh_token"].as_str() {
+                        self.refresh = Some(r.to_owned());
+                    }
                 }
+                self.since_refresh = 0;
                 if cfg.mix == Mix::LoginOnly {
                     self.restart_for(cfg);
                     return Ok(());
@@ -237,6 +292,7 @@ impl Vu {
                     } if self.reads >= reads_per_write.max(1) => Kind::Note,
                     Mix::Flow { .. } => Kind::Me,
                 };
+                self.maybe_refresh(cfg);
             }
             Kind::Note => {
                 self.reads = 0;
@@ -247,11 +303,49 @@ impl Vu {
                     } if self.writes >= writes_per_session => Kind::Logout,
                     _ => Kind::Me,
                 };
+                self.maybe_refresh(cfg);
             }
             Kind::Logout => self.restart(cfg.accounts),
             Kind::Floor => {}
+            Kind::Refresh => {
+                let v: serde_json::Value = serde_json::from_slice(&a.body)
+                    .map_err(|_| "refresh answer is not JSON".to_owned())?;
+                match cfg.transport {
+                    Transport::Bearer => {
+                        let t = v["access_token"].as_str().ok_or("no access_token")?;
+                        self.bearer = Some(
+                            HeaderValue::try_from(format!("Bearer {t}"))
+                                .map_err(|_| "access_token is not a header value".to_owned())?,
+                        );
+                        let r = v["refresh_token"].as_str().ok_or("no refresh_token")?;
+                        self.refresh = Some(r.to_owned());
+                    }
+                    Transport::Cookie => {
+                        // The new access token has a new CSRF token.
+                        let c = v["csrf"].as_str().ok_or("no csrf in the refresh answer")?;
+                        self.csrf = Some(
+                            HeaderValue::from_str(c)
+                                .map_err(|_| "csrf is not a header value".to_owned())?,
+                        );
+                    }
+                }
+                self.since_refresh = 0;
+                self.next = self.after_refresh;
+            }
         }
         Ok(())
+    }
+
+    /// Counts an authenticated request; every [`LoadConfig::refresh_every`] of them, the
+    /// next request is a refresh (the planned one follows it). A user without a refresh
+    /// token (another scheme) never refreshes; nor does one about to log out.
+    fn maybe_refresh(&mut self, cfg: &LoadConfig) {
+        self.since_refresh += 1;
+        let Some(n) = cfg.refresh_every else { return };
+        if self.refresh.is_some() && self.next != Kind::Logout && self.since_refresh >= n.max(1) {
+            self.after_refresh = self.next;
+            self.next = Kind::Refresh;
+        }
     }
 
     fn take_cookies<'a>(&mut self, values: impl Iterator<Item = &'a HeaderValue>) {
@@ -262,6 +356,10 @@ impl Vu {
             let Ok(c) = cookie::Cookie::parse(s.to_owned()) else {
                 continue;
             };
+            if c.name() == REFRESH_COOKIE {
+                self.refresh = Some(c.value().to_owned()).filter(|v| !v.is_empty());
+                continue;
+            }
             self.jar.retain(|(n, _)| n != c.name());
             let removal = c.value().is_empty() || c.max_age().is_some_and(|m| m.is_zero());
             if !removal {
@@ -281,7 +379,11 @@ impl Vu {
     }
 }
 
-/// The CSRF header of `POST /api/notes` and `POST /logout`.
+/// The cookie of a hybrid's refresh token (`http::routes::REFRESH_COOKIE`; the load
+/// generator is a client and imports nothing of the server).
+const REFRESH_COOKIE: &str = "__Secure-refresh";
+
+/// The CSRF header of `POST /api/notes`, `POST /logout` and `POST /token/refresh`.
 const CSRF_HEADER: header::HeaderName = header::HeaderName::from_static("x-csrf-token");
 
 /// The request URIs of one target, relative (HTTP/1.1) and absolute (HTTP/2), and its
@@ -289,13 +391,21 @@ const CSRF_HEADER: header::HeaderName = header::HeaderName::from_static("x-csrf-
 #[derive(Debug, Clone)]
 struct Paths {
     authority: String,
-    relative: [Uri; 6],
-    absolute: [Uri; 6],
+    relative: [Uri; 7],
+    absolute: [Uri; 7],
     host: Option<HeaderValue>,
 }
 
 impl Paths {
-    const ALL: [&'static str; 6] = ["/login", "/login", "/me", "/api/notes", "/logout", "/floor"];
+    const ALL: [&'static str; 7] = [
+        "/login",
+        "/login",
+        "/me",
+        "/api/notes",
+        "/logout",
+        "/floor",
+        "/token/refresh",
+    ];
 
     fn new(cfg: &LoadConfig) -> Paths {
         let uri = |s: String| s.parse::<Uri>().unwrap_or_default();
@@ -315,6 +425,7 @@ impl Paths {
             Kind::Note => 3,
             Kind::Logout => 4,
             Kind::Floor => 5,
+            Kind::Refresh => 6,
         };
         if absolute {
             &self.absolute[i]

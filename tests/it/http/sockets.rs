@@ -76,6 +76,51 @@ fn smoke(protocol: Protocol, tls: bool) {
     assert_eq!(m.status_classes[4], 0);
 }
 
+/// A small load against a hybrid serve refreshes (once every `refresh_every` requests of
+/// a user), over cookies and bearer, and gets no errors; the server counts the refreshes
+/// as `POST /token/refresh` answered 200.
+fn hybrid_load_refreshes(transport: Transport) {
+    let l = live(
+        config(
+            SchemeSpec::Hybrid(JwtAlg::HS256, StoreSpec::Memory),
+            transport,
+            Revocation::None,
+        ),
+        false,
+    );
+    let mut c = load_config(&l, Protocol::Http1, transport);
+    c.mix = Mix::Flow {
+        reads_per_write: 3,
+        writes_per_session: 4,
+    };
+    c.refresh_every = Some(3);
+    let mut g = Generator::new(c).unwrap();
+    let s = g
+        .run_step(
+            150.0,
+            Duration::from_millis(100),
+            Duration::from_millis(600),
+        )
+        .unwrap();
+    assert_eq!(s.errors, 0, "{:?}", s.error_kinds);
+    let refreshes = s.kinds.get("Refresh").copied().unwrap_or(0);
+    let me = s.kinds.get("Me").copied().unwrap_or(0);
+    assert!(refreshes > 0, "no refresh in {:?}", s.kinds);
+    assert!(refreshes < me, "a refresh every 3 requests: {:?}", s.kinds);
+    let m = l.app.metrics().snapshot();
+    assert_eq!(m.status_classes[4], 0, "no 4xx: every refresh token was live");
+}
+
+#[test]
+fn a_load_on_the_hybrid_refreshes_over_cookies() {
+    hybrid_load_refreshes(Transport::Cookie);
+}
+
+#[test]
+fn a_load_on_the_hybrid_refreshes_over_bearer() {
+    hybrid_load_refreshes(Transport::Bearer);
+}
+
 #[test]
 fn socket_smoke_http1() {
     smoke(Protocol::Http1, false);
