@@ -43,7 +43,7 @@ use crate::results::schema::http::{
     Limit, MetricsDelta, SearchParams, SearchStep, SplitLoad, SplitPoint,
 };
 use crate::scheme::JwtAlg;
-use crate::scheme::spec::{Family, SchemeSpec, StoreSpec};
+use crate::scheme::spec::{SchemeSpec, StoreSpec};
 use nodes::SiteParams;
 
 /// What the http workload runs.
@@ -90,6 +90,18 @@ pub struct HttpParams {
     pub sites: SiteParams,
     /// Run them.
     pub node_runs: bool,
+    /// Requests per user per second (the revoke workload's `--requests-per-user` default):
+    /// with the access lifetime, how often a virtual user of the hybrid refreshes.
+    #[serde(default = "default_requests_per_user")]
+    pub requests_per_user: f64,
+    /// The hybrid's access lifetime the servers are started with (`--access-lifetime`).
+    #[serde(default = "default_access_lifetime")]
+    pub access_lifetime: Duration,
+    /// Requests of a virtual user between two `POST /token/refresh` on a hybrid's rows:
+    /// `access_lifetime × requests_per_user` ([`crate::load::refresh_every`]); `None` when
+    /// no scheme served has refresh tokens.
+    #[serde(default)]
+    pub refresh_every: Option<u32>,
     /// The `tokenbench` executable to start as the server (default: this executable).
     #[serde(skip)]
     pub server_exe: Option<PathBuf>,
@@ -131,6 +143,9 @@ impl HttpParams {
             settle: Duration::from_millis(100),
             sites: SiteParams::quick(),
             node_runs: true,
+            requests_per_user: default_requests_per_user(),
+            access_lifetime: default_access_lifetime(),
+            refresh_every: None,
             server_exe: None,
         }
     }
@@ -167,6 +182,14 @@ impl HttpParams {
             ..HttpParams::quick()
         }
     }
+}
+
+fn default_requests_per_user() -> f64 {
+    super::revoke::DEFAULT_REQUESTS_PER_USER
+}
+
+fn default_access_lifetime() -> Duration {
+    crate::scheme::HybridConfig::default().access_lifetime
 }
 
 /// The generator's protocol for a row's.
@@ -263,6 +286,12 @@ impl Workload for Http {
     ) -> WorkloadResult<HttpResults> {
         let mut p = p.clone();
         p.schemes = served(settings, p.quick);
+        p.access_lifetime = settings.access_lifetime;
+        p.refresh_every = p
+            .schemes
+            .iter()
+            .any(|s| s.capabilities().refresh_token)
+            .then(|| crate::load::refresh_every(p.access_lifetime, p.requests_per_user));
         let mut results = run(&p, progress)?;
         if p.node_runs {
             let exe = match &p.server_exe {
@@ -303,14 +332,10 @@ impl Workload for Http {
 /// The schemes the http workload serves: those selected; in a quick run (each row is a
 /// server and a rate search) only the embedded store among the stores and HS256 and ES256
 /// among the JWT algorithms, every other family whole, unless that leaves none. The hybrid
-/// is left out: the load generator's flow has no refresh step yet (its rows are the revoke
-/// workload's and the in-process workloads').
+/// is served too (the quick run: hybrid-HS256-memory); its virtual users refresh once every
+/// [`HttpParams::refresh_every`] requests.
 pub fn served(settings: &Settings, quick: bool) -> Vec<SchemeSpec> {
-    let all: Vec<SchemeSpec> = settings
-        .schemes()
-        .into_iter()
-        .filter(|s| s.family() != Family::Hybrid)
-        .collect();
+    let all: Vec<SchemeSpec> = settings.schemes();
     if !quick {
         return all;
     }
@@ -369,6 +394,10 @@ pub fn run(params: &HttpParams, progress: &dyn Progress) -> WorkloadResult<HttpR
                 }
                 let mut args = serve_args(spec, transport, params.revocation, params.accounts, tls);
                 args.extend(["--threads".into(), server_cores.len().max(1).to_string()]);
+                if spec.capabilities().refresh_token {
+                    let ms = params.access_lifetime.as_millis();
+                    args.extend(["--access-lifetime".into(), format!("{ms}ms")]);
+                }
                 servers
                     .push(ChildServer::spawn_on(&exe, &args, Some(&server_cores)).map_err(other)?);
                 let server = servers.len() - 1;
@@ -385,6 +414,9 @@ pub fn run(params: &HttpParams, progress: &dyn Progress) -> WorkloadResult<HttpR
                         reads_per_write: params.reads_per_write,
                         writes_per_session: params.writes_per_session,
                     };
+                    if spec.capabilities().refresh_token {
+                        cfg.refresh_every = params.refresh_every;
+                    }
                     rows.push(Row {
                         spec: spec.clone(),
                         transport,

@@ -108,7 +108,10 @@ fn hybrid_load_refreshes(transport: Transport) {
     assert!(refreshes > 0, "no refresh in {:?}", s.kinds);
     assert!(refreshes < me, "a refresh every 3 requests: {:?}", s.kinds);
     let m = l.app.metrics().snapshot();
-    assert_eq!(m.status_classes[4], 0, "no 4xx: every refresh token was live");
+    assert_eq!(
+        m.status_classes[4], 0,
+        "no 4xx: every refresh token was live"
+    );
 }
 
 #[test]
