@@ -533,3 +533,32 @@ fn the_revoke_workload_measures_the_hybrid_race_on_redis() {
     };
     revoke_hybrid_rows(StoreSpec::Redis(url));
 }
+
+/// The http workload serves the hybrid: a quick run only on the embedded store (as the
+/// sessions), a full run over every store selected; a virtual user refreshes once every
+/// access lifetime × requests per user per second (300 s × 0.1/s = 30 requests).
+#[test]
+fn the_http_workload_serves_the_hybrid_and_refreshes_once_per_access_lifetime() {
+    use tokenbench::workload::Settings;
+    use tokenbench::workload::http::served;
+    let mut settings = Settings::defaults(true);
+    settings.stores = vec![StoreSpec::Memory, StoreSpec::RwLock];
+    let names = |quick| -> Vec<String> {
+        served(&settings, quick)
+            .iter()
+            .map(|s| s.id().to_string())
+            .filter(|n| n.starts_with("hybrid"))
+            .collect()
+    };
+    assert_eq!(names(true), ["hybrid-HS256-memory"]);
+    assert_eq!(names(false), ["hybrid-HS256-memory", "hybrid-HS256-rwlock"]);
+    let every = tokenbench::load::refresh_every;
+    assert_eq!(every(Duration::from_secs(300), 0.1), 30);
+    assert_eq!(every(Duration::from_secs(60), 2.0), 120);
+    assert_eq!(
+        every(Duration::from_secs(1), 0.1),
+        1,
+        "at least every request"
+    );
+    assert_eq!(every(Duration::from_secs(300), f64::NAN), 1);
+}

@@ -344,6 +344,9 @@ pub fn served(settings: &Settings, quick: bool) -> Vec<SchemeSpec> {
         .filter(|spec| {
             spec.store().is_none_or(|store| *store == StoreSpec::Memory)
                 && spec
+                    .refresh_store()
+                    .is_none_or(|store| *store == StoreSpec::Memory)
+                && spec
                     .alg()
                     .is_none_or(|alg| matches!(alg, JwtAlg::HS256 | JwtAlg::ES256))
         })

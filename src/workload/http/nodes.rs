@@ -137,7 +137,8 @@ pub fn node_schemes(served: &[SchemeSpec], store: Option<&StoreSpec>) -> Vec<Sch
         .collect();
     // An HMAC and an elliptic-curve signature where selected (the cheapest and the common
     // asymmetric choice), else the first two algorithms.
-    // JWTs, not the hybrid (a JWT algorithm too, but the load has no refresh step).
+    // JWTs, not the hybrid (a JWT algorithm too, but `serve --site` refuses it: the nodes
+    // of a site do not share refresh families yet; the load generator does refresh).
     let jwts: Vec<&SchemeSpec> = served
         .iter()
         .filter(|s| s.alg().is_some() && !s.capabilities().refresh_token)
