@@ -90,18 +90,10 @@ pub struct HttpParams {
     pub sites: SiteParams,
     /// Run them.
     pub node_runs: bool,
-    /// Requests per user per second (the revoke workload's `--requests-per-user` default):
-    /// with the access lifetime, how often a virtual user of the hybrid refreshes.
-    #[serde(default = "default_requests_per_user")]
-    pub requests_per_user: f64,
-    /// The hybrid's access lifetime the servers are started with (`--access-lifetime`).
-    #[serde(default = "default_access_lifetime")]
-    pub access_lifetime: Duration,
-    /// Requests of a virtual user between two `POST /token/refresh` on a hybrid's rows:
-    /// `access_lifetime × requests_per_user` ([`crate::load::refresh_every`]); `None` when
-    /// no scheme served has refresh tokens.
-    #[serde(default)]
-    pub refresh_every: Option<u32>,
+    /// How the hybrid's virtual users refresh; `None` when no scheme served has refresh
+    /// tokens (set by the run from the schemes served).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refresh: Option<RefreshParams>,
     /// The `tokenbench` executable to start as the server (default: this executable).
     #[serde(skip)]
     pub server_exe: Option<PathBuf>,
@@ -143,9 +135,7 @@ impl HttpParams {
             settle: Duration::from_millis(100),
             sites: SiteParams::quick(),
             node_runs: true,
-            requests_per_user: default_requests_per_user(),
-            access_lifetime: default_access_lifetime(),
-            refresh_every: None,
+            refresh: None,
             server_exe: None,
         }
     }
@@ -184,12 +174,27 @@ impl HttpParams {
     }
 }
 
-fn default_requests_per_user() -> f64 {
-    super::revoke::DEFAULT_REQUESTS_PER_USER
+/// The refresh step of a hybrid's virtual users (recorded in `http.json`'s params).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct RefreshParams {
+    /// Requests per user per second (the revoke workload's `--requests-per-user` default).
+    pub requests_per_user: f64,
+    /// The hybrid's access lifetime the servers are started with (`--access-lifetime`).
+    pub access_lifetime: Duration,
+    /// Requests of a virtual user between two `POST /token/refresh`:
+    /// `access_lifetime × requests_per_user` ([`crate::load::refresh_every`]).
+    pub every: u32,
 }
 
-fn default_access_lifetime() -> Duration {
-    crate::scheme::HybridConfig::default().access_lifetime
+impl RefreshParams {
+    /// For `access_lifetime` at `requests_per_user`.
+    pub fn new(access_lifetime: Duration, requests_per_user: f64) -> RefreshParams {
+        RefreshParams {
+            requests_per_user,
+            access_lifetime,
+            every: crate::load::refresh_every(access_lifetime, requests_per_user),
+        }
+    }
 }
 
 /// The generator's protocol for a row's.
@@ -286,12 +291,16 @@ impl Workload for Http {
     ) -> WorkloadResult<HttpResults> {
         let mut p = p.clone();
         p.schemes = served(settings, p.quick);
-        p.access_lifetime = settings.access_lifetime;
-        p.refresh_every = p
+        p.refresh = p
             .schemes
             .iter()
             .any(|s| s.capabilities().refresh_token)
-            .then(|| crate::load::refresh_every(p.access_lifetime, p.requests_per_user));
+            .then(|| {
+                RefreshParams::new(
+                    settings.access_lifetime,
+                    super::revoke::DEFAULT_REQUESTS_PER_USER,
+                )
+            });
         let mut results = run(&p, progress)?;
         if p.node_runs {
             let exe = match &p.server_exe {
@@ -333,7 +342,7 @@ impl Workload for Http {
 /// server and a rate search) only the embedded store among the stores and HS256 and ES256
 /// among the JWT algorithms, every other family whole, unless that leaves none. The hybrid
 /// is served too (the quick run: hybrid-HS256-memory); its virtual users refresh once every
-/// [`HttpParams::refresh_every`] requests.
+/// [`RefreshParams::every`] requests.
 pub fn served(settings: &Settings, quick: bool) -> Vec<SchemeSpec> {
     let all: Vec<SchemeSpec> = settings.schemes();
     if !quick {
@@ -397,8 +406,8 @@ pub fn run(params: &HttpParams, progress: &dyn Progress) -> WorkloadResult<HttpR
                 }
                 let mut args = serve_args(spec, transport, params.revocation, params.accounts, tls);
                 args.extend(["--threads".into(), server_cores.len().max(1).to_string()]);
-                if spec.capabilities().refresh_token {
-                    let ms = params.access_lifetime.as_millis();
+                if let (true, Some(r)) = (spec.capabilities().refresh_token, &params.refresh) {
+                    let ms = r.access_lifetime.as_millis();
                     args.extend(["--access-lifetime".into(), format!("{ms}ms")]);
                 }
                 servers
@@ -418,7 +427,7 @@ pub fn run(params: &HttpParams, progress: &dyn Progress) -> WorkloadResult<HttpR
                         writes_per_session: params.writes_per_session,
                     };
                     if spec.capabilities().refresh_token {
-                        cfg.refresh_every = params.refresh_every;
+                        cfg.refresh_every = params.refresh.map(|r| r.every);
                     }
                     rows.push(Row {
                         spec: spec.clone(),
