@@ -8,10 +8,13 @@ use clap::Args;
 
 use super::commands::run_folder;
 use super::output::Output;
-use super::parse_claims;
+use super::progress::Bar;
+use super::{Redacted, parse_claims, parse_store};
 use tokenbench::claims::ClaimSet;
 use tokenbench::net::Transport;
 use tokenbench::plan::{Client, Overheads, RunFiles, Scenario};
+use tokenbench::run::check::{CheckConfig, check};
+use tokenbench::scheme::spec::StoreSpec;
 use tokenbench::units;
 
 /// Options of `plan`.
@@ -54,9 +57,24 @@ pub struct PlanArgs {
     /// Redis peak over steady memory while a fork (BGSAVE, AOF rewrite) copies on write.
     #[arg(long, value_parser = parse_factor, default_value_t = Overheads::FORK_HEADROOM)]
     pub fork_headroom: f64,
-    /// Print the plan as JSON (versioned) instead of the table.
+    /// Print the plan (or the check) as JSON instead of the table.
     #[arg(long)]
     pub json: bool,
+    /// Check the plan against a run of the deployment on this machine: fill the store with
+    /// the sessions (own key prefix, deleted after), run the nodes over it behind a proxy at
+    /// the round trip, load them at the rate, compare each figure; exit 1 if one differs
+    /// by more than 25%.
+    #[arg(long)]
+    pub check: bool,
+    /// The check's Redis: redis://HOST:PORT (or redis, for TOKENBENCH_REDIS_URL).
+    #[arg(long, value_parser = Redacted(parse_store), requires = "check")]
+    pub store: Option<StoreSpec>,
+    /// The check's measured window per step.
+    #[arg(long, value_parser = units::parse_duration, default_value = "3s", requires = "check")]
+    pub check_window: std::time::Duration,
+    /// The check's steps (the median is compared).
+    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=20), requires = "check")]
+    pub check_repeats: u32,
 }
 
 fn parse_client(s: &str) -> Result<Client, String> {
@@ -108,6 +126,9 @@ pub(crate) fn plan(a: &PlanArgs) -> anyhow::Result<ExitCode> {
             a.dir.display()
         );
     }
+    if a.check {
+        return plan_check(a, dir);
+    }
     let files = RunFiles::load(&dir)?;
     let plan = tokenbench::plan::plan(&files.inputs(), &a.scenario())?;
     let text = if a.json {
@@ -117,4 +138,56 @@ pub(crate) fn plan(a: &PlanArgs) -> anyhow::Result<ExitCode> {
     };
     Output::stdout().print(&text)?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// `plan --check`: the plan against a site run at its scale (see
+/// [`tokenbench::run::check`]).
+fn plan_check(a: &PlanArgs, run: tokenbench::results::RunDir) -> anyhow::Result<ExitCode> {
+    let store = match (&a.store, tokenbench::store::redis_url_from_env()) {
+        (Some(s), _) => s.clone(),
+        (None, Some(url)) => parse_store(&url).map_err(anyhow::Error::msg)?,
+        (None, None) => {
+            anyhow::bail!("--check needs --store redis://HOST:PORT (or TOKENBENCH_REDIS_URL set)")
+        }
+    };
+    let cfg = CheckConfig {
+        exe: std::env::current_exe()?,
+        run,
+        scenario: a.scenario(),
+        store,
+        window: a.check_window,
+        repeats: a.check_repeats as usize,
+    };
+    let report = check(&cfg, &Bar::new())?;
+    let mut out = Output::stdout();
+    if a.json {
+        out.print(&format!("{}\n", serde_json::to_string_pretty(&report)?))?;
+    } else {
+        out.line(format!(
+            "Plan check: {} predicted from run {} against a site of {} nodes at {} req/s ({}), \
+             store round trip measured through the proxy {}",
+            report.scheme,
+            report.run,
+            report.scenario.nodes,
+            units::count(report.scenario.rate),
+            report.scenario.describe(),
+            report
+                .measured_rtt_ms
+                .map_or_else(|| "none".to_owned(), |r| units::ns(r * 1e6)),
+        ))?;
+        out.print(&report.table())?;
+        for n in &report.notes {
+            out.line(format!("note: {n}"))?;
+        }
+        out.line(if report.passed() {
+            "every figure within 25% of its prediction"
+        } else {
+            "FAILED: a figure differs from its prediction by more than 25%"
+        })?;
+    }
+    Ok(if report.passed() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
 }

@@ -580,19 +580,41 @@ impl Inputs<'_> {
                     })
                     .min_by_key(|r| r.backend.map(|b| b.name()))
             });
-            let Some(r) = row else {
+            // The single server's row, else a site's (the same requests, spread over nodes).
+            let measured = match row {
+                Some(r) => Some((
+                    r.common.step.bytes_sent_per_request,
+                    format!("rows: {}, common rate", r.label()),
+                )),
+                None => self.http.and_then(|h| {
+                    h.nodes
+                        .iter()
+                        .find(|n| {
+                            n.scheme == id
+                                && n.transport == transport
+                                && n.protocol == protocol
+                                && n.common.step.ok > 0
+                        })
+                        .map(|n| {
+                            (
+                                n.common.step.bytes_sent_per_request,
+                                format!("nodes: {}, common rate", n.label()),
+                            )
+                        })
+                }),
+            };
+            let Some((request, from)) = measured else {
                 return Err(missing(
                     format!("bytes per request ({id} {transport} {})", protocol.name()),
                     &hf,
                 ));
             };
-            let request = r.common.step.bytes_sent_per_request;
             let mut inputs = vec![input(
                 &format!("request bytes sent ({})", protocol.name()),
                 request,
                 "B",
                 &hf,
-                &format!("rows: {}, common rate", r.label()),
+                &from,
             )];
             let credential = if protocol == HttpProtocol::Http1 {
                 let Some((bytes, name)) = header else {
