@@ -230,14 +230,16 @@ pub struct Revocation {
 
 impl Inputs<'_> {
     /// Every scheme the run measured anything of, in report order: those of `http.json`
-    /// and `size.json` (a scheme without http figures is then listed as one that cannot be
+    /// (single servers and sites) and `size.json` (a scheme without http figures is then listed as one that cannot be
     /// planned, never dropped).
     pub fn schemes(&self) -> Vec<SchemeId> {
         let mut out: Vec<SchemeId> = Vec::new();
-        let http = self
-            .http
-            .into_iter()
-            .flat_map(|h| h.rows.iter().map(|r| r.scheme));
+        let http = self.http.into_iter().flat_map(|h| {
+            h.rows
+                .iter()
+                .map(|r| r.scheme)
+                .chain(h.nodes.iter().map(|n| n.scheme))
+        });
         let size = self
             .size
             .into_iter()

@@ -33,6 +33,7 @@ mod figures;
 mod fixture;
 mod http;
 mod nodes;
+mod plan;
 mod verdicts;
 
 use fixture::{
