@@ -24,10 +24,10 @@ pub struct PlanArgs {
     #[arg(default_value = "results/latest")]
     pub dir: PathBuf,
     /// Requests per second over the whole site: 3000, 50k, 1.5M.
-    #[arg(long, value_parser = units::parse_count)]
+    #[arg(long, value_parser = units::parse_count, allow_hyphen_values = true)]
     pub rate: f64,
     /// Live sessions (logged-in users) at once: 100k, 2M.
-    #[arg(long, value_parser = units::parse_count)]
+    #[arg(long, value_parser = units::parse_count, allow_hyphen_values = true)]
     pub sessions: f64,
     /// Nodes of the site.
     #[arg(long, value_parser = clap::value_parser!(u32).range(1..=100_000))]

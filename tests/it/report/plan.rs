@@ -227,3 +227,58 @@ fn the_plan_round_trips_through_json_and_its_table_matches_its_snapshot() {
         insta::assert_snapshot!("plan_terminal", text);
     });
 }
+
+/// `plan --check` on a small site: every figure is predicted from the run (the fixture's
+/// figures, never the check's own) and measured.
+#[test]
+fn the_check_predicts_from_the_run_and_measures_the_site() {
+    let Some(url) = crate::common::skip::shared_redis_url() else {
+        return;
+    };
+    let run = fixture().write();
+    let store = tokenbench::scheme::spec::StoreSpec::Redis(url.clone());
+    let scenario = Scenario {
+        rate: 400.0,
+        sessions: 2_000.0,
+        nodes: 2,
+        store_rtt_ms: 0.5,
+        ..Scenario::report_default()
+    };
+    let cfg = tokenbench::run::check::CheckConfig {
+        exe: env!("CARGO_BIN_EXE_tokenbench").into(),
+        run: run.dir.clone(),
+        scenario,
+        store,
+        window: std::time::Duration::from_millis(300),
+        repeats: 1,
+    };
+    struct Quiet;
+    impl tokenbench::workload::Progress for Quiet {
+        fn start(&self, _: &str, _: u64) {}
+        fn step(&self, _: &str) {}
+        fn finish(&self) {}
+    }
+    let report = tokenbench::run::check::check(&cfg, &Quiet).unwrap();
+    assert_eq!(report.rows.len(), 6, "{report:?}");
+    // The predictions are the fixture's figures times the scenario.
+    let predicted = |what: &str| {
+        report
+            .rows
+            .iter()
+            .find(|r| r.figure.starts_with(what))
+            .unwrap_or_else(|| panic!("{what}"))
+            .predicted
+    };
+    assert_eq!(predicted("server CPU per request"), 120_000.0);
+    assert!(close(predicted("store operations/s"), 800.0));
+    assert!(close(
+        predicted("store memory"),
+        400.0 * 2_000.0 / (1u64 << 20) as f64
+    ));
+    // The plan was given the round trip measured through the proxy.
+    assert!(report.measured_rtt_ms.is_some_and(|r| r >= 0.5));
+    for r in &report.rows {
+        assert!(r.measured.is_finite() && r.ratio.is_finite(), "{r:?}");
+    }
+    assert!(report.table().lines().count() == 8, "{}", report.table());
+}
