@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Checks the capacity planner against a run of what it plans. Builds the release binary,
-# makes a fresh quick run over Redis (session-redis and jwt-HS256, one crypto backend;
-# under target/plan-check/, not results/), then `tokenbench plan --check`: predicts a
+# makes a fresh quick run over Redis (session-redis and jwt-HS256, one crypto backend,
+# bearer over HTTP/1.1, sites measured over 2 s; under target/plan-check/, not results/), then `tokenbench plan --check`: predicts a
 # deployment this machine can run from that run's figures alone, fills Redis with the
 # sessions (a key prefix of its own, deleted afterwards), runs the site (the nodes over the
 # store behind a latency proxy at the round trip, loaded at the rate) and prints, for
@@ -29,8 +29,11 @@ TOKENBENCH=target/release/tokenbench
 
 cargo build --release
 if [ -z "${RUN_DIR:-}" ]; then
+  # Sites measured over 2 s windows: a quick run's 150 ms count a few hundred requests,
+  # too few for the figures the plan reads.
   "$TOKENBENCH" run --quick --schemes session,jwt --algs HS256 --store "$REDIS_URL" \
-    --single-backend --out target/plan-check --label plan-check
+    --single-backend --http-transports bearer --http-protocols http1.1 --site-window 2s \
+    --out target/plan-check --label plan-check
   RUN_DIR=target/plan-check/latest
 fi
 "$TOKENBENCH" plan "$RUN_DIR" --rate "$RATE" --sessions "$SESSIONS" --nodes "$NODES" \

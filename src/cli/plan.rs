@@ -164,8 +164,8 @@ fn plan_check(a: &PlanArgs, run: tokenbench::results::RunDir) -> anyhow::Result<
         out.print(&format!("{}\n", serde_json::to_string_pretty(&report)?))?;
     } else {
         out.line(format!(
-            "Plan check: {} predicted from run {} against a site of {} nodes at {} req/s ({}), \
-             store round trip measured through the proxy {}",
+            "Plan check: {} predicted from run {} against a site of {} nodes at {} req/s ({}); \
+             round trip the proxy adds, measured idle {} and under load {} (the plan is given the latter)",
             report.scheme,
             report.run,
             report.scenario.nodes,
@@ -173,6 +173,9 @@ fn plan_check(a: &PlanArgs, run: tokenbench::results::RunDir) -> anyhow::Result<
             report.scenario.describe(),
             report
                 .measured_rtt_ms
+                .map_or_else(|| "none".to_owned(), |r| units::ns(r * 1e6)),
+            report
+                .loaded_rtt_ms
                 .map_or_else(|| "none".to_owned(), |r| units::ns(r * 1e6)),
         ))?;
         out.print(&report.table())?;

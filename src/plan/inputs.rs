@@ -253,18 +253,17 @@ impl Inputs<'_> {
         out
     }
 
-    /// The node's CPU per request for `id` with `transport` over `protocol`, from the
-    /// measurement whose rate per node is nearest `rate_per_node` (log scale): a site of
-    /// nodes whose figures are its own (the generator ruled out; ties: the same node count,
-    /// then the nearest store round trip) or the single server's row at the common rate.
+    /// The node's CPU per request for `id` with `transport` over `protocol`: the single
+    /// server's row at the common rate (the server's CPU split token / password / rest),
+    /// its stack floor from the row's split or else from the sites; without a valid row,
+    /// every site of the scheme with that transport and protocol whose figures are its own,
+    /// pooled (CPU ÷ requests over all of them: a site's step is short, and pooling uses
+    /// every request the run counted).
     pub fn node_cpu(
         &self,
         id: SchemeId,
         transport: Transport,
         protocol: HttpProtocol,
-        nodes: usize,
-        rtt_ms: f64,
-        rate_per_node: f64,
     ) -> Result<NodeCpu, Missing> {
         let what = format!(
             "server CPU per request ({id} {transport} {})",
@@ -274,8 +273,7 @@ impl Inputs<'_> {
             return Err(missing(what, "http.json"));
         };
         let f = file::<HttpResults>();
-        let per_node = rate_per_node;
-        let site = http
+        let sites: Vec<&NodeRow> = http
             .nodes
             .iter()
             .filter(|n| {
@@ -285,19 +283,8 @@ impl Inputs<'_> {
                     && n.generator_ruled_out()
                     && n.common.cpu_per_request_ns().is_some()
             })
-            .min_by(|a, b| {
-                let key = |n: &NodeRow| {
-                    (
-                        rate_distance(n.common.step.offered_rate / n.nodes.max(1) as f64, per_node),
-                        n.nodes.abs_diff(nodes),
-                        (n.rtt_ms - rtt_ms).abs(),
-                    )
-                };
-                let (ka, kb) = (key(a), key(b));
-                ka.0.total_cmp(&kb.0)
-                    .then(ka.1.cmp(&kb.1))
-                    .then(ka.2.total_cmp(&kb.2))
-            });
+            .collect();
+        let pooled = pool_sites(&sites, &f);
         let row = http
             .rows
             .iter()
@@ -309,64 +296,10 @@ impl Inputs<'_> {
                     && r.common.server.requests > 0
             })
             .min_by_key(|r| r.backend.map(|b| b.name()));
-        // The measurement taken nearest the scenario's rate per node: a node's CPU per
-        // request depends on its own rate far more than on how many nodes there are.
-        let site = match (site, row) {
-            (Some(n), Some(r))
-                if rate_distance(r.common.step.offered_rate, per_node)
-                    < rate_distance(
-                        n.common.step.offered_rate / n.nodes.max(1) as f64,
-                        per_node,
-                    ) =>
-            {
-                None
-            }
-            (site, _) => site,
-        };
-        if let Some(n) = site {
-            let cpu = n.common.cpu_per_request_ns().unwrap_or_default();
-            let (token, requests) =
-                n.common
-                    .per_node
-                    .iter()
-                    .flatten()
-                    .fold((0.0, 0u64), |(t, r), d| {
-                        (
-                            t + d.token_cpu_per_request_ns * d.requests as f64,
-                            r + d.requests,
-                        )
-                    });
-            let token = if requests > 0 {
-                token / requests as f64
-            } else {
-                0.0
-            };
-            let floor = n.floor_cpu_per_request_ns();
-            let rate_per_node = n.common.step.offered_rate / n.nodes.max(1) as f64;
-            let from = format!("nodes: {}, common rate", n.label());
-            let mut inputs = vec![
-                input("server CPU per request", cpu, "ns", &f, &from),
-                input("token CPU per request", token, "ns", &f, &from),
-                input("offered rate per node", rate_per_node, "req/s", &f, &from),
-            ];
-            if let Some(fl) = floor {
-                inputs.push(input(
-                    "stack floor CPU per request",
-                    fl,
-                    "ns",
-                    &f,
-                    &format!("nodes: {}, GET /floor", n.label()),
-                ));
-            }
-            return Ok(NodeCpu {
-                cpu_per_request_ns: cpu,
-                token_cpu_per_request_ns: token,
-                floor_cpu_per_request_ns: floor,
-                rate_per_node,
-                inputs,
-            });
-        }
         let Some(r) = row else {
+            if let Some(p) = pooled {
+                return Ok(p);
+            }
             let lagged = http
                 .rows
                 .iter()
@@ -406,19 +339,32 @@ impl Inputs<'_> {
                 &from,
             ),
         ];
-        let floor = r
+        let split = r
             .split_at(SplitLoad::Common)
             .filter(|p| p.floor.server.requests > 0)
             .map(|p| p.floor.server.cpu_per_request_ns);
-        if let Some(fl) = floor {
-            inputs.push(input(
-                "stack floor CPU per request",
-                fl,
-                "ns",
-                &f,
-                &format!("rows: {}, split at the common rate, GET /floor", r.label()),
-            ));
-        }
+        let floor = match (split, &pooled) {
+            (Some(fl), _) => {
+                inputs.push(input(
+                    "stack floor CPU per request",
+                    fl,
+                    "ns",
+                    &f,
+                    &format!("rows: {}, split at the common rate, GET /floor", r.label()),
+                ));
+                Some(fl)
+            }
+            (None, Some(p)) => {
+                inputs.extend(
+                    p.inputs
+                        .iter()
+                        .filter(|i| i.figure.contains("floor"))
+                        .cloned(),
+                );
+                p.floor_cpu_per_request_ns
+            }
+            (None, None) => None,
+        };
         Ok(NodeCpu {
             cpu_per_request_ns: d.cpu_per_request_ns,
             token_cpu_per_request_ns: d.token_cpu_per_request_ns,
@@ -428,68 +374,101 @@ impl Inputs<'_> {
         })
     }
 
-    /// The store's operations per request and CPU per operation for `id`, from the site
-    /// over the store whose rate is nearest the scenario's `rate` (its figures its own) (its whole flow: a lookup per validate, writes
-    /// at login and logout, anything else its flow does); without a site, the per-op CPU
-    /// of one validate (`validate.json`) is named but the operations per request are
-    /// missing.
-    pub fn store_work(
+    /// What the credential adds to a request's p50 with the store at no distance: on the
+    /// sites of `id` at RTT 0 whose figures are their own, the flow's p50 less the p50 of
+    /// `GET /floor` at the same rate (the token's CPU, the store's own loopback round trip
+    /// and service time, queueing at that rate), weighted by the steps' requests.
+    pub fn zero_distance_added(
         &self,
         id: SchemeId,
-        rate: f64,
-        nodes: usize,
-        rtt_ms: f64,
-    ) -> Result<StoreWork, Missing> {
+        transport: Transport,
+        protocol: HttpProtocol,
+    ) -> Option<Input> {
         let f = file::<HttpResults>();
-        // The store's CPU per operation depends on how busy it is: the site whose rate is
-        // nearest the scenario's, then the same node count, then the nearest round trip.
-        let site = self.http.and_then(|h| {
-            h.nodes
-                .iter()
-                .filter(|n| n.scheme == id && n.generator_ruled_out() && n.store_load.is_some())
-                .min_by(|a, b| {
-                    let key = |n: &NodeRow| {
-                        (
-                            rate_distance(n.common.step.offered_rate, rate),
-                            n.nodes.abs_diff(nodes),
-                            (n.rtt_ms - rtt_ms).abs(),
-                        )
-                    };
-                    let (ka, kb) = (key(a), key(b));
-                    ka.0.total_cmp(&kb.0)
-                        .then(ka.1.cmp(&kb.1))
-                        .then(ka.2.total_cmp(&kb.2))
-                })
-        });
-        let Some(n) = site else {
+        let (mut sum, mut requests) = (0.0, 0.0);
+        let mut from = Vec::new();
+        for n in self.http.into_iter().flat_map(|h| &h.nodes) {
+            let Some(floor) = &n.floor else { continue };
+            if n.scheme != id
+                || n.transport != transport
+                || n.protocol != protocol
+                || n.rtt_ms != 0.0
+                || !n.generator_ruled_out()
+                || !floor.step.valid
+                || n.common.step.requests == 0
+            {
+                continue;
+            }
+            let diff = n.common.step.latency.median_ns - floor.step.latency.median_ns;
+            let req = n.common.step.requests as f64;
+            sum += diff * req;
+            requests += req;
+            from.push(format!("{} ({})", n.label(), crate::units::ns(diff)));
+        }
+        (requests > 0.0).then(|| {
+            input(
+                "p50 added at no store distance (flow − floor)",
+                sum / requests,
+                "ns",
+                &f,
+                &format!("nodes, weighted by requests: {}", from.join("; ")),
+            )
+        })
+    }
+
+    /// The store's operations per request and CPU per operation for `id`: every site of
+    /// the scheme over its store whose figures are its own, pooled (operations ÷ requests,
+    /// store CPU ÷ operations over all of them): the whole flow (a lookup per validate,
+    /// writes at login and logout, anything else its flow does, amortised per request).
+    pub fn store_work(&self, id: SchemeId) -> Result<StoreWork, Missing> {
+        let f = file::<HttpResults>();
+        let (mut ops, mut cpu, mut requests) = (0.0, 0.0, 0.0);
+        let mut inputs = Vec::new();
+        for n in self.http.into_iter().flat_map(|h| &h.nodes) {
+            let Some(load) = n
+                .store_load
+                .as_ref()
+                .filter(|_| n.scheme == id && n.generator_ruled_out())
+            else {
+                continue;
+            };
+            let req: u64 = n.common.per_node.iter().flatten().map(|d| d.requests).sum();
+            if req == 0 || !(load.ops_per_request > 0.0 && load.cpu_per_op_ns >= 0.0) {
+                continue;
+            }
+            let from = format!(
+                "nodes: {}, store at the common rate, {req} requests",
+                n.label()
+            );
+            inputs.push(input(
+                "store operations per request",
+                load.ops_per_request,
+                "ops",
+                &f,
+                &from,
+            ));
+            inputs.push(input(
+                "store CPU per operation",
+                load.cpu_per_op_ns,
+                "ns",
+                &f,
+                &from,
+            ));
+            let o = load.ops_per_request * req as f64;
+            ops += o;
+            cpu += o * load.cpu_per_op_ns;
+            requests += req as f64;
+        }
+        if ops <= 0.0 {
             return Err(missing(
                 format!("store operations per request ({id}: a site of nodes over the store)"),
                 &f,
             ));
-        };
-        let Some(load) = &n.store_load else {
-            return Err(missing(format!("store load of {}", n.label()), &f));
-        };
-        let from = format!("nodes: {}, store at the common rate", n.label());
+        }
         Ok(StoreWork {
-            ops_per_request: load.ops_per_request,
-            cpu_per_op_ns: load.cpu_per_op_ns,
-            inputs: vec![
-                input(
-                    "store operations per request",
-                    load.ops_per_request,
-                    "ops",
-                    &f,
-                    &from,
-                ),
-                input(
-                    "store CPU per operation",
-                    load.cpu_per_op_ns,
-                    "ns",
-                    &f,
-                    &from,
-                ),
-            ],
+            ops_per_request: ops / requests,
+            cpu_per_op_ns: cpu / ops,
+            inputs,
         })
     }
 
@@ -755,13 +734,65 @@ fn revocation(s: &StrategyResult, f: &str) -> Option<Revocation> {
     })
 }
 
-/// How far apart two rates are, on a log scale (a factor of 2 either way is as far).
-fn rate_distance(a: f64, b: f64) -> f64 {
-    if a > 0.0 && b > 0.0 {
-        (a / b).ln().abs()
-    } else {
-        f64::INFINITY
+/// Every site's node CPU pooled: CPU ÷ requests over all of them (and the token's part,
+/// and the floor's); `None` without a site.
+fn pool_sites(sites: &[&NodeRow], f: &str) -> Option<NodeCpu> {
+    let (mut cpu, mut token, mut requests, mut rates) = (0.0, 0.0, 0u64, 0.0);
+    let (mut floor_cpu, mut floor_requests) = (0.0, 0u64);
+    let mut inputs = Vec::new();
+    for n in sites {
+        let from = format!("nodes: {}, common rate", n.label());
+        let mut req = 0u64;
+        for d in n.common.per_node.iter().flatten() {
+            cpu += d.process_cpu_ns as f64;
+            token += d.token_cpu_per_request_ns * d.requests as f64;
+            req += d.requests;
+        }
+        requests += req;
+        rates += n.common.step.offered_rate / n.nodes.max(1) as f64 * req as f64;
+        if let Some(c) = n.common.cpu_per_request_ns() {
+            inputs.push(input(
+                &format!("server CPU per request ({req} requests)"),
+                c,
+                "ns",
+                f,
+                &from,
+            ));
+        }
+        if let Some(fl) = &n.floor {
+            for d in fl.per_node.iter().flatten() {
+                floor_cpu += d.process_cpu_ns as f64;
+                floor_requests += d.requests;
+            }
+            if let Some(c) = fl.cpu_per_request_ns() {
+                inputs.push(input(
+                    "stack floor CPU per request",
+                    c,
+                    "ns",
+                    f,
+                    &format!("nodes: {}, GET /floor", n.label()),
+                ));
+            }
+        }
     }
+    if requests == 0 {
+        return None;
+    }
+    let token = token / requests as f64;
+    inputs.push(input(
+        "token CPU per request (sites pooled)",
+        token,
+        "ns",
+        f,
+        "nodes: the sites above, weighted by their requests",
+    ));
+    Some(NodeCpu {
+        cpu_per_request_ns: cpu / requests as f64,
+        token_cpu_per_request_ns: token,
+        floor_cpu_per_request_ns: (floor_requests > 0).then(|| floor_cpu / floor_requests as f64),
+        rate_per_node: rates / requests as f64,
+        inputs,
+    })
 }
 
 fn input(figure: &str, value: f64, unit: &str, file: &str, from: &str) -> Input {

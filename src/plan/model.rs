@@ -201,7 +201,10 @@ pub struct LatencyPlan {
     pub rtt_ms: f64,
     /// The token's CPU per request, ns (input).
     pub cpu_ns: f64,
-    /// round trips × RTT + CPU, ns.
+    /// What the credential adds with the store at no distance, ns: the sites' p50 of the
+    /// flow less that of the floor at RTT 0 (input) when measured, else the token's CPU.
+    pub base_ns: f64,
+    /// round trips × RTT + the base, ns.
     pub added_ns: f64,
 }
 
@@ -363,14 +366,7 @@ fn scheme_plan(inputs: &Inputs<'_>, s: &Scenario, id: SchemeId) -> SchemePlan {
         inputs: Vec::new(),
     };
     let rate_per_node = s.rate / s.nodes as f64;
-    match inputs.node_cpu(
-        id,
-        s.transport,
-        s.client.cpu_protocol(),
-        s.nodes,
-        s.store_rtt_ms,
-        rate_per_node,
-    ) {
+    match inputs.node_cpu(id, s.transport, s.client.cpu_protocol()) {
         Ok(c) => {
             p.inputs.extend(c.inputs.iter().cloned());
             if rate_per_node > c.rate_per_node * 1.5 {
@@ -399,11 +395,28 @@ fn scheme_plan(inputs: &Inputs<'_>, s: &Scenario, id: SchemeId) -> SchemePlan {
             } else {
                 0.0
             };
+            let zero = inputs.zero_distance_added(id, s.transport, s.client.cpu_protocol());
+            let base_ns = match &zero {
+                Some(z) if z.value >= c.token_cpu_per_request_ns => {
+                    p.inputs.push(z.clone());
+                    z.value
+                }
+                Some(z) => {
+                    p.inputs.push(z.clone());
+                    p.notes.push(format!(
+                        "the sites' p50 difference at no store distance ({}) is below the token's CPU per request: within their noise; the token's CPU used",
+                        units::ns(z.value)
+                    ));
+                    c.token_cpu_per_request_ns
+                }
+                None => c.token_cpu_per_request_ns,
+            };
             p.latency = Some(LatencyPlan {
                 round_trips,
                 rtt_ms: s.store_rtt_ms,
                 cpu_ns: c.token_cpu_per_request_ns,
-                added_ns: round_trips * s.store_rtt_ms * 1e6 + c.token_cpu_per_request_ns,
+                base_ns,
+                added_ns: round_trips * s.store_rtt_ms * 1e6 + base_ns,
             });
         }
         Err(m) => p.missing.push(m),
@@ -412,7 +425,7 @@ fn scheme_plan(inputs: &Inputs<'_>, s: &Scenario, id: SchemeId) -> SchemePlan {
         let (frag, fork, repl) = overheads_apply(kind);
         let o = &s.overheads;
         if kind.is_remote() {
-            match inputs.store_work(id, s.rate, s.nodes, s.store_rtt_ms) {
+            match inputs.store_work(id) {
                 Ok(w) => {
                     p.inputs.extend(w.inputs.iter().cloned());
                     let per_validate = inputs.store_cpu_per_validate(id, s.claims);

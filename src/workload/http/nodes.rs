@@ -321,8 +321,12 @@ pub fn run(
 /// (no search): what `tokenbench plan --check` compares a plan with.
 #[derive(Debug, Clone, PartialEq)]
 pub struct FixedRate {
-    /// The round trip through the proxy, measured (median of pings), ms; `None` at 0.
+    /// The round trip the proxy adds, measured (median of pings through it less the
+    /// median straight to the store), ms; `None` at 0.
     pub measured_rtt_ms: Option<f64>,
+    /// The same while the flow's steps loaded the site (median of pairs of pings during
+    /// them), ms; `None` at 0.
+    pub loaded_rtt_ms: Option<f64>,
     /// Where the generator and the nodes ran.
     pub placement: Placement,
     /// Each repeat: the flow, the stack floor at the same rate, and the store's load over
@@ -377,7 +381,12 @@ pub fn fixed_rate(exe: &Path, p: &SiteParams, site: &FixedSite) -> WorkloadResul
             .ok_or_else(|| other("the store cannot be reached through a proxy"))?,
         None => store.clone(),
     };
-    let measured = proxy.as_ref().and_then(|_| measured_rtt(&via));
+    // What the proxy adds: the round trip through it less the one straight to the store.
+    let measured = proxy.as_ref().and_then(|_| {
+        let through = measured_rtt(&via)?;
+        let straight = measured_rtt(store)?;
+        Some((through - straight).max(0.0))
+    });
     let placement = Placement::plan(&cores, 1, k, 1);
     let site = Site::start(
         exe,
@@ -395,8 +404,15 @@ pub fn fixed_rate(exe: &Path, p: &SiteParams, site: &FixedSite) -> WorkloadResul
     settle(&mut g, p)?;
     let store_side = probe.as_deref().filter(|_| spec.id().store().is_some());
     let mut out = Vec::with_capacity(repeats);
+    let mut loaded: Vec<f64> = Vec::new();
     for _ in 0..repeats.max(1) {
-        let (me, load) = site_point(&mut g, rate, p, store_side)?;
+        // The proxy's round trip while the site loads it (its threads wait for busy cores):
+        // pings through it less pings straight to the store, alternating, during the step.
+        let (point, pings) = with_pings(proxy.as_ref().map(|_| (&via, store)), || {
+            site_point(&mut g, rate, p, store_side)
+        });
+        let (me, load) = point?;
+        loaded.extend(pings);
         let (floor, _) = site_point(&mut fg, rate, p, None)?;
         out.push((me, floor, load));
     }
@@ -404,10 +420,46 @@ pub fn fixed_rate(exe: &Path, p: &SiteParams, site: &FixedSite) -> WorkloadResul
     drop(fg);
     site.stop()?;
     drop(proxy);
+    loaded.sort_by(f64::total_cmp);
     Ok(FixedRate {
         measured_rtt_ms: measured,
+        loaded_rtt_ms: (!loaded.is_empty()).then(|| loaded[loaded.len() / 2].max(0.0)),
         placement,
         repeats: out,
+    })
+}
+
+/// Runs `f`, pinging the store through the proxy and straight (`Some((via, store))`)
+/// every 25 ms meanwhile (about 80 commands/s, which the store's operation count of the
+/// step includes); the differences of each pair, ms.
+fn with_pings<T>(pair: Option<(&StoreSpec, &StoreSpec)>, f: impl FnOnce() -> T) -> (T, Vec<f64>) {
+    let Some((via, store)) = pair else {
+        return (f(), Vec::new());
+    };
+    let (Ok(Some(through)), Ok(Some(straight))) = (via.probe(), store.probe()) else {
+        return (f(), Vec::new());
+    };
+    let stop = std::sync::atomic::AtomicBool::new(false);
+    std::thread::scope(|scope| {
+        let pinger = scope.spawn(|| {
+            let mut out = Vec::new();
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                let t = through.round_trips(1).ok().and_then(|v| v.first().copied());
+                let s = straight
+                    .round_trips(1)
+                    .ok()
+                    .and_then(|v| v.first().copied());
+                if let (Some(t), Some(s)) = (t, s) {
+                    out.push((t.as_secs_f64() - s.as_secs_f64()) * 1e3);
+                }
+                // Sparse: each pair is two commands the store counts among the site's.
+                std::thread::sleep(Duration::from_millis(25));
+            }
+            out
+        });
+        let value = f();
+        stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        (value, pinger.join().unwrap_or_default())
     })
 }
 

@@ -276,7 +276,7 @@ fn the_check_predicts_from_the_run_and_measures_the_site() {
         400.0 * 2_000.0 / (1u64 << 20) as f64
     ));
     // The plan was given the round trip measured through the proxy.
-    assert!(report.measured_rtt_ms.is_some_and(|r| r >= 0.5));
+    assert!(report.measured_rtt_ms.is_some_and(|r| r >= 0.4));
     for r in &report.rows {
         assert!(r.measured.is_finite() && r.ratio.is_finite(), "{r:?}");
     }
