@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Checks the capacity planner against a run of what it plans. Builds the release binary,
 # makes a fresh quick run over Redis (session-redis and jwt-HS256, one crypto backend,
-# bearer over HTTP/1.1, sites measured over 2 s; under target/plan-check/, not results/), then `tokenbench plan --check`: predicts a
+# bearer over HTTP/1.1, sites at RTT 0 and at the check's RTT measured over 2 s; under
+# target/plan-check/, not results/), then `tokenbench plan --check`: predicts a
 # deployment this machine can run from that run's figures alone, fills Redis with the
 # sessions (a key prefix of its own, deleted afterwards), runs the site (the nodes over the
 # store behind a latency proxy at the round trip, loaded at the rate) and prints, for
@@ -24,7 +25,7 @@ SESSIONS=${SESSIONS:-100k}
 NODES=${NODES:-2}
 RTT=${RTT:-0.5ms}
 WINDOW=${WINDOW:-3s}
-REPEATS=${REPEATS:-3}
+REPEATS=${REPEATS:-5}
 TOKENBENCH=target/release/tokenbench
 
 cargo build --release
@@ -33,6 +34,7 @@ if [ -z "${RUN_DIR:-}" ]; then
   # too few for the figures the plan reads.
   "$TOKENBENCH" run --quick --schemes session,jwt --algs HS256 --store "$REDIS_URL" \
     --single-backend --http-transports bearer --http-protocols http1.1 --site-window 2s \
+    --store-rtt "0,$RTT" \
     --out target/plan-check --label plan-check
   RUN_DIR=target/plan-check/latest
 fi

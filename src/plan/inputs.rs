@@ -264,6 +264,7 @@ impl Inputs<'_> {
         id: SchemeId,
         transport: Transport,
         protocol: HttpProtocol,
+        rtt_ms: f64,
     ) -> Result<NodeCpu, Missing> {
         let what = format!(
             "server CPU per request ({id} {transport} {})",
@@ -284,6 +285,7 @@ impl Inputs<'_> {
                     && n.common.cpu_per_request_ns().is_some()
             })
             .collect();
+        let sites = nearest_rtt(sites, rtt_ms);
         let pooled = pool_sites(&sites, &f);
         let row = http
             .rows
@@ -420,16 +422,18 @@ impl Inputs<'_> {
     /// the scheme over its store whose figures are its own, pooled (operations ÷ requests,
     /// store CPU ÷ operations over all of them): the whole flow (a lookup per validate,
     /// writes at login and logout, anything else its flow does, amortised per request).
-    pub fn store_work(&self, id: SchemeId) -> Result<StoreWork, Missing> {
+    pub fn store_work(&self, id: SchemeId, rtt_ms: f64) -> Result<StoreWork, Missing> {
         let f = file::<HttpResults>();
         let (mut ops, mut cpu, mut requests) = (0.0, 0.0, 0.0);
         let mut inputs = Vec::new();
-        for n in self.http.into_iter().flat_map(|h| &h.nodes) {
-            let Some(load) = n
-                .store_load
-                .as_ref()
-                .filter(|_| n.scheme == id && n.generator_ruled_out())
-            else {
+        let sites: Vec<&NodeRow> = self
+            .http
+            .into_iter()
+            .flat_map(|h| &h.nodes)
+            .filter(|n| n.scheme == id && n.generator_ruled_out() && n.store_load.is_some())
+            .collect();
+        for n in nearest_rtt(sites, rtt_ms) {
+            let Some(load) = n.store_load.as_ref() else {
                 continue;
             };
             let req: u64 = n.common.per_node.iter().flatten().map(|d| d.requests).sum();
@@ -732,6 +736,19 @@ fn revocation(s: &StrategyResult, f: &str) -> Option<Revocation> {
             &format!("strategies: {}, {what}", s.strategy),
         ),
     })
+}
+
+/// The sites at the round trip nearest `rtt_ms` (all of them when several share it): how
+/// commands reach the store, and so its CPU per operation, changes with the distance.
+fn nearest_rtt(sites: Vec<&NodeRow>, rtt_ms: f64) -> Vec<&NodeRow> {
+    let best = sites
+        .iter()
+        .map(|n| (n.rtt_ms - rtt_ms).abs())
+        .fold(f64::INFINITY, f64::min);
+    sites
+        .into_iter()
+        .filter(|n| (n.rtt_ms - rtt_ms).abs() == best)
+        .collect()
 }
 
 /// Every site's node CPU pooled: CPU ÷ requests over all of them (and the token's part,

@@ -366,7 +366,7 @@ fn scheme_plan(inputs: &Inputs<'_>, s: &Scenario, id: SchemeId) -> SchemePlan {
         inputs: Vec::new(),
     };
     let rate_per_node = s.rate / s.nodes as f64;
-    match inputs.node_cpu(id, s.transport, s.client.cpu_protocol()) {
+    match inputs.node_cpu(id, s.transport, s.client.cpu_protocol(), s.store_rtt_ms) {
         Ok(c) => {
             p.inputs.extend(c.inputs.iter().cloned());
             if rate_per_node > c.rate_per_node * 1.5 {
@@ -425,7 +425,7 @@ fn scheme_plan(inputs: &Inputs<'_>, s: &Scenario, id: SchemeId) -> SchemePlan {
         let (frag, fork, repl) = overheads_apply(kind);
         let o = &s.overheads;
         if kind.is_remote() {
-            match inputs.store_work(id) {
+            match inputs.store_work(id, s.store_rtt_ms) {
                 Ok(w) => {
                     p.inputs.extend(w.inputs.iter().cloned());
                     let per_validate = inputs.store_cpu_per_validate(id, s.claims);
