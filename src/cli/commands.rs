@@ -133,6 +133,8 @@ pub(crate) fn issue(a: &IssueArgs) -> anyhow::Result<ExitCode> {
         Family::Session => SchemeSpec::Session(StoreSpec::Memory),
         Family::Jwt => SchemeSpec::Jwt(a.alg),
         Family::Paseto => SchemeSpec::Paseto(a.purpose),
+        // `issue` mints the access token alone (no refresh family): its JWT.
+        Family::Hybrid => SchemeSpec::Hybrid(a.alg, StoreSpec::Memory),
     };
     let scheme = match (&a.store, &a.redis_prefix) {
         (None, None) => spec.build(

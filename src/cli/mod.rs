@@ -56,6 +56,8 @@ pub struct Cli {
 }
 
 /// The subcommands besides `run` and the workloads' (which come from the registry).
+// Parsed once at start-up: the variants' sizes cost nothing worth a box.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 pub enum Cmd {
     /// Rebuild charts, report.md and report.html from a run folder (no measuring).
@@ -89,9 +91,17 @@ pub struct CommonArgs {
     /// Appended to the run folder's name.
     #[arg(long)]
     pub label: Option<String>,
-    /// Token families: session, jwt, paseto.
+    /// Token families: session, jwt, paseto, hybrid (an access JWT with a rotating refresh
+    /// token: HS256, one per store); all by default.
     #[arg(long, value_delimiter = ',', value_parser = parse_family)]
     pub schemes: Option<Vec<Family>>,
+    /// The hybrid's access-token lifetime (exp - iat).
+    #[arg(long, default_value = "5m", value_parser = tokenbench::units::parse_lifetime)]
+    pub access_lifetime: std::time::Duration,
+    /// The hybrid's reuse grace: how long after a rotation the replaced refresh token is
+    /// answered with the same successor instead of revoking its family (0: never).
+    #[arg(long, default_value = "0", value_parser = parse_grace)]
+    pub reuse_grace: std::time::Duration,
     /// Session stores: memory (default), rwlock, redis://HOST:PORT[/DB], redis (URL from
     /// TOKENBENCH_REDIS_URL), a Redis Cluster, redis+cluster://HOST:PORT[,HOST:PORT...], or
     /// PostgreSQL, postgres://USER:PASSWORD@HOST:PORT/DB (user, password and port optional;
@@ -132,9 +142,19 @@ impl CommonArgs {
         if let Some(p) = &self.pasetos {
             s.pasetos = dedup(p.clone());
         }
+        s.access_lifetime = self.access_lifetime;
+        s.reuse_grace = self.reuse_grace;
         s.seed = self.seed;
         s.backend = self.crypto;
         s
+    }
+}
+
+/// A reuse grace: `0`, or a duration of [`tokenbench::units::parse_duration`] (at most an hour).
+pub(crate) fn parse_grace(s: &str) -> Result<std::time::Duration, String> {
+    match s.trim() {
+        "0" | "0s" | "0ms" => Ok(std::time::Duration::ZERO),
+        other => tokenbench::units::parse_duration(other),
     }
 }
 

@@ -24,8 +24,10 @@ use super::credential::{self, Calls, Purge, SiteCredential};
 use super::csrf::CsrfKey;
 use super::error::ApiError;
 use super::metrics::Metrics;
+use super::recorder::{self, HeaderRecorder};
+use super::request_log::{LoggedRequest, RequestLog};
 use super::users::{self, Users};
-use super::{routes, site};
+use super::{cors, routes, site};
 use crate::claims::{ClaimSet, Claims};
 use crate::clock::{Clock, SystemClock};
 use crate::net::metrics::MetricsSnapshot;
@@ -52,10 +54,14 @@ pub struct App {
     pub(crate) floor: Floor,
     /// A verify-only node: it logs nobody in.
     pub(crate) verify_only: bool,
+    /// Which credential each request carried (`--request-log`).
+    pub(crate) request_log: Option<RequestLog>,
     /// Scheme calls may run on the worker (no I/O, microseconds).
     inline: bool,
     /// Revoking does I/O even where validating does not (see `credential::Built`).
     revoke_io: bool,
+    /// The header bytes of every request (`--record-header-bytes`), else `None`.
+    pub(crate) recorder: Option<Arc<HeaderRecorder>>,
 }
 
 /// The fixed answer of `GET /floor`: the shape and size of `GET /me`'s, from claims made
@@ -113,6 +119,10 @@ impl App {
             csrf: (config.transport == Transport::Cookie)
                 .then(|| Arc::from(crate::scheme::session::random_b64(32))),
         };
+        let request_log = config.request_log.then(RequestLog::default);
+        let recorder = config
+            .record_header_bytes
+            .then(|| Arc::new(HeaderRecorder::new()));
         Ok(Arc::new(App {
             config,
             credential: built.credential,
@@ -125,14 +135,28 @@ impl App {
             jwks,
             floor,
             verify_only,
+            request_log,
             inline: built.inline,
             revoke_io: built.revoke_io,
+            recorder,
         }))
     }
 
     /// The scheme's name (`session-memory`, `jwt-ES256`...).
     pub fn scheme_name(&self) -> String {
         self.credential.scheme().name()
+    }
+
+    /// Issues a credential for `claims` as `POST /login` does after the password check
+    /// (counted in the metrics): for a workload that needs a live credential of a chosen
+    /// claim set in a client it drives (a cookie put in a browser's jar).
+    pub fn issue(&self, claims: &Claims) -> Result<String, crate::scheme::SchemeError> {
+        self.calls().issue(claims)
+    }
+
+    /// The name of the credential cookie (cookie transport).
+    pub fn cookie_name(&self) -> &str {
+        self.credential.cookie_name()
     }
 
     /// The configuration served.
@@ -150,11 +174,26 @@ impl App {
         self.logout
     }
 
+    /// The requests logged after sequence number `after` (`--request-log`; `None` without).
+    pub fn requests_since(&self, after: u64) -> Option<Vec<LoggedRequest>> {
+        self.request_log.as_ref().map(|l| l.since(after))
+    }
+
+    /// The sequence number of the last request logged (0 without `--request-log`).
+    pub fn last_request_seq(&self) -> u64 {
+        self.request_log.as_ref().map_or(0, RequestLog::last_seq)
+    }
+
     /// Drops expired entries of a denylist kept in this process, if there is one.
     pub fn purge_denylist(&self) {
         if let Some(purge) = &self.purge {
             purge(SystemClock.now_secs());
         }
+    }
+
+    /// The header-bytes recorder, when `--record-header-bytes` is on.
+    pub fn header_recorder(&self) -> Option<&Arc<HeaderRecorder>> {
+        self.recorder.as_ref()
     }
 
     /// Whether this node only verifies (holds a public key alone, logs nobody in).
@@ -227,7 +266,10 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/.well-known/jwks.json", get(routes::jwks))
         .route("/api/notes", post(routes::create_note))
         .route("/logout", post(routes::logout))
+        .route("/token/refresh", post(routes::refresh))
         .route("/metrics", get(routes::metrics))
+        .route("/requests", get(routes::requests))
+        .route(recorder::ROUTE, get(routes::recorded_header_bytes))
         .fallback(routes::not_found)
         .layer(DefaultBodyLimit::max(limits.max_body_bytes))
         .layer(
@@ -237,6 +279,10 @@ pub fn router(app: Arc<App>) -> Router {
                 .layer(GlobalConcurrencyLimitLayer::new(limits.max_inflight))
                 .layer(TimeoutLayer::new(limits.request_timeout)),
         )
+        .layer(axum::middleware::from_fn_with_state(
+            app.clone(),
+            cors::layer,
+        ))
         .layer(axum::middleware::from_fn_with_state(
             app.clone(),
             routes::guard,

@@ -6,17 +6,22 @@ use std::time::Duration;
 
 use clap::Args;
 
+use cookie::SameSite;
+
 use super::config::{Limits, Revocation, ServerConfig, Transport};
+use super::cors::{CookiePolicy, CorsPolicy, parse_origin, parse_same_site};
 use super::site::{JwksUrl, SiteConfig};
+use crate::claims::ClaimSet;
 use crate::scheme::spec::{Family, SchemeSpec, StoreSpec};
-use crate::scheme::{JwtAlg, JwtConfig, PasetoPurpose, SessionConfig};
+use crate::scheme::{HybridConfig, JwtAlg, JwtConfig, PasetoPurpose, SessionConfig};
 use crate::store::site::SiteName;
 use crate::units::{parse_duration, parse_lifetime};
 
 /// Options of `tokenbench serve`.
 #[derive(Debug, Clone, Args)]
 pub struct ServeArgs {
-    /// Token family: session, jwt or paseto.
+    /// Token family: session, jwt, paseto or hybrid (access JWTs of --alg, refresh families
+    /// in --store).
     #[arg(long, default_value = "session", value_parser = parse_family)]
     pub scheme: Family,
     /// JWT algorithm: HS256, RS256, ES256, EdDSA.
@@ -82,6 +87,14 @@ pub struct ServeArgs {
     /// HTTPS with HTTP/2 by ALPN and a certificate generated at start-up.
     #[arg(long)]
     pub tls: bool,
+    /// Record the header bytes each request arrives with (HTTP/2: its HEADERS and
+    /// CONTINUATION frames; HTTP/1.1: its head), per connection, in order; read them back
+    /// with GET /debug/header-bytes (404 without this flag).
+    #[arg(long)]
+    pub record_header_bytes: bool,
+    /// The claim set a login issues: minimal, typical or large (claims.rs).
+    #[arg(long, default_value = "typical", value_parser = parse_claims)]
+    pub claims: ClaimSet,
     /// Session idle timeout.
     #[arg(long, default_value = "30m", value_parser = parse_lifetime)]
     pub idle_timeout: Duration,
@@ -91,6 +104,14 @@ pub struct ServeArgs {
     /// JWT lifetime (exp - iat).
     #[arg(long, default_value = "15m", value_parser = parse_lifetime)]
     pub jwt_lifetime: Duration,
+    /// The hybrid's access-token lifetime (exp - iat); its refresh family lives
+    /// --absolute-timeout.
+    #[arg(long, default_value = "5m", value_parser = parse_lifetime)]
+    pub access_lifetime: Duration,
+    /// The hybrid's reuse grace: how long after a rotation the replaced refresh token gets
+    /// the same successor instead of revoking its family (0: never).
+    #[arg(long, default_value = "0", value_parser = parse_grace)]
+    pub reuse_grace: Duration,
     /// Time allowed to send a request's headers (HTTP/1.1).
     #[arg(long, default_value = "5s", value_parser = parse_duration)]
     pub header_read_timeout: Duration,
@@ -106,6 +127,27 @@ pub struct ServeArgs {
     /// Worker threads of the server (default: one per core).
     #[arg(long, value_parser = clap::value_parser!(u64).range(1..=256))]
     pub threads: Option<u64>,
+    /// An origin (https://HOST or https://HOST:PORT) allowed to read the site's answers with
+    /// credentials (CORS: echoed, never `*`, with `Vary: Origin`); repeat for several.
+    /// Other origins get no CORS header and their preflights a 403. Default: none.
+    #[arg(long = "cors-origin", value_name = "ORIGIN", value_parser = parse_origin)]
+    pub cors_origins: Vec<String>,
+    /// `Access-Control-Max-Age` of an allowed preflight, in seconds (at most 86400);
+    /// default: not sent. Needs --cors-origin.
+    #[arg(long, value_name = "SECS", requires = "cors_origins",
+          value_parser = clap::value_parser!(u64).range(0..=86_400))]
+    pub cors_max_age: Option<u64>,
+    /// `SameSite` of every cookie the site sets: none, lax or strict (none keeps `Secure`,
+    /// as every cookie of the site has).
+    #[arg(long, default_value = "lax", value_parser = parse_same_site)]
+    pub samesite: SameSite,
+    /// Adds `Partitioned` (CHIPS) to every cookie the site sets.
+    #[arg(long)]
+    pub partitioned: bool,
+    /// Keep which credential each request carried (names, never values) for
+    /// `GET /requests` (the last 4096 requests).
+    #[arg(long)]
+    pub request_log: bool,
     /// The scheme as its serialized `SchemeSpec` (JSON) instead of --scheme, --alg and a
     /// session --store: how the http workload starts its servers, for any family.
     #[arg(long, hide = true, conflicts_with_all = ["scheme", "alg"])]
@@ -121,11 +163,20 @@ fn parse_alg(s: &str) -> Result<JwtAlg, String> {
 fn parse_purpose(s: &str) -> Result<PasetoPurpose, String> {
     s.parse()
 }
+fn parse_grace(s: &str) -> Result<Duration, String> {
+    match s.trim() {
+        "0" | "0s" | "0ms" => Ok(Duration::ZERO),
+        other => parse_duration(other),
+    }
+}
 fn parse_store(s: &str) -> Result<StoreSpec, String> {
     match StoreSpec::parse_list(s)?.as_slice() {
         [one] => Ok(one.clone()),
         _ => Err(format!("'{s}': give exactly one store")),
     }
+}
+fn parse_claims(s: &str) -> Result<ClaimSet, String> {
+    s.parse()
 }
 fn parse_revocation(s: &str) -> Result<Revocation, String> {
     s.parse()
@@ -152,6 +203,7 @@ impl ServeArgs {
             Family::Session => SchemeSpec::Session(self.store.clone()),
             Family::Jwt => SchemeSpec::Jwt(self.alg),
             Family::Paseto => SchemeSpec::Paseto(self.purpose),
+            Family::Hybrid => SchemeSpec::Hybrid(self.alg, self.store.clone()),
         })
     }
 
@@ -204,6 +256,8 @@ impl ServeArgs {
         c.session_cache = self.session_cache;
         c.site = site;
         c.users = self.users as usize;
+        c.record_header_bytes = self.record_header_bytes;
+        c.login_claims = self.claims;
         c.session = SessionConfig {
             idle_timeout: self.idle_timeout,
             absolute_timeout: self.absolute_timeout,
@@ -212,6 +266,20 @@ impl ServeArgs {
         c.jwt = JwtConfig {
             lifetime: self.jwt_lifetime,
             ..JwtConfig::default()
+        };
+        c.cors = CorsPolicy {
+            origins: self.cors_origins.clone(),
+            max_age: self.cors_max_age.map(Duration::from_secs),
+        };
+        c.cookies = CookiePolicy {
+            same_site: self.samesite,
+            partitioned: self.partitioned,
+        };
+        c.request_log = self.request_log;
+        c.hybrid = HybridConfig {
+            access_lifetime: self.access_lifetime,
+            refresh_lifetime: self.absolute_timeout,
+            reuse_grace: self.reuse_grace,
         };
         c.limits = Limits {
             header_read_timeout: self.header_read_timeout,
@@ -233,6 +301,11 @@ impl ServeArgs {
         denylisted: bool,
         denylist_redis: &Option<String>,
     ) -> Result<SiteConfig, String> {
+        if scheme.family() == Family::Hybrid {
+            return Err(format!(
+                "--site {name}: the nodes of a site do not share a hybrid's refresh families yet"
+            ));
+        }
         let key_dir = self
             .key_dir
             .clone()

@@ -9,11 +9,13 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+use super::cors::{CookiePolicy, CorsPolicy};
 use super::site::SiteConfig;
 use super::users::PasswordParams;
+use crate::claims::ClaimSet;
 pub use crate::net::Transport;
 use crate::scheme::spec::{Capabilities, SchemeSpec, StoreSpec};
-use crate::scheme::{JwtAlg, JwtConfig, SessionConfig};
+use crate::scheme::{HybridConfig, JwtAlg, JwtConfig, SessionConfig};
 
 /// What `POST /logout` does to a self-contained token (one that carries its claims); a
 /// token revocable by deleting its record (a session) is deleted whatever this says.
@@ -181,10 +183,25 @@ pub struct ServerConfig {
     pub session: SessionConfig,
     /// Issuer, audience and lifetime of self-contained tokens.
     pub jwt: JwtConfig,
+    /// The hybrid's access lifetime, refresh lifetime and reuse grace (ignored by the other
+    /// families).
+    pub hybrid: HybridConfig,
     /// Protective limits.
     pub limits: Limits,
     /// argon2id cost of the demo password hashes.
     pub password: PasswordParams,
+    /// Cross-origin policy (default: no origin allowed, no CORS header sent).
+    pub cors: CorsPolicy,
+    /// `SameSite` and `Partitioned` of every cookie set (default: `Lax`, not partitioned).
+    pub cookies: CookiePolicy,
+    /// Keeps which credential each request carried, for `GET /requests` (default off).
+    pub request_log: bool,
+    /// Record the header bytes each request arrives with (`--record-header-bytes`), read
+    /// back with `GET /debug/header-bytes` ([`super::recorder`]); off: nothing recorded,
+    /// the route answers 404.
+    pub record_header_bytes: bool,
+    /// The claim set a login issues (`--claims`; typical by default).
+    pub login_claims: ClaimSet,
 }
 
 impl ServerConfig {
@@ -201,8 +218,14 @@ impl ServerConfig {
             users: 100,
             session: SessionConfig::default(),
             jwt: JwtConfig::default(),
+            hybrid: HybridConfig::default(),
             limits: Limits::default(),
             password: PasswordParams::default(),
+            cors: CorsPolicy::default(),
+            cookies: CookiePolicy::default(),
+            request_log: false,
+            record_header_bytes: false,
+            login_claims: ClaimSet::Typical,
         }
     }
 

@@ -36,6 +36,10 @@ pub enum ApiError {
     /// 403: a CSRF check failed.
     #[error("forbidden: {0}")]
     Forbidden(&'static str),
+    /// 404: a route the scheme served has no use for (`POST /token/refresh` without
+    /// refresh tokens).
+    #[error("not found")]
+    NotFound,
     /// 431: the request headers are larger than the server accepts.
     #[error("request headers too large")]
     HeadersTooLarge,
@@ -82,6 +86,7 @@ impl ApiError {
             ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
             ApiError::Unauthorized { .. } => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
+            ApiError::NotFound => StatusCode::NOT_FOUND,
             ApiError::HeadersTooLarge => StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
             ApiError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,

@@ -63,9 +63,9 @@ impl CpuCounter {
 /// The live counters of a server.
 #[derive(Debug, Default)]
 pub struct Metrics {
-    /// Requests answered (not counting `/metrics`).
+    /// Requests answered (not counting `/metrics` and `/debug/header-bytes`).
     pub requests: AtomicU64,
-    /// `/metrics` requests answered.
+    /// `/metrics` (and `/debug/header-bytes`) requests answered.
     pub metrics_requests: AtomicU64,
     /// Answers by status class: 1xx..5xx at indexes 0..4.
     pub status_classes: [AtomicU64; 5],
@@ -75,6 +75,10 @@ pub struct Metrics {
     pub store_unavailable: AtomicU64,
     /// Requests past their deadline (408).
     pub timeouts: AtomicU64,
+    /// `OPTIONS` requests received.
+    pub options_requests: AtomicU64,
+    /// CORS preflights refused (403).
+    pub preflights_refused: AtomicU64,
     /// Bytes read from client sockets (below TLS).
     pub bytes_in: AtomicU64,
     /// Bytes written to client sockets (below TLS).
@@ -138,6 +142,8 @@ impl Metrics {
             shed: self.shed.load(Relaxed),
             store_unavailable: self.store_unavailable.load(Relaxed),
             timeouts: self.timeouts.load(Relaxed),
+            options_requests: self.options_requests.load(Relaxed),
+            preflights_refused: self.preflights_refused.load(Relaxed),
             bytes_in: self.bytes_in.load(Relaxed),
             bytes_out: self.bytes_out.load(Relaxed),
             connections_accepted: self.connections_accepted.load(Relaxed),

@@ -11,6 +11,12 @@
 //! - [`users`]: the demo accounts (argon2id; demo only: the passwords are public).
 //! - [`csrf`]: signed double-submit CSRF tokens for self-contained credentials.
 //! - [`metrics`]: what the server counts about itself (`GET /metrics`).
+//! - [`cors`]: the cross-origin policy (`--cors-origin`, `--cors-max-age`) and the cookie
+//!   attributes (`--samesite`, `--partitioned`).
+//! - [`request_log`]: which credential each request carried (`--request-log`,
+//!   `GET /requests`).
+//! - [`recorder`]: the header bytes each request arrived with (`--record-header-bytes`,
+//!   `GET /debug/header-bytes`).
 //! - [`serve`]: listener, accept loop, HTTP/1.1 + h2c (+ TLS/ALPN).
 //! - [`child`]: a `tokenbench serve` child process, as the workload and tests start it.
 //! - [`args`]: the flags of `tokenbench serve`.
@@ -30,20 +36,31 @@
 //! | `GET /floor` | 200, the body of `GET /me` from fixed claims, no credential: the stack's floor (same layers and blocking path, no token work) |
 //! | `POST /api/notes` | 201; cookie transport needs `X-CSRF-Token` (403 without) |
 //! | `POST /logout` | 204 (cookie: a clearing `Set-Cookie`); header `X-Token-Revocation` says whether the credential is dead (`revoked`) or lives until its expiry (`expiry-only`, with `X-Token-Expires`) |
+//! | `POST /token/refresh` | the hybrid only (404 otherwise): bearer, JSON `{"refresh_token"}` → 200 JSON `access_token`, `refresh_token`; cookie, the `__Secure-refresh` cookie (`Path=/token/refresh`) and `X-CSRF-Token` bound to the access cookie (403 without) → 200 JSON `csrf` and both cookies renewed; 401 for an unknown, expired or reused refresh token (a reuse revokes its family); 400 for a bearer body that is no such JSON |
 //! | `GET /metrics` | 200 JSON [`MetricsSnapshot`](crate::net::metrics::MetricsSnapshot) (not counted as a request) |
+//! | `GET /requests?after=SEQ` | 200 JSON list of [`LoggedRequest`](request_log::LoggedRequest) (which credential each request carried, names only) with `--request-log`; 404 without (not counted as a request) |
+//! | `OPTIONS *` (CORS preflight) | with `--cors-origin`: 204 and the CORS headers for an allowlisted `Origin`, 403 for any other; without: as before (405) |
+//! | `GET /debug/header-bytes` | with `--record-header-bytes`: 200 JSON [`HeaderBytesReport`](crate::net::header_tap::HeaderBytesReport), the header bytes of every request so far, per connection in order (not counted as a request); 404 without the flag |
 //! | `GET /.well-known/jwks.json` | 200 the public key ([`site::jwks_document`]): a JWK set for a JWT, a PASERK document for `v4.public`; 404 for schemes without a public key |
 //!
 //! A verify-only node (`--verify-only`) answers `GET /login` and `POST /login` with 403.
+//!
+//! With `--cors-origin`, every answer to an allowlisted `Origin` echoes it in
+//! `Access-Control-Allow-Origin` with `Access-Control-Allow-Credentials: true` (never `*`),
+//! and every answer carries `Vary: Origin` ([`cors`]).
 
 pub mod app;
 pub mod args;
 pub mod child;
 pub mod config;
+pub mod cors;
 mod credential;
 pub mod csrf;
 mod error;
 mod extract;
 pub mod metrics;
+pub mod recorder;
+pub mod request_log;
 mod routes;
 pub mod serve;
 pub mod site;

@@ -24,7 +24,7 @@ use super::config::{LogoutOutcome, Transport};
 use super::credential::is_pre_login;
 use super::error::{ApiError, FORBIDDEN_LOGIN, StoreDown};
 use super::extract::{self, header_bytes};
-use crate::claims::ClaimSet;
+use super::request_log::Seen;
 use crate::scheme::Principal;
 
 type AppState = State<Arc<App>>;
@@ -39,7 +39,15 @@ struct TimedOut;
 
 /// Outermost layer: refuses oversized headers (431), then counts the answer.
 pub(crate) async fn guard(State(app): AppState, req: Request, next: Next) -> Response {
-    let is_metrics = req.uri().path() == "/metrics";
+    let is_metrics = matches!(
+        req.uri().path(),
+        "/metrics" | "/requests" | super::recorder::ROUTE
+    );
+    let seen = app
+        .request_log
+        .as_ref()
+        .filter(|_| !is_metrics)
+        .map(|_| Seen::of(req.method().as_str(), req.uri(), req.headers()));
     let mut resp = if header_bytes(req.headers()) > app.config.limits.max_header_bytes {
         ApiError::HeadersTooLarge.into_response()
     } else {
@@ -56,6 +64,9 @@ pub(crate) async fn guard(State(app): AppState, req: Request, next: Next) -> Res
     }
     m.requests.fetch_add(1, Relaxed);
     m.count_status(resp.status().as_u16());
+    if let (Some(log), Some(seen)) = (&app.request_log, seen) {
+        log.push(seen, app.credential.cookie_name(), resp.status().as_u16());
+    }
     if resp.extensions().get::<Shed>().is_some() {
         m.shed.fetch_add(1, Relaxed);
     }
@@ -102,9 +113,41 @@ pub(crate) async fn not_found() -> Response {
     (StatusCode::NOT_FOUND, Json(json!({"error": "not found"}))).into_response()
 }
 
+/// The query of `GET /requests`.
+#[derive(Debug, Deserialize)]
+pub(crate) struct After {
+    #[serde(default)]
+    after: u64,
+}
+
+/// `GET /requests?after=SEQ`: the requests logged after `SEQ` (`--request-log`; 404
+/// without it).
+pub(crate) async fn requests(
+    State(app): AppState,
+    axum::extract::Query(q): axum::extract::Query<After>,
+) -> Response {
+    match &app.request_log {
+        Some(log) => Json(log.since(q.after)).into_response(),
+        None => not_found().await,
+    }
+}
+
 /// `GET /metrics`: the server's own figures.
 pub(crate) async fn metrics(State(app): AppState) -> Response {
     Json(app.metrics_snapshot()).into_response()
+}
+
+/// `GET /debug/header-bytes`: the header bytes of every request so far
+/// (`--record-header-bytes`); 404 without the flag.
+pub(crate) async fn recorded_header_bytes(State(app): AppState) -> Response {
+    match app.header_recorder() {
+        Some(r) => Json(r.report()).into_response(),
+        None => (
+            StatusCode::NOT_FOUND,
+            Json(json!({"error": "not recording header bytes (start serve with --record-header-bytes)"})),
+        )
+            .into_response(),
+    }
 }
 
 /// `GET /.well-known/jwks.json`: the public key that verifies this site's tokens (a JWK
@@ -129,9 +172,12 @@ const VERIFY_ONLY: ApiError = ApiError::Forbidden(
     "this node only verifies tokens (--verify-only): log in on an issuing node",
 );
 
-fn with_cookies(mut resp: Response, cookies: &[String]) -> Result<Response, ApiError> {
+/// `resp` with `cookies` set (with the site's `SameSite` and `Partitioned`,
+/// [`CookiePolicy::apply`](super::cors::CookiePolicy::apply)) and `Cache-Control: no-store`.
+fn with_cookies(app: &App, mut resp: Response, cookies: &[String]) -> Result<Response, ApiError> {
     for c in cookies {
-        let v = HeaderValue::from_str(c).map_err(|_| ApiError::Internal("cookie encoding"))?;
+        let c = app.config.cookies.apply(c);
+        let v = HeaderValue::from_str(&c).map_err(|_| ApiError::Internal("cookie encoding"))?;
         resp.headers_mut().append(header::SET_COOKIE, v);
     }
     resp.headers_mut()
@@ -186,6 +232,7 @@ pub(crate) async fn login_page(
         }
     };
     with_cookies(
+        &app,
         Html(login_html(&csrf, app.config.transport)).into_response(),
         &cookies,
     )
@@ -242,29 +289,145 @@ pub(crate) async fn login(
         });
     };
     // 3. A new credential; whatever the client brought is dead first.
-    let claims = ClaimSet::Typical.claims(&super::users::username(i));
+    let claims = app.config.login_claims.claims(&super::users::username(i));
     let revoking = presented.is_some() && app.revoke_io();
-    let (token, cookies) = app
-        .blocking(revoking, move |a| -> Result<_, ApiError> {
+    // A hybrid's login starts a family in its store: a round trip when the store is remote.
+    let starts_family = app.revoke_io() && app.credential.scheme().refreshing().is_some();
+    let (token, refresh, cookies) = app
+        .blocking(revoking || starts_family, move |a| -> Result<_, ApiError> {
             let calls = a.calls();
             if let Some(old) = &presented {
                 a.credential.end_at_login(&calls, old)?;
             }
-            let token = calls.issue(&claims).map_err(ApiError::scheme)?;
-            let cookies = a.credential.login_cookies(&token);
-            Ok((token, cookies))
+            // A scheme with refresh tokens (the hybrid) starts a family: a pair.
+            let (token, refresh) = match calls.login_pair(&claims) {
+                Some(pair) => {
+                    let pair = pair.map_err(ApiError::scheme)?;
+                    (pair.access, Some(pair.refresh))
+                }
+                None => (calls.issue(&claims).map_err(ApiError::scheme)?, None),
+            };
+            let mut cookies = a.credential.login_cookies(&token);
+            cookies.extend(refresh.as_deref().map(|r| refresh_cookie(a, r)));
+            Ok((token, refresh, cookies))
         })
         .await??;
     if bearer {
-        let body = Json(json!({
+        let mut body = json!({
             "access_token": token,
             "token_type": "Bearer",
             "expires_in": app.credential.expires_in().as_secs(),
-        }));
-        return with_cookies(body.into_response(), &[]);
+        });
+        if let Some(r) = refresh {
+            body["refresh_token"] = json!(r);
+        }
+        return with_cookies(&app, Json(body).into_response(), &[]);
     }
     let resp = (StatusCode::SEE_OTHER, [(header::LOCATION, "/me")]).into_response();
-    with_cookies(resp, &cookies)
+    with_cookies(&app, resp, &cookies)
+}
+
+/// The cookie carrying a hybrid's refresh token (cookie transport): `__Secure-` (a
+/// `__Host-` cookie must have `Path=/`), sent only to `POST /token/refresh`.
+pub(crate) const REFRESH_COOKIE: &str = "__Secure-refresh";
+
+/// The path the refresh cookie is scoped to: no other request carries it.
+pub(crate) const REFRESH_PATH: &str = "/token/refresh";
+
+/// The hardened `Set-Cookie` of a refresh token: `HttpOnly`, `Secure`, `SameSite=Strict`,
+/// `Path=/token/refresh`, `Max-Age` the family's lifetime.
+fn refresh_cookie(app: &App, token: &str) -> String {
+    cookie::Cookie::build((REFRESH_COOKIE, token))
+        .http_only(true)
+        .secure(true)
+        .same_site(cookie::SameSite::Strict)
+        .path(REFRESH_PATH)
+        .max_age(cookie::time::Duration::seconds(
+            i64::try_from(app.config.hybrid.refresh_lifetime.as_secs()).unwrap_or(i64::MAX),
+        ))
+        .build()
+        .to_string()
+}
+
+/// The body of a bearer `POST /token/refresh`.
+#[derive(Debug, Deserialize)]
+struct RefreshBody {
+    refresh_token: String,
+}
+
+/// `POST /token/refresh` (a scheme with refresh tokens, the hybrid; 404 otherwise): the
+/// refresh token, from the JSON body `{"refresh_token": ...}` (bearer) or the
+/// `__Secure-refresh` cookie (cookie transport, with `X-CSRF-Token` bound to the access
+/// cookie presented beside it: 403 without), is rotated and a new access token signed.
+/// 200 with the new pair (bearer: JSON `access_token`, `refresh_token`; cookies: both
+/// cookies, and JSON `csrf` for the new access token). 401 for a refresh token that is
+/// unknown, expired or reused (a reuse revokes its whole family); 400 for a body that is
+/// no JSON object with a `refresh_token` string.
+pub(crate) async fn refresh(
+    State(app): AppState,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    if app.credential.scheme().refreshing().is_none() {
+        return Err(ApiError::NotFound);
+    }
+    let bearer = app.bearer();
+    let unauthorized = |reason| ApiError::Unauthorized { bearer, reason };
+    let (token, access) = match app.config.transport {
+        Transport::Bearer => {
+            let parsed: RefreshBody = serde_json::from_slice(&body).map_err(|_| {
+                ApiError::BadRequest("expected a JSON body {\"refresh_token\": ...}")
+            })?;
+            (parsed.refresh_token, None)
+        }
+        Transport::Cookie => {
+            let max = max_cookie_bytes(&app);
+            let token =
+                extract::cookie(&headers, REFRESH_COOKIE, max)?.ok_or(unauthorized("missing"))?;
+            let access = extract::cookie(&headers, app.credential.cookie_name(), max)?.ok_or(
+                ApiError::Forbidden("CSRF: no access cookie to bind X-CSRF-Token to"),
+            )?;
+            let csrf = extract::csrf_header(&headers)?
+                .ok_or(ApiError::Forbidden("CSRF: X-CSRF-Token missing"))?;
+            (token, Some((access, csrf)))
+        }
+    };
+    let (pair, csrf) = app
+        .blocking(true, move |a| -> Result<_, ApiError> {
+            let calls = a.calls();
+            if let Some((access, csrf)) = &access
+                && !a.credential.check_csrf(&calls, access, csrf)
+            {
+                return Err(ApiError::Forbidden("CSRF: X-CSRF-Token does not match"));
+            }
+            let refreshed = calls
+                .refresh(&token)
+                .ok_or(ApiError::NotFound)?
+                .map_err(|r| ApiError::rejected(&r, a.bearer()))?;
+            let pair = refreshed.into_pair();
+            let csrf = match a.config.transport {
+                Transport::Cookie => Some(a.credential.csrf_token(&calls, &pair.access)?),
+                Transport::Bearer => None,
+            };
+            Ok((pair, csrf))
+        })
+        .await??;
+    let expires_in = app.credential.expires_in().as_secs();
+    if bearer {
+        let body = Json(json!({
+            "access_token": pair.access,
+            "refresh_token": pair.refresh,
+            "token_type": "Bearer",
+            "expires_in": expires_in,
+        }));
+        return with_cookies(&app, body.into_response(), &[]);
+    }
+    let cookies = [
+        app.credential.set_cookie(&pair.access),
+        refresh_cookie(&app, &pair.refresh),
+    ];
+    let body = Json(json!({ "csrf": csrf, "expires_in": expires_in }));
+    with_cookies(&app, body.into_response(), &cookies)
 }
 
 /// The presented credential of an authenticated route, as the transport carries it.
@@ -332,7 +495,7 @@ pub(crate) async fn me(State(app): AppState, headers: HeaderMap) -> Result<Respo
     if let Some(c) = csrf {
         body["csrf"] = json!(c);
     }
-    with_cookies(Json(body).into_response(), &[])
+    with_cookies(&app, Json(body).into_response(), &[])
 }
 
 /// `GET /floor`: the stack's floor. Everything `GET /me` does but the credential: the
@@ -349,7 +512,7 @@ pub(crate) async fn floor(State(app): AppState) -> Result<Response, ApiError> {
     if let Some(c) = floor.csrf {
         body["csrf"] = json!(c);
     }
-    with_cookies(Json(body).into_response(), &[])
+    with_cookies(&app, Json(body).into_response(), &[])
 }
 
 /// `POST /api/notes`: a state-changing request (the body is read and dropped).
@@ -369,7 +532,7 @@ pub(crate) async fn create_note(
         .await??;
     let id = app.notes.fetch_add(1, Relaxed) + 1;
     let body = Json(json!({"id": id, "owner": p.claims.user_id}));
-    with_cookies((StatusCode::CREATED, body).into_response(), &[])
+    with_cookies(&app, (StatusCode::CREATED, body).into_response(), &[])
 }
 
 /// `POST /logout`: the credential dies (its record deleted, or denylisted) or, for a
@@ -401,5 +564,5 @@ pub(crate) async fn logout(State(app): AppState, headers: HeaderMap) -> Result<R
         Transport::Bearer => Vec::new(),
         Transport::Cookie => vec![app.credential.clear_cookie()],
     };
-    with_cookies(resp, &cookies)
+    with_cookies(&app, resp, &cookies)
 }

@@ -7,6 +7,10 @@
 //! [`Limits::header_read_timeout`](super::Limits::header_read_timeout), TLS handshakes within
 //! their own timeout, HTTP/2 connections are pinged and dropped when silent, and every
 //! request has a deadline (the router's timeout layer).
+//!
+//! With `--record-header-bytes` each connection's plaintext stream (above TLS) also goes
+//! through a [`TapStream`] and its service through a [`Recorded`] wrapper
+//! ([`super::recorder`]); without it neither exists.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -23,7 +27,9 @@ use tokio::task::JoinHandle;
 use super::HttpError;
 use super::app::{App, router};
 use super::metrics::Metrics;
+use super::recorder::{HeaderRecorder, Recorded};
 use crate::net::CountingStream;
+use crate::net::header_tap::TapStream;
 
 /// A server running on the current tokio runtime.
 #[derive(Debug)]
@@ -62,13 +68,23 @@ pub async fn start(
     listen: SocketAddr,
     tls: bool,
 ) -> Result<RunningServer, HttpError> {
-    let acceptor = if tls {
-        Some(tokio_rustls::TlsAcceptor::from(
-            crate::net::tls::server_config()?,
-        ))
+    let tls = if tls {
+        Some(crate::net::tls::server_config()?)
     } else {
         None
     };
+    start_with(app, listen, tls).await
+}
+
+/// [`start`], with TLS by `tls` when given (a certificate the caller made, e.g. for the
+/// host names a browser maps to loopback: [`crate::net::tls::self_signed_for`]).
+pub async fn start_with(
+    app: Arc<App>,
+    listen: SocketAddr,
+    tls: Option<Arc<rustls::ServerConfig>>,
+) -> Result<RunningServer, HttpError> {
+    let acceptor = tls.clone().map(tokio_rustls::TlsAcceptor::from);
+    let tls = tls.is_some();
     let listener = TcpListener::bind(listen)
         .await
         .map_err(|e| HttpError::io(format!("binding {listen}"), e))?;
@@ -102,6 +118,7 @@ async fn accept_loop(
 ) {
     let limits = app.config().limits.clone();
     let metrics = app.metrics().clone();
+    let recorder = app.header_recorder().cloned();
     let service = TowerToHyperService::new(router(app.clone()));
     let mut builder = auto::Builder::new(TokioExecutor::new());
     builder
@@ -149,13 +166,64 @@ async fn accept_loop(
         let open = Open(metrics.clone());
         let (builder, service, acceptor) = (builder.clone(), service.clone(), acceptor.clone());
         let (counter, handshake) = (metrics.clone(), limits.tls_handshake_timeout);
+        let recorder = recorder.clone();
         tokio::spawn(async move {
             let _permit = permit;
             let _open = open;
-            serve_connection(stream, counter, acceptor, handshake, &builder, service).await;
+            let conn = Conn {
+                builder: &builder,
+                service,
+                recorder,
+            };
+            serve_connection(stream, counter, acceptor, handshake, conn).await;
         });
     }
     purger.abort();
+}
+
+/// What serves one connection: the builder, the service, the recorder if recording.
+struct Conn<'a, S> {
+    builder: &'a auto::Builder<TokioExecutor>,
+    service: TowerToHyperService<S>,
+    recorder: Option<Arc<HeaderRecorder>>,
+}
+
+impl<S> Conn<'_, S>
+where
+    S: tower::Service<
+            axum::http::Request<hyper::body::Incoming>,
+            Response = axum::response::Response,
+            Error = std::convert::Infallible,
+        > + Clone
+        + Send
+        + 'static,
+    S::Future: Send + 'static,
+{
+    /// Serves the connection on `io` (the socket, or TLS over it) to its end; with a
+    /// recorder, through the tap and the recording service.
+    async fn serve<I>(self, io: I)
+    where
+        I: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+    {
+        // Connection errors (a client that went away, a bad preface) end the connection only.
+        match self.recorder {
+            None => {
+                let _ = self
+                    .builder
+                    .serve_connection(TokioIo::new(io), self.service)
+                    .await;
+            }
+            Some(recorder) => {
+                let log = recorder.connection();
+                let io = TapStream::reads(io, log.clone());
+                let service = Recorded::new(self.service, log);
+                let _ = self
+                    .builder
+                    .serve_connection(TokioIo::new(io), service)
+                    .await;
+            }
+        }
+    }
 }
 
 async fn serve_connection<S>(
@@ -163,8 +231,7 @@ async fn serve_connection<S>(
     counter: Arc<Metrics>,
     acceptor: Option<tokio_rustls::TlsAcceptor>,
     handshake_timeout: Duration,
-    builder: &auto::Builder<TokioExecutor>,
-    service: TowerToHyperService<S>,
+    conn: Conn<'_, S>,
 ) where
     S: tower::Service<
             axum::http::Request<hyper::body::Incoming>,
@@ -176,20 +243,15 @@ async fn serve_connection<S>(
     S::Future: Send + 'static,
 {
     let counted = CountingStream::new(stream, counter);
-    // Connection errors (a client that went away, a bad preface) end the connection only.
     match acceptor {
-        None => {
-            let _ = builder
-                .serve_connection(TokioIo::new(counted), service)
-                .await;
-        }
+        None => conn.serve(counted).await,
         Some(acceptor) => {
             let Ok(Ok(tls)) =
                 tokio::time::timeout(handshake_timeout, acceptor.accept(counted)).await
             else {
                 return;
             };
-            let _ = builder.serve_connection(TokioIo::new(tls), service).await;
+            conn.serve(tls).await;
         }
     }
 }

@@ -185,6 +185,7 @@ pub fn keys_from_jwks(spec: &SchemeSpec, doc: &Value) -> Result<SchemeKeys, Http
                 .ok_or_else(|| refused("no \"paserk\" string".into()))?;
             Ok(SchemeKeys::from_public_text(spec, paserk)?)
         }
+        SchemeSpec::Hybrid(..) => keys_from_jwks(&spec.keyed(), doc),
         SchemeSpec::Session(_) => Err(refused(format!("{spec} has no keys"))),
     }
 }

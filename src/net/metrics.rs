@@ -5,8 +5,9 @@
 use serde::{Deserialize, Serialize};
 
 /// Version of the `/metrics` JSON. 2 added `peak_rss_bytes`, `vm_rss_bytes` and
-/// `live_sessions` (every field of 1 kept).
-pub const METRICS_SCHEMA_VERSION: u32 = 2;
+/// `live_sessions` (every field of 1 kept); 3 added `options_requests` and
+/// `preflights_refused` (read as 0 from older servers).
+pub const METRICS_SCHEMA_VERSION: u32 = 3;
 
 /// Sampled CPU accounting of one kind of call, at one instant.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
@@ -70,9 +71,9 @@ pub struct MetricsSnapshot {
     /// that the store has not dropped yet are included.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub live_sessions: Option<u64>,
-    /// Requests answered, `/metrics` excluded.
+    /// Requests answered, `/metrics` and `/debug/header-bytes` excluded.
     pub requests: u64,
-    /// `/metrics` requests answered.
+    /// `/metrics` and `/debug/header-bytes` requests answered.
     pub metrics_requests: u64,
     /// Answers by status class, 1xx..5xx.
     pub status_classes: [u64; 5],
@@ -82,6 +83,12 @@ pub struct MetricsSnapshot {
     pub store_unavailable: u64,
     /// Requests past their deadline (408).
     pub timeouts: u64,
+    /// `OPTIONS` requests received (CORS preflights among them), answered or refused.
+    #[serde(default)]
+    pub options_requests: u64,
+    /// CORS preflights refused (403: an origin outside `--cors-origin`).
+    #[serde(default)]
+    pub preflights_refused: u64,
     /// Bytes read from client sockets.
     pub bytes_in: u64,
     /// Bytes written to client sockets.

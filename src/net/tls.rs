@@ -40,9 +40,51 @@ pub fn self_signed() -> Result<(CertificateDer<'static>, PrivateKeyDer<'static>)
     Ok((ck.cert.der().clone(), key))
 }
 
+/// A fresh self-signed certificate for loopback and `extra_names` (host names a browser
+/// maps to loopback, e.g. `site.test`), with the SHA-256 of its public key.
+#[derive(Debug)]
+pub struct NamedCertificate {
+    /// The certificate.
+    pub cert: CertificateDer<'static>,
+    /// Its private key.
+    pub key: PrivateKeyDer<'static>,
+    /// Base64 of the SHA-256 of its SubjectPublicKeyInfo: what Chromium's
+    /// `--ignore-certificate-errors-spki-list` takes to trust this key and no other.
+    pub spki_sha256_b64: String,
+}
+
+/// A fresh self-signed certificate covering `localhost`, `127.0.0.1`, `::1` and
+/// `extra_names` (see [`NamedCertificate`]).
+pub fn self_signed_for(extra_names: &[&str]) -> Result<NamedCertificate, TlsError> {
+    use base64::Engine;
+    use rcgen::PublicKeyData;
+    let mut names = vec![
+        "localhost".to_owned(),
+        "127.0.0.1".to_owned(),
+        "::1".to_owned(),
+    ];
+    names.extend(extra_names.iter().map(|n| (*n).to_owned()));
+    let ck = rcgen::generate_simple_self_signed(names).map_err(|e| TlsError(e.to_string()))?;
+    let spki = ck.signing_key.subject_public_key_info();
+    let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, &spki);
+    Ok(NamedCertificate {
+        cert: ck.cert.der().clone(),
+        key: PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(ck.signing_key.serialize_der())),
+        spki_sha256_b64: base64::engine::general_purpose::STANDARD.encode(digest.as_ref()),
+    })
+}
+
 /// A server configuration with a freshly generated certificate, ALPN `h2` then `http/1.1`.
 pub fn server_config() -> Result<Arc<rustls::ServerConfig>, TlsError> {
     let (cert, key) = self_signed()?;
+    server_config_with(cert, key)
+}
+
+/// A server configuration presenting `cert` (signed by `key`), ALPN `h2` then `http/1.1`.
+pub fn server_config_with(
+    cert: CertificateDer<'static>,
+    key: PrivateKeyDer<'static>,
+) -> Result<Arc<rustls::ServerConfig>, TlsError> {
     let mut config = rustls::ServerConfig::builder_with_provider(provider())
         .with_safe_default_protocol_versions()
         .map_err(|e| TlsError(e.to_string()))?

@@ -663,12 +663,14 @@ impl Inputs<'_> {
             };
             out.push(WireBytes {
                 protocol: format!("h2 {when}"),
-                request_bytes: None,
-                credential_bytes: Some(r.value),
+                // The request's whole header section on the wire (HPACK-compressed), with
+                // the credential in it.
+                request_bytes: Some(r.value),
+                credential_bytes: None,
                 inputs: vec![input(
-                    &format!("Chromium credential bytes per request ({when})"),
+                    &format!("Chromium request header bytes ({when})"),
                     r.value,
-                    &r.unit,
+                    "B",
                     "summary.csv",
                     &format!("browser {} {}", r.scheme, r.param),
                 )],

@@ -350,9 +350,11 @@ fn overheads_apply(kind: StoreKind) -> (bool, bool, bool) {
 
 fn scheme_plan(inputs: &Inputs<'_>, s: &Scenario, id: SchemeId) -> SchemePlan {
     let caps = id.capabilities();
+    // The store the scheme keeps state in: a session's, or a hybrid's refresh families'.
+    let store_kind = id.store().or(id.refresh_store());
     let mut p = SchemePlan {
         scheme: id,
-        store: id.store().map(|k| k.name().to_owned()),
+        store: store_kind.map(|k| k.name().to_owned()),
         node: None,
         store_cpu: None,
         memory: None,
@@ -421,7 +423,7 @@ fn scheme_plan(inputs: &Inputs<'_>, s: &Scenario, id: SchemeId) -> SchemePlan {
         }
         Err(m) => p.missing.push(m),
     }
-    if let Some(kind) = id.store() {
+    if let Some(kind) = store_kind {
         let (frag, fork, repl) = overheads_apply(kind);
         let o = &s.overheads;
         if kind.is_remote() {
@@ -542,7 +544,7 @@ fn scheme_plan(inputs: &Inputs<'_>, s: &Scenario, id: SchemeId) -> SchemePlan {
     }
     if let Some(n) = &p.node {
         let store = p.store_cpu.as_ref().map_or(0.0, |c| c.cores);
-        let store_needed = id.store().is_some_and(StoreKind::is_remote);
+        let store_needed = store_kind.is_some_and(StoreKind::is_remote);
         if p.store_cpu.is_some() || !store_needed {
             p.total_cores = Some(n.request_cores + store);
         }

@@ -1,6 +1,7 @@
 //! Charts of a run, drawn with plotters from the result structs alone (never from live
 //! timings): one file per results file choosing what to draw ([`size`], [`validate`],
-//! [`revoke`], [`scale`], [`http`]), `canvas` drawing it. Each chart is a [`Figure`],
+//! [`revoke`], [`scale`], [`http`]; [`wire`] for the browser workload's bytes per
+//! client), `canvas` drawing it. Each chart is a [`Figure`],
 //! rendered as SVG text and PNG bytes ([`Rendered`]); the report writes the files.
 //!
 //! Text needs a system `sans-serif` font (fontconfig); without one, rendering fails with a
@@ -12,6 +13,7 @@ pub mod revoke;
 pub mod scale;
 pub mod size;
 pub mod validate;
+pub mod wire;
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 

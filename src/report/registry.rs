@@ -14,6 +14,7 @@ use super::sections::NOT_MEASURED;
 use super::{ReportError, Run};
 use crate::plot::{Figure, Rendered};
 use crate::results::schema::ResultFile;
+use crate::results::schema::browser::BrowserResults;
 use crate::results::schema::http::HttpResults;
 use crate::results::schema::revoke::RevokeResults;
 use crate::results::schema::scale::ScaleResults;
@@ -30,6 +31,7 @@ pub static REGISTRY: &[&dyn Registered] = &[
     &Entry::<RevokeResults>::NEW,
     &Entry::<ScaleResults>::NEW,
     &Entry::<HttpResults>::NEW,
+    &Entry::<BrowserResults>::NEW,
 ];
 
 /// What one results file gives the report. Only [`HEADING`](Self::HEADING) is required:

@@ -5,11 +5,15 @@
 //!   (and, optionally, a `jti` denylist).
 //! - [`PasetoScheme`]: PASETO v4, self-contained like a JWT: `v4.public` (signed, claims
 //!   readable) or `v4.local` (encrypted, claims hidden).
+//! - [`HybridScheme`]: a short-lived access JWT plus an opaque refresh token, rotated on
+//!   use with reuse detection, kept in a store ([`RefreshScheme`] adds login, refresh and
+//!   logout).
 //!
 //! Every workload takes `&dyn TokenScheme` and knows nothing about which family it drives;
 //! where it must tell families apart it asks [`spec::Capabilities`].
 
 pub mod cached;
+pub mod hybrid;
 pub mod jwt;
 pub mod keyfile;
 pub mod paseto;
@@ -17,6 +21,7 @@ pub mod session;
 pub mod spec;
 
 pub use cached::CachedScheme;
+pub use hybrid::{HybridConfig, HybridScheme, RefreshScheme, Refreshed, TokenPair};
 pub use jwt::{JwtAlg, JwtConfig, JwtScheme, RevocationStrategy};
 pub use paseto::{PasetoPurpose, PasetoScheme};
 pub use session::{SessionConfig, SessionScheme};
@@ -182,5 +187,11 @@ pub trait TokenScheme: Send + Sync {
     /// default the token string itself (right for schemes with one spelling per token).
     fn credential_id<'t>(&self, token: &'t str) -> Option<Cow<'t, str>> {
         (!token.is_empty()).then_some(Cow::Borrowed(token))
+    }
+
+    /// The refresh-token flow (login, refresh, logout) of a scheme that has one (the
+    /// hybrid); `None` (the default) for a scheme whose one token is all there is.
+    fn refreshing(&self) -> Option<&dyn RefreshScheme> {
+        None
     }
 }

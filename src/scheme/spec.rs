@@ -12,6 +12,9 @@
 //! assert_eq!(spec.id().to_string(), "session-memory");
 //! let id: SchemeId = "jwt-ES256".parse().unwrap();
 //! assert_eq!((id.family(), id.alg()), (Family::Jwt, Some(JwtAlg::ES256)));
+//! let hybrid: SchemeId = "hybrid-HS256-redis".parse().unwrap();
+//! assert_eq!(hybrid.family(), Family::Hybrid);
+//! assert_eq!(hybrid.to_string(), "hybrid-HS256-redis");
 //! ```
 
 use std::fmt;
@@ -26,8 +29,8 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use super::jwt::JwtKeys;
 use super::paseto::PasetoKeys;
 use super::{
-    JwtAlg, JwtConfig, JwtScheme, PasetoPurpose, PasetoScheme, RevocationStrategy, SchemeError,
-    SessionConfig, SessionScheme, TokenScheme,
+    HybridConfig, HybridScheme, JwtAlg, JwtConfig, JwtScheme, PasetoPurpose, PasetoScheme,
+    RevocationStrategy, SchemeError, SessionConfig, SessionScheme, TokenScheme,
 };
 use crate::clock::Clock;
 use crate::store::{
@@ -35,7 +38,7 @@ use crate::store::{
     ServerProbe, SessionStore, StoreError, is_cluster_url, is_postgres_url, redact_url,
 };
 
-/// The two token families.
+/// The token families.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Family {
@@ -45,18 +48,22 @@ pub enum Family {
     Jwt,
     /// PASETO v4 (public and local): the claims travel in the token.
     Paseto,
+    /// A short-lived access JWT and an opaque refresh token kept in a store, rotated on
+    /// use ([`HybridScheme`]).
+    Hybrid,
 }
 
 impl Family {
     /// Every family, sessions first (report order).
-    pub const ALL: [Family; 3] = [Family::Session, Family::Jwt, Family::Paseto];
+    pub const ALL: [Family; 4] = [Family::Session, Family::Jwt, Family::Paseto, Family::Hybrid];
 
-    /// `session`, `jwt` or `paseto`.
+    /// `session`, `jwt`, `paseto` or `hybrid`.
     pub fn name(self) -> &'static str {
         match self {
             Family::Session => "session",
             Family::Jwt => "jwt",
             Family::Paseto => "paseto",
+            Family::Hybrid => "hybrid",
         }
     }
 }
@@ -87,6 +94,11 @@ pub struct Capabilities {
     /// Its crypto is `jsonwebtoken`'s process-wide provider, so its figures are measured
     /// once per crypto backend (aws-lc-rs and RustCrypto).
     pub per_crypto_backend: bool,
+    /// A second, opaque token kept in a store renews this one (a refresh token, rotated on
+    /// use): the token itself is short-lived, and revoking its family stops the renewal,
+    /// so a revoked login ends within one token lifetime without a denylist.
+    #[serde(default)]
+    pub refresh_token: bool,
 }
 
 impl Capabilities {
@@ -99,6 +111,7 @@ impl Capabilities {
         expiry_in_token: false,
         public_key_verifiable: false,
         per_crypto_backend: false,
+        refresh_token: false,
     };
 }
 
@@ -116,8 +129,9 @@ impl FromStr for Family {
             "session" | "sessions" => Ok(Family::Session),
             "jwt" | "jwts" => Ok(Family::Jwt),
             "paseto" | "pasetos" => Ok(Family::Paseto),
+            "hybrid" | "hybrids" => Ok(Family::Hybrid),
             _ => Err(format!(
-                "unknown scheme family '{s}' (expected session, jwt or paseto)"
+                "unknown scheme family '{s}' (expected session, jwt, paseto or hybrid)"
             )),
         }
     }
@@ -360,6 +374,8 @@ pub enum SchemeSpec {
     Jwt(JwtAlg),
     /// PASETO v4 tokens of this purpose.
     Paseto(PasetoPurpose),
+    /// Access JWTs of this algorithm, refresh families in this store.
+    Hybrid(JwtAlg, StoreSpec),
 }
 
 impl SchemeSpec {
@@ -369,6 +385,7 @@ impl SchemeSpec {
             SchemeSpec::Session(s) => SchemeId::Session(s.kind()),
             SchemeSpec::Jwt(a) => SchemeId::Jwt(*a),
             SchemeSpec::Paseto(p) => SchemeId::Paseto(*p),
+            SchemeSpec::Hybrid(a, s) => SchemeId::Hybrid(*a, s.kind()),
         }
     }
 
@@ -387,17 +404,36 @@ impl SchemeSpec {
         self.id().capabilities()
     }
 
-    /// The store of a session scheme.
+    /// The store of a session scheme: the one every validate reads. `None` for a hybrid,
+    /// whose validate reads none (its refresh families' store is
+    /// [`refresh_store`](Self::refresh_store)).
     pub fn store(&self) -> Option<&StoreSpec> {
         match self {
             SchemeSpec::Session(s) => Some(s),
-            SchemeSpec::Jwt(_) | SchemeSpec::Paseto(_) => None,
+            SchemeSpec::Jwt(_) | SchemeSpec::Paseto(_) | SchemeSpec::Hybrid(..) => None,
         }
     }
 
-    /// The algorithm of a JWT scheme.
+    /// The store of a hybrid's refresh families (reached once per refresh, not per request).
+    pub fn refresh_store(&self) -> Option<&StoreSpec> {
+        match self {
+            SchemeSpec::Hybrid(_, s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// The algorithm of a JWT scheme, or of a hybrid's access tokens.
     pub fn alg(&self) -> Option<JwtAlg> {
         self.id().alg()
+    }
+
+    /// The scheme whose keys this one's tokens are signed with: itself, or for a hybrid
+    /// the JWT of its algorithm.
+    pub fn keyed(&self) -> SchemeSpec {
+        match self {
+            SchemeSpec::Hybrid(a, _) => SchemeSpec::Jwt(*a),
+            other => other.clone(),
+        }
     }
 }
 
@@ -418,6 +454,8 @@ pub enum SchemeId {
     Jwt(JwtAlg),
     /// A PASETO v4 scheme of this purpose.
     Paseto(PasetoPurpose),
+    /// A hybrid: access JWTs of this algorithm, refresh families in a store of this kind.
+    Hybrid(JwtAlg, StoreKind),
 }
 
 impl SchemeId {
@@ -427,6 +465,7 @@ impl SchemeId {
             SchemeId::Session(_) => Family::Session,
             SchemeId::Jwt(_) => Family::Jwt,
             SchemeId::Paseto(_) => Family::Paseto,
+            SchemeId::Hybrid(..) => Family::Hybrid,
         }
     }
 
@@ -442,6 +481,7 @@ impl SchemeId {
                 expiry_in_token: true,
                 public_key_verifiable: alg != JwtAlg::HS256,
                 per_crypto_backend: true,
+                refresh_token: false,
             },
             SchemeId::Paseto(purpose) => Capabilities {
                 carries_claims: true,
@@ -451,22 +491,38 @@ impl SchemeId {
                 expiry_in_token: true,
                 public_key_verifiable: purpose == PasetoPurpose::Public,
                 per_crypto_backend: false,
+                refresh_token: false,
+            },
+            // What travels on every request is the access JWT: validated like one, no store
+            // lookup; the refresh token reaches the store once per access lifetime.
+            SchemeId::Hybrid(alg, _) => Capabilities {
+                refresh_token: true,
+                ..SchemeId::Jwt(alg).capabilities()
             },
         }
     }
 
-    /// The store kind of a session scheme.
+    /// The store kind of a session scheme (`None` for a hybrid: see
+    /// [`refresh_store`](Self::refresh_store)).
     pub fn store(self) -> Option<StoreKind> {
         match self {
             SchemeId::Session(s) => Some(s),
-            SchemeId::Jwt(_) | SchemeId::Paseto(_) => None,
+            SchemeId::Jwt(_) | SchemeId::Paseto(_) | SchemeId::Hybrid(..) => None,
         }
     }
 
-    /// The algorithm of a JWT scheme.
+    /// The store kind of a hybrid's refresh families.
+    pub fn refresh_store(self) -> Option<StoreKind> {
+        match self {
+            SchemeId::Hybrid(_, s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// The algorithm of a JWT scheme, or of a hybrid's access tokens.
     pub fn alg(self) -> Option<JwtAlg> {
         match self {
-            SchemeId::Jwt(a) => Some(a),
+            SchemeId::Jwt(a) | SchemeId::Hybrid(a, _) => Some(a),
             SchemeId::Session(_) | SchemeId::Paseto(_) => None,
         }
     }
@@ -475,17 +531,18 @@ impl SchemeId {
     pub fn paseto(self) -> Option<PasetoPurpose> {
         match self {
             SchemeId::Paseto(p) => Some(p),
-            SchemeId::Session(_) | SchemeId::Jwt(_) => None,
+            SchemeId::Session(_) | SchemeId::Jwt(_) | SchemeId::Hybrid(..) => None,
         }
     }
 
     /// Report order: sessions (by store kind) first, then JWTs in [`JwtAlg::ALL`] order,
-    /// then PASETO in [`PasetoPurpose::ALL`] order.
+    /// then PASETO in [`PasetoPurpose::ALL`] order, then hybrids (by algorithm, then store).
     pub fn order(self) -> usize {
         match self {
             SchemeId::Session(s) => s as usize,
             SchemeId::Jwt(a) => 10 + a as usize,
             SchemeId::Paseto(p) => 20 + p as usize,
+            SchemeId::Hybrid(a, s) => 30 + 10 * a as usize + s as usize,
         }
     }
 }
@@ -497,6 +554,7 @@ impl fmt::Display for SchemeId {
             SchemeId::Session(s) => format!("session-{}", s.name()),
             SchemeId::Jwt(a) => format!("jwt-{a}"),
             SchemeId::Paseto(p) => format!("paseto-v4-{p}"),
+            SchemeId::Hybrid(a, s) => format!("hybrid-{a}-{}", s.name()),
         })
     }
 }
@@ -526,8 +584,23 @@ impl FromStr for SchemeId {
                 .map(SchemeId::Paseto)
                 .ok_or_else(|| format!("unknown PASETO purpose {purpose:?} in scheme {s:?}"));
         }
+        if let Some(rest) = s.strip_prefix("hybrid-") {
+            let (alg, store) = rest
+                .split_once('-')
+                .ok_or_else(|| format!("scheme {s:?}: expected hybrid-<alg>-<store>"))?;
+            let alg = JwtAlg::ALL
+                .into_iter()
+                .find(|a| a.name() == alg)
+                .ok_or_else(|| format!("unknown JWT algorithm {alg:?} in scheme {s:?}"))?;
+            return StoreKind::ALL
+                .into_iter()
+                .find(|k| k.name() == store)
+                .map(|k| SchemeId::Hybrid(alg, k))
+                .ok_or_else(|| format!("unknown refresh store {store:?} in scheme {s:?}"));
+        }
         Err(format!(
-            "unknown scheme {s:?} (expected session-<store>, jwt-<alg> or paseto-v4-<purpose>)"
+            "unknown scheme {s:?} (expected session-<store>, jwt-<alg>, paseto-v4-<purpose> \
+             or hybrid-<alg>-<store>)"
         ))
     }
 }
@@ -565,8 +638,11 @@ pub struct BuildOptions {
     pub session: SessionConfig,
     /// JWT issuer, audience and lifetime policy.
     pub jwt: JwtConfig,
-    /// JWT revocation (ignored by session schemes, which revoke by deletion).
+    /// JWT revocation (ignored by session schemes, which revoke by deletion; a hybrid's
+    /// access tokens use it).
     pub revocation: RevocationStrategy,
+    /// The hybrid's access lifetime and reuse grace (ignored by the other families).
+    pub hybrid: HybridConfig,
 }
 
 impl BuildOptions {
@@ -580,6 +656,7 @@ impl BuildOptions {
                 ..JwtConfig::default()
             },
             revocation: RevocationStrategy::None,
+            hybrid: HybridConfig::default(),
         }
     }
 }
@@ -637,6 +714,37 @@ impl StoreVisitor for SessionBuilder {
     }
 }
 
+/// Builds a hybrid scheme around whichever store it is given.
+struct HybridBuilder {
+    access: JwtScheme,
+    config: HybridConfig,
+    clock: Arc<dyn Clock>,
+}
+
+impl StoreVisitor for HybridBuilder {
+    type Output = Arc<dyn TokenScheme>;
+    fn visit<S: SessionStore>(self, store: S) -> Self::Output {
+        Arc::new(HybridScheme::with_access(
+            self.access,
+            store,
+            self.config,
+            self.clock,
+        ))
+    }
+}
+
+impl HybridBuilder {
+    /// The access-token scheme of a hybrid: `jwt`'s issuer and audience, the hybrid's
+    /// access lifetime.
+    fn access_config(jwt: JwtConfig, hybrid: &HybridConfig) -> JwtConfig {
+        JwtConfig {
+            lifetime: hybrid.access_lifetime,
+            max_lifetime: None,
+            ..jwt
+        }
+    }
+}
+
 impl SchemeSpec {
     /// Builds the live scheme: a fresh store (a Redis store connects now) or fresh keys.
     pub fn build(
@@ -648,6 +756,7 @@ impl SchemeSpec {
             session,
             jwt,
             revocation,
+            hybrid,
         } = options;
         Ok(match self {
             SchemeSpec::Session(store) => store.build_with(SessionBuilder {
@@ -658,7 +767,44 @@ impl SchemeSpec {
             SchemeSpec::Paseto(purpose) => {
                 Arc::new(PasetoScheme::new(*purpose, jwt, revocation, clock)?)
             }
+            SchemeSpec::Hybrid(alg, store) => {
+                let access = JwtScheme::new(
+                    *alg,
+                    HybridBuilder::access_config(jwt, &hybrid),
+                    revocation,
+                    clock.clone(),
+                )?;
+                store.build_with(HybridBuilder {
+                    access,
+                    config: hybrid,
+                    clock,
+                })?
+            }
         })
+    }
+
+    /// Builds a hybrid on access keys shared with other processes (the nodes of one
+    /// site): `keys` must be the keys of its algorithm; `None` for any other scheme.
+    pub fn build_hybrid_with_keys(
+        &self,
+        keys: &Arc<JwtKeys>,
+        options: BuildOptions,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Option<Arc<dyn TokenScheme>>, SchemeError> {
+        let SchemeSpec::Hybrid(_, store) = self else {
+            return Ok(None);
+        };
+        let access = JwtScheme::with_keys(
+            keys.clone(),
+            HybridBuilder::access_config(options.jwt, &options.hybrid),
+            options.revocation,
+            clock.clone(),
+        );
+        Ok(Some(store.build_with(HybridBuilder {
+            access,
+            config: options.hybrid,
+            clock,
+        })?))
     }
 }
 
@@ -681,6 +827,7 @@ impl SchemeKeys {
     pub fn generate(spec: &SchemeSpec) -> Result<Option<SchemeKeys>, SchemeError> {
         Ok(match spec {
             SchemeSpec::Session(_) => None,
+            SchemeSpec::Hybrid(..) => return Self::generate(&spec.keyed()),
             SchemeSpec::Jwt(alg) => Some(SchemeKeys::Jwt(Arc::new(JwtKeys::generate(*alg)?))),
             SchemeSpec::Paseto(purpose) => Some(SchemeKeys::Paseto(Arc::new(
                 PasetoKeys::generate(*purpose)?,
@@ -694,6 +841,7 @@ impl SchemeKeys {
     pub fn generate_private_text(spec: &SchemeSpec) -> Result<Option<String>, SchemeError> {
         Ok(match spec {
             SchemeSpec::Session(_) => None,
+            SchemeSpec::Hybrid(..) => return Self::generate_private_text(&spec.keyed()),
             SchemeSpec::Jwt(alg) => {
                 Some(URL_SAFE_NO_PAD.encode(JwtKeys::generate_private_der(*alg)?))
             }
@@ -708,6 +856,7 @@ impl SchemeKeys {
     pub fn from_private_text(spec: &SchemeSpec, text: &str) -> Result<SchemeKeys, SchemeError> {
         Ok(match spec {
             SchemeSpec::Session(_) => return Err(no_keys(spec)),
+            SchemeSpec::Hybrid(..) => return Self::from_private_text(&spec.keyed(), text),
             SchemeSpec::Jwt(alg) => {
                 let der = URL_SAFE_NO_PAD
                     .decode(text.trim())
@@ -731,6 +880,7 @@ impl SchemeKeys {
         }
         Ok(match spec {
             SchemeSpec::Session(_) => return Err(no_keys(spec)),
+            SchemeSpec::Hybrid(..) => return Self::from_public_text(&spec.keyed(), text),
             SchemeSpec::Jwt(alg) => {
                 let bytes = URL_SAFE_NO_PAD
                     .decode(text.trim())
@@ -801,6 +951,11 @@ mod tests {
             .map(SchemeId::Session)
             .chain(JwtAlg::ALL.into_iter().map(SchemeId::Jwt))
             .chain(PasetoPurpose::ALL.into_iter().map(SchemeId::Paseto))
+            .chain(JwtAlg::ALL.into_iter().flat_map(|a| {
+                StoreKind::ALL
+                    .into_iter()
+                    .map(move |s| SchemeId::Hybrid(a, s))
+            }))
         {
             let name = id.to_string();
             assert_eq!(name.parse::<SchemeId>(), Ok(id));
@@ -815,6 +970,11 @@ mod tests {
             "paseto-v4-",
             "jwt-none",
             "cookie-x",
+            "hybrid-HS256",
+            "hybrid-hs256-memory",
+            "hybrid-HS256-mem",
+            "hybrid--memory",
+            "hybrid-HS256-memory-x",
             "",
         ] {
             assert!(bad.parse::<SchemeId>().is_err(), "{bad}");
@@ -878,6 +1038,19 @@ mod tests {
             // pasetors brings its own crypto: nothing to measure twice.
             assert!(!paseto.per_crypto_backend);
         }
+        // A hybrid's request-path token is its access JWT; the refresh token is what it adds.
+        for alg in JwtAlg::ALL {
+            let hybrid = SchemeId::Hybrid(alg, StoreKind::Redis).capabilities();
+            assert_eq!(
+                hybrid,
+                Capabilities {
+                    refresh_token: true,
+                    ..SchemeId::Jwt(alg).capabilities()
+                }
+            );
+            assert!(!hybrid.store_lookup && hybrid.expiry_in_token);
+        }
+        assert!(!session.refresh_token);
         // v4.local encrypts: the holder sees nothing, and verifying needs the secret.
         assert!(public.claims_readable && public.public_key_verifiable);
         assert!(!local.claims_readable && !local.public_key_verifiable);
@@ -915,6 +1088,19 @@ mod tests {
             Some("redis+cluster://a:1")
         );
         assert_eq!(SchemeSpec::Jwt(JwtAlg::EdDSA).family(), Family::Jwt);
+        let hybrid = SchemeSpec::Hybrid(
+            JwtAlg::ES256,
+            StoreSpec::Postgres("postgres://u:pw@h/db".into()),
+        );
+        assert_eq!(hybrid.name(), "hybrid-ES256-postgres");
+        assert_eq!(
+            (hybrid.alg(), hybrid.id().refresh_store(), hybrid.store()),
+            (Some(JwtAlg::ES256), Some(StoreKind::Postgres), None)
+        );
+        assert_eq!(hybrid.keyed(), SchemeSpec::Jwt(JwtAlg::ES256));
+        let json = serde_json::to_string(&hybrid).unwrap();
+        assert_eq!(serde_json::from_str::<SchemeSpec>(&json).unwrap(), hybrid);
+        assert_eq!("hybrids".parse::<Family>(), Ok(Family::Hybrid));
         assert!(
             SchemeId::Session(StoreKind::Memory).order() < SchemeId::Jwt(JwtAlg::HS256).order()
         );

@@ -1,13 +1,20 @@
 //! The embedded default store: a sharded concurrent hash map.
 
+use std::collections::HashMap;
+use std::sync::{Mutex, PoisonError};
+
 use dashmap::DashMap;
 
-use super::{SessionRecord, SessionStore, SessionView, StoreResult};
+use super::family::FamilyState;
+use super::{FamilyOp, FamilyOutcome, SessionRecord, SessionStore, SessionView, StoreResult};
 
-/// Session records in a [`DashMap`]: lookups on different shards never contend.
+/// Session records in a [`DashMap`]: lookups on different shards never contend. Refresh
+/// families (the hybrid scheme's, touched once per access lifetime per user, not per
+/// request) sit in a map of their own behind one mutex.
 #[derive(Debug, Default)]
 pub struct MemoryStore {
     map: DashMap<String, SessionRecord>,
+    families: Mutex<HashMap<String, FamilyState>>,
 }
 
 impl MemoryStore {
@@ -85,6 +92,12 @@ impl SessionStore for MemoryStore {
             }
             None => false,
         })
+    }
+
+    fn refresh_family(&self, family: &str, op: FamilyOp<'_>) -> StoreResult<FamilyOutcome> {
+        // Every mutation is one map operation: a poisoned lock holds no half-written family.
+        let mut families = self.families.lock().unwrap_or_else(PoisonError::into_inner);
+        Ok(FamilyState::apply(&mut families, family, op))
     }
 
     fn len(&self) -> StoreResult<usize> {

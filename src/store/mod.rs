@@ -8,8 +8,10 @@
 //! The networked stores share the binary record (`record`), and each has a
 //! [`ServerProbe`] (`remote`) through which the workloads see its server; [`redact_url`]
 //! (`url`) is the one redaction of any store's address; [`site`] names the records that
-//! the nodes of one site share, and removes them.
+//! the nodes of one site share, and removes them. [`family`] holds the refresh-token
+//! families of the hybrid scheme ([`SessionStore::refresh_family`]).
 
+pub mod family;
 mod memory;
 mod postgres;
 pub(crate) mod record;
@@ -19,6 +21,7 @@ mod rwlock;
 pub mod site;
 pub(crate) mod url;
 
+pub use family::{FamilyOp, FamilyOutcome};
 pub use memory::MemoryStore;
 pub use postgres::{
     DEFAULT_USER as POSTGRES_DEFAULT_USER, POSTGRES_URL_ENV, PostgresProbe, PostgresStore,
@@ -179,6 +182,38 @@ pub trait SessionStore: Send + Sync + 'static {
         new: &str,
         update: &dyn Fn(&mut SessionRecord),
     ) -> StoreResult<bool>;
+
+    /// Applies `op` to the refresh-token family `family` (the hybrid scheme's logins) in
+    /// one atomic step: start it, rotate one of its refresh tokens with reuse detection
+    /// (RFC 9700 §4.14.2), or revoke it. Families live beside the session records, under
+    /// IDs of their own (they never collide with a session ID), and the rules are the same
+    /// on every store ([`family`]). Two nodes presenting the same secret at once: exactly
+    /// one rotates it; the other gets [`FamilyOutcome::Grace`] within the grace interval,
+    /// else [`FamilyOutcome::Reused`] (and the family dies), never a second successor.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use tokenbench::claims::ClaimSet;
+    /// use tokenbench::store::{FamilyOp, FamilyOutcome, MemoryStore, SessionRecord, SessionStore};
+    ///
+    /// let store = MemoryStore::new();
+    /// let record = SessionRecord {
+    ///     claims: Arc::new(ClaimSet::Typical.claims("user-1")),
+    ///     created_ms: 0,
+    ///     last_seen_ms: 0,
+    ///     idle_deadline_ms: u64::MAX,
+    ///     absolute_deadline_ms: u64::MAX,
+    ///     csrf_token: "csrf".into(),
+    /// };
+    /// store.refresh_family("fam", FamilyOp::Start { record: &record, secret: "s1" })?;
+    /// let rotate = |secret| FamilyOp::Rotate { secret, successor: "s2", now_ms: 1, grace_ms: 0 };
+    /// assert_eq!(store.refresh_family("fam", rotate("s1"))?, FamilyOutcome::Rotated(record));
+    /// // "s1" again, after its rotation: reuse, and the whole family is revoked.
+    /// assert_eq!(store.refresh_family("fam", rotate("s1"))?, FamilyOutcome::Reused);
+    /// assert_eq!(store.refresh_family("fam", rotate("s2"))?, FamilyOutcome::Unknown);
+    /// # Ok::<(), tokenbench::store::StoreError>(())
+    /// ```
+    fn refresh_family(&self, family: &str, op: FamilyOp<'_>) -> StoreResult<FamilyOutcome>;
 
     /// Number of records held (for memory accounting and tests).
     fn len(&self) -> StoreResult<usize>;

@@ -5,12 +5,15 @@
 use std::collections::HashMap;
 use std::sync::{PoisonError, RwLock};
 
-use super::{SessionRecord, SessionStore, SessionView, StoreResult};
+use super::family::FamilyState;
+use super::{FamilyOp, FamilyOutcome, SessionRecord, SessionStore, SessionView, StoreResult};
 
-/// Session records in a `RwLock<HashMap>`.
+/// Session records in a `RwLock<HashMap>`; refresh families (the hybrid scheme's) in a
+/// second one.
 #[derive(Debug, Default)]
 pub struct RwLockStore {
     map: RwLock<HashMap<String, SessionRecord>>,
+    families: RwLock<HashMap<String, FamilyState>>,
 }
 
 impl RwLockStore {
@@ -96,6 +99,14 @@ impl SessionStore for RwLockStore {
             }
             None => false,
         })
+    }
+
+    fn refresh_family(&self, family: &str, op: FamilyOp<'_>) -> StoreResult<FamilyOutcome> {
+        let mut families = self
+            .families
+            .write()
+            .unwrap_or_else(PoisonError::into_inner);
+        Ok(FamilyState::apply(&mut families, family, op))
     }
 
     fn len(&self) -> StoreResult<usize> {

@@ -5,6 +5,8 @@
 //! - [`revoke`]: time until every validator node rejects a revoked token.
 //! - [`scale`]: throughput and latency as threads and working sets grow.
 //! - [`http`]: the article's login flow served over HTTP/1.1 and HTTP/2, under load.
+//! - [`browser`]: a real Chromium on the site (the login flow, script-readable tokens,
+//!   SameSite, CORS preflights) and the header bytes each HTTP/2 client really sends.
 //! - [`outage`]: what the workloads share to fail closed and recover when a store's server
 //!   goes away.
 //!
@@ -15,6 +17,7 @@
 //! `summary.csv` rows once it has a line in [`REGISTRY`]. Settings every workload shares
 //! (schemes, seed, budgets, crypto backend) are [`Settings`].
 
+pub mod browser;
 pub mod http;
 pub mod outage;
 pub mod revoke;
@@ -42,7 +45,8 @@ pub use crate::results::schema::summary::summary_csv;
 use crate::results::schema::{Contribution, ResultFile};
 use crate::scheme::spec::{BuildOptions, Family, SchemeSpec, StoreSpec};
 use crate::scheme::{
-    JwtAlg, JwtConfig, PasetoPurpose, RevocationStrategy, SchemeError, SessionConfig, TokenScheme,
+    HybridConfig, JwtAlg, JwtConfig, PasetoPurpose, RevocationStrategy, SchemeError, SessionConfig,
+    TokenScheme,
 };
 
 /// Every workload, in run order: adding one is its file plus one line here.
@@ -52,6 +56,7 @@ pub static REGISTRY: &[&dyn Registered] = &[
     &Entry::<revoke::Revoke>::NEW,
     &Entry::<scale::Scale>::NEW,
     &Entry::<http::Http>::NEW,
+    &Entry::<browser::Browser>::NEW,
 ];
 
 /// The registered workload called `name`.
@@ -296,6 +301,17 @@ pub struct Settings {
     /// PASETO v4 purposes to run (absent in settings recorded before PASETO: both).
     #[serde(default = "all_pasetos")]
     pub pasetos: Vec<PasetoPurpose>,
+    /// Access-token algorithms of the hybrids to run, each on every store of
+    /// [`stores`](Self::stores) (absent in settings recorded before the hybrid: HS256).
+    #[serde(default = "default_hybrid_algs")]
+    pub hybrid_algs: Vec<JwtAlg>,
+    /// The hybrid's access-token lifetime (`--access-lifetime`).
+    #[serde(default = "default_access_lifetime")]
+    pub access_lifetime: Duration,
+    /// The hybrid's reuse grace (`--reuse-grace`): how long after a rotation the replaced
+    /// refresh token still gets the same successor.
+    #[serde(default)]
+    pub reuse_grace: Duration,
     /// Seed of every workload input (user ids, lookup order, revocation times).
     pub seed: u64,
     /// JWT lifetime (`exp - iat`).
@@ -311,10 +327,14 @@ impl Settings {
     pub fn defaults(quick: bool) -> Settings {
         Settings {
             quick,
+            // Every family: the hybrid as HS256 on each store (`hybrid_algs`).
             families: Family::ALL.to_vec(),
             stores: vec![StoreSpec::Memory, StoreSpec::RwLock],
             algs: JwtAlg::ALL.to_vec(),
             pasetos: all_pasetos(),
+            hybrid_algs: default_hybrid_algs(),
+            access_lifetime: default_access_lifetime(),
+            reuse_grace: Duration::ZERO,
             seed: 42,
             jwt_lifetime: Duration::from_secs(15 * 60),
             budget: if quick { Budget::QUICK } else { Budget::FULL },
@@ -334,6 +354,15 @@ impl Settings {
         if self.families.contains(&Family::Paseto) {
             out.extend(self.pasetos.iter().copied().map(SchemeSpec::Paseto));
         }
+        if self.families.contains(&Family::Hybrid) {
+            for alg in &self.hybrid_algs {
+                out.extend(
+                    self.stores
+                        .iter()
+                        .map(|store| SchemeSpec::Hybrid(*alg, store.clone())),
+                );
+            }
+        }
         out
     }
 
@@ -349,10 +378,27 @@ impl Settings {
             ..JwtConfig::default()
         }
     }
+
+    /// The hybrid configuration every workload uses.
+    pub fn hybrid_config(&self) -> HybridConfig {
+        HybridConfig {
+            access_lifetime: self.access_lifetime,
+            reuse_grace: self.reuse_grace,
+            ..HybridConfig::default()
+        }
+    }
 }
 
 fn all_pasetos() -> Vec<PasetoPurpose> {
     PasetoPurpose::ALL.to_vec()
+}
+
+fn default_hybrid_algs() -> Vec<JwtAlg> {
+    vec![JwtAlg::HS256]
+}
+
+fn default_access_lifetime() -> Duration {
+    HybridConfig::default().access_lifetime
 }
 
 /// Logical cores of this machine (at least 1).
@@ -383,6 +429,7 @@ pub fn build(
             session,
             jwt: settings.jwt_config(),
             revocation,
+            hybrid: settings.hybrid_config(),
         },
         clock,
     )?)

@@ -403,8 +403,9 @@ mod tests {
         settings.pasetos = vec![PasetoPurpose::Local];
         settings.stores = vec![StoreSpec::Memory, StoreSpec::RwLock];
         let r = run(&settings, &p, &NoProgress).unwrap();
-        // 2 stores x 2 working sets x 2 thread counts + (1 JWT + 1 PASETO) x 2 thread counts.
-        assert_eq!(r.points.len(), 12);
+        // 2 stores x 2 working sets x 2 thread counts + (1 JWT + 1 PASETO + 2 hybrids, HS256
+        // on each store) x 2 thread counts.
+        assert_eq!(r.points.len(), 16);
         for p in &r.points {
             assert_eq!(p.errors, 0, "{p:?}");
             assert!(p.ops > 0 && p.ops_per_sec > 0.0);

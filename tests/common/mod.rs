@@ -30,8 +30,8 @@ use tokenbench::measure::Budget;
 use tokenbench::scheme::jwt::JwtKeys;
 use tokenbench::scheme::spec::{Family as WorkloadFamily, StoreSpec};
 use tokenbench::scheme::{
-    JwtAlg, JwtConfig, JwtScheme, PasetoPurpose, PasetoScheme, RevocationStrategy, SessionConfig,
-    SessionScheme, TokenScheme,
+    HybridConfig, HybridScheme, JwtAlg, JwtConfig, JwtScheme, PasetoPurpose, PasetoScheme,
+    RevocationStrategy, SessionConfig, SessionScheme, TokenScheme,
 };
 use tokenbench::store::{SessionRecord, SessionStore};
 use tokenbench::workload::Settings;
@@ -111,6 +111,48 @@ pub fn jwt_subject(alg: JwtAlg) -> Subject {
     }
 }
 
+/// The hybrid with access tokens of `alg` (a denylist, so `revoke` of an access token
+/// works as the suite expects) and refresh families in `make_store()`: the suite judges
+/// its access tokens, what `issue` mints and `validate` reads.
+pub fn hybrid_subject<S: SessionStore>(alg: JwtAlg, make_store: impl Fn() -> S) -> Subject {
+    let clock = Arc::new(ManualClock::starting_now());
+    // The suite's forged claims live 10 minutes (`valid_wire_claims`): an access lifetime
+    // of a JWT's default 15 minutes accepts them, where the hybrid's default 5 would
+    // refuse them all as too long-lived.
+    let hybrid = HybridConfig {
+        access_lifetime: JwtConfig::default().lifetime,
+        ..HybridConfig::default()
+    };
+    let config = JwtConfig {
+        lifetime: hybrid.access_lifetime,
+        ..JwtConfig::default()
+    };
+    let denylist = || RevocationStrategy::CentralDenylist(Arc::new(MemoryDenylist::new()));
+    let keys = Arc::new(JwtKeys::generate(alg).unwrap());
+    let access = JwtScheme::with_keys(keys.clone(), config.clone(), denylist(), clock.clone());
+    let public_key = access.keys().public_key_bytes().map(<[u8]>::to_vec);
+    let scheme = HybridScheme::with_access(access, make_store(), hybrid, clock.clone());
+    let twin = HybridScheme::new(
+        alg,
+        make_store(),
+        hybrid,
+        JwtConfig::default(),
+        denylist(),
+        clock.clone(),
+    )
+    .unwrap();
+    Subject {
+        id: id(&scheme.name()),
+        keys: Some(keys),
+        public_key,
+        scheme: Arc::new(scheme),
+        twin: Arc::new(twin),
+        clock,
+        lifetime: hybrid.access_lifetime,
+        paseto: None,
+    }
+}
+
 pub fn paseto_subject(purpose: PasetoPurpose) -> Subject {
     let clock = Arc::new(ManualClock::starting_now());
     let config = JwtConfig::default();
@@ -135,7 +177,7 @@ impl Subject {
     /// foreign HS256 issuer with the default issuer and audience.
     pub fn jwt_to_attack(&self) -> String {
         match self.id {
-            SchemeId::Jwt(_) => self.scheme.issue(&typical()).unwrap(),
+            SchemeId::Jwt(_) | SchemeId::Hybrid(..) => self.scheme.issue(&typical()).unwrap(),
             SchemeId::Session(_) | SchemeId::Paseto(_) => {
                 let claims = valid_wire_claims(self.clock.now().as_secs());
                 sign(
@@ -156,7 +198,7 @@ impl Subject {
     /// attacks of the suite reach its header, signature and claims policies. Every other
     /// scheme refuses them as malformed, before any lookup or cryptography.
     pub fn speaks_jws(&self) -> bool {
-        matches!(self.id, SchemeId::Jwt(_))
+        matches!(self.id, SchemeId::Jwt(_) | SchemeId::Hybrid(..))
     }
 
     /// A JWT with exactly this header and claims JSON text, signed with the subject's own
@@ -191,7 +233,7 @@ impl Subject {
     /// The header the subject's tokens carry (HS256 for a session subject).
     pub fn own_header(&self) -> String {
         let alg = match self.id {
-            SchemeId::Jwt(alg) => alg.name(),
+            SchemeId::Jwt(alg) | SchemeId::Hybrid(alg, _) => alg.name(),
             SchemeId::Session(_) | SchemeId::Paseto(_) => "HS256",
         };
         json!({"typ": "JWT", "alg": alg}).to_string()
@@ -307,6 +349,7 @@ pub fn tiny_options(url: &str) -> Tiny {
             trials: 3,
             cache_ttl: Duration::from_millis(50),
             poll_interval: Duration::from_millis(50),
+            requests_per_user: 0.1,
         },
         scale: ScaleParams {
             threads: vec![1, 2],

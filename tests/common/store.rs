@@ -7,7 +7,9 @@
 //! expiry in one step) touches only a live record and returns it as read; rename is
 //! atomic (the old ID is dead once it returns, also under concurrent touches) and renaming
 //! onto itself only applies the update; concurrent writers and readers agree; touches
-//! racing deletes never resurrect a session.
+//! racing deletes never resurrect a session; refresh families rotate, detect reuse,
+//! honour the grace and revoke, and concurrent refreshes of one token (as from two nodes)
+//! make exactly one successor.
 //!
 //! What a store does beyond the contract stays with its own tests: Redis TTLs, corrupt
 //! records, outages and restarts (`it::redis`), keys on every cluster node
@@ -17,7 +19,7 @@
 pub use std::sync::Arc;
 pub use std::sync::atomic::{AtomicBool, Ordering};
 
-pub use tokenbench::store::{SessionRecord, SessionStore, SessionView};
+pub use tokenbench::store::{FamilyOp, FamilyOutcome, SessionRecord, SessionStore, SessionView};
 
 pub use super::{now_ms, record};
 
@@ -286,6 +288,173 @@ macro_rules! store_contract {
                     assert_eq!(store.get(&new).unwrap().unwrap().csrf_token.as_ref(), "n");
                 }
                 assert_eq!(store.len().unwrap(), 30);
+            }
+
+            #[test]
+            fn refresh_families_rotate_and_a_reuse_revokes_the_family() {
+                let Some(s) = subject() else { return };
+                let store = &s.store;
+                let now = now_ms();
+                let r = record("fam");
+                let start = FamilyOp::Start { record: &r, secret: "s1" };
+                let rotate = |secret, successor, at: u64, grace_ms| FamilyOp::Rotate {
+                    secret,
+                    successor,
+                    now_ms: at,
+                    grace_ms,
+                };
+                assert_eq!(store.refresh_family("f1", start).unwrap(), FamilyOutcome::Started);
+                assert_eq!(
+                    store.refresh_family("f1", rotate("s1", "s2", now, 1000)).unwrap(),
+                    FamilyOutcome::Rotated(r.clone())
+                );
+                // The retry of a client that lost the answer, within the grace: the same
+                // successor, and nothing rotates.
+                assert_eq!(
+                    store.refresh_family("f1", rotate("s1", "sX", now + 999, 1000)).unwrap(),
+                    FamilyOutcome::Grace { record: r.clone(), current: "s2".into() }
+                );
+                assert_eq!(
+                    store.refresh_family("f1", rotate("s2", "s3", now + 999, 1000)).unwrap(),
+                    FamilyOutcome::Rotated(r.clone())
+                );
+                // s1 is two rotations old: reuse, and every token of the family dies.
+                assert_eq!(
+                    store.refresh_family("f1", rotate("s1", "sY", now + 999, 1000)).unwrap(),
+                    FamilyOutcome::Reused
+                );
+                assert_eq!(
+                    store.refresh_family("f1", rotate("s3", "s4", now + 999, 1000)).unwrap(),
+                    FamilyOutcome::Unknown
+                );
+                // After the grace the replaced token is a reuse too.
+                store.refresh_family("f2", start).unwrap();
+                store.refresh_family("f2", rotate("s1", "s2", now, 1000)).unwrap();
+                assert_eq!(
+                    store.refresh_family("f2", rotate("s1", "sZ", now + 1000, 1000)).unwrap(),
+                    FamilyOutcome::Reused
+                );
+                // Without a grace, a second presentation is a reuse even when stamped before
+                // the rotation (another node's clock read a moment earlier).
+                store.refresh_family("f5", start).unwrap();
+                store.refresh_family("f5", rotate("s1", "s2", now, 0)).unwrap();
+                assert_eq!(
+                    store.refresh_family("f5", rotate("s1", "sW", now - 5, 0)).unwrap(),
+                    FamilyOutcome::Reused
+                );
+                // A guess at a live family's secret is treated as a reuse (fail closed).
+                store.refresh_family("f3", start).unwrap();
+                assert_eq!(
+                    store.refresh_family("f3", rotate("guess", "s2", now, 1000)).unwrap(),
+                    FamilyOutcome::Reused
+                );
+                assert_eq!(
+                    store.refresh_family("f3", rotate("s1", "s2", now, 1000)).unwrap(),
+                    FamilyOutcome::Unknown
+                );
+                // Logout: the family dies, once.
+                store.refresh_family("f4", start).unwrap();
+                assert_eq!(
+                    store.refresh_family("f4", FamilyOp::Revoke).unwrap(),
+                    FamilyOutcome::Revoked(true)
+                );
+                assert_eq!(
+                    store.refresh_family("f4", FamilyOp::Revoke).unwrap(),
+                    FamilyOutcome::Revoked(false)
+                );
+                assert_eq!(
+                    store.refresh_family("f4", rotate("s1", "s2", now, 1000)).unwrap(),
+                    FamilyOutcome::Unknown
+                );
+                assert_eq!(
+                    store.refresh_family("never", rotate("s1", "s2", now, 1000)).unwrap(),
+                    FamilyOutcome::Unknown
+                );
+                // Families are not sessions.
+                assert_eq!(store.get("f1").unwrap(), None);
+            }
+
+            #[test]
+            fn concurrent_refreshes_of_one_token_make_one_successor() {
+                let Some(s) = subject() else { return };
+                const RACERS: usize = 6;
+                for (round, grace_ms) in [0u64, 60_000].into_iter().enumerate() {
+                    for attempt in 0..5 {
+                        let family = format!("race-{round}-{attempt}");
+                        let r = record("racer");
+                        let start = FamilyOp::Start { record: &r, secret: "s0" };
+                        s.store.refresh_family(&family, start).unwrap();
+                        let barrier = std::sync::Barrier::new(RACERS);
+                        let outcomes: Vec<(String, FamilyOutcome)> = std::thread::scope(|scope| {
+                            let handles: Vec<_> = (0..RACERS)
+                                .map(|i| {
+                                    let (store, barrier, family) = (&s.store, &barrier, &family);
+                                    scope.spawn(move || {
+                                        let successor = format!("next-{i}");
+                                        barrier.wait();
+                                        let op = FamilyOp::Rotate {
+                                            secret: "s0",
+                                            successor: &successor,
+                                            now_ms: now_ms(),
+                                            grace_ms,
+                                        };
+                                        let got = store.refresh_family(family, op).unwrap();
+                                        (successor, got)
+                                    })
+                                })
+                                .collect();
+                            handles.into_iter().map(|h| h.join().unwrap()).collect()
+                        });
+                        let winners: Vec<&String> = outcomes
+                            .iter()
+                            .filter(|(_, o)| matches!(o, FamilyOutcome::Rotated(_)))
+                            .map(|(successor, _)| successor)
+                            .collect();
+                        assert_eq!(winners.len(), 1, "{family}: {outcomes:?}");
+                        let winner = winners[0].as_str();
+                        let next = FamilyOp::Rotate {
+                            secret: winner,
+                            successor: "after",
+                            now_ms: now_ms(),
+                            grace_ms,
+                        };
+                        if grace_ms == 0 {
+                            // Every loser is a reuse (or finds the family already revoked
+                            // by another loser), and the winner's successor died with it.
+                            for (_, o) in &outcomes {
+                                assert!(
+                                    matches!(
+                                        o,
+                                        FamilyOutcome::Rotated(_)
+                                            | FamilyOutcome::Reused
+                                            | FamilyOutcome::Unknown
+                                    ),
+                                    "{family}: {o:?}"
+                                );
+                            }
+                            assert!(outcomes.iter().any(|(_, o)| *o == FamilyOutcome::Reused));
+                            assert_eq!(
+                                s.store.refresh_family(&family, next).unwrap(),
+                                FamilyOutcome::Unknown
+                            );
+                        } else {
+                            // Within the grace every loser gets the winner's successor.
+                            for (_, o) in &outcomes {
+                                match o {
+                                    FamilyOutcome::Rotated(_) => {}
+                                    FamilyOutcome::Grace { current, .. } => {
+                                        assert_eq!(current, winner, "{family}")
+                                    }
+                                    other => panic!("{family}: {other:?}"),
+                                }
+                            }
+                            assert!(matches!(
+                                s.store.refresh_family(&family, next).unwrap(),
+                                FamilyOutcome::Rotated(_)
+                            ));
+                        }
+                    }
+                }
             }
         }
     };

@@ -59,7 +59,7 @@ pub fn not_yet_valid() -> Rejection {
 /// base64url last character (unused low bits set).
 pub fn twins(s: &Subject, token: &str) -> Vec<String> {
     let mut out = vec![non_canonical_last_char(token)];
-    if let SchemeId::Jwt(alg) = s.id {
+    if let SchemeId::Jwt(alg) | SchemeId::Hybrid(alg, _) = s.id {
         let (message, sig) = token.rsplit_once('.').unwrap();
         let raw = URL_SAFE_NO_PAD.decode(sig).unwrap();
         let twin = match alg {
@@ -213,7 +213,7 @@ macro_rules! scheme_conformance {
                 assert!(s.twin.validate(&token).is_ok());
                 let want = match s.id {
                     SchemeId::Session(_) => Rejection::UnknownSession,
-                    SchemeId::Jwt(_) => Rejection::BadSignature,
+                    SchemeId::Jwt(_) | SchemeId::Hybrid(..) => Rejection::BadSignature,
                     // Its footer names another key: refused before any cryptography.
                     SchemeId::Paseto(_) => invalid_header(),
                 };
@@ -238,6 +238,13 @@ macro_rules! scheme_conformance {
                         (SchemeId::Session(_), _) => malformed(),
                         (SchemeId::Jwt(_), SchemeId::Session(_) | SchemeId::Paseto(_)) => malformed(),
                         (SchemeId::Jwt(_), SchemeId::Jwt(_)) => not_allowed(),
+                        // A hybrid's access token is a JWT: of its own algorithm, another
+                        // key's signature; of another, an algorithm it does not allow.
+                        (SchemeId::Hybrid(mine, _), SchemeId::Jwt(theirs)) if mine == theirs => {
+                            Rejection::BadSignature
+                        }
+                        (SchemeId::Hybrid(..), SchemeId::Jwt(_)) => not_allowed(),
+                        (SchemeId::Hybrid(..) | SchemeId::Jwt(_), _) => malformed(),
                         // Version and purpose confusion: another PASETO purpose is named
                         // and refused; anything else is not a PASETO at all.
                         (SchemeId::Paseto(_), SchemeId::Paseto(_)) => not_allowed(),
@@ -266,8 +273,10 @@ macro_rules! scheme_conformance {
                 let token = sign(Algorithm::HS256, &claims, &EncodingKey::from_secret(&key));
                 let want = match s.id {
                     SchemeId::Session(_) | SchemeId::Paseto(_) => malformed(),
-                    SchemeId::Jwt(JwtAlg::HS256) => Rejection::BadSignature,
-                    SchemeId::Jwt(_) => not_allowed(),
+                    SchemeId::Jwt(JwtAlg::HS256) | SchemeId::Hybrid(JwtAlg::HS256, _) => {
+                        Rejection::BadSignature
+                    }
+                    SchemeId::Jwt(_) | SchemeId::Hybrid(..) => not_allowed(),
                 };
                 assert_rejected(&s, &token, &want);
             }
@@ -585,7 +594,7 @@ macro_rules! scheme_conformance {
                 for twin in twins(&s, &token) {
                     assert_ne!(twin, token);
                     assert!(s.scheme.validate(&twin).is_err(), "{}: twin accepted", s.scheme.name());
-                    if matches!(s.id, SchemeId::Jwt(_)) {
+                    if matches!(s.id, SchemeId::Jwt(_) | SchemeId::Hybrid(..)) {
                         assert_eq!(s.scheme.credential_id(&twin), s.scheme.credential_id(&token));
                     }
                 }

@@ -1,7 +1,8 @@
 //! The conformance suite on the default crypto backend (aws-lc-rs): the session scheme on
 //! each embedded store and on PostgreSQL (`TOKENBENCH_POSTGRES_URL`; Redis's is in
-//! `it::redis`), the JWT scheme with each algorithm and PASETO v4 with each purpose (its
-//! own attack list is in `paseto.rs`). Test names say which, e.g.
+//! `it::redis`), the JWT scheme with each algorithm, PASETO v4 with each purpose (its
+//! own attack list is in `paseto.rs`) and the hybrid's access tokens (HS256, ES256; its
+//! refresh flow is in `hybrid.rs`). Test names say which, e.g.
 //! `jwt_es256::rejects_alg_none_in_any_casing`.
 
 use crate::common::skip;
@@ -38,6 +39,16 @@ scheme_conformance!(
     paseto_v4_local,
     CryptoBackend::AwsLc,
     paseto_subject(PasetoPurpose::Local)
+);
+scheme_conformance!(
+    hybrid_hs256_memory,
+    CryptoBackend::AwsLc,
+    hybrid_subject(JwtAlg::HS256, MemoryStore::new)
+);
+scheme_conformance!(
+    hybrid_es256_rwlock,
+    CryptoBackend::AwsLc,
+    hybrid_subject(JwtAlg::ES256, RwLockStore::new)
 );
 
 #[test]

@@ -5,7 +5,8 @@
 //! protocol; the load generator against a local server and its refusal of other hosts;
 //! the `serve` child process; the http workload's quick shape; overload and a Redis that
 //! dies (with a private `redis-server`, skipped without one); one site of many nodes
-//! (`site`: the stack floor, the JWKS, verify-only nodes, real `serve --site` processes).
+//! (`site`: the stack floor, the JWKS, verify-only nodes, real `serve --site` processes);
+//! `serve --record-header-bytes` on real sockets (`header_bytes`).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -77,15 +78,25 @@ impl Reply {
 }
 
 /// Every `Set-Cookie` must be hardened: `__Host-` name, HttpOnly, Secure, SameSite,
-/// Path=/, no Domain.
+/// Path=/, no Domain; the one exception, a hybrid's refresh token, is `__Secure-refresh`,
+/// `SameSite=Strict` and scoped to `Path=/token/refresh`.
 #[track_caller]
 fn assert_hardened(set_cookie: &str) {
     let c = cookie::Cookie::parse(set_cookie.to_owned()).expect("a parsable Set-Cookie");
-    assert!(c.name().starts_with("__Host-"), "{set_cookie}");
+    if c.name() == "__Secure-refresh" {
+        assert_eq!(c.path(), Some("/token/refresh"), "{set_cookie}");
+        assert_eq!(
+            c.same_site(),
+            Some(cookie::SameSite::Strict),
+            "{set_cookie}"
+        );
+    } else {
+        assert!(c.name().starts_with("__Host-"), "{set_cookie}");
+        assert!(c.same_site().is_some(), "{set_cookie}");
+        assert_eq!(c.path(), Some("/"), "{set_cookie}");
+    }
     assert_eq!(c.http_only(), Some(true), "{set_cookie}");
     assert_eq!(c.secure(), Some(true), "{set_cookie}");
-    assert!(c.same_site().is_some(), "{set_cookie}");
-    assert_eq!(c.path(), Some("/"), "{set_cookie}");
     assert_eq!(c.domain(), None, "{set_cookie}");
 }
 
@@ -194,10 +205,14 @@ impl Browser {
     }
 }
 
+#[path = "http/cors.rs"]
+mod cors;
 #[path = "http/flow.rs"]
 mod flow;
 #[path = "http/generator.rs"]
 mod generator;
+#[path = "http/header_bytes.rs"]
+mod header_bytes;
 #[path = "http/nodes.rs"]
 mod nodes;
 #[path = "http/schema.rs"]

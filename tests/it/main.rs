@@ -6,20 +6,25 @@
 //! - `conformance`: the conformance suite on every scheme (`common::suite`).
 //! - `stores`: the store contract (`common::store`) on every store, Redis and Redis Cluster
 //!   included.
-//! - `sessions`, `jwt`, `revoke`: family behaviour, revocation strategies.
+//! - `sessions`, `jwt`, `hybrid`, `revoke`: family behaviour (the hybrid's refresh flow
+//!   and its race on every store), revocation strategies.
 //! - `redis`, `redis_workloads`, `redis_cluster`, `postgres`: against real servers
 //!   (`common::skip`).
 //! - `report`, `inspect`, `cli`: outputs, token inspection, the binary as a user meets it.
+//! - `browser`: a real headless Chromium on the site (skipped without one, failed on CI).
 //! - `http`: the Superb Site's routes through the router and over sockets, the load
 //!   generator, the http workload.
+//! - `wire`: the header bytes each HTTP/2 client sends per request (hyper, nghttp2).
 
 #[macro_use]
 #[path = "../common/mod.rs"]
 mod common;
 
+mod browser;
 mod cli;
 mod conformance;
 mod http;
+mod hybrid;
 mod inspect;
 mod jwt;
 mod layers;
@@ -33,3 +38,4 @@ mod report;
 mod revoke;
 mod sessions;
 mod stores;
+mod wire;

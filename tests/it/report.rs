@@ -8,6 +8,7 @@
 //! - `figures`: one figure, one value: every chart and workload table against
 //!   `summary.csv`; the report registry against the workload registry.
 //! - `http`: the http workload's fixture and what the report makes of it.
+//! - `wire`: the header bytes per HTTP/2 client: row 1, the bottom line, table and chart.
 //!
 //! Snapshots are kept by `insta` in `tests/fixtures/report/`; after an intended change,
 //! `INSTA_UPDATE=always cargo test --test it report::` (or `cargo insta review`) rewrites
@@ -28,6 +29,7 @@ use tokenbench::results::schema::scale::ScaleResults;
 use tokenbench::results::schema::validate::{Operation, ValidateResults};
 use tokenbench::results::{Artifact, RunDir, SCHEMA_VERSION};
 
+mod browser;
 mod checks;
 mod figures;
 mod fixture;
@@ -35,6 +37,7 @@ mod http;
 mod nodes;
 mod plan;
 mod verdicts;
+mod wire;
 
 use fixture::{
     Fixture, REDIS_MEMORY_METHOD, meta, negative_figure, read, revoke, scale, set_errors, size,
@@ -127,6 +130,7 @@ fn every_chart_is_written_as_svg_and_png() {
         "http_p99",
         "http_cpu",
         "http_bytes",
+        "wire_bytes",
     ];
     for name in charts {
         let svg = dir.path(&Artifact::Chart {
@@ -174,7 +178,7 @@ fn report_html_is_self_contained() {
         assert!(!html.contains(banned), "report.html contains {banned}");
     }
     // Every chart is inline, and the seed table made it in.
-    assert_eq!(html.matches("<svg").count(), 12);
+    assert_eq!(html.matches("<svg").count(), 13);
     // The claims and rules are collapsible notes under the table.
     assert!(html.contains("<details>\n<summary>Claims and rules, by row number:</summary>"));
     assert!(html.contains("<strong class=\"v-confirmed\">confirmed</strong>"));
@@ -543,7 +547,8 @@ fn degenerate_figures_still_render() {
     run.insert(c);
     run.remove(HttpResults::FILE);
     let figures = run.figures();
-    assert_eq!(figures.len(), 8);
+    // Eight of the other workloads, and browser's wire chart.
+    assert_eq!(figures.len(), 9);
     for figure in &figures {
         let out = figure.render().unwrap_or_else(|e| panic!("{e}"));
         assert!(out.png.starts_with(b"\x89PNG"), "{}", figure.name);

@@ -176,9 +176,12 @@ fn tiny_run_covers_every_strategy() {
         .iter()
         .filter(|s| s.window_ms.is_some())
         .count();
+    // Seven figures per hybrid (HS256 on each embedded store) and one per race cell.
+    assert_eq!(results.hybrid.len(), 2);
+    let hybrid_rows: usize = results.hybrid.iter().map(|h| 7 + h.race.len()).sum();
     assert_eq!(
         rows.len(),
-        results.strategies.len() * 5 + windows + 2 * spreads
+        results.strategies.len() * 5 + windows + 2 * spreads + hybrid_rows
     );
     assert!(rows.iter().all(|r| r.workload == "revoke"));
     let p50 = rows

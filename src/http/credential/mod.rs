@@ -32,8 +32,10 @@ use super::metrics::{Metrics, SAMPLE_EVERY};
 use crate::claims::Claims;
 use crate::clock::Clock;
 use crate::denylist::{MemoryDenylist, PolledDenylist, RedisDenylist, RedisPushedDenylist};
-use crate::scheme::spec::SchemeKeys;
-use crate::scheme::{Principal, Rejection, RevocationStrategy, SchemeError, TokenScheme};
+use crate::scheme::spec::{BuildOptions, SchemeKeys};
+use crate::scheme::{
+    Principal, Refreshed, Rejection, RevocationStrategy, SchemeError, TokenPair, TokenScheme,
+};
 
 /// Role marking a pre-login session (created by `GET /login` to hold the login CSRF
 /// token); such a session authenticates nobody.
@@ -125,6 +127,18 @@ impl<'a> Calls<'a> {
     /// `issue`.
     pub(crate) fn issue(&self, claims: &Claims) -> Result<String, SchemeError> {
         self.other(|| self.scheme.issue(claims))
+    }
+
+    /// A login of a scheme with refresh tokens: the pair; `None` for any other scheme.
+    pub(crate) fn login_pair(&self, claims: &Claims) -> Option<Result<TokenPair, SchemeError>> {
+        let flow = self.scheme.refreshing()?;
+        Some(self.other(|| flow.login(claims)))
+    }
+
+    /// A refresh; `None` for a scheme without refresh tokens.
+    pub(crate) fn refresh(&self, refresh_token: &str) -> Option<Result<Refreshed, Rejection>> {
+        let flow = self.scheme.refreshing()?;
+        Some(self.other(|| flow.refresh(refresh_token)))
     }
 
     /// `revoke`.
@@ -258,6 +272,35 @@ pub(crate) fn build(
             }
         };
     let denylisted = !matches!(revocation, RevocationStrategy::None);
+    if let (Some(refresh_store), SchemeKeys::Jwt(jwt_keys)) = (spec.refresh_store(), keys) {
+        // The hybrid: access JWTs on the keys, refresh families in a store of this node.
+        let options = BuildOptions {
+            session: config.session.clone(),
+            jwt: config.jwt.clone(),
+            revocation,
+            hybrid: config.hybrid,
+        };
+        let scheme = spec
+            .build_hybrid_with_keys(jwt_keys, options, clock)?
+            .ok_or_else(|| HttpError::Config(format!("{spec} is no hybrid")))?;
+        return Ok(Built {
+            credential: Box::new(
+                SelfContainedCredential::new(
+                    scheme,
+                    format!("__Host-{}", spec.family().name()),
+                    config.hybrid.access_lifetime,
+                    csrf,
+                    denylisted,
+                )
+                .with_cookie_lifetime(config.hybrid.refresh_lifetime),
+            ),
+            purge,
+            // Validate reads no store: inline as a JWT's; login (a family started) and
+            // logout reach a networked refresh store on the blocking pool.
+            inline,
+            revoke_io: revoke_io || refresh_store.is_remote(),
+        });
+    }
     let scheme = keys.build(config.jwt.clone(), revocation, clock);
     Ok(Built {
         credential: Box::new(SelfContainedCredential::new(

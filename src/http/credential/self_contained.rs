@@ -23,6 +23,7 @@ pub(crate) struct SelfContainedCredential {
     scheme: Arc<dyn TokenScheme>,
     cookie_name: String,
     lifetime: Duration,
+    cookie_lifetime: Duration,
     key: Arc<CsrfKey>,
     denylisted: bool,
 }
@@ -41,9 +42,18 @@ impl SelfContainedCredential {
             scheme,
             cookie_name,
             lifetime,
+            cookie_lifetime: lifetime,
             key,
             denylisted,
         }
+    }
+
+    /// The same credential, its cookie kept `max_age` (a hybrid's access cookie lives as
+    /// long as its refresh family, so that `POST /token/refresh` finds the access token its
+    /// CSRF token is bound to; the JWT inside expires on its own `exp`).
+    pub(crate) fn with_cookie_lifetime(mut self, max_age: Duration) -> Self {
+        self.cookie_lifetime = max_age;
+        self
     }
 }
 
@@ -57,7 +67,12 @@ impl SiteCredential for SelfContainedCredential {
     }
 
     fn set_cookie(&self, token: &str) -> String {
-        set_cookie(&self.cookie_name, token, SameSite::Lax, self.lifetime)
+        set_cookie(
+            &self.cookie_name,
+            token,
+            SameSite::Lax,
+            self.cookie_lifetime,
+        )
     }
 
     fn clear_cookie(&self) -> String {

@@ -35,6 +35,13 @@ pub(crate) fn scheme_color(id: SchemeId) -> RGBColor {
         SchemeId::Session(StoreKind::Postgres) => LIGHT_BLUE,
         SchemeId::Paseto(PasetoPurpose::Public) => LIGHT_ORANGE,
         SchemeId::Paseto(PasetoPurpose::Local) => LIGHT_GREEN,
+        // One colour per refresh store (the default hybrids are HS256, one per store); a
+        // hybrid of another algorithm shares its store's colour.
+        SchemeId::Hybrid(_, StoreKind::Memory) => PINK,
+        SchemeId::Hybrid(_, StoreKind::RwLock) => LIGHT_PURPLE,
+        SchemeId::Hybrid(_, StoreKind::Redis) => GREY,
+        SchemeId::Hybrid(_, StoreKind::RedisCluster) => OLIVE,
+        SchemeId::Hybrid(_, StoreKind::Postgres) => ROSE,
     }
 }
 
@@ -69,6 +76,8 @@ const YELLOW: RGBColor = RGBColor(0xed, 0xc9, 0x48);
 const BROWN: RGBColor = RGBColor(0x9c, 0x75, 0x5f);
 const PINK: RGBColor = RGBColor(0xff, 0x9d, 0xa7);
 const GREY: RGBColor = RGBColor(0x79, 0x70, 0x6e);
+const OLIVE: RGBColor = RGBColor(0xb6, 0x99, 0x2d);
+const ROSE: RGBColor = RGBColor(0xd3, 0x72, 0x95);
 
 const BLUE: RGBColor = RGBColor(0x4e, 0x79, 0xa7);
 const TEAL: RGBColor = RGBColor(0x76, 0xb7, 0xb2);
@@ -96,6 +105,11 @@ mod strategy_tests {
             .map(SchemeId::Session)
             .chain(JwtAlg::ALL.into_iter().map(SchemeId::Jwt))
             .chain(PasetoPurpose::ALL.into_iter().map(SchemeId::Paseto))
+            .chain(
+                StoreKind::ALL
+                    .into_iter()
+                    .map(|s| SchemeId::Hybrid(JwtAlg::HS256, s)),
+            )
             .collect();
         for (i, a) in ids.iter().enumerate() {
             for b in &ids[i + 1..] {

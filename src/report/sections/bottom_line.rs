@@ -7,11 +7,12 @@ use crate::measure::rounds::Spread;
 use crate::report::Run;
 use crate::report::checks::{Check, Severity};
 use crate::report::document::Document;
-use crate::report::verdicts::{self, Verdict, cpu};
+use crate::report::verdicts::{self, Verdict, bandwidth, cpu};
 use crate::results::schema::http::{HttpProtocol, HttpResults, HttpRow, Transport};
 use crate::results::schema::revoke::RevokeResults;
 use crate::results::schema::size::SizeResults;
 use crate::results::schema::validate::{ValidateResults, ValidateRow};
+use crate::results::schema::wire::WireRow;
 use crate::units;
 
 /// The section's title, exactly.
@@ -272,10 +273,73 @@ fn http(run: &Run) -> Vec<String> {
         .collect();
     if !sent.is_empty() {
         out.push(format!(
-            "Bytes a client sends per request on the socket with cookies, the whole flow averaged: {}.",
+            "Bytes our load generator's client (hyper, which never puts `cookie` or \
+             `authorization` in HPACK's table) sends per request on the socket with cookies, the \
+             whole flow averaged: {}.",
             sent.join("; ")
         ));
     }
+    out
+}
+
+/// Sentences about the header bytes each HTTP/2 client sends (the wire rows of
+/// `browser.json`), for the claim set the verdict uses: per client and header, first →
+/// repeated request, the self-contained tokens against the sessions; then for which
+/// client and header a repeated token costs more than a session, and (`with_http`, the run
+/// has `http.json`) that the HTTP workload's figures are our hyper client's.
+pub fn wire(rows: &[WireRow], with_http: bool) -> Vec<String> {
+    let comparisons = bandwidth::wire_comparisons(rows);
+    if comparisons.is_empty() {
+        return Vec::new();
+    }
+    let set = crate::plot::wire::chart_claims(rows).unwrap_or(bandwidth::WIRE_CLAIMS);
+    let mut out = vec![format!(
+        "Header bytes per request over HTTP/2 as each client sends them, one connection, {} \
+         claims, first → repeated request: {}.",
+        set.name(),
+        comparisons
+            .iter()
+            .map(bandwidth::WireComparison::text)
+            .collect::<Vec<_>>()
+            .join("; ")
+    )];
+    let cheap: Vec<String> = comparisons
+        .iter()
+        .filter(|c| c.repeated_as_cheap())
+        .map(|c| format!("{} {}", c.client, c.header))
+        .collect();
+    let dear: Vec<String> = comparisons
+        .iter()
+        .filter(|c| !c.repeated_as_cheap())
+        .map(|c| format!("{} {}", c.client, c.header))
+        .collect();
+    let mut which = if with_http {
+        "The HTTP workload's figures above are our load generator's client's (hyper); a \
+         repeated"
+            .to_owned()
+    } else {
+        "A repeated".to_owned()
+    };
+    if !dear.is_empty() {
+        which.push_str(&format!(
+            " {} token costs more than a session's for {}",
+            verdicts::SELF_CONTAINED,
+            dear.join(", ")
+        ));
+    }
+    if !cheap.is_empty() {
+        which.push_str(&format!(
+            "{} no more than a session's for {} (sent as an HPACK index)",
+            if dear.is_empty() {
+                format!(" {} token costs", verdicts::SELF_CONTAINED)
+            } else {
+                ", and".to_owned()
+            },
+            cheap.join(", ")
+        ));
+    }
+    which.push('.');
+    out.push(which);
     out
 }
 
@@ -448,6 +512,12 @@ pub fn sentences(run: &Run, checks: &[Check]) -> Vec<String> {
     out.extend(revocation(run));
     out.extend(bytes(run));
     out.extend(http(run));
+    let with_http = run.get::<HttpResults>().is_some();
+    out.extend(
+        bandwidth::wire_rows(run)
+            .map(|w| wire(w, with_http))
+            .unwrap_or_default(),
+    );
     out.extend(sites(run));
     out.push(verdicts(run, checks));
     out

@@ -10,6 +10,7 @@
 
 mod at_scale;
 pub mod bottom_line;
+mod browser;
 mod http;
 mod intro;
 mod machine;
@@ -20,6 +21,7 @@ mod security;
 mod size;
 mod validate;
 mod verdicts;
+pub mod wire;
 
 pub use security::CITED_TESTS;
 
@@ -53,7 +55,7 @@ pub fn document(run: &Run, charts: &[Rendered]) -> Document {
         file.section(run, charts, &mut doc);
     }
     at_scale::section(&mut doc, run);
-    security::section(&mut doc);
+    security::section(&mut doc, run);
     reproduce::section(&mut doc, run);
     machine::section(&mut doc, run);
     doc

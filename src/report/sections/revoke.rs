@@ -1,5 +1,6 @@
 //! "Revoke": how long a revoked token lives on per strategy, and what each strategy adds
-//! per request against its family's baseline.
+//! per request against its family's baseline; the hybrid's refresh flow (its cost per
+//! request, its window, the refresh race per grace interval) when hybrids ran.
 
 use std::fmt::Write as _;
 
@@ -9,7 +10,8 @@ use crate::report::checks::{Check, WIDE_SPREAD};
 use crate::report::document::Document;
 use crate::report::verdicts;
 use crate::report::{Run, WorkloadReport};
-use crate::results::schema::revoke::{AddedCost, EndToEndResult, RevokeResults};
+use crate::results::schema::revoke::{AddedCost, EndToEndResult, HybridResult, RevokeResults};
+use crate::scheme::spec::SchemeId;
 use crate::units;
 
 impl WorkloadReport for RevokeResults {
@@ -20,6 +22,11 @@ impl WorkloadReport for RevokeResults {
 
     fn figures(&self) -> Vec<Figure> {
         plot::revoke::latency(self).into_iter().collect()
+    }
+
+    /// Only the hybrids: the strategies are not schemes.
+    fn schemes(&self) -> Vec<SchemeId> {
+        self.hybrid.iter().map(|h| h.scheme).collect()
     }
 
     fn section(&self, _run: &Run, charts: &[Rendered], doc: &mut Document) {
@@ -43,6 +50,23 @@ impl WorkloadReport for RevokeResults {
                 verdicts::revocation::added_text(st)
             );
         }
+        if !self.hybrid.is_empty() {
+            let _ = writeln!(
+                out,
+                "\nhybrid refresh                 validate     refresh      refresh/request  window"
+            );
+            for h in &self.hybrid {
+                let _ = writeln!(
+                    out,
+                    "  {:<28} {:>12} {:>12} {:>16} {:>8}",
+                    h.scheme.to_string(),
+                    units::ns(h.validate.median()),
+                    units::ns(h.refresh.median()),
+                    units::ns(h.refresh_ns_per_request),
+                    units::ns(h.revocation_window_s * 1e9)
+                );
+            }
+        }
     }
 
     /// Added costs recorded as 0 because their spread reaches zero; end-to-end figures that
@@ -61,6 +85,32 @@ impl WorkloadReport for RevokeResults {
                     units::ns(allowed_gap_ns(e))
                 ))
             })
+        });
+        let hybrid = self.hybrid.iter().flat_map(|h| {
+            let two = h
+                .race
+                .iter()
+                .filter(|r| r.two_successors > 0)
+                .map(move |r| {
+                    Check::warning(format!(
+                        "{}: {} of {} refresh races (grace {}, retry after {}) left two live \
+                     successors",
+                        h.scheme,
+                        r.two_successors,
+                        r.trials,
+                        units::window_ms(r.grace_ms),
+                        units::window_ms(r.retry_after_ms)
+                    ))
+                });
+            let alive = (h.family_revocation_refused < h.family_revocation_trials).then(|| {
+                Check::warning(format!(
+                    "{}: a refresh after logout succeeded in {} of {} trials",
+                    h.scheme,
+                    h.family_revocation_trials - h.family_revocation_refused,
+                    h.family_revocation_trials
+                ))
+            });
+            two.chain(alive)
         });
         let failed = self.end_to_end.iter().filter(|e| e.failed > 0).map(|e| {
             Check::warning(format!(
@@ -81,7 +131,7 @@ impl WorkloadReport for RevokeResults {
             ))),
             _ => None,
         });
-        disagree.chain(failed).chain(zero).collect()
+        disagree.chain(failed).chain(zero).chain(hybrid).collect()
     }
 
     fn wide_spreads(&self, _run: &Run) -> Vec<String> {
@@ -208,6 +258,108 @@ fn end_to_end(r: &RevokeResults, doc: &mut Document) {
 
 /// The revoke workload's chart and tables.
 fn section(r: &RevokeResults, charts: &[Rendered], doc: &mut Document) {
+    strategies(r, charts, doc);
+    hybrid(&r.hybrid, doc);
+}
+
+/// The hybrid schemes' refresh flow and race, when any ran.
+fn hybrid(rows: &[HybridResult], doc: &mut Document) {
+    let Some(first) = rows.first() else {
+        return;
+    };
+    doc.heading(3, "The hybrid: access JWT and rotating refresh token");
+    doc.para(format!(
+        "Each request carries the access JWT (validated like a JWT, no store lookup); once per \
+         access lifetime ({}) the client sends the refresh token, which the store rotates in one \
+         atomic step and a new access token is signed. Its cost per request is amortised at {} \
+         requests per second per user (a parameter, `--requests-per-user`): {:.4} refreshes and \
+         store operations per request. Validate and refresh are measured in the same \
+         interleaved rounds (median, smallest–largest round). After a logout the family is dead \
+         at once on every node (the next refresh reads the same store), but without a denylist \
+         the access token is accepted until its `exp`: the window is the access lifetime.",
+        units::ns(first.access_lifetime_s * 1e9),
+        first.requests_per_user_per_s,
+        first.refreshes_per_request
+    ));
+    let spread = |m: &crate::measure::Measurement| match m.spread() {
+        Some(s) => format!(
+            "{} ({}–{})",
+            units::ns(s.median),
+            units::ns(s.lo),
+            units::ns(s.hi)
+        ),
+        None => units::ns(m.median()),
+    };
+    doc.table(
+        &[
+            "Scheme",
+            "Access token",
+            "Refresh token",
+            "validate (access)",
+            "refresh",
+            "refresh per request",
+            "store ops per request",
+            "access revocation",
+            "window",
+            "family dead after logout",
+        ],
+        rows.iter()
+            .map(|h| {
+                vec![
+                    h.scheme.to_string(),
+                    format!("{} B", h.access_token_bytes),
+                    format!("{} B", h.refresh_token_bytes),
+                    spread(&h.validate),
+                    spread(&h.refresh),
+                    units::ns(h.refresh_ns_per_request),
+                    format!("{:.4}", h.store_ops_per_request),
+                    h.access_revocation.clone(),
+                    units::ns(h.revocation_window_s * 1e9),
+                    format!(
+                        "{} of {}",
+                        h.family_revocation_refused, h.family_revocation_trials
+                    ),
+                ]
+            })
+            .collect(),
+    );
+    doc.para(
+        "The refresh race: a login, a refresh whose answer the client loses, and its retry of \
+         the same refresh token after a delay (0: at the same moment from a second thread, as two \
+         nodes; longer delays on the scheme's clock). A retry within the grace gets the same \
+         successor; after it, reuse detection revokes the whole family. Two live successors \
+         must never appear.",
+    );
+    doc.table(
+        &[
+            "Scheme",
+            "Grace",
+            "Retry after",
+            "Trials",
+            "Tripped reuse detection",
+            "Same successor",
+            "Two successors",
+        ],
+        rows.iter()
+            .flat_map(|h| {
+                h.race.iter().map(move |r| {
+                    vec![
+                        h.scheme.to_string(),
+                        units::window_ms(r.grace_ms),
+                        units::window_ms(r.retry_after_ms),
+                        r.trials.to_string(),
+                        r.tripped.to_string(),
+                        r.same_successor.to_string(),
+                        r.two_successors.to_string(),
+                    ]
+                })
+            })
+            .collect(),
+    );
+}
+
+/// The strategies' table and chart, and the end-to-end trials.
+fn strategies(r: &RevokeResults, charts: &[Rendered], doc: &mut Document) {
     if r.strategies.is_empty() {
         doc.para(
             "No strategy was run in process in this run (`revoke.json` holds only the http \

@@ -1,7 +1,9 @@
 //! "Security considerations": the seed article's security points, each with the mitigation
 //! tokenbench implements and the test that shows it ([`CITED_TESTS`]).
 
+use crate::report::Run;
 use crate::report::document::Document;
+use crate::results::schema::browser::BrowserResults;
 
 /// The tests the security section cites, with the file that holds each: `tests/it/report.rs`
 /// checks that every one exists.
@@ -66,8 +68,39 @@ pub const CITED_TESTS: [(&str, &str); 16] = [
     ),
 ];
 
+/// What a real browser showed about XSS in this run (`browser.json`), or `None` without
+/// its rows. Rule: "observed" lists, per place a credential was kept, whether a script
+/// injected in the page obtained it.
+fn xss_observed(run: &Run) -> Option<String> {
+    let b = run
+        .get::<BrowserResults>()
+        .filter(|b| b.not_measured.is_none() && !b.readability.is_empty())?;
+    let seen: Vec<String> = b
+        .readability
+        .iter()
+        .map(|r| {
+            format!(
+                "{} in {}: {}",
+                r.scheme,
+                r.storage,
+                if r.script_can_read {
+                    "read"
+                } else {
+                    "not read"
+                }
+            )
+        })
+        .collect();
+    Some(format!(
+        " **Observed in this run** ({}, a script injected in the page; see Browser): {}.",
+        b.browser.split(" built").next().unwrap_or(&b.browser),
+        seen.join("; ")
+    ))
+}
+
 /// The security points, each naming its tests.
-pub(super) fn section(doc: &mut Document) {
+pub(super) fn section(doc: &mut Document, run: &Run) {
+    let observed = xss_observed(run).unwrap_or_default();
     doc.heading(2, "Security considerations");
     doc.para(
         "The seed article's security points, each with the mitigation tokenbench implements and the test \
@@ -85,11 +118,12 @@ pub(super) fn section(doc: &mut Document) {
          `tests/it/sessions.rs` `fixation_attack_fails_after_login_rotation` and \
          `rotate_kills_the_old_id_and_keeps_the_claims`."
             .into(),
-        "**XSS**: an `HttpOnly` cookie cannot be read by script: \
-         `set_cookie_is_httponly_secure_samesite_hostonly`. A JWT sent in an `Authorization` header must be \
-         readable by script, so XSS can steal it; and its claims are readable by anyone holding it: \
-         `tests/it/jwt.rs` `the_payload_is_readable_by_anyone_holding_the_token`."
-            .into(),
+        format!(
+            "**XSS**: an `HttpOnly` cookie cannot be read by script: \
+             `set_cookie_is_httponly_secure_samesite_hostonly`. A JWT sent in an `Authorization` header must be \
+             readable by script, so XSS can steal it; and its claims are readable by anyone holding it: \
+             `tests/it/jwt.rs` `the_payload_is_readable_by_anyone_holding_the_token`.{observed}"
+        ),
         "**CSRF**: cookie-carried sessions get a CSRF token bound to the session and `SameSite=Lax`: \
          `tests/it/sessions.rs` `csrf_token_is_bound_to_its_session` and the cookie test above. A JWT in an \
          `Authorization` header is not sent automatically, so CSRF does not apply to it."

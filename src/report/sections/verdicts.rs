@@ -31,15 +31,28 @@ pub(super) fn section(doc: &mut Document, run: &Run) {
         run.meta.crypto_backend
     ));
     let names: Vec<String> = cols.iter().map(SchemeId::to_string).collect();
+    let hybrid = verdicts::hybrid::verdicts(run, &rows);
+    let hybrid_head = hybrid
+        .first()
+        .map(|h| format!("With the hybrid (`{}`)", h.scheme));
     let mut head: Vec<&str> = vec!["#", "Row"];
     head.extend(names.iter().map(String::as_str));
     head.push("Verdict");
+    head.extend(hybrid_head.as_deref());
     let table_rows = rows
         .iter()
         .map(|r| {
             let mut cells = vec![r.number.to_string(), r.name.to_owned()];
             cells.extend(r.cells.iter().cloned());
             cells.push(verdict_cell(r));
+            if !hybrid.is_empty() {
+                cells.push(
+                    hybrid
+                        .iter()
+                        .find(|h| h.row == r.number)
+                        .map_or_else(|| "—".to_owned(), |h| bold_verdict(h.judgement.verdict)),
+                );
+            }
             cells
         })
         .collect();
@@ -59,6 +72,29 @@ pub(super) fn section(doc: &mut Document, run: &Run) {
             })
             .collect(),
     );
+    if let Some(first) = hybrid.first() {
+        doc.heading(3, "What the hybrid changes");
+        doc.para(format!(
+            "The last column judges `{}` (an access JWT with a rotating refresh token; figures \
+             from `revoke.json`) on the rows where it changes the answer, each by its own rule; \
+             `—`: as the JWT of its algorithm.",
+            first.scheme
+        ));
+        doc.bullets(
+            hybrid
+                .iter()
+                .map(|h| {
+                    format!(
+                        "Row {}: {}. {}. Rule: {}.",
+                        h.row,
+                        bold_verdict(h.judgement.verdict),
+                        h.judgement.because,
+                        h.rule
+                    )
+                })
+                .collect(),
+        );
+    }
     doc.heading(3, "What decided each verdict");
     doc.bullets(
         rows.iter()

@@ -1,12 +1,18 @@
 //! Row 1, bandwidth usage: the `Cookie:` header each scheme sends per claim set, tokens
 //! that carry their claims against sessions; with `http.json`, the bytes per request on the
-//! socket, transport by transport and protocol by protocol.
+//! socket, transport by transport and protocol by protocol (our load generator's hyper
+//! client); with the wire rows of `browser.json` ([`WireRow`]), the header bytes per
+//! request **per HTTP/2 client**, first request and repeated: HPACK lets a client send a
+//! repeated header as an index, and whether it does for `cookie` and `authorization` is
+//! the client's choice.
 
 use super::{Judgement, Row, SELF_CONTAINED, Verdict, join, per_claim_set};
 use crate::claims::ClaimSet;
 use crate::report::Run;
+use crate::results::schema::browser::BrowserResults;
 use crate::results::schema::http::{HttpResults, HttpRow, Transport};
 use crate::results::schema::size::SizeResults;
+use crate::results::schema::wire::{RequestOrder, WireCell, WireHeader, WireProtocol, WireRow};
 use crate::scheme::spec::SchemeId;
 use crate::units;
 
@@ -17,8 +23,22 @@ pub const ROW: Row = Row {
     claim: "A JWT is larger on the wire: it carries the claims and a signature, where a session token is a short reference.",
     rule,
     cell,
-    judge: |run| judge_with_http(run.get::<SizeResults>(), run.get::<HttpResults>()),
+    judge: |run| {
+        judge_with_wire(
+            run.get::<SizeResults>(),
+            run.get::<HttpResults>(),
+            wire_rows(run),
+        )
+    },
 };
+
+/// The wire rows of the run (`browser.json`'s), when it has any (the bottom line reads
+/// them through this one function too).
+pub fn wire_rows(run: &Run) -> Option<&[WireRow]> {
+    run.get::<BrowserResults>()
+        .map(|b| b.wire.as_slice())
+        .filter(|w| !w.is_empty())
+}
 
 /// The rule, in words.
 pub fn rule() -> String {
@@ -29,8 +49,175 @@ pub fn rule() -> String {
          transport and protocol, the bytes the client sends per request on the socket (the whole \
          flow, HTTP/2 header compression included) are compared the same way, and a confirmed \
          verdict becomes nuanced if on any of them some {SELF_CONTAINED} token sends no more than \
-         some session (rows whose generator could not be ruled out are left out)"
+         some session (rows whose generator could not be ruled out are left out). With the wire \
+         rows of `browser.json` (the header bytes the server received per `GET /me` on one HTTP/2 \
+         connection, per client and header, {WIRE_CLAIMS} claims, or the one set measured): a \
+         confirmed verdict becomes nuanced if for any client and header the repeated request of \
+         some {SELF_CONTAINED} token is no larger than some session's (the client sent the token \
+         as an HPACK index); the first and repeated figures are printed per client either way. \
+         Without `size.json` and `http.json` the wire rows alone decide: confirmed if for every \
+         client and header every {SELF_CONTAINED} token's first request is larger than every \
+         session's and no repeated one is as cheap, contradicted if none is larger, nuanced \
+         otherwise"
     )
+}
+
+/// The claim set the wire figures of the verdict and the bottom line are for, when measured.
+pub const WIRE_CLAIMS: ClaimSet = ClaimSet::Typical;
+
+/// The HTTP/2 wire cells the verdict reads: [`WIRE_CLAIMS`] when the rows have it, else
+/// the one claim set the chart shows.
+pub fn wire_cells(rows: &[WireRow]) -> Vec<WireCell> {
+    crate::plot::wire::charted(rows)
+}
+
+/// Per client and header over HTTP/2: the first and the repeated bytes of every
+/// {SELF_CONTAINED} token against every session's.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WireComparison {
+    /// The client.
+    pub client: crate::results::schema::wire::WireClient,
+    /// The header.
+    pub header: WireHeader,
+    /// Self-contained tokens, first request: lowest and highest.
+    pub carrying_first: (u64, u64),
+    /// Self-contained tokens, repeated requests ([`WireCell::bytes`]): lowest and highest.
+    pub carrying_repeated: (u64, u64),
+    /// Sessions, first request: lowest and highest.
+    pub session_first: (u64, u64),
+    /// Sessions, repeated requests: lowest and highest.
+    pub session_repeated: (u64, u64),
+}
+
+impl WireComparison {
+    /// True when some self-contained token's repeated request is no larger than some
+    /// session's: the rule's nuance.
+    pub fn repeated_as_cheap(&self) -> bool {
+        self.carrying_repeated.0 <= self.session_repeated.1
+    }
+
+    /// `nghttp2 cookie: self-contained 429–612 B → 27–28 B, session 90 B → 27 B`.
+    pub fn text(&self) -> String {
+        let r = |(lo, hi): (u64, u64)| {
+            if lo == hi {
+                units::bytes(lo as f64)
+            } else {
+                format!("{lo}–{}", units::bytes(hi as f64))
+            }
+        };
+        format!(
+            "{} {}: {SELF_CONTAINED} {} → {}, session {} → {}",
+            self.client,
+            self.header,
+            r(self.carrying_first),
+            r(self.carrying_repeated),
+            r(self.session_first),
+            r(self.session_repeated)
+        )
+    }
+}
+
+/// The comparisons of the HTTP/2 wire rows, client by client, cookie before
+/// authorization; a client and header without both kinds of token is left out.
+pub fn wire_comparisons(rows: &[WireRow]) -> Vec<WireComparison> {
+    let cells: Vec<WireCell> = wire_cells(rows)
+        .into_iter()
+        .filter(|c| c.protocol == WireProtocol::H2)
+        .collect();
+    let mut keys: Vec<_> = cells.iter().map(|c| (c.client, c.header)).collect();
+    keys.dedup();
+    keys.into_iter()
+        .filter_map(|(client, header)| {
+            let of = |carrying: bool, order: RequestOrder| -> Option<(u64, u64)> {
+                let v: Vec<u64> = cells
+                    .iter()
+                    .filter(|c| c.client == client && c.header == header)
+                    .filter(|c| {
+                        let caps = c.token.capabilities();
+                        if carrying {
+                            caps.carries_claims
+                        } else {
+                            caps.store_lookup
+                        }
+                    })
+                    .map(|c| c.bytes(order))
+                    .collect();
+                Some((*v.iter().min()?, *v.iter().max()?))
+            };
+            Some(WireComparison {
+                client,
+                header,
+                carrying_first: of(true, RequestOrder::First)?,
+                carrying_repeated: of(true, RequestOrder::Repeated)?,
+                session_first: of(false, RequestOrder::First)?,
+                session_repeated: of(false, RequestOrder::Repeated)?,
+            })
+        })
+        .collect()
+}
+
+/// The verdict from `size.json`, `http.json` and the wire rows, each when the run has it:
+/// without wire rows exactly [`judge_with_http`]'s.
+pub fn judge_with_wire(
+    size: Option<&SizeResults>,
+    http: Option<&HttpResults>,
+    wire: Option<&[WireRow]>,
+) -> Judgement {
+    let base = judge_with_http(size, http);
+    let Some(rows) = wire else {
+        return base;
+    };
+    let comparisons = wire_comparisons(rows);
+    if comparisons.is_empty() {
+        return base;
+    }
+    let set = crate::plot::wire::chart_claims(rows).unwrap_or(WIRE_CLAIMS);
+    let because = format!(
+        "header bytes per request over HTTP/2, first → repeated on one connection ({} claims): {}",
+        set.name(),
+        join(
+            &comparisons
+                .iter()
+                .map(WireComparison::text)
+                .collect::<Vec<_>>()
+        )
+    );
+    let cheap: Vec<String> = comparisons
+        .iter()
+        .filter(|c| c.repeated_as_cheap())
+        .map(|c| format!("{} {}", c.client, c.header))
+        .collect();
+    if base.verdict == Verdict::NotMeasured {
+        // The wire rows alone decide.
+        let all_larger = comparisons
+            .iter()
+            .all(|c| c.carrying_first.0 > c.session_first.1);
+        let none_larger = comparisons
+            .iter()
+            .all(|c| c.carrying_first.1 <= c.session_first.0);
+        let verdict = if all_larger && cheap.is_empty() {
+            Verdict::Confirmed
+        } else if none_larger {
+            Verdict::Contradicted
+        } else {
+            Verdict::Nuanced
+        };
+        return Judgement::new(verdict, because);
+    }
+    let verdict = if base.verdict == Verdict::Confirmed && !cheap.is_empty() {
+        Verdict::Nuanced
+    } else {
+        base.verdict
+    };
+    let tail = if cheap.is_empty() {
+        String::new()
+    } else {
+        format!(
+            " (a repeated {SELF_CONTAINED} token costs no more than a session for: {})",
+            cheap.join(", ")
+        )
+    };
+    Judgement::new(verdict, format!("{}; {because}{tail}", base.because))
 }
 
 /// `Cookie:` header bytes per claim set; with `http.json`, bytes per request on the socket
@@ -41,10 +228,37 @@ pub fn cell(run: &Run, scheme: SchemeId) -> Option<String> {
     let socket = run
         .get::<HttpResults>()
         .and_then(|h| socket_cell(h, scheme));
-    match (header, socket) {
-        (Some(a), Some(b)) => Some(format!("{a}; {b}")),
-        (a, b) => a.or(b),
-    }
+    let wire = wire_rows(run).and_then(|w| wire_cell(w, scheme));
+    let parts: Vec<String> = [header, socket, wire].into_iter().flatten().collect();
+    (!parts.is_empty()).then(|| parts.join("; "))
+}
+
+/// `h2 cookie, first → repeated: hyper 480 → 470 B, nghttp2 429 → 27 B` for one scheme
+/// (cookie when measured, else authorization).
+pub fn wire_cell(rows: &[WireRow], scheme: SchemeId) -> Option<String> {
+    let cells: Vec<WireCell> = wire_cells(rows)
+        .into_iter()
+        .filter(|c| c.token == scheme)
+        .collect();
+    let header = WireHeader::ALL
+        .into_iter()
+        .find(|h| cells.iter().any(|c| c.header == *h))?;
+    let parts: Vec<String> = cells
+        .iter()
+        .filter(|c| c.header == header)
+        .map(|c| {
+            format!(
+                "{} {} → {}",
+                c.client,
+                c.bytes(RequestOrder::First),
+                units::bytes(c.bytes(RequestOrder::Repeated) as f64)
+            )
+        })
+        .collect();
+    Some(format!(
+        "h2 {header}, first → repeated: {}",
+        parts.join(", ")
+    ))
 }
 
 /// Rows whose bytes count: the common-rate step answered requests, and the generator was

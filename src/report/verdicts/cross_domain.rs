@@ -1,8 +1,10 @@
 //! Row 7, cross-domain: whether each token fits an `Authorization: Bearer` header and a
-//! cookie, the two transports across origins.
+//! cookie, the two transports across origins; and, when the run has `browser.json`, what
+//! a real Chromium did with each across sites (preflights, cookies sent under SameSite).
 
 use super::{Judgement, Row, SELF_CONTAINED, Verdict, families, per_claim_set};
 use crate::report::Run;
+use crate::results::schema::browser::BrowserResults;
 use crate::results::schema::size::{SizeResults, SizeRow};
 use crate::scheme::spec::SchemeId;
 use crate::units;
@@ -14,7 +16,7 @@ pub const ROW: Row = Row {
     claim: "A JWT sent in a header crosses origins easily; cookies hit same-origin rules and need CORS.",
     rule,
     cell,
-    judge: |run| judge(run.get::<SizeResults>()),
+    judge: |run| with_browser(judge(run.get::<SizeResults>()), run.get::<BrowserResults>()),
 };
 
 /// The rule, in words.
@@ -25,8 +27,82 @@ pub fn rule() -> String {
          {SELF_CONTAINED} header fits and no session token fits the same limits (only a \
          {SELF_CONTAINED} token could use the header); nuanced if both kinds of token fit both \
          transports (crossing origins is then a choice of transport, not of token) or a \
-         {SELF_CONTAINED} token fits the header but not the cookie limit"
+         {SELF_CONTAINED} token fits the header but not the cookie limit. With `browser.json` \
+         (a real Chromium, page and API on two sites): contradicted if a cross-site bearer call \
+         could not be made; nuanced if the bearer calls crossed but each uncached one paid a \
+         preflight (preflights per call above 0 with `Access-Control-Max-Age: 0`) or a cookie \
+         crossed sites only under `SameSite=None` (and not with third-party cookies blocked), \
+         since both transports then cross at a cost; confirmed if the header crossed with no \
+         preflight and the cookie never crossed sites. A contradiction from the sizes stands \
+         whatever the browser shows"
     )
+}
+
+/// The judgement from the sizes, refined by what a real browser did (the rule above);
+/// unchanged without `browser.json` rows.
+pub fn with_browser(size: Judgement, browser: Option<&BrowserResults>) -> Judgement {
+    let Some(b) = browser.filter(|b| b.not_measured.is_none() && !b.preflights.is_empty()) else {
+        return size;
+    };
+    let bearer: Vec<_> = b
+        .preflights
+        .iter()
+        .filter(|p| p.transport == "bearer")
+        .collect();
+    let crossed = !bearer.is_empty() && bearer.iter().all(|p| p.ok_calls as usize == p.calls());
+    let uncached = bearer
+        .iter()
+        .find(|p| p.max_age == "0")
+        .map_or(0.0, |p| p.preflights_per_call());
+    let sent = |ss: &str, tp: &str| {
+        b.credential(ss, "cross-site", "fetch", tp)
+            .is_some_and(|c| c.credential_sent)
+    };
+    let none_crosses = sent("none", "allowed");
+    let lax_crosses = sent("lax", "allowed");
+    let none_blocked = sent("none", "blocked");
+    let same_site_lax = b
+        .credential("lax", "same-site", "fetch", "allowed")
+        .is_some_and(|c| c.credential_sent);
+    let browser_verdict = if !crossed {
+        Verdict::Contradicted
+    } else if uncached > 0.0 || none_crosses {
+        Verdict::Nuanced
+    } else {
+        Verdict::Confirmed
+    };
+    let verdict = match size.verdict {
+        Verdict::Contradicted => Verdict::Contradicted,
+        _ => browser_verdict,
+    };
+    let mut because = format!(
+        "{}. In {}: cross-site bearer calls {}; {:.2} preflights per call without a cached \
+         preflight",
+        size.because,
+        b.browser.split(" built").next().unwrap_or(&b.browser),
+        if crossed { "answered" } else { "failed" },
+        uncached
+    );
+    if let Some((cost, _, _)) = b.preflight_cost_ms() {
+        because.push_str(&format!(", each adding {cost:.1} ms (median)"));
+    }
+    because.push_str(&format!(
+        "; a cross-site credentialed fetch carried the cookie under SameSite=None: {}, Lax: {}, \
+         None with third-party cookies blocked: {}; a same-site (other origin) fetch under Lax: {}",
+        yes_no(none_crosses),
+        yes_no(lax_crosses),
+        yes_no(none_blocked),
+        yes_no(same_site_lax)
+    ));
+    Judgement {
+        verdict,
+        because,
+        borderline: size.borderline,
+    }
+}
+
+fn yes_no(b: bool) -> &'static str {
+    if b { "yes" } else { "no" }
 }
 
 /// `Authorization:` header bytes per claim set, and the claim sets whose cookie fits.

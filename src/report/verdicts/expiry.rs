@@ -61,10 +61,17 @@ pub fn cell(run: &Run, scheme: SchemeId) -> Option<String> {
         return None;
     }
     run.get::<RevokeResults>().map(|r| {
-        format!(
-            "`exp` in the token, {} lifetime; no sliding",
-            units::ns(r.jwt_lifetime_s * 1e9)
-        )
+        // A hybrid's access token lives its own (shorter) lifetime, renewed by a refresh.
+        match r.hybrid.iter().find(|h| h.scheme == scheme) {
+            Some(h) => format!(
+                "`exp` in the access token, {} lifetime, renewed by a rotating refresh token",
+                units::ns(h.access_lifetime_s * 1e9)
+            ),
+            None => format!(
+                "`exp` in the token, {} lifetime; no sliding",
+                units::ns(r.jwt_lifetime_s * 1e9)
+            ),
+        }
     })
 }
 

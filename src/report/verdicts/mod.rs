@@ -8,6 +8,7 @@ pub mod bandwidth;
 pub mod cpu;
 pub mod cross_domain;
 pub mod expiry;
+pub mod hybrid;
 pub mod privacy;
 pub mod revocation;
 pub mod scalability;

@@ -169,6 +169,17 @@ fn cell_in_process(r: &RevokeResults, scheme: SchemeId) -> Option<String> {
         }
         return (!parts.is_empty()).then(|| parts.join("; "));
     }
+    // A hybrid: its family dies at logout, its access token lives to its `exp`.
+    if let Some(h) = r.hybrid.iter().find(|h| h.scheme == scheme) {
+        return Some(format!(
+            "logout deletes the family (refresh refused on another node in {} of {} trials); \
+             the access token ({}) lives up to {}",
+            h.family_revocation_refused,
+            h.family_revocation_trials,
+            h.access_revocation,
+            units::ns(h.revocation_window_s * 1e9)
+        ));
+    }
     // The self-contained family's strategies ran on one scheme of it.
     let ran_on = match scheme.family() {
         Family::Paseto => r.paseto_purpose.map(SchemeId::Paseto),

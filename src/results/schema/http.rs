@@ -882,6 +882,8 @@ mod tests {
             shed: 0,
             store_unavailable: 0,
             timeouts: 0,
+            options_requests: 0,
+            preflights_refused: 0,
             bytes_in: 100 * requests,
             bytes_out: 0,
             connections_accepted: 1,

@@ -4,9 +4,13 @@
 //! planner) read results through them alone, never through measuring code.
 //!
 //! - [`meta`]: `meta.json`, the machine, the toolchain and the resolved command line.
-//! - [`size`], [`validate`], [`revoke`], [`scale`], [`http`]: one per workload's JSON file.
+//! - [`size`], [`validate`], [`revoke`], [`scale`], [`http`], [`browser`]: one per
+//!   workload's JSON file.
 //! - [`summary`]: `summary.csv`, the headline figures of every workload, one per line.
+//! - [`wire`]: the header bytes per request per HTTP client ([`wire::WireRow`]), part of
+//!   `browser.json`.
 
+pub mod browser;
 pub mod http;
 pub mod meta;
 pub mod revoke;
@@ -14,6 +18,7 @@ pub mod scale;
 pub mod size;
 pub mod summary;
 pub mod validate;
+pub mod wire;
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;

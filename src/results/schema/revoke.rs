@@ -37,6 +37,82 @@ pub struct RevokeResults {
     /// http workload's node runs; absent when none ran).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub end_to_end: Vec<EndToEndResult>,
+    /// The hybrid schemes' refresh flow: its cost, amortised per request, its revocation
+    /// window and the refresh race per grace interval (absent when no hybrid ran).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub hybrid: Vec<HybridResult>,
+}
+
+/// One hybrid scheme's refresh flow, measured in the revoke workload.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HybridResult {
+    /// The hybrid (`hybrid-<alg>-<store>`).
+    pub scheme: SchemeId,
+    /// Access-token lifetime (`exp - iat`), in seconds.
+    pub access_lifetime_s: f64,
+    /// What revokes an access token: `expiry-only` (it lives to its `exp` after a logout),
+    /// or a denylist's name.
+    pub access_revocation: String,
+    /// How long a logged-out login's access token is still accepted at worst, in seconds:
+    /// the access lifetime for `expiry-only`.
+    pub revocation_window_s: f64,
+    /// Bytes of the access token (typical claims): what travels on every request.
+    pub access_token_bytes: usize,
+    /// Bytes of the refresh token: what travels to the refresh endpoint only.
+    pub refresh_token_bytes: usize,
+    /// One access-token validate (the per-request path), measured in the same interleaved
+    /// rounds as `refresh`.
+    pub validate: Measurement,
+    /// One refresh: the atomic rotation in the store (one round trip to a networked store)
+    /// and the signing of a new access token.
+    pub refresh: Measurement,
+    /// Requests per second per user assumed to amortise the refresh (a parameter, not a
+    /// measurement).
+    pub requests_per_user_per_s: f64,
+    /// Refreshes per request: one per access lifetime, `1 / (access_lifetime_s ×
+    /// requests_per_user_per_s)`.
+    pub refreshes_per_request: f64,
+    /// Store operations per request: one per refresh (the rotation), none per validate.
+    pub store_ops_per_request: f64,
+    /// The refresh's wall time amortised per request: `refresh × refreshes_per_request`,
+    /// in nanoseconds.
+    pub refresh_ns_per_request: f64,
+    /// Trials in which a logout on one node was followed by a refresh of the same family
+    /// on another node (a second scheme over the same store): every one must be refused.
+    pub family_revocation_trials: usize,
+    /// How many of those refreshes were refused (the family was dead at once).
+    pub family_revocation_refused: usize,
+    /// Operations that failed while measuring (store unreachable).
+    pub errors: u64,
+    /// The refresh race, one row per grace interval and retry delay.
+    pub race: Vec<RaceRow>,
+}
+
+impl HybridResult {
+    /// What one request costs the hybrid's server in wall time: the access validate plus
+    /// the refresh amortised per request, in nanoseconds.
+    pub fn per_request_ns(&self) -> f64 {
+        self.validate.median() + self.refresh_ns_per_request
+    }
+}
+
+/// How often a legitimate retry trips reuse detection: a login, a refresh whose answer
+/// the client loses, and its retry of the same refresh token `retry_after_ms` later (0: at
+/// the same moment, from a second thread, as two nodes would).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RaceRow {
+    /// The reuse grace in force, in milliseconds.
+    pub grace_ms: f64,
+    /// Delay of the retry after the lost refresh, in milliseconds (0: concurrent).
+    pub retry_after_ms: f64,
+    /// Trials run.
+    pub trials: usize,
+    /// Trials where the retry tripped reuse detection (the login's family was revoked).
+    pub tripped: usize,
+    /// Trials where the retry got the same successor as the lost answer (the grace).
+    pub same_successor: usize,
+    /// Trials where two live successors resulted (must be 0).
+    pub two_successors: usize,
 }
 
 impl RevokeResults {
@@ -53,6 +129,7 @@ impl RevokeResults {
             jwt_alg: JwtAlg::HS256,
             paseto_purpose: None,
             strategies: Vec::new(),
+            hybrid: Vec::new(),
             end_to_end: Vec::new(),
         }
     }
@@ -199,7 +276,8 @@ impl ResultFile for RevokeResults {
     /// 3: PASETO strategies (`paseto-expiry-only`, `paseto-denylist-central`) and the
     /// purpose they ran on (`paseto_purpose`).
     /// 4: revocation end to end over HTTP on sites of several nodes (`end_to_end`).
-    const VERSION: u32 = 4;
+    /// 5: the hybrid's refresh flow and race (`hybrid`).
+    const VERSION: u32 = 5;
 
     /// One line per strategy with failed trials (e.g. Redis unreachable during a trial), for
     /// the end of a run; empty when none failed.
@@ -213,6 +291,12 @@ impl ResultFile for RevokeResults {
                     s.strategy, s.errors, self.trials
                 )
             })
+            .chain(self.hybrid.iter().filter(|h| h.errors > 0).map(|h| {
+                format!(
+                    "revoke {}: {} refresh operations failed",
+                    h.scheme, h.errors
+                )
+            }))
             .collect()
     }
     /// Headline figures for `summary.csv`, per strategy: latency p50 / p99 / max and the
@@ -247,6 +331,43 @@ impl ResultFile for RevokeResults {
             if let (Some(lo), Some(hi)) = (s.added_cost_lo_ns, s.added_cost_hi_ns) {
                 rows.push(row("added_cost_lo", lo, "ns"));
                 rows.push(row("added_cost_hi", hi, "ns"));
+            }
+        }
+        for h in &self.hybrid {
+            let param = format!(
+                "access_lifetime={}s,requests_per_user={}/s",
+                h.access_lifetime_s, h.requests_per_user_per_s
+            );
+            let row = |metric: &str, value: f64, unit: &str| {
+                SummaryRow::new("revoke", h.scheme, None, &param, metric, value, unit)
+            };
+            rows.push(row("access_validate_median", h.validate.median(), "ns"));
+            rows.push(row("refresh_median", h.refresh.median(), "ns"));
+            rows.push(row("refresh_per_request", h.refresh_ns_per_request, "ns"));
+            rows.push(row("store_ops_per_request", h.store_ops_per_request, "ops"));
+            rows.push(row("window", h.revocation_window_s * 1e3, "ms"));
+            rows.push(row("access_token", h.access_token_bytes as f64, "bytes"));
+            rows.push(row("refresh_token", h.refresh_token_bytes as f64, "bytes"));
+            for r in &h.race {
+                let param = format!(
+                    "grace={},retry_after={}",
+                    units::window_ms(r.grace_ms),
+                    units::window_ms(r.retry_after_ms)
+                );
+                let share = if r.trials == 0 {
+                    0.0
+                } else {
+                    r.tripped as f64 / r.trials as f64
+                };
+                rows.push(SummaryRow::new(
+                    "revoke",
+                    h.scheme,
+                    None,
+                    &param,
+                    "retry_trips_reuse",
+                    share,
+                    "fraction",
+                ));
             }
         }
         for e in &self.end_to_end {
@@ -414,7 +535,8 @@ impl Strategy {
     pub fn baseline(self) -> Strategy {
         match self.family() {
             Family::Session => Strategy::SessionCentral,
-            Family::Jwt => Strategy::JwtExpiryOnly,
+            // A hybrid's access tokens are JWTs: no strategy names the hybrid itself.
+            Family::Jwt | Family::Hybrid => Strategy::JwtExpiryOnly,
             Family::Paseto => Strategy::PasetoExpiryOnly,
         }
     }

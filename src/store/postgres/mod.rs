@@ -14,6 +14,10 @@
 //! - `rename` (rotation at login) is one transaction: `DELETE old RETURNING` (the old ID
 //!   dies first, and a concurrent touch either lands before it or finds nothing), the update
 //!   in Rust, then the insert of the new ID; a failure rolls back to the old session;
+//! - a refresh family (`store::family`) is a row of the same table, `rf:<family>`, its
+//!   secrets in columns of their own; a rotation is one transaction: the row read
+//!   `FOR UPDATE` (a concurrent rotation of the family waits for this one to commit), the
+//!   secrets compared in Rust, then the `UPDATE` or (reuse) the `DELETE`;
 //! - rows past their absolute deadline are deleted every [`SWEEP_EVERY`] by the pool's
 //!   scheduler on an idle connection (an indexed `DELETE`), as Django's `clearsessions` or
 //!   tower-sessions' `continuously_delete_expired` would, outside any request.
@@ -41,7 +45,9 @@ use scheduled_thread_pool::JobHandle;
 
 use self::pool::{Manager, Pool, Sql};
 use super::record::{decode, decode_view, encode};
-use super::{SessionRecord, SessionStore, SessionView, StoreError, StoreResult};
+use super::{
+    FamilyOp, FamilyOutcome, SessionRecord, SessionStore, SessionView, StoreError, StoreResult,
+};
 
 /// How often a store deletes the rows past their absolute deadline.
 pub const SWEEP_EVERY: Duration = Duration::from_secs(60);
@@ -330,6 +336,85 @@ impl SessionStore for PostgresStore {
         match failure {
             Some(e) => Err(e),
             None => Ok(moved),
+        }
+    }
+
+    fn refresh_family(&self, family: &str, op: FamilyOp<'_>) -> StoreResult<FamilyOutcome> {
+        // Session IDs are base64url: no session ID contains the `:`.
+        let id = format!("rf:{family}");
+        match op {
+            FamilyOp::Start { record, secret } => {
+                let bytes = encode(record);
+                let (idle, absolute) = (
+                    int8(record.idle_deadline_ms),
+                    int8(record.absolute_deadline_ms),
+                );
+                self.pool.with_conn(true, |c| {
+                    c.client.execute(
+                        &c.st.family_start,
+                        &[&id, &bytes, &idle, &absolute, &secret],
+                    )
+                })?;
+                Ok(FamilyOutcome::Started)
+            }
+            FamilyOp::Revoke => {
+                let row = self
+                    .pool
+                    .with_conn(false, |c| c.client.query_opt(&c.st.delete, &[&id]))?;
+                Ok(FamilyOutcome::Revoked(
+                    row.is_some_and(|r| r.get::<_, bool>(0)),
+                ))
+            }
+            FamilyOp::Rotate {
+                secret,
+                successor,
+                now_ms,
+                grace_ms,
+            } => {
+                let now = int8(now_ms);
+                // Never retried: a rotation that committed and lost its reply must not run
+                // twice (the second would see its own secret as reused).
+                let outcome = self.pool.with_conn(false, |c| {
+                    let st = &c.st;
+                    let mut tx = c.client.transaction()?;
+                    let Some(row) = tx.query_opt(&st.family_lock, &[&id])? else {
+                        return Ok(Err(FamilyOutcome::Unknown));
+                    };
+                    let current: &str = row.get(1);
+                    if crate::store::family::secrets_equal(secret, current) {
+                        tx.execute(&st.family_rotate, &[&id, &successor, &now])?;
+                        tx.commit()?;
+                        return Ok(Ok((row.get::<_, Vec<u8>>(0), None)));
+                    }
+                    let previous: Option<&str> = row.get(2);
+                    let rotated: Option<i64> = row.get(3);
+                    let in_grace = match (previous, rotated) {
+                        (Some(p), Some(at)) => {
+                            crate::store::family::secrets_equal(secret, p)
+                                && crate::store::family::in_grace(
+                                    now_ms,
+                                    u64::try_from(at).unwrap_or(0),
+                                    grace_ms,
+                                )
+                        }
+                        _ => false,
+                    };
+                    if in_grace {
+                        return Ok(Ok((row.get::<_, Vec<u8>>(0), Some(current.to_owned()))));
+                    }
+                    tx.execute(&st.delete, &[&id])?;
+                    tx.commit()?;
+                    Ok(Err(FamilyOutcome::Reused))
+                })?;
+                Ok(match outcome {
+                    Err(outcome) => outcome,
+                    Ok((bytes, None)) => FamilyOutcome::Rotated(decode(family, &bytes)?),
+                    Ok((bytes, Some(current))) => FamilyOutcome::Grace {
+                        record: decode(family, &bytes)?,
+                        current,
+                    },
+                })
+            }
         }
     }
 

@@ -33,6 +33,9 @@ pub(super) struct Sql {
     take: String,
     len: String,
     row_bytes: String,
+    family_start: String,
+    family_lock: String,
+    family_rotate: String,
     pub(super) sweep: String,
     pub(super) drop: String,
 }
@@ -53,7 +56,10 @@ impl Sql {
                    record bytea NOT NULL, \
                    idle_deadline_ms int8 NOT NULL, \
                    absolute_deadline_ms int8 NOT NULL); \
-                 CREATE INDEX IF NOT EXISTS \"{table}_expiry\" ON {t} (absolute_deadline_ms)"
+                 CREATE INDEX IF NOT EXISTS \"{table}_expiry\" ON {t} (absolute_deadline_ms); \
+                 ALTER TABLE {t} ADD COLUMN IF NOT EXISTS refresh_current text, \
+                   ADD COLUMN IF NOT EXISTS refresh_previous text, \
+                   ADD COLUMN IF NOT EXISTS rotated_ms int8"
             ),
             get: format!("SELECT record FROM {t} WHERE id = $1 AND {live}"),
             put: format!(
@@ -89,6 +95,25 @@ impl Sql {
             row_bytes: format!(
                 "SELECT pg_column_size(s.*)::int8 FROM {t} s WHERE id = $1 AND {live}"
             ),
+            // Refresh families (`store::family`): a row whose `refresh_current` is set.
+            family_start: format!(
+                "INSERT INTO {t} (id, record, idle_deadline_ms, absolute_deadline_ms, \
+                   refresh_current, refresh_previous, rotated_ms) \
+                 VALUES ($1, $2, $3, $4, $5, NULL, NULL) ON CONFLICT (id) DO UPDATE SET \
+                 record = EXCLUDED.record, idle_deadline_ms = EXCLUDED.idle_deadline_ms, \
+                 absolute_deadline_ms = EXCLUDED.absolute_deadline_ms, \
+                 refresh_current = EXCLUDED.refresh_current, refresh_previous = NULL, \
+                 rotated_ms = NULL"
+            ),
+            // The row locked until the transaction ends: a concurrent rotation waits here.
+            family_lock: format!(
+                "SELECT record, refresh_current, refresh_previous, rotated_ms FROM {t} \
+                 WHERE id = $1 AND {live} AND refresh_current IS NOT NULL FOR UPDATE"
+            ),
+            family_rotate: format!(
+                "UPDATE {t} SET refresh_previous = refresh_current, refresh_current = $2, \
+                 rotated_ms = $3 WHERE id = $1"
+            ),
             sweep: format!("DELETE FROM {t} WHERE absolute_deadline_ms <= {NOW_MS}"),
             drop: format!("DROP TABLE IF EXISTS {t}"),
         }
@@ -105,6 +130,9 @@ pub(super) struct Statements {
     pub(super) take: Statement,
     pub(super) len: Statement,
     pub(super) row_bytes: Statement,
+    pub(super) family_start: Statement,
+    pub(super) family_lock: Statement,
+    pub(super) family_rotate: Statement,
     pub(super) sweep: Statement,
 }
 
@@ -148,6 +176,9 @@ impl ManageConnection for Manager {
             take: client.prepare(&sql.take)?,
             len: client.prepare(&sql.len)?,
             row_bytes: client.prepare(&sql.row_bytes)?,
+            family_start: client.prepare(&sql.family_start)?,
+            family_lock: client.prepare(&sql.family_lock)?,
+            family_rotate: client.prepare(&sql.family_rotate)?,
             sweep: client.prepare(&sql.sweep)?,
         };
         Ok(Conn {

@@ -8,6 +8,9 @@
 //!   was chosen by measurement: `benches/redis_pool.rs`, figures in the README);
 //! - `scripts`: Lua scripts that make `touch`, the sliding lookup (one round trip) and
 //!   `rename` atomic (optimistic: a concurrent touch merges, any other write retries);
+//! - refresh families (the hybrid scheme's, `store::family`): one hash per family,
+//!   `<prefix>rf:<family>`, started and rotated by a Lua script each; one key, so a family
+//!   needs no hash tag to sit in one slot of a Redis Cluster;
 //! - `cluster`: a `redis+cluster://` URL spreads keys over a Redis Cluster (scans visit
 //!   every primary; `rename` is `GETDEL` then `SET`, as no script spans two slots);
 //! - `url`: display and cluster URLs; `probe`: the server as the workloads see it.
@@ -31,9 +34,11 @@ use rand::{Rng, RngExt};
 use redis::{Connection, ConnectionLike, FromRedisValue, Value};
 
 use self::pool::Pool;
-use self::scripts::{RENAME_LUA, TOUCH_LUA, VIEW_TOUCH_LUA};
+use self::scripts::{FAMILY_ROTATE_LUA, FAMILY_START_LUA, RENAME_LUA, TOUCH_LUA, VIEW_TOUCH_LUA};
 use super::record::{decode, decode_view, encode, touch_bytes};
-use super::{SessionRecord, SessionStore, SessionView, StoreError, StoreResult};
+use super::{
+    FamilyOp, FamilyOutcome, SessionRecord, SessionStore, SessionView, StoreError, StoreResult,
+};
 
 /// How many keys one `SCAN` step asks for (a hint to Redis, not a limit).
 const SCAN_COUNT: usize = 1000;
@@ -69,6 +74,8 @@ pub struct RedisStore {
     touch_script: redis::Script,
     view_touch_script: redis::Script,
     rename_script: redis::Script,
+    family_start_script: redis::Script,
+    family_rotate_script: redis::Script,
 }
 
 impl RedisStore {
@@ -129,6 +136,8 @@ impl RedisStore {
             touch_script: redis::Script::new(TOUCH_LUA),
             view_touch_script: redis::Script::new(VIEW_TOUCH_LUA),
             rename_script: redis::Script::new(RENAME_LUA),
+            family_start_script: redis::Script::new(FAMILY_START_LUA),
+            family_rotate_script: redis::Script::new(FAMILY_ROTATE_LUA),
         })
     }
 
@@ -398,6 +407,71 @@ impl SessionStore for RedisStore {
             }
             std::thread::sleep(pause.mul_f64(rand::rng().random_range(0.5..1.0)));
             pause = (pause * 2).min(RENAME_BACKOFF.1);
+        }
+    }
+
+    fn refresh_family(&self, family: &str, op: FamilyOp<'_>) -> StoreResult<FamilyOutcome> {
+        // Session IDs are base64url: no session key contains the `:`.
+        let key = self.key(&format!("rf:{family}"));
+        match op {
+            FamilyOp::Start { record, secret } => {
+                let bytes = encode(record);
+                // Writes the same family again: idempotent, retried on a stale connection.
+                self.pool.with_conn(true, |c| {
+                    self.family_start_script
+                        .key(&key)
+                        .arg(&bytes)
+                        .arg(secret)
+                        .arg(pxat(record.absolute_deadline_ms))
+                        .invoke::<i64>(c)
+                })?;
+                Ok(FamilyOutcome::Started)
+            }
+            FamilyOp::Revoke => {
+                let n: u64 = self.query(redis::cmd("DEL").arg(&key))?;
+                Ok(FamilyOutcome::Revoked(n > 0))
+            }
+            FamilyOp::Rotate {
+                secret,
+                successor,
+                now_ms,
+                grace_ms,
+            } => {
+                // Never retried: a rotation that ran and lost its reply must not run twice
+                // (the second would see its own secret as reused).
+                let (code, rec, current): (i64, Option<Vec<u8>>, Option<String>) =
+                    self.pool.with_conn(false, |c| {
+                        self.family_rotate_script
+                            .key(&key)
+                            .arg(secret)
+                            .arg(successor)
+                            .arg(now_ms)
+                            .arg(grace_ms)
+                            .invoke(c)
+                    })?;
+                let record = || {
+                    rec.as_deref()
+                        .map(|bytes| decode(family, bytes))
+                        .transpose()?
+                        .ok_or_else(|| {
+                            StoreError::Corrupt(format!("family {family:?} has no record"))
+                        })
+                };
+                Ok(match (code, current) {
+                    (0, _) => FamilyOutcome::Unknown,
+                    (1, _) => FamilyOutcome::Rotated(record()?),
+                    (2, Some(current)) => FamilyOutcome::Grace {
+                        record: record()?,
+                        current,
+                    },
+                    (3, _) => FamilyOutcome::Reused,
+                    (code, _) => {
+                        return Err(StoreError::Unavailable(format!(
+                            "family rotation script returned an unexpected code {code}"
+                        )));
+                    }
+                })
+            }
         }
     }
 

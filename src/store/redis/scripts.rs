@@ -75,3 +75,35 @@ redis.call('SET', KEYS[2], out, 'PXAT', ARGV[3])
 if KEYS[1] ~= KEYS[2] then redis.call('DEL', KEYS[1]) end
 return {1, false}
 "#;
+
+/// Starts a refresh family: KEYS[1] = family key; ARGV[1] = the binary record; ARGV[2] =
+/// the first secret; ARGV[3] = PXAT (the record's absolute deadline). One hash per family
+/// (`rec`, `cur`, and after a rotation `prev` and `at`), replacing any there.
+pub(super) const FAMILY_START_LUA: &str = r#"
+redis.call('DEL', KEYS[1])
+redis.call('HSET', KEYS[1], 'rec', ARGV[1], 'cur', ARGV[2])
+redis.call('PEXPIREAT', KEYS[1], ARGV[3])
+return 1
+"#;
+
+/// Rotates a refresh token with reuse detection (`store::family`'s table), in one step:
+/// KEYS[1] = family key; ARGV[1] = the secret presented; ARGV[2] = its successor;
+/// ARGV[3] = now (ms); ARGV[4] = the grace interval (ms; 0: none, whatever the times).
+/// Returns `{code, record, current}`:
+/// 0 no family (absent or past its `PXAT`), 1 rotated (with the record), 2 within the grace
+/// (with the record and the current secret), 3 reused (the family is deleted).
+pub(super) const FAMILY_ROTATE_LUA: &str = r#"
+local f = redis.call('HMGET', KEYS[1], 'rec', 'cur', 'prev', 'at')
+local rec, cur, prev, at = f[1], f[2], f[3], f[4]
+if not rec or not cur then return {0, false, false} end
+if ARGV[1] == cur then
+  redis.call('HSET', KEYS[1], 'cur', ARGV[2], 'prev', cur, 'at', ARGV[3])
+  return {1, rec, false}
+end
+local grace = tonumber(ARGV[4])
+if prev and at and ARGV[1] == prev and grace > 0 and tonumber(ARGV[3]) < tonumber(at) + grace then
+  return {2, rec, cur}
+end
+redis.call('DEL', KEYS[1])
+return {3, false, false}
+"#;

@@ -43,7 +43,7 @@ use crate::results::schema::http::{
     Limit, MetricsDelta, SearchParams, SearchStep, SplitLoad, SplitPoint,
 };
 use crate::scheme::JwtAlg;
-use crate::scheme::spec::{SchemeSpec, StoreSpec};
+use crate::scheme::spec::{Family, SchemeSpec, StoreSpec};
 use nodes::SiteParams;
 
 /// What the http workload runs.
@@ -310,9 +310,15 @@ impl Workload for Http {
 
 /// The schemes the http workload serves: those selected; in a quick run (each row is a
 /// server and a rate search) only the embedded store among the stores and HS256 and ES256
-/// among the JWT algorithms, every other family whole, unless that leaves none.
+/// among the JWT algorithms, every other family whole, unless that leaves none. The hybrid
+/// is left out: the load generator's flow has no refresh step yet (its rows are the revoke
+/// workload's and the in-process workloads').
 pub fn served(settings: &Settings, quick: bool) -> Vec<SchemeSpec> {
-    let all = settings.schemes();
+    let all: Vec<SchemeSpec> = settings
+        .schemes()
+        .into_iter()
+        .filter(|s| s.family() != Family::Hybrid)
+        .collect();
     if !quick {
         return all;
     }

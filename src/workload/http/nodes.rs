@@ -137,7 +137,11 @@ pub fn node_schemes(served: &[SchemeSpec], store: Option<&StoreSpec>) -> Vec<Sch
         .collect();
     // An HMAC and an elliptic-curve signature where selected (the cheapest and the common
     // asymmetric choice), else the first two algorithms.
-    let jwts: Vec<&SchemeSpec> = served.iter().filter(|s| s.alg().is_some()).collect();
+    // JWTs, not the hybrid (a JWT algorithm too, but the load has no refresh step).
+    let jwts: Vec<&SchemeSpec> = served
+        .iter()
+        .filter(|s| s.alg().is_some() && !s.capabilities().refresh_token)
+        .collect();
     let preferred: Vec<&SchemeSpec> = jwts
         .iter()
         .copied()

@@ -308,6 +308,155 @@ http_flow!(jwt_es256, SchemeSpec::Jwt(JwtAlg::ES256));
 http_flow!(jwt_eddsa, SchemeSpec::Jwt(JwtAlg::EdDSA));
 http_flow!(paseto_v4_public, SchemeSpec::Paseto(PasetoPurpose::Public));
 http_flow!(paseto_v4_local, SchemeSpec::Paseto(PasetoPurpose::Local));
+http_flow!(
+    hybrid_hs256_memory,
+    SchemeSpec::Hybrid(JwtAlg::HS256, StoreSpec::Memory)
+);
+
+/// `POST /token/refresh` with cookies: the refresh cookie is scoped and strict, CSRF is
+/// required, a refresh rotates both cookies, a replay of the old refresh token is a 401
+/// that kills the family.
+#[tokio::test]
+async fn hybrid_cookie_refresh_rotates_checks_csrf_and_a_replay_kills_the_family() {
+    let app = app(
+        SchemeSpec::Hybrid(JwtAlg::HS256, StoreSpec::Memory),
+        Transport::Cookie,
+        Revocation::None,
+    );
+    let mut b = Browser::default();
+    let csrf = b.login_page_csrf(&app).await;
+    let r = b.login(&app, "user-1", "password-1", &csrf).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    let first = b
+        .cookie("__Secure-refresh")
+        .expect("a refresh cookie at login");
+    let access = b
+        .cookie("__Host-hybrid")
+        .expect("an access cookie at login");
+    let token = b.get(&app, "/me").await.json()["csrf"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    // CSRF: no header, a wrong one.
+    for headers in [vec![], vec![("x-csrf-token", "nope")]] {
+        let r = b.post(&app, "/token/refresh", &headers).await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN);
+    }
+    let r = b
+        .post(&app, "/token/refresh", &[("x-csrf-token", token.as_str())])
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    let second = b.cookie("__Secure-refresh").unwrap();
+    assert_ne!(second, first, "rotated");
+    assert_ne!(
+        b.cookie("__Host-hybrid").unwrap(),
+        access,
+        "a new access token"
+    );
+    let new_csrf = r.json()["csrf"].as_str().unwrap().to_owned();
+    assert_eq!(b.get(&app, "/me").await.status, StatusCode::OK);
+    // The old refresh token again (with the new access cookie and its CSRF token): 401.
+    let mut replay = b.clone();
+    replay.set("__Secure-refresh", &first);
+    let r = replay
+        .post(
+            &app,
+            "/token/refresh",
+            &[("x-csrf-token", new_csrf.as_str())],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+    // ... and the reuse revoked the family: the live token is dead too.
+    let r = b
+        .post(
+            &app,
+            "/token/refresh",
+            &[("x-csrf-token", new_csrf.as_str())],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+    // No refresh cookie at all: 401.
+    let mut none = Browser::default();
+    none.set("__Host-hybrid", &access);
+    let r = none
+        .post(&app, "/token/refresh", &[("x-csrf-token", token.as_str())])
+        .await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+}
+
+/// `POST /token/refresh` with bearer tokens: the JSON body, a new pair, 401 on a replay
+/// (and the family dies), 400 on a body that is no refresh request, 404 for a scheme
+/// without refresh tokens.
+#[tokio::test]
+async fn hybrid_bearer_refresh_rotates_and_refuses_replays_and_nonsense() {
+    let app = app(
+        SchemeSpec::Hybrid(JwtAlg::ES256, StoreSpec::RwLock),
+        Transport::Bearer,
+        Revocation::None,
+    );
+    let mut c = Browser::default();
+    let form = "username=user-1&password=password-1";
+    let ct = [("content-type", "application/x-www-form-urlencoded")];
+    let login = c.go(&app, Method::POST, "/login", &ct, form).await;
+    assert_eq!(login.status, StatusCode::OK);
+    let v = login.json();
+    let first = v["refresh_token"]
+        .as_str()
+        .expect("a refresh token")
+        .to_owned();
+    assert_eq!(v["expires_in"], 300, "the access lifetime");
+    let json = [("content-type", "application/json")];
+    let body = |t: &str| serde_json::json!({ "refresh_token": t }).to_string();
+    let r = c
+        .go(&app, Method::POST, "/token/refresh", &json, &body(&first))
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    let next = r.json();
+    let second = next["refresh_token"].as_str().unwrap().to_owned();
+    assert_ne!(second, first);
+    let bearer = format!("Bearer {}", next["access_token"].as_str().unwrap());
+    let me = c
+        .go(
+            &app,
+            Method::GET,
+            "/me",
+            &[("authorization", bearer.as_str())],
+            "",
+        )
+        .await;
+    assert_eq!(me.status, StatusCode::OK);
+    let r = c
+        .go(&app, Method::POST, "/token/refresh", &json, &body(&first))
+        .await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+    let r = c
+        .go(&app, Method::POST, "/token/refresh", &json, &body(&second))
+        .await;
+    assert_eq!(
+        r.status,
+        StatusCode::UNAUTHORIZED,
+        "the family died with the reuse"
+    );
+    for bad in ["", "{}", "not json", "{\"refresh_token\": 5}", "[]"] {
+        let r = c.go(&app, Method::POST, "/token/refresh", &json, bad).await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{bad}");
+    }
+    for nonsense in ["", "x", &"a".repeat(5000)] {
+        let r = c
+            .go(&app, Method::POST, "/token/refresh", &json, &body(nonsense))
+            .await;
+        assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{nonsense:.20}");
+    }
+    let jwt = super::app(
+        SchemeSpec::Jwt(JwtAlg::HS256),
+        Transport::Bearer,
+        Revocation::None,
+    );
+    let r = c
+        .go(&jwt, Method::POST, "/token/refresh", &json, &body(&second))
+        .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+}
 
 #[tokio::test]
 async fn fixation_pre_login_and_attacker_chosen_ids_are_dead_after_login() {

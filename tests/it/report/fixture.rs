@@ -11,6 +11,7 @@ use tokenbench::measure::stats::Summary;
 use tokenbench::report::{self, Run};
 use tokenbench::results::meta::CrateVersion;
 use tokenbench::results::schema::ResultFile;
+use tokenbench::results::schema::browser::BrowserResults;
 use tokenbench::results::schema::http::HttpResults;
 use tokenbench::results::schema::revoke::{
     EndToEndResult, RevokeResults, Strategy, StrategyResult, TrialClock,
@@ -441,6 +442,7 @@ pub(super) fn revoke() -> RevokeResults {
             ),
         ],
         end_to_end: end_to_end(),
+        hybrid: Vec::new(),
     }
 }
 
@@ -575,6 +577,7 @@ pub(super) struct Fixture {
     revoke: Option<RevokeResults>,
     scale: Option<ScaleResults>,
     http: Option<HttpResults>,
+    browser: Option<BrowserResults>,
 }
 
 impl Fixture {
@@ -587,6 +590,7 @@ impl Fixture {
             revoke: Some(revoke()),
             scale: Some(scale()),
             http: Some(http::fixture()),
+            browser: Some(super::browser::fixture()),
         }
     }
 
@@ -598,6 +602,7 @@ impl Fixture {
             "revoke" => self.revoke = None,
             "scale" => self.scale = None,
             "http" => self.http = None,
+            "browser" => self.browser = None,
             _ => panic!("no results file {name} in the fixture"),
         }
         self
@@ -605,7 +610,7 @@ impl Fixture {
 
     /// Only the results files named in `names`.
     pub(super) fn only(names: &[&str]) -> Fixture {
-        ["size", "validate", "revoke", "scale", "http"]
+        ["size", "validate", "revoke", "scale", "http", "browser"]
             .into_iter()
             .filter(|n| !names.contains(n))
             .fold(Fixture::all(), Fixture::without)
@@ -645,6 +650,12 @@ impl Fixture {
         self
     }
 
+    /// `browser.json` as `edit` leaves it.
+    pub(super) fn browser(mut self, edit: impl FnOnce(&mut BrowserResults)) -> Fixture {
+        edit(self.browser.as_mut().expect("browser.json in the fixture"));
+        self
+    }
+
     /// A finished run folder holding the fixture, in a fresh temporary folder, always
     /// named the same.
     pub(super) fn write(self) -> FixtureRun {
@@ -657,6 +668,7 @@ impl Fixture {
         self.revoke.inspect(|r| run.put(r));
         self.scale.inspect(|r| run.put(r));
         self.http.inspect(|r| run.put(r));
+        self.browser.inspect(|r| run.put(r));
         run.dir.finish().unwrap();
         run
     }

@@ -458,7 +458,7 @@ fn parts_above_their_whole_are_a_warning_and_an_invalid_common_step_cannot_tell(
 
 #[test]
 fn a_missing_http_json_is_not_measured_and_leaves_rows_1_and_3_as_before() {
-    let f = Fixture::all().without("http").write();
+    let f = Fixture::all().without("http").without("browser").write();
     let written = report::write_report_with(&f.dir, None).unwrap();
     // Eight charts of the other workloads (two files each), report.md and report.html.
     assert_eq!(written.len(), 18, "{written:?}");
@@ -541,7 +541,7 @@ fn a_corrupt_http_json_is_an_error_naming_the_file() {
 
 #[test]
 fn row_1_adds_the_socket_bytes_and_turns_nuanced_when_a_jwt_sends_no_more() {
-    let run = Fixture::all().write().run();
+    let run = Fixture::all().without("browser").write().run();
     let rows = verdicts::rows(&run);
     assert_eq!(
         rows[0].cells[0],
@@ -683,7 +683,7 @@ fn the_bottom_line_gives_the_token_share_rates_and_bytes_over_http_only_when_mea
         "{bottom}"
     );
     assert!(
-        bottom.contains("Bytes a client sends per request on the socket with cookies, the whole flow averaged: http1.1: session-memory 114 B, jwt-HS256 538 B, jwt-ES256 579 B; h2c: session-memory 54 B"),
+        bottom.contains("Bytes our load generator's client (hyper, which never puts `cookie` or `authorization` in HPACK's table) sends per request on the socket with cookies, the whole flow averaged: http1.1: session-memory 114 B, jwt-HS256 538 B, jwt-ES256 579 B; h2c: session-memory 54 B"),
         "{bottom}"
     );
 

@@ -5,6 +5,7 @@
 use tokenbench::claims::ClaimSet;
 use tokenbench::net::Transport;
 use tokenbench::plan::{self, Plan, PlanError, RunFiles, Scenario, SchemePlan};
+use tokenbench::results::schema::http::HttpProtocol;
 use tokenbench::results::schema::size::{Entry, MemoryRow};
 use tokenbench::scheme::spec::SchemeId;
 
@@ -281,4 +282,73 @@ fn the_check_predicts_from_the_run_and_measures_the_site() {
         assert!(r.measured.is_finite() && r.ratio.is_finite(), "{r:?}");
     }
     assert!(report.table().lines().count() == 8, "{}", report.table());
+}
+
+/// `--client chromium` reads the browser workload's bytes per request (`summary.csv`), first
+/// and repeated, and names what is missing for a scheme it did not measure.
+#[test]
+fn chromium_bytes_come_from_the_browser_rows() {
+    // A browser speaks HTTP/2 over TLS: the server's CPU comes from an h2 row.
+    let run = fixture()
+        .http(|h| {
+            let mut r = h
+                .rows
+                .iter()
+                .find(|r| {
+                    r.scheme == id("jwt-HS256")
+                        && r.transport == Transport::Cookie
+                        && r.protocol == HttpProtocol::Http1
+                })
+                .expect("a jwt-HS256 cookie row")
+                .clone();
+            r.protocol = HttpProtocol::H2Tls;
+            h.rows.push(r);
+        })
+        .write();
+    let rows = [("first", 612.0), ("repeated", 45.0)]
+        .map(|(when, bytes)| {
+            tokenbench::results::schema::SummaryRow::new(
+                "browser",
+                "jwt-HS256",
+                None,
+                &format!(
+                    "client=chromium,header=cookie,token=jwt-HS256,claims=typical,first_or_repeated={when}"
+                ),
+                "bytes_per_request",
+                bytes,
+                "bytes",
+            )
+        })
+        .to_vec();
+    std::fs::write(
+        run.dir.path(&tokenbench::results::Artifact::SummaryCsv),
+        tokenbench::results::schema::summary::summary_csv(&rows),
+    )
+    .unwrap();
+    let chromium = Scenario {
+        client: plan::Client::Chromium,
+        transport: Transport::Cookie,
+        ..Scenario::report_default()
+    };
+    let p = plan_of(&run, &chromium).unwrap();
+    let hs = scheme(&p, "jwt-HS256");
+    let bytes: Vec<(String, Option<f64>)> = hs
+        .bandwidth
+        .iter()
+        .map(|b| (b.protocol.clone(), b.request_bits_per_s))
+        .collect();
+    assert_eq!(
+        bytes,
+        [
+            ("h2 first".to_owned(), Some(612.0 * 10_000.0 * 8.0)),
+            ("h2 repeated".to_owned(), Some(45.0 * 10_000.0 * 8.0)),
+        ]
+    );
+    let es = scheme(&p, "jwt-ES256");
+    assert!(
+        es.cannot_plan()
+            .contains("Chromium bytes per request (jwt-ES256"),
+        "{}",
+        es.cannot_plan()
+    );
 }

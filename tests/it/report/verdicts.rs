@@ -537,3 +537,87 @@ fn privacy_judges_readability_by_capability() {
         Verdict::NotMeasured
     );
 }
+
+/// A hybrid row as the revoke workload writes it: HS256 access tokens, refresh on Redis.
+fn hybrid_row(refresh_ns: f64, window_s: f64) -> tokenbench::results::schema::revoke::HybridResult {
+    let rate = 0.1;
+    let per_request = 1.0 / (window_s * rate);
+    tokenbench::results::schema::revoke::HybridResult {
+        scheme: SchemeId::Hybrid(
+            tokenbench::scheme::JwtAlg::HS256,
+            tokenbench::scheme::spec::StoreKind::Redis,
+        ),
+        access_lifetime_s: window_s,
+        access_revocation: "expiry-only".into(),
+        revocation_window_s: window_s,
+        access_token_bytes: 478,
+        refresh_token_bytes: 45,
+        validate: measurement(2_000.0),
+        refresh: measurement(refresh_ns),
+        requests_per_user_per_s: rate,
+        refreshes_per_request: per_request,
+        store_ops_per_request: per_request,
+        refresh_ns_per_request: refresh_ns * per_request,
+        family_revocation_trials: 20,
+        family_revocation_refused: 20,
+        errors: 0,
+        race: Vec::new(),
+    }
+}
+
+#[test]
+fn the_hybrid_gets_its_own_column_only_when_it_ran() {
+    use super::fixture::Fixture;
+    let without = Fixture::all().write();
+    assert!(!without.report_md().contains("With the hybrid"));
+    assert!(verdicts::hybrid::verdicts(&without.run(), &verdicts::rows(&without.run())).is_empty());
+
+    // A 100 µs refresh once per 5 min at 0.1 req/s: 3.3 µs per request, more than 10% of the
+    // 2 µs validate: the CPU answer is nuanced; the store is reached 0.033 times per request.
+    let f = Fixture::all()
+        .revoke(|r| r.hybrid = vec![hybrid_row(100_000.0, 300.0)])
+        .write();
+    let run = f.run();
+    let rows = verdicts::rows(&run);
+    let h = verdicts::hybrid::verdicts(&run, &rows);
+    let verdict = |row: usize| h.iter().find(|v| v.row == row).unwrap().judgement.verdict;
+    assert_eq!(h.len(), 4);
+    assert_eq!(verdict(2), Verdict::Nuanced);
+    assert_eq!(verdict(3), Verdict::Nuanced);
+    assert_eq!(verdict(4), Verdict::Confirmed);
+    assert_eq!(verdict(5), Verdict::Nuanced);
+    let md = f.report_md();
+    assert!(
+        md.contains("With the hybrid (`hybrid-HS256-redis`)"),
+        "{md}"
+    );
+    assert!(md.contains("What the hybrid changes"));
+    // Its own column's cells: its access lifetime, its family revocation.
+    assert!(
+        md.contains(
+            "`exp` in the access token, 300 s lifetime, renewed by a rotating refresh token"
+        ),
+        "{md}"
+    );
+    assert!(md.contains(
+        "logout deletes the family (refresh refused on another node in 20 of 20 trials)"
+    ));
+
+    // A cheap refresh (1 µs: 33 ns per request, under 10%) leaves the JWT's CPU verdict; a
+    // 1 h access lifetime no longer bounds revocation.
+    let f = Fixture::all()
+        .revoke(|r| r.hybrid = vec![hybrid_row(1_000.0, 3600.0)])
+        .write();
+    let run = f.run();
+    let rows = verdicts::rows(&run);
+    let jwt_cpu = rows
+        .iter()
+        .find(|r| r.number == 2)
+        .unwrap()
+        .judgement
+        .verdict;
+    let h = verdicts::hybrid::verdicts(&run, &rows);
+    let verdict = |row: usize| h.iter().find(|v| v.row == row).unwrap().judgement.verdict;
+    assert_eq!(verdict(2), jwt_cpu);
+    assert_eq!(verdict(5), Verdict::Confirmed);
+}
