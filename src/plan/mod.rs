@@ -100,9 +100,16 @@ impl Client {
     /// The protocol whose server CPU per request the plan uses: what this client speaks
     /// to a deployed site (HTTP/2 over TLS for a browser-like client).
     pub fn cpu_protocol(self) -> HttpProtocol {
+        self.cpu_protocols()[0]
+    }
+
+    /// [`cpu_protocol`](Self::cpu_protocol), then the protocols whose figures stand in for
+    /// it when the run lacks them (h2c for h2: the same HTTP/2 without TLS; a quick run
+    /// measures no h2); the plan names the one it used.
+    pub fn cpu_protocols(self) -> &'static [HttpProtocol] {
         match self {
-            Client::H1 => HttpProtocol::Http1,
-            Client::Hyper | Client::Chromium => HttpProtocol::H2Tls,
+            Client::H1 => &[HttpProtocol::Http1],
+            Client::Hyper | Client::Chromium => &[HttpProtocol::H2Tls, HttpProtocol::H2c],
         }
     }
 }
