@@ -13,6 +13,7 @@
 //! - [`workload`]: the [`Workload`](workload::Workload) trait and the registry of workloads.
 //! - [`run`]: the pipeline of `tokenbench run` (steps, child process, meta.json, report).
 //! - [`results`]: run folders, atomic writes, and the versioned results schema.
+//! - [`plan`]: the capacity planner (`tokenbench plan`), from a run's results only.
 //! - [`report`], [`plot`]: the report (Markdown, HTML, terminal) and its charts, from results
 //!   only.
 //! - [`http`], [`load`]: the Superb Site server (`serve`) and the open-loop load generator;
@@ -32,6 +33,7 @@ pub mod inspect;
 pub mod load;
 pub mod measure;
 pub mod net;
+pub mod plan;
 pub mod plot;
 pub mod report;
 pub mod results;

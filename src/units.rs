@@ -91,6 +91,30 @@ pub fn parse_rtt(s: &str) -> Result<Duration, String> {
     Ok(d)
 }
 
+/// A count of the command line with an optional k / M / G suffix (`50k`, `2M`, `1.5k`,
+/// `3000`): finite and more than 0 (request rates, sessions).
+pub fn parse_count(s: &str) -> Result<f64, String> {
+    let t = s.trim();
+    let (num, scale) = match t.char_indices().last() {
+        Some((i, 'k' | 'K')) => (&t[..i], 1e3),
+        Some((i, 'M')) => (&t[..i], 1e6),
+        Some((i, 'G')) => (&t[..i], 1e9),
+        _ => (t, 1.0),
+    };
+    let v: f64 = num.parse().map_err(|_| {
+        if num.ends_with(|c: char| c.is_ascii_alphabetic()) || t.ends_with('m') {
+            format!("unknown unit in '{s}' (use a plain number or k, M, G: 3000, 50k, 2M)")
+        } else {
+            format!("'{s}' is not a count (examples: 3000, 50k, 2M)")
+        }
+    })?;
+    let x = v * scale;
+    if !(x.is_finite() && x > 0.0) {
+        return Err(format!("'{s}' must be more than 0"));
+    }
+    Ok(x)
+}
+
 /// Parses a duration of the command line: `250ms`, `1s`, `1.5s`, `2m`; more than 0, at
 /// most an hour (a workload's windows and periods).
 pub fn parse_duration(s: &str) -> Result<Duration, String> {
@@ -256,6 +280,19 @@ mod tests {
         }
         assert_eq!(parse_lifetime("8h").unwrap(), Duration::from_secs(8 * 3600));
         assert!(parse_lifetime("31d").is_err());
+    }
+
+    #[test]
+    fn counts_parse_with_their_suffix_and_refuse_nonsense() {
+        assert_eq!(parse_count("50k").unwrap(), 50_000.0);
+        assert_eq!(parse_count("2M").unwrap(), 2_000_000.0);
+        assert_eq!(parse_count("1.5k").unwrap(), 1_500.0);
+        assert_eq!(parse_count("3000").unwrap(), 3_000.0);
+        for bad in ["", "k", "0", "-5k", "2m", "2x", "nan", "inf", "1e400"] {
+            assert!(parse_count(bad).is_err(), "{bad}");
+        }
+        assert!(parse_count("2m").unwrap_err().contains("unit"));
+        assert!(parse_count("-1").unwrap_err().contains("more than 0"));
     }
 
     #[test]

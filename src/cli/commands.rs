@@ -88,7 +88,7 @@ pub(crate) fn report(a: &ReportArgs) -> anyhow::Result<ExitCode> {
 /// The run folder `report` works on: `dir` itself, or, when `dir` is a results root (a
 /// folder of run folders, as `--out` names), its `latest` run, said on stderr. A results
 /// root without `latest` is an error naming the runs it holds.
-fn run_folder(dir: &Path) -> anyhow::Result<RunDir> {
+pub(crate) fn run_folder(dir: &Path) -> anyhow::Result<RunDir> {
     const SHOWN: usize = 10;
     let run = RunDir::open(dir)?;
     if run.has_meta() {

@@ -5,6 +5,7 @@
 //!   the common flags ([`CommonArgs`]) plus the flags each workload declares, built with
 //!   clap's builder from the registry, so that each subcommand lists only its own.
 //! - [`commands`]: `report`, `issue`, `inspect`.
+//! - [`plan`]: `plan`, the capacity planner.
 //! - [`serve`], [`load`]: the HTTP server and the load generator ([`tokenbench::http`],
 //!   [`tokenbench::load`]).
 //! - [`output`]: standard output that ends quietly on a closed pipe, `say!` for stderr.
@@ -14,6 +15,7 @@
 mod output;
 mod commands;
 mod load;
+mod plan;
 mod progress;
 mod proxy;
 mod serve;
@@ -41,7 +43,8 @@ Examples:
   tokenbench scale --threads 1,2,4 --sessions 1000,1000000
   tokenbench revoke --validators 8 --trials 50 --cache-ttl 500ms
   tokenbench issue --scheme jwt --alg ES256 --count 3
-  tokenbench inspect eyJhbGciOi... --jwk key.json";
+  tokenbench inspect eyJhbGciOi... --jwk key.json
+  tokenbench plan results/latest --rate 50k --sessions 2M --nodes 8 --store-rtt 0.5ms";
 
 /// tokenbench: opaque session tokens or signed JWTs, measured.
 #[derive(Debug, Parser)]
@@ -53,6 +56,8 @@ pub struct Cli {
 }
 
 /// The subcommands besides `run` and the workloads' (which come from the registry).
+// Parsed once at start-up: the variants' sizes cost nothing worth a box.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 pub enum Cmd {
     /// Rebuild charts, report.md and report.html from a run folder (no measuring).
@@ -67,6 +72,8 @@ pub enum Cmd {
     Load(tokenbench::load::args::LoadArgs),
     /// Add network distance in front of a store: a TCP proxy delaying each chunk.
     Proxy(proxy::ProxyArgs),
+    /// Plan a deployment (rate, sessions, nodes, store distance) from a run's figures.
+    Plan(plan::PlanArgs),
     /// Internal: the child process of a run on the other crypto backend (job on stdin).
     #[command(name = "__child", hide = true)]
     Child,
@@ -303,6 +310,7 @@ pub fn main() -> anyhow::Result<ExitCode> {
         Cmd::Serve(a) => serve::serve(&a),
         Cmd::Load(a) => load::load(&a),
         Cmd::Proxy(a) => proxy::proxy(&a),
+        Cmd::Plan(a) => plan::plan(&a),
         Cmd::Child => {
             let out = std::io::stdout();
             run::child::serve(std::io::stdin().lock(), out.lock()).context("child process")?;

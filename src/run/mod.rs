@@ -12,9 +12,11 @@
 //! - [`child`]: the child process that measures the JWT rows on the other backend, fed
 //!   the serialized settings and parameters on its standard input.
 //! - [`loadavg`]: the machine's load beside each workload, for `meta.json`.
+//! - [`check`]: `tokenbench plan --check`, a plan compared with a site run at its scale.
 //!
 //! Nothing here prints: what a watcher should see goes through [`Progress::note`].
 
+pub mod check;
 pub mod child;
 pub mod loadavg;
 

@@ -811,3 +811,143 @@ fn inspect_reads_the_token_from_standard_input() {
             .stderr(predicate::str::starts_with(message).and(predicate::str::ends_with("\n")));
     }
 }
+
+/// `tokenbench plan` with the default scenario's flags on the run in `dir`.
+fn plan_cmd(dir: &Path) -> Command {
+    plan_with(dir, &[])
+}
+
+/// [`plan_cmd`] with some of the scenario's flags given other values (or added).
+fn plan_with(dir: &Path, changed: &[(&str, &str)]) -> Command {
+    let mut flags = vec![
+        ("--rate", "10k"),
+        ("--sessions", "1M"),
+        ("--nodes", "4"),
+        ("--store-rtt", "0.5ms"),
+    ];
+    for (flag, value) in changed {
+        match flags.iter_mut().find(|(f, _)| f == flag) {
+            Some(f) => f.1 = value,
+            None => flags.push((flag, value)),
+        }
+    }
+    let mut c = tb();
+    c.arg("plan").arg(dir);
+    for (flag, value) in flags {
+        c.args([flag, value]);
+    }
+    c
+}
+
+fn reference() -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("results/reference")
+}
+
+#[test]
+fn plan_answers_on_the_reference_run() {
+    let out = plan_cmd(&reference())
+        .assert()
+        .success()
+        .get_output()
+        .clone();
+    let text = String::from_utf8(out.stdout).unwrap();
+    for part in [
+        "Plan for 10.0 k req/s",
+        "Ranked answer:",
+        "Inputs (run reference)",
+        "Rules:",
+        "--fragmentation 1.5 (default)",
+    ] {
+        assert!(text.contains(part), "{part} missing from:\n{text}");
+    }
+    // Every scheme of the run is in the table, planned or saying what it lacks.
+    let json = plan_cmd(&reference())
+        .arg("--json")
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let plan: tokenbench::plan::Plan = serde_json::from_slice(&json).unwrap();
+    assert_eq!(plan.schema_version, tokenbench::plan::PLAN_VERSION);
+    assert!(plan.schemes.len() >= 2);
+    assert_eq!(plan.ranking.len(), plan.schemes.len());
+    for s in &plan.schemes {
+        assert!(text.contains(&s.scheme.to_string()));
+        assert!(
+            s.complete() || text.contains(&s.cannot_plan()),
+            "{}",
+            s.scheme
+        );
+        assert!(s.node.is_none() || s.inputs.iter().any(|i| i.file == "http.json"));
+    }
+    assert!(plan.ranking.iter().any(|r| r.rank == Some(1)));
+}
+
+#[test]
+fn plan_refuses_bad_flags_with_status_2() {
+    let dir = reference();
+    for (flag, value, says) in [
+        ("--rate", "0", "more than 0"),
+        ("--rate", "-5k", "more than 0"),
+        ("--rate", "5x", "unknown unit"),
+        ("--sessions", "2q", "unknown unit"),
+        ("--store-rtt", "5xs", "unknown unit"),
+        ("--store-rtt", "2s", "above 1s"),
+        ("--nodes", "0", "0"),
+        ("--client", "firefox", "unknown client"),
+        ("--revocation-within", "0s", "out of range"),
+        ("--fragmentation", "0.5", "at least 1"),
+    ] {
+        let out = plan_with(&dir, &[(flag, value)])
+            .assert()
+            .code(2)
+            .get_output()
+            .clone();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(says), "{flag} {value}: {err}");
+        assert!(!err.contains("panicked"), "{err}");
+    }
+    // A scenario flag left out is named.
+    tb().args(["plan", "--rate", "1k"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("--sessions"));
+}
+
+#[test]
+fn plan_refuses_a_bad_run_with_status_1() {
+    let tmp = tempfile::tempdir().unwrap();
+    // No such folder.
+    plan_cmd(&tmp.path().join("nope"))
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("no such run folder"));
+    // A folder that is not a run.
+    plan_cmd(tmp.path())
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("meta.json"));
+    // A corrupt results file is named.
+    let run = tmp.path().join("run");
+    fs::create_dir(&run).unwrap();
+    fs::copy(reference().join("meta.json"), run.join("meta.json")).unwrap();
+    fs::copy(reference().join("size.json"), run.join("size.json")).unwrap();
+    fs::write(run.join("http.json"), "{ not json").unwrap();
+    plan_cmd(&run)
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("http.json").and(predicate::str::contains("not a valid")));
+    // Without http.json, no scheme can be planned: the error says which figure is missing.
+    fs::remove_file(run.join("http.json")).unwrap();
+    plan_cmd(&run)
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("missing from http.json"));
+    // Chromium's bytes need browser.json.
+    plan_cmd(&reference())
+        .args(["--client", "chromium"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("browser.json"));
+}

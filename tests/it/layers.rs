@@ -23,6 +23,7 @@ const LAYERS: &[(&str, u8)] = &[
     ("results", 4),
     ("http", 5),
     ("load", 5),
+    ("plan", 6),
     ("plot", 6),
     ("workload", 6),
     ("report", 7),

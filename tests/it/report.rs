@@ -35,6 +35,7 @@ mod figures;
 mod fixture;
 mod http;
 mod nodes;
+mod plan;
 mod verdicts;
 mod wire;
 

@@ -1,12 +1,14 @@
 //! The report's sections, one file per section, put together by [`document`]: the title,
 //! the [`bottom_line`] with the self-checks, what the report is made from (`intro`), the
 //! article's table (`verdicts`), then one section per file of the
-//! [`REGISTRY`], and the security considerations, the command to
+//! [`REGISTRY`], "At your scale" (the capacity planner on this run), and the security
+//! considerations, the command to
 //! reproduce the run and the machine.
 //!
 //! The file of a workload's section also holds the rest of its plug-in
 //! ([`WorkloadReport`](super::WorkloadReport)): charts, terminal lines, self-checks.
 
+mod at_scale;
 pub mod bottom_line;
 mod browser;
 mod http;
@@ -52,6 +54,7 @@ pub fn document(run: &Run, charts: &[Rendered]) -> Document {
     for file in REGISTRY {
         file.section(run, charts, &mut doc);
     }
+    at_scale::section(&mut doc, run);
     security::section(&mut doc, run);
     reproduce::section(&mut doc, run);
     machine::section(&mut doc, run);

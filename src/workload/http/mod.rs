@@ -230,6 +230,11 @@ pub struct HttpArgs {
     /// quick: 0). A networked store (--store redis://… or postgres://…) is needed beyond 0.
     #[arg(long = "store-rtt", value_delimiter = ',', value_parser = crate::units::parse_rtt)]
     pub store_rtt: Option<Vec<Duration>>,
+    /// Measured window of each site's step at its common rate and of its floor step, e.g.
+    /// 2s (default 600ms; quick: 150ms): longer counts more requests (the figures a plan
+    /// reads: `tokenbench plan`, scripts/plan-check.sh).
+    #[arg(long = "site-window", value_parser = crate::units::parse_duration)]
+    pub site_window: Option<Duration>,
 }
 
 fn parse_protocol(s: &str) -> Result<HttpProtocol, String> {
@@ -267,6 +272,9 @@ impl Workload for Http {
         }
         if let Some(d) = a.p99 {
             p.search.p99_objective = d;
+        }
+        if let Some(w) = a.site_window {
+            p.sites.common_window = w;
         }
         if let Some(n) = &a.nodes {
             let mut n: Vec<usize> = n.iter().map(|&k| k as usize).filter(|&k| k > 0).collect();

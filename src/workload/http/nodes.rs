@@ -322,6 +322,152 @@ pub fn run(
     Ok(out)
 }
 
+/// A site of `k` nodes serving `spec` over `store` at `rtt`, loaded at one fixed `rate`
+/// (no search): what `tokenbench plan --check` compares a plan with.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FixedRate {
+    /// The round trip the proxy adds, measured (median of pings through it less the
+    /// median straight to the store), ms; `None` at 0.
+    pub measured_rtt_ms: Option<f64>,
+    /// The same while the flow's steps loaded the site (median of pairs of pings during
+    /// them), ms; `None` at 0.
+    pub loaded_rtt_ms: Option<f64>,
+    /// Where the generator and the nodes ran.
+    pub placement: Placement,
+    /// Each repeat: the flow, the stack floor at the same rate, and the store's load over
+    /// the flow's step.
+    pub repeats: Vec<(SitePoint, SitePoint, Option<StoreLoad>)>,
+}
+
+/// The site [`fixed_rate`] runs.
+#[derive(Debug, Clone)]
+pub struct FixedSite {
+    /// The scheme every node serves.
+    pub spec: SchemeSpec,
+    /// The networked store the nodes share (one server).
+    pub store: StoreSpec,
+    /// Nodes.
+    pub nodes: usize,
+    /// Round trip the proxy adds between the nodes and the store (0: no proxy).
+    pub rtt: Duration,
+    /// Offered rate over the site, requests/s.
+    pub rate: f64,
+    /// Steps of the flow, each followed by a step of the floor.
+    pub repeats: usize,
+}
+
+/// Runs `site.spec` on `site.nodes` nodes over `site.store` (a proxy adding `site.rtt` in
+/// between when not 0) at `site.rate` for `site.repeats` steps of the flow and of `GET
+/// /floor`, each of `p.common_window` after `p.search.warmup`. Everything started is
+/// stopped, even after a failure.
+pub fn fixed_rate(exe: &Path, p: &SiteParams, site: &FixedSite) -> WorkloadResult<FixedRate> {
+    let FixedSite {
+        spec,
+        store,
+        nodes: k,
+        rtt,
+        rate,
+        repeats,
+    } = site;
+    let (k, rtt, rate, repeats) = (*k, *rtt, *rate, *repeats);
+    let cores = allowed_cores().map_err(other)?;
+    let probe = store.probe().map_err(other)?;
+    let addr = store
+        .server_address()
+        .ok_or_else(|| other("the check needs a single networked store (redis://HOST:PORT)"))?;
+    let proxy = if rtt.is_zero() {
+        None
+    } else {
+        Some(ChildProxy::start(exe, &addr, rtt, None)?)
+    };
+    let via = match &proxy {
+        Some(px) => store
+            .via(px.addr())
+            .ok_or_else(|| other("the store cannot be reached through a proxy"))?,
+        None => store.clone(),
+    };
+    // What the proxy adds: the round trip through it less the one straight to the store.
+    let measured = proxy.as_ref().and_then(|_| {
+        let through = measured_rtt(&via)?;
+        let straight = measured_rtt(store)?;
+        Some((through - straight).max(0.0))
+    });
+    let placement = Placement::plan(&cores, 1, k, 1);
+    let site = Site::start(
+        exe,
+        &SiteSpec::bearer(
+            through(spec, Some(&via)),
+            Revocation::None,
+            None,
+            p.accounts,
+            p.node_threads,
+        ),
+        &placement.nodes,
+    )?;
+    let mut g = site_generator(&site, p, &placement, Mix::default())?;
+    let mut fg = site_generator(&site, p, &placement, Mix::Floor)?;
+    settle(&mut g, p)?;
+    let store_side = probe.as_deref().filter(|_| spec.id().store().is_some());
+    let mut out = Vec::with_capacity(repeats);
+    let mut loaded: Vec<f64> = Vec::new();
+    for _ in 0..repeats.max(1) {
+        // The proxy's round trip while the site loads it (its threads wait for busy cores):
+        // pings through it less pings straight to the store, alternating, during the step.
+        let (point, pings) = with_pings(proxy.as_ref().map(|_| (&via, store)), || {
+            site_point(&mut g, rate, p, store_side)
+        });
+        let (me, load) = point?;
+        loaded.extend(pings);
+        let (floor, _) = site_point(&mut fg, rate, p, None)?;
+        out.push((me, floor, load));
+    }
+    drop(g);
+    drop(fg);
+    site.stop()?;
+    drop(proxy);
+    loaded.sort_by(f64::total_cmp);
+    Ok(FixedRate {
+        measured_rtt_ms: measured,
+        loaded_rtt_ms: (!loaded.is_empty()).then(|| loaded[loaded.len() / 2].max(0.0)),
+        placement,
+        repeats: out,
+    })
+}
+
+/// Runs `f`, pinging the store through the proxy and straight (`Some((via, store))`)
+/// every 25 ms meanwhile (about 80 commands/s, which the store's operation count of the
+/// step includes); the differences of each pair, ms.
+fn with_pings<T>(pair: Option<(&StoreSpec, &StoreSpec)>, f: impl FnOnce() -> T) -> (T, Vec<f64>) {
+    let Some((via, store)) = pair else {
+        return (f(), Vec::new());
+    };
+    let (Ok(Some(through)), Ok(Some(straight))) = (via.probe(), store.probe()) else {
+        return (f(), Vec::new());
+    };
+    let stop = std::sync::atomic::AtomicBool::new(false);
+    std::thread::scope(|scope| {
+        let pinger = scope.spawn(|| {
+            let mut out = Vec::new();
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                let t = through.round_trips(1).ok().and_then(|v| v.first().copied());
+                let s = straight
+                    .round_trips(1)
+                    .ok()
+                    .and_then(|v| v.first().copied());
+                if let (Some(t), Some(s)) = (t, s) {
+                    out.push((t.as_secs_f64() - s.as_secs_f64()) * 1e3);
+                }
+                // Sparse: each pair is two commands the store counts among the site's.
+                std::thread::sleep(Duration::from_millis(25));
+            }
+            out
+        });
+        let value = f();
+        stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        (value, pinger.join().unwrap_or_default())
+    })
+}
+
 /// The scheme without its store's address (hints carry over from one RTT to the next).
 fn base_id(spec: &SchemeSpec) -> String {
     spec.id().to_string()
