@@ -577,7 +577,7 @@ fn scheme_plan(inputs: &Inputs<'_>, s: &Scenario, id: SchemeId) -> SchemePlan {
 }
 
 /// Three significant figures, for counts of cores.
-fn sig(x: f64) -> String {
+pub(crate) fn sig(x: f64) -> String {
     if x >= 100.0 {
         format!("{x:.0}")
     } else if x >= 10.0 {

@@ -1,7 +1,7 @@
 //! The plan as text: the table, the ranked answer, the notes, the overheads with their
 //! sources, every input figure with its run and file, and the rules ([`RULES`]).
 
-use super::model::{Place, Plan, SchemePlan, gib};
+use super::model::{Place, Plan, SchemePlan, gib, sig};
 use crate::units;
 
 /// How every figure of a plan is computed, printed with it.
@@ -29,16 +29,6 @@ fn bits(b: f64) -> String {
         (b, "bit/s")
     };
     format!("{} {u}", sig(v))
-}
-
-fn sig(x: f64) -> String {
-    if x >= 100.0 {
-        format!("{x:.0}")
-    } else if x >= 10.0 {
-        format!("{x:.1}")
-    } else {
-        format!("{x:.2}")
-    }
 }
 
 fn dash() -> String {
