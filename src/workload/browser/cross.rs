@@ -173,18 +173,7 @@ fn requests(
     } else {
         "cross-site"
     };
-    s.goto(&format!("{api_origin}/login"))?;
-    s.run(
-        "const f = document.querySelector('form'); f.username.value = 'user-0'; \
-         f.password.value = 'password-0'; return true;",
-        json!([]),
-    )?;
-    s.click("button[type=submit]")?;
-    if !s.wait_for_path("/me")? {
-        return Err(DriverError::Driver(format!(
-            "the login on {api_origin} did not lead to /me"
-        )));
-    }
+    form_login(s, &api_origin)?;
     let mut out = Vec::new();
     s.goto(&page_url)?;
     let mark = server.mark();
@@ -208,6 +197,24 @@ fn requests(
 }
 
 /// The registrable domain of a lab host (`www.site.test` → `site.test`).
+/// Logs `user-0` in through the login form of `origin`, as a person would: fill in, submit,
+/// land on `/me`.
+pub(super) fn form_login(s: &Session<'_>, origin: &str) -> Result<(), DriverError> {
+    s.goto(&format!("{origin}/login"))?;
+    s.run(
+        "const f = document.querySelector('form'); f.username.value = 'user-0'; \
+         f.password.value = 'password-0'; return true;",
+        json!([]),
+    )?;
+    s.click("button[type=submit]")?;
+    if !s.wait_for_path("/me")? {
+        return Err(DriverError::Driver(format!(
+            "the login on {origin} did not lead to /me"
+        )));
+    }
+    Ok(())
+}
+
 fn registrable(host: &str) -> String {
     let parts: Vec<&str> = host.rsplitn(3, '.').collect();
     match parts.as_slice() {

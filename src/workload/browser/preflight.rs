@@ -89,18 +89,7 @@ fn calls(
         s.goto(&format!("{}/health", server.origin(&server.names.site)))?;
         s.run_async(LOGIN, json!([api]))?;
     } else {
-        s.goto(&format!("{api}/login"))?;
-        s.run(
-            "const f = document.querySelector('form'); f.username.value = 'user-0'; \
-             f.password.value = 'password-0'; return true;",
-            json!([]),
-        )?;
-        s.click("button[type=submit]")?;
-        if !s.wait_for_path("/me")? {
-            return Err(DriverError::Driver(format!(
-                "the login on {api} did not lead to /me"
-            )));
-        }
+        super::cross::form_login(s, &api)?;
         s.goto(&format!("{}/health", server.origin(&server.names.site)))?;
     }
     let mark = server.mark();
