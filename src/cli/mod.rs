@@ -102,6 +102,11 @@ pub struct CommonArgs {
     /// answered with the same successor instead of revoking its family (0: never).
     #[arg(long, default_value = "0", value_parser = parse_grace)]
     pub reuse_grace: std::time::Duration,
+    /// Requests per second per user: a hybrid's user refreshes once per access lifetime,
+    /// so once every (access lifetime × this) requests, in the revoke workload's amortised
+    /// refresh and the http workload's flow.
+    #[arg(long, default_value = "0.1", value_parser = parse_rate_per_user)]
+    pub requests_per_user: f64,
     /// Session stores: memory (default), rwlock, redis://HOST:PORT[/DB], redis (URL from
     /// TOKENBENCH_REDIS_URL), a Redis Cluster, redis+cluster://HOST:PORT[,HOST:PORT...], or
     /// PostgreSQL, postgres://USER:PASSWORD@HOST:PORT/DB (user, password and port optional;
@@ -144,9 +149,20 @@ impl CommonArgs {
         }
         s.access_lifetime = self.access_lifetime;
         s.reuse_grace = self.reuse_grace;
+        s.requests_per_user = self.requests_per_user;
         s.seed = self.seed;
         s.backend = self.crypto;
         s
+    }
+}
+
+/// A positive, finite rate per user.
+fn parse_rate_per_user(s: &str) -> Result<f64, String> {
+    match s.trim().parse::<f64>() {
+        Ok(r) if r.is_finite() && r > 0.0 && r <= 1e6 => Ok(r),
+        _ => Err(format!(
+            "'{s}' is not a rate per user (a number above 0, e.g. 0.1)"
+        )),
     }
 }
 

@@ -301,17 +301,12 @@ impl ServeArgs {
         denylisted: bool,
         denylist_redis: &Option<String>,
     ) -> Result<SiteConfig, String> {
-        if scheme.family() == Family::Hybrid {
-            return Err(format!(
-                "--site {name}: the nodes of a site do not share a hybrid's refresh families yet"
-            ));
-        }
         let key_dir = self
             .key_dir
             .clone()
             .ok_or("--site needs --key-dir DIR (where the site's keys live)")?;
         let caps = scheme.capabilities();
-        if let Some(store) = scheme.store().filter(|s| !s.is_remote()) {
+        if let Some(store) = scheme.any_store().filter(|s| !s.is_remote()) {
             return Err(format!(
                 "--site {name}: the nodes of a site share their sessions through a networked \
                  store, and {} lives in one process: give --store redis://... or postgres://...",
@@ -416,6 +411,23 @@ mod tests {
         };
         refused(&["--site", "S:1", "--key-dir", "/k"], "site name");
         refused(&["--site", "s", "--key-dir", "/k"], "networked");
+        // A hybrid's nodes share its refresh families: on a networked store only.
+        refused(
+            &["--scheme", "hybrid", "--site", "s", "--key-dir", "/k"],
+            "networked",
+        );
+        let hybrid = config(&[
+            "--scheme",
+            "hybrid",
+            "--site",
+            "s",
+            "--key-dir",
+            "/k",
+            "--store",
+            redis,
+        ])
+        .unwrap();
+        assert!(hybrid.site.is_some(), "a hybrid site on Redis");
         refused(
             &[
                 "--site",

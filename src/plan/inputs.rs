@@ -418,14 +418,23 @@ impl Inputs<'_> {
         })
     }
 
-    /// The store's operations per request and CPU per operation for `id`: every site of
-    /// the scheme over its store whose figures are its own, pooled (operations ÷ requests,
-    /// store CPU ÷ operations over all of them): the whole flow (a lookup per validate,
+    /// The store's operations per request and CPU per operation for `id` when the store
+    /// serves `rate` requests/s: every site of the scheme over its store whose figures are
+    /// its own, at the round trip nearest `rtt_ms`. Operations per request are pooled
+    /// (operations ÷ requests over all of them: the whole flow, a lookup per validate,
     /// writes at login and logout, anything else its flow does, amortised per request).
-    pub fn store_work(&self, id: SchemeId, rtt_ms: f64) -> Result<StoreWork, Missing> {
+    /// The store's CPU is not proportional to its operations (a server that wakes for
+    /// fewer commands per wake-up spends more per command at a low rate), so where the
+    /// sites ran at rates at least 1.3× apart, the store's CPU per second is fitted as
+    /// `fixed + per-op × ops/s` (least squares over the sites, both terms ≥ 0) and read at
+    /// the store's rate of operations; else the CPU per operation is pooled
+    /// (store CPU ÷ operations).
+    pub fn store_work(&self, id: SchemeId, rtt_ms: f64, rate: f64) -> Result<StoreWork, Missing> {
         let f = file::<HttpResults>();
         let (mut ops, mut cpu, mut requests) = (0.0, 0.0, 0.0);
         let mut inputs = Vec::new();
+        // (ops/s, store CPU ns/s) per site.
+        let mut points: Vec<(f64, f64)> = Vec::new();
         let sites: Vec<&NodeRow> = self
             .http
             .into_iter()
@@ -458,10 +467,20 @@ impl Inputs<'_> {
                 &f,
                 &from,
             ));
+            inputs.push(input(
+                "store operations per second",
+                load.ops_per_sec,
+                "ops/s",
+                &f,
+                &from,
+            ));
             let o = load.ops_per_request * req as f64;
             ops += o;
             cpu += o * load.cpu_per_op_ns;
             requests += req as f64;
+            if load.ops_per_sec > 0.0 && load.ops_per_sec.is_finite() {
+                points.push((load.ops_per_sec, load.ops_per_sec * load.cpu_per_op_ns));
+            }
         }
         if ops <= 0.0 {
             return Err(missing(
@@ -469,9 +488,32 @@ impl Inputs<'_> {
                 &f,
             ));
         }
+        let ops_per_request = ops / requests;
+        let pooled = cpu / ops;
+        let at = rate * ops_per_request;
+        let cpu_per_op_ns = match RateModel::fit(&points) {
+            Some(m) => {
+                let per_op = m.cpu_per_op_ns(at);
+                inputs.push(input(
+                    &format!(
+                        "store CPU per operation at {} ops/s (fitted: {} of CPU per second + {} per operation, over {} sites)",
+                        crate::units::count(at),
+                        crate::units::ns(m.fixed_ns_per_sec),
+                        crate::units::ns(m.per_op_ns),
+                        points.len()
+                    ),
+                    per_op,
+                    "ns",
+                    &f,
+                    "nodes: the sites above, store CPU per second against operations per second",
+                ));
+                per_op
+            }
+            None => pooled,
+        };
         Ok(StoreWork {
-            ops_per_request: ops / requests,
-            cpu_per_op_ns: cpu / ops,
+            ops_per_request,
+            cpu_per_op_ns,
             inputs,
         })
     }
@@ -493,12 +535,18 @@ impl Inputs<'_> {
         ))
     }
 
-    /// Bytes one session takes in `id`'s store: the larger of the store's own per-record
-    /// figure and its growth over N inserts divided by N (the growth counts the expiry
-    /// table and hash-table growth; the record figure, what the store says a key costs).
+    /// Bytes one session takes in `id`'s store (a hybrid's: one refresh family per live
+    /// login): the larger of the store's own per-record figure and its growth over N
+    /// inserts divided by N (the growth counts the expiry table and hash-table growth; the
+    /// record figure, what the store says a key costs).
     pub fn bytes_per_session(&self, id: SchemeId, claims: ClaimSet) -> Result<Input, Missing> {
         let f = file::<SizeResults>();
-        let what = format!("store bytes per session ({id}, {claims} claims)");
+        let entry = if id.capabilities().refresh_token {
+            Entry::RefreshFamily
+        } else {
+            Entry::Session
+        };
+        let what = format!("store bytes per {} ({id}, {claims} claims)", entry.name());
         let Some(size) = self.size else {
             return Err(missing(what, &f));
         };
@@ -506,7 +554,7 @@ impl Inputs<'_> {
             .memory
             .iter()
             .filter(|m| {
-                m.entry == Entry::Session
+                m.entry == entry
                     && m.claims == claims
                     && m.bytes_per_entry.is_finite()
                     && m.bytes_per_entry > 0.0
@@ -696,17 +744,47 @@ impl Inputs<'_> {
             ));
         };
         let family: Family = id.family();
-        let out: Vec<Revocation> = r
-            .strategies
-            .iter()
-            .filter(|s| s.family == family)
-            .filter(|s| match store {
-                Some(kind) if s.strategy.is_remote() => s.strategy.runs_on(kind),
-                Some(kind) => !kind.is_remote(),
-                None => true,
-            })
-            .filter_map(|s| revocation(s, &f))
-            .collect();
+        let hybrid = family == Family::Hybrid;
+        let mut out: Vec<Revocation> = Vec::new();
+        // A hybrid: its own row's window (a logout revokes the family at once; the access
+        // token lives to its exp without a denylist), then the JWT denylists, which its
+        // access tokens can use.
+        if let Some(h) = r.hybrid.iter().find(|h| hybrid && h.scheme == id) {
+            let window_ns = h.revocation_window_s * 1e9;
+            if window_ns.is_finite() && window_ns >= 0.0 {
+                let strategy = format!("access-{}", h.access_revocation);
+                out.push(Revocation {
+                    input: input(
+                        &format!("revocation window of {strategy} (the family is revoked at once; the access token lives on)"),
+                        window_ns,
+                        "ns",
+                        &f,
+                        &format!("hybrid: {id}, revocation_window_s"),
+                    ),
+                    strategy,
+                    window_ns,
+                    added_cost_ns: 0.0,
+                });
+            }
+        }
+        let strategies = if hybrid { Family::Jwt } else { family };
+        out.extend(
+            r.strategies
+                .iter()
+                .filter(|s| s.family == strategies && !(hybrid && s.strategy.is_expiry_only()))
+                .filter(|s| match store {
+                    Some(kind) if s.strategy.is_remote() => s.strategy.runs_on(kind),
+                    Some(kind) => !kind.is_remote(),
+                    None => true,
+                })
+                .filter_map(|s| revocation(s, &f))
+                .map(|mut x| {
+                    if hybrid {
+                        x.strategy = format!("{} on the access token", x.strategy);
+                    }
+                    x
+                }),
+        );
         if out.is_empty() {
             return Err(missing(
                 format!("revocation windows ({family} strategies)"),
@@ -738,6 +816,53 @@ fn revocation(s: &StrategyResult, f: &str) -> Option<Revocation> {
             &format!("strategies: {}, {what}", s.strategy),
         ),
     })
+}
+
+/// A store's CPU per second as a fixed part plus a part per operation, fitted over sites
+/// run at different rates.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RateModel {
+    /// CPU per second whatever the rate, ns/s.
+    pub fixed_ns_per_sec: f64,
+    /// CPU per operation beyond it, ns.
+    pub per_op_ns: f64,
+}
+
+impl RateModel {
+    /// Least squares over `(ops/s, CPU ns/s)` points, or `None` when they cannot support a
+    /// fit: fewer than two, rates less than 1.3× apart, or a fit with a negative term
+    /// (noise larger than the effect).
+    pub fn fit(points: &[(f64, f64)]) -> Option<RateModel> {
+        let (lo, hi) = points
+            .iter()
+            .fold((f64::INFINITY, 0.0f64), |(lo, hi), &(x, _)| {
+                (lo.min(x), hi.max(x))
+            });
+        let finite = points.iter().all(|p| p.0.is_finite() && p.1.is_finite());
+        if points.len() < 2 || !finite || hi < lo * 1.3 {
+            return None;
+        }
+        let n = points.len() as f64;
+        let mx = points.iter().map(|p| p.0).sum::<f64>() / n;
+        let my = points.iter().map(|p| p.1).sum::<f64>() / n;
+        let sxx: f64 = points.iter().map(|p| (p.0 - mx).powi(2)).sum();
+        let sxy: f64 = points.iter().map(|p| (p.0 - mx) * (p.1 - my)).sum();
+        let per_op_ns = sxy / sxx;
+        let fixed_ns_per_sec = my - per_op_ns * mx;
+        (per_op_ns > 0.0 && fixed_ns_per_sec >= 0.0 && per_op_ns.is_finite()).then_some(RateModel {
+            fixed_ns_per_sec,
+            per_op_ns,
+        })
+    }
+
+    /// CPU per operation at `ops_per_sec`.
+    pub fn cpu_per_op_ns(&self, ops_per_sec: f64) -> f64 {
+        if ops_per_sec > 0.0 {
+            self.per_op_ns + self.fixed_ns_per_sec / ops_per_sec
+        } else {
+            self.per_op_ns
+        }
+    }
 }
 
 /// The sites at the round trip nearest `rtt_ms` (all of them when several share it): how
@@ -831,4 +956,41 @@ fn params(param: &str) -> std::collections::BTreeMap<&str, &str> {
         .filter_map(|kv| kv.split_once('='))
         .map(|(k, v)| (k.trim(), v.trim()))
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::RateModel;
+
+    #[test]
+    fn a_store_with_a_fixed_cost_per_second_is_fitted_and_read_at_the_scenario_rate() {
+        // 2 ms of CPU per second whatever the rate, 10 µs per operation.
+        let cpu = |x: f64| 2e6 + 10e3 * x;
+        let points = [
+            (1000.0, cpu(1000.0)),
+            (2000.0, cpu(2000.0)),
+            (4000.0, cpu(4000.0)),
+        ];
+        let m = RateModel::fit(&points).unwrap();
+        assert!((m.fixed_ns_per_sec - 2e6).abs() < 1.0, "{m:?}");
+        assert!((m.per_op_ns - 10e3).abs() < 1e-3, "{m:?}");
+        // Per operation: 12 µs at 1 k ops/s, 10.2 µs at 10 k.
+        assert!((m.cpu_per_op_ns(1000.0) - 12e3).abs() < 1e-3);
+        assert!((m.cpu_per_op_ns(10_000.0) - 10.2e3).abs() < 1e-3);
+    }
+
+    #[test]
+    fn no_fit_from_one_rate_close_rates_or_a_negative_term() {
+        assert_eq!(RateModel::fit(&[(1000.0, 1e7)]), None, "one point");
+        assert_eq!(
+            RateModel::fit(&[(1000.0, 1e7), (1200.0, 1.3e7)]),
+            None,
+            "rates under 1.3x apart"
+        );
+        // CPU per operation rising with the rate: the fixed part would be negative.
+        assert_eq!(RateModel::fit(&[(1000.0, 1e7), (3000.0, 4e7)]), None);
+        // CPU falling as the rate rises: the per-operation part would be negative.
+        assert_eq!(RateModel::fit(&[(1000.0, 4e7), (3000.0, 1e7)]), None);
+        assert_eq!(RateModel::fit(&[]), None);
+    }
 }

@@ -451,7 +451,7 @@ fn scheme_plan(inputs: &Inputs<'_>, s: &Scenario, id: SchemeId) -> SchemePlan {
         let (frag, fork, repl) = overheads_apply(kind);
         let o = &s.overheads;
         if kind.is_remote() {
-            match inputs.store_work(id, s.store_rtt_ms) {
+            match inputs.store_work(id, s.store_rtt_ms, s.rate) {
                 Ok(w) => {
                     p.inputs.extend(w.inputs.iter().cloned());
                     let per_validate = inputs.store_cpu_per_validate(id, s.claims);

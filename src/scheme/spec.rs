@@ -33,6 +33,7 @@ use super::{
     RevocationStrategy, SchemeError, SessionConfig, SessionScheme, TokenScheme,
 };
 use crate::clock::Clock;
+use crate::store::site::SiteName;
 use crate::store::{
     CLUSTER_SCHEME, MemoryStore, PostgresProbe, PostgresStore, RedisProbe, RedisStore, RwLockStore,
     ServerProbe, SessionStore, StoreError, is_cluster_url, is_postgres_url, redact_url,
@@ -422,6 +423,12 @@ impl SchemeSpec {
         }
     }
 
+    /// The store the scheme writes anything to: a session's, or a hybrid's refresh
+    /// families'; `None` for a self-contained token.
+    pub fn any_store(&self) -> Option<&StoreSpec> {
+        self.store().or(self.refresh_store())
+    }
+
     /// The algorithm of a JWT scheme, or of a hybrid's access tokens.
     pub fn alg(&self) -> Option<JwtAlg> {
         self.id().alg()
@@ -689,6 +696,35 @@ impl StoreSpec {
         })
     }
 
+    /// Builds the store of site `site` (the namespace every node of the site shares:
+    /// [`SiteName::session_prefix`] on Redis, [`SiteName::postgres_table`] on PostgreSQL;
+    /// never deleted when the store drops) and hands it to `visitor`. A store in one
+    /// process cannot be shared: an error saying so.
+    pub fn build_site_with<V: StoreVisitor>(
+        &self,
+        site: &SiteName,
+        visitor: V,
+    ) -> Result<V::Output, StoreError> {
+        Ok(match self {
+            StoreSpec::Redis(url) => visitor.visit(
+                RedisStore::connect_with_prefix(url, &site.session_prefix())?
+                    .with_cleanup_on_drop(false),
+            ),
+            StoreSpec::Postgres(url) => visitor.visit(
+                PostgresStore::connect_with_table(url, &site.postgres_table())?
+                    .with_cleanup_on_drop(false),
+            ),
+            StoreSpec::Memory | StoreSpec::RwLock => {
+                return Err(StoreError::Refused(format!(
+                    "site {site}: the nodes of a site share their records through a \
+                     networked store, and {} lives in one process: give --store redis://... \
+                     or postgres://...",
+                    self.name()
+                )));
+            }
+        })
+    }
+
     /// The server of a networked store, as the workloads see it (ping, its CPU and memory,
     /// its printable address, outages: [`ServerProbe`]); `None` for a store in this
     /// process. Connects nothing yet: only a malformed URL is an error now.
@@ -784,12 +820,15 @@ impl SchemeSpec {
     }
 
     /// Builds a hybrid on access keys shared with other processes (the nodes of one
-    /// site): `keys` must be the keys of its algorithm; `None` for any other scheme.
+    /// site): `keys` must be the keys of its algorithm; its refresh families in a store of
+    /// its own, or in `site`'s namespace (every node of the site rotates the same families:
+    /// [`StoreSpec::build_site_with`]); `None` for any other scheme.
     pub fn build_hybrid_with_keys(
         &self,
         keys: &Arc<JwtKeys>,
         options: BuildOptions,
         clock: Arc<dyn Clock>,
+        site: Option<&SiteName>,
     ) -> Result<Option<Arc<dyn TokenScheme>>, SchemeError> {
         let SchemeSpec::Hybrid(_, store) = self else {
             return Ok(None);
@@ -800,11 +839,15 @@ impl SchemeSpec {
             options.revocation,
             clock.clone(),
         );
-        Ok(Some(store.build_with(HybridBuilder {
+        let builder = HybridBuilder {
             access,
             config: options.hybrid,
             clock,
-        })?))
+        };
+        Ok(Some(match site {
+            None => store.build_with(builder)?,
+            Some(site) => store.build_site_with(site, builder)?,
+        }))
     }
 }
 

@@ -31,6 +31,13 @@ use subtle::ConstantTimeEq;
 
 use super::SessionRecord;
 
+/// The record ID of family `family` beside the sessions of a store (`rf:<family>`: a
+/// Redis key under the store's prefix, a PostgreSQL row's ID). Session IDs are base64url,
+/// so no session ID contains the `:`.
+pub fn record_id(family: &str) -> String {
+    format!("rf:{family}")
+}
+
 /// One operation on a refresh-token family (see
 /// [`SessionStore::refresh_family`](super::SessionStore::refresh_family)).
 #[derive(Debug, Clone, Copy)]

@@ -6,8 +6,8 @@
 //!
 //! | store | namespace of site `NAME` |
 //! |---|---|
-//! | Redis, Redis Cluster | keys `tokenbench:site:NAME:session:<id>` (sessions), `tokenbench:site:NAME:denylist:<jti>` (the denylist, and its pub/sub channel `tokenbench:site:NAME:denylist:revoked`) |
-//! | PostgreSQL | table `tokenbench_site_NAME` |
+//! | Redis, Redis Cluster | keys `tokenbench:site:NAME:session:<id>` (sessions), `tokenbench:site:NAME:session:rf:<family>` (a hybrid's refresh families), `tokenbench:site:NAME:denylist:<jti>` (the denylist, and its pub/sub channel `tokenbench:site:NAME:denylist:revoked`) |
+//! | PostgreSQL | table `tokenbench_site_NAME` (sessions, and a hybrid's families as rows `rf:<family>`) |
 
 use std::fmt;
 use std::str::FromStr;

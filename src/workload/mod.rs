@@ -312,6 +312,11 @@ pub struct Settings {
     /// refresh token still gets the same successor.
     #[serde(default)]
     pub reuse_grace: Duration,
+    /// Requests per second per user (`--requests-per-user`): how often a hybrid's user
+    /// refreshes per request (one refresh per access lifetime), in the revoke workload's
+    /// amortised refresh and the http workload's flow alike.
+    #[serde(default = "default_requests_per_user")]
+    pub requests_per_user: f64,
     /// Seed of every workload input (user ids, lookup order, revocation times).
     pub seed: u64,
     /// JWT lifetime (`exp - iat`).
@@ -335,6 +340,7 @@ impl Settings {
             hybrid_algs: default_hybrid_algs(),
             access_lifetime: default_access_lifetime(),
             reuse_grace: Duration::ZERO,
+            requests_per_user: DEFAULT_REQUESTS_PER_USER,
             seed: 42,
             jwt_lifetime: Duration::from_secs(15 * 60),
             budget: if quick { Budget::QUICK } else { Budget::FULL },
@@ -395,6 +401,14 @@ fn all_pasetos() -> Vec<PasetoPurpose> {
 
 fn default_hybrid_algs() -> Vec<JwtAlg> {
     vec![JwtAlg::HS256]
+}
+
+/// Requests per second per user unless `--requests-per-user` says otherwise: one request
+/// every 10 s, an active user of a single-page application.
+pub const DEFAULT_REQUESTS_PER_USER: f64 = 0.1;
+
+fn default_requests_per_user() -> f64 {
+    DEFAULT_REQUESTS_PER_USER
 }
 
 fn default_access_lifetime() -> Duration {

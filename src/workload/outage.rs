@@ -200,17 +200,41 @@ impl Remote {
         }
         let inputs: Vec<Claims> = (0..n).map(|_| claims(set, rng)).collect();
         self.retry("issuing the working set", || {
-            let tokens = issue_parallel(scheme, &inputs)?;
+            let tokens = issue_parallel(&inputs, &|c| Ok(scheme.issue(c)?))?;
             if let Some(t) = tokens.first() {
                 check_valid(scheme, t)?;
             }
             Ok(tokens)
         })
     }
+
+    /// What the server keeps per login, `n` times: a session issued, or for a scheme with
+    /// refresh tokens (the hybrid) a login, which starts a refresh family in its store (the
+    /// refresh tokens are returned). From several threads on a networked store, retried as
+    /// a whole like [`issue_many`](Self::issue_many).
+    pub fn login_many(
+        &self,
+        scheme: &dyn TokenScheme,
+        n: usize,
+        set: ClaimSet,
+        rng: &mut StdRng,
+    ) -> WorkloadResult<Vec<String>> {
+        let Some(r) = scheme.refreshing() else {
+            return self.issue_many(scheme, n, set, rng);
+        };
+        let inputs: Vec<Claims> = (0..n).map(|_| claims(set, rng)).collect();
+        self.retry("logging the working set in", || {
+            issue_parallel(&inputs, &|c| Ok(r.login(c)?.refresh))
+        })
+    }
 }
 
-/// Issues one token per input from up to [`ISSUE_THREADS`] threads, in input order.
-fn issue_parallel(scheme: &dyn TokenScheme, inputs: &[Claims]) -> WorkloadResult<Vec<String>> {
+/// Issues one token per input with `issue` from up to [`ISSUE_THREADS`] threads, in input
+/// order.
+fn issue_parallel(
+    inputs: &[Claims],
+    issue: &(dyn Fn(&Claims) -> WorkloadResult<String> + Sync),
+) -> WorkloadResult<Vec<String>> {
     if inputs.is_empty() {
         return Ok(Vec::new());
     }
@@ -221,7 +245,7 @@ fn issue_parallel(scheme: &dyn TokenScheme, inputs: &[Claims]) -> WorkloadResult
             .map(|part| {
                 s.spawn(move || {
                     part.iter()
-                        .map(|c| scheme.issue(c).map_err(WorkloadError::from))
+                        .map(issue)
                         .collect::<WorkloadResult<Vec<String>>>()
                 })
             })

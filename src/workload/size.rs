@@ -36,8 +36,11 @@ use crate::denylist::{Denylist, MemoryDenylist, RedisDenylist};
 use crate::scheme::readable_claims;
 use crate::scheme::session::set_cookie;
 use crate::scheme::spec::{StoreKind, StoreVisitor};
-use crate::scheme::{RevocationStrategy, SessionConfig, SessionScheme, TokenScheme};
-use crate::store::{RedisStore, SessionStore, StoreResult};
+use crate::scheme::{
+    HybridConfig, HybridScheme, JwtConfig, JwtScheme, RevocationStrategy, SessionConfig,
+    SessionScheme, TokenScheme,
+};
+use crate::store::{RedisStore, SessionStore, StoreResult, family};
 use serde::{Deserialize, Serialize};
 
 /// Name of the cookie carrying either token, so both families pay the same name bytes: the
@@ -139,11 +142,13 @@ pub fn run(
         }
         drop(scheme);
         progress.step(&format!("{spec}: server memory"));
-        match (spec.store(), remote.is_remote()) {
-            (Some(store), true) => memory.extend(remote_session_rows(
+        // The store of what the server keeps per login (a hybrid's families too).
+        match spec.any_store().filter(|s| s.is_remote()) {
+            Some(store) => memory.extend(remote_session_rows(
                 spec,
                 store,
-                &remote,
+                settings,
+                &Remote::for_store(store)?,
                 p.memory_sessions,
                 &mut rng,
             )?),
@@ -249,8 +254,12 @@ fn memory_rows(
     let (issued, delta) = alloc::count(|| -> WorkloadResult<usize> {
         let mut ok = 0;
         for c in &inputs {
-            // The token is dropped at once: only what the server keeps remains.
-            drop(scheme.issue(c)?);
+            // The token is dropped at once: only what the server keeps remains. A hybrid's
+            // login starts a refresh family in its store.
+            match scheme.refreshing() {
+                Some(r) => drop(r.login(c)?),
+                None => drop(scheme.issue(c)?),
+            }
             ok += 1;
         }
         Ok(ok)
@@ -259,11 +268,7 @@ fn memory_rows(
     if let Some(d) = delta {
         out.push(MemoryRow {
             scheme: spec.name(),
-            entry: if spec.capabilities().carries_claims {
-                Entry::IssuedJwt
-            } else {
-                Entry::Session
-            },
+            entry: entry_of(spec),
             claims: set,
             entries: issued,
             heap_bytes: d.bytes,
@@ -300,8 +305,22 @@ fn memory_rows(
     Ok(out)
 }
 
-/// A session scheme on a freshly built store, and that store's own record sizes.
-struct WithRecordBytes;
+/// What a memory row of `spec` counts: a session, a hybrid's refresh family, or what a
+/// server keeps per self-contained token issued.
+fn entry_of(spec: &SchemeSpec) -> Entry {
+    let caps = spec.capabilities();
+    if caps.refresh_token {
+        Entry::RefreshFamily
+    } else if caps.carries_claims {
+        Entry::IssuedJwt
+    } else {
+        Entry::Session
+    }
+}
+
+/// A session scheme, or a hybrid on the access scheme given, on a freshly built store,
+/// and that store's own record sizes.
+struct WithRecordBytes(Option<(JwtScheme, HybridConfig)>);
 
 /// The server-side size of one record, as the store reports it.
 type RecordBytes = Box<dyn Fn(&str) -> StoreResult<Option<u64>> + Send + Sync>;
@@ -309,11 +328,18 @@ type RecordBytes = Box<dyn Fn(&str) -> StoreResult<Option<u64>> + Send + Sync>;
 impl StoreVisitor for WithRecordBytes {
     type Output = (Arc<dyn TokenScheme>, RecordBytes);
     fn visit<S: SessionStore>(self, store: S) -> Self::Output {
-        let scheme = Arc::new(SessionScheme::new(
-            store,
-            SessionConfig::default(),
-            Arc::new(CoarseClock),
-        ));
+        let clock = Arc::new(CoarseClock);
+        if let Some((access, config)) = self.0 {
+            let scheme = Arc::new(HybridScheme::with_access(access, store, config, clock));
+            let sizes = scheme.clone();
+            // A refresh token is `<family>.<secret>`: the record is the family's.
+            let bytes = move |token: &str| {
+                let family = token.split_once('.').map_or(token, |(f, _)| f);
+                sizes.store().record_bytes(&family::record_id(family))
+            };
+            return (scheme, Box::new(bytes));
+        }
+        let scheme = Arc::new(SessionScheme::new(store, SessionConfig::default(), clock));
         let sizes = scheme.clone();
         (scheme, Box::new(move |id| sizes.store().record_bytes(id)))
     }
@@ -325,6 +351,7 @@ impl StoreVisitor for WithRecordBytes {
 fn remote_session_rows(
     spec: &SchemeSpec,
     store: &StoreSpec,
+    settings: &Settings,
     remote: &Remote,
     memory_sessions: usize,
     rng: &mut rand::rngs::StdRng,
@@ -335,13 +362,29 @@ fn remote_session_rows(
     let n = memory_sessions.clamp(1, REMOTE_MEMORY_SESSIONS);
     let set = ClaimSet::Typical;
     let (scheme, record_bytes) = remote.retry(&format!("size {spec}: connecting"), || {
-        Ok(store.build_with(WithRecordBytes)?)
+        let hybrid = match spec.alg().filter(|_| spec.capabilities().refresh_token) {
+            Some(alg) => Some((
+                JwtScheme::new(
+                    alg,
+                    JwtConfig {
+                        lifetime: settings.access_lifetime,
+                        max_lifetime: None,
+                        ..settings.jwt_config()
+                    },
+                    RevocationStrategy::None,
+                    Arc::new(CoarseClock),
+                )?,
+                settings.hybrid_config(),
+            )),
+            None => None,
+        };
+        Ok(store.build_with(WithRecordBytes(hybrid))?)
     })?;
     let server = probe.server();
     let before = remote.retry(&format!("size {spec}: {server} memory"), || {
         Ok(probe.memory_bytes()?)
     })?;
-    let tokens = remote.issue_many(scheme.as_ref(), n, set, rng)?;
+    let tokens = remote.login_many(scheme.as_ref(), n, set, rng)?;
     let after = remote.retry(&format!("size {spec}: {server} memory"), || {
         Ok(probe.memory_bytes()?)
     })?;
@@ -365,7 +408,7 @@ fn remote_session_rows(
     if let Some(usage) = usage {
         rows.push(MemoryRow {
             scheme: spec.name(),
-            entry: Entry::Session,
+            entry: entry_of(spec),
             claims: set,
             entries: sample.len(),
             heap_bytes: usage as i64,
@@ -382,7 +425,7 @@ fn remote_session_rows(
         let delta = after as i64 - before as i64;
         rows.push(MemoryRow {
             scheme: spec.name(),
-            entry: Entry::Session,
+            entry: entry_of(spec),
             claims: set,
             entries: tokens.len(),
             heap_bytes: delta,

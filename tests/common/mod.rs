@@ -349,7 +349,6 @@ pub fn tiny_options(url: &str) -> Tiny {
             trials: 3,
             cache_ttl: Duration::from_millis(50),
             poll_interval: Duration::from_millis(50),
-            requests_per_user: 0.1,
         },
         scale: ScaleParams {
             threads: vec![1, 2],

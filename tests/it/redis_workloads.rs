@@ -87,6 +87,36 @@ fn round_trip<T: serde::Serialize + serde::de::DeserializeOwned + PartialEq + st
 }
 
 #[test]
+fn size_reads_a_hybrids_refresh_families_from_the_server() {
+    let Some(db) = Db::take(15) else { return };
+    let mut opts = tiny_options(&db.url);
+    opts.settings.families = vec![Family::Hybrid];
+    let r: SizeResults = size::run(&opts.settings, &opts.size, &NoProgress).expect("size workload");
+    let rows: Vec<_> = r
+        .memory
+        .iter()
+        .filter(|m| m.scheme == "hybrid-HS256-redis")
+        .collect();
+    assert_eq!(rows.len(), 2, "MEMORY USAGE and INFO rows: {rows:?}");
+    for m in &rows {
+        assert_eq!(
+            m.entry,
+            tokenbench::results::schema::size::Entry::RefreshFamily
+        );
+    }
+    // A family holds the login's record and two secrets: more than a session's record.
+    assert!(
+        rows[0]
+            .method
+            .as_deref()
+            .is_some_and(|m| m.contains("MEMORY USAGE"))
+            && (250.0..10_000.0).contains(&rows[0].bytes_per_entry),
+        "{rows:?}"
+    );
+    round_trip(&r);
+}
+
+#[test]
 fn size_reads_redis_memory_per_session_from_the_server() {
     let Some(db) = Db::take(15) else { return };
     let mut opts = tiny_options(&db.url);

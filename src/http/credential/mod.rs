@@ -288,7 +288,7 @@ pub(crate) fn build(
             hybrid: config.hybrid,
         };
         let scheme = spec
-            .build_hybrid_with_keys(jwt_keys, options, clock)?
+            .build_hybrid_with_keys(jwt_keys, options, clock, site)?
             .ok_or_else(|| HttpError::Config(format!("{spec} is no hybrid")))?;
         return Ok(Built {
             credential: Box::new(

@@ -15,7 +15,7 @@ use crate::http::error::{ApiError, FORBIDDEN_LOGIN};
 use crate::scheme::spec::{StoreSpec, StoreVisitor};
 use crate::scheme::{CachedScheme, Rejection, SessionConfig, SessionScheme, TokenScheme};
 use crate::store::site::SiteName;
-use crate::store::{PostgresStore, RedisStore, SessionStore, StoreError};
+use crate::store::{SessionStore, StoreError};
 
 /// A session scheme over any store, as the site serves it, with a per-node cache in
 /// front of it when asked.
@@ -59,25 +59,9 @@ pub(crate) fn build(
         clock,
         cache,
     };
-    let Some(site) = site else {
-        return Ok(store.build_with(builder)?);
-    };
-    Ok(match store {
-        StoreSpec::Redis(url) => builder.visit(
-            RedisStore::connect_with_prefix(url, &site.session_prefix())?
-                .with_cleanup_on_drop(false),
-        ),
-        StoreSpec::Postgres(url) => builder.visit(
-            PostgresStore::connect_with_table(url, &site.postgres_table())?
-                .with_cleanup_on_drop(false),
-        ),
-        StoreSpec::Memory | StoreSpec::RwLock => {
-            return Err(HttpError::Config(format!(
-                "site {site}: the nodes of a site share their sessions through a networked \
-                 store, and {} lives in one process: give --store redis://... or postgres://...",
-                store.name()
-            )));
-        }
+    Ok(match site {
+        None => store.build_with(builder)?,
+        Some(site) => store.build_site_with(site, builder)?,
     })
 }
 

@@ -258,10 +258,10 @@ pub fn cell(run: &Run, scheme: SchemeId) -> Option<String> {
         .get::<SizeResults>()
         .and_then(|s| s.memory.iter().find(|m| m.scheme == scheme.to_string()))
     {
-        let per = if m.entry == Entry::Session {
-            "session"
-        } else {
-            "issued token"
+        let per = match m.entry {
+            Entry::Session => "session",
+            Entry::RefreshFamily => "refresh family",
+            Entry::IssuedJwt | Entry::DenylistEntry => "issued token",
         };
         parts.push(format!(
             "{} per {per}",

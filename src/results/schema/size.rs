@@ -66,6 +66,9 @@ pub enum Entry {
     IssuedJwt,
     /// A revoked `jti` on a denylist.
     DenylistEntry,
+    /// A hybrid's refresh family in its store (one per live login: its record, the live
+    /// refresh secret and the one it replaced).
+    RefreshFamily,
 }
 
 impl Entry {
@@ -75,6 +78,7 @@ impl Entry {
             Entry::Session => "session",
             Entry::IssuedJwt => "issued-jwt",
             Entry::DenylistEntry => "denylist-entry",
+            Entry::RefreshFamily => "refresh-family",
         }
     }
 }
@@ -113,7 +117,7 @@ fn legacy_cookie_name() -> String {
 
 impl ResultFile for SizeResults {
     const FILE: &'static str = "size";
-    const VERSION: u32 = 1;
+    const VERSION: u32 = 2;
 
     /// Headline rows for `summary.csv`: per scheme and claim set the token, header and
     /// readable bytes; per memory row the heap per entry and in all.

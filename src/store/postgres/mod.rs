@@ -341,7 +341,7 @@ impl SessionStore for PostgresStore {
 
     fn refresh_family(&self, family: &str, op: FamilyOp<'_>) -> StoreResult<FamilyOutcome> {
         // Session IDs are base64url: no session ID contains the `:`.
-        let id = format!("rf:{family}");
+        let id = crate::store::family::record_id(family);
         match op {
             FamilyOp::Start { record, secret } => {
                 let bytes = encode(record);

@@ -411,8 +411,7 @@ impl SessionStore for RedisStore {
     }
 
     fn refresh_family(&self, family: &str, op: FamilyOp<'_>) -> StoreResult<FamilyOutcome> {
-        // Session IDs are base64url: no session key contains the `:`.
-        let key = self.key(&format!("rf:{family}"));
+        let key = self.key(&crate::store::family::record_id(family));
         match op {
             FamilyOp::Start { record, secret } => {
                 let bytes = encode(record);

@@ -177,7 +177,8 @@ impl HttpParams {
 /// The refresh step of a hybrid's virtual users (recorded in `http.json`'s params).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct RefreshParams {
-    /// Requests per user per second (the revoke workload's `--requests-per-user` default).
+    /// Requests per user per second (`--requests-per-user`, shared with the revoke
+    /// workload's amortised refresh).
     pub requests_per_user: f64,
     /// The hybrid's access lifetime the servers are started with (`--access-lifetime`).
     pub access_lifetime: Duration,
@@ -303,12 +304,7 @@ impl Workload for Http {
             .schemes
             .iter()
             .any(|s| s.capabilities().refresh_token)
-            .then(|| {
-                RefreshParams::new(
-                    settings.access_lifetime,
-                    super::revoke::DEFAULT_REQUESTS_PER_USER,
-                )
-            });
+            .then(|| RefreshParams::new(settings.access_lifetime, settings.requests_per_user));
         let mut results = run(&p, progress)?;
         if p.node_runs {
             let exe = match &p.server_exe {
@@ -334,6 +330,10 @@ impl Workload for Http {
                     Some((spec.clone(), r.max_rate?))
                 })
                 .collect();
+            p.sites.refresh = schemes
+                .iter()
+                .any(|s| s.capabilities().refresh_token)
+                .then(|| RefreshParams::new(settings.access_lifetime, settings.requests_per_user));
             let runs = nodes::run(&exe, &p.sites, &schemes, store.as_ref(), hints, progress)?;
             progress.finish();
             results.placement = runs.rows.first().map(|r| r.placement.clone());

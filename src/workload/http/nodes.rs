@@ -57,6 +57,11 @@ pub struct SiteParams {
     pub accounts: usize,
     /// Virtual users.
     pub vus: usize,
+    /// The refresh step of a hybrid's virtual users (set from the http workload's own,
+    /// so a site refreshes as often per request as the single server did; `None`: no
+    /// hybrid served).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refresh: Option<super::RefreshParams>,
 }
 
 impl SiteParams {
@@ -83,6 +88,7 @@ impl SiteParams {
             faults: true,
             accounts: 16,
             vus: 16,
+            refresh: None,
         }
     }
 
@@ -128,7 +134,8 @@ pub struct NodeRuns {
 }
 
 /// The schemes the node runs serve, from those the http workload serves: the session on
-/// `store` (the networked store the site's nodes share) and two JWT algorithms.
+/// `store` (the networked store the site's nodes share), two JWT algorithms, and the
+/// hybrid whose refresh families live on `store` (its nodes rotate the same families).
 pub fn node_schemes(served: &[SchemeSpec], store: Option<&StoreSpec>) -> Vec<SchemeSpec> {
     let mut out: Vec<SchemeSpec> = served
         .iter()
@@ -137,8 +144,6 @@ pub fn node_schemes(served: &[SchemeSpec], store: Option<&StoreSpec>) -> Vec<Sch
         .collect();
     // An HMAC and an elliptic-curve signature where selected (the cheapest and the common
     // asymmetric choice), else the first two algorithms.
-    // JWTs, not the hybrid (a JWT algorithm too, but `serve --site` refuses it: the nodes
-    // of a site do not share refresh families yet; the load generator does refresh).
     let jwts: Vec<&SchemeSpec> = served
         .iter()
         .filter(|s| s.alg().is_some() && !s.capabilities().refresh_token)
@@ -154,13 +159,28 @@ pub fn node_schemes(served: &[SchemeSpec], store: Option<&StoreSpec>) -> Vec<Sch
         preferred
     };
     out.extend(pick.into_iter().take(2).cloned());
+    out.extend(
+        served
+            .iter()
+            .filter(|s| s.refresh_store().is_some() && s.refresh_store() == store)
+            .cloned(),
+    );
     out
+}
+
+/// The site of the node runs serving `spec`: bearer tokens, no denylist, a hybrid's
+/// access lifetime as the single servers had it.
+fn site_spec(spec: SchemeSpec, p: &SiteParams) -> SiteSpec {
+    let mut s = SiteSpec::bearer(spec, Revocation::None, None, p.accounts, p.node_threads);
+    s.access_lifetime = p.refresh.map(|r| r.access_lifetime);
+    s
 }
 
 /// The scheme with its store reached through `via` (the proxy), if it has a networked one.
 fn through(spec: &SchemeSpec, via: Option<&StoreSpec>) -> SchemeSpec {
     match (spec, via) {
         (SchemeSpec::Session(_), Some(v)) => SchemeSpec::Session(v.clone()),
+        (SchemeSpec::Hybrid(a, _), Some(v)) => SchemeSpec::Hybrid(*a, v.clone()),
         _ => spec.clone(),
     }
 }
@@ -232,17 +252,7 @@ pub fn run(
                     "{spec} on {k} node(s), store rtt {} ms: max rate",
                     rtt.as_secs_f64() * 1e3
                 ));
-                let site = Site::start(
-                    exe,
-                    &SiteSpec::bearer(
-                        spec.clone(),
-                        Revocation::None,
-                        None,
-                        p.accounts,
-                        p.node_threads,
-                    ),
-                    &placement.nodes,
-                )?;
+                let site = Site::start(exe, &site_spec(spec.clone(), p), &placement.nodes)?;
                 let mut g = site_generator(&site, p, &placement, Mix::default())?;
                 settle(&mut g, p)?;
                 let mut sp = p.search.clone();
@@ -274,7 +284,7 @@ pub fn run(
             };
             for l in &mut loaded {
                 progress.step(&format!("{} on {k} node(s): common rate", l.spec));
-                let store_side = l.spec.capabilities().store_lookup;
+                let store_side = l.spec.any_store().is_some();
                 let probe = probe.as_deref().filter(|_| store_side);
                 let (common, store_load) = site_point(&mut l.generator, common_rate, p, probe)?;
                 let mut fg = site_generator(&l.site, p, &placement, Mix::Floor)?;
@@ -286,7 +296,7 @@ pub fn run(
                     nodes: k,
                     rtt_ms: rtt.as_secs_f64() * 1e3,
                     measured_rtt_ms: measured,
-                    store: l.spec.store().map(|s| s.name().to_owned()),
+                    store: l.spec.any_store().map(|s| s.name().to_owned()),
                     placement: placement.clone(),
                     max_rate: l.max_rate,
                     limited_by: l.limited_by,
@@ -395,19 +405,13 @@ pub fn fixed_rate(exe: &Path, p: &SiteParams, site: &FixedSite) -> WorkloadResul
     let placement = Placement::plan(&cores, 1, k, 1);
     let site = Site::start(
         exe,
-        &SiteSpec::bearer(
-            through(spec, Some(&via)),
-            Revocation::None,
-            None,
-            p.accounts,
-            p.node_threads,
-        ),
+        &site_spec(through(spec, Some(&via)), p),
         &placement.nodes,
     )?;
     let mut g = site_generator(&site, p, &placement, Mix::default())?;
     let mut fg = site_generator(&site, p, &placement, Mix::Floor)?;
     settle(&mut g, p)?;
-    let store_side = probe.as_deref().filter(|_| spec.id().store().is_some());
+    let store_side = probe.as_deref().filter(|_| spec.any_store().is_some());
     let mut out = Vec::with_capacity(repeats);
     let mut loaded: Vec<f64> = Vec::new();
     for _ in 0..repeats.max(1) {
@@ -491,6 +495,9 @@ pub(super) fn site_generator(
     cfg.vus = p.vus;
     cfg.mix = mix;
     cfg.cores = placement.generator.clone();
+    if site.refreshes() {
+        cfg.refresh_every = p.refresh.map(|r| r.every);
+    }
     Generator::new(cfg).map_err(other)
 }
 
@@ -593,6 +600,37 @@ fn store_load(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn node_runs_serve_the_hybrid_whose_families_live_on_the_shared_store() {
+        let redis = StoreSpec::Redis("redis://127.0.0.1:1/".into());
+        let served = vec![
+            SchemeSpec::Session(StoreSpec::Memory),
+            SchemeSpec::Session(redis.clone()),
+            SchemeSpec::Jwt(JwtAlg::HS256),
+            SchemeSpec::Jwt(JwtAlg::RS256),
+            SchemeSpec::Jwt(JwtAlg::ES256),
+            SchemeSpec::Hybrid(JwtAlg::HS256, StoreSpec::Memory),
+            SchemeSpec::Hybrid(JwtAlg::HS256, redis.clone()),
+        ];
+        let names = |store: Option<&StoreSpec>| -> Vec<String> {
+            node_schemes(&served, store)
+                .iter()
+                .map(SchemeSpec::name)
+                .collect()
+        };
+        assert_eq!(
+            names(Some(&redis)),
+            [
+                "session-redis",
+                "jwt-HS256",
+                "jwt-ES256",
+                "hybrid-HS256-redis"
+            ]
+        );
+        // No networked store: nothing the nodes could share families through.
+        assert_eq!(names(None), ["jwt-HS256", "jwt-ES256"]);
+    }
 
     #[test]
     fn store_headroom_is_one_core_over_cpu_per_request() {

@@ -39,6 +39,8 @@ pub struct SiteSpec {
     pub users: usize,
     /// Worker threads per node.
     pub threads: usize,
+    /// `--access-lifetime` (a hybrid's access tokens; `None`: the server's default).
+    pub access_lifetime: Option<Duration>,
 }
 
 impl SiteSpec {
@@ -60,6 +62,7 @@ impl SiteSpec {
             session_cache: None,
             users,
             threads,
+            access_lifetime: None,
         }
     }
 }
@@ -72,6 +75,7 @@ pub struct Site {
     name: String,
     store: Option<StoreSpec>,
     key_dir: tempfile::TempDir,
+    refreshes: bool,
 }
 
 static SITES: AtomicU64 = AtomicU64::new(0);
@@ -100,8 +104,9 @@ impl Site {
         let mut site = Site {
             nodes: Vec::with_capacity(cores.len()),
             name,
-            store: spec.scheme.store().or(spec.store.as_ref()).cloned(),
+            store: spec.scheme.any_store().or(spec.store.as_ref()).cloned(),
             key_dir,
+            refreshes: spec.scheme.capabilities().refresh_token,
         };
         for (i, node_cores) in cores.iter().enumerate() {
             let mut args = serve_args(
@@ -134,6 +139,12 @@ impl Site {
             if let Some(p) = spec.poll_interval {
                 args.extend(["--poll-interval".into(), format!("{}ms", p.as_millis())]);
             }
+            if let (Some(a), true) = (
+                spec.access_lifetime,
+                spec.scheme.capabilities().refresh_token,
+            ) {
+                args.extend(["--access-lifetime".into(), format!("{}ms", a.as_millis())]);
+            }
             if let Some(c) = spec.session_cache {
                 args.extend(["--session-cache".into(), format!("{}ms", c.as_millis())]);
             }
@@ -142,6 +153,11 @@ impl Site {
                 .push(ChildServer::spawn_on(exe, &args, cores).map_err(other)?);
         }
         Ok(site)
+    }
+
+    /// Whether the site's scheme has refresh tokens (its users refresh: the hybrid).
+    pub fn refreshes(&self) -> bool {
+        self.refreshes
     }
 
     /// The nodes' URLs, in order.

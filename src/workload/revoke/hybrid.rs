@@ -131,7 +131,7 @@ fn one(spec: &SchemeSpec, settings: &Settings, p: &RevokeParams) -> WorkloadResu
     }
 
     let lifetime = settings.access_lifetime.as_secs_f64();
-    let rate = p.requests_per_user;
+    let rate = settings.requests_per_user;
     let refreshes_per_request = if lifetime * rate > 0.0 {
         1.0 / (lifetime * rate)
     } else {

@@ -101,20 +101,6 @@ pub struct RevokeArgs {
     /// Denylist polling period (default 1s; quick: 250ms).
     #[arg(long, value_parser = parse_duration)]
     pub poll_interval: Option<Duration>,
-    /// Requests per second per user at which a hybrid's refresh (one per access lifetime)
-    /// is amortised per request (default 0.1).
-    #[arg(long, value_parser = parse_rate_per_user)]
-    pub requests_per_user: Option<f64>,
-}
-
-/// A positive, finite rate.
-fn parse_rate_per_user(s: &str) -> Result<f64, String> {
-    match s.trim().parse::<f64>() {
-        Ok(r) if r.is_finite() && r > 0.0 && r <= 1e6 => Ok(r),
-        _ => Err(format!(
-            "'{s}' is not a rate per user (a number above 0, e.g. 0.1)"
-        )),
-    }
 }
 
 /// Parameters of the revoke workload.
@@ -128,19 +114,7 @@ pub struct RevokeParams {
     pub cache_ttl: Duration,
     /// Denylist polling period P.
     pub poll_interval: Duration,
-    /// Requests per second per user at which a hybrid's refresh is amortised (one refresh
-    /// per access lifetime).
-    #[serde(default = "default_requests_per_user")]
-    pub requests_per_user: f64,
 }
-
-fn default_requests_per_user() -> f64 {
-    DEFAULT_REQUESTS_PER_USER
-}
-
-/// Requests per second per user unless `--requests-per-user` says otherwise: one request
-/// every 10 s, an active user of a single-page application.
-pub const DEFAULT_REQUESTS_PER_USER: f64 = 0.1;
 
 impl RevokeParams {
     /// The defaults of a quick or a full run. Quick runs shorten the real-time windows so
@@ -157,7 +131,6 @@ impl RevokeParams {
             trials: if quick { 20 } else { 200 },
             cache_ttl: window,
             poll_interval: window,
-            requests_per_user: DEFAULT_REQUESTS_PER_USER,
         }
     }
 }
@@ -175,7 +148,6 @@ impl Workload for Revoke {
             trials: a.trials.map_or(d.trials, |t| t as usize),
             cache_ttl: a.cache_ttl.unwrap_or(d.cache_ttl),
             poll_interval: a.poll_interval.unwrap_or(d.poll_interval),
-            requests_per_user: a.requests_per_user.unwrap_or(d.requests_per_user),
         }
     }
 
