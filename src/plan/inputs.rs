@@ -493,11 +493,17 @@ impl Inputs<'_> {
         let at = rate * ops_per_request;
         let cpu_per_op_ns = match RateModel::fit(&points) {
             Some(m) => {
-                let per_op = m.cpu_per_op_ns(at);
+                // Within the rates the sites ran at, never beyond: two noisy points
+                // extrapolated to ten times their rate would promise a cheaper store than
+                // any site measured.
+                let (lo, hi) = m.range;
+                let read_at = at.clamp(lo, hi);
+                let per_op = m.cpu_per_op_ns(read_at);
                 inputs.push(input(
                     &format!(
-                        "store CPU per operation at {} ops/s (fitted: {} of CPU per second + {} per operation, over {} sites)",
-                        crate::units::count(at),
+                        "store CPU per operation at {} ops/s{} (fitted: {} of CPU per second + {} per operation, over {} sites)",
+                        crate::units::count(read_at),
+                        if read_at == at { "" } else { ", the sites' nearest rate" },
                         crate::units::ns(m.fixed_ns_per_sec),
                         crate::units::ns(m.per_op_ns),
                         points.len()
@@ -826,6 +832,8 @@ pub struct RateModel {
     pub fixed_ns_per_sec: f64,
     /// CPU per operation beyond it, ns.
     pub per_op_ns: f64,
+    /// The lowest and highest operations/s fitted over: the model is read within them.
+    pub range: (f64, f64),
 }
 
 impl RateModel {
@@ -852,6 +860,7 @@ impl RateModel {
         (per_op_ns > 0.0 && fixed_ns_per_sec >= 0.0 && per_op_ns.is_finite()).then_some(RateModel {
             fixed_ns_per_sec,
             per_op_ns,
+            range: (lo, hi),
         })
     }
 
@@ -974,6 +983,7 @@ mod tests {
         let m = RateModel::fit(&points).unwrap();
         assert!((m.fixed_ns_per_sec - 2e6).abs() < 1.0, "{m:?}");
         assert!((m.per_op_ns - 10e3).abs() < 1e-3, "{m:?}");
+        assert_eq!(m.range, (1000.0, 4000.0), "read within the rates fitted");
         // Per operation: 12 µs at 1 k ops/s, 10.2 µs at 10 k.
         assert!((m.cpu_per_op_ns(1000.0) - 12e3).abs() < 1e-3);
         assert!((m.cpu_per_op_ns(10_000.0) - 10.2e3).abs() < 1e-3);
