@@ -510,6 +510,9 @@ fn revoke_hybrid_rows(store: StoreSpec) {
     assert_eq!(h.store_ops_per_request, h.refreshes_per_request);
     assert_eq!(h.revocation_window_s, 300.0);
     assert_eq!(h.family_revocation_refused, h.family_revocation_trials);
+    let latency = h.family_revocation_latency.as_ref().expect("a latency");
+    assert_eq!(latency.samples as usize, h.family_revocation_refused);
+    assert!(latency.median_ns > 0.0 && latency.median_ns <= latency.p99_ns);
     assert_eq!(h.race.len(), RACE_GRACES_MS.len() * RACE_RETRIES_MS.len());
     for r in &h.race {
         assert_eq!(r.two_successors, 0, "{r:?}");

@@ -316,8 +316,17 @@ fn hybrid(rows: &[HybridResult], doc: &mut Document) {
                     h.access_revocation.clone(),
                     units::ns(h.revocation_window_s * 1e9),
                     format!(
-                        "{} of {}",
-                        h.family_revocation_refused, h.family_revocation_trials
+                        "{} of {}{}",
+                        h.family_revocation_refused,
+                        h.family_revocation_trials,
+                        h.family_revocation_latency
+                            .as_ref()
+                            .map(|l| format!(
+                                " (p50 {}, p99 {} from logout to the refusal)",
+                                units::ns(l.median_ns),
+                                units::ns(l.p99_ns)
+                            ))
+                            .unwrap_or_default()
                     ),
                 ]
             })

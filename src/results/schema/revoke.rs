@@ -82,6 +82,11 @@ pub struct HybridResult {
     pub family_revocation_trials: usize,
     /// How many of those refreshes were refused (the family was dead at once).
     pub family_revocation_refused: usize,
+    /// Family revocation latency across nodes: from the start of the logout on one node to
+    /// the other node's refusal of the family's refresh token, over the refused trials
+    /// (absent in files written before it was measured).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub family_revocation_latency: Option<Summary>,
     /// Operations that failed while measuring (store unreachable).
     pub errors: u64,
     /// The refresh race, one row per grace interval and retry delay.
@@ -348,6 +353,10 @@ impl ResultFile for RevokeResults {
             rows.push(row("window", h.revocation_window_s * 1e3, "ms"));
             rows.push(row("access_token", h.access_token_bytes as f64, "bytes"));
             rows.push(row("refresh_token", h.refresh_token_bytes as f64, "bytes"));
+            if let Some(l) = &h.family_revocation_latency {
+                rows.push(row("family_revocation_p50", l.median_ns / 1e6, "ms"));
+                rows.push(row("family_revocation_p99", l.p99_ns / 1e6, "ms"));
+            }
             for r in &h.race {
                 let param = format!(
                     "grace={},retry_after={}",

@@ -18,6 +18,7 @@ use super::RevokeParams;
 use crate::claims::ClaimSet;
 use crate::clock::{Clock, ManualClock, SystemClock};
 use crate::measure::rounds::{self, Op};
+use crate::measure::stats::Summary;
 use crate::results::schema::revoke::{HybridResult, RaceRow};
 use crate::scheme::spec::{Family, SchemeSpec};
 use crate::scheme::{
@@ -141,25 +142,23 @@ fn one(spec: &SchemeSpec, settings: &Settings, p: &RevokeParams) -> WorkloadResu
     // Logout on one node, refresh on another over the same store.
     let second = hybrid(spec, settings, settings.reuse_grace, Arc::new(SystemClock))?;
     let (mut trials, mut refused) = (0, 0);
-    if spec.refresh_store().is_some_and(|s| s.is_remote()) {
-        let other = flow(second.as_ref())?;
-        for _ in 0..p.trials {
-            let pair = refresher.login(&user)?;
-            refresher.logout(&pair.refresh, Some(&pair.access))?;
-            trials += 1;
-            if other.refresh(&pair.refresh).is_err() {
-                refused += 1;
-            }
-        }
+    // From the start of the logout to the other node's refusal of the family's refresh
+    // token (the logout's store round trip, then the refresh's), per refused trial.
+    let mut latencies_ns: Vec<f64> = Vec::with_capacity(p.trials);
+    let other = if spec.refresh_store().is_some_and(|s| s.is_remote()) {
+        flow(second.as_ref())?
     } else {
         // An in-process store is one node's: the second node is the same scheme.
-        for _ in 0..p.trials {
-            let pair = refresher.login(&user)?;
-            refresher.logout(&pair.refresh, Some(&pair.access))?;
-            trials += 1;
-            if refresher.refresh(&pair.refresh).is_err() {
-                refused += 1;
-            }
+        refresher
+    };
+    for _ in 0..p.trials {
+        let pair = refresher.login(&user)?;
+        let start = std::time::Instant::now();
+        refresher.logout(&pair.refresh, Some(&pair.access))?;
+        trials += 1;
+        if other.refresh(&pair.refresh).is_err() {
+            latencies_ns.push(start.elapsed().as_nanos() as f64);
+            refused += 1;
         }
     }
 
@@ -200,6 +199,7 @@ fn one(spec: &SchemeSpec, settings: &Settings, p: &RevokeParams) -> WorkloadResu
         store_ops_per_request: refreshes_per_request,
         family_revocation_trials: trials,
         family_revocation_refused: refused,
+        family_revocation_latency: Summary::from_samples(&latencies_ns),
         errors,
         race,
     })

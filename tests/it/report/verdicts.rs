@@ -560,6 +560,7 @@ fn hybrid_row(refresh_ns: f64, window_s: f64) -> tokenbench::results::schema::re
         refresh_ns_per_request: refresh_ns * per_request,
         family_revocation_trials: 20,
         family_revocation_refused: 20,
+        family_revocation_latency: None,
         errors: 0,
         race: Vec::new(),
     }
