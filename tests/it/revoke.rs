@@ -176,9 +176,16 @@ fn tiny_run_covers_every_strategy() {
         .iter()
         .filter(|s| s.window_ms.is_some())
         .count();
-    // Seven figures per hybrid (HS256 on each embedded store) and one per race cell.
+    // Seven figures per hybrid (HS256 on each embedded store), two of its family
+    // revocation latency, and one per race cell.
     assert_eq!(results.hybrid.len(), 2);
-    let hybrid_rows: usize = results.hybrid.iter().map(|h| 7 + h.race.len()).sum();
+    assert!(
+        results
+            .hybrid
+            .iter()
+            .all(|h| h.family_revocation_latency.is_some())
+    );
+    let hybrid_rows: usize = results.hybrid.iter().map(|h| 9 + h.race.len()).sum();
     assert_eq!(
         rows.len(),
         results.strategies.len() * 5 + windows + 2 * spreads + hybrid_rows
