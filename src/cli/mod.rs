@@ -82,7 +82,8 @@ pub enum Cmd {
 /// Flags every measuring subcommand takes.
 #[derive(Debug, Clone, Args)]
 pub struct CommonArgs {
-    /// Small budgets: quick, noisier figures (`run --quick` takes under a minute).
+    /// Small budgets: quick, noisier figures (`run --quick` takes about 80 s on 2 cores,
+    /// the browser workload included).
     #[arg(long)]
     pub quick: bool,
     /// Folder that receives one sub-folder per run.

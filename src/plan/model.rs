@@ -257,10 +257,11 @@ pub fn plan(inputs: &Inputs<'_>, scenario: &Scenario) -> Result<Plan, PlanError>
             inputs.run
         )));
     }
-    let schemes: Vec<SchemePlan> = ids
+    let mut schemes: Vec<SchemePlan> = ids
         .iter()
         .map(|&id| scheme_plan(inputs, scenario, id))
         .collect();
+    flag_cheaper_supersets(&mut schemes);
     if schemes.iter().all(|s| s.node.is_none()) {
         let what: Vec<String> = schemes
             .iter()
@@ -304,6 +305,42 @@ pub fn plan(inputs: &Inputs<'_>, scenario: &Scenario) -> Result<Plan, PlanError>
         schemes,
         ranking,
     })
+}
+
+/// A scheme with refresh tokens validates its access token as the JWT of its algorithm does
+/// and refreshes besides: a node CPU per request below that JWT's is the run's noise (two
+/// rows at one rate differing by more than the work between them), never a saving. Such a
+/// plan gets a note saying so, so its rank above the JWT is not read as one.
+fn flag_cheaper_supersets(schemes: &mut [SchemePlan]) {
+    let cpu = |schemes: &[SchemePlan], id: SchemeId| {
+        schemes
+            .iter()
+            .find(|p| p.scheme == id)
+            .and_then(|p| p.node.as_ref())
+            .map(|n| n.cpu_per_request_ns)
+    };
+    let notes: Vec<(usize, String)> = schemes
+        .iter()
+        .enumerate()
+        .filter(|(_, p)| p.scheme.capabilities().refresh_token)
+        .filter_map(|(i, p)| {
+            let jwt = SchemeId::Jwt(p.scheme.alg()?);
+            let (mine, theirs) = (p.node.as_ref()?.cpu_per_request_ns, cpu(schemes, jwt)?);
+            (mine < theirs).then(|| {
+                (
+                    i,
+                    format!(
+                        "its node CPU per request ({}) is below {jwt}'s ({}), though it does the same validate plus a refresh: the difference is the run's noise, so a rank above {jwt} is a tie",
+                        units::ns(mine),
+                        units::ns(theirs)
+                    ),
+                )
+            })
+        })
+        .collect();
+    for (i, note) in notes {
+        schemes[i].notes.push(note);
+    }
 }
 
 /// A scenario that makes no sense (a rate, count or factor that is not a positive finite
@@ -695,5 +732,61 @@ pub fn gib(bytes: f64) -> String {
         format!("{} GiB", sig(g))
     } else {
         format!("{} MiB", sig(bytes / (1u64 << 20) as f64))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scheme::JwtAlg;
+
+    fn planned(id: SchemeId, cpu_ns: f64) -> SchemePlan {
+        SchemePlan {
+            scheme: id,
+            store: None,
+            node: Some(NodePlan {
+                cpu_per_request_ns: cpu_ns,
+                token_cpu_per_request_ns: cpu_ns / 10.0,
+                floor_cpu_per_request_ns: None,
+                measured_rate_per_node: 1000.0,
+                token_cores: 0.0,
+                request_cores: 0.0,
+                floor_cores: None,
+                request_cores_per_node: 0.0,
+                rate_per_node: 1000.0,
+            }),
+            store_cpu: None,
+            memory: None,
+            bandwidth: Vec::new(),
+            latency: None,
+            revocation: Vec::new(),
+            meets_revocation: None,
+            total_cores: None,
+            missing: Vec::new(),
+            notes: Vec::new(),
+            inputs: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn a_hybrid_cheaper_than_its_own_jwt_is_flagged_as_noise() {
+        let hybrid = SchemeId::Hybrid(JwtAlg::HS256, StoreKind::Redis);
+        let mut plans = vec![
+            planned(SchemeId::Jwt(JwtAlg::HS256), 110_000.0),
+            planned(hybrid, 83_000.0),
+            planned(
+                SchemeId::Hybrid(JwtAlg::HS256, StoreKind::Memory),
+                120_000.0,
+            ),
+        ];
+        flag_cheaper_supersets(&mut plans);
+        assert!(plans[0].notes.is_empty(), "the JWT itself");
+        assert_eq!(plans[1].notes.len(), 1);
+        assert!(
+            plans[1].notes[0].contains("jwt-HS256") && plans[1].notes[0].contains("a tie"),
+            "{:?}",
+            plans[1].notes
+        );
+        assert!(plans[2].notes.is_empty(), "above its JWT: nothing to flag");
     }
 }

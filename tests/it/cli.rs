@@ -944,10 +944,17 @@ fn plan_refuses_a_bad_run_with_status_1() {
         .assert()
         .code(1)
         .stderr(predicate::str::contains("missing from http.json"));
-    // Chromium's bytes need browser.json.
-    plan_cmd(&reference())
+    // Chromium's bytes need browser.json: a run without it is refused, the reference run
+    // (which has it) is planned.
+    fs::copy(reference().join("http.json"), run.join("http.json")).unwrap();
+    plan_cmd(&run)
         .args(["--client", "chromium"])
         .assert()
         .code(1)
         .stderr(predicate::str::contains("browser.json"));
+    plan_cmd(&reference())
+        .args(["--client", "chromium"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("h2 first"));
 }

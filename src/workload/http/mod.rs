@@ -305,18 +305,22 @@ impl Workload for Http {
             .iter()
             .any(|s| s.capabilities().refresh_token)
             .then(|| RefreshParams::new(settings.access_lifetime, settings.requests_per_user));
+        // The node runs' schemes and their refresh step, known before anything runs so that
+        // http.json's params record what the sites did.
+        let store = settings
+            .stores
+            .iter()
+            .find(|s| s.server_address().is_some())
+            .cloned();
+        let schemes = nodes::node_schemes(&settings.schemes(), store.as_ref());
+        p.sites.refresh = (p.node_runs && schemes.iter().any(|s| s.capabilities().refresh_token))
+            .then(|| RefreshParams::new(settings.access_lifetime, settings.requests_per_user));
         let mut results = run(&p, progress)?;
         if p.node_runs {
             let exe = match &p.server_exe {
                 Some(e) => e.clone(),
                 None => std::env::current_exe().map_err(other)?,
             };
-            let store = settings
-                .stores
-                .iter()
-                .find(|s| s.server_address().is_some())
-                .cloned();
-            let schemes = nodes::node_schemes(&settings.schemes(), store.as_ref());
             progress.start("http nodes", 0);
             // Each site's search starts near what one server of the scheme reached (bearer,
             // HTTP/1.1, as the sites are served), when the generator did not limit it.
@@ -330,10 +334,6 @@ impl Workload for Http {
                     Some((spec.clone(), r.max_rate?))
                 })
                 .collect();
-            p.sites.refresh = schemes
-                .iter()
-                .any(|s| s.capabilities().refresh_token)
-                .then(|| RefreshParams::new(settings.access_lifetime, settings.requests_per_user));
             let runs = nodes::run(&exe, &p.sites, &schemes, store.as_ref(), hints, progress)?;
             progress.finish();
             results.placement = runs.rows.first().map(|r| r.placement.clone());
