@@ -134,7 +134,12 @@ pub fn run(
         for set in ClaimSet::ALL {
             let input = claims(set, &mut rng);
             let token = remote.retry(&format!("size {spec}: issuing"), || {
-                let token = scheme.issue(&input)?;
+                // What travels on each request: for a scheme with refresh tokens, the access
+                // token a login gives (it names its refresh family), not a bare issue's.
+                let token = match scheme.refreshing() {
+                    Some(r) => r.login(&input)?.access,
+                    None => scheme.issue(&input)?,
+                };
                 super::outage::check_valid(scheme.as_ref(), &token)?;
                 Ok(token)
             })?;
@@ -530,6 +535,17 @@ mod tests {
         assert!(
             local.token_bytes > public.token_bytes / 2,
             "the claims are in it"
+        );
+        // The hybrid's row is the access token a login gives: the JWT's claims and the
+        // family it names (`sid`, 22 characters).
+        let hybrid = paseto("hybrid-HS256-memory");
+        let jwt = paseto("jwt-HS256");
+        assert!(hybrid.readable_claims.contains(&"sid".to_string()));
+        assert!(
+            hybrid.token_bytes > jwt.token_bytes + 22,
+            "{} vs {}",
+            hybrid.token_bytes,
+            jwt.token_bytes
         );
         // Unit tests do not install the counting allocator: memory is reported as unmeasured.
         assert!(r.memory.is_empty());
