@@ -307,6 +307,27 @@ pub fn plan(inputs: &Inputs<'_>, scenario: &Scenario) -> Result<Plan, PlanError>
     })
 }
 
+impl SchemePlan {
+    /// A plan of `id` (its state in `store`) with no figure yet.
+    fn empty(id: SchemeId, store: Option<StoreKind>) -> SchemePlan {
+        SchemePlan {
+            scheme: id,
+            store: store.map(|k| k.name().to_owned()),
+            node: None,
+            store_cpu: None,
+            memory: None,
+            bandwidth: Vec::new(),
+            latency: None,
+            revocation: Vec::new(),
+            meets_revocation: None,
+            total_cores: None,
+            missing: Vec::new(),
+            notes: Vec::new(),
+            inputs: Vec::new(),
+        }
+    }
+}
+
 /// A scheme with refresh tokens validates its access token as the JWT of its algorithm does
 /// and refreshes besides: a node CPU per request below that JWT's is the run's noise (two
 /// rows at one rate differing by more than the work between them), never a saving. Such a
@@ -389,21 +410,7 @@ fn scheme_plan(inputs: &Inputs<'_>, s: &Scenario, id: SchemeId) -> SchemePlan {
     let caps = id.capabilities();
     // The store the scheme keeps state in: a session's, or a hybrid's refresh families'.
     let store_kind = id.store().or(id.refresh_store());
-    let mut p = SchemePlan {
-        scheme: id,
-        store: store_kind.map(|k| k.name().to_owned()),
-        node: None,
-        store_cpu: None,
-        memory: None,
-        bandwidth: Vec::new(),
-        latency: None,
-        revocation: Vec::new(),
-        meets_revocation: None,
-        total_cores: None,
-        missing: Vec::new(),
-        notes: Vec::new(),
-        inputs: Vec::new(),
-    };
+    let mut p = SchemePlan::empty(id, store_kind);
     let rate_per_node = s.rate / s.nodes as f64;
     // The client's protocol, or the one standing in for it (named in the inputs).
     let mut cpu = Err(Missing {
@@ -742,8 +749,6 @@ mod tests {
 
     fn planned(id: SchemeId, cpu_ns: f64) -> SchemePlan {
         SchemePlan {
-            scheme: id,
-            store: None,
             node: Some(NodePlan {
                 cpu_per_request_ns: cpu_ns,
                 token_cpu_per_request_ns: cpu_ns / 10.0,
@@ -755,16 +760,7 @@ mod tests {
                 request_cores_per_node: 0.0,
                 rate_per_node: 1000.0,
             }),
-            store_cpu: None,
-            memory: None,
-            bandwidth: Vec::new(),
-            latency: None,
-            revocation: Vec::new(),
-            meets_revocation: None,
-            total_cores: None,
-            missing: Vec::new(),
-            notes: Vec::new(),
-            inputs: Vec::new(),
+            ..SchemePlan::empty(id, None)
         }
     }
 

@@ -431,6 +431,15 @@ fn runtime() -> tokio::runtime::Runtime {
         .unwrap()
 }
 
+/// Rows of site `name`'s PostgreSQL table now.
+fn site_rows(url: &str, name: &SiteName) -> usize {
+    PostgresStore::connect_with_table(url, &name.postgres_table())
+        .unwrap()
+        .with_cleanup_on_drop(false)
+        .len()
+        .unwrap()
+}
+
 /// Keys of site `name` in Redis now.
 fn site_keys(url: &str, name: &SiteName) -> usize {
     RedisStore::connect_with_prefix(url, &name.redis_prefix())
@@ -556,13 +565,7 @@ fn two_session_nodes_on_postgres_are_one_site() {
         .with_cleanup_on_drop(false)
         .put("canary", &canary_record())
         .unwrap();
-    let rows = |s: &SiteName| {
-        PostgresStore::connect_with_table(&url, &s.postgres_table())
-            .unwrap()
-            .with_cleanup_on_drop(false)
-            .len()
-            .unwrap()
-    };
+    let rows = |s: &SiteName| site_rows(&url, s);
     sessions_are_one_site(&url, &name, rows);
     let store = StoreSpec::Postgres(url.clone());
     assert!(
@@ -711,14 +714,7 @@ fn two_hybrid_nodes_on_postgres_share_refresh_families() {
     let name = fresh_name("hp");
     let store = StoreSpec::Postgres(url.clone());
     let _cleanup = Cleanup(store.clone(), vec![name.clone()]);
-    let rows = |s: &SiteName| {
-        PostgresStore::connect_with_table(&url, &s.postgres_table())
-            .unwrap()
-            .with_cleanup_on_drop(false)
-            .len()
-            .unwrap()
-    };
-    hybrid_is_one_site(&url, &name, rows);
+    hybrid_is_one_site(&url, &name, |s| site_rows(&url, s));
     assert!(site::remove(&store, &name).unwrap() > 0);
 }
 
