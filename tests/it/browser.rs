@@ -15,7 +15,7 @@ use tokenbench::workload::browser::{self, BrowserParams, driver};
 
 use crate::common::skip::on_ci;
 
-/// The workload's results, measured once (about 30 s): sessions and JWTs, four calls per
+/// The workload's results, measured once (about 30 s): sessions, JWTs and the hybrid, four calls per
 /// preflight row, `Access-Control-Max-Age` 0 and 600, wire sequences of three requests
 /// for a session and HS256.
 fn results() -> Option<&'static BrowserResults> {
@@ -41,7 +41,7 @@ fn results() -> Option<&'static BrowserResults> {
                 SchemeSpec::Session(StoreSpec::Memory),
                 SchemeSpec::Jwt(JwtAlg::HS256),
             ];
-            let families = [Family::Session, Family::Jwt];
+            let families = [Family::Session, Family::Jwt, Family::Hybrid];
             let r =
                 browser::run(&families, &wire, &p, &NoProgress).expect("the browser workload runs");
             assert_eq!(r.not_measured, None);
@@ -79,7 +79,7 @@ fn an_httponly_cookie_is_not_readable_by_script_and_localstorage_is() {
 #[test]
 fn the_login_flow_runs_in_the_browser_and_logout_refuses_a_revoked_credential() {
     let Some(r) = results() else { return };
-    assert_eq!(r.flows.len(), 4, "{:?}", r.flows);
+    assert_eq!(r.flows.len(), 5, "{:?}", r.flows);
     for f in &r.flows {
         assert!(f.stored && f.later_request_carried_credential, "{f:?}");
         assert_eq!(
@@ -102,9 +102,23 @@ fn the_login_flow_runs_in_the_browser_and_logout_refuses_a_revoked_credential() 
         .unwrap();
     assert_eq!(session.login_status, 303);
     assert!(session.old_credential_refused, "{session:?}");
+    assert_eq!(session.cookies_on_later_request, ["__Host-sid"]);
     let bearer = r.flows.iter().find(|f| f.transport == "bearer").unwrap();
     assert_eq!(bearer.login_status, 200);
     assert_eq!(bearer.logout_outcome, "expiry-only");
+    // The hybrid: only the access cookie travels to /me (the refresh cookie is scoped to
+    // /token/refresh); after logout its access token lives to its exp.
+    let hybrid = r
+        .flows
+        .iter()
+        .find(|f| f.scheme == "hybrid-HS256-memory")
+        .unwrap();
+    assert_eq!(
+        hybrid.cookies_on_later_request,
+        ["__Host-hybrid"],
+        "{hybrid:?}"
+    );
+    assert_eq!(hybrid.logout_outcome, "expiry-only");
 }
 
 #[test]

@@ -147,9 +147,14 @@ fn section(r: &BrowserResults, doc: &mut Document) {
                     f.login_status.to_string(),
                     yes_no(f.stored).to_owned(),
                     format!(
-                        "{} ({})",
+                        "{} ({}{})",
                         f.later_request_status,
-                        yes_no(f.later_request_carried_credential)
+                        yes_no(f.later_request_carried_credential),
+                        if f.cookies_on_later_request.is_empty() {
+                            String::new()
+                        } else {
+                            format!("; cookies: {}", f.cookies_on_later_request.join(", "))
+                        }
                     ),
                     format!("{} {}", f.logout_status, f.logout_outcome),
                     yes_no(f.cleared_after_logout).to_owned(),
@@ -168,7 +173,9 @@ fn section(r: &BrowserResults, doc: &mut Document) {
     );
     doc.para(
         "A credential that lives until its expiry (`expiry-only`) is still accepted when replayed after \
-         logout: logout only made the browser forget it.",
+         logout: logout only made the browser forget it. The cookies a later `GET /me` carried are the \
+         server's log: a hybrid's refresh cookie is scoped to `/token/refresh`, so only its access \
+         cookie travels on every request.",
     );
     doc.heading(3, "Can a script on the page read the credential?");
     doc.table(

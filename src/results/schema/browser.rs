@@ -71,6 +71,12 @@ pub struct FlowRow {
     pub stored: bool,
     /// Status of a later `GET /me` from the page.
     pub later_request_status: u16,
+    /// Names of the cookies the later request (`GET /me`) carried, as the server logged
+    /// them: which of a scheme's tokens travels on every request (a hybrid's access cookie,
+    /// not its refresh cookie, which is scoped to `/token/refresh`). Empty for a bearer
+    /// flow and in files written before it was recorded.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub cookies_on_later_request: Vec<String>,
     /// Whether that request carried the credential (the server's request log).
     pub later_request_carried_credential: bool,
     /// Status of `POST /logout`.

@@ -163,10 +163,12 @@ fn cookie_flow(
     let old = jar_value(s)?;
     let mark = server.mark();
     let me = s.run_async(FETCH, json!(["/me"]))?;
-    let carried = server
-        .log_since(mark)
-        .iter()
-        .any(|e| e.path == "/me" && e.credential_cookie);
+    let me_log = server.log_since(mark);
+    let me_logged = me_log.iter().find(|e| e.path == "/me");
+    let carried = me_logged.is_some_and(|e| e.credential_cookie);
+    let cookies_on_me = me_logged
+        .map(|e| e.cookie_names.clone())
+        .unwrap_or_default();
     let probe = s.run_async(PROBE_READ, json!([]))?;
     let cookie_seen = probe["cookie"].as_str().unwrap_or("");
     let read = probe["read"] == json!(true) || cookie_seen.contains(&format!("{name}="));
@@ -193,6 +195,7 @@ fn cookie_flow(
         login_status,
         stored: old.is_some(),
         later_request_status: status(&me),
+        cookies_on_later_request: cookies_on_me,
         later_request_carried_credential: carried,
         logout_status: status(&out),
         logout_outcome: out["revocation"].as_str().unwrap_or("").to_owned(),
@@ -254,6 +257,7 @@ fn bearer_flow(
         login_status: status(&login),
         stored,
         later_request_status: status(&me),
+        cookies_on_later_request: Vec::new(),
         later_request_carried_credential: carried,
         logout_status: status(&out),
         logout_outcome: out["revocation"].as_str().unwrap_or("").to_owned(),

@@ -20,10 +20,10 @@ use crate::net::tls::{NamedCertificate, self_signed_for, server_config_with};
 use crate::scheme::JwtAlg;
 use crate::scheme::spec::{SchemeSpec, StoreSpec};
 
-/// Lanes of host names: experiments in one browser profile keep their cookies, storage
+/// Lanes of host names (one per login flow, five flows): experiments in one browser profile keep their cookies, storage
 /// and connections apart by using a lane each (lane 0 is `site.test`, `api.test`,
 /// `www.site.test`, `api.site.test`; lane k adds k to the registrable names).
-pub const LANES: usize = 4;
+pub const LANES: usize = 5;
 
 /// The four host names of a lane.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -111,6 +111,16 @@ impl ServerSpec {
         ServerSpec {
             scheme: SchemeSpec::Jwt(JwtAlg::HS256),
             transport,
+            ..ServerSpec::session()
+        }
+    }
+
+    /// The hybrid (HS256 access cookie, its refresh families in process) over cookies: the
+    /// access token travels as `__Host-hybrid`, the refresh token as `__Secure-refresh`
+    /// scoped to `Path=/token/refresh`.
+    pub fn hybrid() -> ServerSpec {
+        ServerSpec {
+            scheme: SchemeSpec::Hybrid(JwtAlg::HS256, StoreSpec::Memory),
             ..ServerSpec::session()
         }
     }

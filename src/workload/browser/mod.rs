@@ -211,6 +211,7 @@ pub fn run(
         (ServerSpec::jwt(Transport::Cookie), "cookie-httponly"),
         (ServerSpec::jwt(Transport::Bearer), "memory"),
         (ServerSpec::jwt(Transport::Bearer), "localstorage"),
+        (ServerSpec::hybrid(), "cookie-httponly"),
     ]
     .into_iter()
     .filter(|(spec, _)| families.contains(&spec.scheme.family()))

@@ -24,6 +24,7 @@ fn flow(scheme: &str, transport: &str, storage: &str, revoked: bool) -> FlowRow 
         login_status: if transport == "cookie" { 303 } else { 200 },
         stored: true,
         later_request_status: 200,
+        cookies_on_later_request: Vec::new(),
         later_request_carried_credential: true,
         logout_status: 204,
         logout_outcome: if revoked { "revoked" } else { "expiry-only" }.into(),
