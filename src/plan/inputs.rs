@@ -547,11 +547,7 @@ impl Inputs<'_> {
     /// record figure, what the store says a key costs).
     pub fn bytes_per_session(&self, id: SchemeId, claims: ClaimSet) -> Result<Input, Missing> {
         let f = file::<SizeResults>();
-        let entry = if id.capabilities().refresh_token {
-            Entry::RefreshFamily
-        } else {
-            Entry::Session
-        };
+        let entry = Entry::of(id);
         let what = format!("store bytes per {} ({id}, {claims} claims)", entry.name());
         let Some(size) = self.size else {
             return Err(missing(what, &f));

@@ -409,7 +409,7 @@ fn overheads_apply(kind: StoreKind) -> (bool, bool, bool) {
 fn scheme_plan(inputs: &Inputs<'_>, s: &Scenario, id: SchemeId) -> SchemePlan {
     let caps = id.capabilities();
     // The store the scheme keeps state in: a session's, or a hybrid's refresh families'.
-    let store_kind = id.store().or(id.refresh_store());
+    let store_kind = id.any_store();
     let mut p = SchemePlan::empty(id, store_kind);
     let rate_per_node = s.rate / s.nodes as f64;
     // The client's protocol, or the one standing in for it (named in the inputs).

@@ -83,6 +83,18 @@ pub struct HybridConfig {
     pub reuse_grace: Duration,
 }
 
+impl HybridConfig {
+    /// The access-token configuration of a hybrid: `jwt`'s issuer and audience, this
+    /// access lifetime, no other cap on it.
+    pub fn access_config(&self, jwt: JwtConfig) -> JwtConfig {
+        JwtConfig {
+            lifetime: self.access_lifetime,
+            max_lifetime: None,
+            ..jwt
+        }
+    }
+}
+
 impl Default for HybridConfig {
     fn default() -> Self {
         Self {

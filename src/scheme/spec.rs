@@ -518,6 +518,12 @@ impl SchemeId {
         }
     }
 
+    /// The store kind the scheme writes anything to: a session's, or a hybrid's refresh
+    /// families'; `None` for a self-contained token.
+    pub fn any_store(self) -> Option<StoreKind> {
+        self.store().or(self.refresh_store())
+    }
+
     /// The store kind of a hybrid's refresh families.
     pub fn refresh_store(self) -> Option<StoreKind> {
         match self {
@@ -769,18 +775,6 @@ impl StoreVisitor for HybridBuilder {
     }
 }
 
-impl HybridBuilder {
-    /// The access-token scheme of a hybrid: `jwt`'s issuer and audience, the hybrid's
-    /// access lifetime.
-    fn access_config(jwt: JwtConfig, hybrid: &HybridConfig) -> JwtConfig {
-        JwtConfig {
-            lifetime: hybrid.access_lifetime,
-            max_lifetime: None,
-            ..jwt
-        }
-    }
-}
-
 impl SchemeSpec {
     /// Builds the live scheme: a fresh store (a Redis store connects now) or fresh keys.
     pub fn build(
@@ -804,12 +798,8 @@ impl SchemeSpec {
                 Arc::new(PasetoScheme::new(*purpose, jwt, revocation, clock)?)
             }
             SchemeSpec::Hybrid(alg, store) => {
-                let access = JwtScheme::new(
-                    *alg,
-                    HybridBuilder::access_config(jwt, &hybrid),
-                    revocation,
-                    clock.clone(),
-                )?;
+                let access =
+                    JwtScheme::new(*alg, hybrid.access_config(jwt), revocation, clock.clone())?;
                 store.build_with(HybridBuilder {
                     access,
                     config: hybrid,
@@ -835,7 +825,7 @@ impl SchemeSpec {
         };
         let access = JwtScheme::with_keys(
             keys.clone(),
-            HybridBuilder::access_config(options.jwt, &options.hybrid),
+            options.hybrid.access_config(options.jwt),
             options.revocation,
             clock.clone(),
         );

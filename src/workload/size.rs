@@ -37,8 +37,8 @@ use crate::scheme::readable_claims;
 use crate::scheme::session::set_cookie;
 use crate::scheme::spec::{StoreKind, StoreVisitor};
 use crate::scheme::{
-    HybridConfig, HybridScheme, JwtConfig, JwtScheme, RevocationStrategy, SessionConfig,
-    SessionScheme, TokenScheme,
+    HybridConfig, HybridScheme, JwtScheme, RevocationStrategy, SessionConfig, SessionScheme,
+    TokenScheme,
 };
 use crate::store::{RedisStore, SessionStore, StoreResult, family};
 use serde::{Deserialize, Serialize};
@@ -273,7 +273,7 @@ fn memory_rows(
     if let Some(d) = delta {
         out.push(MemoryRow {
             scheme: spec.name(),
-            entry: entry_of(spec),
+            entry: Entry::of(spec.id()),
             claims: set,
             entries: issued,
             heap_bytes: d.bytes,
@@ -308,19 +308,6 @@ fn memory_rows(
         let _ = denylist.len();
     }
     Ok(out)
-}
-
-/// What a memory row of `spec` counts: a session, a hybrid's refresh family, or what a
-/// server keeps per self-contained token issued.
-fn entry_of(spec: &SchemeSpec) -> Entry {
-    let caps = spec.capabilities();
-    if caps.refresh_token {
-        Entry::RefreshFamily
-    } else if caps.carries_claims {
-        Entry::IssuedJwt
-    } else {
-        Entry::Session
-    }
 }
 
 /// A session scheme, or a hybrid on the access scheme given, on a freshly built store,
@@ -371,11 +358,9 @@ fn remote_session_rows(
             Some(alg) => Some((
                 JwtScheme::new(
                     alg,
-                    JwtConfig {
-                        lifetime: settings.access_lifetime,
-                        max_lifetime: None,
-                        ..settings.jwt_config()
-                    },
+                    settings
+                        .hybrid_config()
+                        .access_config(settings.jwt_config()),
                     RevocationStrategy::None,
                     Arc::new(CoarseClock),
                 )?,
@@ -413,7 +398,7 @@ fn remote_session_rows(
     if let Some(usage) = usage {
         rows.push(MemoryRow {
             scheme: spec.name(),
-            entry: entry_of(spec),
+            entry: Entry::of(spec.id()),
             claims: set,
             entries: sample.len(),
             heap_bytes: usage as i64,
@@ -430,7 +415,7 @@ fn remote_session_rows(
         let delta = after as i64 - before as i64;
         rows.push(MemoryRow {
             scheme: spec.name(),
-            entry: entry_of(spec),
+            entry: Entry::of(spec.id()),
             claims: set,
             entries: tokens.len(),
             heap_bytes: delta,

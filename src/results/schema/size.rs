@@ -72,6 +72,19 @@ pub enum Entry {
 }
 
 impl Entry {
+    /// What the server keeps per login of `id`, as a memory row counts it: a session, a
+    /// hybrid's refresh family, or (a self-contained token) what it keeps per token issued.
+    pub fn of(id: SchemeId) -> Entry {
+        let caps = id.capabilities();
+        if caps.refresh_token {
+            Entry::RefreshFamily
+        } else if caps.carries_claims {
+            Entry::IssuedJwt
+        } else {
+            Entry::Session
+        }
+    }
+
     /// `session`, `issued-jwt`, `denylist-entry`.
     pub fn name(self) -> &'static str {
         match self {

@@ -20,9 +20,10 @@ use crate::net::tls::{NamedCertificate, self_signed_for, server_config_with};
 use crate::scheme::JwtAlg;
 use crate::scheme::spec::{SchemeSpec, StoreSpec};
 
-/// Lanes of host names (one per login flow, five flows): experiments in one browser profile keep their cookies, storage
-/// and connections apart by using a lane each (lane 0 is `site.test`, `api.test`,
-/// `www.site.test`, `api.site.test`; lane k adds k to the registrable names).
+/// Lanes of host names, one per login flow (five): experiments in one browser profile
+/// keep their cookies, storage and connections apart by using a lane each (lane 0 is
+/// `site.test`, `api.test`, `www.site.test`, `api.site.test`; lane k adds k to the
+/// registrable names).
 pub const LANES: usize = 5;
 
 /// The four host names of a lane.

@@ -188,6 +188,15 @@ pub struct RefreshParams {
 }
 
 impl RefreshParams {
+    /// The refresh step of `settings` when one of `schemes` has refresh tokens; `None`
+    /// otherwise.
+    pub fn for_schemes(schemes: &[SchemeSpec], settings: &Settings) -> Option<RefreshParams> {
+        schemes
+            .iter()
+            .any(|s| s.capabilities().refresh_token)
+            .then(|| RefreshParams::new(settings.access_lifetime, settings.requests_per_user))
+    }
+
     /// For `access_lifetime` at `requests_per_user`.
     pub fn new(access_lifetime: Duration, requests_per_user: f64) -> RefreshParams {
         RefreshParams {
@@ -300,11 +309,7 @@ impl Workload for Http {
     ) -> WorkloadResult<HttpResults> {
         let mut p = p.clone();
         p.schemes = served(settings, p.quick);
-        p.refresh = p
-            .schemes
-            .iter()
-            .any(|s| s.capabilities().refresh_token)
-            .then(|| RefreshParams::new(settings.access_lifetime, settings.requests_per_user));
+        p.refresh = RefreshParams::for_schemes(&p.schemes, settings);
         // The node runs' schemes and their refresh step, known before anything runs so that
         // http.json's params record what the sites did.
         let store = settings
@@ -313,8 +318,9 @@ impl Workload for Http {
             .find(|s| s.server_address().is_some())
             .cloned();
         let schemes = nodes::node_schemes(&settings.schemes(), store.as_ref());
-        p.sites.refresh = (p.node_runs && schemes.iter().any(|s| s.capabilities().refresh_token))
-            .then(|| RefreshParams::new(settings.access_lifetime, settings.requests_per_user));
+        if p.node_runs {
+            p.sites.refresh = RefreshParams::for_schemes(&schemes, settings);
+        }
         let mut results = run(&p, progress)?;
         if p.node_runs {
             let exe = match &p.server_exe {
